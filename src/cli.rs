@@ -1,0 +1,100 @@
+//! Command-line definitions (clap) and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Examples:
+  consortium-sim run scenarios/four_districts_back_office.json
+  consortium-sim run scenarios/social_care_formal.json --trials 20000 --seed 7 --out report.json
+  consortium-sim run my.json --set /service/efficiency='{\"pert\":[0.05,0.12,0.2]}' \\
+      --set /partners/Police/exit_fee=500000
+  consortium-sim validate my.json
+  consortium-sim init > my.json
+  consortium-sim trace scenarios/mixed_jv_county_district_police.json --worst
+
+Exit codes: 0 success, 2 bad input (scenario, option or output path), 1 internal error.
+The model is specified in MODEL.md; the scenario format in docs/scenario-format.md.";
+
+/// Monte Carlo stress tests for the business case of a shared service between public bodies.
+#[derive(Debug, Parser)]
+#[command(name = "consortium-sim", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a scenario and print a summary (or write the JSON report with --out).
+    #[command(
+        after_help = "Example:\n  consortium-sim run scenarios/four_districts_back_office.json --out report.json"
+    )]
+    Run(RunArgs),
+    /// Check a scenario file and list every problem, each with its JSON path.
+    #[command(after_help = "Example:\n  consortium-sim validate scenarios/social_care_formal.json")]
+    Validate {
+        /// The scenario file.
+        file: PathBuf,
+        #[command(flatten)]
+        set: SetArgs,
+    },
+    /// Print a starting scenario that uses every section: `consortium-sim init > my.json`.
+    Init,
+    /// Replay one trial of a run year by year: members, disputes, pool, savings, exits.
+    #[command(
+        after_help = "Examples:\n  consortium-sim trace scenarios/mixed_jv_county_district_police.json --worst\n  consortium-sim trace scenarios/four_districts_back_office.json --trial 42"
+    )]
+    Trace(TraceArgs),
+}
+
+/// Options shared by every command that simulates.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// The scenario file (JSON).
+    pub scenario: PathBuf,
+    /// Number of trials (overrides the scenario's `trials`).
+    #[arg(long, value_name = "N")]
+    pub trials: Option<u64>,
+    /// Random seed (overrides the scenario's `seed`).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, value_name = "T")]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub set: SetArgs,
+}
+
+/// `--set` overrides.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// Override a scenario value: a JSON pointer, '=', and a number, a distribution as
+    /// JSON, or a string. Partners may be named: /partners/Police/exit_fee=250000.
+    /// Repeatable.
+    #[arg(long = "set", value_name = "POINTER=VALUE")]
+    pub overrides: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Write the JSON report to this file (atomically) instead of printing a summary.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["trial", "worst"])))]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// The trial to replay (0-based, below the run's trial count).
+    #[arg(long, value_name = "K")]
+    pub trial: Option<u64>,
+    /// Replay the trial at the 1st percentile of consortium NPV (runs the full run first).
+    #[arg(long)]
+    pub worst: bool,
+}

@@ -1,0 +1,82 @@
+//! The parallel driver: runs trials on rayon and collects their outcomes by trial index.
+//!
+//! Trials are cut into fixed-size chunks; each chunk writes into its own slices of the
+//! output columns, so a trial's results land at its index whatever thread ran it. All
+//! statistics are computed afterwards from these columns in index order, which is why a
+//! report does not depend on the number of threads.
+
+pub mod trace;
+pub mod trial;
+
+use rayon::prelude::*;
+
+use crate::plan::Plan;
+pub use trial::{
+    NO_YEAR, NoObserver, Observer, Scratch, Status, TrialOut, TrialSummary, YearView, simulate,
+};
+
+/// Trials per work unit: large enough to amortise scheduling, small enough to balance.
+const CHUNK: usize = 512;
+
+/// Every trial's results, in columns indexed by trial (trial-major for the 2-D ones).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcomes {
+    pub trials: usize,
+    pub partners: usize,
+    pub horizon: usize,
+    /// Index of the first trial (0 unless the run is a shard of a larger one).
+    pub first_trial: u64,
+    pub summary: Vec<TrialSummary>,
+    /// `partner_npv[k * partners + i]`.
+    pub partner_npv: Vec<f64>,
+    /// `cumulative[k * horizon + t]`: cumulative discounted consortium saving.
+    pub cumulative: Vec<f64>,
+    /// `gave_notice[k * partners + i]` is 1 if partner i gave notice in trial k.
+    pub gave_notice: Vec<u8>,
+}
+
+impl Outcomes {
+    /// NPV of each partner in trial `k` (relative to `first_trial`).
+    pub fn partner_npvs(&self, k: usize) -> &[f64] {
+        &self.partner_npv[k * self.partners..(k + 1) * self.partners]
+    }
+}
+
+/// Runs trials `first_trial .. first_trial + trials` of `plan` under `seed` on the
+/// current rayon pool.
+pub fn run(plan: &Plan, seed: u64, first_trial: u64, trials: usize) -> Outcomes {
+    let (p, h) = (plan.partners, plan.horizon);
+    let mut out = Outcomes {
+        trials,
+        partners: p,
+        horizon: h,
+        first_trial,
+        summary: vec![TrialSummary::default(); trials],
+        partner_npv: vec![0.0; trials * p],
+        cumulative: vec![0.0; trials * h],
+        gave_notice: vec![0; trials * p],
+    };
+    let chunks: Vec<_> = out
+        .summary
+        .chunks_mut(CHUNK)
+        .zip(out.partner_npv.chunks_mut(CHUNK * p))
+        .zip(out.cumulative.chunks_mut(CHUNK * h))
+        .zip(out.gave_notice.chunks_mut(CHUNK * p))
+        .enumerate()
+        .collect();
+    chunks.into_par_iter().for_each_init(
+        || Scratch::new(plan),
+        |scratch, (c, (((summary, npv), cumulative), notice))| {
+            for (j, slot) in summary.iter_mut().enumerate() {
+                let trial = first_trial + (c * CHUNK + j) as u64;
+                let trial_out = TrialOut {
+                    partner_npv: &mut npv[j * p..(j + 1) * p],
+                    cumulative: &mut cumulative[j * h..(j + 1) * h],
+                    gave_notice: &mut notice[j * p..(j + 1) * p],
+                };
+                *slot = simulate(plan, seed, trial, scratch, trial_out, &mut NoObserver);
+            }
+        },
+    );
+    out
+}

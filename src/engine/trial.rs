@@ -1,0 +1,387 @@
+//! One trial, year by year: the only code that knows MODEL.md's step order.
+//!
+//! [`simulate`] is generic over an [`Observer`] so that `trace` replays a trial through the
+//! very same code as a full run: the no-op observer of a run compiles away, the recording
+//! observer of `trace` sees every year's state.
+
+use crate::plan::{self, Plan, Sharing};
+use crate::rng::{Stream, trial_key};
+
+/// Where a partner stands in a given year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Has not joined yet (a late joiner before its year).
+    Pending,
+    /// A member this year.
+    Member,
+    /// Withdrew; out since `Scratch::left_year`.
+    Out,
+    /// Declined to join; never will.
+    Never,
+}
+
+/// Per-partner flags of what happened to it this year (for traces).
+pub mod event {
+    pub const JOINED: u8 = 1;
+    pub const DECLINED: u8 = 2;
+    pub const REJOINED: u8 = 4;
+    pub const NOTICE: u8 = 8;
+    pub const FIRST_YEAR_OUT: u8 = 16;
+    pub const REESTABLISHED_AFTER_COLLAPSE: u8 = 32;
+}
+
+/// Marks "never" in the u16 year columns (payback, collapse).
+pub const NO_YEAR: u16 = u16::MAX;
+
+/// Working memory of one worker thread, reused across trials so that a trial allocates
+/// nothing.
+#[derive(Debug, Clone)]
+pub struct Scratch {
+    /// This trial's sampled inputs, laid out as [`Plan::inputs`].
+    pub inputs: Vec<f64>,
+    pub streams: Vec<Stream>,
+    pub status: Vec<Status>,
+    /// First year out of a partner whose status is `Out`.
+    pub left_year: Vec<usize>,
+    /// This year's cost share w_i (0 for non-members).
+    pub weight: Vec<f64>,
+    /// This year's saving S_i,t.
+    pub saving: Vec<f64>,
+    /// What happened to each partner this year (bits of [`event`]).
+    pub events: Vec<u8>,
+    /// Re-establishment cost booked by a collapse for the next year.
+    pub booked: Vec<f64>,
+    withdraw_draw: Vec<f64>,
+}
+
+impl Scratch {
+    pub fn new(plan: &Plan) -> Scratch {
+        let p = plan.partners;
+        Scratch {
+            inputs: vec![0.0; plan.inputs.len()],
+            streams: vec![Stream::new(0, 0); p],
+            status: vec![Status::Pending; p],
+            left_year: vec![0; p],
+            weight: vec![0.0; p],
+            saving: vec![0.0; p],
+            events: vec![0; p],
+            booked: vec![0.0; p],
+            withdraw_draw: vec![0.0; p],
+        }
+    }
+}
+
+/// Where one trial's results go: slices of the run's output columns.
+pub struct TrialOut<'a> {
+    /// NPV_i by partner.
+    pub partner_npv: &'a mut [f64],
+    /// Cumulative discounted consortium saving through each year.
+    pub cumulative: &'a mut [f64],
+    /// Whether each partner gave notice at least once (0 or 1).
+    pub gave_notice: &'a mut [u8],
+}
+
+/// Scalar results of one trial.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TrialSummary {
+    pub npv: f64,
+    /// First year with cumulative discounted saving >= 0, or [`NO_YEAR`].
+    pub payback_year: u16,
+    /// Year from which a collapse takes effect, or [`NO_YEAR`].
+    pub collapse_year: u16,
+    pub withdrawals: u32,
+    pub rejoins: u32,
+    pub disputes: u32,
+    pub dispute_years: u32,
+}
+
+/// What an observer is shown at the end of each year.
+pub struct YearView<'a> {
+    pub t: usize,
+    /// The consortium had collapsed before this year.
+    pub collapsed: bool,
+    /// A collapse takes effect from next year (decided at the end of this one).
+    pub collapses_next: bool,
+    pub dispute_active: bool,
+    pub dispute_started: bool,
+    pub members: usize,
+    /// g_t (0 in a collapsed year).
+    pub efficiency: f64,
+    /// Pool_t (0 in a collapsed year).
+    pub pool: f64,
+    pub status: &'a [Status],
+    pub weight: &'a [f64],
+    pub saving: &'a [f64],
+    pub events: &'a [u8],
+    /// Cumulative discounted consortium saving through this year.
+    pub cumulative: f64,
+}
+
+/// Watches a trial year by year. A run uses [`NoObserver`]; `trace` records.
+pub trait Observer {
+    /// Called once per year, after the year's savings are known.
+    fn year(&mut self, view: &YearView<'_>);
+}
+
+/// The observer of a normal run: does nothing, and compiles to nothing.
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    #[inline(always)]
+    fn year(&mut self, _: &YearView<'_>) {}
+}
+
+/// Simulates trial `trial` of a run seeded with `seed`, following MODEL.md step by step.
+///
+/// Random numbers: each partner's stream gives three uniforms every year (join, rejoin,
+/// withdrawal), used or not, and the consortium's stream two (dispute, efficiency noise),
+/// so that a change to one partner or parameter shifts no other draw.
+pub fn simulate<O: Observer>(
+    plan: &Plan,
+    seed: u64,
+    trial: u64,
+    s: &mut Scratch,
+    out: TrialOut<'_>,
+    obs: &mut O,
+) -> TrialSummary {
+    let key = trial_key(seed, trial);
+    plan.sample_inputs(key, &mut s.inputs);
+    let inp = &s.inputs;
+    let fixed_cost = inp[plan::FIXED_COST];
+    let g = inp[plan::EFFICIENCY];
+    let transition = inp[plan::TRANSITION_COST];
+    let dispute_cost = inp[plan::DISPUTE_COST];
+    let input = |i: usize, field: usize| inp[Plan::partner_input(i, field)];
+
+    let n = plan.partners;
+    let mut founders_baseline = 0.0;
+    for i in 0..n {
+        s.streams[i] = Stream::new(key, plan.partner_keys[i]);
+        s.status[i] = Status::Pending;
+        s.booked[i] = 0.0;
+        out.partner_npv[i] = 0.0;
+        out.gave_notice[i] = 0;
+        if plan.joins_year[i] == 0 {
+            founders_baseline += input(i, plan::BASELINE);
+        }
+    }
+    let mut years = Stream::new(key, plan.year_key);
+    let mut sum = TrialSummary {
+        payback_year: NO_YEAR,
+        collapse_year: NO_YEAR,
+        ..TrialSummary::default()
+    };
+    let mut collapsed = false;
+    let mut active = false;
+    let mut cumulative = 0.0;
+
+    for t in 0..plan.horizon {
+        let df = plan.discount[t];
+        // Step 1: after a collapse only the booked re-establishment costs remain.
+        if collapsed {
+            for i in 0..n {
+                s.saving[i] = -s.booked[i];
+                s.events[i] = if s.booked[i] > 0.0 {
+                    event::REESTABLISHED_AFTER_COLLAPSE
+                } else {
+                    0
+                };
+                s.booked[i] = 0.0;
+                s.weight[i] = 0.0;
+                out.partner_npv[i] += df * s.saving[i];
+            }
+            cumulative = out.partner_npv.iter().sum();
+            out.cumulative[t] = cumulative;
+            if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
+                sum.payback_year = t as u16;
+            }
+            obs.year(&YearView {
+                t,
+                collapsed: true,
+                collapses_next: false,
+                dispute_active: false,
+                dispute_started: false,
+                members: 0,
+                efficiency: 0.0,
+                pool: 0.0,
+                status: &s.status,
+                weight: &s.weight,
+                saving: &s.saving,
+                events: &s.events,
+                cumulative,
+            });
+            continue;
+        }
+
+        // Steps 2 and 3: joins and rejoins. Every partner draws its three uniforms.
+        let mut members = 0usize;
+        let mut member_baseline = 0.0;
+        let mut member_weight = 0.0;
+        let mut fees_in = 0.0;
+        for i in 0..n {
+            let stream = &mut s.streams[i];
+            let u_join = stream.uniform();
+            let u_rejoin = stream.uniform();
+            s.withdraw_draw[i] = stream.uniform();
+            s.events[i] = 0;
+            match s.status[i] {
+                Status::Pending if plan.joins_year[i] == t => {
+                    if t == 0 || u_join < input(i, plan::JOIN_PROBABILITY) {
+                        s.status[i] = Status::Member;
+                        s.events[i] = event::JOINED;
+                    } else {
+                        s.status[i] = Status::Never;
+                        s.events[i] = event::DECLINED;
+                    }
+                }
+                Status::Out if t >= 1 && s.left_year[i] < t => {
+                    if u_rejoin < input(i, plan::REJOIN_PROBABILITY) {
+                        s.status[i] = Status::Member;
+                        s.events[i] = event::REJOINED;
+                        sum.rejoins += 1;
+                        fees_in += input(i, plan::REJOIN_FEE);
+                    }
+                }
+                Status::Out if s.left_year[i] == t => {
+                    s.events[i] = event::FIRST_YEAR_OUT;
+                    fees_in += input(i, plan::EXIT_FEE);
+                }
+                _ => {}
+            }
+            if s.status[i] == Status::Member {
+                members += 1;
+                member_baseline += input(i, plan::BASELINE);
+                member_weight += plan.fixed_weights[i];
+            }
+        }
+
+        // Step 4: disputes, a two-state Markov chain.
+        let u_dispute = years.uniform();
+        let z = years.std_normal();
+        let mut started = false;
+        if active {
+            if u_dispute < plan.dispute_resolve {
+                active = false;
+            }
+        } else if u_dispute < plan.dispute_start {
+            active = true;
+            started = true;
+            sum.disputes += 1;
+        }
+        if active {
+            sum.dispute_years += 1;
+        }
+        let dispute = if active { 1.0 } else { 0.0 };
+
+        // Step 5: this year's efficiency.
+        let scale = if plan.scale_elasticity == 0.0 {
+            1.0
+        } else {
+            (member_baseline / founders_baseline).powf(plan.scale_elasticity)
+        };
+        let g_t = (g * plan.ramp[t] * scale * (1.0 - plan.dispute_efficiency_loss * dispute)
+            + plan.noise_sd * z)
+            .clamp(-1.0, 0.95);
+
+        // Step 6: the pool. `running` is the part without one-off costs and fees.
+        let running = fixed_cost + member_baseline * (1.0 - g_t) + dispute_cost * dispute;
+        let pool = running + transition * plan.transition_share[t] - fees_in;
+
+        // Step 7: savings against each partner's go-it-alone counterfactual.
+        for i in 0..n {
+            let b = input(i, plan::BASELINE);
+            s.weight[i] = 0.0;
+            s.saving[i] = match s.status[i] {
+                Status::Member => {
+                    let w = match plan.sharing {
+                        Sharing::Proportional => b / member_baseline,
+                        Sharing::Equal => 1.0 / members as f64,
+                        Sharing::Fixed => plan.fixed_weights[i] / member_weight,
+                    };
+                    s.weight[i] = w;
+                    let one_off = if s.events[i] & event::JOINED != 0 {
+                        input(i, plan::ONBOARDING_COST)
+                    } else if s.events[i] & event::REJOINED != 0 {
+                        input(i, plan::REJOIN_FEE)
+                    } else {
+                        0.0
+                    };
+                    b - w * pool - one_off
+                }
+                Status::Out if s.left_year[i] == t => {
+                    -(input(i, plan::EXIT_FEE) + input(i, plan::REESTABLISH_COST))
+                }
+                _ => 0.0,
+            };
+        }
+
+        // Step 8: notices at the end of the year, effective from t + 1.
+        let mut leaving = 0usize;
+        if t + 1 < plan.horizon {
+            let uplift = plan.dispute_hazard_uplift * dispute;
+            for i in 0..n {
+                if s.status[i] != Status::Member || t + 1 < plan.lock_in_years[i] {
+                    continue;
+                }
+                let b = input(i, plan::BASELINE);
+                let relative_loss = (-(b - s.weight[i] * running) / b).max(0.0);
+                let h = (input(i, plan::WITHDRAWAL_HAZARD)
+                    * plan.hazard_profile[i * plan.horizon + t]
+                    + uplift
+                    + plan.sensitivity[i] * relative_loss)
+                    .clamp(0.0, 1.0);
+                if s.withdraw_draw[i] < h {
+                    s.events[i] |= event::NOTICE;
+                    out.gave_notice[i] = 1;
+                    leaving += 1;
+                }
+            }
+        }
+        sum.withdrawals += leaving as u32;
+        let collapses_next = leaving > 0 && members - leaving < plan.min_members;
+        if collapses_next {
+            collapsed = true;
+            sum.collapse_year = (t + 1) as u16;
+        }
+        if leaving > 0 {
+            for i in 0..n {
+                if s.status[i] != Status::Member {
+                    continue;
+                }
+                if collapses_next {
+                    // Leavers and stayers alike re-create the service; no exit fees.
+                    s.booked[i] = input(i, plan::REESTABLISH_COST);
+                } else if s.events[i] & event::NOTICE != 0 {
+                    s.status[i] = Status::Out;
+                    s.left_year[i] = t + 1;
+                }
+            }
+        }
+
+        for i in 0..n {
+            out.partner_npv[i] += df * s.saving[i];
+        }
+        cumulative = out.partner_npv.iter().sum();
+        out.cumulative[t] = cumulative;
+        if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
+            sum.payback_year = t as u16;
+        }
+        obs.year(&YearView {
+            t,
+            collapsed: false,
+            collapses_next,
+            dispute_active: active,
+            dispute_started: started,
+            members,
+            efficiency: g_t,
+            pool,
+            status: &s.status,
+            weight: &s.weight,
+            saving: &s.saving,
+            events: &s.events,
+            cumulative,
+        });
+    }
+    sum.npv = cumulative;
+    sum
+}

@@ -1,0 +1,30 @@
+//! consortium-sim: Monte Carlo stress tests for a shared service between public bodies.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! scenario file -> validated Scenario -> compiled Plan (flat arrays, no strings)
+//!   -> trials in parallel (one random stream per trial and entity) -> Outcomes
+//!   -> Report (JSON, terminal summary, trace)
+//! ```
+//!
+//! [`scenario`] reads and validates; [`plan`] compiles; [`engine`] runs trials (its
+//! [`engine::trial`] module is the only place that knows the year-step order of the model);
+//! [`stats`] and [`report`] summarise. The model itself is specified in MODEL.md.
+
+pub mod engine;
+pub mod output;
+pub mod plan;
+pub mod report;
+pub mod rng;
+pub mod sample;
+pub mod scenario;
+pub mod stats;
+
+/// A starting scenario that validates and uses every section (`consortium-sim init`).
+pub const TEMPLATE: &str = include_str!("template.json");
+
+/// Runs `trials` trials of a validated scenario with `seed` on the current rayon pool.
+pub fn simulate(scenario: &scenario::Scenario, seed: u64, trials: usize) -> engine::Outcomes {
+    engine::run(&plan::Plan::compile(scenario), seed, 0, trials)
+}

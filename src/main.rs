@@ -1,0 +1,186 @@
+//! The `consortium-sim` binary: parse the command line, call the library, map errors to
+//! exit codes (0 ok, 2 bad input, 1 internal error).
+
+mod cli;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+
+use cli::{Cli, Command, RunArgs, SimArgs, TraceArgs};
+use consortium_sim::engine::{self, trace};
+use consortium_sim::output::{self, OutputError};
+use consortium_sim::plan::Plan;
+use consortium_sim::report::{self, Report, RunInfo};
+use consortium_sim::scenario::{self, Scenario, ScenarioError};
+
+/// A mistake in what the user asked for (as opposed to a fault of the program).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BadInput(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            let bad_input = err
+                .chain()
+                .any(|e| e.is::<ScenarioError>() || e.is::<OutputError>() || e.is::<BadInput>());
+            ExitCode::from(if bad_input { 2 } else { 1 })
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate { file, set } => {
+            let s = load(&file, &set.overrides)?;
+            println!("ok\n{}", s.summary());
+            Ok(())
+        }
+        Command::Init => {
+            print!("{}", consortium_sim::TEMPLATE);
+            Ok(())
+        }
+        Command::Trace(args) => trace_cmd(args),
+    }
+}
+
+/// Reads a scenario file, applies `--set` overrides, validates.
+fn load(path: &std::path::Path, overrides: &[String]) -> Result<Scenario> {
+    let mut value = scenario::load::read_value(path)?;
+    for spec in overrides {
+        scenario::apply_set(&mut value, spec)?;
+    }
+    let origin = if overrides.is_empty() {
+        path.display().to_string()
+    } else {
+        format!("{} (with --set overrides)", path.display())
+    };
+    Ok(scenario::from_value(&value, &origin)?)
+}
+
+/// A validated scenario with the command line's trials and seed applied.
+struct Prepared {
+    scenario: Scenario,
+    plan: Plan,
+    trials: usize,
+    seed: u64,
+    pool: rayon::ThreadPool,
+}
+
+fn prepare(sim: &SimArgs) -> Result<Prepared> {
+    let scenario = load(&sim.scenario, &sim.set.overrides)?;
+    let trials = sim.trials.unwrap_or(scenario.trials);
+    if trials == 0 {
+        bail!(BadInput("--trials must be at least 1".into()));
+    }
+    let trials =
+        usize::try_from(trials).map_err(|_| BadInput(format!("--trials {trials} is too large")))?;
+    if sim.threads == Some(0) {
+        bail!(BadInput("--threads must be at least 1".into()));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(sim.threads.unwrap_or(0))
+        .build()
+        .context("cannot start worker threads")?;
+    Ok(Prepared {
+        plan: Plan::compile(&scenario),
+        seed: sim.seed.unwrap_or(scenario.seed),
+        scenario,
+        trials,
+        pool,
+    })
+}
+
+impl Prepared {
+    /// Runs every trial and summarises them, timing both.
+    fn run(&self) -> (engine::Outcomes, Report) {
+        let start = Instant::now();
+        let outcomes = self
+            .pool
+            .install(|| engine::run(&self.plan, self.seed, 0, self.trials));
+        let build = |run| Report::build(&self.scenario, self.seed, &outcomes, run);
+        let report = self.pool.install(|| {
+            let mut report = build(RunInfo::new(0, 0.0, 0));
+            report.run = RunInfo::new(
+                self.pool.current_num_threads(),
+                start.elapsed().as_secs_f64(),
+                self.trials,
+            );
+            report
+        });
+        (outcomes, report)
+    }
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let prepared = prepare(&args.sim)?;
+    if let Some(path) = &args.out {
+        output::check_writable(path)?;
+    }
+    let (_, report) = prepared.run();
+    match &args.out {
+        Some(path) => {
+            output::write_atomically(path, report::json::to_json(&report).as_bytes())?;
+            println!(
+                "wrote {} ({} trials, mean NPV {})",
+                path.display(),
+                report.trials,
+                report::terminal::money(report.consortium.npv.mean, &prepared.scenario.currency)
+            );
+        }
+        None => print!(
+            "{}",
+            report::terminal::render(&report, &prepared.scenario.currency)
+        ),
+    }
+    Ok(())
+}
+
+fn trace_cmd(args: TraceArgs) -> Result<()> {
+    let prepared = prepare(&args.sim)?;
+    let (trial, why) = match args.trial {
+        Some(k) if k >= prepared.trials as u64 => bail!(BadInput(format!(
+            "--trial {k} is not a trial of this run: trials are numbered 0 to {}",
+            prepared.trials - 1
+        ))),
+        Some(k) => (k, String::new()),
+        None => {
+            let (outcomes, _) = prepared.run();
+            let k = worst_trial(&outcomes);
+            (
+                k,
+                format!(
+                    " (the 1st-percentile consortium NPV of {} trials, seed {})",
+                    prepared.trials, prepared.seed
+                ),
+            )
+        }
+    };
+    let replay = trace::replay(&prepared.plan, prepared.seed, trial);
+    print!(
+        "{}",
+        report::story::render(&prepared.scenario, &replay, &why)
+    );
+    Ok(())
+}
+
+/// The trial at the 1st percentile of consortium NPV: rank round(0.01 (n - 1)) in the
+/// order of (NPV, trial index).
+fn worst_trial(outcomes: &engine::Outcomes) -> u64 {
+    let mut order: Vec<usize> = (0..outcomes.trials).collect();
+    order.sort_by(|&a, &b| {
+        outcomes.summary[a]
+            .npv
+            .total_cmp(&outcomes.summary[b].npv)
+            .then(a.cmp(&b))
+    });
+    let rank = (0.01 * (outcomes.trials - 1) as f64).round() as usize;
+    outcomes.first_trial + order[rank] as u64
+}

@@ -1,0 +1,221 @@
+//! The compiled scenario: flat numeric arrays that the trial loop reads.
+//!
+//! Compiling resolves everything that does not change between trials: defaults, repeating
+//! ramps and hazard profiles expanded to one value per year, discount factors, the
+//! uplifted transition cost's yearly shares, stream keys. The hot loop then indexes arrays
+//! and never sees a name, a string or a map.
+
+use crate::rng::label_key;
+use crate::sample::{Clamp, Sampler};
+use crate::scenario::{CostSharing, Dist, Scenario};
+
+/// Index of each service-level sampled input in [`Plan::inputs`].
+pub const FIXED_COST: usize = 0;
+pub const EFFICIENCY: usize = 1;
+pub const TRANSITION_COST: usize = 2;
+pub const DISPUTE_COST: usize = 3;
+/// How many service-level inputs precede the partners' inputs.
+pub const SERVICE_INPUTS: usize = 4;
+
+/// Offsets of a partner's sampled inputs within its block of [`PARTNER_INPUTS`].
+pub const BASELINE: usize = 0;
+pub const JOIN_PROBABILITY: usize = 1;
+pub const ONBOARDING_COST: usize = 2;
+pub const WITHDRAWAL_HAZARD: usize = 3;
+pub const EXIT_FEE: usize = 4;
+pub const REESTABLISH_COST: usize = 5;
+pub const REJOIN_PROBABILITY: usize = 6;
+pub const REJOIN_FEE: usize = 7;
+/// How many sampled inputs each partner has.
+pub const PARTNER_INPUTS: usize = 8;
+
+const PARTNER_FIELDS: [&str; PARTNER_INPUTS] = [
+    "baseline_cost",
+    "join_probability",
+    "onboarding_cost",
+    "withdrawal_hazard",
+    "exit_fee",
+    "reestablish_cost",
+    "rejoin_probability",
+    "rejoin_fee",
+];
+
+/// How this year's pool is shared between members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    Proportional,
+    Equal,
+    /// By [`Plan::fixed_weights`].
+    Fixed,
+}
+
+/// One trial-level input: how to sample it, how to clamp it, and its stream key.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub sampler: Sampler,
+    pub clamp: Clamp,
+    /// Stream key derived from the input's JSON path (partners by name, not index).
+    pub key: u64,
+}
+
+/// The compiled scenario.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub horizon: usize,
+    pub partners: usize,
+    pub min_members: usize,
+    /// DF_t for t = 0 .. H-1.
+    pub discount: Vec<f64>,
+    /// ramp_t for every year (last value repeated).
+    pub ramp: Vec<f64>,
+    /// (1 + optimism_bias) * profile_t for every year (0 past the profile).
+    pub transition_share: Vec<f64>,
+    pub noise_sd: f64,
+    pub scale_elasticity: f64,
+    pub sharing: Sharing,
+    /// Fixed cost-sharing weights by partner (all 1 unless [`Sharing::Fixed`]).
+    pub fixed_weights: Vec<f64>,
+    pub joins_year: Vec<usize>,
+    pub lock_in_years: Vec<usize>,
+    pub sensitivity: Vec<f64>,
+    /// Hazard multipliers, partner-major: `hazard_profile[i * horizon + t]`.
+    pub hazard_profile: Vec<f64>,
+    pub dispute_start: f64,
+    pub dispute_resolve: f64,
+    pub dispute_efficiency_loss: f64,
+    pub dispute_hazard_uplift: f64,
+    /// Service inputs, then each partner's [`PARTNER_INPUTS`] inputs.
+    pub inputs: Vec<Input>,
+    /// Human-readable name of each input (its JSON path), for reports only.
+    pub input_labels: Vec<String>,
+    /// Stream key of each partner's year-by-year draws.
+    pub partner_keys: Vec<u64>,
+    /// Stream key of the consortium-wide yearly draws (disputes, efficiency noise).
+    pub year_key: u64,
+}
+
+/// Expands a list whose last value repeats to one value per year.
+fn per_year_repeating(values: &[f64], horizon: usize) -> Vec<f64> {
+    (0..horizon)
+        .map(|t| values[t.min(values.len() - 1)])
+        .collect()
+}
+
+impl Plan {
+    /// Compiles a validated scenario.
+    pub fn compile(s: &Scenario) -> Plan {
+        let h = s.horizon_years;
+        let svc = &s.service;
+        let uplift = 1.0 + svc.optimism_bias;
+        let mut inputs = Vec::new();
+        let mut labels = Vec::new();
+        let mut add = |label: String, dist: &Dist, clamp: Clamp| {
+            inputs.push(Input {
+                sampler: Sampler::new(dist),
+                clamp,
+                key: label_key(&label),
+            });
+            labels.push(label);
+        };
+        add(
+            "/service/fixed_cost".into(),
+            &svc.fixed_cost,
+            Clamp::NonNegative,
+        );
+        add("/service/efficiency".into(), &svc.efficiency, Clamp::None);
+        add(
+            "/service/transition_cost".into(),
+            &svc.transition_cost,
+            Clamp::NonNegative,
+        );
+        add(
+            "/disputes/annual_cost".into(),
+            &s.disputes.annual_cost,
+            Clamp::NonNegative,
+        );
+        for p in &s.partners {
+            let dists = [
+                &p.baseline_cost,
+                &p.join_probability,
+                &p.onboarding_cost,
+                &p.withdrawal_hazard,
+                &p.exit_fee,
+                &p.reestablish_cost,
+                &p.rejoin_probability,
+                &p.rejoin_fee,
+            ];
+            for (field, (dist, name)) in dists.iter().zip(PARTNER_FIELDS).enumerate() {
+                let clamp = match field {
+                    BASELINE => Clamp::AtLeast(1e-9 * dist.mean()),
+                    JOIN_PROBABILITY | REJOIN_PROBABILITY => Clamp::Probability,
+                    _ => Clamp::NonNegative,
+                };
+                let name_part = p.name.replace('~', "~0").replace('/', "~1");
+                add(format!("/partners/{name_part}/{name}"), dist, clamp);
+            }
+        }
+        let (sharing, fixed_weights) = match &svc.cost_sharing {
+            CostSharing::Proportional => (Sharing::Proportional, vec![1.0; s.partners.len()]),
+            CostSharing::Equal => (Sharing::Equal, vec![1.0; s.partners.len()]),
+            CostSharing::Fixed(w) => (Sharing::Fixed, w.clone()),
+        };
+        Plan {
+            horizon: h,
+            partners: s.partners.len(),
+            min_members: s.min_members,
+            discount: s.discount.factors(h),
+            ramp: per_year_repeating(&svc.ramp, h),
+            transition_share: (0..h)
+                .map(|t| svc.transition_profile.get(t).map_or(0.0, |x| x * uplift))
+                .collect(),
+            noise_sd: svc.efficiency_noise_sd,
+            scale_elasticity: svc.scale_elasticity,
+            sharing,
+            fixed_weights,
+            joins_year: s.partners.iter().map(|p| p.joins_year).collect(),
+            lock_in_years: s.partners.iter().map(|p| p.lock_in_years).collect(),
+            sensitivity: s
+                .partners
+                .iter()
+                .map(|p| p.disappointment_sensitivity)
+                .collect(),
+            hazard_profile: s
+                .partners
+                .iter()
+                .flat_map(|p| per_year_repeating(&p.hazard_profile, h))
+                .collect(),
+            dispute_start: s.disputes.annual_probability,
+            dispute_resolve: s.disputes.resolution_probability,
+            dispute_efficiency_loss: s.disputes.efficiency_loss,
+            dispute_hazard_uplift: s.disputes.hazard_uplift,
+            inputs,
+            input_labels: labels,
+            partner_keys: s
+                .partners
+                .iter()
+                .map(|p| label_key(&format!("partner:{}", p.name)))
+                .collect(),
+            year_key: label_key("consortium:years"),
+        }
+    }
+
+    /// Index of partner `i`'s input `field` in [`Plan::inputs`].
+    #[inline]
+    pub fn partner_input(i: usize, field: usize) -> usize {
+        SERVICE_INPUTS + i * PARTNER_INPUTS + field
+    }
+
+    /// Samples every input for the trial with key `trial_key` into `out`.
+    #[inline]
+    pub fn sample_inputs(&self, trial_key: u64, out: &mut [f64]) {
+        for (slot, input) in out.iter_mut().zip(&self.inputs) {
+            let raw = match input.sampler.fixed_value() {
+                Some(x) => x,
+                None => input
+                    .sampler
+                    .sample(&mut crate::rng::Stream::new(trial_key, input.key)),
+            };
+            *slot = input.clamp.apply(raw);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! A replayed trial told year by year, for `consortium-sim trace`.
+//!
+//! This is how a finance officer explains "the bad case" to a board: who was in, what the
+//! service cost, who left and what it cost them, when it fell apart.
+
+use std::fmt::Write;
+
+use super::terminal::{money, percent};
+use crate::engine::Status;
+use crate::engine::trace::Replay;
+use crate::engine::trial::{NO_YEAR, event};
+use crate::plan::{self, Plan};
+use crate::scenario::Scenario;
+
+/// Renders a replayed trial as text.
+pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
+    let cur = scenario.currency.as_str();
+    let m = |x: f64| money(x, cur);
+    let mut s = String::new();
+    let _ = writeln!(s, "{}: trial {}{}\n", scenario.name, replay.trial, why);
+    let _ = writeln!(s, "Sampled inputs of this trial:");
+    let _ = writeln!(
+        s,
+        "  efficiency g {:.4}, fixed cost {}, transition cost {} (before optimism bias), dispute cost {}/yr",
+        replay.inputs[plan::EFFICIENCY],
+        m(replay.inputs[plan::FIXED_COST]),
+        m(replay.inputs[plan::TRANSITION_COST]),
+        m(replay.inputs[plan::DISPUTE_COST])
+    );
+    for (i, p) in scenario.partners.iter().enumerate() {
+        let v = |f| replay.inputs[Plan::partner_input(i, f)];
+        let _ = writeln!(
+            s,
+            "  {}: baseline {}/yr, hazard {:.4}, exit fee {}, re-establishment {}",
+            p.name,
+            m(v(plan::BASELINE)),
+            v(plan::WITHDRAWAL_HAZARD),
+            m(v(plan::EXIT_FEE)),
+            m(v(plan::REESTABLISH_COST))
+        );
+    }
+    let _ = writeln!(s);
+    for y in &replay.years {
+        let _ = write!(s, "Year {:>2}: ", y.t);
+        if y.collapsed {
+            let _ = writeln!(s, "consortium has collapsed");
+        } else {
+            let dispute = match (y.dispute_active, y.dispute_started) {
+                (true, true) => ", a dispute starts",
+                (true, false) => ", dispute continues",
+                _ => "",
+            };
+            let _ = writeln!(
+                s,
+                "{} members, efficiency {}, pool {}{dispute}",
+                y.members,
+                percent(y.efficiency),
+                m(y.pool)
+            );
+        }
+        for (p, py) in scenario.partners.iter().zip(&y.partners) {
+            let mut notes = Vec::new();
+            let e = py.events;
+            if e & event::JOINED != 0 {
+                notes.push("joins");
+            }
+            if e & event::DECLINED != 0 {
+                notes.push("declines to join");
+            }
+            if e & event::REJOINED != 0 {
+                notes.push("rejoins, pays rejoin fee");
+            }
+            if e & event::FIRST_YEAR_OUT != 0 {
+                notes.push("first year out: pays exit fee and re-establishment");
+            }
+            if e & event::REESTABLISHED_AFTER_COLLAPSE != 0 {
+                notes.push("re-creates the service after the collapse");
+            }
+            if e & event::NOTICE != 0 {
+                notes.push("gives notice");
+            }
+            let state = match py.status {
+                Status::Member => format!("member, share {}", percent(py.weight)),
+                Status::Out => "out".into(),
+                Status::Pending => "not yet joined".into(),
+                Status::Never => "never joins".into(),
+            };
+            if py.saving == 0.0 && notes.is_empty() && py.status != Status::Member {
+                continue;
+            }
+            let _ = writeln!(
+                s,
+                "    {:<28} saving {:>14}  ({state}{}{})",
+                p.name,
+                m(py.saving),
+                if notes.is_empty() { "" } else { "; " },
+                notes.join(", ")
+            );
+        }
+        if y.collapses_next {
+            let _ = writeln!(
+                s,
+                "    -> too few members would remain: the consortium collapses from year {}",
+                y.t + 1
+            );
+        }
+        let _ = writeln!(s, "    cumulative discounted saving {}", m(y.cumulative));
+    }
+    let sum = &replay.summary;
+    let _ = writeln!(s, "\nConsortium NPV {}", m(sum.npv));
+    for (p, v) in scenario.partners.iter().zip(&replay.partner_npv) {
+        let _ = writeln!(s, "  {:<28} NPV {:>14}", p.name, m(*v));
+    }
+    let payback = if sum.payback_year == NO_YEAR {
+        "never pays back".to_string()
+    } else {
+        format!("pays back in year {}", sum.payback_year)
+    };
+    let collapse = if sum.collapse_year == NO_YEAR {
+        "no collapse".to_string()
+    } else {
+        format!("collapse from year {}", sum.collapse_year)
+    };
+    let _ = writeln!(
+        s,
+        "{payback}; {collapse}; {} withdrawal notice(s), {} rejoin(s), {} dispute(s)",
+        sum.withdrawals, sum.rejoins, sum.disputes
+    );
+    s
+}

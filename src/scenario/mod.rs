@@ -1,0 +1,301 @@
+//! The scenario: what a user writes, after validation.
+//!
+//! A scenario file is read as JSON ([`load`]), optionally edited by `--set` overrides
+//! ([`overrides`]), and checked field by field into a [`Scenario`]. Every problem found is
+//! reported with the JSON pointer of the offending value, all at once, so that a finance
+//! officer editing a file by hand fixes everything in one pass.
+
+pub mod dist;
+pub mod load;
+pub mod overrides;
+
+pub use dist::Dist;
+pub use load::{from_str, from_value, load_file};
+pub use overrides::apply_set;
+
+use std::fmt;
+
+/// A validated scenario: every default filled in, every range checked.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// Symbol put before money in human-readable output (default "£"); changes no figure.
+    pub currency: String,
+    pub horizon_years: usize,
+    pub discount: DiscountRate,
+    pub trials: u64,
+    pub seed: u64,
+    pub min_members: usize,
+    pub service: Service,
+    pub partners: Vec<Partner>,
+    pub disputes: Disputes,
+}
+
+/// The discount rate schedule of MODEL.md.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DiscountRate {
+    /// One rate for every year.
+    Constant(f64),
+    /// Bands of `(from_year, rate)`, the first starting at year 0, strictly increasing.
+    Bands(Vec<(usize, f64)>),
+}
+
+impl DiscountRate {
+    /// HM Treasury Green Book: 3.5 % for years 0-30, 3.0 % for 31-75, 2.5 % from 76.
+    pub fn green_book() -> Self {
+        DiscountRate::Bands(vec![(0, 0.035), (31, 0.030), (76, 0.025)])
+    }
+
+    /// Green Book health rates: 1.5 %, 1.29 %, 1.07 % on the same bands.
+    pub fn green_book_health() -> Self {
+        DiscountRate::Bands(vec![(0, 0.015), (31, 0.0129), (76, 0.0107)])
+    }
+
+    /// The rate r_t that applies to year `t`.
+    pub fn rate(&self, t: usize) -> f64 {
+        match self {
+            DiscountRate::Constant(r) => *r,
+            DiscountRate::Bands(bands) => bands
+                .iter()
+                .rev()
+                .find(|&&(from, _)| from <= t)
+                .map_or(bands[0].1, |&(_, r)| r),
+        }
+    }
+
+    /// Discount factors DF_0 .. DF_(H-1), with DF_0 = 1 and DF_t = DF_(t-1) / (1 + r_t).
+    pub fn factors(&self, horizon: usize) -> Vec<f64> {
+        let mut out = Vec::with_capacity(horizon);
+        let mut df = 1.0;
+        for t in 0..horizon {
+            if t > 0 {
+                df /= 1.0 + self.rate(t);
+            }
+            out.push(df);
+        }
+        out
+    }
+}
+
+/// The shared service's costs and savings.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub fixed_cost: Dist,
+    pub efficiency: Dist,
+    /// Fractions of g realised by year; the last value repeats.
+    pub ramp: Vec<f64>,
+    pub efficiency_noise_sd: f64,
+    pub scale_elasticity: f64,
+    pub transition_cost: Dist,
+    /// Shares of T' paid by year; does not repeat.
+    pub transition_profile: Vec<f64>,
+    pub optimism_bias: f64,
+    pub cost_sharing: CostSharing,
+}
+
+/// How the pool is split between this year's members.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CostSharing {
+    /// In proportion to baseline cost B_i.
+    Proportional,
+    /// Equal shares.
+    Equal,
+    /// Fixed weights, one per partner in the order of `partners` (all > 0).
+    Fixed(Vec<f64>),
+}
+
+impl fmt::Display for CostSharing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CostSharing::Proportional => f.write_str("proportional to baseline cost"),
+            CostSharing::Equal => f.write_str("equal shares"),
+            CostSharing::Fixed(_) => f.write_str("fixed weights"),
+        }
+    }
+}
+
+/// One public body in the consortium.
+#[derive(Debug, Clone)]
+pub struct Partner {
+    pub name: String,
+    pub baseline_cost: Dist,
+    pub joins_year: usize,
+    pub join_probability: Dist,
+    pub onboarding_cost: Dist,
+    pub withdrawal_hazard: Dist,
+    /// Multipliers of the hazard by year; the last value repeats.
+    pub hazard_profile: Vec<f64>,
+    pub disappointment_sensitivity: f64,
+    pub lock_in_years: usize,
+    pub exit_fee: Dist,
+    pub reestablish_cost: Dist,
+    pub rejoin_probability: Dist,
+    pub rejoin_fee: Dist,
+}
+
+impl Partner {
+    /// Founders are the partners that join in year 0.
+    pub fn is_founder(&self) -> bool {
+        self.joins_year == 0
+    }
+}
+
+/// The dispute process: a two-state Markov chain.
+#[derive(Debug, Clone)]
+pub struct Disputes {
+    pub annual_probability: f64,
+    pub resolution_probability: f64,
+    pub annual_cost: Dist,
+    pub efficiency_loss: f64,
+    pub hazard_uplift: f64,
+}
+
+impl Default for Disputes {
+    fn default() -> Self {
+        Disputes {
+            annual_probability: 0.0,
+            resolution_probability: 0.0,
+            annual_cost: Dist::Fixed(0.0),
+            efficiency_loss: 0.0,
+            hazard_uplift: 0.0,
+        }
+    }
+}
+
+/// One problem found in a scenario: where (a JSON pointer, or a file) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() {
+            "(top level)"
+        } else {
+            &self.path
+        };
+        write!(f, "{path}: {}", self.message)
+    }
+}
+
+/// Why a scenario could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read at all.
+    #[error("cannot read scenario file {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The text is not JSON; serde_json's message gives line and column.
+    #[error("{origin} is not valid JSON: {source}")]
+    Syntax {
+        origin: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A `--set` override could not be applied.
+    #[error("--set {spec}: {message}")]
+    Override { spec: String, message: String },
+    /// The JSON was read but some values are wrong; every problem is listed.
+    #[error("{origin} has {} problem{}:\n{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, list(problems))]
+    Invalid {
+        origin: String,
+        problems: Vec<Problem>,
+    },
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Scenario {
+    /// Sum of the mean baseline costs of the founders (used in summaries).
+    pub fn founders(&self) -> impl Iterator<Item = &Partner> {
+        self.partners.iter().filter(|p| p.is_founder())
+    }
+
+    /// A one-paragraph plain-English summary, printed by `validate`.
+    pub fn summary(&self) -> String {
+        let founders = self.founders().count();
+        let late = self.partners.len() - founders;
+        let uncertain = self.uncertain_inputs();
+        let mut s = format!(
+            "\"{}\": {} partner{} ({} founder{}{}), {} year horizon, discount {}, \
+             {} trials from seed {}, collapse below {} member{}. ",
+            self.name,
+            self.partners.len(),
+            plural(self.partners.len()),
+            founders,
+            plural(founders),
+            if late > 0 {
+                format!(", {late} late joiner{}", plural(late))
+            } else {
+                String::new()
+            },
+            self.horizon_years,
+            match &self.discount {
+                DiscountRate::Constant(r) => format!("{:.2} %", r * 100.0),
+                DiscountRate::Bands(b) => format!("in {} band{}", b.len(), plural(b.len())),
+            },
+            self.trials,
+            self.seed,
+            self.min_members,
+            plural(self.min_members),
+        );
+        s.push_str(&format!(
+            "Efficiency {} with costs shared {}; {} uncertain input{}",
+            self.service.efficiency,
+            self.service.cost_sharing,
+            uncertain,
+            plural(uncertain)
+        ));
+        if self.disputes.annual_probability > 0.0 {
+            s.push_str(&format!(
+                "; disputes start with probability {} a year",
+                self.disputes.annual_probability
+            ));
+        }
+        s.push('.');
+        s
+    }
+
+    /// How many inputs are distributions rather than fixed numbers.
+    pub fn uncertain_inputs(&self) -> usize {
+        let service = [
+            &self.service.fixed_cost,
+            &self.service.efficiency,
+            &self.service.transition_cost,
+            &self.disputes.annual_cost,
+        ];
+        let partners = self.partners.iter().flat_map(|p| {
+            [
+                &p.baseline_cost,
+                &p.join_probability,
+                &p.onboarding_cost,
+                &p.withdrawal_hazard,
+                &p.exit_fee,
+                &p.reestablish_cost,
+                &p.rejoin_probability,
+                &p.rejoin_fee,
+            ]
+        });
+        service
+            .into_iter()
+            .chain(partners)
+            .filter(|d| !d.is_fixed())
+            .count()
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,216 @@
+//! Statistics over trial outcomes: moments, exact percentiles, tail means, Wilson intervals.
+//!
+//! Everything here is a pure function of values in trial order, so a report depends only
+//! on (scenario, seed, trials), never on threads. Percentiles follow numpy's default
+//! ("linear") method to the last bit, so an independent re-implementation in numpy gets
+//! the same figures.
+
+use serde::Serialize;
+
+/// z for a two-sided 95 % interval, as MODEL.md fixes it.
+pub const Z95: f64 = 1.959964;
+
+/// Summary of a distribution of NPVs: MODEL.md's `npv` object.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Summary {
+    pub mean: f64,
+    pub sd: f64,
+    pub se: f64,
+    pub p05: f64,
+    pub p10: f64,
+    pub p25: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p90: f64,
+    pub p95: f64,
+    /// Mean of the lowest ceil(0.05 n) values.
+    pub cvar05: f64,
+}
+
+/// One year of the fan chart: MODEL.md's `by_year` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Band {
+    pub p05: f64,
+    pub p25: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p95: f64,
+    pub mean: f64,
+}
+
+/// A probability estimated from trials, with its Wilson 95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Proportion {
+    pub estimate: f64,
+    pub ci95: [f64; 2],
+}
+
+impl Proportion {
+    pub fn new(successes: u64, n: u64) -> Proportion {
+        Proportion {
+            estimate: successes as f64 / n as f64,
+            ci95: wilson(successes, n),
+        }
+    }
+}
+
+/// Mean by compensated (Neumaier) summation in the given order: accurate to the penny
+/// on millions of trials, and deterministic.
+pub fn mean(values: &[f64]) -> f64 {
+    let mut sum = 0.0;
+    let mut c = 0.0;
+    for &x in values {
+        let t = sum + x;
+        if sum.abs() >= x.abs() {
+            c += (sum - t) + x;
+        } else {
+            c += (x - t) + sum;
+        }
+        sum = t;
+    }
+    (sum + c) / values.len() as f64
+}
+
+/// Sample standard deviation (n - 1); 0 for a single value.
+pub fn sd(values: &[f64], mean: f64) -> f64 {
+    if values.len() < 2 {
+        return 0.0;
+    }
+    let mut sum = 0.0;
+    for &x in values {
+        sum += (x - mean) * (x - mean);
+    }
+    (sum / (values.len() - 1) as f64).sqrt()
+}
+
+/// The q-quantile of sorted values by numpy's default linear interpolation, reproducing
+/// numpy's arithmetic (virtual index `n*q + (1-q) - 1`, and its two-sided lerp).
+pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
+    let n = sorted.len();
+    if n == 1 {
+        return sorted[0];
+    }
+    let virtual_index = (n as f64 * q + (1.0 - q)) - 1.0;
+    let below = virtual_index.floor().clamp(0.0, (n - 1) as f64);
+    let gamma = virtual_index - below;
+    let lo = below as usize;
+    let hi = (lo + 1).min(n - 1);
+    let (a, b) = (sorted[lo], sorted[hi]);
+    let diff = b - a;
+    let out = if gamma >= 0.5 {
+        b - diff * (1.0 - gamma)
+    } else {
+        a + diff * gamma
+    };
+    if a == b { a } else { out }
+}
+
+/// Wilson score interval at z = 1.959964.
+pub fn wilson(successes: u64, n: u64) -> [f64; 2] {
+    let n = n as f64;
+    let p = successes as f64 / n;
+    let z2 = Z95 * Z95;
+    let denom = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denom;
+    let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    [(centre - half).max(0.0), (centre + half).min(1.0)]
+}
+
+/// Sorts a copy of `values` (trial order) for percentile work.
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut v = values.to_vec();
+    v.sort_unstable_by(f64::total_cmp);
+    v
+}
+
+impl Summary {
+    /// Summarises values given in trial order.
+    pub fn of(values: &[f64]) -> Summary {
+        let m = mean(values);
+        let sd = sd(values, m);
+        let s = sorted(values);
+        let tail = (0.05 * s.len() as f64).ceil().max(1.0) as usize;
+        Summary {
+            mean: m,
+            sd,
+            se: sd / (values.len() as f64).sqrt(),
+            p05: percentile_sorted(&s, 0.05),
+            p10: percentile_sorted(&s, 0.10),
+            p25: percentile_sorted(&s, 0.25),
+            p50: percentile_sorted(&s, 0.50),
+            p75: percentile_sorted(&s, 0.75),
+            p90: percentile_sorted(&s, 0.90),
+            p95: percentile_sorted(&s, 0.95),
+            cvar05: mean(&s[..tail.min(s.len())]),
+        }
+    }
+}
+
+impl Band {
+    /// The fan-chart band of values given in trial order.
+    pub fn of(values: &[f64]) -> Band {
+        let s = sorted(values);
+        Band {
+            p05: percentile_sorted(&s, 0.05),
+            p25: percentile_sorted(&s, 0.25),
+            p50: percentile_sorted(&s, 0.50),
+            p75: percentile_sorted(&s, 0.75),
+            p95: percentile_sorted(&s, 0.95),
+            mean: mean(values),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_match_numpy_linear() {
+        // numpy.percentile([1, 2, 3, 4], [5, 25, 50, 90]) = [1.15, 1.75, 2.5, 3.7]
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert!((percentile_sorted(&v, 0.05) - 1.15).abs() < 1e-15);
+        assert!((percentile_sorted(&v, 0.25) - 1.75).abs() < 1e-15);
+        assert_eq!(percentile_sorted(&v, 0.5), 2.5);
+        assert!((percentile_sorted(&v, 0.9) - 3.7).abs() < 1e-15);
+        assert_eq!(percentile_sorted(&v, 0.0), 1.0);
+        assert_eq!(percentile_sorted(&v, 1.0), 4.0);
+        assert_eq!(percentile_sorted(&[7.0], 0.3), 7.0);
+    }
+
+    #[test]
+    fn cvar_is_mean_of_lowest_ceil_five_percent() {
+        // n = 30: ceil(1.5) = 2 lowest values: -10 and -8.
+        let mut v: Vec<f64> = (0..28).map(f64::from).collect();
+        v.push(-10.0);
+        v.push(-8.0);
+        assert_eq!(Summary::of(&v).cvar05, -9.0);
+    }
+
+    #[test]
+    fn sd_uses_n_minus_one() {
+        let s = Summary::of(&[1.0, 2.0, 3.0, 4.0]);
+        assert!((s.sd - (5.0f64 / 3.0).sqrt()).abs() < 1e-15);
+        assert!((s.se - s.sd / 2.0).abs() < 1e-15);
+        assert_eq!(Summary::of(&[5.0]).sd, 0.0);
+    }
+
+    #[test]
+    fn wilson_matches_textbook_values() {
+        // 10 successes in 100 at z = 1.96: (0.0552, 0.1744).
+        let [lo, hi] = wilson(10, 100);
+        assert!(
+            (lo - 0.05522).abs() < 1e-4 && (hi - 0.17437).abs() < 1e-4,
+            "{lo} {hi}"
+        );
+        let [lo, hi] = wilson(0, 50);
+        assert_eq!(lo, 0.0);
+        assert!(hi > 0.0 && hi < 0.1);
+    }
+
+    #[test]
+    fn compensated_mean_is_exact_where_naive_is_not() {
+        let v = [1e16, 1.0, -1e16, 1.0];
+        assert_eq!(mean(&v), 0.5);
+    }
+}
