@@ -234,13 +234,15 @@ pub fn simulate<O: Observer>(
                         s.events[i] = event::DECLINED;
                     }
                 }
-                Status::Out if t >= 1 && s.left_year[i] < t => {
-                    if u_rejoin < input(i, plan::REJOIN_PROBABILITY) {
-                        s.status[i] = Status::Member;
-                        s.events[i] = event::REJOINED;
-                        sum.rejoins += 1;
-                        fees_in += input(i, plan::REJOIN_FEE);
-                    }
+                Status::Out
+                    if t >= 1
+                        && s.left_year[i] < t
+                        && u_rejoin < input(i, plan::REJOIN_PROBABILITY) =>
+                {
+                    s.status[i] = Status::Member;
+                    s.events[i] = event::REJOINED;
+                    sum.rejoins += 1;
+                    fees_in += input(i, plan::REJOIN_FEE);
                 }
                 Status::Out if s.left_year[i] == t => {
                     s.events[i] = event::FIRST_YEAR_OUT;
@@ -343,17 +345,11 @@ pub fn simulate<O: Observer>(
             collapsed = true;
             sum.collapse_year = (t + 1) as u16;
         }
-        if leaving > 0 {
+        if collapses_next {
             for i in 0..n {
-                if s.status[i] != Status::Member {
-                    continue;
-                }
-                if collapses_next {
+                if s.status[i] == Status::Member {
                     // Leavers and stayers alike re-create the service; no exit fees.
                     s.booked[i] = input(i, plan::REESTABLISH_COST);
-                } else if s.events[i] & event::NOTICE != 0 {
-                    s.status[i] = Status::Out;
-                    s.left_year[i] = t + 1;
                 }
             }
         }
@@ -381,6 +377,15 @@ pub fn simulate<O: Observer>(
             events: &s.events,
             cumulative,
         });
+        // Notices take effect from next year (the observer saw this year's members).
+        if leaving > 0 && !collapses_next {
+            for i in 0..n {
+                if s.events[i] & event::NOTICE != 0 {
+                    s.status[i] = Status::Out;
+                    s.left_year[i] = t + 1;
+                }
+            }
+        }
     }
     sum.npv = cumulative;
     sum
