@@ -30,6 +30,8 @@ pub struct Summary {
 /// One year of the fan chart: MODEL.md's `by_year` entry.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Band {
+    /// The year t (0-based) through which savings are accumulated.
+    pub year: usize,
     pub p05: f64,
     pub p25: f64,
     pub p50: f64,
@@ -129,7 +131,8 @@ impl Summary {
         let m = mean(values);
         let sd = sd(values, m);
         let s = sorted(values);
-        let tail = (0.05 * s.len() as f64).ceil().max(1.0) as usize;
+        // ceil(0.05 n) in integers: 0.05 has no exact binary form.
+        let tail = s.len().div_ceil(20);
         Summary {
             mean: m,
             sd,
@@ -141,16 +144,17 @@ impl Summary {
             p75: percentile_sorted(&s, 0.75),
             p90: percentile_sorted(&s, 0.90),
             p95: percentile_sorted(&s, 0.95),
-            cvar05: mean(&s[..tail.min(s.len())]),
+            cvar05: mean(&s[..tail]),
         }
     }
 }
 
 impl Band {
-    /// The fan-chart band of values given in trial order.
-    pub fn of(values: &[f64]) -> Band {
+    /// The fan-chart band for year `year` of values given in trial order.
+    pub fn of(year: usize, values: &[f64]) -> Band {
         let s = sorted(values);
         Band {
+            year,
             p05: percentile_sorted(&s, 0.05),
             p25: percentile_sorted(&s, 0.25),
             p50: percentile_sorted(&s, 0.50),

@@ -137,7 +137,7 @@ impl Report {
 
         let by_year: Vec<Band> = (0..h)
             .into_par_iter()
-            .map(|t| Band::of(&column(&out.cumulative, h, t)))
+            .map(|t| Band::of(t, &column(&out.cumulative, h, t)))
             .collect();
         let partners: Vec<PartnerReport> = scenario
             .partners

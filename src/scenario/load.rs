@@ -169,12 +169,19 @@ fn kind(v: &Value) -> String {
 /// The closest known name to `word`, if it is close enough to be a likely typo.
 pub fn suggest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
     let lower = word.to_lowercase();
-    known
+    let close = known
         .iter()
         .map(|k| (strsim::levenshtein(&lower, &k.to_lowercase()), *k))
         .filter(|&(d, k)| d <= 2.max(k.len() / 3))
         .min_by_key(|&(d, _)| d)
-        .map(|(_, k)| k)
+        .map(|(_, k)| k);
+    // A shortened name ("resolution" for "resolution_probability").
+    close.or_else(|| {
+        known
+            .iter()
+            .find(|k| lower.len() >= 4 && k.to_lowercase().starts_with(&lower))
+            .copied()
+    })
 }
 
 fn did_you_mean(word: &str, known: &[&str]) -> String {
@@ -815,18 +822,18 @@ impl Checker {
             .enumerate()
             .map(|(i, p)| self.partner(p, &format!("/partners/{i}")))
             .collect();
-        for (i, p) in partners.iter().enumerate() {
-            let Some(p) = p else { continue };
-            if let Some(j) = partners[..i]
-                .iter()
-                .position(|q| q.as_ref().is_some_and(|q| q.name == p.name))
-            {
+        // Names are compared as written, so a duplicate is found even in a partner
+        // with other problems.
+        let names: Vec<Option<&str>> = items
+            .iter()
+            .map(|p| p.get("name").and_then(Value::as_str))
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            let Some(name) = name else { continue };
+            if let Some(j) = names[..i].iter().position(|n| n == &Some(*name)) {
                 self.err(
                     &format!("/partners/{i}/name"),
-                    format!(
-                        "duplicate partner name \"{}\" (also at /partners/{j})",
-                        p.name
-                    ),
+                    format!("duplicate partner name \"{name}\" (also at /partners/{j})"),
                 );
             }
         }

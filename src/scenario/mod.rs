@@ -185,14 +185,14 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read at all.
-    #[error("cannot read scenario file {path}: {source}")]
+    #[error("cannot read scenario file {path}")]
     Io {
         path: String,
         #[source]
         source: std::io::Error,
     },
     /// The text is not JSON; serde_json's message gives line and column.
-    #[error("{origin} is not valid JSON: {source}")]
+    #[error("{origin} is not valid JSON")]
     Syntax {
         origin: String,
         #[source]
