@@ -82,6 +82,17 @@ fn prepare(sim: &SimArgs) -> Result<Prepared> {
     }
     let trials =
         usize::try_from(trials).map_err(|_| BadInput(format!("--trials {trials} is too large")))?;
+    let plan = Plan::compile(&scenario);
+    let needed = (trials as u64).saturating_mul(engine::bytes_per_trial(&plan));
+    let limit = memory_limit();
+    if needed > limit {
+        bail!(BadInput(format!(
+            "{trials} trials of this scenario need about {} MiB, more than the {} MiB allowed \
+             (half this machine's memory); ask for fewer with --trials or the scenario's \"trials\"",
+            needed >> 20,
+            limit >> 20
+        )));
+    }
     if sim.threads == Some(0) {
         bail!(BadInput("--threads must be at least 1".into()));
     }
@@ -90,7 +101,7 @@ fn prepare(sim: &SimArgs) -> Result<Prepared> {
         .build()
         .context("cannot start worker threads")?;
     Ok(Prepared {
-        plan: Plan::compile(&scenario),
+        plan,
         seed: sim.seed.unwrap_or(scenario.seed),
         scenario,
         trials,
@@ -183,4 +194,16 @@ fn worst_trial(outcomes: &engine::Outcomes) -> u64 {
     });
     let rank = (0.01 * (outcomes.trials - 1) as f64).round() as usize;
     outcomes.first_trial + order[rank] as u64
+}
+
+/// Half of this machine's memory (from /proc/meminfo), or 8 GiB where that cannot be read.
+fn memory_limit() -> u64 {
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        });
+    total.map_or(8 << 30, |bytes| bytes / 2)
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 pub enum OutputError {
     #[error("cannot write {path}: the directory {dir} does not exist")]
     MissingDir { path: PathBuf, dir: PathBuf },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Io {
         path: PathBuf,
         #[source]

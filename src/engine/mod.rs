@@ -42,6 +42,16 @@ impl Outcomes {
     }
 }
 
+/// Memory the outcome columns of one trial take, and (roughly) its share of the report's
+/// working copies: used to refuse a run that cannot fit before it starts.
+pub fn bytes_per_trial(plan: &Plan) -> u64 {
+    let columns = std::mem::size_of::<TrialSummary>()
+        + plan.partners * (std::mem::size_of::<f64>() + 1)
+        + plan.horizon * std::mem::size_of::<f64>();
+    // Summaries copy and sort one column at a time per thread.
+    (columns + 4 * std::mem::size_of::<f64>()) as u64
+}
+
 /// Runs trials `first_trial .. first_trial + trials` of `plan` under `seed` on the
 /// current rayon pool.
 pub fn run(plan: &Plan, seed: u64, first_trial: u64, trials: usize) -> Outcomes {

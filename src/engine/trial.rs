@@ -5,7 +5,7 @@
 //! observer of `trace` sees every year's state.
 
 use crate::plan::{self, Plan, Sharing};
-use crate::rng::{Stream, trial_key};
+use crate::rng::{Stream, normal_quantile, trial_key};
 
 /// Where a partner stands in a given year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,7 +259,14 @@ pub fn simulate<O: Observer>(
 
         // Step 4: disputes, a two-state Markov chain.
         let u_dispute = years.uniform();
-        let z = years.std_normal();
+        // The noise word is always drawn (so the stream stays in step) but only turned
+        // into a normal when it is used.
+        let noise_word = years.open_uniform();
+        let z = if plan.noise_sd > 0.0 {
+            normal_quantile(noise_word)
+        } else {
+            0.0
+        };
         let mut started = false;
         if active {
             if u_dispute < plan.dispute_resolve {
@@ -377,10 +384,13 @@ pub fn simulate<O: Observer>(
             events: &s.events,
             cumulative,
         });
-        // Notices take effect from next year (the observer saw this year's members).
-        if leaving > 0 && !collapses_next {
+        // Notices take effect from next year (the observer saw this year's members); after
+        // a collapse nobody is a member.
+        if leaving > 0 {
             for i in 0..n {
-                if s.events[i] & event::NOTICE != 0 {
+                if s.events[i] & event::NOTICE != 0
+                    || (collapses_next && s.status[i] == Status::Member)
+                {
                     s.status[i] = Status::Out;
                     s.left_year[i] = t + 1;
                 }

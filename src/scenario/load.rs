@@ -757,11 +757,20 @@ impl Checker {
                 let partners = partners?;
                 let names: Vec<&str> = partners.iter().map(|p| p.name.as_str()).collect();
                 let before = self.problems.len();
+                // A misspelt name most likely means a partner that has no weight yet.
+                let unweighted: Vec<&str> = names
+                    .iter()
+                    .copied()
+                    .filter(|n| !weights.contains_key(*n))
+                    .collect();
                 for key in weights.keys() {
                     if !names.contains(&key.as_str()) {
                         self.err(
                             &child(&at, key),
-                            format!("\"{key}\" is not a partner{}", did_you_mean(key, &names)),
+                            format!(
+                                "\"{key}\" is not a partner{}",
+                                did_you_mean(key, &unweighted)
+                            ),
                         );
                     }
                 }
