@@ -7,13 +7,11 @@
 //! consumes a fixed count of numbers per year whatever happens. Renaming or reordering an
 //! unrelated partner therefore leaves a partner's draws where they were.
 //!
-//! The generator is Xoshiro256++ (fast, passes BigCrush), seeded through SplitMix64 as its
-//! authors recommend. Uniforms and normals are computed here from raw 64-bit words rather
+//! The generator is SplitMix64 (see [`Stream`] for why). Uniforms and normals are computed here from raw 64-bit words rather
 //! than through `rand`'s helpers, so that a report stays byte-identical across `rand`
 //! releases.
 
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{Rng, SeedableRng, TryRng};
+use rand::TryRng;
 
 /// SplitMix64's output function: a bijective 64-bit mixer.
 #[inline]
@@ -41,27 +39,31 @@ pub fn trial_key(seed: u64, trial: u64) -> u64 {
     mix64(mix64(seed.wrapping_add(GOLDEN)) ^ trial.wrapping_mul(GOLDEN))
 }
 
-/// One random stream.
+/// One random stream: SplitMix64, a Weyl sequence through a strong 64-bit mixer.
+///
+/// A trial opens a couple of dozen streams and draws a few dozen numbers from each, so
+/// the cost of opening one matters as much as the cost of a draw: SplitMix64 opens in one
+/// mix and draws in one more, and passes BigCrush. Streams of different entities start at
+/// unrelated points of the 2^64 cycle, so they do not overlap in the numbers a trial uses.
 #[derive(Clone, Debug)]
-pub struct Stream(Xoshiro256PlusPlus);
+pub struct Stream {
+    state: u64,
+}
 
 impl Stream {
     /// The stream of entity `entity` (a [`label_key`]) in the trial with key `trial_key`.
     #[inline]
     pub fn new(trial_key: u64, entity: u64) -> Self {
-        let mut state = mix64(trial_key ^ entity.rotate_left(17)) ^ entity;
-        let mut seed = [0u8; 32];
-        for chunk in seed.chunks_exact_mut(8) {
-            state = state.wrapping_add(GOLDEN);
-            chunk.copy_from_slice(&mix64(state).to_le_bytes());
+        Stream {
+            state: mix64(trial_key ^ entity.rotate_left(17)) ^ entity,
         }
-        Stream(Xoshiro256PlusPlus::from_seed(seed))
     }
 
     /// The next raw 64-bit word.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        self.0.next_u64()
+        self.state = self.state.wrapping_add(GOLDEN);
+        mix64(self.state)
     }
 
     /// A uniform number in [0, 1) with 53 random bits. `u < p` is then an event of
@@ -99,7 +101,10 @@ impl TryRng for Stream {
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        self.0.fill_bytes(dst);
+        for chunk in dst.chunks_mut(8) {
+            let word = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
         Ok(())
     }
 }

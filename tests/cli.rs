@@ -1703,16 +1703,25 @@ fn trace_worst_tells_the_bad_case() {
 
 #[test]
 fn trace_does_not_call_partners_members_after_a_collapse() {
-    let path = shipped(MIXED);
-    let out = sim(&["trace", &path, "--worst", "--trials", "2000"]);
+    // District B gives notice at the end of year 2 (hazard 1 after a two-year lock-in):
+    // one member would remain, below min_members 2, so the consortium collapses from 3.
+    let mut v = base();
+    set(&mut v, "/partners/1/withdrawal_hazard", json!(1));
+    set(&mut v, "/partners/1/lock_in_years", json!(3));
+    set(&mut v, "/partners/0/reestablish_cost", json!(50000));
+    let d = Dir::new();
+    let path = d.write_json("collapse.json", &v);
+    let out = sim(&["trace", &path, "--trial", "0", "--trials", "10"]);
     out.ok();
     let s = &out.stdout;
+    assert!(s.contains("collapses from year 3"), "{s}");
     let after = s
         .find("consortium has collapsed")
-        .expect("the worst trial of this scenario collapses");
+        .expect("the consortium collapses");
     let tail = &s[after..s.find("\nConsortium NPV").unwrap()];
     assert!(
         !tail.contains("(member"),
         "partners still called members after the collapse:\n{tail}"
     );
+    assert!(tail.contains("re-creates the service"), "{tail}");
 }
