@@ -84,6 +84,9 @@ pub struct RunArgs {
     /// Write the JSON report to this file (atomically) instead of printing a summary.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also write a self-contained HTML report with charts to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

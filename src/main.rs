@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use serde_json::Value;
 
 use cli::{Cli, Command, RunArgs, SimArgs, TraceArgs};
 use consortium_sim::engine::{self, trace};
@@ -53,6 +54,11 @@ fn dispatch(cli: Cli) -> Result<()> {
 
 /// Reads a scenario file, applies `--set` overrides, validates.
 fn load(path: &std::path::Path, overrides: &[String]) -> Result<Scenario> {
+    Ok(load_value(path, overrides)?.1)
+}
+
+/// Like [`load`], also returning the scenario's JSON as overridden.
+fn load_value(path: &std::path::Path, overrides: &[String]) -> Result<(Value, Scenario)> {
     let mut value = scenario::load::read_value(path)?;
     for spec in overrides {
         scenario::apply_set(&mut value, spec)?;
@@ -62,11 +68,14 @@ fn load(path: &std::path::Path, overrides: &[String]) -> Result<Scenario> {
     } else {
         format!("{} (with --set overrides)", path.display())
     };
-    Ok(scenario::from_value(&value, &origin)?)
+    let scenario = scenario::from_value(&value, &origin)?;
+    Ok((value, scenario))
 }
 
 /// A validated scenario with the command line's trials and seed applied.
 struct Prepared {
+    /// The scenario's JSON with overrides applied (shown in reports).
+    value: Value,
     scenario: Scenario,
     plan: Plan,
     trials: usize,
@@ -75,7 +84,7 @@ struct Prepared {
 }
 
 fn prepare(sim: &SimArgs) -> Result<Prepared> {
-    let scenario = load(&sim.scenario, &sim.set.overrides)?;
+    let (value, scenario) = load_value(&sim.scenario, &sim.set.overrides)?;
     let trials = sim.trials.unwrap_or(scenario.trials);
     if trials == 0 {
         bail!(BadInput("--trials must be at least 1".into()));
@@ -103,6 +112,7 @@ fn prepare(sim: &SimArgs) -> Result<Prepared> {
     Ok(Prepared {
         plan,
         seed: sim.seed.unwrap_or(scenario.seed),
+        value,
         scenario,
         trials,
         pool,
@@ -132,10 +142,16 @@ impl Prepared {
 
 fn run(args: RunArgs) -> Result<()> {
     let prepared = prepare(&args.sim)?;
-    if let Some(path) = &args.out {
+    for path in [&args.out, &args.html].into_iter().flatten() {
         output::check_writable(path)?;
     }
-    let (_, report) = prepared.run();
+    let (outcomes, report) = prepared.run();
+    let currency = &prepared.scenario.currency;
+    if let Some(path) = &args.html {
+        let page = report::html::run_page(&report, &prepared.scenario, &prepared.value, &outcomes);
+        output::write_atomically(path, page.as_bytes())?;
+        println!("wrote {}", path.display());
+    }
     match &args.out {
         Some(path) => {
             output::write_atomically(path, report::json::to_json(&report).as_bytes())?;
@@ -143,13 +159,10 @@ fn run(args: RunArgs) -> Result<()> {
                 "wrote {} ({} trials, mean NPV {})",
                 path.display(),
                 report.trials,
-                report::terminal::money(report.consortium.npv.mean, &prepared.scenario.currency)
+                report::terminal::money(report.consortium.npv.mean, currency)
             );
         }
-        None => print!(
-            "{}",
-            report::terminal::render(&report, &prepared.scenario.currency)
-        ),
+        None => print!("{}", report::terminal::render(&report, currency)),
     }
     Ok(())
 }
