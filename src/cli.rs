@@ -63,8 +63,45 @@ pub struct SimArgs {
     /// Worker threads (default: one per core). Results do not depend on it.
     #[arg(long, value_name = "T")]
     pub threads: Option<usize>,
+    /// Refuse to start a run that would need more memory than this (e.g. 512M, 4G).
+    /// Default: half of this machine's memory.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+    /// No progress bar (it is shown only on a terminal, for runs over about a second).
+    #[arg(long, short)]
+    pub quiet: bool,
     #[command(flatten)]
     pub set: SetArgs,
+}
+
+/// Parses a memory size: bytes, or a number with K, M, G or T (powers of 1024; "KiB",
+/// "MB" and the like are read the same way).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a size such as 512M or 4G"))?;
+    let shift = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("\"{text}\": unknown unit; use K, M, G or T")),
+    };
+    let bytes = value * (1u64 << shift) as f64;
+    if !(bytes.is_finite() && bytes >= 1.0) {
+        return Err(format!("\"{text}\" is not a positive size"));
+    }
+    Ok(bytes.min(u64::MAX as f64) as u64)
 }
 
 /// `--set` overrides.

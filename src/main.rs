@@ -2,8 +2,10 @@
 //! exit codes (0 ok, 2 bad input, 1 internal error).
 
 mod cli;
+mod progress;
 
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -11,7 +13,7 @@ use clap::Parser;
 use serde_json::Value;
 
 use cli::{Cli, Command, RunArgs, SimArgs, TraceArgs};
-use consortium_sim::engine::{self, trace};
+use consortium_sim::engine::{self, Monitor, trace};
 use consortium_sim::output::{self, OutputError};
 use consortium_sim::plan::Plan;
 use consortium_sim::report::{self, Report, RunInfo};
@@ -22,10 +24,28 @@ use consortium_sim::scenario::{self, Scenario, ScenarioError};
 #[error("{0}")]
 struct BadInput(String);
 
+/// Shared with the signal handler: Ctrl-C or SIGTERM cancels the run in progress.
+static MONITOR: Monitor = Monitor::new();
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A first signal stops the workers and writes nothing; a second ends the process.
+    let handler = ctrlc::set_handler(|| {
+        if MONITOR.cancel.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    if let Err(e) = handler {
+        eprintln!(
+            "warning: cannot catch Ctrl-C ({e}); an interrupted run may leave temporary files"
+        );
+    }
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.is::<engine::Interrupted>() => {
+            eprintln!("interrupted: nothing was written");
+            ExitCode::from(130)
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             let bad_input = err
@@ -80,6 +100,7 @@ struct Prepared {
     plan: Plan,
     trials: usize,
     seed: u64,
+    quiet: bool,
     pool: rayon::ThreadPool,
 }
 
@@ -93,12 +114,16 @@ fn prepare(sim: &SimArgs) -> Result<Prepared> {
         usize::try_from(trials).map_err(|_| BadInput(format!("--trials {trials} is too large")))?;
     let plan = Plan::compile(&scenario);
     let needed = (trials as u64).saturating_mul(engine::bytes_per_trial(&plan));
-    let limit = memory_limit();
+    let (limit, whose) = match sim.max_memory {
+        Some(bytes) => (bytes, "set by --max-memory"),
+        None => (memory_limit(), "half this machine's memory"),
+    };
     if needed > limit {
         bail!(BadInput(format!(
             "{trials} trials of this scenario need about {} MiB, more than the {} MiB allowed \
-             (half this machine's memory); ask for fewer with --trials or the scenario's \"trials\"",
-            needed >> 20,
+             ({whose}); ask for fewer with --trials or the scenario's \"trials\", or raise \
+             --max-memory",
+            needed.div_ceil(1 << 20),
             limit >> 20
         )));
     }
@@ -110,6 +135,7 @@ fn prepare(sim: &SimArgs) -> Result<Prepared> {
         .build()
         .context("cannot start worker threads")?;
     Ok(Prepared {
+        quiet: sim.quiet,
         plan,
         seed: sim.seed.unwrap_or(scenario.seed),
         value,
@@ -120,24 +146,53 @@ fn prepare(sim: &SimArgs) -> Result<Prepared> {
 }
 
 impl Prepared {
-    /// Runs every trial and summarises them, timing both.
-    fn run(&self) -> (engine::Outcomes, Report) {
+    /// Runs every trial and summarises them, timing both; stops early on Ctrl-C.
+    fn run(&self) -> Result<(engine::Outcomes, Report)> {
         let start = Instant::now();
-        let outcomes = self
-            .pool
-            .install(|| engine::run(&self.plan, self.seed, 0, self.trials));
-        let build = |run| Report::build(&self.scenario, self.seed, &outcomes, run);
-        let report = self.pool.install(|| {
-            let mut report = build(RunInfo::new(0, 0.0, 0));
-            report.run = RunInfo::new(
-                self.pool.current_num_threads(),
-                start.elapsed().as_secs_f64(),
-                self.trials,
-            );
-            report
+        MONITOR.done.store(0, Ordering::Relaxed);
+        let outcomes = progress::while_running(&MONITOR, self.trials as u64, !self.quiet, || {
+            self.pool
+                .install(|| engine::run_monitored(&self.plan, self.seed, 0, self.trials, &MONITOR))
+        })?;
+        let mut report = self.pool.install(|| {
+            Report::build(
+                &self.scenario,
+                self.seed,
+                &outcomes,
+                RunInfo::new(0, 0.0, 0),
+            )
         });
-        (outcomes, report)
+        report.run = RunInfo::new(
+            self.pool.current_num_threads(),
+            start.elapsed().as_secs_f64(),
+            self.trials,
+        );
+        interrupted()?;
+        let bad = report::json::non_finite(&report);
+        if !bad.is_empty() {
+            bail!(
+                "internal error: the report has non-finite figures at {}; please report this \
+                 with the scenario",
+                bad.join(", ")
+            );
+        }
+        Ok((outcomes, report))
     }
+}
+
+/// Fails with [`engine::Interrupted`] once Ctrl-C or SIGTERM has been received.
+fn interrupted() -> Result<()> {
+    if MONITOR.is_cancelled() {
+        bail!(engine::Interrupted);
+    }
+    Ok(())
+}
+
+/// Writes an output file unless the run has been interrupted meanwhile.
+fn write_output(path: &std::path::Path, contents: &[u8]) -> Result<()> {
+    interrupted()?;
+    output::write_atomically(path, contents)?;
+    Ok(())
 }
 
 fn run(args: RunArgs) -> Result<()> {
@@ -145,16 +200,16 @@ fn run(args: RunArgs) -> Result<()> {
     for path in [&args.out, &args.html].into_iter().flatten() {
         output::check_writable(path)?;
     }
-    let (outcomes, report) = prepared.run();
+    let (outcomes, report) = prepared.run()?;
     let currency = &prepared.scenario.currency;
     if let Some(path) = &args.html {
         let page = report::html::run_page(&report, &prepared.scenario, &prepared.value, &outcomes);
-        output::write_atomically(path, page.as_bytes())?;
+        write_output(path, page.as_bytes())?;
         println!("wrote {}", path.display());
     }
     match &args.out {
         Some(path) => {
-            output::write_atomically(path, report::json::to_json(&report).as_bytes())?;
+            write_output(path, report::json::to_json(&report).as_bytes())?;
             println!(
                 "wrote {} ({} trials, mean NPV {})",
                 path.display(),
@@ -176,7 +231,7 @@ fn trace_cmd(args: TraceArgs) -> Result<()> {
         ))),
         Some(k) => (k, String::new()),
         None => {
-            let (outcomes, _) = prepared.run();
+            let (outcomes, _) = prepared.run()?;
             let k = worst_trial(&outcomes);
             (
                 k,

@@ -65,7 +65,14 @@ impl Sampler {
             Dist::Triangular { min, .. } | Dist::Pert { min, .. } => Sampler::Fixed(min),
             Dist::Normal { mean, sd } => Sampler::Normal { mean, sd },
             Dist::LogNormal { mean, sd } => {
-                let sigma2 = (1.0 + (sd / mean).powi(2)).ln();
+                // ln(1 + cv^2), written so that a huge coefficient of variation cannot
+                // overflow (cv^2 of a tiny mean would).
+                let cv = sd / mean;
+                let sigma2 = if cv > 1e100 {
+                    2.0 * (sd.ln() - mean.ln())
+                } else {
+                    cv.mul_add(cv, 1.0).ln()
+                };
                 Sampler::LogNormal {
                     mu: mean.ln() - 0.5 * sigma2,
                     sigma: sigma2.sqrt(),

@@ -78,11 +78,18 @@ pub fn sd(values: &[f64], mean: f64) -> f64 {
     if values.len() < 2 {
         return 0.0;
     }
+    // Deviations are scaled by the largest one so that squaring cannot overflow, however
+    // large the figures.
+    let scale = values.iter().fold(0.0f64, |m, &x| m.max((x - mean).abs()));
+    if scale == 0.0 || !scale.is_finite() {
+        return if scale == 0.0 { 0.0 } else { f64::NAN };
+    }
     let mut sum = 0.0;
     for &x in values {
-        sum += (x - mean) * (x - mean);
+        let d = (x - mean) / scale;
+        sum += d * d;
     }
-    (sum / (values.len() - 1) as f64).sqrt()
+    scale * (sum / (values.len() - 1) as f64).sqrt()
 }
 
 /// The q-quantile of sorted values by numpy's default linear interpolation, reproducing

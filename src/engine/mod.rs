@@ -8,6 +8,8 @@
 pub mod trace;
 pub mod trial;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use rayon::prelude::*;
 
 use crate::plan::Plan;
@@ -52,9 +54,53 @@ pub fn bytes_per_trial(plan: &Plan) -> u64 {
     (columns + 4 * std::mem::size_of::<f64>()) as u64
 }
 
+/// Watches a run from outside: it can be asked to stop, and it counts finished trials
+/// (for progress bars). Its fields are atomics so that a signal handler or another
+/// thread can use it while workers run.
+#[derive(Debug, Default)]
+pub struct Monitor {
+    /// Set to stop the run: workers stop at the next chunk boundary.
+    pub cancel: AtomicBool,
+    /// Trials finished so far.
+    pub done: AtomicU64,
+}
+
+impl Monitor {
+    /// A monitor that has not been cancelled (const, so it can be a `static`).
+    pub const fn new() -> Monitor {
+        Monitor {
+            cancel: AtomicBool::new(false),
+            done: AtomicU64::new(0),
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// A run was stopped through its [`Monitor`] before it finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the run was interrupted before it finished")]
+pub struct Interrupted;
+
 /// Runs trials `first_trial .. first_trial + trials` of `plan` under `seed` on the
 /// current rayon pool.
 pub fn run(plan: &Plan, seed: u64, first_trial: u64, trials: usize) -> Outcomes {
+    run_monitored(plan, seed, first_trial, trials, &Monitor::new())
+        .expect("a run nobody can cancel finishes")
+}
+
+/// Like [`run`], reporting progress to `monitor` and stopping early (with
+/// [`Interrupted`]) once it is cancelled. A chunk of trials takes well under a
+/// millisecond, so a cancelled run stops almost at once.
+pub fn run_monitored(
+    plan: &Plan,
+    seed: u64,
+    first_trial: u64,
+    trials: usize,
+    monitor: &Monitor,
+) -> Result<Outcomes, Interrupted> {
     let (p, h) = (plan.partners, plan.horizon);
     let mut out = Outcomes {
         trials,
@@ -77,6 +123,9 @@ pub fn run(plan: &Plan, seed: u64, first_trial: u64, trials: usize) -> Outcomes 
     chunks.into_par_iter().for_each_init(
         || Scratch::new(plan),
         |scratch, (c, (((summary, npv), cumulative), notice))| {
+            if monitor.is_cancelled() {
+                return;
+            }
             for (j, slot) in summary.iter_mut().enumerate() {
                 let trial = first_trial + (c * CHUNK + j) as u64;
                 let trial_out = TrialOut {
@@ -86,7 +135,13 @@ pub fn run(plan: &Plan, seed: u64, first_trial: u64, trials: usize) -> Outcomes 
                 };
                 *slot = simulate(plan, seed, trial, scratch, trial_out, &mut NoObserver);
             }
+            monitor
+                .done
+                .fetch_add(summary.len() as u64, Ordering::Relaxed);
         },
     );
-    out
+    if monitor.is_cancelled() {
+        return Err(Interrupted);
+    }
+    Ok(out)
 }

@@ -30,6 +30,9 @@ pub mod event {
     pub const REESTABLISHED_AFTER_COLLAPSE: u8 = 32;
 }
 
+/// Upper bound of scale_t (see step 5).
+const MAX_SCALE: f64 = 1e9;
+
 /// Marks "never" in the u16 year columns (payback, collapse).
 pub const NO_YEAR: u16 = u16::MAX;
 
@@ -283,10 +286,14 @@ pub fn simulate<O: Observer>(
         let dispute = if active { 1.0 } else { 0.0 };
 
         // Step 5: this year's efficiency.
+        // Capped so that an extreme elasticity cannot make g_t infinite (or NaN through
+        // 0 x inf); g_t is clamped to 0.95 long before the cap matters.
         let scale = if plan.scale_elasticity == 0.0 {
             1.0
         } else {
-            (member_baseline / founders_baseline).powf(plan.scale_elasticity)
+            (member_baseline / founders_baseline)
+                .powf(plan.scale_elasticity)
+                .min(MAX_SCALE)
         };
         let g_t = (g * plan.ramp[t] * scale * (1.0 - plan.dispute_efficiency_loss * dispute)
             + plan.noise_sd * z)

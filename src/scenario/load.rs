@@ -86,6 +86,11 @@ impl Range {
     }
 }
 
+/// The largest magnitude any number in a scenario may have. A quadrillion pounds is far
+/// beyond any public body's budget, and the bound keeps every product and sum the model
+/// forms (costs x discount factors x trials) finite.
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
 const TOP_KEYS: &[&str] = &[
     "$schema",
     "name",
@@ -228,6 +233,13 @@ impl Checker {
         };
         if !x.is_finite() {
             self.err(path, "must be a finite number");
+            return None;
+        }
+        if x.abs() > MAX_MAGNITUDE {
+            self.err(
+                path,
+                format!("{x} is too large: numbers are limited to 1e15 in magnitude (a typo?)"),
+            );
             return None;
         }
         if !range.contains(x) {
