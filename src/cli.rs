@@ -42,6 +42,11 @@ pub enum Command {
     },
     /// Print a starting scenario that uses every section: `consortium-sim init > my.json`.
     Init,
+    /// Join the partial results of a sharded run into the report the unsharded run gives.
+    #[command(
+        after_help = "Example:\n  consortium-sim run s.json --shard 0/2 --partial p0.bin\n  consortium-sim run s.json --shard 1/2 --partial p1.bin\n  consortium-sim merge p0.bin p1.bin --out report.json"
+    )]
+    Merge(MergeArgs),
     /// Replay one trial of a run year by year: members, disputes, pool, savings, exits.
     #[command(
         after_help = "Examples:\n  consortium-sim trace scenarios/mixed_jv_county_district_police.json --worst\n  consortium-sim trace scenarios/four_districts_back_office.json --trial 42"
@@ -122,6 +127,32 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Also write a self-contained HTML report with charts to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Run only shard K of N (0-based), a contiguous range of the trials, and write a
+    /// partial result with --partial; `auto` reads the shard from a Slurm job array or a
+    /// Kubernetes Indexed Job. `consortium-sim merge` joins the partials.
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<String>,
+    /// With `--shard auto` under a Kubernetes Indexed Job: the number of shards (the
+    /// Job's completions). Under Slurm it overrides SLURM_ARRAY_TASK_COUNT.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u64>,
+    /// Where a shard writes its partial result.
+    #[arg(long, value_name = "FILE")]
+    pub partial: Option<PathBuf>,
+}
+
+/// `merge`: partial results to a report.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Partial results written by `run --shard ... --partial FILE`, in any order.
+    #[arg(required = true, value_name = "PARTS")]
+    pub parts: Vec<PathBuf>,
+    /// Write the JSON report to this file instead of printing a summary.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also write the HTML report to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 }

@@ -19,6 +19,7 @@ pub mod report;
 pub mod rng;
 pub mod sample;
 pub mod scenario;
+pub mod shard;
 pub mod stats;
 
 /// A starting scenario that validates and uses every section (`consortium-sim init`).

@@ -4,7 +4,8 @@
 //! the target only when complete, so an interrupted run never leaves a half-written file
 //! and an earlier report at the same path survives until the new one is whole.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Why an output file could not be written.
@@ -54,13 +55,28 @@ pub fn check_writable(path: &Path) -> Result<(), OutputError> {
 /// Writes `contents` to `path` atomically (temporary file in the same directory, then
 /// rename).
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
+    write_atomically_with(path, |w| w.write_all(contents))
+}
+
+/// Like [`write_atomically`], with the contents streamed by `write`. The file is readable
+/// by others (0644 on Unix), as a report shared with colleagues should be.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
     let io = |source| OutputError::Io {
         path: path.to_path_buf(),
         source,
     };
     check_writable(path)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir_of(path)).map_err(io)?;
-    tmp.write_all(contents).map_err(io)?;
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let tmp = builder.tempfile_in(dir_of(path)).map_err(io)?;
+    let mut w = BufWriter::new(tmp.as_file());
+    write(&mut w).map_err(io)?;
+    w.flush().map_err(io)?;
+    drop(w);
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())

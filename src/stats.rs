@@ -56,12 +56,40 @@ impl Proportion {
     }
 }
 
+/// A stored figure: f64, or f32 in a large run's rows (see
+/// [`crate::engine::Precision`]). Statistics read every figure as f64.
+pub trait Figure: Copy + Send + Sync {
+    fn to_f64(self) -> f64;
+    fn total_cmp(&self, other: &Self) -> std::cmp::Ordering;
+}
+
+impl Figure for f64 {
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn total_cmp(&self, other: &Self) -> std::cmp::Ordering {
+        f64::total_cmp(self, other)
+    }
+}
+
+impl Figure for f32 {
+    #[inline]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn total_cmp(&self, other: &Self) -> std::cmp::Ordering {
+        f32::total_cmp(self, other)
+    }
+}
+
 /// Mean by compensated (Neumaier) summation in the given order: accurate to the penny
 /// on millions of trials, and deterministic.
-pub fn mean(values: &[f64]) -> f64 {
+pub fn mean<T: Figure>(values: &[T]) -> f64 {
     let mut sum = 0.0;
     let mut c = 0.0;
-    for &x in values {
+    for x in values {
+        let x = x.to_f64();
         let t = sum + x;
         if sum.abs() >= x.abs() {
             c += (sum - t) + x;
@@ -74,19 +102,21 @@ pub fn mean(values: &[f64]) -> f64 {
 }
 
 /// Sample standard deviation (n - 1); 0 for a single value.
-pub fn sd(values: &[f64], mean: f64) -> f64 {
+pub fn sd<T: Figure>(values: &[T], mean: f64) -> f64 {
     if values.len() < 2 {
         return 0.0;
     }
     // Deviations are scaled by the largest one so that squaring cannot overflow, however
     // large the figures.
-    let scale = values.iter().fold(0.0f64, |m, &x| m.max((x - mean).abs()));
+    let scale = values
+        .iter()
+        .fold(0.0f64, |m, x| m.max((x.to_f64() - mean).abs()));
     if scale == 0.0 || !scale.is_finite() {
         return if scale == 0.0 { 0.0 } else { f64::NAN };
     }
     let mut sum = 0.0;
-    for &x in values {
-        let d = (x - mean) / scale;
+    for x in values {
+        let d = (x.to_f64() - mean) / scale;
         sum += d * d;
     }
     scale * (sum / (values.len() - 1) as f64).sqrt()
@@ -94,17 +124,17 @@ pub fn sd(values: &[f64], mean: f64) -> f64 {
 
 /// The q-quantile of sorted values by numpy's default linear interpolation, reproducing
 /// numpy's arithmetic (virtual index `n*q + (1-q) - 1`, and its two-sided lerp).
-pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
+pub fn percentile_sorted<T: Figure>(sorted: &[T], q: f64) -> f64 {
     let n = sorted.len();
     if n == 1 {
-        return sorted[0];
+        return sorted[0].to_f64();
     }
     let virtual_index = (n as f64 * q + (1.0 - q)) - 1.0;
     let below = virtual_index.floor().clamp(0.0, (n - 1) as f64);
     let gamma = virtual_index - below;
     let lo = below as usize;
     let hi = (lo + 1).min(n - 1);
-    let (a, b) = (sorted[lo], sorted[hi]);
+    let (a, b) = (sorted[lo].to_f64(), sorted[hi].to_f64());
     let diff = b - a;
     let out = if gamma >= 0.5 {
         b - diff * (1.0 - gamma)
@@ -125,49 +155,63 @@ pub fn wilson(successes: u64, n: u64) -> [f64; 2] {
     [(centre - half).max(0.0), (centre + half).min(1.0)]
 }
 
-/// Sorts a copy of `values` (trial order) for percentile work.
-fn sorted(values: &[f64]) -> Vec<f64> {
-    let mut v = values.to_vec();
-    v.sort_unstable_by(f64::total_cmp);
-    v
-}
-
 impl Summary {
-    /// Summarises values given in trial order.
+    /// Summarises values given in trial order (a copy is sorted).
     pub fn of(values: &[f64]) -> Summary {
+        Summary::of_in_place(&mut values.to_vec())
+    }
+
+    /// Summarises values given in trial order, sorting them in place (the mean and sd
+    /// are taken first, in trial order).
+    pub fn of_in_place<T: Figure>(values: &mut [T]) -> Summary {
         let m = mean(values);
         let sd = sd(values, m);
-        let s = sorted(values);
+        values.sort_unstable_by(T::total_cmp);
+        let s = &*values;
         // ceil(0.05 n) in integers: 0.05 has no exact binary form.
         let tail = s.len().div_ceil(20);
         Summary {
             mean: m,
             sd,
             se: sd / (values.len() as f64).sqrt(),
-            p05: percentile_sorted(&s, 0.05),
-            p10: percentile_sorted(&s, 0.10),
-            p25: percentile_sorted(&s, 0.25),
-            p50: percentile_sorted(&s, 0.50),
-            p75: percentile_sorted(&s, 0.75),
-            p90: percentile_sorted(&s, 0.90),
-            p95: percentile_sorted(&s, 0.95),
+            p05: percentile_sorted(s, 0.05),
+            p10: percentile_sorted(s, 0.10),
+            p25: percentile_sorted(s, 0.25),
+            p50: percentile_sorted(s, 0.50),
+            p75: percentile_sorted(s, 0.75),
+            p90: percentile_sorted(s, 0.90),
+            p95: percentile_sorted(s, 0.95),
             cvar05: mean(&s[..tail]),
         }
     }
 }
 
 impl Band {
-    /// The fan-chart band for year `year` of values given in trial order.
-    pub fn of(year: usize, values: &[f64]) -> Band {
-        let s = sorted(values);
+    /// The fan-chart band for year `year`, sorting values (in trial order) in place.
+    pub fn of_in_place<T: Figure>(year: usize, values: &mut [T]) -> Band {
+        let m = mean(values);
+        values.sort_unstable_by(T::total_cmp);
         Band {
             year,
-            p05: percentile_sorted(&s, 0.05),
-            p25: percentile_sorted(&s, 0.25),
-            p50: percentile_sorted(&s, 0.50),
-            p75: percentile_sorted(&s, 0.75),
-            p95: percentile_sorted(&s, 0.95),
-            mean: mean(values),
+            p05: percentile_sorted(values, 0.05),
+            p25: percentile_sorted(values, 0.25),
+            p50: percentile_sorted(values, 0.50),
+            p75: percentile_sorted(values, 0.75),
+            p95: percentile_sorted(values, 0.95),
+            mean: m,
+        }
+    }
+
+    /// The band of a summary (the last year's band is the NPV's).
+    pub fn from_summary(year: usize, s: &Summary) -> Band {
+        Band {
+            year,
+            p05: s.p05,
+            p25: s.p25,
+            p50: s.p50,
+            p75: s.p75,
+            p95: s.p95,
+            mean: s.mean,
         }
     }
 }

@@ -83,13 +83,13 @@ fn certain_scenario_npv_matches_closed_form() {
     }
     let out = run(&s, 9, 50);
     for k in 0..out.trials {
-        let npv = out.summary[k].npv;
+        let npv = out.summary(k).npv;
         assert!(
             ((npv - expected) / expected).abs() < 1e-9,
             "trial {k}: {npv} vs {expected}"
         );
         for (t, e) in expected_by_year.iter().enumerate() {
-            let got = out.cumulative[k * 40 + t];
+            let got = out.cumulative(k, t);
             assert!(
                 (got - e).abs() <= 1e-9 * expected.abs(),
                 "year {t}: {got} vs {e}"
@@ -103,9 +103,9 @@ fn certain_scenario_npv_matches_closed_form() {
                 "partner {i}: {p}"
             );
         }
-        assert_eq!(out.summary[k].collapse_year, NO_YEAR);
+        assert_eq!(out.summary(k).collapse_year, NO_YEAR);
     }
-    let r = Report::build(&s, 9, &out, RunInfo::new(1, 1.0, 50));
+    let r = Report::build(&s, 9, &mut out.clone(), RunInfo::new(1, 1.0, 50));
     assert!(
         r.consortium.npv.sd < 1e-6 * expected.abs(),
         "{}",
@@ -118,18 +118,18 @@ fn certain_scenario_npv_matches_closed_form() {
 fn certain_scenario_payback_year_is_first_nonnegative_cumulative_year() {
     let s = scenario(certain());
     let out = run(&s, 1, 1);
-    let first = (0..40).find(|&t| out.cumulative[t] >= 0.0).unwrap();
+    let first = (0..40).find(|&t| out.cumulative(0, t) >= 0.0).unwrap();
     assert!(first > 0);
-    assert_eq!(out.summary[0].payback_year as usize, first);
+    assert_eq!(out.summary(0).payback_year as usize, first);
 }
 
 #[test]
 fn equal_sharing_changes_who_gains_not_the_consortium_total() {
     let mut v = certain();
-    let proportional = run(&scenario(v.clone()), 1, 1).summary[0].npv;
+    let proportional = run(&scenario(v.clone()), 1, 1).npv[0];
     v["service"]["cost_sharing"] = json!("equal");
     let equal = run(&scenario(v.clone()), 1, 1);
-    assert!(((equal.summary[0].npv - proportional) / proportional).abs() < 1e-12);
+    assert!(((equal.npv[0] - proportional) / proportional).abs() < 1e-12);
     // With equal shares the smallest partner pays a third of the pool for a fifth of the
     // baseline: it is worse off than under proportional sharing.
     v["service"]["cost_sharing"] = json!({"fixed": {"A": 1, "B": 1, "C": 1}});
@@ -183,9 +183,9 @@ fn expected_withdrawals_match_formula() {
     let out = run(&s, 3, trials);
     // Two partners at risk, H - 1 decisions each, no rejoins.
     let p_leave = 1.0 - (1.0 - h).powi(horizon as i32 - 1);
-    let (mean, se) = mean_se(out.summary.iter().map(|t| f64::from(t.withdrawals)));
+    let (mean, se) = mean_se(out.events.iter().map(|t| f64::from(t.withdrawals)));
     assert_within_se("withdrawals per trial", mean, 2.0 * p_leave, se);
-    let r = Report::build(&s, 3, &out, RunInfo::new(1, 1.0, trials));
+    let r = Report::build(&s, 3, &mut out.clone(), RunInfo::new(1, 1.0, trials));
     let se_p = (p_leave * (1.0 - p_leave) / trials as f64).sqrt();
     assert_within_se(
         "P(X withdraws)",
@@ -212,7 +212,7 @@ fn collapse_probability_of_two_partners_matches_formula() {
     }));
     let out = run(&s, 11, trials);
     let expected = 1.0 - ((1.0 - h1) * (1.0 - h2)).powi(horizon as i32 - 1);
-    let r = Report::build(&s, 11, &out, RunInfo::new(1, 1.0, trials));
+    let r = Report::build(&s, 11, &mut out.clone(), RunInfo::new(1, 1.0, trials));
     let se = (expected * (1.0 - expected) / trials as f64).sqrt();
     assert_within_se("P(collapse)", r.consortium.prob_collapse, expected, se);
     // The year of collapse is geometric too: P(collapse from year 1) = 1 - (1-h1)(1-h2).
@@ -247,9 +247,9 @@ fn dispute_years_match_two_state_markov_chain() {
         active = active * (1.0 - rho) + (1.0 - active) * p;
         years += active;
     }
-    let (m, se) = mean_se(out.summary.iter().map(|t| f64::from(t.dispute_years)));
+    let (m, se) = mean_se(out.events.iter().map(|t| f64::from(t.dispute_years)));
     assert_within_se("dispute-years per trial", m, years, se);
-    let (m, se) = mean_se(out.summary.iter().map(|t| f64::from(t.disputes)));
+    let (m, se) = mean_se(out.events.iter().map(|t| f64::from(t.disputes)));
     assert_within_se("disputes started per trial", m, starts, se);
 }
 
@@ -313,14 +313,14 @@ fn collapse_books_reestablishment_for_every_member_and_no_exit_fees() {
     let year0 = [1e6 - 0.25 * pool0, 3e6 - 0.75 * pool0];
     let expected = [year0[0] - 300000.0 / 1.05, year0[1] - 500000.0 / 1.05];
     for k in 0..3 {
-        let t = out.summary[k];
+        let t = out.summary(k);
         assert_eq!(t.collapse_year, 1);
         assert_eq!(t.withdrawals, 1);
         for (got, want) in out.partner_npvs(k).iter().zip(expected) {
             assert!((got - want).abs() < 1e-6, "{got} vs {want}");
         }
     }
-    let r = Report::build(&s, 1, &out, RunInfo::new(1, 1.0, 3));
+    let r = Report::build(&s, 1, &mut out.clone(), RunInfo::new(1, 1.0, 3));
     assert_eq!(r.consortium.prob_collapse, 1.0);
     assert_eq!(r.partners[1].prob_withdraws, 1.0);
     assert_eq!(r.partners[0].prob_withdraws, 0.0);
@@ -404,13 +404,16 @@ fn results_do_not_depend_on_thread_count() {
     let four = run_threads(&s, 7, 3000, 4);
     assert_eq!(one, two);
     assert_eq!(one, four);
-    let text = |o: &Outcomes| json::to_json(&Report::build(&s, 7, o, RunInfo::new(1, 1.0, 3000)));
+    let text = |o: &Outcomes| {
+        json::to_json(&Report::build(
+            &s,
+            7,
+            &mut o.clone(),
+            RunInfo::new(1, 1.0, 3000),
+        ))
+    };
     assert_eq!(text(&one), text(&four));
-    assert_ne!(
-        run(&s, 8, 3000).summary,
-        one.summary,
-        "different seeds differ"
-    );
+    assert_ne!(run(&s, 8, 3000).npv, one.npv, "different seeds differ");
 }
 
 #[test]
@@ -421,12 +424,14 @@ fn trace_reproduces_the_trial_of_a_full_run() {
     let out = engine::run(&plan, 5, 0, 600);
     for k in [0usize, 17, 311, 599] {
         let r = trace::replay(&plan, 5, k as u64);
-        assert_eq!(r.summary, out.summary[k]);
+        assert_eq!(r.summary, out.summary(k));
         assert_eq!(r.partner_npv, out.partner_npvs(k));
         let cum: Vec<f64> = r.years.iter().map(|y| y.cumulative).collect();
         assert_eq!(
             cum,
-            out.cumulative[k * plan.horizon..(k + 1) * plan.horizon]
+            (0..plan.horizon)
+                .map(|t| out.cumulative(k, t))
+                .collect::<Vec<_>>()
         );
     }
 }

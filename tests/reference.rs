@@ -110,7 +110,7 @@ fn run_engine(case: &Case) -> (Report, Outcomes) {
     let s = scenario::from_value(&v, case.file).unwrap();
     let out = engine::run(&Plan::compile(&s), 3, 0, ENGINE_TRIALS);
     (
-        Report::build(&s, 3, &out, RunInfo::new(1, 1.0, ENGINE_TRIALS)),
+        Report::build(&s, 3, &mut out.clone(), RunInfo::new(1, 1.0, ENGINE_TRIALS)),
         out,
     )
 }
@@ -219,7 +219,9 @@ fn compare(case: &Case, engine: &(Report, Outcomes), r: &Value, failures: &mut V
         );
     }
     let per_trial = |f: fn(&engine::TrialSummary) -> u32| -> Vec<f64> {
-        outcomes.summary.iter().map(|s| f64::from(f(s))).collect()
+        (0..outcomes.trials)
+            .map(|k| f64::from(f(&outcomes.summary(k))))
+            .collect()
     };
     let ev = &r["events"];
     c.count(

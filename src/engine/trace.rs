@@ -3,7 +3,7 @@
 //! The replay runs [`simulate`] itself with a recording observer, so the story it tells
 //! is exactly the trial that the full run counted: same streams, same steps.
 
-use super::trial::{Observer, Scratch, Status, TrialOut, TrialSummary, YearView, simulate};
+use super::trial::{Observer, Scratch, Status, TrialSummary, YearView, simulate};
 use crate::plan::Plan;
 
 /// One partner in one year of a replayed trial.
@@ -72,20 +72,12 @@ impl Observer for Recorder {
 /// Replays trial `trial` of a run seeded with `seed`.
 pub fn replay(plan: &Plan, seed: u64, trial: u64) -> Replay {
     let mut scratch = Scratch::new(plan);
-    let mut partner_npv = vec![0.0; plan.partners];
-    let mut cumulative = vec![0.0; plan.horizon];
-    let mut notice = vec![0; plan.partners];
     let mut recorder = Recorder(Vec::with_capacity(plan.horizon));
-    let out = TrialOut {
-        partner_npv: &mut partner_npv,
-        cumulative: &mut cumulative,
-        gave_notice: &mut notice,
-    };
-    let summary = simulate(plan, seed, trial, &mut scratch, out, &mut recorder);
+    let summary = simulate(plan, seed, trial, &mut scratch, &mut recorder);
     Replay {
         trial,
         summary,
-        partner_npv,
+        partner_npv: scratch.partner_npv,
         years: recorder.0,
         inputs: scratch.inputs,
     }

@@ -55,6 +55,12 @@ pub struct Scratch {
     /// Re-establishment cost booked by a collapse for the next year.
     pub booked: Vec<f64>,
     withdraw_draw: Vec<f64>,
+    /// The trial's results: NPV_i by partner so far,
+    pub partner_npv: Vec<f64>,
+    /// cumulative discounted consortium saving through each year,
+    pub cumulative: Vec<f64>,
+    /// and whether each partner gave notice at least once.
+    pub gave_notice: Vec<bool>,
 }
 
 impl Scratch {
@@ -70,18 +76,11 @@ impl Scratch {
             events: vec![0; p],
             booked: vec![0.0; p],
             withdraw_draw: vec![0.0; p],
+            partner_npv: vec![0.0; p],
+            cumulative: vec![0.0; plan.horizon],
+            gave_notice: vec![false; p],
         }
     }
-}
-
-/// Where one trial's results go: slices of the run's output columns.
-pub struct TrialOut<'a> {
-    /// NPV_i by partner.
-    pub partner_npv: &'a mut [f64],
-    /// Cumulative discounted consortium saving through each year.
-    pub cumulative: &'a mut [f64],
-    /// Whether each partner gave notice at least once (0 or 1).
-    pub gave_notice: &'a mut [u8],
 }
 
 /// Scalar results of one trial.
@@ -135,6 +134,8 @@ impl Observer for NoObserver {
 }
 
 /// Simulates trial `trial` of a run seeded with `seed`, following MODEL.md step by step.
+/// Per-partner and per-year results are left in `s` (`partner_npv`, `cumulative`,
+/// `gave_notice`).
 ///
 /// Random numbers: each partner's stream gives three uniforms every year (join, rejoin,
 /// withdrawal), used or not, and the consortium's stream two (dispute, efficiency noise),
@@ -144,7 +145,6 @@ pub fn simulate<O: Observer>(
     seed: u64,
     trial: u64,
     s: &mut Scratch,
-    out: TrialOut<'_>,
     obs: &mut O,
 ) -> TrialSummary {
     let key = trial_key(seed, trial);
@@ -162,8 +162,8 @@ pub fn simulate<O: Observer>(
         s.streams[i] = Stream::new(key, plan.partner_keys[i]);
         s.status[i] = Status::Pending;
         s.booked[i] = 0.0;
-        out.partner_npv[i] = 0.0;
-        out.gave_notice[i] = 0;
+        s.partner_npv[i] = 0.0;
+        s.gave_notice[i] = false;
         if plan.joins_year[i] == 0 {
             founders_baseline += input(i, plan::BASELINE);
         }
@@ -191,10 +191,10 @@ pub fn simulate<O: Observer>(
                 };
                 s.booked[i] = 0.0;
                 s.weight[i] = 0.0;
-                out.partner_npv[i] += df * s.saving[i];
+                s.partner_npv[i] += df * s.saving[i];
             }
-            cumulative = out.partner_npv.iter().sum();
-            out.cumulative[t] = cumulative;
+            cumulative = s.partner_npv.iter().sum();
+            s.cumulative[t] = cumulative;
             if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
                 sum.payback_year = t as u16;
             }
@@ -348,7 +348,7 @@ pub fn simulate<O: Observer>(
                     .clamp(0.0, 1.0);
                 if s.withdraw_draw[i] < h {
                     s.events[i] |= event::NOTICE;
-                    out.gave_notice[i] = 1;
+                    s.gave_notice[i] = true;
                     leaving += 1;
                 }
             }
@@ -369,10 +369,10 @@ pub fn simulate<O: Observer>(
         }
 
         for i in 0..n {
-            out.partner_npv[i] += df * s.saving[i];
+            s.partner_npv[i] += df * s.saving[i];
         }
-        cumulative = out.partner_npv.iter().sum();
-        out.cumulative[t] = cumulative;
+        cumulative = s.partner_npv.iter().sum();
+        s.cumulative[t] = cumulative;
         if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
             sum.payback_year = t as u16;
         }

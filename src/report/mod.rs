@@ -12,9 +12,10 @@ pub mod terminal;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::{NO_YEAR, Outcomes};
+use crate::engine::outcomes::NO_YEAR_U8;
+use crate::engine::{Column, Outcomes};
 use crate::scenario::Scenario;
-use crate::stats::{Band, Proportion, Summary};
+use crate::stats::{Band, Figure, Proportion, Summary};
 
 /// Version of the report's layout.
 pub const SCHEMA: u32 = 1;
@@ -99,34 +100,34 @@ impl RunInfo {
     }
 }
 
-/// Column `j` of a trial-major table with `width` columns.
-fn column<T: Copy>(table: &[T], width: usize, j: usize) -> Vec<T> {
-    table.iter().skip(j).step_by(width).copied().collect()
-}
-
 impl Report {
     /// Summarises a run's outcomes.
-    pub fn build(scenario: &Scenario, seed: u64, out: &Outcomes, run: RunInfo) -> Report {
+    ///
+    /// The per-partner and per-year rows are sorted in place for exact percentiles (a
+    /// large run has no memory for copies), so afterwards they no longer follow trial
+    /// order; the trial-ordered scalars (`npv`, `events`, `gave_notice`) are untouched.
+    pub fn build(scenario: &Scenario, seed: u64, out: &mut Outcomes, run: RunInfo) -> Report {
         let n = out.trials;
         let nf = n as f64;
-        let npv: Vec<f64> = out.summary.iter().map(|s| s.npv).collect();
-        let count = |f: &dyn Fn(&crate::engine::TrialSummary) -> bool| {
-            out.summary.iter().filter(|s| f(s)).count() as u64
-        };
-        let negative = count(&|s| s.npv < 0.0);
-        let collapsed = count(&|s| s.collapse_year != NO_YEAR);
-
         let h = out.horizon;
+        let negative = out.npv.iter().filter(|&&v| v < 0.0).count() as u64;
         let mut paid_back_by = vec![0u64; h];
         let mut collapse_in = vec![0u64; h];
-        for s in &out.summary {
-            if s.payback_year != NO_YEAR {
-                paid_back_by[s.payback_year as usize] += 1;
+        let (mut withdrawals, mut rejoins, mut disputes, mut dispute_years) =
+            (0u64, 0u64, 0u64, 0u64);
+        for e in &out.events {
+            if e.payback_year != NO_YEAR_U8 {
+                paid_back_by[e.payback_year as usize] += 1;
             }
-            if s.collapse_year != NO_YEAR {
-                collapse_in[s.collapse_year as usize] += 1;
+            if e.collapse_year != NO_YEAR_U8 {
+                collapse_in[e.collapse_year as usize] += 1;
             }
+            withdrawals += u64::from(e.withdrawals);
+            rejoins += u64::from(e.rejoins);
+            disputes += u64::from(e.disputes);
+            dispute_years += u64::from(e.dispute_years);
         }
+        let collapsed: u64 = collapse_in.iter().sum();
         let mut running = 0;
         let mut p50 = None;
         for (y, c) in paid_back_by.iter().enumerate() {
@@ -135,33 +136,26 @@ impl Report {
                 p50 = Some(y as u16);
             }
         }
-
-        let by_year: Vec<Band> = (0..h)
-            .into_par_iter()
-            .map(|t| Band::of(t, &column(&out.cumulative, h, t)))
+        let left: Vec<u64> = (0..out.partners)
+            .map(|i| (0..n).filter(|&k| out.gave_notice(k, i)).count() as u64)
             .collect();
-        let partners: Vec<PartnerReport> = scenario
+
+        let npv = Summary::of(&out.npv);
+        let mut by_year = row_bands(&mut out.cumulative, n);
+        by_year.push(Band::from_summary(h - 1, &npv));
+        let partner_npv = row_summaries(&mut out.partner_npv, n);
+        let partners = scenario
             .partners
-            .par_iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let values = column(&out.partner_npv, out.partners, i);
-                let worse = values.iter().filter(|&&v| v < 0.0).count();
-                let left = column(&out.gave_notice, out.partners, i)
-                    .iter()
-                    .filter(|&&g| g != 0)
-                    .count();
-                PartnerReport {
-                    name: p.name.clone(),
-                    npv: Summary::of(&values),
-                    prob_worse_off: worse as f64 / nf,
-                    prob_withdraws: left as f64 / nf,
-                }
+            .iter()
+            .zip(partner_npv)
+            .zip(left)
+            .map(|((p, (npv, worse)), left)| PartnerReport {
+                name: p.name.clone(),
+                npv,
+                prob_worse_off: worse as f64 / nf,
+                prob_withdraws: left as f64 / nf,
             })
             .collect();
-        let event_mean = |f: fn(&crate::engine::TrialSummary) -> u32| {
-            out.summary.iter().map(|s| u64::from(f(s))).sum::<u64>() as f64 / nf
-        };
         Report {
             schema: SCHEMA,
             scenario: scenario.name.clone(),
@@ -169,7 +163,7 @@ impl Report {
             trials: n as u64,
             horizon_years: h,
             consortium: Consortium {
-                npv: Summary::of(&npv),
+                npv,
                 prob_npv_negative: Proportion::new(negative, n as u64),
                 prob_collapse: collapsed as f64 / nf,
                 payback_year: Payback {
@@ -181,12 +175,43 @@ impl Report {
             },
             partners,
             events: Events {
-                withdrawals: event_mean(|s| s.withdrawals),
-                rejoins: event_mean(|s| s.rejoins),
-                disputes: event_mean(|s| s.disputes),
-                dispute_years: event_mean(|s| s.dispute_years),
+                withdrawals: withdrawals as f64 / nf,
+                rejoins: rejoins as f64 / nf,
+                disputes: disputes as f64 / nf,
+                dispute_years: dispute_years as f64 / nf,
             },
             run,
         }
+    }
+}
+
+/// Summary of each row (and its count of negative values), rows sorted in place in
+/// parallel.
+fn row_summaries(column: &mut Column, n: usize) -> Vec<(Summary, u64)> {
+    fn rows<T: Figure + PartialOrd + Default>(v: &mut [T], n: usize) -> Vec<(Summary, u64)> {
+        v.par_chunks_mut(n)
+            .map(|row| {
+                let negative = row.iter().filter(|&&x| x < T::default()).count() as u64;
+                (Summary::of_in_place(row), negative)
+            })
+            .collect()
+    }
+    match column {
+        Column::F64(v) => rows(v, n),
+        Column::F32(v) => rows(v, n),
+    }
+}
+
+/// The fan-chart band of each year's row, rows sorted in place in parallel.
+fn row_bands(column: &mut Column, n: usize) -> Vec<Band> {
+    fn rows<T: Figure>(v: &mut [T], n: usize) -> Vec<Band> {
+        v.par_chunks_mut(n)
+            .enumerate()
+            .map(|(t, row)| Band::of_in_place(t, row))
+            .collect()
+    }
+    match column {
+        Column::F64(v) => rows(v, n),
+        Column::F32(v) => rows(v, n),
     }
 }

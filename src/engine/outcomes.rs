@@ -1,0 +1,381 @@
+//! Every trial's results, stored as columns.
+//!
+//! Scalars (NPV, event counts) are one entry per trial in trial order. Per-partner NPVs
+//! and per-year cumulative savings are rows, one per partner or year, each holding every
+//! trial: statistics then sort a row in place instead of copying it, which is what lets
+//! a 10-million-trial run stay under 1 GiB. The last year's cumulative saving is the
+//! consortium NPV itself, so it is not stored twice.
+
+use crate::engine::trial::{NO_YEAR, Scratch, TrialSummary};
+use crate::plan::Plan;
+
+/// Marks "never" in the u8 year fields of [`TrialEvents`] (horizons are at most 100).
+pub const NO_YEAR_U8: u8 = u8::MAX;
+
+/// Above this many bytes of double-precision rows, rows are stored in single precision.
+const DOUBLE_ROWS_LIMIT: u64 = 512 << 20;
+
+/// How per-partner and per-year rows are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// f64: figures exact to the penny.
+    Double,
+    /// f32: relative error below 6e-8 (under a pound on £10m). Used for runs whose rows
+    /// would take more than 512 MiB in double precision; the consortium NPV and
+    /// everything derived from it stay in double precision.
+    Single,
+}
+
+impl Precision {
+    /// The precision of a run of `total_trials`, chosen from the run's size alone (never
+    /// from the machine), so that a report is the same everywhere and a shard stores its
+    /// rows as the whole run would.
+    pub fn for_run(total_trials: u64, plan: &Plan) -> Precision {
+        let rows = (plan.partners + plan.horizon - 1) as u64;
+        if total_trials.saturating_mul(rows).saturating_mul(8) > DOUBLE_ROWS_LIMIT {
+            Precision::Single
+        } else {
+            Precision::Double
+        }
+    }
+
+    /// Bytes per stored value.
+    pub fn bytes(self) -> usize {
+        match self {
+            Precision::Double => 8,
+            Precision::Single => 4,
+        }
+    }
+}
+
+/// A row-major table of figures at some [`Precision`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    F64(Vec<f64>),
+    F32(Vec<f32>),
+}
+
+impl Column {
+    fn zeroed(precision: Precision, len: usize) -> Column {
+        match precision {
+            Precision::Double => Column::F64(vec![0.0; len]),
+            Precision::Single => Column::F32(vec![0.0; len]),
+        }
+    }
+
+    pub fn precision(&self) -> Precision {
+        match self {
+            Column::F64(_) => Precision::Double,
+            Column::F32(_) => Precision::Single,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Column::F64(v) => v.len(),
+            Column::F32(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> f64 {
+        match self {
+            Column::F64(v) => v[i],
+            Column::F32(v) => f64::from(v[i]),
+        }
+    }
+
+    /// Appends `rows` rows of `other` (each `other_len` long) to the rows of `self`
+    /// (each `self_len` long), row by row: how shards are joined.
+    fn join_rows(&self, self_len: usize, other: &Column, other_len: usize, rows: usize) -> Column {
+        fn join<T: Copy>(a: &[T], a_len: usize, b: &[T], b_len: usize, rows: usize) -> Vec<T> {
+            let mut out = Vec::with_capacity(a.len() + b.len());
+            for r in 0..rows {
+                out.extend_from_slice(&a[r * a_len..(r + 1) * a_len]);
+                out.extend_from_slice(&b[r * b_len..(r + 1) * b_len]);
+            }
+            out
+        }
+        match (self, other) {
+            (Column::F64(a), Column::F64(b)) => Column::F64(join(a, self_len, b, other_len, rows)),
+            (Column::F32(a), Column::F32(b)) => Column::F32(join(a, self_len, b, other_len, rows)),
+            _ => panic!("rows of different precision cannot be joined"),
+        }
+    }
+}
+
+/// A trial's event counts and years, packed small.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrialEvents {
+    pub withdrawals: u32,
+    pub rejoins: u32,
+    /// First year of non-negative cumulative saving, or [`NO_YEAR_U8`].
+    pub payback_year: u8,
+    /// Year a collapse takes effect, or [`NO_YEAR_U8`].
+    pub collapse_year: u8,
+    pub disputes: u8,
+    pub dispute_years: u8,
+}
+
+fn year_u8(year: u16) -> u8 {
+    if year == NO_YEAR {
+        NO_YEAR_U8
+    } else {
+        year as u8
+    }
+}
+
+fn year_u16(year: u8) -> u16 {
+    if year == NO_YEAR_U8 {
+        NO_YEAR
+    } else {
+        u16::from(year)
+    }
+}
+
+impl TrialEvents {
+    fn from_summary(s: &TrialSummary) -> TrialEvents {
+        TrialEvents {
+            withdrawals: s.withdrawals,
+            rejoins: s.rejoins,
+            payback_year: year_u8(s.payback_year),
+            collapse_year: year_u8(s.collapse_year),
+            disputes: s.disputes as u8,
+            dispute_years: s.dispute_years as u8,
+        }
+    }
+}
+
+/// Every trial's results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcomes {
+    pub trials: usize,
+    pub partners: usize,
+    pub horizon: usize,
+    /// Index of the first trial (0 unless this is a shard of a larger run).
+    pub first_trial: u64,
+    /// Consortium NPV by trial.
+    pub npv: Vec<f64>,
+    pub events: Vec<TrialEvents>,
+    /// Partner NPVs, one row per partner: `partner_npv[i * trials + k]`.
+    pub partner_npv: Column,
+    /// Cumulative discounted saving, one row per year but the last (which is `npv`):
+    /// `cumulative[t * trials + k]`.
+    pub cumulative: Column,
+    /// Bit i of byte `k * notice_bytes + i / 8` is set if partner i gave notice in trial k.
+    pub gave_notice: Vec<u8>,
+}
+
+/// Bytes of notice flags per trial.
+pub fn notice_bytes(partners: usize) -> usize {
+    partners.div_ceil(8)
+}
+
+/// Memory one trial takes in [`Outcomes`] at `precision`, used to refuse a run that
+/// cannot fit before it starts.
+pub fn bytes_per_trial(plan: &Plan, precision: Precision) -> u64 {
+    let rows = plan.partners + plan.horizon - 1;
+    (8 + std::mem::size_of::<TrialEvents>()
+        + notice_bytes(plan.partners)
+        + rows * precision.bytes()) as u64
+}
+
+impl Outcomes {
+    /// Outcomes of `trials` trials, all zero, ready to be filled.
+    pub fn zeroed(plan: &Plan, first_trial: u64, trials: usize, precision: Precision) -> Outcomes {
+        let (p, h) = (plan.partners, plan.horizon);
+        Outcomes {
+            trials,
+            partners: p,
+            horizon: h,
+            first_trial,
+            npv: vec![0.0; trials],
+            events: vec![TrialEvents::default(); trials],
+            partner_npv: Column::zeroed(precision, trials * p),
+            cumulative: Column::zeroed(precision, trials * (h - 1)),
+            gave_notice: vec![0; trials * notice_bytes(p)],
+        }
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.partner_npv.precision()
+    }
+
+    /// Trial `k`'s scalar results, as [`crate::engine::simulate`] returned them.
+    pub fn summary(&self, k: usize) -> TrialSummary {
+        let e = &self.events[k];
+        TrialSummary {
+            npv: self.npv[k],
+            payback_year: year_u16(e.payback_year),
+            collapse_year: year_u16(e.collapse_year),
+            withdrawals: e.withdrawals,
+            rejoins: e.rejoins,
+            disputes: u32::from(e.disputes),
+            dispute_years: u32::from(e.dispute_years),
+        }
+    }
+
+    /// Partner `i`'s NPV in trial `k`.
+    pub fn partner_npv(&self, k: usize, i: usize) -> f64 {
+        self.partner_npv.get(i * self.trials + k)
+    }
+
+    /// Every partner's NPV in trial `k`.
+    pub fn partner_npvs(&self, k: usize) -> Vec<f64> {
+        (0..self.partners).map(|i| self.partner_npv(k, i)).collect()
+    }
+
+    /// Cumulative discounted saving through year `t` in trial `k`.
+    pub fn cumulative(&self, k: usize, t: usize) -> f64 {
+        if t + 1 == self.horizon {
+            self.npv[k]
+        } else {
+            self.cumulative.get(t * self.trials + k)
+        }
+    }
+
+    /// Whether partner `i` gave notice in trial `k`.
+    pub fn gave_notice(&self, k: usize, i: usize) -> bool {
+        self.gave_notice[k * notice_bytes(self.partners) + i / 8] & (1 << (i % 8)) != 0
+    }
+
+    /// Joins outcomes of consecutive trial ranges (shards) into one, in the given order.
+    ///
+    /// # Panics
+    /// If the parts are not consecutive or differ in shape or precision; callers check.
+    pub fn join(parts: &[Outcomes]) -> Outcomes {
+        let mut iter = parts.iter();
+        let mut out = iter.next().expect("at least one part").clone();
+        for part in iter {
+            assert_eq!(part.first_trial, out.first_trial + out.trials as u64);
+            assert_eq!((part.partners, part.horizon), (out.partners, out.horizon));
+            out.partner_npv =
+                out.partner_npv
+                    .join_rows(out.trials, &part.partner_npv, part.trials, out.partners);
+            out.cumulative = out.cumulative.join_rows(
+                out.trials,
+                &part.cumulative,
+                part.trials,
+                out.horizon - 1,
+            );
+            out.npv.extend_from_slice(&part.npv);
+            out.events.extend_from_slice(&part.events);
+            out.gave_notice.extend_from_slice(&part.gave_notice);
+            out.trials += part.trials;
+        }
+        out
+    }
+
+    /// Splits the columns into disjoint per-chunk views for the workers.
+    pub(crate) fn chunk_views(&mut self, chunk: usize) -> Vec<ChunkView<'_>> {
+        let n = self.trials;
+        if n == 0 {
+            return Vec::new();
+        }
+        let chunks = n.div_ceil(chunk);
+        let nb = notice_bytes(self.partners);
+        let mut partner_rows = split_rows(&mut self.partner_npv, n, chunk, chunks);
+        let mut year_rows = split_rows(&mut self.cumulative, n, chunk, chunks);
+        self.npv
+            .chunks_mut(chunk)
+            .zip(self.events.chunks_mut(chunk))
+            .zip(self.gave_notice.chunks_mut(chunk * nb))
+            .enumerate()
+            .map(|(c, ((npv, events), notice))| ChunkView {
+                start: c * chunk,
+                npv,
+                events,
+                notice,
+                notice_bytes: nb,
+                partner_rows: std::mem::take(&mut partner_rows[c]),
+                year_rows: std::mem::take(&mut year_rows[c]),
+            })
+            .collect()
+    }
+}
+
+/// Mutable pieces of rows, one per row, covering one chunk's trials.
+pub(crate) enum RowPieces<'a> {
+    F64(Vec<&'a mut [f64]>),
+    F32(Vec<&'a mut [f32]>),
+}
+
+impl Default for RowPieces<'_> {
+    fn default() -> Self {
+        RowPieces::F64(Vec::new())
+    }
+}
+
+impl RowPieces<'_> {
+    #[inline]
+    fn store(&mut self, j: usize, values: &[f64]) {
+        match self {
+            RowPieces::F64(rows) => rows.iter_mut().zip(values).for_each(|(r, &v)| r[j] = v),
+            RowPieces::F32(rows) => rows
+                .iter_mut()
+                .zip(values)
+                .for_each(|(r, &v)| r[j] = v as f32),
+        }
+    }
+}
+
+/// Cuts each row of a column (rows `n` long) into chunk pieces, grouped by chunk.
+fn split_rows(column: &mut Column, n: usize, chunk: usize, chunks: usize) -> Vec<RowPieces<'_>> {
+    fn split<T>(data: &mut [T], n: usize, chunk: usize, chunks: usize) -> Vec<Vec<&mut [T]>> {
+        let mut per_chunk: Vec<Vec<&mut [T]>> = (0..chunks).map(|_| Vec::new()).collect();
+        for row in data.chunks_mut(n) {
+            for (c, piece) in row.chunks_mut(chunk).enumerate() {
+                per_chunk[c].push(piece);
+            }
+        }
+        per_chunk
+    }
+    match column {
+        Column::F64(v) => split(v, n, chunk, chunks)
+            .into_iter()
+            .map(RowPieces::F64)
+            .collect(),
+        Column::F32(v) => split(v, n, chunk, chunks)
+            .into_iter()
+            .map(RowPieces::F32)
+            .collect(),
+    }
+}
+
+/// The part of [`Outcomes`] that one chunk of trials writes.
+pub(crate) struct ChunkView<'a> {
+    /// Index (within the outcomes) of the chunk's first trial.
+    pub start: usize,
+    npv: &'a mut [f64],
+    events: &'a mut [TrialEvents],
+    notice: &'a mut [u8],
+    notice_bytes: usize,
+    partner_rows: RowPieces<'a>,
+    year_rows: RowPieces<'a>,
+}
+
+impl ChunkView<'_> {
+    pub fn len(&self) -> usize {
+        self.npv.len()
+    }
+
+    /// Stores the `j`th trial of the chunk from its summary and the scratch it left.
+    #[inline]
+    pub fn store(&mut self, j: usize, summary: &TrialSummary, s: &Scratch) {
+        self.npv[j] = summary.npv;
+        self.events[j] = TrialEvents::from_summary(summary);
+        let flags = &mut self.notice[j * self.notice_bytes..(j + 1) * self.notice_bytes];
+        flags.fill(0);
+        for (i, &gave) in s.gave_notice.iter().enumerate() {
+            if gave {
+                flags[i / 8] |= 1 << (i % 8);
+            }
+        }
+        self.partner_rows.store(j, &s.partner_npv);
+        let years = s.cumulative.len() - 1;
+        self.year_rows.store(j, &s.cumulative[..years]);
+    }
+}

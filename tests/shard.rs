@@ -1,0 +1,314 @@
+//! Sharded runs: shards run as separate processes, with the environment a scheduler sets,
+//! merge into a report byte-identical (apart from `run`) to the unsharded run; and merge
+//! refuses pieces that do not belong together.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use consortium_sim::engine::{self, Monitor, Outcomes, Precision};
+use consortium_sim::plan::Plan;
+use consortium_sim::report::{Report, RunInfo, json};
+use consortium_sim::scenario;
+use consortium_sim::shard::{self, Shard};
+
+const SCENARIO: &str = "scenarios/social_care_informal.json";
+const TRIALS: &str = "30001";
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_consortium-sim"));
+    // A shard must not pick up a scheduler's variables from the test's own environment.
+    for var in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_MIN",
+        "JOB_COMPLETION_INDEX",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn refused(out: Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "stderr lacks {needle:?}: {stderr}");
+}
+
+/// The report's text without its `run` block (the only part allowed to differ).
+fn without_run(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let start = text.find("  \"run\": {").expect("a run block");
+    let end = start + text[start..].find('}').unwrap();
+    format!("{}{}", &text[..start], &text[end..])
+}
+
+fn single_run(dir: &Path) -> PathBuf {
+    let out = dir.join("single.json");
+    ok(bin()
+        .args(["run", SCENARIO, "--trials", TRIALS, "--seed", "4", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap());
+    out
+}
+
+/// Runs every shard of `count` as its own process with `env(k)` set, then merges them
+/// (in reverse order, which must not matter).
+fn sharded_run(
+    dir: &Path,
+    count: u64,
+    env: impl Fn(u64) -> Vec<(String, String)>,
+    extra: &[&str],
+) -> PathBuf {
+    let mut parts = Vec::new();
+    for k in 0..count {
+        let part = dir.join(format!("part-{count}-{k}.bin"));
+        ok(bin()
+            .args([
+                "run",
+                SCENARIO,
+                "--trials",
+                TRIALS,
+                "--seed",
+                "4",
+                "--partial",
+            ])
+            .arg(&part)
+            .args(extra)
+            .envs(env(k))
+            .output()
+            .unwrap());
+        parts.push(part);
+    }
+    parts.reverse();
+    let out = dir.join(format!("merged-{count}.json"));
+    ok(bin()
+        .arg("merge")
+        .args(&parts)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap());
+    out
+}
+
+#[test]
+fn one_three_and_seven_shards_merge_to_the_single_run_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let single = without_run(&single_run(dir.path()));
+    let one = sharded_run(dir.path(), 1, |_| vec![], &["--shard", "0/1"]);
+    assert_eq!(without_run(&one), single, "1 shard");
+    let slurm = |k: u64| {
+        vec![
+            ("SLURM_ARRAY_TASK_ID".to_string(), (k + 1).to_string()),
+            ("SLURM_ARRAY_TASK_MIN".to_string(), "1".to_string()),
+            ("SLURM_ARRAY_TASK_COUNT".to_string(), "3".to_string()),
+        ]
+    };
+    let three = sharded_run(dir.path(), 3, slurm, &["--shard", "auto"]);
+    assert_eq!(without_run(&three), single, "3 shards under Slurm");
+    let k8s = |k: u64| vec![("JOB_COMPLETION_INDEX".to_string(), k.to_string())];
+    let seven = sharded_run(dir.path(), 7, k8s, &["--shard", "auto", "--shards", "7"]);
+    assert_eq!(
+        without_run(&seven),
+        single,
+        "7 shards as a Kubernetes Indexed Job"
+    );
+}
+
+/// Shards of a run big enough for single-precision rows join as exactly as double ones.
+#[test]
+fn single_precision_shards_join_exactly() {
+    let s = scenario::load_file(Path::new(SCENARIO)).unwrap();
+    let plan = Plan::compile(&s);
+    let total = 5000u64;
+    let run = |range: std::ops::Range<u64>| {
+        engine::run_monitored(
+            &plan,
+            9,
+            range.start,
+            (range.end - range.start) as usize,
+            Precision::Single,
+            &Monitor::new(),
+        )
+        .unwrap()
+    };
+    let whole = run(0..total);
+    let parts: Vec<Outcomes> = (0..3)
+        .map(|k| run(Shard { index: k, count: 3 }.range(total)))
+        .collect();
+    let joined = Outcomes::join(&parts);
+    assert_eq!(joined, whole);
+    let text =
+        |mut o: Outcomes| json::to_json(&Report::build(&s, 9, &mut o, RunInfo::new(1, 1.0, 5000)));
+    assert_eq!(text(joined), text(whole));
+}
+
+/// Shards 0/2 and 1/2 of a 2000-trial run; the second with `seed`, `trials` and `extra`.
+fn two_parts_with(dir: &Path, seed: &str, trials: &str, extra: &[&str]) -> (PathBuf, PathBuf) {
+    let a = dir.join("a.bin");
+    let b = dir.join("b.bin");
+    ok(bin()
+        .args([
+            "run",
+            SCENARIO,
+            "--trials",
+            "2000",
+            "--seed",
+            "4",
+            "--shard",
+            "0/2",
+            "--partial",
+        ])
+        .arg(&a)
+        .output()
+        .unwrap());
+    ok(bin()
+        .args([
+            "run",
+            SCENARIO,
+            "--trials",
+            trials,
+            "--seed",
+            seed,
+            "--shard",
+            "1/2",
+            "--partial",
+        ])
+        .arg(&b)
+        .args(extra)
+        .output()
+        .unwrap());
+    (a, b)
+}
+
+fn two_parts(dir: &Path) -> (PathBuf, PathBuf) {
+    two_parts_with(dir, "4", "2000", &[])
+}
+
+fn merge(parts: &[&Path]) -> Output {
+    bin().arg("merge").args(parts).output().unwrap()
+}
+
+#[test]
+fn merge_refuses_a_different_scenario_seed_or_trial_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_parts_with(
+        dir.path(),
+        "4",
+        "2000",
+        &["--set", "/partners/0/exit_fee=5"],
+    );
+    refused(merge(&[&a, &b]), "different scenario");
+    let (a, b) = two_parts_with(dir.path(), "5", "2000", &[]);
+    refused(merge(&[&a, &b]), "seed");
+    let (a, b) = two_parts_with(dir.path(), "4", "3000", &[]);
+    refused(merge(&[&a, &b]), "3000-trial run");
+}
+
+#[test]
+fn merge_refuses_overlapping_and_missing_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_parts(dir.path());
+    refused(merge(&[&a]), "trials 1000..2000 are missing");
+    refused(merge(&[&b]), "trials 0..1000 are missing");
+    refused(merge(&[&a, &a, &b]), "overlap");
+    let third = dir.path().join("third.bin");
+    ok(bin()
+        .args([
+            "run",
+            SCENARIO,
+            "--trials",
+            "2000",
+            "--seed",
+            "4",
+            "--shard",
+            "1/3",
+            "--partial",
+        ])
+        .arg(&third)
+        .output()
+        .unwrap());
+    refused(merge(&[&a, &third, &b]), "overlap");
+    ok(merge(&[&b, &a]));
+}
+
+#[test]
+fn merge_refuses_another_engine_version_and_damaged_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_parts(dir.path());
+    // Another engine version: rewrite b's header through the library.
+    let mut part = shard::read_partial(&b).unwrap();
+    part.header.engine_version = "0.0.1".into();
+    let old = dir.path().join("old.bin");
+    shard::write_partial(&old, &part.header, &part.outcomes).unwrap();
+    refused(merge(&[&a, &old]), "engine version 0.0.1");
+    // Cut short.
+    let bytes = std::fs::read(&b).unwrap();
+    let short = dir.path().join("short.bin");
+    std::fs::write(&short, &bytes[..bytes.len() - 100]).unwrap();
+    refused(merge(&[&a, &short]), "damaged or incomplete");
+    // One bit flipped in the body.
+    let mut flipped = bytes.clone();
+    let i = flipped.len() - 50;
+    flipped[i] ^= 1;
+    let bad = dir.path().join("flipped.bin");
+    std::fs::write(&bad, &flipped).unwrap();
+    refused(merge(&[&a, &bad]), "checksum");
+    // Not a partial at all.
+    refused(
+        merge(&[&a, Path::new(SCENARIO)]),
+        "not a consortium-sim partial result",
+    );
+    refused(merge(&[&a, &dir.path().join("missing.bin")]), "missing.bin");
+}
+
+#[test]
+fn shard_options_are_checked_before_running() {
+    let run = |args: &[&str]| {
+        bin()
+            .args(["run", SCENARIO, "--trials", "100"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    refused(
+        run(&["--shard", "3/3", "--partial", "x.bin"]),
+        "does not exist",
+    );
+    refused(run(&["--shard", "0/3"]), "--partial");
+    refused(
+        run(&["--shard", "0/3", "--partial", "x.bin", "--out", "r.json"]),
+        "merge",
+    );
+    refused(
+        run(&["--shard", "auto", "--partial", "x.bin"]),
+        "SLURM_ARRAY_TASK_ID",
+    );
+    let k8s = bin()
+        .args([
+            "run",
+            SCENARIO,
+            "--trials",
+            "100",
+            "--shard",
+            "auto",
+            "--partial",
+            "x.bin",
+        ])
+        .env("JOB_COMPLETION_INDEX", "1")
+        .output()
+        .unwrap();
+    refused(k8s, "--shards");
+    refused(run(&["--partial", "x.bin"]), "--shard");
+    assert!(!Path::new("x.bin").exists());
+}
