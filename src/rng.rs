@@ -74,9 +74,11 @@ impl Stream {
     }
 
     /// A uniform number strictly inside (0, 1), for inverse distribution functions.
+    /// 52 bits, so that adding the half step is exact: with 53, the top value would
+    /// round up to exactly 1.
     #[inline]
     pub fn open_uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+        open_unit(self.next_u64())
     }
 
     /// A standard normal from exactly one word, by inverse CDF.
@@ -84,6 +86,12 @@ impl Stream {
     pub fn std_normal(&mut self) -> f64 {
         normal_quantile(self.open_uniform())
     }
+}
+
+/// The open-interval uniform of one word (see [`Stream::open_uniform`]).
+#[inline]
+fn open_unit(word: u64) -> f64 {
+    ((word >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 
 /// `rand`'s distributions can draw from a [`Stream`] (used for Beta-PERT).
@@ -244,6 +252,14 @@ mod tests {
         assert_ne!(a, c);
         assert_ne!(a, d);
         assert_ne!(trial_key(1, 5), trial_key(2, 5));
+    }
+
+    #[test]
+    fn open_uniform_stays_inside_the_interval_at_its_extremes() {
+        // The largest and smallest words a stream can give.
+        let (top, bottom) = (open_unit(u64::MAX), open_unit(0));
+        assert!(top < 1.0 && bottom > 0.0);
+        assert!(normal_quantile(top).is_finite() && normal_quantile(bottom).is_finite());
     }
 
     #[test]
