@@ -1,10 +1,122 @@
 //! The HTML report: one self-contained page with charts, for a cabinet or a board.
+//!
+//! A page must open from an email attachment or a shared drive with no network: styles
+//! are inline, charts are inline SVG (see [`charts`]), there is no script and no web
+//! font (the system font stack). Every piece of user text (scenario and partner names,
+//! descriptions, input values) goes through [`escape`]. Numbers are formatted for people
+//! with the helpers the terminal summary uses, so both read the same.
+//!
+//! [`page`] and [`figure`] are the shell and chart wrapper that other pages (sweeps,
+//! sensitivity, comparisons) reuse.
 
-use serde_json::Value;
+use std::fmt::Write;
 
-use super::Report;
+use serde_json::{Map, Value};
+
+use super::charts::{self, FanYear};
+use super::terminal::{money, percent, thousands};
+use super::{PartnerReport, Report};
 use crate::engine::Outcomes;
 use crate::scenario::Scenario;
+
+/// Bins of the NPV histogram: fine enough to show shape, coarse enough to stay smooth at
+/// a few thousand trials.
+const HISTOGRAM_BINS: usize = 40;
+
+/// The system font stack: what the reader's own system uses, nothing downloaded.
+const FONT_STACK: &str = "system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", \
+                          Arial, \"Noto Sans\", \"Liberation Sans\", sans-serif";
+
+const CSS: &str = r#"
+:root { --ink: #1f2328; --muted: #57606a; --line: #d0d7de; --panel: #f6f8fa;
+        --accent: #0b3c5d; --good: #0072b2; --bad: #b3470a; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin: 0; font-family: FONT_STACK; color: var(--ink); background: #fff;
+       line-height: 1.5; font-size: 16px; }
+main { max-width: 1040px; margin: 0 auto; padding: 32px 24px 48px; }
+h1 { font-size: 1.85rem; line-height: 1.25; margin: 0 0 .4rem; color: var(--accent); }
+h2 { font-size: 1.35rem; margin: 2.6rem 0 .8rem; padding-bottom: .3rem;
+     border-bottom: 2px solid var(--line); color: var(--accent); }
+h3 { font-size: 1.05rem; margin: 1.6rem 0 .5rem; }
+p { margin: .5rem 0; max-width: 75ch; }
+.lede { color: var(--muted); }
+.meta { color: var(--muted); font-size: .92rem; }
+.headline { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr));
+            gap: 12px; margin: 1.4rem 0; }
+.stat { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px;
+        background: var(--panel); }
+.stat .label { font-size: .78rem; text-transform: uppercase; letter-spacing: .05em;
+               color: var(--muted); }
+.stat .value { font-size: 1.45rem; font-weight: 650; font-variant-numeric: tabular-nums;
+               white-space: nowrap; }
+.stat .note { font-size: .86rem; color: var(--muted); }
+.stat .long { font-size: 1.15rem; line-height: 2.1rem; }
+.neg { color: var(--bad); }
+.howto { background: #eef5fb; border-left: 4px solid var(--good); padding: 10px 16px;
+         border-radius: 4px; margin: 1rem 0; }
+.howto p { max-width: none; }
+figure.chart { margin: 1.4rem 0; }
+figure.chart svg { display: block; width: 100%; height: auto; border: 1px solid var(--line);
+                   border-radius: 6px; }
+figcaption { font-size: .9rem; color: var(--muted); margin-top: .4rem; max-width: 80ch; }
+.table-wrap { overflow-x: auto; margin: .8rem 0 1.2rem; }
+table { border-collapse: collapse; width: 100%; font-size: .92rem;
+        font-variant-numeric: tabular-nums; }
+th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left;
+         vertical-align: top; }
+thead th { background: var(--panel); font-weight: 600; border-bottom: 2px solid var(--line); }
+tbody th { font-weight: 600; }
+.num { text-align: right; white-space: nowrap; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
+       font-size: .88em; }
+footer { margin-top: 3rem; padding-top: 1rem; border-top: 1px solid var(--line);
+         color: var(--muted); font-size: .86rem; }
+@media print {
+  main { max-width: none; padding: 0; }
+  figure.chart, table, .stat { break-inside: avoid; }
+  h2, h3 { break-after: avoid; }
+}
+"#;
+
+/// Escapes text for HTML content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page: the common shell (doctype, inline CSS) around `body`, which is HTML.
+/// `title` is plain text and is escaped here.
+pub fn page(title: &str, body: &str) -> String {
+    let css = CSS.replace("FONT_STACK", FONT_STACK);
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{css}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n\
+         </body>\n</html>\n",
+        escape(title)
+    )
+}
+
+/// A chart in its figure, marked `data-chart="name"` so that tests and scripts can find
+/// it. `svg` comes from [`charts`]; `caption` is plain text and is escaped here.
+pub fn figure(name: &str, svg: &str, caption: &str) -> String {
+    format!(
+        "<figure class=\"chart\" data-chart=\"{}\">\n{svg}<figcaption>{}</figcaption>\n</figure>\n",
+        escape(name),
+        escape(caption)
+    )
+}
 
 /// The page for one run: headline figures, charts and the scenario's inputs.
 pub fn run_page(
@@ -13,9 +125,566 @@ pub fn run_page(
     inputs: &Value,
     outcomes: &Outcomes,
 ) -> String {
-    let _ = (scenario, inputs, outcomes);
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head><body><h1>{}</h1></body></html>\n",
-        report.scenario, report.scenario
+    let c = scenario.currency.as_str();
+    let mut body = String::new();
+    body.push_str(&header(report, scenario));
+    body.push_str(&headline(report, scenario));
+    body.push_str(HOW_TO_READ);
+    body.push_str(&npv_section(report, outcomes, c));
+    body.push_str(&partners_section(&report.partners, c));
+    body.push_str(&events_section(report));
+    body.push_str(&inputs_section(report, inputs, c));
+    body.push_str(&footer(report));
+    page(
+        &format!("{} — consortium-sim report", report.scenario),
+        &body,
     )
+}
+
+/// Title, description and what was run.
+fn header(r: &Report, s: &Scenario) -> String {
+    let mut h = format!("<header>\n<h1>{}</h1>\n", escape(&r.scenario));
+    if !s.description.trim().is_empty() {
+        let _ = writeln!(h, "<p class=\"lede\">{}</p>", escape(&s.description));
+    }
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\">{} trials · seed {} · {} years · money discounted to base-year prices</p>\n</header>",
+        thousands(r.trials),
+        r.seed,
+        r.horizon_years
+    );
+    h
+}
+
+/// One headline figure: a label, a value and a note under it.
+fn stat(label: &str, value: &str, note: &str, negative: bool) -> String {
+    let class = match (negative, value.chars().count() > 14) {
+        (true, _) => "value neg",
+        (false, true) => "value long",
+        (false, false) => "value",
+    };
+    format!(
+        "<div class=\"stat\"><div class=\"label\">{}</div><div class=\"{class}\">{}</div>\
+         <div class=\"note\">{}</div></div>\n",
+        escape(label),
+        escape(value),
+        escape(note)
+    )
+}
+
+/// The headline box: the figures a board asks for first.
+fn headline(r: &Report, s: &Scenario) -> String {
+    let c = &r.consortium;
+    let m = |x: f64| money(x, &s.currency);
+    let loss = &c.prob_npv_negative;
+    let payback_note = match c.payback_year.p50 {
+        Some(y) => format!("median payback year {y} (year 0 = transition)"),
+        None => "fewer than half of futures pay back".to_string(),
+    };
+    let cards = [
+        stat(
+            "Mean NPV",
+            &m(c.npv.mean),
+            &format!("standard error {}", m(c.npv.se)),
+            c.npv.mean < 0.0,
+        ),
+        stat(
+            "Median NPV (P50)",
+            &m(c.npv.p50),
+            "half of futures do better",
+            c.npv.p50 < 0.0,
+        ),
+        stat(
+            "90% range (P5 to P95)",
+            &format!("{} to {}", short(c.npv.p05, s), short(c.npv.p95, s)),
+            &format!("{} to {}", m(c.npv.p05), m(c.npv.p95)),
+            false,
+        ),
+        stat(
+            "Worst 5% (mean)",
+            &m(c.npv.cvar05),
+            "average of the worst 1 in 20 futures",
+            c.npv.cvar05 < 0.0,
+        ),
+        stat(
+            "P(loss: NPV < 0)",
+            &percent(loss.estimate),
+            &format!(
+                "95% CI {} to {}",
+                percent(loss.ci95[0]),
+                percent(loss.ci95[1])
+            ),
+            false,
+        ),
+        stat(
+            "P(collapse)",
+            &percent(c.prob_collapse),
+            &format!("fewer than {} members remain", s.min_members),
+            false,
+        ),
+        stat(
+            "P(pays back)",
+            &percent(c.payback_year.prob_within_horizon),
+            &payback_note,
+            false,
+        ),
+        stat(
+            "Trials",
+            &thousands(r.trials),
+            &format!("seed {}", r.seed),
+            false,
+        ),
+    ];
+    format!(
+        "<section class=\"headline\" aria-label=\"Headline figures\">\n{}</section>\n",
+        cards.concat()
+    )
+}
+
+/// Money in short form for the headline range, where both ends share one line.
+fn short(x: f64, s: &Scenario) -> String {
+    charts::money_short(x, &s.currency)
+}
+
+const HOW_TO_READ: &str = "<section class=\"howto\">\n<h3>How to read this report</h3>\n\
+<p>The simulation plays out many possible futures of the consortium, each with its own \
+draw of the uncertain inputs, withdrawals, disputes and any collapse. <strong>NPV</strong> \
+is the discounted saving over the whole period against every partner running the service \
+alone: positive means the consortium saves money. Ranges such as <em>P5 to P95</em> hold \
+90% of the simulated futures; <em>P(loss)</em> is the share of futures in which the \
+consortium as a whole loses money, with the 95% confidence interval from the finite number \
+of trials. A partner can lose money even when the consortium saves, so read the partner \
+figures as well as the totals. Years are counted from 0, the transition year.</p>\n\
+</section>\n";
+
+/// Consortium NPV: the fan chart and the histogram.
+fn npv_section(r: &Report, outcomes: &Outcomes, c: &str) -> String {
+    let years: Vec<FanYear> = r.consortium.by_year.iter().map(FanYear::from).collect();
+    let mut s = String::from("<section>\n<h2>Consortium NPV</h2>\n");
+    s.push_str(&figure(
+        "fan",
+        &charts::fan_chart(&years, c),
+        "Cumulative discounted saving of the whole consortium through each year. The dark \
+         band holds the middle half of futures, the light band 90% of them; the line is \
+         the median. Where the line crosses zero the typical future has paid back.",
+    ));
+    s.push_str(&figure(
+        "npv-histogram",
+        &charts::npv_histogram(&outcomes.npv, HISTOGRAM_BINS, c),
+        "How the consortium's NPV varies across futures. Bars: share of trials in each \
+         range of NPV. Curve (right axis): share of trials at or below each NPV; where it \
+         crosses the break-even line it reads P(loss).",
+    ));
+    s.push_str("</section>\n");
+    s
+}
+
+/// Per-partner charts and table.
+fn partners_section(partners: &[PartnerReport], c: &str) -> String {
+    let names: Vec<&str> = partners.iter().map(|p| p.name.as_str()).collect();
+    let mean: Vec<f64> = partners.iter().map(|p| p.npv.mean).collect();
+    let worse: Vec<f64> = partners.iter().map(|p| p.prob_worse_off).collect();
+    let leaves: Vec<f64> = partners.iter().map(|p| p.prob_withdraws).collect();
+    let mut s = String::from("<section>\n<h2>Partners</h2>\n");
+    s.push_str(&figure(
+        "partner-npv",
+        &charts::partner_npv(&names, &mean, c),
+        "Each partner's mean NPV against running the service alone.",
+    ));
+    s.push_str(&figure(
+        "partner-risk",
+        &charts::partner_risks(&names, &worse, &leaves),
+        "For each partner: the probability that it ends worse off than going alone, and \
+         the probability that it gives notice to withdraw at least once.",
+    ));
+    s.push_str(&partner_table(partners, c));
+    s.push_str("</section>\n");
+    s
+}
+
+/// The partner figures as a table, for readers who want the exact numbers.
+fn partner_table(partners: &[PartnerReport], c: &str) -> String {
+    let mut t = String::from(
+        "<div class=\"table-wrap\"><table>\n<thead><tr><th>Partner</th>\
+         <th class=\"num\">Mean NPV</th><th class=\"num\">P5 NPV</th>\
+         <th class=\"num\">P(worse off)</th><th class=\"num\">P(withdraws)</th></tr></thead>\n<tbody>\n",
+    );
+    for p in partners {
+        let _ = writeln!(
+            t,
+            "<tr><th>{}</th>{}{}<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            escape(&p.name),
+            money_cell(p.npv.mean, c),
+            money_cell(p.npv.p05, c),
+            percent(p.prob_worse_off),
+            percent(p.prob_withdraws)
+        );
+    }
+    t.push_str("</tbody></table></div>\n");
+    t
+}
+
+/// A right-aligned money cell, marked when negative.
+fn money_cell(x: f64, c: &str) -> String {
+    let class = if x.round() < 0.0 { "num neg" } else { "num" };
+    format!("<td class=\"{class}\">{}</td>", escape(&money(x, c)))
+}
+
+/// Mean event counts and the collapse-year chart.
+fn events_section(r: &Report) -> String {
+    let e = &r.events;
+    let rows = [
+        ("Withdrawal notices", e.withdrawals),
+        ("Rejoins", e.rejoins),
+        ("Disputes started", e.disputes),
+        ("Years in dispute", e.dispute_years),
+    ];
+    let mut s = String::from(
+        "<section>\n<h2>Events</h2>\n<p>Average number per future (per trial) over the whole period.</p>\n\
+         <div class=\"table-wrap\"><table>\n<thead><tr><th>Event</th>\
+         <th class=\"num\">Mean per trial</th></tr></thead>\n<tbody>\n",
+    );
+    for (name, value) in rows {
+        let _ = writeln!(
+            s,
+            "<tr><th>{name}</th><td class=\"num\">{value:.3}</td></tr>"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<tr><th>Collapse within the horizon</th><td class=\"num\">{}</td></tr>",
+        percent(r.consortium.prob_collapse)
+    );
+    s.push_str("</tbody></table></div>\n");
+    s.push_str(&figure(
+        "collapse-year",
+        &charts::collapse_years(&r.consortium.collapse_year_probability),
+        "Share of all trials in which the consortium's collapse takes effect in each year \
+         (the bars add up to P(collapse)).",
+    ));
+    s.push_str("</section>\n");
+    s
+}
+
+/// The scenario's inputs as written (after any --set), so the page stands on its own.
+fn inputs_section(r: &Report, inputs: &Value, c: &str) -> String {
+    let mut s = String::from(
+        "<section>\n<h2>Inputs</h2>\n<p>The scenario as given to this run. Fields not \
+         listed take their defaults (see the scenario format documentation); a \
+         distribution is sampled once per trial.</p>\n",
+    );
+    let Some(top) = inputs.as_object() else {
+        s.push_str("<p>(The inputs are not a JSON object.)</p>\n</section>\n");
+        return s;
+    };
+    let run_note = run_override_note(r, top);
+    if !run_note.is_empty() {
+        let _ = writeln!(s, "<p class=\"meta\">{}</p>", escape(&run_note));
+    }
+    s.push_str("<h3>Scenario</h3>\n");
+    let skip = ["$schema", "service", "partners", "disputes"];
+    s.push_str(&field_table(top, &skip, c));
+    for (key, title) in [("service", "Shared service"), ("disputes", "Disputes")] {
+        if let Some(obj) = top.get(key).and_then(Value::as_object) {
+            let _ = writeln!(s, "<h3>{title}</h3>");
+            s.push_str(&field_table(obj, &[], c));
+        }
+    }
+    if let Some(list) = top.get("partners").and_then(Value::as_array) {
+        s.push_str("<h3>Partners</h3>\n");
+        s.push_str(&partners_input_table(list, c));
+    }
+    s.push_str("</section>\n");
+    s
+}
+
+/// Says when the command line changed the trials or seed the file gives.
+fn run_override_note(r: &Report, top: &Map<String, Value>) -> String {
+    let file_trials = top.get("trials").and_then(Value::as_f64);
+    let file_seed = top.get("seed").and_then(Value::as_f64);
+    let trials_differ = file_trials.is_some_and(|t| t != r.trials as f64);
+    let seed_differ = file_seed.is_some_and(|s| s != r.seed as f64);
+    if trials_differ || seed_differ {
+        format!(
+            "This run used {} trials and seed {}: the command line overrides the file's values below.",
+            thousands(r.trials),
+            r.seed
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// A two-column table of an object's fields (except `skip`), values shown compactly.
+fn field_table(obj: &Map<String, Value>, skip: &[&str], c: &str) -> String {
+    let mut t = String::from(
+        "<div class=\"table-wrap\"><table>\n<thead><tr><th>Field</th><th>Value</th></tr></thead>\n<tbody>\n",
+    );
+    for (key, value) in obj.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
+        let _ = writeln!(
+            t,
+            "<tr><th><code>{}</code></th><td>{}</td></tr>",
+            escape(key),
+            escape(&value_text(key, value, c))
+        );
+    }
+    t.push_str("</tbody></table></div>\n");
+    t
+}
+
+/// Partners' inputs: one column per partner, one row per field any partner sets.
+fn partners_input_table(list: &[Value], c: &str) -> String {
+    let partners: Vec<&Map<String, Value>> = list.iter().filter_map(Value::as_object).collect();
+    let mut fields: Vec<&str> = Vec::new();
+    for p in &partners {
+        for k in p.keys().filter(|k| k.as_str() != "name") {
+            if !fields.contains(&k.as_str()) {
+                fields.push(k);
+            }
+        }
+    }
+    let mut t = String::from("<div class=\"table-wrap\"><table>\n<thead><tr><th>Field</th>");
+    for p in &partners {
+        let name = p.get("name").and_then(Value::as_str).unwrap_or("(unnamed)");
+        let _ = write!(t, "<th>{}</th>", escape(name));
+    }
+    t.push_str("</tr></thead>\n<tbody>\n");
+    for field in fields {
+        let _ = write!(t, "<tr><th><code>{}</code></th>", escape(field));
+        for p in &partners {
+            let text = p
+                .get(field)
+                .map_or_else(|| "default".to_string(), |v| value_text(field, v, c));
+            let _ = write!(t, "<td>{}</td>", escape(&text));
+        }
+        t.push_str("</tr>\n");
+    }
+    t.push_str("</tbody></table></div>\n");
+    t
+}
+
+/// Fields whose numbers are money, shown with the currency symbol.
+const MONEY_FIELDS: [&str; 8] = [
+    "fixed_cost",
+    "transition_cost",
+    "baseline_cost",
+    "onboarding_cost",
+    "exit_fee",
+    "reestablish_cost",
+    "rejoin_fee",
+    "annual_cost",
+];
+
+/// An input value as plain text: distributions as "pert(0.08, 0.15, 0.22)", money with
+/// its currency and thousands separators, lists joined by commas.
+fn value_text(key: &str, v: &Value, c: &str) -> String {
+    let money_field = MONEY_FIELDS.contains(&key);
+    match (key, v) {
+        ("discount_rate", _) => discount_text(v),
+        ("cost_sharing", Value::Object(o)) => cost_sharing_text(o),
+        (_, Value::Object(o)) => {
+            distribution_text(o, money_field, c).unwrap_or_else(|| generic_text(v))
+        }
+        (_, Value::Number(_)) => number_text(v, money_field, c),
+        (_, Value::Array(items)) => items
+            .iter()
+            .map(|i| value_text(key, i, c))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => generic_text(v),
+    }
+}
+
+/// A number: money with symbol and separators, large counts with separators, others as
+/// written.
+fn number_text(v: &Value, money_field: bool, c: &str) -> String {
+    let Some(x) = v.as_f64() else {
+        return v.to_string();
+    };
+    if money_field {
+        exact_money(x, c)
+    } else if x.fract() == 0.0 && x.abs() >= 10_000.0 {
+        money(x, "")
+    } else {
+        v.to_string()
+    }
+}
+
+/// Money with separators, keeping pence if the input has them.
+fn exact_money(x: f64, c: &str) -> String {
+    if x.fract() == 0.0 {
+        return money(x, c);
+    }
+    let pennies = format!("{:.2}", x.abs().fract());
+    let whole = money(x.trunc(), c);
+    let sign = if x < 0.0 && !whole.starts_with('-') {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}{whole}{}", pennies.trim_start_matches('0'))
+}
+
+/// A distribution object such as {"pert": [a, b, c]} as "pert(a, b, c)"; None if `o`
+/// is not one.
+fn distribution_text(o: &Map<String, Value>, money_field: bool, c: &str) -> Option<String> {
+    if o.len() != 1 {
+        return None;
+    }
+    let (kind, params) = o.iter().next()?;
+    let num = |v: &Value| number_text(v, money_field, c);
+    let inner = match (kind.as_str(), params) {
+        ("fixed", v) => return Some(num(v)),
+        ("uniform" | "triangular" | "pert" | "normal", Value::Array(a)) => {
+            a.iter().map(num).collect::<Vec<_>>().join(", ")
+        }
+        ("lognormal", Value::Object(p)) => format!(
+            "mean {}, sd {}",
+            p.get("mean").map_or("?".into(), num),
+            p.get("sd").map_or("?".into(), num)
+        ),
+        ("discrete", Value::Array(pairs)) => pairs
+            .iter()
+            .map(|pair| match pair.as_array().map(Vec::as_slice) {
+                Some([value, weight]) => format!("{} (weight {})", num(value), weight),
+                _ => generic_text(pair),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => return None,
+    };
+    Some(format!("{kind}({inner})"))
+}
+
+/// The discount rate as a name with its rates, a rate, or a list of bands.
+fn discount_text(v: &Value) -> String {
+    match v {
+        Value::String(s) if s == "green_book" => {
+            "green_book (3.5% for years 0–30, 3.0% for 31–75, 2.5% from 76)".into()
+        }
+        Value::String(s) if s == "green_book_health" => {
+            "green_book_health (1.5% for years 0–30, 1.29% for 31–75, 1.07% from 76)".into()
+        }
+        Value::Number(_) => v.as_f64().map_or(v.to_string(), rate_text),
+        Value::Array(bands) => bands
+            .iter()
+            .map(|b| {
+                let from = b.get("from_year").map_or("?".into(), Value::to_string);
+                let rate = b
+                    .get("rate")
+                    .and_then(Value::as_f64)
+                    .map_or("?".into(), rate_text);
+                format!("from year {from}: {rate}")
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => generic_text(v),
+    }
+}
+
+/// A rate as a percentage with up to three decimals: 0.035 -> "3.5%".
+fn rate_text(r: f64) -> String {
+    let text = format!("{:.3}", 100.0 * r);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
+}
+
+/// Fixed cost-sharing weights as "fixed weights: A 55.5, B 7.5".
+fn cost_sharing_text(o: &Map<String, Value>) -> String {
+    match o.get("fixed").and_then(Value::as_object) {
+        Some(w) => {
+            let parts: Vec<String> = w
+                .iter()
+                .map(|(name, weight)| format!("{name} {weight}"))
+                .collect();
+            format!("fixed weights: {}", parts.join(", "))
+        }
+        None => generic_text(&Value::Object(o.clone())),
+    }
+}
+
+/// Any other value: strings as they are, everything else as compact JSON.
+fn generic_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "none".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Engine version, timing and the caveat.
+fn footer(r: &Report) -> String {
+    format!(
+        "<footer>\n<p>Figures are illustrative. They come from a Monte Carlo simulation of \
+         {} random futures of the inputs above, not from a forecast: they are only as good \
+         as those inputs, and they carry sampling error (the standard error of the mean NPV \
+         is shown above; more trials shrink it).</p>\n<p>Generated by consortium-sim {} \
+         ({} threads, {:.2} s). The same scenario, seed and number of trials give the same \
+         figures.</p>\n</footer>",
+        thousands(r.trials),
+        escape(&r.run.engine_version),
+        r.run.threads,
+        r.run.elapsed_seconds
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn escape_covers_markup_and_quotes() {
+        assert_eq!(
+            escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn distributions_are_shown_compactly() {
+        let pert = json!({"pert": [0.08, 0.15, 0.22]});
+        assert_eq!(
+            value_text("efficiency", &pert, "£"),
+            "pert(0.08, 0.15, 0.22)"
+        );
+        let fee = json!({"uniform": [50000, 150000]});
+        assert_eq!(
+            value_text("exit_fee", &fee, "£"),
+            "uniform(£50,000, £150,000)"
+        );
+        let logn = json!({"lognormal": {"mean": 12000000, "sd": 1000000}});
+        assert_eq!(
+            value_text("baseline_cost", &logn, "£"),
+            "lognormal(mean £12,000,000, sd £1,000,000)"
+        );
+        let discrete = json!({"discrete": [[900000, 0.5], [1200000, 0.5]]});
+        assert_eq!(
+            value_text("fixed_cost", &discrete, "€"),
+            "discrete(€900,000 (weight 0.5), €1,200,000 (weight 0.5))"
+        );
+        assert_eq!(
+            value_text("ramp", &json!([0.2, 0.6, 1.0]), "£"),
+            "0.2, 0.6, 1.0"
+        );
+        assert_eq!(value_text("exit_fee", &json!(1234.5), "£"), "£1,234.50");
+    }
+
+    #[test]
+    fn discount_rates_read_as_percentages() {
+        assert_eq!(value_text("discount_rate", &json!(0.035), "£"), "3.5%");
+        let bands = json!([{"from_year": 0, "rate": 0.035}, {"from_year": 5, "rate": 0.03}]);
+        assert_eq!(
+            value_text("discount_rate", &bands, "£"),
+            "from year 0: 3.5%; from year 5: 3%"
+        );
+    }
+
+    #[test]
+    fn page_shell_escapes_the_title() {
+        let p = page("<b>&", "<p>body</p>");
+        assert!(p.contains("<title>&lt;b&gt;&amp;</title>"));
+        assert!(p.contains("<p>body</p>"));
+    }
 }
