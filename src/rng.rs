@@ -61,6 +61,23 @@ impl Stream {
         }
     }
 
+    /// The word the stream would give at draw `index` (0-based) after being opened,
+    /// without drawing: SplitMix64 is a Weyl sequence, so any position is one multiply
+    /// away. Only meaningful on a stream that has not been drawn from.
+    #[inline]
+    pub fn word_at(&self, index: u64) -> u64 {
+        mix64(
+            self.state
+                .wrapping_add(index.wrapping_add(1).wrapping_mul(GOLDEN)),
+        )
+    }
+
+    /// [`Stream::uniform`] at draw `index` (see [`Stream::word_at`]).
+    #[inline]
+    pub fn uniform_at(&self, index: u64) -> f64 {
+        (self.word_at(index) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
     /// The next raw 64-bit word.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
@@ -318,6 +335,15 @@ mod tests {
         let (top, bottom) = (open_unit(u64::MAX), open_unit(0));
         assert!(top < 1.0 && bottom > 0.0);
         assert!(normal_quantile(top).is_finite() && normal_quantile(bottom).is_finite());
+    }
+
+    #[test]
+    fn word_at_is_the_sequential_draw_at_that_position() {
+        let opened = Stream::new(trial_key(4, 2), 9);
+        let mut s = opened.clone();
+        for i in 0..20 {
+            assert_eq!(opened.word_at(i), s.next_u64());
+        }
     }
 
     #[test]

@@ -30,6 +30,18 @@ pub mod event {
     pub const REESTABLISHED_AFTER_COLLAPSE: u8 = 32;
 }
 
+/// Each partner's stream has three draws reserved per year, at these offsets: used or
+/// not, so that no decision shifts another's numbers (common random numbers).
+const JOIN: u64 = 0;
+const REJOIN: u64 = 1;
+const WITHDRAW: u64 = 2;
+
+/// Position in a partner's stream of draw `which` in year `t`.
+#[inline]
+fn draw(t: usize, which: u64) -> u64 {
+    3 * t as u64 + which
+}
+
 /// Upper bound of scale_t (see step 5).
 const MAX_SCALE: f64 = 1e9;
 
@@ -54,7 +66,6 @@ pub struct Scratch {
     pub events: Vec<u8>,
     /// Re-establishment cost booked by a collapse for the next year.
     pub booked: Vec<f64>,
-    withdraw_draw: Vec<f64>,
     /// The trial's results: NPV_i by partner so far,
     pub partner_npv: Vec<f64>,
     /// cumulative discounted consortium saving through each year,
@@ -75,7 +86,6 @@ impl Scratch {
             saving: vec![0.0; p],
             events: vec![0; p],
             booked: vec![0.0; p],
-            withdraw_draw: vec![0.0; p],
             partner_npv: vec![0.0; p],
             cumulative: vec![0.0; plan.horizon],
             gave_notice: vec![false; p],
@@ -137,8 +147,8 @@ impl Observer for NoObserver {
 /// Per-partner and per-year results are left in `s` (`partner_npv`, `cumulative`,
 /// `gave_notice`).
 ///
-/// Random numbers: each partner's stream gives three uniforms every year (join, rejoin,
-/// withdrawal), used or not, and the consortium's stream two (dispute, efficiency noise),
+/// Random numbers: each partner's stream has three uniforms reserved every year (join,
+/// rejoin, withdrawal), read only when needed but never shifted, and the consortium's stream two (dispute, efficiency noise),
 /// so that a change to one partner or parameter shifts no other draw.
 pub fn simulate<O: Observer>(
     plan: &Plan,
@@ -224,14 +234,12 @@ pub fn simulate<O: Observer>(
         let mut member_weight = 0.0;
         let mut fees_in = 0.0;
         for i in 0..n {
-            let stream = &mut s.streams[i];
-            let u_join = stream.uniform();
-            let u_rejoin = stream.uniform();
-            s.withdraw_draw[i] = stream.uniform();
+            let stream = &s.streams[i];
             s.events[i] = 0;
             match s.status[i] {
                 Status::Pending if plan.joins_year[i] == t => {
-                    if t == 0 || u_join < input(i, plan::JOIN_PROBABILITY) {
+                    if t == 0 || stream.uniform_at(draw(t, JOIN)) < input(i, plan::JOIN_PROBABILITY)
+                    {
                         s.status[i] = Status::Member;
                         s.events[i] = event::JOINED;
                     } else {
@@ -242,7 +250,8 @@ pub fn simulate<O: Observer>(
                 Status::Out
                     if t >= 1
                         && s.left_year[i] < t
-                        && u_rejoin < input(i, plan::REJOIN_PROBABILITY) =>
+                        && stream.uniform_at(draw(t, REJOIN))
+                            < input(i, plan::REJOIN_PROBABILITY) =>
                 {
                     s.status[i] = Status::Member;
                     s.events[i] = event::REJOINED;
@@ -307,7 +316,9 @@ pub fn simulate<O: Observer>(
         let running = fixed_cost + member_baseline * (1.0 - g_t) + dispute_cost * dispute;
         let pool = running + transition * plan.transition_share[t] - fees_in;
 
-        // Step 7: savings against each partner's go-it-alone counterfactual.
+        // Step 7: savings against each partner's go-it-alone counterfactual, discounted
+        // into each partner's NPV and the consortium's cumulative saving.
+        cumulative = 0.0;
         for i in 0..n {
             let b = input(i, plan::BASELINE);
             s.weight[i] = 0.0;
@@ -333,6 +344,12 @@ pub fn simulate<O: Observer>(
                 }
                 _ => 0.0,
             };
+            s.partner_npv[i] += df * s.saving[i];
+            cumulative += s.partner_npv[i];
+        }
+        s.cumulative[t] = cumulative;
+        if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
+            sum.payback_year = t as u16;
         }
 
         // Step 8: notices at the end of the year, effective from t + 1.
@@ -350,7 +367,7 @@ pub fn simulate<O: Observer>(
                     + uplift
                     + plan.sensitivity[i] * relative_loss)
                     .clamp(0.0, 1.0);
-                if s.withdraw_draw[i] < h {
+                if s.streams[i].uniform_at(draw(t, WITHDRAW)) < h {
                     s.events[i] |= event::NOTICE;
                     s.gave_notice[i] = true;
                     leaving += 1;
@@ -372,14 +389,6 @@ pub fn simulate<O: Observer>(
             }
         }
 
-        for i in 0..n {
-            s.partner_npv[i] += df * s.saving[i];
-        }
-        cumulative = s.partner_npv.iter().sum();
-        s.cumulative[t] = cumulative;
-        if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
-            sum.payback_year = t as u16;
-        }
         obs.year(&YearView {
             t,
             collapsed: false,
