@@ -88,6 +88,8 @@ pub struct Plan {
     pub inputs: Vec<Input>,
     /// Human-readable name of each input (its JSON path), for reports only.
     pub input_labels: Vec<String>,
+    /// Indices in [`Plan::inputs`] of the inputs that are distributions.
+    pub uncertain: Vec<usize>,
     /// Stream key of each partner's year-by-year draws.
     pub partner_keys: Vec<u64>,
     /// Stream key of the consortium-wide yearly draws (disputes, efficiency noise).
@@ -188,6 +190,9 @@ impl Plan {
             dispute_resolve: s.disputes.resolution_probability,
             dispute_efficiency_loss: s.disputes.efficiency_loss,
             dispute_hazard_uplift: s.disputes.hazard_uplift,
+            uncertain: (0..inputs.len())
+                .filter(|&i| inputs[i].sampler.fixed_value().is_none())
+                .collect(),
             inputs,
             input_labels: labels,
             partner_keys: s
@@ -206,16 +211,31 @@ impl Plan {
     }
 
     /// Samples every input for the trial with key `trial_key` into `out`.
-    #[inline]
     pub fn sample_inputs(&self, trial_key: u64, out: &mut [f64]) {
+        self.fill_fixed(out);
+        self.sample_uncertain(trial_key, out);
+    }
+
+    /// Writes the inputs that never vary (most of a scenario's) into `out`: done once
+    /// per worker, so that each trial samples only the uncertain ones.
+    pub fn fill_fixed(&self, out: &mut [f64]) {
         for (slot, input) in out.iter_mut().zip(&self.inputs) {
-            let raw = match input.sampler.fixed_value() {
-                Some(x) => x,
-                None => input
-                    .sampler
-                    .sample(&mut crate::rng::Stream::new(trial_key, input.key)),
-            };
-            *slot = input.clamp.apply(raw);
+            if let Some(x) = input.sampler.fixed_value() {
+                *slot = input.clamp.apply(x);
+            }
+        }
+    }
+
+    /// Samples the distribution-valued inputs of trial `trial_key` into their slots of
+    /// `out`, leaving the fixed ones as [`Plan::fill_fixed`] wrote them.
+    #[inline]
+    pub fn sample_uncertain(&self, trial_key: u64, out: &mut [f64]) {
+        for &i in &self.uncertain {
+            let input = &self.inputs[i];
+            let raw = input
+                .sampler
+                .sample(&mut crate::rng::Stream::new(trial_key, input.key));
+            out[i] = input.clamp.apply(raw);
         }
     }
 }

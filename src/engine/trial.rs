@@ -77,8 +77,10 @@ pub struct Scratch {
 impl Scratch {
     pub fn new(plan: &Plan) -> Scratch {
         let p = plan.partners;
+        let mut inputs = vec![0.0; plan.inputs.len()];
+        plan.fill_fixed(&mut inputs);
         Scratch {
-            inputs: vec![0.0; plan.inputs.len()],
+            inputs,
             streams: vec![Stream::new(0, 0); p],
             status: vec![Status::Pending; p],
             left_year: vec![0; p],
@@ -158,7 +160,7 @@ pub fn simulate<O: Observer>(
     obs: &mut O,
 ) -> TrialSummary {
     let key = trial_key(seed, trial);
-    plan.sample_inputs(key, &mut s.inputs);
+    plan.sample_uncertain(key, &mut s.inputs);
     let inp = &s.inputs;
     let fixed_cost = inp[plan::FIXED_COST];
     let g = inp[plan::EFFICIENCY];
