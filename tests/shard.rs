@@ -312,3 +312,57 @@ fn shard_options_are_checked_before_running() {
     refused(run(&["--partial", "x.bin"]), "--shard");
     assert!(!Path::new("x.bin").exists());
 }
+
+/// The shipped Slurm example, run as Slurm would run it: each array task with its
+/// variables, then the merge script; the report equals the single run's.
+#[test]
+fn slurm_example_scripts_work_as_shipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_consortium-sim"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario = root.join("scenarios/four_districts_back_office.json");
+    // A small edit of the trial count keeps the test quick; nothing else is changed.
+    let script = std::fs::read_to_string(root.join("examples/slurm/run.sbatch"))
+        .unwrap()
+        .replace("--trials 10000000", "--trials 3000");
+    std::fs::write(dir.path().join("run.sbatch"), script).unwrap();
+    for k in 0..3 {
+        ok(Command::new("bash")
+            .arg("run.sbatch")
+            .arg(&scenario)
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .env("SLURM_ARRAY_TASK_ID", k.to_string())
+            .env("SLURM_ARRAY_TASK_MIN", "0")
+            .env("SLURM_ARRAY_TASK_COUNT", "3")
+            .env("SLURM_CPUS_PER_TASK", "1")
+            .output()
+            .unwrap());
+    }
+    ok(Command::new("bash")
+        .arg(root.join("examples/slurm/merge.sbatch"))
+        .current_dir(dir.path())
+        .env("PATH", &path)
+        .output()
+        .unwrap());
+    let single = dir.path().join("single.json");
+    ok(bin()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--trials", "3000", "--seed", "1", "--out"])
+        .arg(&single)
+        .output()
+        .unwrap());
+    assert_eq!(
+        without_run(&dir.path().join("report.json")),
+        without_run(&single)
+    );
+    assert!(dir.path().join("report.html").exists());
+}
