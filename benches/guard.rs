@@ -38,13 +38,17 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/four_districts_back_office.json");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/four_districts_back_office.json");
     let s = scenario::load_file(&path).expect("shipped scenario validates");
     let plan = Plan::compile(&s);
     let partner_years = (TRIALS * plan.partners * plan.horizon) as f64;
     let mut rates = Vec::new();
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("threads");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("threads");
         let (mut engine_best, mut floor_best) = (Duration::MAX, Duration::MAX);
         for _ in 0..ROUNDS {
             engine_best = engine_best.min(best_of(1, || {

@@ -13,6 +13,9 @@ Examples:
   consortium-sim validate my.json
   consortium-sim init > my.json
   consortium-sim trace scenarios/mixed_jv_county_district_police.json --worst
+  consortium-sim run my.json --trials-csv trials.csv
+  consortium-sim schema > scenario.schema.json
+  source <(consortium-sim completions bash)
 
 Exit codes: 0 success, 2 bad input (scenario, option or output path), 1 internal error.
 The model is specified in MODEL.md; the scenario format in docs/scenario-format.md.";
@@ -28,11 +31,25 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate a scenario and print a summary (or write the JSON report with --out).
+    ///
+    /// Runs many random trials of the consortium's life, year by year, and reports how
+    /// likely each partner is to lose money against running the service alone, how bad
+    /// the bad case is and who is exposed. The same scenario, seed and trial count give
+    /// the same figures whatever the number of threads. --out writes the full JSON
+    /// report, --html a self-contained page with charts and --trials-csv one CSV row per
+    /// trial, each atomically; a missing directory is reported before the run starts.
+    /// --shard runs one piece of a large run, for `merge`.
     #[command(
-        after_help = "Example:\n  consortium-sim run scenarios/four_districts_back_office.json --out report.json"
+        after_help = "Examples:\n  consortium-sim run scenarios/four_districts_back_office.json --out report.json\n  consortium-sim run scenarios/four_districts_back_office.json --trials 1000000 --html report.html --trials-csv trials.csv"
     )]
     Run(RunArgs),
     /// Check a scenario file and list every problem, each with its JSON path.
+    ///
+    /// Reads the file, applies any --set overrides and checks every field: types,
+    /// ranges, required fields, unknown keys (suggesting the likely intended name),
+    /// distribution parameters and the rules that tie fields together. Prints "ok" and
+    /// a one-paragraph summary of the scenario, or lists every problem at once and exits
+    /// with code 2.
     #[command(after_help = "Example:\n  consortium-sim validate scenarios/social_care_formal.json")]
     Validate {
         /// The scenario file.
@@ -41,17 +58,75 @@ pub enum Command {
         set: SetArgs,
     },
     /// Print a starting scenario that uses every section: `consortium-sim init > my.json`.
+    ///
+    /// The template validates as it is and uses every part of the format (service,
+    /// founders and a late joiner, withdrawals, disputes, distributions), with
+    /// illustrative figures to replace with your own. Redirect it to a file, edit it,
+    /// and check it with `validate`.
+    #[command(
+        after_help = "Example:\n  consortium-sim init > my.json && consortium-sim validate my.json"
+    )]
     Init,
     /// Join the partial results of a sharded run into the report the unsharded run gives.
+    ///
+    /// Each shard (`run --shard K/N --partial FILE`) simulates a contiguous range of the
+    /// trials, on any machine. `merge` checks that the parts belong to one run (same
+    /// scenario, seed, trial count and engine version) and together cover every trial
+    /// once, in any order, then builds the report: the unsharded run's, byte for byte,
+    /// apart from its timings. --out, --html and --trials-csv work as with `run`.
     #[command(
         after_help = "Example:\n  consortium-sim run s.json --shard 0/2 --partial p0.bin\n  consortium-sim run s.json --shard 1/2 --partial p1.bin\n  consortium-sim merge p0.bin p1.bin --out report.json"
     )]
     Merge(MergeArgs),
     /// Replay one trial of a run year by year: members, disputes, pool, savings, exits.
+    ///
+    /// Shows each year's members, dispute state, efficiency, pool and each partner's
+    /// saving, who joined, left or rejoined, and any collapse. --trial K replays trial K;
+    /// --worst runs the whole simulation first and replays the trial at the 1st
+    /// percentile of consortium NPV, the story to tell a board that asks what the bad
+    /// case looks like. The replay runs the same code as the full run, so its figures
+    /// are exactly that trial's.
     #[command(
         after_help = "Examples:\n  consortium-sim trace scenarios/mixed_jv_county_district_police.json --worst\n  consortium-sim trace scenarios/four_districts_back_office.json --trial 42"
     )]
     Trace(TraceArgs),
+    /// Run the scenario at each value of one parameter (a line) or two (a grid).
+    #[command(
+        after_help = "Examples:\n  consortium-sim sweep scenarios/four_districts_back_office.json --param /service/efficiency=0.05:0.25:9 --trials 20000\n  consortium-sim sweep s.json --param /service/cost_sharing=proportional,equal --csv sweep.csv"
+    )]
+    Sweep(crate::analyse::SweepArgs),
+    /// Tornado of the inputs, their rank correlations with NPV, and switching values.
+    #[command(
+        after_help = "Example:\n  consortium-sim sensitivity scenarios/four_districts_back_office.json --trials 20000 --html sensitivity.html"
+    )]
+    Sensitivity(crate::analyse::SensitivityArgs),
+    /// Compare scenario files, or variants of one, trial by trial.
+    #[command(
+        after_help = "Examples:\n  consortium-sim compare scenarios/social_care_informal.json scenarios/social_care_formal.json\n  consortium-sim compare s.json --variant \"equal:/service/cost_sharing=equal\""
+    )]
+    Compare(crate::analyse::CompareArgs),
+    /// Print the JSON Schema (draft 2020-12) of the scenario format.
+    ///
+    /// The schema describes every field with its default and range, the distribution
+    /// forms, the discount-rate and cost-sharing forms, and refuses unknown keys, as
+    /// `validate` does. A scenario whose "$schema" key points at it (the shipped ones
+    /// point at docs/scenario.schema.json, a copy of this output) is checked and
+    /// completed while it is typed by editors such as VS Code. `validate` remains the
+    /// authority: it also checks what a schema cannot, such as a distribution's mean.
+    #[command(after_help = "Example:\n  consortium-sim schema > docs/scenario.schema.json")]
+    Schema,
+    /// Print a shell completion script for bash, zsh or fish.
+    ///
+    /// The script completes subcommands, options and file names. Load it from the shell's
+    /// start-up file, or install it where the shell looks for completions.
+    #[command(
+        after_help = "Examples:\n  source <(consortium-sim completions bash)        # in ~/.bashrc\n  consortium-sim completions zsh > ~/.zfunc/_consortium-sim   # with ~/.zfunc in $fpath\n  consortium-sim completions fish > ~/.config/fish/completions/consortium-sim.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Options shared by every command that simulates.
@@ -129,6 +204,11 @@ pub struct RunArgs {
     /// Also write a self-contained HTML report with charts to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Also write one CSV row per trial to this file (atomically): trial, npv, each
+    /// partner's NPV (a column named after it), payback_year, withdrawals, rejoins,
+    /// disputes, dispute_years, collapse_year.
+    #[arg(long, value_name = "FILE")]
+    pub trials_csv: Option<PathBuf>,
     /// Run only shard K of N (0-based), a contiguous range of the trials, and write a
     /// partial result with --partial; `auto` reads the shard from a Slurm job array or a
     /// Kubernetes Indexed Job. `consortium-sim merge` joins the partials.
@@ -155,6 +235,10 @@ pub struct MergeArgs {
     /// Also write the HTML report to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Also write one CSV row per trial of the merged run to this file, as `run
+    /// --trials-csv` does.
+    #[arg(long, value_name = "FILE")]
+    pub trials_csv: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

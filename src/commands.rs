@@ -1,15 +1,17 @@
-//! The subcommands that simulate: `run` (whole or one shard), `trace` and `merge`.
+//! The subcommands that simulate: `run` (whole or one shard), `trace` and `merge`; and
+//! `schema` and `completions`, which print.
 
+use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::BadInput;
 use crate::cli::{MergeArgs, RunArgs, TraceArgs};
 use crate::prepare::{self, interrupted};
-use consortium_sim::engine::{Outcomes, trace};
+use crate::{BadInput, MONITOR};
+use consortium_sim::engine::{Interrupted, Outcomes, trace};
 use consortium_sim::output;
 use consortium_sim::report::{self, Report, RunInfo};
 use consortium_sim::scenario::{self, Scenario};
@@ -27,8 +29,8 @@ pub fn run(args: RunArgs) -> Result<()> {
     let Some(partial) = &args.partial else {
         bail!(BadInput("--shard needs --partial FILE: a shard writes a partial result, which `consortium-sim merge` turns into the report".into()));
     };
-    if args.out.is_some() || args.html.is_some() {
-        bail!(BadInput("--out and --html go with `consortium-sim merge`, not with --shard: a shard writes only its partial result".into()));
+    if args.out.is_some() || args.html.is_some() || args.trials_csv.is_some() {
+        bail!(BadInput("--out, --html and --trials-csv go with `consortium-sim merge`, not with --shard: a shard writes only its partial result".into()));
     }
     output::check_writable(partial)?;
     let prepared = prepare::prepare(&args.sim, Some(&|total| shard.range(total)))?;
@@ -71,11 +73,17 @@ fn run_whole(args: &RunArgs) -> Result<()> {
     if args.partial.is_some() {
         bail!(BadInput("--partial goes with --shard".into()));
     }
-    for path in [&args.out, &args.html].into_iter().flatten() {
+    for path in [&args.out, &args.html, &args.trials_csv]
+        .into_iter()
+        .flatten()
+    {
         output::check_writable(path)?;
     }
     let prepared = prepare::prepare(&args.sim, None)?;
     let (mut outcomes, elapsed) = prepared.simulate()?;
+    if let Some(path) = &args.trials_csv {
+        write_trials_csv(path, &prepared.scenario, &outcomes)?;
+    }
     let threads = prepared.pool.current_num_threads();
     let report = prepared.pool.install(|| {
         summarise(
@@ -154,6 +162,26 @@ fn publish(
     Ok(())
 }
 
+/// Writes the trial table, streamed from the outcome columns. It must come before the
+/// report is built, which sorts the partner rows in place. An interrupted write leaves
+/// nothing behind (the temporary file is removed).
+fn write_trials_csv(path: &Path, scenario: &Scenario, outcomes: &Outcomes) -> Result<()> {
+    interrupted()?;
+    let written = output::write_atomically_with(path, |w| {
+        report::csv::write_trials(w, scenario, outcomes)?;
+        if MONITOR.is_cancelled() {
+            return Err(std::io::Error::other("interrupted"));
+        }
+        Ok(())
+    });
+    match written {
+        Err(_) if MONITOR.is_cancelled() => bail!(Interrupted),
+        result => result?,
+    }
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
 /// Writes an output file unless the run has been interrupted meanwhile.
 fn write_output(path: &Path, contents: &[u8]) -> Result<()> {
     interrupted()?;
@@ -162,7 +190,10 @@ fn write_output(path: &Path, contents: &[u8]) -> Result<()> {
 }
 
 pub fn merge(args: MergeArgs) -> Result<()> {
-    for path in [&args.out, &args.html].into_iter().flatten() {
+    for path in [&args.out, &args.html, &args.trials_csv]
+        .into_iter()
+        .flatten()
+    {
         output::check_writable(path)?;
     }
     let start = Instant::now();
@@ -173,6 +204,9 @@ pub fn merge(args: MergeArgs) -> Result<()> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut merged = shard::merge(parts)?;
     let scenario = scenario::from_value(&merged.scenario, "the partial results' scenario")?;
+    if let Some(path) = &args.trials_csv {
+        write_trials_csv(path, &scenario, &merged.outcomes)?;
+    }
     let elapsed = merged.elapsed_seconds + start.elapsed().as_secs_f64();
     let report = summarise(
         &scenario,
@@ -189,6 +223,30 @@ pub fn merge(args: MergeArgs) -> Result<()> {
         args.out.as_deref(),
         args.html.as_deref(),
     )
+}
+
+/// Prints the JSON Schema of the scenario format.
+pub fn schema() -> Result<()> {
+    print_all(consortium_sim::scenario::schema::to_json().as_bytes())
+}
+
+/// Prints the completion script of `shell` for the whole command line.
+pub fn completions(shell: clap_complete::Shell) -> Result<()> {
+    let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "consortium-sim", &mut script);
+    print_all(&script)
+}
+
+/// Writes `bytes` to stdout; a reader that stops early (`| head`) is not an error.
+fn print_all(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("cannot write to standard output"))
+        }
+        _ => Ok(()),
+    }
 }
 
 pub fn trace(args: TraceArgs) -> Result<()> {

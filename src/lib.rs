@@ -12,6 +12,7 @@
 //! [`engine::trial`] module is the only place that knows the year-step order of the model);
 //! [`stats`] and [`report`] summarise. The model itself is specified in MODEL.md.
 
+pub mod analysis;
 pub mod engine;
 pub mod output;
 pub mod plan;

@@ -1,6 +1,7 @@
 //! The `consortium-sim` binary: parse the command line, call the library, map errors to
 //! exit codes (0 ok, 2 bad input, 1 internal error, 130 interrupted).
 
+mod analyse;
 mod cli;
 mod commands;
 mod prepare;
@@ -71,5 +72,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Trace(args) => commands::trace(args),
         Command::Merge(args) => commands::merge(args),
+        Command::Sweep(args) => analyse::sweep(args),
+        Command::Sensitivity(args) => analyse::sensitivity(args),
+        Command::Compare(args) => analyse::compare(args),
+        Command::Schema => commands::schema(),
+        Command::Completions { shell } => commands::completions(shell),
     }
 }

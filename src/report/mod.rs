@@ -4,7 +4,9 @@
 //! [`json`] and [`terminal`] only format them. Key names and nesting follow MODEL.md's
 //! report section (schema 1); keys beyond it are additions, never renamings.
 
+pub mod analysis;
 pub mod charts;
+pub mod csv;
 pub mod html;
 pub mod json;
 pub mod story;

@@ -91,7 +91,7 @@ impl Range {
 /// forms (costs x discount factors x trials) finite.
 pub const MAX_MAGNITUDE: f64 = 1e15;
 
-const TOP_KEYS: &[&str] = &[
+pub const TOP_KEYS: &[&str] = &[
     "$schema",
     "name",
     "description",
@@ -105,7 +105,7 @@ const TOP_KEYS: &[&str] = &[
     "partners",
     "disputes",
 ];
-const SERVICE_KEYS: &[&str] = &[
+pub const SERVICE_KEYS: &[&str] = &[
     "fixed_cost",
     "efficiency",
     "ramp",
@@ -116,7 +116,7 @@ const SERVICE_KEYS: &[&str] = &[
     "optimism_bias",
     "cost_sharing",
 ];
-const PARTNER_KEYS: &[&str] = &[
+pub const PARTNER_KEYS: &[&str] = &[
     "name",
     "baseline_cost",
     "joins_year",
@@ -131,14 +131,14 @@ const PARTNER_KEYS: &[&str] = &[
     "rejoin_probability",
     "rejoin_fee",
 ];
-const DISPUTE_KEYS: &[&str] = &[
+pub const DISPUTE_KEYS: &[&str] = &[
     "annual_probability",
     "resolution_probability",
     "annual_cost",
     "efficiency_loss",
     "hazard_uplift",
 ];
-const DIST_FORMS: &[&str] = &[
+pub const DIST_FORMS: &[&str] = &[
     "fixed",
     "uniform",
     "triangular",

@@ -8,6 +8,7 @@
 pub mod dist;
 pub mod load;
 pub mod overrides;
+pub mod schema;
 
 pub use dist::Dist;
 pub use load::{from_str, from_value, load_file};

@@ -1,0 +1,240 @@
+//! Comparisons: two or more scenarios side by side, trial paired with trial.
+//!
+//! "Is the formal agreement worth its higher governance cost?" is a question about a
+//! difference, and a difference between two independent Monte Carlo runs carries the
+//! sampling noise of both. Under common random numbers (see [`super::crn`]) trial k of one
+//! scenario faces the same efficiency draw, the same disputes and the same withdrawal
+//! draws as trial k of the other wherever their inputs agree, so the per-trial
+//! differences vary far less than the NPVs themselves. Their standard error, the paired
+//! SE, is what says whether a difference is real; the unpaired SE is shown beside it to
+//! show what pairing gained.
+//!
+//! Scenarios may come from separate files or be variants of one file made by `--set`
+//! style edits. Files with different partners compare the consortium figures; partners
+//! are matched by name.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::AnalysisError;
+use super::crn::{Crn, Edit, Figures, edited, split_top_level};
+use crate::report::{RunInfo, SCHEMA};
+use crate::scenario::{Scenario, overrides::parse_value};
+use crate::stats;
+
+/// One scenario of a comparison.
+#[derive(Debug, Clone)]
+pub struct Entrant {
+    /// Short name for column headings: a file's stem or a variant's name.
+    pub name: String,
+    /// Where it came from: a file path, or the file and the variant's edits.
+    pub source: String,
+    pub scenario: Scenario,
+}
+
+/// Reads `NAME:POINTER=VALUE[;POINTER=VALUE...]` and builds that variant of `base`
+/// (`origin` names the base in messages). Without a name (`/ptr=v`) the edits name it.
+pub fn variant(spec: &str, base: &Value, origin: &str) -> Result<Entrant, AnalysisError> {
+    let fail = |message: &str| AnalysisError::spec("--variant", spec, message);
+    let (name, edits_text) = match spec.find(":/") {
+        Some(i) => (spec[..i].trim(), &spec[i + 1..]),
+        None if spec.starts_with('/') => (spec, spec),
+        None => {
+            return Err(fail(
+                "expected NAME:POINTER=VALUE, with more edits after ';', e.g. \
+                 \"cheap:/service/fixed_cost=300000;/service/efficiency=0.1\"",
+            ));
+        }
+    };
+    if name.is_empty() {
+        return Err(fail("the variant's name before ':' is empty"));
+    }
+    let edits = split_top_level(edits_text, ';')
+        .into_iter()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            let (pointer, raw) = e
+                .split_once('=')
+                .ok_or_else(|| fail(&format!("\"{e}\" is not POINTER=VALUE")))?;
+            Ok(Edit::new(pointer.trim(), parse_value(raw)))
+        })
+        .collect::<Result<Vec<_>, AnalysisError>>()?;
+    if edits.is_empty() {
+        return Err(fail("no edits after the name"));
+    }
+    let (_, scenario) = edited(base, &edits, origin, "--variant", spec)?;
+    let text: Vec<String> = edits.iter().map(Edit::text).collect();
+    Ok(Entrant {
+        name: name.to_string(),
+        source: format!("{origin} with {}", text.join("; ")),
+        scenario,
+    })
+}
+
+/// How one scenario differs from the first, trial by trial.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Difference {
+    /// Mean of (NPV here - NPV of the first) over paired trials.
+    pub mean_npv: f64,
+    /// Standard error of that mean from the paired differences: sd / sqrt(n).
+    pub se_paired: f64,
+    /// What the standard error would be for independent runs: sqrt(se_a^2 + se_b^2).
+    pub se_unpaired: f64,
+    /// P(loss) here - P(loss) of the first.
+    pub prob_npv_negative: f64,
+    /// Paired standard error of the difference in P(loss).
+    pub prob_npv_negative_se_paired: f64,
+}
+
+impl Difference {
+    /// The difference of `npv` from `first`, both in trial order.
+    pub fn between(first: &[f64], npv: &[f64]) -> Difference {
+        let n = first.len() as f64;
+        let d: Vec<f64> = npv.iter().zip(first).map(|(b, a)| b - a).collect();
+        let mean = stats::mean(&d);
+        let loss = |x: &f64| f64::from(u8::from(*x < 0.0));
+        let dl: Vec<f64> = npv
+            .iter()
+            .zip(first)
+            .map(|(b, a)| loss(b) - loss(a))
+            .collect();
+        let mean_loss = stats::mean(&dl);
+        let se = |v: &[f64]| stats::sd(v, stats::mean(v)) / n.sqrt();
+        Difference {
+            mean_npv: mean,
+            se_paired: stats::sd(&d, mean) / n.sqrt(),
+            se_unpaired: se(first).hypot(se(npv)),
+            prob_npv_negative: mean_loss,
+            prob_npv_negative_se_paired: stats::sd(&dl, mean_loss) / n.sqrt(),
+        }
+    }
+}
+
+/// One column of a comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub name: String,
+    /// The scenario's own name.
+    pub scenario: String,
+    pub source: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Null for the first scenario, which the others are compared with.
+    pub vs_first: Option<Difference>,
+}
+
+/// A whole comparison, as `compare --out` writes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub schema: u32,
+    pub analysis: &'static str,
+    pub seed: u64,
+    /// Trials of every scenario (the same for all: common random numbers).
+    pub trials: u64,
+    /// Every partner of any scenario, in order of first appearance.
+    pub partners: Vec<String>,
+    pub scenarios: Vec<Column>,
+    pub run: RunInfo,
+}
+
+/// Runs every entrant under `crn` and compares each with the first.
+pub fn run(entrants: &[Entrant], crn: &Crn) -> Result<Comparison, AnalysisError> {
+    let start = Instant::now();
+    let mut first: Option<Vec<f64>> = None;
+    let mut columns = Vec::with_capacity(entrants.len());
+    for e in entrants {
+        let run = crn.run(&e.scenario)?;
+        let vs_first = first.as_deref().map(|a| Difference::between(a, &run.npv));
+        if first.is_none() {
+            first = Some(run.npv);
+        }
+        columns.push(Column {
+            name: e.name.clone(),
+            scenario: e.scenario.name.clone(),
+            source: e.source.clone(),
+            figures: run.figures,
+            vs_first,
+        });
+    }
+    let mut partners: Vec<String> = Vec::new();
+    for p in entrants.iter().flat_map(|e| &e.scenario.partners) {
+        if !partners.contains(&p.name) {
+            partners.push(p.name.clone());
+        }
+    }
+    Ok(Comparison {
+        schema: SCHEMA,
+        analysis: "compare",
+        seed: crn.seed,
+        trials: crn.trials as u64,
+        partners,
+        scenarios: columns,
+        run: RunInfo::new(
+            rayon::current_num_threads(),
+            start.elapsed().as_secs_f64(),
+            entrants.len() * crn.trials,
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base() -> Value {
+        json!({
+            "name": "t", "horizon_years": 3,
+            "service": {"efficiency": 0.1, "fixed_cost": 10},
+            "partners": [{"name": "A", "baseline_cost": 100}, {"name": "B", "baseline_cost": 100}]
+        })
+    }
+
+    #[test]
+    fn a_variant_has_a_name_and_several_edits() {
+        let v = variant(
+            r#"cheap:/service/fixed_cost=5;/service/efficiency={"uniform":[0.1,0.2]}"#,
+            &base(),
+            "t.json",
+        )
+        .unwrap();
+        assert_eq!(v.name, "cheap");
+        assert_eq!(
+            v.source,
+            r#"t.json with /service/fixed_cost=5; /service/efficiency={"uniform":[0.1,0.2]}"#
+        );
+        let v = variant("/service/cost_sharing=equal", &base(), "t.json").unwrap();
+        assert_eq!(v.name, "/service/cost_sharing=equal");
+    }
+
+    #[test]
+    fn malformed_variants_name_the_option() {
+        for (spec, needle) in [
+            ("cheap", "expected NAME:POINTER=VALUE"),
+            (":/service/fixed_cost=1", "name before ':' is empty"),
+            ("x:/service/fixed_cost", "is not POINTER=VALUE"),
+            ("x:/servise/fixed_cost=1", "/servise does not exist"),
+        ] {
+            let e = variant(spec, &base(), "t.json").unwrap_err().to_string();
+            assert!(e.starts_with(&format!("--variant {spec}: ")), "{e}");
+            assert!(e.contains(needle), "{e}");
+        }
+    }
+
+    #[test]
+    fn paired_differences_of_identical_runs_are_exactly_zero() {
+        let a = [1.0, -2.0, 3.5, 7.0];
+        let d = Difference::between(&a, &a);
+        assert_eq!(
+            (d.mean_npv, d.se_paired, d.prob_npv_negative),
+            (0.0, 0.0, 0.0)
+        );
+        assert!(d.se_unpaired > 0.0);
+        let b = [2.0, -1.0, 4.5, 8.0];
+        let d = Difference::between(&a, &b);
+        assert_eq!((d.mean_npv, d.se_paired), (1.0, 0.0));
+    }
+}

@@ -1,0 +1,663 @@
+//! Sensitivity: which inputs move the result most, and at what value the case fails.
+//!
+//! Three views, each answering a question a business case reviewer asks:
+//!
+//! - **Tornado** ("which assumptions matter?"): each uncertain input is held at its own
+//!   P10 and then at its P90 while every other input still varies, and each plain
+//!   probability (a withdrawal hazard, a rejoin probability, the dispute probabilities)
+//!   is halved and then raised by half. The swing in mean NPV and in P(loss) ranks them.
+//! - **Rank correlation** ("which uncertainty drives the spread?"): the Spearman
+//!   correlation between each uncertain input's sampled value and the consortium NPV
+//!   across the trials of one ordinary run. The inputs are not stored by the engine; they
+//!   are recomputed exactly, since trial k's draws depend only on (seed, k).
+//! - **Switching values** (HM Treasury Green Book): the value of an input at which the
+//!   mean NPV crosses zero, or at which P(loss) reaches a threshold, found by bisection.
+//!
+//! Every run shares the seed and trial count (common random numbers, see [`super::crn`]),
+//! so a swing or a crossing reflects the input, not sampling noise, and the mean NPV is a
+//! smooth function of a held input that bisection can search.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::AnalysisError;
+use super::correlation::spearman;
+use super::crn::{Crn, Edit, Headline, edited};
+use crate::plan::Plan;
+use crate::report::{RunInfo, SCHEMA};
+use crate::rng::trial_key;
+use crate::scenario::{Dist, Scenario};
+
+/// Bisection steps at most; the search also stops once the bracket is narrower than
+/// [`TOLERANCE`] of the value.
+pub const MAX_STEPS: usize = 30;
+/// Relative width of the bracket at which a search stops.
+pub const TOLERANCE: f64 = 1e-6;
+/// How many of the widest tornado bars get a switching value when none is asked for.
+pub const DEFAULT_SWITCHES: usize = 3;
+
+/// How a tornado bar moves its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Basis {
+    /// A distribution held at its own 10th and 90th percentiles.
+    #[serde(rename = "p10_p90")]
+    Percentiles,
+    /// A plain probability halved and raised by half (held within [0, 1]).
+    #[serde(rename = "x0.5_x1.5")]
+    Scaled,
+}
+
+impl Basis {
+    /// How the low and high values were chosen, for tables and charts.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Basis::Percentiles => "P10 / P90",
+            Basis::Scaled => "x0.5 / x1.5",
+        }
+    }
+}
+
+/// An input the tornado moves, and the two values it holds it at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lever {
+    /// JSON pointer, partners by name (`/partners/Police/withdrawal_hazard`).
+    pub pointer: String,
+    pub label: String,
+    pub basis: Basis,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// One bar of the tornado: the run with the input low and the run with it high.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bar {
+    pub input: String,
+    pub label: String,
+    pub basis: Basis,
+    pub low_value: f64,
+    pub high_value: f64,
+    pub low: Headline,
+    pub high: Headline,
+    /// |mean NPV at high - mean NPV at low|: the order of the tornado.
+    pub swing_mean_npv: f64,
+    /// |P(loss) at high - P(loss) at low|.
+    pub swing_prob_loss: f64,
+}
+
+/// The rank correlation of one uncertain input with the consortium NPV.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rank {
+    pub input: String,
+    pub label: String,
+    /// Spearman's rho over the base run's trials (null if the input never varied).
+    pub spearman: f64,
+}
+
+/// What a switching value is the value of.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "metric", content = "value", rename_all = "snake_case")]
+pub enum Target {
+    /// The mean consortium NPV equals this (0: the break-even value).
+    MeanNpv(f64),
+    /// P(consortium NPV < 0) equals this.
+    ProbNpvNegative(f64),
+}
+
+impl Target {
+    /// The target as a reader says it: "mean NPV = 0", "P(loss) = 20.0%".
+    pub fn describe(self) -> String {
+        match self {
+            Target::MeanNpv(x) => format!("mean NPV = {x}"),
+            Target::ProbNpvNegative(p) => format!("P(loss) = {:.1}%", 100.0 * p),
+        }
+    }
+
+    fn gap(self, h: &Headline) -> f64 {
+        match self {
+            Target::MeanNpv(x) => h.mean_npv - x,
+            Target::ProbNpvNegative(p) => h.prob_npv_negative.estimate - p,
+        }
+    }
+
+    fn metric(self, h: &Headline) -> f64 {
+        match self {
+            Target::MeanNpv(_) => h.mean_npv,
+            Target::ProbNpvNegative(_) => h.prob_npv_negative.estimate,
+        }
+    }
+}
+
+/// An input whose switching value is searched for, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Searchable {
+    /// JSON pointer the input is set through (partners by name).
+    pub pointer: String,
+    pub label: String,
+    /// The input's value in the scenario (a distribution's mean).
+    pub base_value: f64,
+    pub lo: f64,
+    pub hi: f64,
+    /// How the range was chosen: "P1 to P99", "0 to 1", "0 to 3 x the value".
+    pub range_basis: &'static str,
+}
+
+/// A switching value, or the news that there is none in the range searched.
+#[derive(Debug, Clone, Serialize)]
+pub struct Switch {
+    pub input: String,
+    pub label: String,
+    pub target: Target,
+    pub base_value: f64,
+    /// The range searched, low end first.
+    pub searched: [f64; 2],
+    pub range_basis: &'static str,
+    /// The metric (mean NPV or P(loss)) with the input at each end of the range.
+    pub at_ends: [f64; 2],
+    /// "found" or "no crossing in range".
+    pub result: &'static str,
+    /// The switching value; null when there is no crossing in the range.
+    pub value: Option<f64>,
+    /// Runs the search took.
+    pub runs: usize,
+}
+
+/// The whole analysis, as `sensitivity --out` writes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sensitivity {
+    pub schema: u32,
+    pub analysis: &'static str,
+    pub scenario: String,
+    pub seed: u64,
+    pub trials: u64,
+    /// The scenario as written: every input varying.
+    pub base: Headline,
+    /// Widest swing in mean NPV first.
+    pub tornado: Vec<Bar>,
+    /// Largest |rho| first.
+    pub rank_correlation: Vec<Rank>,
+    pub switching_values: Vec<Switch>,
+    pub run: RunInfo,
+}
+
+/// A sensitivity analysis ready to run: inputs found, `--switch` pointers resolved.
+#[derive(Debug, Clone)]
+pub struct Study {
+    base: Value,
+    origin: String,
+    scenario: Scenario,
+    plan: Plan,
+    pub levers: Vec<Lever>,
+    /// The inputs asked for with `--switch`; `None` for the top of the tornado.
+    pub switches: Option<Vec<Searchable>>,
+    pub targets: Vec<Target>,
+}
+
+impl Study {
+    /// Prepares the analysis of `base` (a scenario's JSON, `--set` edits applied; `origin`
+    /// names it in messages). `switch` lists the pointers to find switching values for
+    /// (empty: the [`DEFAULT_SWITCHES`] widest tornado bars); `target_prob_loss` adds the
+    /// search for the value at which P(loss) reaches it.
+    pub fn new(
+        base: &Value,
+        origin: &str,
+        switch: &[String],
+        target_prob_loss: Option<f64>,
+    ) -> Result<Study, AnalysisError> {
+        let scenario = crate::scenario::from_value(base, origin)?;
+        let plan = Plan::compile(&scenario);
+        let mut targets = vec![Target::MeanNpv(0.0)];
+        if let Some(p) = target_prob_loss {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(AnalysisError::spec(
+                    "--target-prob-loss",
+                    &p.to_string(),
+                    "must be a probability between 0 and 1, e.g. 0.2 for 20%",
+                ));
+            }
+            targets.push(Target::ProbNpvNegative(p));
+        }
+        let switches = if switch.is_empty() {
+            None
+        } else {
+            Some(
+                switch
+                    .iter()
+                    .map(|p| searchable(p, base, &scenario, &plan))
+                    .collect::<Result<_, _>>()?,
+            )
+        };
+        Ok(Study {
+            levers: levers(&scenario, &plan),
+            base: base.clone(),
+            origin: origin.to_string(),
+            scenario,
+            plan,
+            switches,
+            targets,
+        })
+    }
+
+    /// The most runs the analysis can take (searches may stop early): for a progress bar.
+    pub fn runs_at_most(&self) -> usize {
+        let searches = self
+            .switches
+            .as_ref()
+            .map_or(DEFAULT_SWITCHES.min(self.levers.len()), Vec::len);
+        1 + 2 * self.levers.len() + searches * self.targets.len() * (MAX_STEPS + 2)
+    }
+
+    /// Runs the tornado, the rank correlations and the switching-value searches.
+    pub fn run(&self, crn: &Crn) -> Result<Sensitivity, AnalysisError> {
+        let start = Instant::now();
+        let mut runs = 0;
+        let base_npv = crn.npv(&self.scenario)?;
+        runs += 1;
+        let base = Headline::of(&base_npv);
+        let rank_correlation = self.rank_correlations(crn.seed, &base_npv);
+        drop(base_npv);
+
+        let mut tornado = Vec::with_capacity(self.levers.len());
+        for lever in &self.levers {
+            let low = self.headline_at(crn, &lever.pointer, lever.low)?;
+            let high = self.headline_at(crn, &lever.pointer, lever.high)?;
+            runs += 2;
+            tornado.push(Bar {
+                input: lever.pointer.clone(),
+                label: lever.label.clone(),
+                basis: lever.basis,
+                low_value: lever.low,
+                high_value: lever.high,
+                swing_mean_npv: (high.mean_npv - low.mean_npv).abs(),
+                swing_prob_loss: (high.prob_npv_negative.estimate - low.prob_npv_negative.estimate)
+                    .abs(),
+                low,
+                high,
+            });
+        }
+        // A stable sort: equal swings keep the order of the scenario file.
+        tornado.sort_by(|a, b| b.swing_mean_npv.total_cmp(&a.swing_mean_npv));
+
+        let searches = match &self.switches {
+            Some(s) => s.clone(),
+            None => tornado
+                .iter()
+                .filter(|b| b.swing_mean_npv > 0.0)
+                .take(DEFAULT_SWITCHES)
+                .map(|b| searchable(&b.input, &self.base, &self.scenario, &self.plan))
+                .collect::<Result<_, _>>()?,
+        };
+        let mut switching_values = Vec::new();
+        for s in &searches {
+            for &target in &self.targets {
+                let found = self.switching_value(crn, s, target)?;
+                runs += found.runs;
+                switching_values.push(found);
+            }
+        }
+        Ok(Sensitivity {
+            schema: SCHEMA,
+            analysis: "sensitivity",
+            scenario: self.scenario.name.clone(),
+            seed: crn.seed,
+            trials: crn.trials as u64,
+            base,
+            tornado,
+            rank_correlation,
+            switching_values,
+            run: RunInfo::new(
+                rayon::current_num_threads(),
+                start.elapsed().as_secs_f64(),
+                runs * crn.trials,
+            ),
+        })
+    }
+
+    /// Mean NPV and P(loss) with the input at `pointer` held at `x` in every trial.
+    fn headline_at(&self, crn: &Crn, pointer: &str, x: f64) -> Result<Headline, AnalysisError> {
+        let edit = Edit::number(pointer, x);
+        let (_, scenario) = edited(&self.base, &[edit], &self.origin, "--switch", pointer)?;
+        Ok(Headline::of(&crn.npv(&scenario)?))
+    }
+
+    /// Spearman's rho of each uncertain input with the NPV of the base run's trials.
+    fn rank_correlations(&self, seed: u64, npv: &[f64]) -> Vec<Rank> {
+        let uncertain: Vec<usize> = (0..self.plan.inputs.len())
+            .filter(|&i| self.plan.inputs[i].sampler.fixed_value().is_none())
+            .filter(|&i| !self.is_founders_join(&self.plan.input_labels[i]))
+            .collect();
+        let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(npv.len()); uncertain.len()];
+        let mut buf = vec![0.0; self.plan.inputs.len()];
+        for k in 0..npv.len() {
+            // Exactly the draws the engine made for trial k (first trial 0).
+            self.plan.sample_inputs(trial_key(seed, k as u64), &mut buf);
+            for (column, &i) in columns.iter_mut().zip(&uncertain) {
+                column.push(buf[i]);
+            }
+        }
+        let mut ranks: Vec<Rank> = uncertain
+            .par_iter()
+            .zip(columns.par_iter())
+            .map(|(&i, column)| {
+                let input = self.plan.input_labels[i].clone();
+                Rank {
+                    label: label(&input),
+                    input,
+                    spearman: spearman(column, npv),
+                }
+            })
+            .collect();
+        let size = |r: &Rank| {
+            if r.spearman.is_finite() {
+                r.spearman.abs()
+            } else {
+                -1.0
+            }
+        };
+        ranks.sort_by(|a, b| size(b).total_cmp(&size(a)));
+        ranks
+    }
+
+    /// A founder's join probability has no effect (founders always join).
+    fn is_founders_join(&self, pointer: &str) -> bool {
+        self.scenario
+            .partners
+            .iter()
+            .any(|p| p.is_founder() && pointer == partner_pointer(&p.name, "join_probability"))
+    }
+
+    /// The value of `s` at which `target` is met, by bisection under common random
+    /// numbers, finished by one secant step inside the final bracket (exact when the
+    /// metric is linear in the input, as the NPV is in the efficiency).
+    fn switching_value(
+        &self,
+        crn: &Crn,
+        s: &Searchable,
+        target: Target,
+    ) -> Result<Switch, AnalysisError> {
+        let mut runs = 0;
+        let mut eval = |x: f64| -> Result<Headline, AnalysisError> {
+            runs += 1;
+            self.headline_at(crn, &s.pointer, x)
+        };
+        let (mut lo, mut hi) = (s.lo, s.hi);
+        let (at_lo, at_hi) = (eval(lo)?, eval(hi)?);
+        let at_ends = [target.metric(&at_lo), target.metric(&at_hi)];
+        let (mut g_lo, mut g_hi) = (target.gap(&at_lo), target.gap(&at_hi));
+        let value = if g_lo == 0.0 {
+            Some(lo)
+        } else if g_hi == 0.0 {
+            Some(hi)
+        } else if g_lo.signum() == g_hi.signum() || lo == hi {
+            None
+        } else {
+            let mut exact = None;
+            for _ in 0..MAX_STEPS {
+                let mid = 0.5 * (lo + hi);
+                let g = target.gap(&eval(mid)?);
+                if g == 0.0 {
+                    exact = Some(mid);
+                    break;
+                }
+                if g.signum() == g_lo.signum() {
+                    (lo, g_lo) = (mid, g);
+                } else {
+                    (hi, g_hi) = (mid, g);
+                }
+                if hi - lo <= TOLERANCE * lo.abs().max(hi.abs()) {
+                    break;
+                }
+            }
+            Some(exact.unwrap_or_else(|| (lo - g_lo * (hi - lo) / (g_hi - g_lo)).clamp(lo, hi)))
+        };
+        Ok(Switch {
+            input: s.pointer.clone(),
+            label: s.label.clone(),
+            target,
+            base_value: s.base_value,
+            searched: [s.lo, s.hi],
+            range_basis: s.range_basis,
+            at_ends,
+            result: if value.is_some() {
+                "found"
+            } else {
+                "no crossing in range"
+            },
+            value,
+            runs,
+        })
+    }
+}
+
+/// The pointer of a partner's field, the partner named (escaped as RFC 6901 asks), as the
+/// plan labels its inputs.
+fn partner_pointer(name: &str, field: &str) -> String {
+    format!(
+        "/partners/{}/{field}",
+        name.replace('~', "~0").replace('/', "~1")
+    )
+}
+
+/// Probability fields: held within [0, 1] and searched over [0, 1].
+fn is_probability(field: &str) -> bool {
+    matches!(
+        field,
+        "join_probability" | "rejoin_probability" | "annual_probability" | "resolution_probability"
+    )
+}
+
+/// A pointer as a reader says it: "efficiency", "dispute annual cost",
+/// "Ravensmoor Police: withdrawal hazard".
+pub fn label(pointer: &str) -> String {
+    let segments: Vec<String> = pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let words = |s: &str| s.replace('_', " ");
+    match segments.as_slice() {
+        [section, field] if section == "service" => words(field),
+        [section, field] if section == "disputes" => format!("dispute {}", words(field)),
+        [section, name, field] if section == "partners" => format!("{name}: {}", words(field)),
+        _ => pointer.to_string(),
+    }
+}
+
+/// Every input the tornado moves, in the order of the scenario file.
+pub fn levers(scenario: &Scenario, plan: &Plan) -> Vec<Lever> {
+    let mut out = Vec::new();
+    for (input, pointer) in plan.inputs.iter().zip(&plan.input_labels) {
+        let field = pointer.rsplit('/').next().unwrap_or_default();
+        let founder = scenario
+            .partners
+            .iter()
+            .any(|p| p.is_founder() && *pointer == partner_pointer(&p.name, field));
+        if founder && field == "join_probability" {
+            continue;
+        }
+        let (basis, low, high) = match input.sampler.fixed_value() {
+            None => (
+                Basis::Percentiles,
+                input.clamp.apply(input.sampler.quantile(0.1)),
+                input.clamp.apply(input.sampler.quantile(0.9)),
+            ),
+            Some(x) if x > 0.0 && (is_probability(field) || field == "withdrawal_hazard") => (
+                Basis::Scaled,
+                input.clamp.apply(0.5 * x),
+                input.clamp.apply(1.5 * x),
+            ),
+            Some(_) => continue,
+        };
+        out.push(Lever {
+            label: label(pointer),
+            pointer: pointer.clone(),
+            basis,
+            low,
+            high,
+        });
+    }
+    let d = &scenario.disputes;
+    for (field, x) in [
+        ("annual_probability", d.annual_probability),
+        ("resolution_probability", d.resolution_probability),
+    ] {
+        if x > 0.0 {
+            let pointer = format!("/disputes/{field}");
+            out.push(Lever {
+                label: label(&pointer),
+                pointer,
+                basis: Basis::Scaled,
+                low: 0.5 * x,
+                high: (1.5 * x).min(1.0),
+            });
+        }
+    }
+    out
+}
+
+/// The distribution of a model input named by its plan label, if it is one.
+fn dist_at<'s>(scenario: &'s Scenario, pointer: &str) -> Option<&'s Dist> {
+    let (section, field) = pointer.trim_start_matches('/').split_once('/')?;
+    let s = &scenario.service;
+    match (section, field) {
+        ("service", "fixed_cost") => return Some(&s.fixed_cost),
+        ("service", "efficiency") => return Some(&s.efficiency),
+        ("service", "transition_cost") => return Some(&s.transition_cost),
+        ("disputes", "annual_cost") => return Some(&scenario.disputes.annual_cost),
+        _ => {}
+    }
+    let field = pointer.rsplit('/').next()?;
+    let p = scenario
+        .partners
+        .iter()
+        .find(|p| pointer == partner_pointer(&p.name, field))?;
+    Some(match field {
+        "baseline_cost" => &p.baseline_cost,
+        "join_probability" => &p.join_probability,
+        "onboarding_cost" => &p.onboarding_cost,
+        "withdrawal_hazard" => &p.withdrawal_hazard,
+        "exit_fee" => &p.exit_fee,
+        "reestablish_cost" => &p.reestablish_cost,
+        "rejoin_probability" => &p.rejoin_probability,
+        "rejoin_fee" => &p.rejoin_fee,
+        _ => return None,
+    })
+}
+
+/// Resolves a `--switch` pointer to the input it names and the range to search.
+///
+/// A distribution-valued input is searched between its P1 and P99; a plain probability
+/// (or withdrawal hazard) over [0, 1]; any other number between 0 and three times its
+/// value. Partners may be named or numbered.
+pub fn searchable(
+    spec: &str,
+    base: &Value,
+    scenario: &Scenario,
+    plan: &Plan,
+) -> Result<Searchable, AnalysisError> {
+    let fail = |message: String| AnalysisError::spec("--switch", spec, message);
+    let Some(rest) = spec.strip_prefix('/') else {
+        return Err(fail(
+            "not a JSON pointer: it must start with '/', e.g. /service/efficiency".into(),
+        ));
+    };
+    let segments: Vec<String> = rest
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    // Partners by name, as the plan labels its inputs; `json` keeps the index for lookup.
+    let (pointer, json) = match segments.as_slice() {
+        [section, who, field] if section == "partners" => {
+            let i = who
+                .parse::<usize>()
+                .ok()
+                .filter(|&i| i < scenario.partners.len())
+                .or_else(|| scenario.partners.iter().position(|p| &p.name == who))
+                .ok_or_else(|| {
+                    let names: Vec<&str> =
+                        scenario.partners.iter().map(|p| p.name.as_str()).collect();
+                    fail(format!(
+                        "there is no partner \"{who}\" (partners: {})",
+                        names.join(", ")
+                    ))
+                })?;
+            let name = &scenario.partners[i].name;
+            (
+                partner_pointer(name, field),
+                format!(
+                    "/partners/{i}/{}",
+                    field.replace('~', "~0").replace('/', "~1")
+                ),
+            )
+        }
+        _ => (spec.to_string(), spec.to_string()),
+    };
+    let field = segments.last().map_or("", String::as_str);
+    let searchable = |base_value: f64, lo: f64, hi: f64, range_basis| Searchable {
+        label: label(&pointer),
+        pointer: pointer.clone(),
+        base_value,
+        lo,
+        hi,
+        range_basis,
+    };
+    let up_to_three_times = |x: f64| {
+        let (a, b) = (0.0f64.min(3.0 * x), 0.0f64.max(3.0 * x));
+        searchable(x, a, b, "0 to 3 x the value")
+    };
+    if let Some(i) = plan.input_labels.iter().position(|l| *l == pointer) {
+        let input = &plan.inputs[i];
+        return Ok(match input.sampler.fixed_value() {
+            Some(x) if is_probability(field) || field == "withdrawal_hazard" => {
+                searchable(x, 0.0, 1.0, "0 to 1")
+            }
+            Some(x) => up_to_three_times(x),
+            None => {
+                let mean = dist_at(scenario, &pointer).map_or(f64::NAN, Dist::mean);
+                searchable(
+                    mean,
+                    input.clamp.apply(input.sampler.quantile(0.01)),
+                    input.clamp.apply(input.sampler.quantile(0.99)),
+                    "P1 to P99",
+                )
+            }
+        });
+    }
+    match base.pointer(&json) {
+        // Dispute probabilities: validated values, 0 when the file leaves them out.
+        _ if segments[0] == "disputes" && segments.len() == 2 && is_probability(field) => {
+            let d = &scenario.disputes;
+            let x = if field == "annual_probability" {
+                d.annual_probability
+            } else {
+                d.resolution_probability
+            };
+            Ok(searchable(x, 0.0, 1.0, "0 to 1"))
+        }
+        Some(v) if v.is_number() => Ok(up_to_three_times(v.as_f64().unwrap_or(0.0))),
+        Some(_) => Err(fail(
+            "the value there is not a number; a switching value is searched for a number \
+             or a distribution-valued input"
+                .into(),
+        )),
+        None => Err(fail("does not exist in the scenario".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_read_as_words() {
+        assert_eq!(label("/service/fixed_cost"), "fixed cost");
+        assert_eq!(label("/disputes/annual_cost"), "dispute annual cost");
+        assert_eq!(
+            label("/partners/A~1B/withdrawal_hazard"),
+            "A/B: withdrawal hazard"
+        );
+        assert_eq!(label("/service/ramp/0"), "/service/ramp/0");
+    }
+}

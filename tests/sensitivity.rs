@@ -1,0 +1,248 @@
+//! `consortium-sim sensitivity`: switching values against MODEL.md's closed form, the
+//! tornado's ranking, "no crossing in range", rank correlations from exactly the draws
+//! the engine made, and the command line end to end.
+
+use std::path::Path;
+use std::process::Command;
+
+use consortium_sim::analysis::crn::Crn;
+use consortium_sim::analysis::sensitivity::{Basis, Sensitivity, Study, Target};
+use consortium_sim::engine::Monitor;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_consortium-sim");
+
+fn shipped(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Runs the analysis in-process with `trials` trials from seed 7.
+fn analyse(v: &Value, trials: usize, switch: &[&str], target: Option<f64>) -> Sensitivity {
+    let switch: Vec<String> = switch.iter().map(|s| s.to_string()).collect();
+    let study = Study::new(v, "test", &switch, target).unwrap_or_else(|e| panic!("{e}"));
+    let monitor = Monitor::new();
+    let crn = Crn {
+        seed: 7,
+        trials,
+        monitor: &monitor,
+    };
+    study.run(&crn).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Only the efficiency and fixed costs matter: no withdrawals, disputes or noise, fixed
+/// baselines. The efficiency is uncertain, so it is searched between its P1 and P99.
+fn linear() -> Value {
+    json!({
+        "name": "Linear in efficiency",
+        "horizon_years": 10,
+        "discount_rate": 0.035,
+        "service": {
+            "efficiency": {"pert": [0.02, 0.06, 0.12]},
+            "fixed_cost": 250000,
+            "ramp": [0.5, 1.0],
+            "transition_cost": 300000,
+            "transition_profile": [0.6, 0.4],
+            "optimism_bias": 0.2
+        },
+        "partners": [
+            {"name": "District A", "baseline_cost": 2000000},
+            {"name": "District B", "baseline_cost": 1500000}
+        ]
+    })
+}
+
+#[test]
+fn switching_value_of_efficiency_matches_the_closed_form() {
+    // MODEL.md's sanity check: NPV = sum_t DF_t (g ramp_t sum B - F - T' profile_t), so
+    // NPV = 0 at g* = sum_t DF_t (F + T' profile_t) / (sum_t DF_t ramp_t sum B).
+    let df: Vec<f64> = (0..10).map(|t| 1.035f64.powi(-t)).collect();
+    let ramp = |t: usize| if t == 0 { 0.5 } else { 1.0 };
+    let profile = [0.6, 0.4];
+    let (f, t_dash, sum_b) = (250_000.0, 300_000.0 * 1.2, 3_500_000.0);
+    let cost: f64 = (0..10)
+        .map(|t| df[t] * (f + t_dash * profile.get(t).copied().unwrap_or(0.0)))
+        .sum();
+    let saving: f64 = (0..10).map(|t| df[t] * ramp(t) * sum_b).sum();
+    let g_star = cost / saving;
+
+    let s = analyse(&linear(), 200, &["/service/efficiency"], None);
+    let sw = &s.switching_values[0];
+    assert_eq!(sw.target, Target::MeanNpv(0.0));
+    assert_eq!(sw.result, "found");
+    assert!(sw.searched[0] < g_star && g_star < sw.searched[1]);
+    let g = sw.value.expect("a crossing");
+    assert!(
+        (g - g_star).abs() <= 1e-6 * g_star,
+        "switching value {g} vs closed form {g_star}"
+    );
+    assert!(sw.runs <= 2 + 30);
+}
+
+#[test]
+fn tornado_puts_efficiency_first_on_four_districts() {
+    let s = analyse(
+        &shipped("four_districts_back_office.json"),
+        4000,
+        &["/service/efficiency"],
+        None,
+    );
+    let first = &s.tornado[0];
+    assert_eq!(first.input, "/service/efficiency");
+    assert_eq!(first.basis, Basis::Percentiles);
+    // Held at its own P10 and P90 (pert(0.08, 0.15, 0.22)).
+    assert!(
+        first.low_value > 0.08 && first.low_value < 0.15,
+        "{}",
+        first.low_value
+    );
+    assert!(
+        first.high_value > 0.15 && first.high_value < 0.22,
+        "{}",
+        first.high_value
+    );
+    assert!(first.high.mean_npv > first.low.mean_npv);
+    assert!(
+        s.tornado
+            .windows(2)
+            .all(|w| w[0].swing_mean_npv >= w[1].swing_mean_npv)
+    );
+    // Every distribution-valued input and every plain probability is there: 12
+    // distributions, 4 hazards, 4 rejoin probabilities and 2 dispute probabilities.
+    assert_eq!(s.tornado.len(), 22);
+    let hazard = s
+        .tornado
+        .iter()
+        .find(|b| b.input == "/partners/Otterby District Council/withdrawal_hazard")
+        .expect("a plain hazard is scaled");
+    assert_eq!(hazard.basis, Basis::Scaled);
+    assert!(
+        (hazard.low_value - 0.0175).abs() < 1e-12 && (hazard.high_value - 0.0525).abs() < 1e-12
+    );
+    assert!(hazard.high.mean_npv < hazard.low.mean_npv);
+}
+
+#[test]
+fn no_crossing_in_range_is_reported_as_such() {
+    // four_districts' fixed cost ranges over triangular(280k, 350k, 480k): the mean NPV
+    // stays well above zero at both ends (about £2.9m at the mean).
+    let s = analyse(
+        &shipped("four_districts_back_office.json"),
+        2000,
+        &["/service/fixed_cost"],
+        Some(0.9),
+    );
+    assert_eq!(s.switching_values.len(), 2);
+    for sw in &s.switching_values {
+        assert_eq!(sw.result, "no crossing in range");
+        assert_eq!(sw.value, None);
+        assert_eq!(sw.runs, 2);
+    }
+    assert!(s.switching_values[0].at_ends.iter().all(|&m| m > 0.0));
+}
+
+#[test]
+fn rank_correlation_of_efficiency_with_npv_is_positive_and_large() {
+    let s = analyse(
+        &shipped("four_districts_back_office.json"),
+        5000,
+        &["/service/efficiency"],
+        None,
+    );
+    let top = &s.rank_correlation[0];
+    assert_eq!(top.input, "/service/efficiency");
+    assert!(top.spearman > 0.5, "rho = {}", top.spearman);
+    let fixed = s
+        .rank_correlation
+        .iter()
+        .find(|r| r.input == "/service/fixed_cost")
+        .unwrap();
+    assert!(fixed.spearman < 0.0);
+}
+
+#[test]
+fn recomputed_inputs_are_exactly_the_engines_draws() {
+    // Here NPV is an increasing function of the efficiency alone, so if trial k's
+    // recomputed efficiency is the one the engine drew, the ranks agree exactly.
+    let s = analyse(&linear(), 3000, &["/service/efficiency"], None);
+    assert_eq!(s.rank_correlation.len(), 1);
+    assert!((s.rank_correlation[0].spearman - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn target_probability_of_loss_is_met_at_the_switching_value() {
+    let v = shipped("four_districts_back_office.json");
+    let s = analyse(&v, 3000, &["/service/efficiency"], Some(0.25));
+    let sw = &s.switching_values[1];
+    assert_eq!(sw.target, Target::ProbNpvNegative(0.25));
+    let g = sw.value.expect("a crossing");
+    // Lower efficiency, more losses: 25% is reached below the base P(loss)'s efficiency.
+    assert!(g > 0.08 && g < 0.15, "{g}");
+    assert!(sw.at_ends[0] > 0.25 && sw.at_ends[1] < 0.25);
+}
+
+fn sim(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(BIN)
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary starts");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn command_line_writes_json_and_html_and_rejects_unknown_inputs() {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/social_care_formal.json")
+        .display()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let (out, html) = (dir.path().join("s.json"), dir.path().join("s.html"));
+    let (code, stdout, stderr) = sim(&[
+        "sensitivity",
+        &scenario,
+        "--trials",
+        "1000",
+        "--out",
+        &out.display().to_string(),
+        "--html",
+        &html.display().to_string(),
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Tornado"), "{stdout}");
+    assert!(stdout.contains("Switching values"), "{stdout}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(v["analysis"], "sensitivity");
+    // By default, the three widest tornado bars get a switching value each.
+    assert_eq!(v["switching_values"].as_array().unwrap().len(), 3);
+    assert_eq!(v["switching_values"][0]["input"], v["tornado"][0]["input"]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("data-chart=\"tornado-mean-npv\""));
+    assert!(page.contains("data-chart=\"tornado-prob-loss\""));
+
+    for (args, needle) in [
+        (
+            vec!["--switch", "/service/efficiensy"],
+            "--switch /service/efficiensy: does not exist",
+        ),
+        (
+            vec!["--switch", "/partners/Nobody/exit_fee"],
+            "no partner \"Nobody\"",
+        ),
+        (vec!["--switch", "/service/cost_sharing"], "not a number"),
+        (vec!["--target-prob-loss", "1.5"], "--target-prob-loss 1.5"),
+    ] {
+        let mut all = vec!["sensitivity", &scenario, "--trials", "100"];
+        all.extend(args);
+        let (code, _, stderr) = sim(&all);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+    }
+}
