@@ -27,6 +27,7 @@ struct BadInput(String);
 static MONITOR: Monitor = Monitor::new();
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     // A first signal stops the workers and writes nothing; a second ends the process.
     let handler = ctrlc::set_handler(|| {
@@ -77,5 +78,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(args) => analyse::compare(args),
         Command::Schema => commands::schema(),
         Command::Completions { shell } => commands::completions(shell),
+    }
+}
+
+/// Lets a closed pipe end the process quietly, as it ends `cat` or `grep`: Rust ignores
+/// SIGPIPE, so `consortium-sim run ... | head` would otherwise panic on the next print.
+/// Output files are always written before anything is printed.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

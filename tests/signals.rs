@@ -98,3 +98,30 @@ fn sigint_without_an_earlier_report_leaves_no_file() {
     assert_eq!(code, Some(130));
     assert!(!report.exists());
 }
+
+/// Output piped into a reader that has gone (`| head`) ends the process quietly, as it
+/// would `cat`; it never panics.
+#[test]
+fn a_closed_stdout_pipe_ends_the_process_without_a_panic() {
+    for args in [
+        &["validate", "scenarios/four_districts_back_office.json"][..],
+        &[
+            "run",
+            "scenarios/four_districts_back_office.json",
+            "--trials",
+            "500",
+        ][..],
+        &["init"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_consortium-sim"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
