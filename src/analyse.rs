@@ -162,7 +162,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         .map_err(failed)?;
     check_outputs(&[&args.out, &args.csv, &args.html])?;
     let prepared = prepare::prepare(&args.sim, None)?;
-    let origin = origin(&args.sim.scenario, &args.sim.set.overrides);
+    let origin = origin(&args.sim.scenario, &args.sim.set.all());
     // Every point is validated before the first one runs.
     let points = sweep::scenarios(&prepared.value, &origin, &params).map_err(failed)?;
     let result = with_progress(&prepared, points.len(), |crn| {
@@ -183,7 +183,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
 pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
     check_outputs(&[&args.out, &args.html])?;
     let prepared = prepare::prepare(&args.sim, None)?;
-    let origin = origin(&args.sim.scenario, &args.sim.set.overrides);
+    let origin = origin(&args.sim.scenario, &args.sim.set.all());
     let study = Study::new(
         &prepared.value,
         &origin,
@@ -218,7 +218,7 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     }
     check_outputs(&[&args.out, &args.html])?;
     let prepared = prepare::prepare(&args.sim, None)?;
-    let overrides = &args.sim.set.overrides;
+    let overrides = &args.sim.set.all();
     let first = &args.sim.scenario;
     let mut entrants = Vec::new();
     if args.more.is_empty() {

@@ -192,6 +192,22 @@ pub struct SetArgs {
     /// Repeatable.
     #[arg(long = "set", value_name = "POINTER=VALUE")]
     pub overrides: Vec<String>,
+    /// If the scenario's rank correlations cannot hold together, use the nearest valid
+    /// set (with a warning saying what changed) instead of refusing the scenario.
+    #[arg(long)]
+    pub repair_correlations: bool,
+}
+
+impl SetArgs {
+    /// The overrides to apply, `--repair-correlations` included as the scenario key it
+    /// sets.
+    pub fn all(&self) -> Vec<String> {
+        let mut all = self.overrides.clone();
+        if self.repair_correlations {
+            all.push("/repair_correlations=true".into());
+        }
+        all
+    }
 }
 
 #[derive(Debug, Args)]
@@ -221,6 +237,19 @@ pub struct RunArgs {
     /// Where a shard writes its partial result.
     #[arg(long, value_name = "FILE")]
     pub partial: Option<PathBuf>,
+    /// Run until the standard error of the mean consortium NPV is at most X (currency
+    /// units), checking after 10,000, 20,000, 40,000 ... trials, instead of a fixed count.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub target_se: Option<f64>,
+    /// Run until the Wilson 95% interval of P(loss) is at most W either side of the
+    /// estimate (a probability: 0.005 is half a percentage point). With --target-se,
+    /// both must be met.
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    pub target_prob_ci: Option<f64>,
+    /// With a target: the most trials to run (default 10,000,000, or fewer if the
+    /// memory guard allows fewer).
+    #[arg(long, value_name = "N")]
+    pub max_trials: Option<u64>,
 }
 
 /// `merge`: partial results to a report.

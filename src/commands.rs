@@ -1,5 +1,5 @@
-//! The subcommands that simulate: `run` (whole or one shard), `trace` and `merge`; and
-//! `schema` and `completions`, which print.
+//! The subcommands that simulate: `run` (whole, one shard, or until a precision target
+//! is met), `trace` and `merge`; and `schema` and `completions`, which print.
 
 use std::io::Write;
 use std::path::Path;
@@ -13,13 +13,15 @@ use crate::prepare::{self, interrupted};
 use crate::{BadInput, MONITOR};
 use consortium_sim::engine::{Interrupted, Outcomes, trace};
 use consortium_sim::output;
-use consortium_sim::report::{self, Report, RunInfo};
+use consortium_sim::report::{self, Convergence, Report, RunInfo};
 use consortium_sim::scenario::{self, Scenario};
 use consortium_sim::shard::{self, PartialHeader, Shard};
+use consortium_sim::stats;
 
 pub fn run(args: RunArgs) -> Result<()> {
+    let target = Target::of(&args)?;
     let Some(spec) = &args.shard else {
-        return run_whole(&args);
+        return run_whole(&args, target);
     };
     let shard = if spec == "auto" {
         Shard::from_env(args.shards, |name| std::env::var(name).ok())?
@@ -69,7 +71,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-fn run_whole(args: &RunArgs) -> Result<()> {
+fn run_whole(args: &RunArgs, target: Option<Target>) -> Result<()> {
     if args.partial.is_some() {
         bail!(BadInput("--partial goes with --shard".into()));
     }
@@ -79,13 +81,23 @@ fn run_whole(args: &RunArgs) -> Result<()> {
     {
         output::check_writable(path)?;
     }
-    let prepared = prepare::prepare(&args.sim, None)?;
-    let (mut outcomes, elapsed) = prepared.simulate()?;
+    let (prepared, (mut outcomes, elapsed, reached)) = match &target {
+        None => {
+            let prepared = prepare::prepare(&args.sim, None)?;
+            let (outcomes, elapsed) = prepared.simulate()?;
+            (prepared, (outcomes, elapsed, true))
+        }
+        Some(t) => {
+            let prepared = prepare::prepare_converging(&args.sim, t.max_trials)?;
+            let result = prepared.simulate_until(|npv| t.met(npv))?;
+            (prepared, result)
+        }
+    };
     if let Some(path) = &args.trials_csv {
         write_trials_csv(path, &prepared.scenario, &outcomes)?;
     }
     let threads = prepared.pool.current_num_threads();
-    let report = prepared.pool.install(|| {
+    let mut report = prepared.pool.install(|| {
         summarise(
             &prepared.scenario,
             prepared.seed,
@@ -94,6 +106,13 @@ fn run_whole(args: &RunArgs) -> Result<()> {
             elapsed,
         )
     })?;
+    report.run.convergence = target.map(|t| Convergence {
+        trials_used: outcomes.trials as u64,
+        max_trials: prepared.total_trials,
+        target_se: t.se,
+        target_prob_ci: t.prob_ci,
+        target_reached: reached,
+    });
     publish(
         &report,
         &prepared.scenario,
@@ -102,6 +121,109 @@ fn run_whole(args: &RunArgs) -> Result<()> {
         args.out.as_deref(),
         args.html.as_deref(),
     )
+}
+
+/// What `--target-se` and `--target-prob-ci` ask of a run, with its `--max-trials`.
+struct Target {
+    se: Option<f64>,
+    prob_ci: Option<f64>,
+    max_trials: Option<u64>,
+}
+
+impl Target {
+    /// The run's target, if it has one, refusing what cannot go with a target.
+    fn of(args: &RunArgs) -> Result<Option<Target>> {
+        let bad = |message: &str| Err(BadInput(message.into()).into());
+        if args.target_se.is_none() && args.target_prob_ci.is_none() {
+            if args.max_trials.is_some() {
+                return bad("--max-trials goes with --target-se or --target-prob-ci");
+            }
+            return Ok(None);
+        }
+        if args.shard.is_some() {
+            return bad(
+                "--target-se and --target-prob-ci cannot be used with --shard: the run stops \
+                 when the trials so far are enough, which one shard cannot know; run with the \
+                 target in one process, or shard a run of a fixed --trials",
+            );
+        }
+        if args.sim.trials.is_some() {
+            return bad(
+                "--trials cannot be used with --target-se or --target-prob-ci: the target \
+                 decides how many trials run (cap them with --max-trials)",
+            );
+        }
+        if args.target_se.is_some_and(|x| !(x > 0.0 && x.is_finite())) {
+            return bad(
+                "--target-se must be a positive amount in the scenario's currency, such as 5000",
+            );
+        }
+        if args.target_prob_ci.is_some_and(|w| !(w > 0.0 && w < 0.5)) {
+            return bad(
+                "--target-prob-ci must be a probability above 0 and below 0.5: the half-width \
+                 of P(loss)'s 95% interval, so 0.005 is half a percentage point",
+            );
+        }
+        Ok(Some(Target {
+            se: args.target_se,
+            prob_ci: args.target_prob_ci,
+            max_trials: args.max_trials,
+        }))
+    }
+
+    /// Whether the consortium NPVs so far meet every target, judged on the figures the
+    /// report will give: its standard error, and half the width of its P(loss) interval.
+    fn met(&self, npv: &[f64]) -> bool {
+        self.se.is_none_or(|target| standard_error(npv) <= target)
+            && self
+                .prob_ci
+                .is_none_or(|target| loss_half_width(npv) <= target)
+    }
+}
+
+/// The standard error of the mean, computed as the report computes it.
+fn standard_error(npv: &[f64]) -> f64 {
+    stats::sd(npv, stats::mean(npv)) / (npv.len() as f64).sqrt()
+}
+
+/// Half the width of the Wilson 95 % interval of P(NPV < 0), as the report gives it.
+fn loss_half_width(npv: &[f64]) -> f64 {
+    let negative = npv.iter().filter(|&&v| v < 0.0).count() as u64;
+    let [low, high] = stats::wilson(negative, npv.len() as u64);
+    (high - low) / 2.0
+}
+
+/// The line that says how a run with a target stopped.
+fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String {
+    let mut achieved = Vec::new();
+    if let Some(target) = c.target_se {
+        achieved.push(format!(
+            "standard error {} (target {})",
+            report::terminal::money(report.consortium.npv.se, currency),
+            report::terminal::money(target, currency)
+        ));
+    }
+    if let Some(target) = c.target_prob_ci {
+        let [low, high] = report.consortium.prob_npv_negative.ci95;
+        achieved.push(format!(
+            "P(loss) 95% CI half-width {:.2}% (target {:.2}%)",
+            100.0 * (high - low) / 2.0,
+            100.0 * target
+        ));
+    }
+    let trials = report::terminal::thousands(c.trials_used);
+    let max = report::terminal::thousands(c.max_trials);
+    if c.target_reached {
+        format!(
+            "Target met after {trials} trials (at most {max}): {}\n",
+            achieved.join("; ")
+        )
+    } else {
+        format!(
+            "Target NOT met: stopped at --max-trials, {max} trials: {}\n",
+            achieved.join("; ")
+        )
+    }
 }
 
 /// Builds the report, timing the summary with the simulation, and refuses to go on with
@@ -158,6 +280,9 @@ fn publish(
             );
         }
         None => print!("{}", report::terminal::render(report, currency)),
+    }
+    if let Some(c) = &report.run.convergence {
+        print!("{}", convergence_line(report, c, currency));
     }
     Ok(())
 }

@@ -63,7 +63,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => commands::run(args),
         Command::Validate { file, set } => {
-            let (_, s) = prepare::load(&file, &set.overrides)?;
+            let (_, s) = prepare::load(&file, &set.all())?;
             println!("ok\n{}", s.summary());
             Ok(())
         }

@@ -5,7 +5,8 @@
 //! uplifted transition cost's yearly shares, stream keys. The hot loop then indexes arrays
 //! and never sees a name, a string or a map.
 
-use crate::rng::label_key;
+use crate::analysis::correlation::Copula;
+use crate::rng::{Stream, label_key};
 use crate::sample::{Clamp, Sampler};
 use crate::scenario::{CostSharing, Dist, Scenario};
 
@@ -88,8 +89,12 @@ pub struct Plan {
     pub inputs: Vec<Input>,
     /// Human-readable name of each input (its JSON path), for reports only.
     pub input_labels: Vec<String>,
-    /// Indices in [`Plan::inputs`] of the inputs that are distributions.
+    /// Indices in [`Plan::inputs`] of the distribution-valued inputs sampled on their own.
     pub uncertain: Vec<usize>,
+    /// Indices of the inputs sampled together through [`Plan::copula`], in its order.
+    pub correlated: Vec<usize>,
+    /// The Gaussian copula of correlated inputs, if the scenario has any.
+    pub copula: Option<Copula>,
     /// Stream key of each partner's year-by-year draws.
     pub partner_keys: Vec<u64>,
     /// Stream key of the consortium-wide yearly draws (disputes, efficiency noise).
@@ -156,6 +161,18 @@ impl Plan {
                 add(format!("/partners/{name_part}/{name}"), dist, clamp);
             }
         }
+        let (correlated, copula) = match &s.correlations {
+            None => (Vec::new(), None),
+            Some(c) => {
+                let slots = c
+                    .labels
+                    .iter()
+                    .map(|l| labels.iter().position(|x| x == l).expect("validated label"))
+                    .collect();
+                let copula = Copula::new(&c.normal).expect("validated as positive semi-definite");
+                (slots, Some(copula))
+            }
+        };
         let (sharing, fixed_weights) = match &svc.cost_sharing {
             CostSharing::Proportional => (Sharing::Proportional, vec![1.0; s.partners.len()]),
             CostSharing::Equal => (Sharing::Equal, vec![1.0; s.partners.len()]),
@@ -191,8 +208,10 @@ impl Plan {
             dispute_efficiency_loss: s.disputes.efficiency_loss,
             dispute_hazard_uplift: s.disputes.hazard_uplift,
             uncertain: (0..inputs.len())
-                .filter(|&i| inputs[i].sampler.fixed_value().is_none())
+                .filter(|&i| inputs[i].sampler.fixed_value().is_none() && !correlated.contains(&i))
                 .collect(),
+            correlated,
+            copula,
             inputs,
             input_labels: labels,
             partner_keys: s
@@ -213,7 +232,8 @@ impl Plan {
     /// Samples every input for the trial with key `trial_key` into `out`.
     pub fn sample_inputs(&self, trial_key: u64, out: &mut [f64]) {
         self.fill_fixed(out);
-        self.sample_uncertain(trial_key, out);
+        let mut uniforms = vec![0.0; self.correlated.len()];
+        self.sample_uncertain(trial_key, out, &mut uniforms);
     }
 
     /// Writes the inputs that never vary (most of a scenario's) into `out`: done once
@@ -227,15 +247,29 @@ impl Plan {
     }
 
     /// Samples the distribution-valued inputs of trial `trial_key` into their slots of
-    /// `out`, leaving the fixed ones as [`Plan::fill_fixed`] wrote them.
+    /// `out`, leaving the fixed ones as [`Plan::fill_fixed`] wrote them. `uniforms` is
+    /// scratch space for the correlated inputs (as many as [`Plan::correlated`]).
+    ///
+    /// A correlated input draws its uniform from its own stream, exactly as it would
+    /// uncorrelated; the copula then bends the uniforms together. So a correlation of 0
+    /// moves a draw by rounding only, and correlating two inputs leaves every other
+    /// input's draws exactly where they were.
     #[inline]
-    pub fn sample_uncertain(&self, trial_key: u64, out: &mut [f64]) {
+    pub fn sample_uncertain(&self, trial_key: u64, out: &mut [f64], uniforms: &mut [f64]) {
         for &i in &self.uncertain {
             let input = &self.inputs[i];
-            let raw = input
-                .sampler
-                .sample(&mut crate::rng::Stream::new(trial_key, input.key));
+            let raw = input.sampler.sample(&mut Stream::new(trial_key, input.key));
             out[i] = input.clamp.apply(raw);
+        }
+        if let Some(copula) = &self.copula {
+            for (u, &i) in uniforms.iter_mut().zip(&self.correlated) {
+                *u = Stream::new(trial_key, self.inputs[i].key).open_uniform();
+            }
+            copula.correlate(uniforms);
+            for (&u, &i) in uniforms.iter().zip(&self.correlated) {
+                let input = &self.inputs[i];
+                out[i] = input.clamp.apply(input.sampler.quantile(u));
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 //! From command-line arguments to a run ready to start: the scenario loaded, overridden
-//! and validated, the trial range fixed, memory checked, threads started.
+//! and validated, the trial range fixed, memory checked, threads started; then running
+//! it, whole or in blocks until a precision target is met.
 
 use std::ops::Range;
 use std::path::Path;
@@ -11,7 +12,7 @@ use serde_json::Value;
 
 use crate::cli::SimArgs;
 use crate::{BadInput, MONITOR, progress};
-use consortium_sim::engine::{self, Interrupted, Outcomes, Precision};
+use consortium_sim::engine::{self, Column, Interrupted, Outcomes, Precision};
 use consortium_sim::plan::Plan;
 use consortium_sim::scenario::{self, Scenario};
 
@@ -28,6 +29,13 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<(Value, Scenario)> {
         format!("{} (with --set overrides)", path.display())
     };
     let scenario = scenario::from_value(&value, &origin)?;
+    if let Some(note) = scenario
+        .correlations
+        .as_ref()
+        .and_then(|c| c.repair_note.as_ref())
+    {
+        eprintln!("warning: {note}");
+    }
     Ok((value, scenario))
 }
 
@@ -49,7 +57,7 @@ pub struct Prepared {
 
 /// Prepares the run of `sim`, restricted to `range(total_trials)` when sharded.
 pub fn prepare(sim: &SimArgs, shard: Option<&dyn Fn(u64) -> Range<u64>>) -> Result<Prepared> {
-    let (value, scenario) = load(&sim.scenario, &sim.set.overrides)?;
+    let (value, scenario) = load(&sim.scenario, &sim.set.all())?;
     let total_trials = sim.trials.unwrap_or(scenario.trials);
     if total_trials == 0 {
         bail!(BadInput("--trials must be at least 1".into()));
@@ -61,7 +69,67 @@ pub fn prepare(sim: &SimArgs, shard: Option<&dyn Fn(u64) -> Range<u64>>) -> Resu
         sim,
         range.end - range.start,
         engine::outcomes::bytes_per_trial(&plan, precision),
+        "ask for fewer with --trials or the scenario's \"trials\", split the run with --shard",
     )?;
+    start(sim, value, scenario, plan, total_trials, range)
+}
+
+/// The most trials a run with a precision target runs unless `--max-trials` says.
+pub const MAX_TRIALS: u64 = 10_000_000;
+
+/// Trials in the first block of a run with a precision target (or the scenario's
+/// `trials`, if fewer); each later block doubles the trials run so far.
+pub const FIRST_BLOCK: u64 = 10_000;
+
+/// Prepares a run that stops at a precision target (`run --target-se`,
+/// `--target-prob-ci`): `total_trials` is the most it may run, `max_trials` or else
+/// [`MAX_TRIALS`] or as many as the memory guard allows, whichever is fewer. The guard
+/// counts the memory that joining the blocks takes at the end (see
+/// [`Prepared::simulate_until`]).
+pub fn prepare_converging(sim: &SimArgs, max_trials: Option<u64>) -> Result<Prepared> {
+    let (value, scenario) = load(&sim.scenario, &sim.set.all())?;
+    let plan = Plan::compile(&scenario);
+    let per_trial = |precision: Precision| {
+        let widest = plan.partners.max(plan.horizon - 1) as u64;
+        engine::outcomes::bytes_per_trial(&plan, precision) + widest * precision.bytes() as u64
+    };
+    let total_trials = match max_trials {
+        Some(0) => bail!(BadInput("--max-trials must be at least 1".into())),
+        Some(n) => n,
+        None => {
+            let fits = |precision| MAX_TRIALS.min(allowed(sim).0 / per_trial(precision));
+            let n = match fits(Precision::Double) {
+                n if Precision::for_run(n, &plan) == Precision::Double => n,
+                _ => fits(Precision::Single),
+            };
+            if 0 < n && n < MAX_TRIALS {
+                eprintln!(
+                    "note: at most {n} trials, the most the memory guard allows (see \
+                     --max-memory), instead of the default --max-trials {MAX_TRIALS}"
+                );
+            }
+            n.max(1)
+        }
+    };
+    check_memory(
+        sim,
+        total_trials,
+        per_trial(Precision::for_run(total_trials, &plan)),
+        "lower --max-trials",
+    )?;
+    start(sim, value, scenario, plan, total_trials, 0..total_trials)
+}
+
+/// Starts the worker threads for a run of `range` of `total_trials`.
+fn start(
+    sim: &SimArgs,
+    value: Value,
+    scenario: Scenario,
+    plan: Plan,
+    total_trials: u64,
+    range: Range<u64>,
+) -> Result<Prepared> {
+    let precision = Precision::for_run(total_trials, &plan);
     if sim.threads == Some(0) {
         bail!(BadInput("--threads must be at least 1".into()));
     }
@@ -82,23 +150,28 @@ pub fn prepare(sim: &SimArgs, shard: Option<&dyn Fn(u64) -> Range<u64>>) -> Resu
     })
 }
 
-/// Refuses, before anything starts, a run whose outcomes would not fit.
-fn check_memory(sim: &SimArgs, trials: u64, per_trial: u64) -> Result<()> {
+/// Refuses, before anything starts, a run whose outcomes would not fit; `advice` says
+/// how to ask for less.
+fn check_memory(sim: &SimArgs, trials: u64, per_trial: u64, advice: &str) -> Result<()> {
     let needed = trials.saturating_mul(per_trial);
-    let (limit, whose) = match sim.max_memory {
-        Some(bytes) => (bytes, "set by --max-memory"),
-        None => (memory_limit(), "half this machine's memory"),
-    };
+    let (limit, whose) = allowed(sim);
     if needed > limit {
         bail!(BadInput(format!(
             "{trials} trials of this scenario need about {} MiB, more than the {} MiB allowed \
-             ({whose}); ask for fewer with --trials or the scenario's \"trials\", split the run \
-             with --shard, or raise --max-memory",
+             ({whose}); {advice}, or raise --max-memory",
             needed.div_ceil(1 << 20),
             limit >> 20
         )));
     }
     Ok(())
+}
+
+/// The memory a run may take, and who set that limit.
+fn allowed(sim: &SimArgs) -> (u64, &'static str) {
+    match sim.max_memory {
+        Some(bytes) => (bytes, "set by --max-memory"),
+        None => (memory_limit(), "half this machine's memory"),
+    }
 }
 
 /// Half of this machine's memory (from /proc/meminfo), or 8 GiB where that cannot be read.
@@ -139,6 +212,138 @@ impl Prepared {
             })?;
         Ok((outcomes, start.elapsed().as_secs_f64()))
     }
+
+    /// Simulates blocks of trials until `enough(npv)`, given the consortium NPVs of the
+    /// trials so far in trial order, says they suffice, or all `total_trials` have run;
+    /// stops early on Ctrl-C. Returns the outcomes, the seconds taken and whether
+    /// `enough` said yes.
+    ///
+    /// The blocks end at fixed checkpoints, [`FIRST_BLOCK`] (or the scenario's `trials`,
+    /// if fewer) then twice the trials so far, capped at `total_trials`, so the result
+    /// depends only on the seed and the trials used, never on threads or timing. Each
+    /// block stores its rows at the precision of a plain run of the trials so far, and
+    /// earlier blocks are narrowed to single precision (as the engine narrows) before
+    /// the first block that needs it: the outcomes equal a plain run of the trials used,
+    /// bit for bit.
+    pub fn simulate_until(&self, enough: impl Fn(&[f64]) -> bool) -> Result<(Outcomes, f64, bool)> {
+        let start = Instant::now();
+        MONITOR.done.store(0, Ordering::Relaxed);
+        let mut npv: Vec<f64> = Vec::new();
+        let mut blocks: Vec<Outcomes> = Vec::new();
+        let mut end = FIRST_BLOCK
+            .min(self.scenario.trials)
+            .clamp(1, self.total_trials);
+        loop {
+            let begin = npv.len() as u64;
+            let precision = Precision::for_run(end, &self.plan);
+            if precision == Precision::Single {
+                blocks.iter_mut().for_each(narrow);
+            }
+            let mut block = progress::while_running(&MONITOR, end, !self.quiet, || {
+                self.pool.install(|| {
+                    engine::run_monitored(
+                        &self.plan,
+                        self.seed,
+                        begin,
+                        (end - begin) as usize,
+                        precision,
+                        &MONITOR,
+                    )
+                })
+            })?;
+            npv.extend_from_slice(&std::mem::take(&mut block.npv));
+            blocks.push(block);
+            interrupted()?;
+            let reached = enough(&npv);
+            if reached || end >= self.total_trials {
+                let outcomes = join_blocks(blocks, npv);
+                return Ok((outcomes, start.elapsed().as_secs_f64(), reached));
+            }
+            end = end.saturating_mul(2).min(self.total_trials);
+        }
+    }
+}
+
+/// Stores a block's rows in single precision, exactly as the engine stores them (`as
+/// f32`) in a run large enough to need it.
+fn narrow(block: &mut Outcomes) {
+    for column in [&mut block.partner_npv, &mut block.cumulative] {
+        if let Column::F64(values) = column {
+            *column = Column::F32(values.iter().map(|&v| v as f32).collect());
+        }
+    }
+}
+
+/// Joins consecutive blocks, whose consortium NPVs have already been moved into `npv`,
+/// into the outcomes [`Outcomes::join`] would give. Unlike `join`, which copies the first
+/// part and rebuilds every row for each further part, it frees each block's columns as
+/// it copies them, so that the join needs the run's memory plus one row column, not
+/// twice the run's.
+fn join_blocks(blocks: Vec<Outcomes>, npv: Vec<f64>) -> Outcomes {
+    let trials = npv.len();
+    let (partners, horizon, first_trial) =
+        (blocks[0].partners, blocks[0].horizon, blocks[0].first_trial);
+    let lens: Vec<usize> = blocks.iter().map(|b| b.trials).collect();
+    let mut events = Vec::with_capacity(trials);
+    let mut gave_notice = Vec::with_capacity(trials * engine::outcomes::notice_bytes(partners));
+    let (mut partner_rows, mut year_rows) = (Vec::new(), Vec::new());
+    for block in blocks {
+        events.extend_from_slice(&block.events);
+        gave_notice.extend_from_slice(&block.gave_notice);
+        partner_rows.push(block.partner_npv);
+        year_rows.push(block.cumulative);
+    }
+    Outcomes {
+        trials,
+        partners,
+        horizon,
+        first_trial,
+        npv,
+        events,
+        partner_npv: join_rows(partner_rows, &lens, partners),
+        cumulative: join_rows(year_rows, &lens, horizon - 1),
+        gave_notice,
+    }
+}
+
+/// Joins the row columns of consecutive blocks (`lens[b]` trials and `rows` rows each,
+/// all at one precision), dropping each block's column once it is copied.
+fn join_rows(parts: Vec<Column>, lens: &[usize], rows: usize) -> Column {
+    fn gather<T: Copy + Default>(
+        parts: impl Iterator<Item = Vec<T>>,
+        lens: &[usize],
+        rows: usize,
+    ) -> Vec<T> {
+        let n: usize = lens.iter().sum();
+        let mut out = vec![T::default(); n * rows];
+        let mut offset = 0;
+        for (part, &len) in parts.zip(lens) {
+            for r in 0..rows {
+                out[r * n + offset..][..len].copy_from_slice(&part[r * len..][..len]);
+            }
+            offset += len;
+        }
+        out
+    }
+    const MIXED: &str = "blocks are narrowed before the first single-precision block";
+    match parts[0].precision() {
+        Precision::Double => Column::F64(gather(
+            parts.into_iter().map(|c| match c {
+                Column::F64(v) => v,
+                Column::F32(_) => unreachable!("{MIXED}"),
+            }),
+            lens,
+            rows,
+        )),
+        Precision::Single => Column::F32(gather(
+            parts.into_iter().map(|c| match c {
+                Column::F32(v) => v,
+                Column::F64(_) => unreachable!("{MIXED}"),
+            }),
+            lens,
+            rows,
+        )),
+    }
 }
 
 /// Fails with [`Interrupted`] once Ctrl-C or SIGTERM has been received.
@@ -147,4 +352,57 @@ pub fn interrupted() -> Result<()> {
         bail!(Interrupted);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use consortium_sim::engine::Monitor;
+
+    fn plan() -> Plan {
+        let value = serde_json::from_str(consortium_sim::TEMPLATE).unwrap();
+        Plan::compile(&scenario::from_value(&value, "the template").unwrap())
+    }
+
+    fn block(plan: &Plan, trials: Range<u64>, precision: Precision) -> Outcomes {
+        let n = (trials.end - trials.start) as usize;
+        engine::run_monitored(plan, 7, trials.start, n, precision, &Monitor::new()).unwrap()
+    }
+
+    /// Joins blocks as `simulate_until` does: consortium NPVs moved out first.
+    fn join(blocks: Vec<Outcomes>) -> Outcomes {
+        let npv = blocks.iter().flat_map(|b| b.npv.clone()).collect();
+        let blocks = blocks
+            .into_iter()
+            .map(|b| Outcomes {
+                npv: Vec::new(),
+                ..b
+            })
+            .collect();
+        join_blocks(blocks, npv)
+    }
+
+    #[test]
+    fn joined_blocks_equal_outcomes_join() {
+        let plan = plan();
+        let blocks: Vec<_> = [0..100, 100..200, 200..400, 400..450]
+            .into_iter()
+            .map(|r| block(&plan, r, Precision::Double))
+            .collect();
+        let expected = Outcomes::join(&blocks);
+        assert_eq!(join(blocks), expected);
+    }
+
+    #[test]
+    fn narrowed_blocks_equal_a_single_precision_run() {
+        let plan = plan();
+        let whole = block(&plan, 0..450, Precision::Single);
+        let mut blocks = vec![
+            block(&plan, 0..100, Precision::Double),
+            block(&plan, 100..200, Precision::Double),
+        ];
+        blocks.iter_mut().for_each(narrow);
+        blocks.push(block(&plan, 200..450, Precision::Single));
+        assert_eq!(join(blocks), whole);
+    }
 }

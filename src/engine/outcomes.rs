@@ -15,14 +15,18 @@ pub const NO_YEAR_U8: u8 = u8::MAX;
 /// Above this many bytes of double-precision rows, rows are stored in single precision.
 const DOUBLE_ROWS_LIMIT: u64 = 512 << 20;
 
+/// The largest discount factor single-precision rows allow: with money up to the
+/// loader's 1e15, discounted sums stay far inside f32's range.
+const MAX_SINGLE_DISCOUNT: f64 = 1e6;
+
 /// How per-partner and per-year rows are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precision {
     /// f64: figures exact to the penny.
     Double,
     /// f32: relative error below 6e-8 (under a pound on £10m). Used for runs whose rows
-    /// would take more than 512 MiB in double precision; the consortium NPV and
-    /// everything derived from it stay in double precision.
+    /// would take more than 512 MiB in double precision (unless discount factors pass
+    /// 1e6); the consortium NPV and everything derived from it stay in double precision.
     Single,
 }
 
@@ -32,7 +36,10 @@ impl Precision {
     /// rows as the whole run would.
     pub fn for_run(total_trials: u64, plan: &Plan) -> Precision {
         let rows = (plan.partners + plan.horizon - 1) as u64;
-        if total_trials.saturating_mul(rows).saturating_mul(8) > DOUBLE_ROWS_LIMIT {
+        // Single precision tops out near 3.4e38: steep negative discount rates (which
+        // make later years' factors enormous) keep double precision whatever the size.
+        let tame = plan.discount.iter().all(|&df| df <= MAX_SINGLE_DISCOUNT);
+        if tame && total_trials.saturating_mul(rows).saturating_mul(8) > DOUBLE_ROWS_LIMIT {
             Precision::Single
         } else {
             Precision::Double

@@ -54,6 +54,8 @@ pub const NO_YEAR: u16 = u16::MAX;
 pub struct Scratch {
     /// This trial's sampled inputs, laid out as [`Plan::inputs`].
     pub inputs: Vec<f64>,
+    /// Uniforms of the correlated inputs, before and after the copula.
+    uniforms: Vec<f64>,
     pub streams: Vec<Stream>,
     pub status: Vec<Status>,
     /// First year out of a partner whose status is `Out`.
@@ -81,6 +83,7 @@ impl Scratch {
         plan.fill_fixed(&mut inputs);
         Scratch {
             inputs,
+            uniforms: vec![0.0; plan.correlated.len()],
             streams: vec![Stream::new(0, 0); p],
             status: vec![Status::Pending; p],
             left_year: vec![0; p],
@@ -160,7 +163,7 @@ pub fn simulate<O: Observer>(
     obs: &mut O,
 ) -> TrialSummary {
     let key = trial_key(seed, trial);
-    plan.sample_uncertain(key, &mut s.inputs);
+    plan.sample_uncertain(key, &mut s.inputs, &mut s.uniforms);
     let inp = &s.inputs;
     let fixed_cost = inp[plan::FIXED_COST];
     let g = inp[plan::EFFICIENCY];

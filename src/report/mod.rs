@@ -86,6 +86,28 @@ pub struct RunInfo {
     pub threads: usize,
     pub elapsed_seconds: f64,
     pub trials_per_second: f64,
+    /// Set only by a run with a precision target (`run --target-se`, `--target-prob-ci`);
+    /// its keys then sit beside the others, and an ordinary run's `run` is unchanged.
+    #[serde(flatten)]
+    pub convergence: Option<Convergence>,
+}
+
+/// How a run with a precision target stopped: it ran blocks of trials until every target
+/// was met or `max_trials` were used.
+#[derive(Debug, Clone, Serialize)]
+pub struct Convergence {
+    /// Trials used: the report's `trials`.
+    pub trials_used: u64,
+    pub max_trials: u64,
+    /// Asked-for standard error of the mean consortium NPV, in currency units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_se: Option<f64>,
+    /// Asked-for half-width of the Wilson 95 % interval of P(NPV < 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_prob_ci: Option<f64>,
+    /// Whether every target was met at `trials_used` (if not, `trials_used` is
+    /// `max_trials`).
+    pub target_reached: bool,
 }
 
 impl RunInfo {
@@ -99,6 +121,7 @@ impl RunInfo {
             } else {
                 0.0
             },
+            convergence: None,
         }
     }
 }

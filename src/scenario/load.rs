@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::correlations::{self, Correlations};
 use super::{
     CostSharing, DiscountRate, Disputes, Dist, Partner, Problem, Scenario, ScenarioError, Service,
 };
@@ -104,6 +105,8 @@ pub const TOP_KEYS: &[&str] = &[
     "service",
     "partners",
     "disputes",
+    "correlations",
+    "repair_correlations",
 ];
 pub const SERVICE_KEYS: &[&str] = &[
     "fixed_cost",
@@ -171,11 +174,21 @@ fn kind(v: &Value) -> String {
     }
 }
 
+/// How many unknown names in one object get a "did you mean" hint.
+const MAX_HINTS: usize = 20;
+
 /// The closest known name to `word`, if it is close enough to be a likely typo.
 pub fn suggest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    // Edit distance is quadratic in length: names past this are not typos worth a hint,
+    // and a file of huge names must not take minutes to validate.
+    const LONGEST: usize = 64;
+    if word.len() > LONGEST {
+        return None;
+    }
     let lower = word.to_lowercase();
     let close = known
         .iter()
+        .filter(|k| k.len() <= LONGEST)
         .map(|k| (strsim::levenshtein(&lower, &k.to_lowercase()), *k))
         .filter(|&(d, k)| d <= 2.max(k.len() / 3))
         .min_by_key(|&(d, _)| d)
@@ -581,6 +594,25 @@ impl Checker {
             Some(v) => self.disputes(v),
             None => Some(Disputes::default()),
         };
+        let repair = match map.get("repair_correlations") {
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                self.err(
+                    "/repair_correlations",
+                    format!("expected true or false, found {}", kind(other)),
+                );
+                false
+            }
+            None => false,
+        };
+        let correlations = match (map.get("correlations"), &service, &disputes, &partners) {
+            (None, ..) => Some(None),
+            (Some(v), Some(service), Some(disputes), Some(partners)) => self
+                .correlations(v, service, disputes, partners, repair)
+                .map(Some),
+            // The inputs named are themselves invalid: reported where they are.
+            (Some(_), ..) => None,
+        };
         if let (Some(partners), Some(min)) = (&partners, min_members) {
             let founders = partners.iter().filter(|p| p.is_founder()).count() as u64;
             if founders < min {
@@ -606,7 +638,97 @@ impl Checker {
             service: service?,
             partners: partners?,
             disputes: disputes?,
+            correlations: correlations?,
         })
+    }
+
+    /// The `correlations` list: pairs of uncertain inputs with a rank correlation,
+    /// checked to form a valid (positive semi-definite) matrix on the normal scale of the
+    /// Gaussian copula, or repaired to the nearest valid one when `repair` is set.
+    fn correlations(
+        &mut self,
+        v: &Value,
+        service: &Service,
+        disputes: &Disputes,
+        partners: &[Partner],
+        repair: bool,
+    ) -> Option<Correlations> {
+        const P: &str = "/correlations";
+        let Some(items) = v.as_array() else {
+            self.err(
+                P,
+                format!(
+                    "expected a list of {{\"a\", \"b\", \"rank_correlation\"}}, found {}",
+                    kind(v)
+                ),
+            );
+            return None;
+        };
+        let before = self.problems.len();
+        let mut labels: Vec<String> = Vec::new();
+        let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let at = child(P, &i.to_string());
+            let Some(map) = self.object(item, &at, &["a", "b", "rank_correlation"]) else {
+                continue;
+            };
+            let mut end = |key: &str, this: &mut Checker| -> Option<usize> {
+                let path = child(&at, key);
+                let pointer = this
+                    .required(map, &at, key)
+                    .and_then(|v| this.string(v, &path))?;
+                match correlations::resolve(&pointer, service, disputes, partners) {
+                    Ok(label) => Some(match labels.iter().position(|l| *l == label) {
+                        Some(j) => j,
+                        None => {
+                            labels.push(label);
+                            labels.len() - 1
+                        }
+                    }),
+                    Err(message) => {
+                        this.err(&path, message);
+                        None
+                    }
+                }
+            };
+            let a = end("a", self);
+            let b = end("b", self);
+            let r = self
+                .required(map, &at, "rank_correlation")
+                .and_then(|v| self.number(v, &child(&at, "rank_correlation"), Range::Any));
+            if let Some(r) = r
+                && !(-1.0..=1.0).contains(&r)
+            {
+                self.err(
+                    &child(&at, "rank_correlation"),
+                    format!("{r} is out of range: must be between -1 and 1"),
+                );
+                continue;
+            }
+            let (Some(a), Some(b), Some(r)) = (a, b, r) else {
+                continue;
+            };
+            if a == b {
+                self.err(&at, "an input cannot be correlated with itself");
+            } else if let Some(j) = pairs
+                .iter()
+                .position(|&(x, y, _)| (x, y) == (a, b) || (x, y) == (b, a))
+            {
+                self.err(&at, format!("this pair is already correlated at {P}/{j}"));
+            } else {
+                pairs.push((a, b, r));
+            }
+        }
+        if self.problems.len() > before {
+            return None;
+        }
+        match correlations::Correlations::build(labels, &pairs, repair) {
+            Ok(c) => Some(c),
+            Err(message) => {
+                self.err(P, message);
+                None
+            }
+        }
     }
 
     fn required<'v>(
@@ -768,6 +890,7 @@ impl Checker {
                 // Partner errors are reported where the partners are; nothing to match here.
                 let partners = partners?;
                 let names: Vec<&str> = partners.iter().map(|p| p.name.as_str()).collect();
+                let known: std::collections::HashSet<&str> = names.iter().copied().collect();
                 let before = self.problems.len();
                 // A misspelt name most likely means a partner that has no weight yet.
                 let unweighted: Vec<&str> = names
@@ -775,14 +898,20 @@ impl Checker {
                     .copied()
                     .filter(|n| !weights.contains_key(*n))
                     .collect();
+                // Hints for the first few unknown names only: each costs a comparison
+                // with every unweighted partner.
+                let mut hints = 0;
                 for key in weights.keys() {
-                    if !names.contains(&key.as_str()) {
+                    if !known.contains(key.as_str()) {
+                        hints += 1;
+                        let hint = if hints <= MAX_HINTS {
+                            did_you_mean(key, &unweighted)
+                        } else {
+                            String::new()
+                        };
                         self.err(
                             &child(&at, key),
-                            format!(
-                                "\"{key}\" is not a partner{}",
-                                did_you_mean(key, &unweighted)
-                            ),
+                            format!("\"{key}\" is not a partner{hint}"),
                         );
                     }
                 }
@@ -849,9 +978,11 @@ impl Checker {
             .iter()
             .map(|p| p.get("name").and_then(Value::as_str))
             .collect();
+        let mut first_at: std::collections::HashMap<&str, usize> = Default::default();
         for (i, name) in names.iter().enumerate() {
             let Some(name) = name else { continue };
-            if let Some(j) = names[..i].iter().position(|n| n == &Some(*name)) {
+            let j = *first_at.entry(name).or_insert(i);
+            if j != i {
                 self.err(
                     &format!("/partners/{i}/name"),
                     format!("duplicate partner name \"{name}\" (also at /partners/{j})"),

@@ -5,11 +5,13 @@
 //! reported with the JSON pointer of the offending value, all at once, so that a finance
 //! officer editing a file by hand fixes everything in one pass.
 
+pub mod correlations;
 pub mod dist;
 pub mod load;
 pub mod overrides;
 pub mod schema;
 
+pub use correlations::Correlations;
 pub use dist::Dist;
 pub use load::{from_str, from_value, load_file};
 pub use overrides::apply_set;
@@ -31,6 +33,8 @@ pub struct Scenario {
     pub service: Service,
     pub partners: Vec<Partner>,
     pub disputes: Disputes,
+    /// Rank correlations between uncertain inputs, if any.
+    pub correlations: Option<Correlations>,
 }
 
 /// The discount rate schedule of MODEL.md.

@@ -232,6 +232,29 @@ pub struct ScenarioFile {
     /// there are no disputes.
     #[serde(default)]
     pub disputes: Disputes,
+    /// Rank (Spearman) correlations between distribution-valued inputs, sampled through
+    /// a Gaussian copula. The set must be consistent (a valid correlation matrix on the
+    /// copula's normal scale), unless repair_correlations is true.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub correlations: Vec<Correlation>,
+    /// Use the nearest consistent set of correlations, with a warning, instead of
+    /// refusing an inconsistent one (what --repair-correlations sets).
+    #[serde(default)]
+    pub repair_correlations: bool,
+}
+
+/// One correlated pair of uncertain inputs.
+#[derive(JsonSchema, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Correlation {
+    /// A JSON pointer to a distribution-valued input, e.g. "/service/efficiency" or
+    /// "/partners/North Council/baseline_cost" (partners by name or index).
+    pub a: String,
+    /// The other input.
+    pub b: String,
+    /// The target rank correlation between them.
+    #[schemars(range(min = -1.0, max = 1.0))]
+    pub rank_correlation: f64,
 }
 
 fn pound() -> String {

@@ -1,0 +1,155 @@
+//! Correlated uncertain inputs: the scenario's `correlations` list.
+//!
+//! Each entry names two distribution-valued inputs by JSON pointer and gives their rank
+//! (Spearman) correlation. They are sampled through a Gaussian copula, whose normal
+//! correlation for a Spearman target rho is 2 sin(pi rho / 6). A set of targets must
+//! form a valid correlation matrix on that normal scale; one that does not is refused,
+//! naming the pairs that cannot hold together, or (with `repair_correlations`, set by
+//! `--repair-correlations`) replaced by the nearest valid matrix with a warning.
+
+use crate::analysis::correlation::{
+    Matrix, check_psd, nearest_correlation, pearson_to_spearman, spearman_to_pearson,
+};
+
+use super::{Disputes, Dist, Partner, Service};
+
+/// Validated correlations between uncertain inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correlations {
+    /// The inputs involved, by their plan labels (`/service/efficiency`,
+    /// `/partners/<name>/<field>`), in order of first mention.
+    pub labels: Vec<String>,
+    /// Normal-scale correlation matrix of the copula, over `labels`.
+    pub normal: Matrix,
+    /// Set when the targets were repaired: what the user is warned of.
+    pub repair_note: Option<String>,
+}
+
+/// The partner fields that may be distributions.
+const PARTNER_FIELDS: &[&str] = &[
+    "baseline_cost",
+    "join_probability",
+    "onboarding_cost",
+    "withdrawal_hazard",
+    "exit_fee",
+    "reestablish_cost",
+    "rejoin_probability",
+    "rejoin_fee",
+];
+
+/// Resolves a pointer to an uncertain input's label, or says why it cannot be
+/// correlated. Partners may be named or numbered.
+pub fn resolve(
+    pointer: &str,
+    service: &Service,
+    disputes: &Disputes,
+    partners: &[Partner],
+) -> Result<String, String> {
+    let segments: Vec<String> = pointer
+        .strip_prefix('/')
+        .unwrap_or("")
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let (label, dist) = match parts.as_slice() {
+        [
+            "service",
+            field @ ("fixed_cost" | "efficiency" | "transition_cost"),
+        ] => {
+            let dist = match *field {
+                "fixed_cost" => &service.fixed_cost,
+                "efficiency" => &service.efficiency,
+                _ => &service.transition_cost,
+            };
+            (format!("/service/{field}"), dist)
+        }
+        ["disputes", "annual_cost"] => ("/disputes/annual_cost".to_string(), &disputes.annual_cost),
+        ["partners", who, field] if PARTNER_FIELDS.contains(field) => {
+            let partner = who
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| partners.get(i))
+                .or_else(|| partners.iter().find(|p| p.name == *who))
+                .ok_or_else(|| format!("\"{pointer}\": there is no partner \"{who}\""))?;
+            let name = partner.name.replace('~', "~0").replace('/', "~1");
+            (
+                format!("/partners/{name}/{field}"),
+                partner_dist(partner, field),
+            )
+        }
+        _ => {
+            return Err(format!(
+                "\"{pointer}\" is not an input that can be uncertain: use /service/fixed_cost, \
+                 /service/efficiency, /service/transition_cost, /disputes/annual_cost or \
+                 /partners/<name or index>/<field> with a (D) field such as baseline_cost"
+            ));
+        }
+    };
+    if dist.is_fixed() {
+        return Err(format!(
+            "\"{pointer}\" is a fixed number: only distribution-valued inputs can be correlated"
+        ));
+    }
+    Ok(label)
+}
+
+fn partner_dist<'a>(p: &'a Partner, field: &str) -> &'a Dist {
+    match field {
+        "baseline_cost" => &p.baseline_cost,
+        "join_probability" => &p.join_probability,
+        "onboarding_cost" => &p.onboarding_cost,
+        "withdrawal_hazard" => &p.withdrawal_hazard,
+        "exit_fee" => &p.exit_fee,
+        "reestablish_cost" => &p.reestablish_cost,
+        "rejoin_probability" => &p.rejoin_probability,
+        _ => &p.rejoin_fee,
+    }
+}
+
+impl Correlations {
+    /// Builds the copula's matrix from rank-correlation `pairs` over `labels`, checking
+    /// it (or repairing it when `repair`).
+    pub fn build(
+        labels: Vec<String>,
+        pairs: &[(usize, usize, f64)],
+        repair: bool,
+    ) -> Result<Correlations, String> {
+        let normal_pairs: Vec<_> = pairs
+            .iter()
+            .map(|&(a, b, r)| (a, b, spearman_to_pearson(r)))
+            .collect();
+        let normal = Matrix::with_correlations(labels.len(), &normal_pairs);
+        let Err(conflict) = check_psd(&normal) else {
+            return Ok(Correlations {
+                labels,
+                normal,
+                repair_note: None,
+            });
+        };
+        let described = conflict.describe(&labels, pearson_to_spearman);
+        if !repair {
+            return Err(format!(
+                "these rank correlations are inconsistent: {described}; change them, or run \
+                 with --repair-correlations to use the nearest valid set"
+            ));
+        }
+        let repaired = nearest_correlation(&normal);
+        let mut changes = Vec::new();
+        for &(a, b, r) in pairs {
+            let now = pearson_to_spearman(repaired.matrix.get(a, b));
+            if (now - r).abs() > 5e-4 {
+                changes.push(format!("{}~{} {r} -> {now:.3}", labels[a], labels[b]));
+            }
+        }
+        Ok(Correlations {
+            labels,
+            normal: repaired.matrix,
+            repair_note: Some(format!(
+                "the rank correlations were inconsistent ({described}) and have been repaired \
+                 to the nearest valid set: {}",
+                changes.join(", ")
+            )),
+        })
+    }
+}

@@ -1,0 +1,315 @@
+//! Runs with a precision target (`run --target-se`, `--target-prob-ci`): they stop at the
+//! first checkpoint of a fixed schedule (10,000 trials, or the scenario's `trials` if
+//! fewer, then doubling, capped at `--max-trials`) where every target is met; the report
+//! is the plain run of the trials used, byte for byte apart from `run`, whatever the
+//! threads; a target out of reach stops at `--max-trials` and says so; what cannot go
+//! with a target is refused with exit code 2.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// Standard deviation of NPV about £5.2m: a target SE of £25,000 needs about 43,000
+/// trials, so the run stops at the 80,000 checkpoint.
+const SCENARIO: &str = "scenarios/social_care_informal.json";
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_consortium-sim"))
+}
+
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn refused(out: Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "stderr lacks {needle:?}: {stderr}");
+}
+
+/// Runs `run SCENARIO ARGS --out FILE` and returns the report's path.
+fn report(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    ok(bin()
+        .args(["run", SCENARIO, "--quiet"])
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap());
+    out
+}
+
+fn parse(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The report's text up to its `run` block (the last key, and the only part allowed to
+/// differ).
+fn before_run(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let end = text.find("  \"run\": {").expect("a run block");
+    text[..end].to_string()
+}
+
+#[test]
+fn a_reached_target_se_stops_at_the_first_checkpoint_that_meets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = parse(&report(
+        dir.path(),
+        "target.json",
+        &["--target-se", "25000", "--seed", "5"],
+    ));
+    let trials = r["trials"].as_u64().unwrap();
+    assert_eq!(r["run"]["trials_used"], json!(trials));
+    assert_eq!(r["run"]["target_reached"], json!(true));
+    assert_eq!(r["run"]["target_se"], json!(25000.0));
+    assert_eq!(r["run"]["max_trials"], json!(10_000_000));
+    assert!(r["run"].get("target_prob_ci").is_none());
+    assert!(r["consortium"]["npv"]["se"].as_f64().unwrap() <= 25000.0);
+    // A checkpoint of the schedule, and the one before it did not meet the target.
+    assert_eq!(trials, 80_000);
+    let before = parse(&report(
+        dir.path(),
+        "before.json",
+        &["--trials", "40000", "--seed", "5"],
+    ));
+    assert!(before["consortium"]["npv"]["se"].as_f64().unwrap() > 25000.0);
+}
+
+#[test]
+fn the_report_is_the_plain_run_of_the_trials_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = |name: &str| dir.path().join(name);
+    let target = report(
+        dir.path(),
+        "target.json",
+        &[
+            "--target-prob-ci",
+            "0.004",
+            "--seed",
+            "8",
+            "--trials-csv",
+            csv("target.csv").to_str().unwrap(),
+        ],
+    );
+    let used = parse(&target)["run"]["trials_used"].to_string();
+    assert_eq!(used, "80000");
+    let plain = report(
+        dir.path(),
+        "plain.json",
+        &[
+            "--trials",
+            &used,
+            "--seed",
+            "8",
+            "--trials-csv",
+            csv("plain.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(before_run(&target), before_run(&plain));
+    assert!(parse(&plain)["run"].get("trials_used").is_none());
+    let read = |name| std::fs::read(csv(name)).unwrap();
+    assert!(
+        read("target.csv") == read("plain.csv"),
+        "trial tables differ"
+    );
+}
+
+#[test]
+fn the_stopping_point_and_report_do_not_depend_on_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |threads| {
+        [
+            "--target-se",
+            "30000",
+            "--target-prob-ci",
+            "0.005",
+            "--seed",
+            "2",
+            "--threads",
+            threads,
+        ]
+    };
+    let one = report(dir.path(), "one.json", &args("1"));
+    let two = report(dir.path(), "two.json", &args("2"));
+    assert_eq!(before_run(&one), before_run(&two));
+    let (one, two) = (parse(&one), parse(&two));
+    for key in ["trials_used", "max_trials", "target_reached"] {
+        assert_eq!(one["run"][key], two["run"][key], "{key}");
+    }
+    assert_eq!(one["run"]["threads"], json!(1));
+}
+
+#[test]
+fn an_unreachable_target_stops_at_max_trials_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = parse(&report(
+        dir.path(),
+        "far.json",
+        &["--target-se", "1", "--max-trials", "25000"],
+    ));
+    assert_eq!(r["trials"], json!(25_000));
+    assert_eq!(r["run"]["trials_used"], json!(25_000));
+    assert_eq!(r["run"]["max_trials"], json!(25_000));
+    assert_eq!(r["run"]["target_reached"], json!(false));
+
+    let out = ok(bin()
+        .args(["run", SCENARIO, "--quiet", "--target-se", "1"])
+        .args(["--max-trials", "25000"])
+        .output()
+        .unwrap());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("25,000 trials, seed 1"), "{text}");
+    assert!(
+        text.contains("Target NOT met: stopped at --max-trials, 25,000 trials"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_terminal_summary_says_when_the_target_was_met() {
+    let out = ok(bin()
+        .args(["run", SCENARIO, "--quiet", "--target-prob-ci", "0.2"])
+        .output()
+        .unwrap());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Target met after 10,000 trials (at most 10,000,000): P(loss) 95% CI"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_first_block_is_the_scenarios_trials_when_fewer() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = parse(&report(
+        dir.path(),
+        "small.json",
+        &["--set", "/trials=3000", "--target-se", "1e12"],
+    ));
+    assert_eq!(r["trials"], json!(3000));
+    assert_eq!(r["run"]["target_reached"], json!(true));
+}
+
+#[test]
+fn what_cannot_go_with_a_target_is_refused() {
+    let run = |args: &[&str]| {
+        bin()
+            .args(["run", SCENARIO, "--quiet"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    refused(
+        run(&["--target-se", "0"]),
+        "--target-se must be a positive amount",
+    );
+    refused(
+        run(&["--target-se", "-5"]),
+        "--target-se must be a positive amount",
+    );
+    refused(
+        run(&["--target-se", "inf"]),
+        "--target-se must be a positive amount",
+    );
+    refused(run(&["--target-prob-ci", "0"]), "--target-prob-ci must be");
+    refused(
+        run(&["--target-prob-ci", "0.5"]),
+        "--target-prob-ci must be",
+    );
+    refused(
+        run(&["--target-se", "100", "--trials", "1000"]),
+        "--trials cannot be used with --target-se",
+    );
+    refused(
+        run(&[
+            "--target-prob-ci",
+            "0.01",
+            "--shard",
+            "0/2",
+            "--partial",
+            "p.bin",
+        ]),
+        "cannot be used with --shard",
+    );
+    refused(run(&["--max-trials", "1000"]), "--max-trials goes with");
+    refused(
+        run(&["--target-se", "100", "--max-trials", "0"]),
+        "--max-trials must be at least 1",
+    );
+    // The memory guard checks --max-trials before anything runs.
+    refused(
+        run(&[
+            "--target-se",
+            "100",
+            "--max-trials",
+            "100000000",
+            "--max-memory",
+            "64M",
+        ]),
+        "lower --max-trials",
+    );
+}
+
+/// Ctrl-C during a run with a target stops it between or within blocks, with exit code
+/// 130 and nothing written.
+#[cfg(unix)]
+#[test]
+fn sigint_stops_a_run_with_a_target() {
+    let dir = tempfile::tempdir().unwrap();
+    // 30 partners over 100 years: slow enough to be interrupted, and the target cannot
+    // be met.
+    let partners: Vec<_> = (0..30)
+        .map(|i| json!({"name": format!("P{i}"), "baseline_cost": {"uniform": [1e6, 2e6]}}))
+        .collect();
+    let scenario = dir.path().join("slow.json");
+    let s = json!({
+        "name": "slow",
+        "horizon_years": 100,
+        "service": {"efficiency": {"pert": [0.05, 0.1, 0.2]}, "efficiency_noise_sd": 0.01},
+        "partners": partners
+    });
+    std::fs::write(&scenario, s.to_string()).unwrap();
+    let out = dir.path().join("report.json");
+    let child = bin()
+        .arg("run")
+        .arg(&scenario)
+        .args([
+            "--target-se",
+            "1",
+            "--max-trials",
+            "300000",
+            "--max-memory",
+            "1G",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let sent = Instant::now();
+    let result = child.wait_with_output().unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        sent.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(130), "stderr: {stderr}");
+    assert!(!out.exists());
+}
