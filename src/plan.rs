@@ -8,7 +8,7 @@
 use crate::analysis::correlation::Copula;
 use crate::rng::{Stream, label_key};
 use crate::sample::{Clamp, Sampler};
-use crate::scenario::{CostSharing, Dist, Scenario};
+use crate::scenario::{CostSharing, Dist, PARTNER_UNCERTAIN_FIELDS, Scenario};
 
 /// Index of each service-level sampled input in [`Plan::inputs`].
 pub const FIXED_COST: usize = 0;
@@ -29,17 +29,6 @@ pub const REJOIN_PROBABILITY: usize = 6;
 pub const REJOIN_FEE: usize = 7;
 /// How many sampled inputs each partner has.
 pub const PARTNER_INPUTS: usize = 8;
-
-const PARTNER_FIELDS: [&str; PARTNER_INPUTS] = [
-    "baseline_cost",
-    "join_probability",
-    "onboarding_cost",
-    "withdrawal_hazard",
-    "exit_fee",
-    "reestablish_cost",
-    "rejoin_probability",
-    "rejoin_fee",
-];
 
 /// How this year's pool is shared between members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,17 +130,8 @@ impl Plan {
             Clamp::NonNegative,
         );
         for p in &s.partners {
-            let dists = [
-                &p.baseline_cost,
-                &p.join_probability,
-                &p.onboarding_cost,
-                &p.withdrawal_hazard,
-                &p.exit_fee,
-                &p.reestablish_cost,
-                &p.rejoin_probability,
-                &p.rejoin_fee,
-            ];
-            for (field, (dist, name)) in dists.iter().zip(PARTNER_FIELDS).enumerate() {
+            let dists = p.uncertain();
+            for (field, (dist, name)) in dists.iter().zip(PARTNER_UNCERTAIN_FIELDS).enumerate() {
                 let clamp = match field {
                     BASELINE => Clamp::AtLeast(1e-9 * dist.mean()),
                     JOIN_PROBABILITY | REJOIN_PROBABILITY => Clamp::Probability,

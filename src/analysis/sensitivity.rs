@@ -533,17 +533,7 @@ fn dist_at<'s>(scenario: &'s Scenario, pointer: &str) -> Option<&'s Dist> {
         .partners
         .iter()
         .find(|p| pointer == partner_pointer(&p.name, field))?;
-    Some(match field {
-        "baseline_cost" => &p.baseline_cost,
-        "join_probability" => &p.join_probability,
-        "onboarding_cost" => &p.onboarding_cost,
-        "withdrawal_hazard" => &p.withdrawal_hazard,
-        "exit_fee" => &p.exit_fee,
-        "reestablish_cost" => &p.reestablish_cost,
-        "rejoin_probability" => &p.rejoin_probability,
-        "rejoin_fee" => &p.rejoin_fee,
-        _ => return None,
-    })
+    p.uncertain_field(field)
 }
 
 /// Resolves a `--switch` pointer to the input it names and the range to search.

@@ -11,7 +11,7 @@ use crate::analysis::correlation::{
     Matrix, check_psd, nearest_correlation, pearson_to_spearman, spearman_to_pearson,
 };
 
-use super::{Disputes, Dist, Partner, Service};
+use super::{Disputes, PARTNER_UNCERTAIN_FIELDS, Partner, Service};
 
 /// Validated correlations between uncertain inputs.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,18 +24,6 @@ pub struct Correlations {
     /// Set when the targets were repaired: what the user is warned of.
     pub repair_note: Option<String>,
 }
-
-/// The partner fields that may be distributions.
-const PARTNER_FIELDS: &[&str] = &[
-    "baseline_cost",
-    "join_probability",
-    "onboarding_cost",
-    "withdrawal_hazard",
-    "exit_fee",
-    "reestablish_cost",
-    "rejoin_probability",
-    "rejoin_fee",
-];
 
 /// Resolves a pointer to an uncertain input's label, or says why it cannot be
 /// correlated. Partners may be named or numbered.
@@ -65,7 +53,7 @@ pub fn resolve(
             (format!("/service/{field}"), dist)
         }
         ["disputes", "annual_cost"] => ("/disputes/annual_cost".to_string(), &disputes.annual_cost),
-        ["partners", who, field] if PARTNER_FIELDS.contains(field) => {
+        ["partners", who, field] if PARTNER_UNCERTAIN_FIELDS.contains(field) => {
             let partner = who
                 .parse::<usize>()
                 .ok()
@@ -73,10 +61,8 @@ pub fn resolve(
                 .or_else(|| partners.iter().find(|p| p.name == *who))
                 .ok_or_else(|| format!("\"{pointer}\": there is no partner \"{who}\""))?;
             let name = partner.name.replace('~', "~0").replace('/', "~1");
-            (
-                format!("/partners/{name}/{field}"),
-                partner_dist(partner, field),
-            )
+            let dist = partner.uncertain_field(field).expect("a (D) field");
+            (format!("/partners/{name}/{field}"), dist)
         }
         _ => {
             return Err(format!(
@@ -92,19 +78,6 @@ pub fn resolve(
         ));
     }
     Ok(label)
-}
-
-fn partner_dist<'a>(p: &'a Partner, field: &str) -> &'a Dist {
-    match field {
-        "baseline_cost" => &p.baseline_cost,
-        "join_probability" => &p.join_probability,
-        "onboarding_cost" => &p.onboarding_cost,
-        "withdrawal_hazard" => &p.withdrawal_hazard,
-        "exit_fee" => &p.exit_fee,
-        "reestablish_cost" => &p.reestablish_cost,
-        "rejoin_probability" => &p.rejoin_probability,
-        _ => &p.rejoin_fee,
-    }
 }
 
 impl Correlations {

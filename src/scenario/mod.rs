@@ -139,10 +139,43 @@ pub struct Partner {
     pub rejoin_fee: Dist,
 }
 
+/// The partner fields that may be distributions (D), in the order the plan lays out a
+/// partner's inputs.
+pub const PARTNER_UNCERTAIN_FIELDS: [&str; 8] = [
+    "baseline_cost",
+    "join_probability",
+    "onboarding_cost",
+    "withdrawal_hazard",
+    "exit_fee",
+    "reestablish_cost",
+    "rejoin_probability",
+    "rejoin_fee",
+];
+
 impl Partner {
     /// Founders are the partners that join in year 0.
     pub fn is_founder(&self) -> bool {
         self.joins_year == 0
+    }
+
+    /// The partner's (D) fields, in the order of [`PARTNER_UNCERTAIN_FIELDS`].
+    pub fn uncertain(&self) -> [&Dist; 8] {
+        [
+            &self.baseline_cost,
+            &self.join_probability,
+            &self.onboarding_cost,
+            &self.withdrawal_hazard,
+            &self.exit_fee,
+            &self.reestablish_cost,
+            &self.rejoin_probability,
+            &self.rejoin_fee,
+        ]
+    }
+
+    /// The (D) field called `field`, if it is one.
+    pub fn uncertain_field(&self, field: &str) -> Option<&Dist> {
+        let i = PARTNER_UNCERTAIN_FIELDS.iter().position(|f| *f == field)?;
+        Some(self.uncertain()[i])
     }
 }
 
@@ -281,18 +314,7 @@ impl Scenario {
             &self.service.transition_cost,
             &self.disputes.annual_cost,
         ];
-        let partners = self.partners.iter().flat_map(|p| {
-            [
-                &p.baseline_cost,
-                &p.join_probability,
-                &p.onboarding_cost,
-                &p.withdrawal_hazard,
-                &p.exit_fee,
-                &p.reestablish_cost,
-                &p.rejoin_probability,
-                &p.rejoin_fee,
-            ]
-        });
+        let partners = self.partners.iter().flat_map(Partner::uncertain);
         service
             .into_iter()
             .chain(partners)
