@@ -5,12 +5,15 @@
 //! ```text
 //! scenario file -> validated Scenario -> compiled Plan (flat arrays, no strings)
 //!   -> trials in parallel (one random stream per trial and entity) -> Outcomes
-//!   -> Report (JSON, terminal summary, trace)
+//!   -> Report (JSON, terminal summary, HTML with charts, trial CSV, trace)
 //! ```
 //!
-//! [`scenario`] reads and validates; [`plan`] compiles; [`engine`] runs trials (its
-//! [`engine::trial`] module is the only place that knows the year-step order of the model);
-//! [`stats`] and [`report`] summarise. The model itself is specified in MODEL.md.
+//! [`scenario`] reads and validates; [`plan`] compiles; [`sample`] draws the uncertain
+//! inputs; [`engine`] runs trials (its [`engine::trial`] module is the only place that
+//! knows the year-step order of the model); [`stats`] and [`report`] summarise.
+//! [`shard`] splits a run across machines and joins it back exactly; [`analysis`] runs
+//! sweeps, sensitivity analyses and comparisons under common random numbers. The model
+//! itself is specified in MODEL.md.
 
 pub mod analysis;
 pub mod engine;

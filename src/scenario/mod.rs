@@ -296,6 +296,13 @@ impl Scenario {
             uncertain,
             plural(uncertain)
         ));
+        if let Some(c) = &self.correlations {
+            s.push_str(&format!(
+                "; {} input{} correlated",
+                c.labels.len(),
+                plural(c.labels.len())
+            ));
+        }
         if self.disputes.annual_probability > 0.0 {
             s.push_str(&format!(
                 "; disputes start with probability {} a year",

@@ -320,8 +320,8 @@ pub struct Service {
     /// The Green Book uplift on the transition cost: T' = T x (1 + optimism_bias).
     #[serde(default)]
     pub optimism_bias: NonNegative,
-    /// "proportional" (to baseline cost), "equal", or {"fixed": {"<partner name>":
-    /// weight, ...}}.
+    /// "proportional" (to baseline cost), "equal", or fixed weights:
+    /// `{"fixed": {"partner name": weight, ...}}`.
     #[serde(default = "proportional")]
     pub cost_sharing: CostSharing,
 }
