@@ -214,17 +214,8 @@ impl SetArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub sim: SimArgs,
-    /// Write the JSON report to this file (atomically) instead of printing a summary.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Also write a self-contained HTML report with charts to this file.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-    /// Also write one CSV row per trial to this file (atomically): trial, npv, each
-    /// partner's NPV (a column named after it), payback_year, withdrawals, rejoins,
-    /// disputes, dispute_years, collapse_year.
-    #[arg(long, value_name = "FILE")]
-    pub trials_csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Run only shard K of N (0-based), a contiguous range of the trials, and write a
     /// partial result with --partial; `auto` reads the shard from a Slurm job array or a
     /// Kubernetes Indexed Job. `consortium-sim merge` joins the partials.
@@ -258,16 +249,33 @@ pub struct MergeArgs {
     /// Partial results written by `run --shard ... --partial FILE`, in any order.
     #[arg(required = true, value_name = "PARTS")]
     pub parts: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Where a run's (or a merge's) report goes; each file is written atomically.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
     /// Write the JSON report to this file instead of printing a summary.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Also write the HTML report to this file.
+    /// Also write a self-contained HTML report with charts to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Also write one CSV row per trial of the merged run to this file, as `run
-    /// --trials-csv` does.
+    /// Also write one CSV row per trial to this file: trial, npv, each partner's NPV (a
+    /// column named after it), payback_year, withdrawals, rejoins, disputes,
+    /// dispute_years, collapse_year.
     #[arg(long, value_name = "FILE")]
     pub trials_csv: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// Every file asked for.
+    pub fn paths(&self) -> impl Iterator<Item = &PathBuf> {
+        [&self.out, &self.html, &self.trials_csv]
+            .into_iter()
+            .flatten()
+    }
 }
 
 #[derive(Debug, Args)]

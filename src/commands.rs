@@ -31,7 +31,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let Some(partial) = &args.partial else {
         bail!(BadInput("--shard needs --partial FILE: a shard writes a partial result, which `consortium-sim merge` turns into the report".into()));
     };
-    if args.out.is_some() || args.html.is_some() || args.trials_csv.is_some() {
+    if args.output.paths().next().is_some() {
         bail!(BadInput("--out, --html and --trials-csv go with `consortium-sim merge`, not with --shard: a shard writes only its partial result".into()));
     }
     output::check_writable(partial)?;
@@ -75,10 +75,7 @@ fn run_whole(args: &RunArgs, target: Option<Target>) -> Result<()> {
     if args.partial.is_some() {
         bail!(BadInput("--partial goes with --shard".into()));
     }
-    for path in [&args.out, &args.html, &args.trials_csv]
-        .into_iter()
-        .flatten()
-    {
+    for path in args.output.paths() {
         output::check_writable(path)?;
     }
     let (prepared, (mut outcomes, elapsed, reached)) = match &target {
@@ -93,7 +90,7 @@ fn run_whole(args: &RunArgs, target: Option<Target>) -> Result<()> {
             (prepared, result)
         }
     };
-    if let Some(path) = &args.trials_csv {
+    if let Some(path) = &args.output.trials_csv {
         write_trials_csv(path, &prepared.scenario, &outcomes)?;
     }
     let threads = prepared.pool.current_num_threads();
@@ -118,8 +115,8 @@ fn run_whole(args: &RunArgs, target: Option<Target>) -> Result<()> {
         &prepared.scenario,
         &prepared.value,
         &outcomes,
-        args.out.as_deref(),
-        args.html.as_deref(),
+        args.output.out.as_deref(),
+        args.output.html.as_deref(),
     )
 }
 
@@ -315,10 +312,7 @@ fn write_output(path: &Path, contents: &[u8]) -> Result<()> {
 }
 
 pub fn merge(args: MergeArgs) -> Result<()> {
-    for path in [&args.out, &args.html, &args.trials_csv]
-        .into_iter()
-        .flatten()
-    {
+    for path in args.output.paths() {
         output::check_writable(path)?;
     }
     let start = Instant::now();
@@ -329,7 +323,7 @@ pub fn merge(args: MergeArgs) -> Result<()> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut merged = shard::merge(parts)?;
     let scenario = scenario::from_value(&merged.scenario, "the partial results' scenario")?;
-    if let Some(path) = &args.trials_csv {
+    if let Some(path) = &args.output.trials_csv {
         write_trials_csv(path, &scenario, &merged.outcomes)?;
     }
     let elapsed = merged.elapsed_seconds + start.elapsed().as_secs_f64();
@@ -345,8 +339,8 @@ pub fn merge(args: MergeArgs) -> Result<()> {
         &scenario,
         &merged.scenario,
         &merged.outcomes,
-        args.out.as_deref(),
-        args.html.as_deref(),
+        args.output.out.as_deref(),
+        args.output.html.as_deref(),
     )
 }
 
