@@ -89,9 +89,17 @@ pub const FIRST_BLOCK: u64 = 10_000;
 pub fn prepare_converging(sim: &SimArgs, max_trials: Option<u64>) -> Result<Prepared> {
     let (value, scenario) = load(&sim.scenario, &sim.set.all())?;
     let plan = Plan::compile(&scenario);
+    // Joining the blocks at the end needs, beyond the outcomes themselves, the widest
+    // row column and (at most) a copy of the per-trial scalars (Outcomes::join), and each
+    // check of the target a transient copy of the NPVs: count one of each.
     let per_trial = |precision: Precision| {
         let widest = plan.partners.max(plan.horizon - 1) as u64;
-        engine::outcomes::bytes_per_trial(&plan, precision) + widest * precision.bytes() as u64
+        let scalars = 8
+            + std::mem::size_of::<engine::TrialEvents>() as u64
+            + engine::outcomes::notice_bytes(plan.partners) as u64;
+        engine::outcomes::bytes_per_trial(&plan, precision)
+            + widest * precision.bytes() as u64
+            + scalars
     };
     let total_trials = match max_trials {
         Some(0) => bail!(BadInput("--max-trials must be at least 1".into())),
@@ -228,18 +236,17 @@ impl Prepared {
     pub fn simulate_until(&self, enough: impl Fn(&[f64]) -> bool) -> Result<(Outcomes, f64, bool)> {
         let start = Instant::now();
         MONITOR.done.store(0, Ordering::Relaxed);
-        let mut npv: Vec<f64> = Vec::new();
         let mut blocks: Vec<Outcomes> = Vec::new();
         let mut end = FIRST_BLOCK
             .min(self.scenario.trials)
             .clamp(1, self.total_trials);
         loop {
-            let begin = npv.len() as u64;
+            let begin = blocks.iter().map(|b| b.trials as u64).sum::<u64>();
             let precision = Precision::for_run(end, &self.plan);
             if precision == Precision::Single {
                 blocks.iter_mut().for_each(narrow);
             }
-            let mut block = progress::while_running(&MONITOR, end, !self.quiet, || {
+            let block = progress::while_running(&MONITOR, end, !self.quiet, || {
                 self.pool.install(|| {
                     engine::run_monitored(
                         &self.plan,
@@ -251,12 +258,14 @@ impl Prepared {
                     )
                 })
             })?;
-            npv.extend_from_slice(&std::mem::take(&mut block.npv));
             blocks.push(block);
             interrupted()?;
+            // The consortium NPVs so far, in trial order (a transient copy).
+            let npv: Vec<f64> = blocks.iter().flat_map(|b| b.npv.iter().copied()).collect();
             let reached = enough(&npv);
             if reached || end >= self.total_trials {
-                let outcomes = join_blocks(blocks, npv);
+                drop(npv);
+                let outcomes = Outcomes::join(blocks);
                 return Ok((outcomes, start.elapsed().as_secs_f64(), reached));
             }
             end = end.saturating_mul(2).min(self.total_trials);
@@ -271,78 +280,6 @@ fn narrow(block: &mut Outcomes) {
         if let Column::F64(values) = column {
             *column = Column::F32(values.iter().map(|&v| v as f32).collect());
         }
-    }
-}
-
-/// Joins consecutive blocks, whose consortium NPVs have already been moved into `npv`,
-/// into the outcomes [`Outcomes::join`] would give. Unlike `join`, which copies the first
-/// part and rebuilds every row for each further part, it frees each block's columns as
-/// it copies them, so that the join needs the run's memory plus one row column, not
-/// twice the run's.
-fn join_blocks(blocks: Vec<Outcomes>, npv: Vec<f64>) -> Outcomes {
-    let trials = npv.len();
-    let (partners, horizon, first_trial) =
-        (blocks[0].partners, blocks[0].horizon, blocks[0].first_trial);
-    let lens: Vec<usize> = blocks.iter().map(|b| b.trials).collect();
-    let mut events = Vec::with_capacity(trials);
-    let mut gave_notice = Vec::with_capacity(trials * engine::outcomes::notice_bytes(partners));
-    let (mut partner_rows, mut year_rows) = (Vec::new(), Vec::new());
-    for block in blocks {
-        events.extend_from_slice(&block.events);
-        gave_notice.extend_from_slice(&block.gave_notice);
-        partner_rows.push(block.partner_npv);
-        year_rows.push(block.cumulative);
-    }
-    Outcomes {
-        trials,
-        partners,
-        horizon,
-        first_trial,
-        npv,
-        events,
-        partner_npv: join_rows(partner_rows, &lens, partners),
-        cumulative: join_rows(year_rows, &lens, horizon - 1),
-        gave_notice,
-    }
-}
-
-/// Joins the row columns of consecutive blocks (`lens[b]` trials and `rows` rows each,
-/// all at one precision), dropping each block's column once it is copied.
-fn join_rows(parts: Vec<Column>, lens: &[usize], rows: usize) -> Column {
-    fn gather<T: Copy + Default>(
-        parts: impl Iterator<Item = Vec<T>>,
-        lens: &[usize],
-        rows: usize,
-    ) -> Vec<T> {
-        let n: usize = lens.iter().sum();
-        let mut out = vec![T::default(); n * rows];
-        let mut offset = 0;
-        for (part, &len) in parts.zip(lens) {
-            for r in 0..rows {
-                out[r * n + offset..][..len].copy_from_slice(&part[r * len..][..len]);
-            }
-            offset += len;
-        }
-        out
-    }
-    const MIXED: &str = "blocks are narrowed before the first single-precision block";
-    match parts[0].precision() {
-        Precision::Double => Column::F64(gather(
-            parts.into_iter().map(|c| match c {
-                Column::F64(v) => v,
-                Column::F32(_) => unreachable!("{MIXED}"),
-            }),
-            lens,
-            rows,
-        )),
-        Precision::Single => Column::F32(gather(
-            parts.into_iter().map(|c| match c {
-                Column::F32(v) => v,
-                Column::F64(_) => unreachable!("{MIXED}"),
-            }),
-            lens,
-            rows,
-        )),
     }
 }
 
@@ -369,28 +306,15 @@ mod tests {
         engine::run_monitored(plan, 7, trials.start, n, precision, &Monitor::new()).unwrap()
     }
 
-    /// Joins blocks as `simulate_until` does: consortium NPVs moved out first.
-    fn join(blocks: Vec<Outcomes>) -> Outcomes {
-        let npv = blocks.iter().flat_map(|b| b.npv.clone()).collect();
-        let blocks = blocks
-            .into_iter()
-            .map(|b| Outcomes {
-                npv: Vec::new(),
-                ..b
-            })
-            .collect();
-        join_blocks(blocks, npv)
-    }
-
     #[test]
-    fn joined_blocks_equal_outcomes_join() {
+    fn joined_blocks_equal_a_whole_run() {
         let plan = plan();
+        let whole = block(&plan, 0..450, Precision::Double);
         let blocks: Vec<_> = [0..100, 100..200, 200..400, 400..450]
             .into_iter()
             .map(|r| block(&plan, r, Precision::Double))
             .collect();
-        let expected = Outcomes::join(&blocks);
-        assert_eq!(join(blocks), expected);
+        assert_eq!(Outcomes::join(blocks), whole);
     }
 
     #[test]
@@ -403,6 +327,6 @@ mod tests {
         ];
         blocks.iter_mut().for_each(narrow);
         blocks.push(block(&plan, 200..450, Precision::Single));
-        assert_eq!(join(blocks), whole);
+        assert_eq!(Outcomes::join(blocks), whole);
     }
 }

@@ -464,7 +464,7 @@ pub fn merge(mut parts: Vec<Partial>) -> Result<Merged, ShardError> {
     Ok(Merged {
         scenario: h0.scenario,
         seed: h0.seed,
-        outcomes: Outcomes::join(&outcomes),
+        outcomes: Outcomes::join(outcomes),
         threads,
         elapsed_seconds,
     })

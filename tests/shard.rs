@@ -146,7 +146,7 @@ fn single_precision_shards_join_exactly() {
     let parts: Vec<Outcomes> = (0..3)
         .map(|k| run(Shard { index: k, count: 3 }.range(total)))
         .collect();
-    let joined = Outcomes::join(&parts);
+    let joined = Outcomes::join(parts);
     assert_eq!(joined, whole);
     let text =
         |mut o: Outcomes| json::to_json(&Report::build(&s, 9, &mut o, RunInfo::new(1, 1.0, 5000)));

@@ -94,24 +94,6 @@ impl Column {
             Column::F32(v) => f64::from(v[i]),
         }
     }
-
-    /// Appends `rows` rows of `other` (each `other_len` long) to the rows of `self`
-    /// (each `self_len` long), row by row: how shards are joined.
-    fn join_rows(&self, self_len: usize, other: &Column, other_len: usize, rows: usize) -> Column {
-        fn join<T: Copy>(a: &[T], a_len: usize, b: &[T], b_len: usize, rows: usize) -> Vec<T> {
-            let mut out = Vec::with_capacity(a.len() + b.len());
-            for r in 0..rows {
-                out.extend_from_slice(&a[r * a_len..(r + 1) * a_len]);
-                out.extend_from_slice(&b[r * b_len..(r + 1) * b_len]);
-            }
-            out
-        }
-        match (self, other) {
-            (Column::F64(a), Column::F64(b)) => Column::F64(join(a, self_len, b, other_len, rows)),
-            (Column::F32(a), Column::F32(b)) => Column::F32(join(a, self_len, b, other_len, rows)),
-            _ => panic!("rows of different precision cannot be joined"),
-        }
-    }
 }
 
 /// A trial's event counts and years, packed small.
@@ -249,31 +231,44 @@ impl Outcomes {
         self.gave_notice[k * notice_bytes(self.partners) + i / 8] & (1 << (i % 8)) != 0
     }
 
-    /// Joins outcomes of consecutive trial ranges (shards) into one, in the given order.
+    /// Joins outcomes of consecutive trial ranges (shards, or a converging run's blocks)
+    /// into one, in the given order. Each part's columns are freed as soon as they are
+    /// copied, so the join needs the result's memory plus one part's rows, not twice the
+    /// run's.
     ///
     /// # Panics
     /// If the parts are not consecutive or differ in shape or precision; callers check.
-    pub fn join(parts: &[Outcomes]) -> Outcomes {
-        let mut iter = parts.iter();
-        let mut out = iter.next().expect("at least one part").clone();
-        for part in iter {
-            assert_eq!(part.first_trial, out.first_trial + out.trials as u64);
-            assert_eq!((part.partners, part.horizon), (out.partners, out.horizon));
-            out.partner_npv =
-                out.partner_npv
-                    .join_rows(out.trials, &part.partner_npv, part.trials, out.partners);
-            out.cumulative = out.cumulative.join_rows(
-                out.trials,
-                &part.cumulative,
-                part.trials,
-                out.horizon - 1,
-            );
-            out.npv.extend_from_slice(&part.npv);
-            out.events.extend_from_slice(&part.events);
-            out.gave_notice.extend_from_slice(&part.gave_notice);
-            out.trials += part.trials;
+    pub fn join(parts: Vec<Outcomes>) -> Outcomes {
+        let first = parts.first().expect("at least one part");
+        let (partners, horizon, first_trial) = (first.partners, first.horizon, first.first_trial);
+        let lens: Vec<usize> = parts.iter().map(|p| p.trials).collect();
+        let trials: usize = lens.iter().sum();
+        let mut next = first_trial;
+        let mut npv = Vec::with_capacity(trials);
+        let mut events = Vec::with_capacity(trials);
+        let mut gave_notice = Vec::with_capacity(trials * notice_bytes(partners));
+        let (mut partner_rows, mut year_rows) = (Vec::new(), Vec::new());
+        for part in parts {
+            assert_eq!(part.first_trial, next, "parts must be consecutive");
+            assert_eq!((part.partners, part.horizon), (partners, horizon));
+            next += part.trials as u64;
+            npv.extend_from_slice(&part.npv);
+            events.extend_from_slice(&part.events);
+            gave_notice.extend_from_slice(&part.gave_notice);
+            partner_rows.push(part.partner_npv);
+            year_rows.push(part.cumulative);
         }
-        out
+        Outcomes {
+            trials,
+            partners,
+            horizon,
+            first_trial,
+            npv,
+            events,
+            partner_npv: join_rows(partner_rows, &lens, partners),
+            cumulative: join_rows(year_rows, &lens, horizon - 1),
+            gave_notice,
+        }
     }
 
     /// Splits the columns into disjoint per-chunk views for the workers.
@@ -301,6 +296,46 @@ impl Outcomes {
                 year_rows: std::mem::take(&mut year_rows[c]),
             })
             .collect()
+    }
+}
+
+/// Joins the row columns of consecutive parts (`lens[b]` trials and `rows` rows each,
+/// all at one precision), dropping each part's column once it is copied.
+fn join_rows(parts: Vec<Column>, lens: &[usize], rows: usize) -> Column {
+    fn gather<T: Copy + Default>(
+        parts: impl Iterator<Item = Vec<T>>,
+        lens: &[usize],
+        rows: usize,
+    ) -> Vec<T> {
+        let n: usize = lens.iter().sum();
+        let mut out = vec![T::default(); n * rows];
+        let mut offset = 0;
+        for (part, &len) in parts.zip(lens) {
+            for r in 0..rows {
+                out[r * n + offset..][..len].copy_from_slice(&part[r * len..][..len]);
+            }
+            offset += len;
+        }
+        out
+    }
+    const MIXED: &str = "parts of one run share a precision";
+    match parts[0].precision() {
+        Precision::Double => Column::F64(gather(
+            parts.into_iter().map(|c| match c {
+                Column::F64(v) => v,
+                Column::F32(_) => panic!("{MIXED}"),
+            }),
+            lens,
+            rows,
+        )),
+        Precision::Single => Column::F32(gather(
+            parts.into_iter().map(|c| match c {
+                Column::F32(v) => v,
+                Column::F64(_) => panic!("{MIXED}"),
+            }),
+            lens,
+            rows,
+        )),
     }
 }
 
