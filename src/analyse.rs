@@ -5,13 +5,13 @@
 //! the library's analysis on the worker pool under a progress bar and Ctrl-C, then prints
 //! a table and writes what was asked for, each file atomically.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
 
 use crate::cli::SimArgs;
-use crate::prepare::{self, Prepared, interrupted};
+use crate::prepare::{self, Prepared, interrupted, origin};
 use crate::{BadInput, MONITOR, progress};
 use consortium_sim::analysis::AnalysisError;
 use consortium_sim::analysis::compare::{self, Entrant};
@@ -114,15 +114,6 @@ fn publish(table: &str, files: &[(&Option<PathBuf>, &dyn Fn() -> String)]) -> Re
     }
     print!("{table}{}", wrote.concat());
     Ok(())
-}
-
-/// How the scenario is named in messages about edits of it.
-fn origin(path: &Path, overrides: &[String]) -> String {
-    if overrides.is_empty() {
-        path.display().to_string()
-    } else {
-        format!("{} (with --set overrides)", path.display())
-    }
 }
 
 /// Runs `work` on the prepared pool with a progress bar over `runs` runs of the trials.

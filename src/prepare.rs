@@ -23,12 +23,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<(Value, Scenario)> {
     for spec in overrides {
         scenario::apply_set(&mut value, spec)?;
     }
-    let origin = if overrides.is_empty() {
-        path.display().to_string()
-    } else {
-        format!("{} (with --set overrides)", path.display())
-    };
-    let scenario = scenario::from_value(&value, &origin)?;
+    let scenario = scenario::from_value(&value, &origin(path, overrides))?;
     if let Some(note) = scenario
         .correlations
         .as_ref()
@@ -37,6 +32,15 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<(Value, Scenario)> {
         eprintln!("warning: {note}");
     }
     Ok((value, scenario))
+}
+
+/// How a scenario file is named in messages about it (and about edits of it).
+pub fn origin(path: &Path, overrides: &[String]) -> String {
+    if overrides.is_empty() {
+        path.display().to_string()
+    } else {
+        format!("{} (with --set overrides)", path.display())
+    }
 }
 
 /// A run ready to start.
