@@ -68,8 +68,11 @@ pub struct Plan {
     pub joins_year: Vec<usize>,
     pub lock_in_years: Vec<usize>,
     pub sensitivity: Vec<f64>,
-    /// Hazard multipliers, partner-major: `hazard_profile[i * horizon + t]`.
+    /// Hazard multipliers, year-major (`hazard_profile[t * partners + i]`), so that a
+    /// year reads one contiguous row.
     pub hazard_profile: Vec<f64>,
+    /// Whether some partner's `joins_year` is t, for every year (year 0 always: founders).
+    pub joins_in_year: Vec<bool>,
     pub dispute_start: f64,
     pub dispute_resolve: f64,
     pub dispute_efficiency_loss: f64,
@@ -178,10 +181,18 @@ impl Plan {
                 .iter()
                 .map(|p| p.disappointment_sensitivity)
                 .collect(),
-            hazard_profile: s
-                .partners
-                .iter()
-                .flat_map(|p| per_year_repeating(&p.hazard_profile, h))
+            hazard_profile: {
+                let by_partner: Vec<Vec<f64>> = s
+                    .partners
+                    .iter()
+                    .map(|p| per_year_repeating(&p.hazard_profile, h))
+                    .collect();
+                (0..h)
+                    .flat_map(|t| by_partner.iter().map(move |row| row[t]))
+                    .collect()
+            },
+            joins_in_year: (0..h)
+                .map(|t| s.partners.iter().any(|p| p.joins_year == t))
                 .collect(),
             dispute_start: s.disputes.annual_probability,
             dispute_resolve: s.disputes.resolution_probability,

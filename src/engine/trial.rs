@@ -5,7 +5,7 @@
 //! observer of `trace` sees every year's state.
 
 use crate::plan::{self, Plan, Sharing};
-use crate::rng::{Stream, normal_quantile_fast, trial_key};
+use crate::rng::{Stream, normal_from_word, trial_key};
 
 /// Where a partner stands in a given year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +74,15 @@ pub struct Scratch {
     pub cumulative: Vec<f64>,
     /// and whether each partner gave notice at least once.
     pub gave_notice: Vec<bool>,
+    /// The inputs read every year, copied out of `inputs` once per trial into one array
+    /// each: baseline cost B_i, its inverse, base hazard h_i, and what the cost share is
+    /// proportional to (B_i, 1 or the fixed weight).
+    baseline: Vec<f64>,
+    inv_baseline: Vec<f64>,
+    hazard: Vec<f64>,
+    share_basis: Vec<f64>,
+    /// A member's onboarding cost or rejoin fee this year.
+    one_off: Vec<f64>,
 }
 
 impl Scratch {
@@ -94,6 +103,11 @@ impl Scratch {
             partner_npv: vec![0.0; p],
             cumulative: vec![0.0; plan.horizon],
             gave_notice: vec![false; p],
+            baseline: vec![0.0; p],
+            inv_baseline: vec![0.0; p],
+            hazard: vec![0.0; p],
+            share_basis: vec![0.0; p],
+            one_off: vec![0.0; p],
         }
     }
 }
@@ -153,8 +167,17 @@ impl Observer for NoObserver {
 /// `gave_notice`).
 ///
 /// Random numbers: each partner's stream has three uniforms reserved every year (join,
-/// rejoin, withdrawal), read only when needed but never shifted, and the consortium's stream two (dispute, efficiency noise),
-/// so that a change to one partner or parameter shifts no other draw.
+/// rejoin, withdrawal), read only when needed but never shifted, and the consortium's
+/// stream two (dispute, efficiency noise), so that a change to one partner or parameter
+/// shifts no other draw.
+///
+/// This is the hot loop, so it is written for speed as well as for the reader: every
+/// per-partner array is cut to exactly `n` entries so that indexing needs no bounds
+/// checks, the membership pass (steps 2-3) runs only in years in which membership can
+/// change, and steps 7 and 8 share one pass over the partners (step 8's draws are
+/// addressed by position, so their order cannot matter).
+// `t` and `i` index several arrays at once (per year, per partner), as MODEL.md does.
+#[allow(clippy::needless_range_loop)]
 pub fn simulate<O: Observer>(
     plan: &Plan,
     seed: u64,
@@ -164,23 +187,72 @@ pub fn simulate<O: Observer>(
 ) -> TrialSummary {
     let key = trial_key(seed, trial);
     plan.sample_uncertain(key, &mut s.inputs, &mut s.uniforms);
-    let inp = &s.inputs;
-    let fixed_cost = inp[plan::FIXED_COST];
-    let g = inp[plan::EFFICIENCY];
-    let transition = inp[plan::TRANSITION_COST];
-    let dispute_cost = inp[plan::DISPUTE_COST];
-    let input = |i: usize, field: usize| inp[Plan::partner_input(i, field)];
-
     let n = plan.partners;
+    let horizon = plan.horizon;
+    let Scratch {
+        inputs,
+        streams,
+        status,
+        left_year,
+        weight,
+        saving,
+        events,
+        booked,
+        partner_npv,
+        cumulative: cumulative_by_year,
+        gave_notice,
+        baseline,
+        inv_baseline,
+        hazard,
+        share_basis,
+        one_off,
+        ..
+    } = s;
+    let (service, partner_inputs) = inputs.split_at(plan::SERVICE_INPUTS);
+    let fixed_cost = service[plan::FIXED_COST];
+    let g = service[plan::EFFICIENCY];
+    let transition = service[plan::TRANSITION_COST];
+    let dispute_cost = service[plan::DISPUTE_COST];
+    let input = |i: usize, field: usize| partner_inputs[i * plan::PARTNER_INPUTS + field];
+
+    let streams = &mut streams[..n];
+    let status = &mut status[..n];
+    let left_year = &mut left_year[..n];
+    let weight = &mut weight[..n];
+    let saving = &mut saving[..n];
+    let events = &mut events[..n];
+    let booked = &mut booked[..n];
+    let partner_npv = &mut partner_npv[..n];
+    let gave_notice = &mut gave_notice[..n];
+    let baseline = &mut baseline[..n];
+    let inv_baseline = &mut inv_baseline[..n];
+    let hazard = &mut hazard[..n];
+    let share_basis = &mut share_basis[..n];
+    let one_off = &mut one_off[..n];
+    let cumulative_by_year = &mut cumulative_by_year[..horizon];
+    let lock_in = &plan.lock_in_years[..n];
+    let sensitivity = &plan.sensitivity[..n];
+
     let mut founders_baseline = 0.0;
     for i in 0..n {
-        s.streams[i] = Stream::new(key, plan.partner_keys[i]);
-        s.status[i] = Status::Pending;
-        s.booked[i] = 0.0;
-        s.partner_npv[i] = 0.0;
-        s.gave_notice[i] = false;
+        let b = input(i, plan::BASELINE);
+        baseline[i] = b;
+        inv_baseline[i] = 1.0 / b;
+        hazard[i] = input(i, plan::WITHDRAWAL_HAZARD);
+        share_basis[i] = match plan.sharing {
+            Sharing::Proportional => b,
+            Sharing::Equal => 1.0,
+            Sharing::Fixed => plan.fixed_weights[i],
+        };
+        streams[i] = Stream::new(key, plan.partner_keys[i]);
+        status[i] = Status::Pending;
+        events[i] = 0;
+        one_off[i] = 0.0;
+        booked[i] = 0.0;
+        partner_npv[i] = 0.0;
+        gave_notice[i] = false;
         if plan.joins_year[i] == 0 {
-            founders_baseline += input(i, plan::BASELINE);
+            founders_baseline += b;
         }
     }
     let mut years = Stream::new(key, plan.year_key);
@@ -192,26 +264,35 @@ pub fn simulate<O: Observer>(
     let mut collapsed = false;
     let mut active = false;
     let mut cumulative = 0.0;
+    // Membership, carried from year to year and recounted by the membership pass.
+    let mut members = 0usize;
+    let mut member_baseline = 0.0;
+    let mut inv_member_basis = 0.0;
+    // Partners out after a notice (the only ones whose status can change in a year
+    // without a scheduled join), and whether `events`/`one_off` hold a pass's marks.
+    let mut out = 0usize;
+    let mut marked = false;
     // scale_t for the last members' baseline seen: powf only when membership changes.
     let mut scale_of = (founders_baseline, 1.0);
 
-    for t in 0..plan.horizon {
+    for t in 0..horizon {
         let df = plan.discount[t];
         // Step 1: after a collapse only the booked re-establishment costs remain.
         if collapsed {
+            cumulative = 0.0;
             for i in 0..n {
-                s.saving[i] = -s.booked[i];
-                s.events[i] = if s.booked[i] > 0.0 {
+                saving[i] = -booked[i];
+                events[i] = if booked[i] > 0.0 {
                     event::REESTABLISHED_AFTER_COLLAPSE
                 } else {
                     0
                 };
-                s.booked[i] = 0.0;
-                s.weight[i] = 0.0;
-                s.partner_npv[i] += df * s.saving[i];
+                booked[i] = 0.0;
+                weight[i] = 0.0;
+                partner_npv[i] += df * saving[i];
+                cumulative += partner_npv[i];
             }
-            cumulative = s.partner_npv.iter().sum();
-            s.cumulative[t] = cumulative;
+            cumulative_by_year[t] = cumulative;
             if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
                 sum.payback_year = t as u16;
             }
@@ -224,65 +305,79 @@ pub fn simulate<O: Observer>(
                 members: 0,
                 efficiency: 0.0,
                 pool: 0.0,
-                status: &s.status,
-                weight: &s.weight,
-                saving: &s.saving,
-                events: &s.events,
+                status,
+                weight,
+                saving,
+                events,
                 cumulative,
             });
             continue;
         }
 
-        // Steps 2 and 3: joins and rejoins. Every partner draws its three uniforms.
-        let mut members = 0usize;
-        let mut member_baseline = 0.0;
-        let mut member_weight = 0.0;
+        // Steps 2 and 3: joins and rejoins, in a year in which either can happen (a
+        // scheduled join, or someone out who may rejoin or owes its exit fee).
         let mut fees_in = 0.0;
-        for i in 0..n {
-            let stream = &s.streams[i];
-            s.events[i] = 0;
-            match s.status[i] {
-                Status::Pending if plan.joins_year[i] == t => {
-                    if t == 0 || stream.uniform_at(draw(t, JOIN)) < input(i, plan::JOIN_PROBABILITY)
-                    {
-                        s.status[i] = Status::Member;
-                        s.events[i] = event::JOINED;
-                    } else {
-                        s.status[i] = Status::Never;
-                        s.events[i] = event::DECLINED;
+        if out > 0 || plan.joins_in_year[t] {
+            members = 0;
+            member_baseline = 0.0;
+            let mut member_basis = 0.0;
+            for i in 0..n {
+                let stream = &streams[i];
+                events[i] = 0;
+                one_off[i] = 0.0;
+                match status[i] {
+                    Status::Pending if plan.joins_year[i] == t => {
+                        if t == 0
+                            || stream.uniform_at(draw(t, JOIN)) < input(i, plan::JOIN_PROBABILITY)
+                        {
+                            status[i] = Status::Member;
+                            events[i] = event::JOINED;
+                            one_off[i] = input(i, plan::ONBOARDING_COST);
+                        } else {
+                            status[i] = Status::Never;
+                            events[i] = event::DECLINED;
+                        }
                     }
+                    Status::Out
+                        if left_year[i] < t
+                            && stream.uniform_at(draw(t, REJOIN))
+                                < input(i, plan::REJOIN_PROBABILITY) =>
+                    {
+                        status[i] = Status::Member;
+                        events[i] = event::REJOINED;
+                        out -= 1;
+                        sum.rejoins += 1;
+                        let fee = input(i, plan::REJOIN_FEE);
+                        fees_in += fee;
+                        one_off[i] = fee;
+                    }
+                    Status::Out if left_year[i] == t => {
+                        events[i] = event::FIRST_YEAR_OUT;
+                        fees_in += input(i, plan::EXIT_FEE);
+                    }
+                    _ => {}
                 }
-                Status::Out
-                    if t >= 1
-                        && s.left_year[i] < t
-                        && stream.uniform_at(draw(t, REJOIN))
-                            < input(i, plan::REJOIN_PROBABILITY) =>
-                {
-                    s.status[i] = Status::Member;
-                    s.events[i] = event::REJOINED;
-                    sum.rejoins += 1;
-                    fees_in += input(i, plan::REJOIN_FEE);
+                if status[i] == Status::Member {
+                    members += 1;
+                    member_baseline += baseline[i];
+                    member_basis += share_basis[i];
                 }
-                Status::Out if s.left_year[i] == t => {
-                    s.events[i] = event::FIRST_YEAR_OUT;
-                    fees_in += input(i, plan::EXIT_FEE);
-                }
-                _ => {}
             }
-            if s.status[i] == Status::Member {
-                members += 1;
-                member_baseline += input(i, plan::BASELINE);
-                member_weight += plan.fixed_weights[i];
-            }
+            inv_member_basis = 1.0 / member_basis;
+            marked = true;
+        } else if marked {
+            events.fill(0);
+            one_off.fill(0.0);
+            marked = false;
         }
 
         // Step 4: disputes, a two-state Markov chain.
         let u_dispute = years.uniform();
         // The noise word is always drawn (so the stream stays in step) but only turned
         // into a normal when it is used.
-        let noise_word = years.open_uniform();
+        let noise_word = years.next_u64();
         let z = if plan.noise_sd > 0.0 {
-            normal_quantile_fast(noise_word)
+            normal_from_word(noise_word)
         } else {
             0.0
         };
@@ -322,74 +417,55 @@ pub fn simulate<O: Observer>(
         let pool = running + transition * plan.transition_share[t] - fees_in;
 
         // Step 7: savings against each partner's go-it-alone counterfactual, discounted
-        // into each partner's NPV and the consortium's cumulative saving.
+        // into each partner's NPV and the consortium's cumulative saving; and step 8:
+        // notices at the end of the year, effective from t + 1.
+        let notices_possible = t + 1 < horizon;
+        let uplift = plan.dispute_hazard_uplift * dispute;
+        let profile = &plan.hazard_profile[t * n..(t + 1) * n];
+        let mut leaving = 0usize;
         cumulative = 0.0;
         for i in 0..n {
-            let b = input(i, plan::BASELINE);
-            s.weight[i] = 0.0;
-            s.saving[i] = match s.status[i] {
-                Status::Member => {
-                    let w = match plan.sharing {
-                        Sharing::Proportional => b / member_baseline,
-                        Sharing::Equal => 1.0 / members as f64,
-                        Sharing::Fixed => plan.fixed_weights[i] / member_weight,
-                    };
-                    s.weight[i] = w;
-                    let one_off = if s.events[i] & event::JOINED != 0 {
-                        input(i, plan::ONBOARDING_COST)
-                    } else if s.events[i] & event::REJOINED != 0 {
-                        input(i, plan::REJOIN_FEE)
-                    } else {
-                        0.0
-                    };
-                    b - w * pool - one_off
-                }
-                Status::Out if s.left_year[i] == t => {
-                    -(input(i, plan::EXIT_FEE) + input(i, plan::REESTABLISH_COST))
-                }
-                _ => 0.0,
+            let member = status[i] == Status::Member;
+            let (w, s_it) = if member {
+                let w = share_basis[i] * inv_member_basis;
+                (w, baseline[i] - w * pool - one_off[i])
+            } else if status[i] == Status::Out && left_year[i] == t {
+                let exit = input(i, plan::EXIT_FEE) + input(i, plan::REESTABLISH_COST);
+                (0.0, -exit)
+            } else {
+                (0.0, 0.0)
             };
-            s.partner_npv[i] += df * s.saving[i];
-            cumulative += s.partner_npv[i];
-        }
-        s.cumulative[t] = cumulative;
-        if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
-            sum.payback_year = t as u16;
-        }
+            weight[i] = w;
+            saving[i] = s_it;
+            partner_npv[i] += df * s_it;
+            cumulative += partner_npv[i];
 
-        // Step 8: notices at the end of the year, effective from t + 1.
-        let mut leaving = 0usize;
-        if t + 1 < plan.horizon {
-            let uplift = plan.dispute_hazard_uplift * dispute;
-            for i in 0..n {
-                if s.status[i] != Status::Member || t + 1 < plan.lock_in_years[i] {
-                    continue;
-                }
-                let b = input(i, plan::BASELINE);
-                let relative_loss = (-(b - s.weight[i] * running) / b).max(0.0);
-                let h = (input(i, plan::WITHDRAWAL_HAZARD)
-                    * plan.hazard_profile[i * plan.horizon + t]
-                    + uplift
-                    + plan.sensitivity[i] * relative_loss)
+            if member && notices_possible && t + 1 >= lock_in[i] {
+                // The running saving R_i,t, relative to B_i, as a loss.
+                let relative_loss = (w * running * inv_baseline[i] - 1.0).max(0.0);
+                let h = (hazard[i] * profile[i] + uplift + sensitivity[i] * relative_loss)
                     .clamp(0.0, 1.0);
-                if s.streams[i].uniform_at(draw(t, WITHDRAW)) < h {
-                    s.events[i] |= event::NOTICE;
-                    s.gave_notice[i] = true;
+                if h > 0.0 && streams[i].uniform_at(draw(t, WITHDRAW)) < h {
+                    events[i] |= event::NOTICE;
+                    gave_notice[i] = true;
                     leaving += 1;
+                    marked = true;
                 }
             }
+        }
+        cumulative_by_year[t] = cumulative;
+        if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
+            sum.payback_year = t as u16;
         }
         sum.withdrawals += leaving as u32;
         let collapses_next = leaving > 0 && members - leaving < plan.min_members;
         if collapses_next {
             collapsed = true;
             sum.collapse_year = (t + 1) as u16;
-        }
-        if collapses_next {
             for i in 0..n {
-                if s.status[i] == Status::Member {
+                if status[i] == Status::Member {
                     // Leavers and stayers alike re-create the service; no exit fees.
-                    s.booked[i] = input(i, plan::REESTABLISH_COST);
+                    booked[i] = input(i, plan::REESTABLISH_COST);
                 }
             }
         }
@@ -403,21 +479,21 @@ pub fn simulate<O: Observer>(
             members,
             efficiency: g_t,
             pool,
-            status: &s.status,
-            weight: &s.weight,
-            saving: &s.saving,
-            events: &s.events,
+            status,
+            weight,
+            saving,
+            events,
             cumulative,
         });
         // Notices take effect from next year (the observer saw this year's members); after
         // a collapse nobody is a member.
         if leaving > 0 {
             for i in 0..n {
-                if s.events[i] & event::NOTICE != 0
-                    || (collapses_next && s.status[i] == Status::Member)
+                if events[i] & event::NOTICE != 0 || (collapses_next && status[i] == Status::Member)
                 {
-                    s.status[i] = Status::Out;
-                    s.left_year[i] = t + 1;
+                    status[i] = Status::Out;
+                    left_year[i] = t + 1;
+                    out += 1;
                 }
             }
         }
