@@ -87,6 +87,9 @@ pub struct Plan {
     pub correlated: Vec<usize>,
     /// The Gaussian copula of correlated inputs, if the scenario has any.
     pub copula: Option<Copula>,
+    /// Stream keys of [`Plan::uncertain`] then [`Plan::correlated`]: every input a trial
+    /// draws a uniform for, in the order [`Plan::sample_uncertain`] draws them.
+    pub draw_keys: Vec<u64>,
     /// Stream key of each partner's year-by-year draws.
     pub partner_keys: Vec<u64>,
     /// Stream key of the consortium-wide yearly draws (disputes, efficiency noise).
@@ -161,6 +164,14 @@ impl Plan {
             CostSharing::Equal => (Sharing::Equal, vec![1.0; s.partners.len()]),
             CostSharing::Fixed(w) => (Sharing::Fixed, w.clone()),
         };
+        let uncertain: Vec<usize> = (0..inputs.len())
+            .filter(|&i| inputs[i].sampler.fixed_value().is_none() && !correlated.contains(&i))
+            .collect();
+        let draw_keys = uncertain
+            .iter()
+            .chain(&correlated)
+            .map(|&i| inputs[i].key)
+            .collect();
         Plan {
             horizon: h,
             partners: s.partners.len(),
@@ -198,9 +209,8 @@ impl Plan {
             dispute_resolve: s.disputes.resolution_probability,
             dispute_efficiency_loss: s.disputes.efficiency_loss,
             dispute_hazard_uplift: s.disputes.hazard_uplift,
-            uncertain: (0..inputs.len())
-                .filter(|&i| inputs[i].sampler.fixed_value().is_none() && !correlated.contains(&i))
-                .collect(),
+            uncertain,
+            draw_keys,
             correlated,
             copula,
             inputs,
@@ -223,7 +233,7 @@ impl Plan {
     /// Samples every input for the trial with key `trial_key` into `out`.
     pub fn sample_inputs(&self, trial_key: u64, out: &mut [f64]) {
         self.fill_fixed(out);
-        let mut uniforms = vec![0.0; self.correlated.len()];
+        let mut uniforms = vec![0.0; self.draw_keys.len()];
         self.sample_uncertain(trial_key, out, &mut uniforms);
     }
 
@@ -239,25 +249,26 @@ impl Plan {
 
     /// Samples the distribution-valued inputs of trial `trial_key` into their slots of
     /// `out`, leaving the fixed ones as [`Plan::fill_fixed`] wrote them. `uniforms` is
-    /// scratch space for the correlated inputs (as many as [`Plan::correlated`]).
+    /// scratch space, one per [`Plan::draw_keys`].
     ///
-    /// A correlated input draws its uniform from its own stream, exactly as it would
-    /// uncorrelated; the copula then bends the uniforms together. So a correlation of 0
-    /// moves a draw by rounding only, and correlating two inputs leaves every other
-    /// input's draws exactly where they were.
-    #[inline]
+    /// Each input's uniform comes from its own stream, all of them first (a run of
+    /// independent integer work that the processor overlaps), then the quantiles. A
+    /// correlated input draws its uniform exactly as it would uncorrelated; the copula
+    /// then bends the uniforms together. So a correlation of 0 moves a draw by rounding
+    /// only, and correlating two inputs leaves every other input's draws where they were.
+    #[inline(never)]
     pub fn sample_uncertain(&self, trial_key: u64, out: &mut [f64], uniforms: &mut [f64]) {
-        for &i in &self.uncertain {
+        for (u, &key) in uniforms.iter_mut().zip(&self.draw_keys) {
+            *u = Stream::new(trial_key, key).open_uniform();
+        }
+        let (own, correlated) = uniforms.split_at_mut(self.uncertain.len());
+        for (&u, &i) in own.iter().zip(&self.uncertain) {
             let input = &self.inputs[i];
-            let raw = input.sampler.sample(&mut Stream::new(trial_key, input.key));
-            out[i] = input.clamp.apply(raw);
+            out[i] = input.clamp.apply(input.sampler.quantile(u));
         }
         if let Some(copula) = &self.copula {
-            for (u, &i) in uniforms.iter_mut().zip(&self.correlated) {
-                *u = Stream::new(trial_key, self.inputs[i].key).open_uniform();
-            }
-            copula.correlate(uniforms);
-            for (&u, &i) in uniforms.iter().zip(&self.correlated) {
+            copula.correlate(correlated);
+            for (&u, &i) in correlated.iter().zip(&self.correlated) {
                 let input = &self.inputs[i];
                 out[i] = input.clamp.apply(input.sampler.quantile(u));
             }

@@ -116,7 +116,7 @@ impl Sampler {
     }
 
     /// The value at cumulative probability `u` in (0, 1).
-    #[inline]
+    #[inline(always)]
     pub fn quantile(&self, u: f64) -> f64 {
         match self {
             Sampler::Fixed(x) => *x,

@@ -21,7 +21,9 @@ use rayon::prelude::*;
 
 use crate::plan::Plan;
 pub use outcomes::{Column, Outcomes, Precision, TrialEvents};
-pub use trial::{NO_YEAR, NoObserver, Observer, Scratch, Status, TrialSummary, YearView, simulate};
+pub use trial::{
+    NO_YEAR, NoObserver, Observer, PartnerState, Scratch, Status, TrialSummary, YearView, simulate,
+};
 
 /// Trials per work unit: large enough to amortise scheduling, small enough to balance
 /// and to notice a cancellation within milliseconds.

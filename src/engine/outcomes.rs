@@ -353,13 +353,13 @@ impl Default for RowPieces<'_> {
 
 impl RowPieces<'_> {
     #[inline]
-    fn store(&mut self, j: usize, values: &[f64]) {
+    fn store(&mut self, j: usize, values: impl Iterator<Item = f64>) {
         match self {
-            RowPieces::F64(rows) => rows.iter_mut().zip(values).for_each(|(r, &v)| r[j] = v),
+            RowPieces::F64(rows) => rows.iter_mut().zip(values).for_each(|(r, v)| r[j] = v),
             RowPieces::F32(rows) => rows
                 .iter_mut()
                 .zip(values)
-                .for_each(|(r, &v)| r[j] = v as f32),
+                .for_each(|(r, v)| r[j] = v as f32),
         }
     }
 }
@@ -411,13 +411,14 @@ impl ChunkView<'_> {
         self.events[j] = TrialEvents::from_summary(summary);
         let flags = &mut self.notice[j * self.notice_bytes..(j + 1) * self.notice_bytes];
         flags.fill(0);
-        for (i, &gave) in s.gave_notice.iter().enumerate() {
-            if gave {
+        for (i, p) in s.partners.iter().enumerate() {
+            if p.gave_notice {
                 flags[i / 8] |= 1 << (i % 8);
             }
         }
-        self.partner_rows.store(j, &s.partner_npv);
+        self.partner_rows.store(j, s.partners.iter().map(|p| p.npv));
         let years = s.cumulative.len() - 1;
-        self.year_rows.store(j, &s.cumulative[..years]);
+        self.year_rows
+            .store(j, s.cumulative[..years].iter().copied());
     }
 }

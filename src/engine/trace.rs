@@ -46,12 +46,14 @@ struct Recorder(Vec<YearRecord>);
 
 impl Observer for Recorder {
     fn year(&mut self, v: &YearView<'_>) {
-        let partners = (0..v.status.len())
-            .map(|i| PartnerYear {
-                status: v.status[i],
-                weight: v.weight[i],
-                saving: v.saving[i],
-                events: v.events[i],
+        let partners = v
+            .partners
+            .iter()
+            .map(|p| PartnerYear {
+                status: p.status,
+                weight: p.weight,
+                saving: p.saving,
+                events: p.events,
             })
             .collect();
         self.0.push(YearRecord {
@@ -77,7 +79,7 @@ pub fn replay(plan: &Plan, seed: u64, trial: u64) -> Replay {
     Replay {
         trial,
         summary,
-        partner_npv: scratch.partner_npv,
+        partner_npv: scratch.partners.iter().map(|p| p.npv).collect(),
         years: recorder.0,
         inputs: scratch.inputs,
     }

@@ -48,66 +48,101 @@ const MAX_SCALE: f64 = 1e9;
 /// Marks "never" in the u16 year columns (payback, collapse).
 pub const NO_YEAR: u16 = u16::MAX;
 
+/// One partner in a trial: its inputs for the trial and its state, side by side, so that
+/// the year loop walks one array (a handful of registers) rather than a dozen.
+#[derive(Debug, Clone)]
+pub struct PartnerState {
+    /// Where it stands this year.
+    pub status: Status,
+    /// What happened to it this year (bits of [`event`]).
+    pub events: u8,
+    /// Whether it gave notice at least once in this trial.
+    pub gave_notice: bool,
+    /// This year's cost share w_i (0 for a non-member).
+    pub weight: f64,
+    /// This year's saving S_i,t.
+    pub saving: f64,
+    /// Its NPV so far (NPV_i once the trial is over).
+    pub npv: f64,
+    /// This trial's B_i and 1 / B_i.
+    baseline: f64,
+    inv_baseline: f64,
+    /// This trial's base hazard h_i.
+    hazard: f64,
+    /// What its cost share is proportional to: B_i, 1 or its fixed weight.
+    share_basis: f64,
+    /// k_i, L_i and `joins_year`, copied from the plan.
+    sensitivity: f64,
+    lock_in: usize,
+    joins_year: usize,
+    /// First year out, when `status` is `Out`.
+    left_year: usize,
+    /// Its onboarding cost or rejoin fee this year, as a member.
+    one_off: f64,
+    /// Re-establishment cost booked by a collapse for the next year.
+    booked: f64,
+    stream: Stream,
+}
+
 /// Working memory of one worker thread, reused across trials so that a trial allocates
 /// nothing.
 #[derive(Debug, Clone)]
 pub struct Scratch {
     /// This trial's sampled inputs, laid out as [`Plan::inputs`].
     pub inputs: Vec<f64>,
-    /// Uniforms of the correlated inputs, before and after the copula.
+    /// The trial's uniform for each of [`Plan::draw_keys`] (correlated ones before and
+    /// after the copula).
     uniforms: Vec<f64>,
-    pub streams: Vec<Stream>,
-    pub status: Vec<Status>,
-    /// First year out of a partner whose status is `Out`.
-    pub left_year: Vec<usize>,
-    /// This year's cost share w_i (0 for non-members).
-    pub weight: Vec<f64>,
-    /// This year's saving S_i,t.
-    pub saving: Vec<f64>,
-    /// What happened to each partner this year (bits of [`event`]).
-    pub events: Vec<u8>,
-    /// Re-establishment cost booked by a collapse for the next year.
-    pub booked: Vec<f64>,
-    /// The trial's results: NPV_i by partner so far,
-    pub partner_npv: Vec<f64>,
-    /// cumulative discounted consortium saving through each year,
+    /// Every partner's inputs and state (see [`PartnerState`]).
+    pub partners: Vec<PartnerState>,
+    /// The trial's cumulative discounted consortium saving through each year.
     pub cumulative: Vec<f64>,
-    /// and whether each partner gave notice at least once.
-    pub gave_notice: Vec<bool>,
-    /// The inputs read every year, copied out of `inputs` once per trial into one array
-    /// each: baseline cost B_i, its inverse, base hazard h_i, and what the cost share is
-    /// proportional to (B_i, 1 or the fixed weight).
-    baseline: Vec<f64>,
-    inv_baseline: Vec<f64>,
-    hazard: Vec<f64>,
-    share_basis: Vec<f64>,
-    /// A member's onboarding cost or rejoin fee this year.
-    one_off: Vec<f64>,
+    /// The consortium's yearly draws turned into what each year needs (see `simulate`).
+    years: Vec<YearDraws>,
+}
+
+/// What the consortium's yearly draws decide for one year, before anything else in the
+/// trial is known: whether a dispute is active after step 4 (and started this year), and
+/// the two parts of step 5's efficiency that do not depend on membership.
+#[derive(Debug, Clone, Copy, Default)]
+struct YearDraws {
+    active: bool,
+    started: bool,
+    /// g * ramp_t * (1 - delta * active_t), to be multiplied by scale_t.
+    efficiency: f64,
+    /// sd * N(0, 1), this year's noise.
+    noise: f64,
 }
 
 impl Scratch {
     pub fn new(plan: &Plan) -> Scratch {
-        let p = plan.partners;
         let mut inputs = vec![0.0; plan.inputs.len()];
         plan.fill_fixed(&mut inputs);
+        let partner = PartnerState {
+            status: Status::Pending,
+            events: 0,
+            gave_notice: false,
+            weight: 0.0,
+            saving: 0.0,
+            npv: 0.0,
+            baseline: 0.0,
+            inv_baseline: 0.0,
+            hazard: 0.0,
+            share_basis: 0.0,
+            sensitivity: 0.0,
+            lock_in: 0,
+            joins_year: 0,
+            left_year: 0,
+            one_off: 0.0,
+            booked: 0.0,
+            stream: Stream::new(0, 0),
+        };
         Scratch {
             inputs,
-            uniforms: vec![0.0; plan.correlated.len()],
-            streams: vec![Stream::new(0, 0); p],
-            status: vec![Status::Pending; p],
-            left_year: vec![0; p],
-            weight: vec![0.0; p],
-            saving: vec![0.0; p],
-            events: vec![0; p],
-            booked: vec![0.0; p],
-            partner_npv: vec![0.0; p],
+            uniforms: vec![0.0; plan.draw_keys.len()],
+            partners: vec![partner; plan.partners],
             cumulative: vec![0.0; plan.horizon],
-            gave_notice: vec![false; p],
-            baseline: vec![0.0; p],
-            inv_baseline: vec![0.0; p],
-            hazard: vec![0.0; p],
-            share_basis: vec![0.0; p],
-            one_off: vec![0.0; p],
+            years: vec![YearDraws::default(); plan.horizon],
         }
     }
 }
@@ -140,10 +175,8 @@ pub struct YearView<'a> {
     pub efficiency: f64,
     /// Pool_t (0 in a collapsed year).
     pub pool: f64,
-    pub status: &'a [Status],
-    pub weight: &'a [f64],
-    pub saving: &'a [f64],
-    pub events: &'a [u8],
+    /// Every partner's status, share, saving and events this year.
+    pub partners: &'a [PartnerState],
     /// Cumulative discounted consortium saving through this year.
     pub cumulative: f64,
 }
@@ -163,21 +196,18 @@ impl Observer for NoObserver {
 }
 
 /// Simulates trial `trial` of a run seeded with `seed`, following MODEL.md step by step.
-/// Per-partner and per-year results are left in `s` (`partner_npv`, `cumulative`,
-/// `gave_notice`).
+/// Per-partner and per-year results are left in `s` (each partner's `npv` and
+/// `gave_notice`, and `cumulative`).
 ///
 /// Random numbers: each partner's stream has three uniforms reserved every year (join,
 /// rejoin, withdrawal), read only when needed but never shifted, and the consortium's
 /// stream two (dispute, efficiency noise), so that a change to one partner or parameter
 /// shifts no other draw.
 ///
-/// This is the hot loop, so it is written for speed as well as for the reader: every
-/// per-partner array is cut to exactly `n` entries so that indexing needs no bounds
-/// checks, the membership pass (steps 2-3) runs only in years in which membership can
-/// change, and steps 7 and 8 share one pass over the partners (step 8's draws are
-/// addressed by position, so their order cannot matter).
-// `t` and `i` index several arrays at once (per year, per partner), as MODEL.md does.
-#[allow(clippy::needless_range_loop)]
+/// This is the hot loop, so it is written for speed as well as for the reader: partners
+/// are one array of [`PartnerState`], the membership pass (steps 2-3) runs only in years
+/// in which membership can change, and steps 7 and 8 share one pass over the partners
+/// (step 8's draws are addressed by position, so their order cannot matter).
 pub fn simulate<O: Observer>(
     plan: &Plan,
     seed: u64,
@@ -187,82 +217,88 @@ pub fn simulate<O: Observer>(
 ) -> TrialSummary {
     let key = trial_key(seed, trial);
     plan.sample_uncertain(key, &mut s.inputs, &mut s.uniforms);
-    let n = plan.partners;
     let horizon = plan.horizon;
-    let Scratch {
-        inputs,
-        streams,
-        status,
-        left_year,
-        weight,
-        saving,
-        events,
-        booked,
-        partner_npv,
-        cumulative: cumulative_by_year,
-        gave_notice,
-        baseline,
-        inv_baseline,
-        hazard,
-        share_basis,
-        one_off,
-        ..
-    } = s;
-    let (service, partner_inputs) = inputs.split_at(plan::SERVICE_INPUTS);
+    let (service, partner_inputs) = s.inputs.split_at(plan::SERVICE_INPUTS);
     let fixed_cost = service[plan::FIXED_COST];
     let g = service[plan::EFFICIENCY];
     let transition = service[plan::TRANSITION_COST];
     let dispute_cost = service[plan::DISPUTE_COST];
-    let input = |i: usize, field: usize| partner_inputs[i * plan::PARTNER_INPUTS + field];
-
-    let streams = &mut streams[..n];
-    let status = &mut status[..n];
-    let left_year = &mut left_year[..n];
-    let weight = &mut weight[..n];
-    let saving = &mut saving[..n];
-    let events = &mut events[..n];
-    let booked = &mut booked[..n];
-    let partner_npv = &mut partner_npv[..n];
-    let gave_notice = &mut gave_notice[..n];
-    let baseline = &mut baseline[..n];
-    let inv_baseline = &mut inv_baseline[..n];
-    let hazard = &mut hazard[..n];
-    let share_basis = &mut share_basis[..n];
-    let one_off = &mut one_off[..n];
-    let cumulative_by_year = &mut cumulative_by_year[..horizon];
-    let lock_in = &plan.lock_in_years[..n];
-    let sensitivity = &plan.sensitivity[..n];
+    let partners = &mut s.partners[..];
+    let cumulative_by_year = &mut s.cumulative[..horizon];
 
     let mut founders_baseline = 0.0;
-    for i in 0..n {
-        let b = input(i, plan::BASELINE);
-        baseline[i] = b;
-        inv_baseline[i] = 1.0 / b;
-        hazard[i] = input(i, plan::WITHDRAWAL_HAZARD);
-        share_basis[i] = match plan.sharing {
-            Sharing::Proportional => b,
-            Sharing::Equal => 1.0,
-            Sharing::Fixed => plan.fixed_weights[i],
+    for (i, (p, inputs)) in partners
+        .iter_mut()
+        .zip(partner_inputs.chunks_exact(plan::PARTNER_INPUTS))
+        .enumerate()
+    {
+        let b = inputs[plan::BASELINE];
+        *p = PartnerState {
+            status: Status::Pending,
+            events: 0,
+            gave_notice: false,
+            weight: 0.0,
+            saving: 0.0,
+            npv: 0.0,
+            baseline: b,
+            inv_baseline: 1.0 / b,
+            hazard: inputs[plan::WITHDRAWAL_HAZARD],
+            share_basis: match plan.sharing {
+                Sharing::Proportional => b,
+                Sharing::Equal => 1.0,
+                Sharing::Fixed => plan.fixed_weights[i],
+            },
+            sensitivity: plan.sensitivity[i],
+            lock_in: plan.lock_in_years[i],
+            joins_year: plan.joins_year[i],
+            left_year: 0,
+            one_off: 0.0,
+            booked: 0.0,
+            stream: Stream::new(key, plan.partner_keys[i]),
         };
-        streams[i] = Stream::new(key, plan.partner_keys[i]);
-        status[i] = Status::Pending;
-        events[i] = 0;
-        one_off[i] = 0.0;
-        booked[i] = 0.0;
-        partner_npv[i] = 0.0;
-        gave_notice[i] = false;
-        if plan.joins_year[i] == 0 {
+        if p.joins_year == 0 {
             founders_baseline += b;
         }
     }
-    let mut years = Stream::new(key, plan.year_key);
+    // A partner's inputs read only when something happens to it.
+    let input = |i: usize, field: usize| partner_inputs[i * plan::PARTNER_INPUTS + field];
+
+    // Step 4 for every year, and the draw-dependent part of step 5, up front. Disputes
+    // depend on nothing else in the trial and their draws are fixed by position, so the
+    // chain can be run ahead of the year loop, which reads it only up to a collapse
+    // (after which MODEL.md has no disputes). Doing it here takes the draws and the
+    // normal off each year's chain of dependent arithmetic.
+    let mut year_stream = Stream::new(key, plan.year_key);
+    let mut active = false;
+    for (t, y) in s.years[..horizon].iter_mut().enumerate() {
+        let u_dispute = year_stream.uniform();
+        // The noise word is always drawn (so the stream stays in step) but only turned
+        // into a normal when it is used.
+        let noise_word = year_stream.next_u64();
+        let started = !active && u_dispute < plan.dispute_start;
+        active = if active {
+            u_dispute >= plan.dispute_resolve
+        } else {
+            started
+        };
+        let dispute = if active { 1.0 } else { 0.0 };
+        *y = YearDraws {
+            active,
+            started,
+            efficiency: g * plan.ramp[t] * (1.0 - plan.dispute_efficiency_loss * dispute),
+            noise: if plan.noise_sd > 0.0 {
+                plan.noise_sd * normal_from_word(noise_word)
+            } else {
+                0.0
+            },
+        };
+    }
     let mut sum = TrialSummary {
         payback_year: NO_YEAR,
         collapse_year: NO_YEAR,
         ..TrialSummary::default()
     };
     let mut collapsed = false;
-    let mut active = false;
     let mut cumulative = 0.0;
     // Membership, carried from year to year and recounted by the membership pass.
     let mut members = 0usize;
@@ -275,24 +311,29 @@ pub fn simulate<O: Observer>(
     // scale_t for the last members' baseline seen: powf only when membership changes.
     let mut scale_of = (founders_baseline, 1.0);
 
-    for t in 0..horizon {
-        let df = plan.discount[t];
+    for (t, ((&df, year_cumulative), year)) in plan
+        .discount
+        .iter()
+        .zip(cumulative_by_year.iter_mut())
+        .zip(&s.years[..horizon])
+        .enumerate()
+    {
         // Step 1: after a collapse only the booked re-establishment costs remain.
         if collapsed {
             cumulative = 0.0;
-            for i in 0..n {
-                saving[i] = -booked[i];
-                events[i] = if booked[i] > 0.0 {
+            for p in partners.iter_mut() {
+                p.saving = -p.booked;
+                p.events = if p.booked > 0.0 {
                     event::REESTABLISHED_AFTER_COLLAPSE
                 } else {
                     0
                 };
-                booked[i] = 0.0;
-                weight[i] = 0.0;
-                partner_npv[i] += df * saving[i];
-                cumulative += partner_npv[i];
+                p.booked = 0.0;
+                p.weight = 0.0;
+                p.npv += df * p.saving;
+                cumulative += p.npv;
             }
-            cumulative_by_year[t] = cumulative;
+            *year_cumulative = cumulative;
             if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
                 sum.payback_year = t as u16;
             }
@@ -305,10 +346,7 @@ pub fn simulate<O: Observer>(
                 members: 0,
                 efficiency: 0.0,
                 pool: 0.0,
-                status,
-                weight,
-                saving,
-                events,
+                partners,
                 cumulative,
             });
             continue;
@@ -321,74 +359,59 @@ pub fn simulate<O: Observer>(
             members = 0;
             member_baseline = 0.0;
             let mut member_basis = 0.0;
-            for i in 0..n {
-                let stream = &streams[i];
-                events[i] = 0;
-                one_off[i] = 0.0;
-                match status[i] {
-                    Status::Pending if plan.joins_year[i] == t => {
+            for (i, p) in partners.iter_mut().enumerate() {
+                p.events = 0;
+                p.one_off = 0.0;
+                match p.status {
+                    Status::Pending if p.joins_year == t => {
                         if t == 0
-                            || stream.uniform_at(draw(t, JOIN)) < input(i, plan::JOIN_PROBABILITY)
+                            || p.stream.uniform_at(draw(t, JOIN)) < input(i, plan::JOIN_PROBABILITY)
                         {
-                            status[i] = Status::Member;
-                            events[i] = event::JOINED;
-                            one_off[i] = input(i, plan::ONBOARDING_COST);
+                            p.status = Status::Member;
+                            p.events = event::JOINED;
+                            p.one_off = input(i, plan::ONBOARDING_COST);
                         } else {
-                            status[i] = Status::Never;
-                            events[i] = event::DECLINED;
+                            p.status = Status::Never;
+                            p.events = event::DECLINED;
                         }
                     }
                     Status::Out
-                        if left_year[i] < t
-                            && stream.uniform_at(draw(t, REJOIN))
+                        if p.left_year < t
+                            && p.stream.uniform_at(draw(t, REJOIN))
                                 < input(i, plan::REJOIN_PROBABILITY) =>
                     {
-                        status[i] = Status::Member;
-                        events[i] = event::REJOINED;
+                        p.status = Status::Member;
+                        p.events = event::REJOINED;
                         out -= 1;
                         sum.rejoins += 1;
-                        let fee = input(i, plan::REJOIN_FEE);
-                        fees_in += fee;
-                        one_off[i] = fee;
+                        p.one_off = input(i, plan::REJOIN_FEE);
+                        fees_in += p.one_off;
                     }
-                    Status::Out if left_year[i] == t => {
-                        events[i] = event::FIRST_YEAR_OUT;
+                    Status::Out if p.left_year == t => {
+                        p.events = event::FIRST_YEAR_OUT;
                         fees_in += input(i, plan::EXIT_FEE);
                     }
                     _ => {}
                 }
-                if status[i] == Status::Member {
+                if p.status == Status::Member {
                     members += 1;
-                    member_baseline += baseline[i];
-                    member_basis += share_basis[i];
+                    member_baseline += p.baseline;
+                    member_basis += p.share_basis;
                 }
             }
             inv_member_basis = 1.0 / member_basis;
             marked = true;
         } else if marked {
-            events.fill(0);
-            one_off.fill(0.0);
+            for p in partners.iter_mut() {
+                p.events = 0;
+                p.one_off = 0.0;
+            }
             marked = false;
         }
 
-        // Step 4: disputes, a two-state Markov chain.
-        let u_dispute = years.uniform();
-        // The noise word is always drawn (so the stream stays in step) but only turned
-        // into a normal when it is used.
-        let noise_word = years.next_u64();
-        let z = if plan.noise_sd > 0.0 {
-            normal_from_word(noise_word)
-        } else {
-            0.0
-        };
-        let mut started = false;
-        if active {
-            if u_dispute < plan.dispute_resolve {
-                active = false;
-            }
-        } else if u_dispute < plan.dispute_start {
-            active = true;
-            started = true;
+        // Step 4 (run ahead, above): disputes, a two-state Markov chain.
+        let active = year.active;
+        if year.started {
             sum.disputes += 1;
         }
         if active {
@@ -407,10 +430,7 @@ pub fn simulate<O: Observer>(
                     .min(MAX_SCALE),
             );
         }
-        let scale = scale_of.1;
-        let g_t = (g * plan.ramp[t] * scale * (1.0 - plan.dispute_efficiency_loss * dispute)
-            + plan.noise_sd * z)
-            .clamp(-1.0, 0.95);
+        let g_t = (year.efficiency * scale_of.1 + year.noise).clamp(-1.0, 0.95);
 
         // Step 6: the pool. `running` is the part without one-off costs and fees.
         let running = fixed_cost + member_baseline * (1.0 - g_t) + dispute_cost * dispute;
@@ -421,39 +441,39 @@ pub fn simulate<O: Observer>(
         // notices at the end of the year, effective from t + 1.
         let notices_possible = t + 1 < horizon;
         let uplift = plan.dispute_hazard_uplift * dispute;
-        let profile = &plan.hazard_profile[t * n..(t + 1) * n];
+        let profile = &plan.hazard_profile[t * partners.len()..(t + 1) * partners.len()];
         let mut leaving = 0usize;
         cumulative = 0.0;
-        for i in 0..n {
-            let member = status[i] == Status::Member;
-            let (w, s_it) = if member {
-                let w = share_basis[i] * inv_member_basis;
-                (w, baseline[i] - w * pool - one_off[i])
-            } else if status[i] == Status::Out && left_year[i] == t {
-                let exit = input(i, plan::EXIT_FEE) + input(i, plan::REESTABLISH_COST);
-                (0.0, -exit)
+        for (i, (p, &multiplier)) in partners.iter_mut().zip(profile).enumerate() {
+            let member = p.status == Status::Member;
+            if member {
+                p.weight = p.share_basis * inv_member_basis;
+                p.saving = p.baseline - p.weight * pool - p.one_off;
             } else {
-                (0.0, 0.0)
-            };
-            weight[i] = w;
-            saving[i] = s_it;
-            partner_npv[i] += df * s_it;
-            cumulative += partner_npv[i];
+                p.weight = 0.0;
+                p.saving = if p.status == Status::Out && p.left_year == t {
+                    -(input(i, plan::EXIT_FEE) + input(i, plan::REESTABLISH_COST))
+                } else {
+                    0.0
+                };
+            }
+            p.npv += df * p.saving;
+            cumulative += p.npv;
 
-            if member && notices_possible && t + 1 >= lock_in[i] {
+            if member && notices_possible && t + 1 >= p.lock_in {
                 // The running saving R_i,t, relative to B_i, as a loss.
-                let relative_loss = (w * running * inv_baseline[i] - 1.0).max(0.0);
-                let h = (hazard[i] * profile[i] + uplift + sensitivity[i] * relative_loss)
+                let relative_loss = (p.weight * running * p.inv_baseline - 1.0).max(0.0);
+                let h = (p.hazard * multiplier + uplift + p.sensitivity * relative_loss)
                     .clamp(0.0, 1.0);
-                if h > 0.0 && streams[i].uniform_at(draw(t, WITHDRAW)) < h {
-                    events[i] |= event::NOTICE;
-                    gave_notice[i] = true;
+                if h > 0.0 && p.stream.uniform_at(draw(t, WITHDRAW)) < h {
+                    p.events |= event::NOTICE;
+                    p.gave_notice = true;
                     leaving += 1;
                     marked = true;
                 }
             }
         }
-        cumulative_by_year[t] = cumulative;
+        *year_cumulative = cumulative;
         if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
             sum.payback_year = t as u16;
         }
@@ -462,10 +482,10 @@ pub fn simulate<O: Observer>(
         if collapses_next {
             collapsed = true;
             sum.collapse_year = (t + 1) as u16;
-            for i in 0..n {
-                if status[i] == Status::Member {
+            for (i, p) in partners.iter_mut().enumerate() {
+                if p.status == Status::Member {
                     // Leavers and stayers alike re-create the service; no exit fees.
-                    booked[i] = input(i, plan::REESTABLISH_COST);
+                    p.booked = input(i, plan::REESTABLISH_COST);
                 }
             }
         }
@@ -475,24 +495,20 @@ pub fn simulate<O: Observer>(
             collapsed: false,
             collapses_next,
             dispute_active: active,
-            dispute_started: started,
+            dispute_started: year.started,
             members,
             efficiency: g_t,
             pool,
-            status,
-            weight,
-            saving,
-            events,
+            partners,
             cumulative,
         });
         // Notices take effect from next year (the observer saw this year's members); after
         // a collapse nobody is a member.
         if leaving > 0 {
-            for i in 0..n {
-                if events[i] & event::NOTICE != 0 || (collapses_next && status[i] == Status::Member)
-                {
-                    status[i] = Status::Out;
-                    left_year[i] = t + 1;
+            for p in partners.iter_mut() {
+                if p.events & event::NOTICE != 0 || (collapses_next && p.status == Status::Member) {
+                    p.status = Status::Out;
+                    p.left_year = t + 1;
                     out += 1;
                 }
             }
