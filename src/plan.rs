@@ -87,13 +87,16 @@ pub struct Plan {
     pub correlated: Vec<usize>,
     /// The Gaussian copula of correlated inputs, if the scenario has any.
     pub copula: Option<Copula>,
-    /// Stream keys of [`Plan::uncertain`] then [`Plan::correlated`]: every input a trial
-    /// draws a uniform for, in the order [`Plan::sample_uncertain`] draws them.
+    /// Keys of [`Plan::uncertain`] then [`Plan::correlated`]: every input a trial draws a
+    /// uniform for, in the order [`Plan::sample_uncertain`] draws them. An input's key is
+    /// the position of its draw in the trial's inputs stream.
     pub draw_keys: Vec<u64>,
     /// Stream key of each partner's year-by-year draws.
     pub partner_keys: Vec<u64>,
     /// Stream key of the consortium-wide yearly draws (disputes, efficiency noise).
     pub year_key: u64,
+    /// Stream key of the trial-level inputs' draws.
+    pub inputs_key: u64,
 }
 
 /// Expands a list whose last value repeats to one value per year.
@@ -122,26 +125,26 @@ impl Plan {
         add(
             "/service/fixed_cost".into(),
             &svc.fixed_cost,
-            Clamp::NonNegative,
+            Clamp::NON_NEGATIVE,
         );
-        add("/service/efficiency".into(), &svc.efficiency, Clamp::None);
+        add("/service/efficiency".into(), &svc.efficiency, Clamp::NONE);
         add(
             "/service/transition_cost".into(),
             &svc.transition_cost,
-            Clamp::NonNegative,
+            Clamp::NON_NEGATIVE,
         );
         add(
             "/disputes/annual_cost".into(),
             &s.disputes.annual_cost,
-            Clamp::NonNegative,
+            Clamp::NON_NEGATIVE,
         );
         for p in &s.partners {
             let dists = p.uncertain();
             for (field, (dist, name)) in dists.iter().zip(PARTNER_UNCERTAIN_FIELDS).enumerate() {
                 let clamp = match field {
-                    BASELINE => Clamp::AtLeast(1e-9 * dist.mean()),
-                    JOIN_PROBABILITY | REJOIN_PROBABILITY => Clamp::Probability,
-                    _ => Clamp::NonNegative,
+                    BASELINE => Clamp::at_least(1e-9 * dist.mean()),
+                    JOIN_PROBABILITY | REJOIN_PROBABILITY => Clamp::PROBABILITY,
+                    _ => Clamp::NON_NEGATIVE,
                 };
                 let name_part = p.name.replace('~', "~0").replace('/', "~1");
                 add(format!("/partners/{name_part}/{name}"), dist, clamp);
@@ -221,6 +224,7 @@ impl Plan {
                 .map(|p| label_key(&format!("partner:{}", p.name)))
                 .collect(),
             year_key: label_key("consortium:years"),
+            inputs_key: label_key("consortium:inputs"),
         }
     }
 
@@ -251,15 +255,19 @@ impl Plan {
     /// `out`, leaving the fixed ones as [`Plan::fill_fixed`] wrote them. `uniforms` is
     /// scratch space, one per [`Plan::draw_keys`].
     ///
-    /// Each input's uniform comes from its own stream, all of them first (a run of
-    /// independent integer work that the processor overlaps), then the quantiles. A
-    /// correlated input draws its uniform exactly as it would uncorrelated; the copula
-    /// then bends the uniforms together. So a correlation of 0 moves a draw by rounding
-    /// only, and correlating two inputs leaves every other input's draws where they were.
+    /// Each input's uniform is the word of the trial's inputs stream at the position
+    /// given by the input's key (a hash of its JSON path, partners by name), so that no
+    /// input's draw depends on which other inputs exist or are uncertain. The uniforms
+    /// are all drawn first (independent integer work that the processor overlaps), then
+    /// the quantiles. A correlated input draws its uniform exactly as it would
+    /// uncorrelated; the copula then bends the uniforms together. So a correlation of 0
+    /// moves a draw by rounding only, and correlating two inputs leaves every other
+    /// input's draws where they were.
     #[inline(never)]
     pub fn sample_uncertain(&self, trial_key: u64, out: &mut [f64], uniforms: &mut [f64]) {
+        let stream = Stream::new(trial_key, self.inputs_key);
         for (u, &key) in uniforms.iter_mut().zip(&self.draw_keys) {
-            *u = Stream::new(trial_key, key).open_uniform();
+            *u = stream.open_uniform_at(key);
         }
         let (own, correlated) = uniforms.split_at_mut(self.uncertain.len());
         for (&u, &i) in own.iter().zip(&self.uncertain) {

@@ -197,28 +197,40 @@ impl PertTable {
     }
 }
 
-/// How a sampled value is brought into its field's range (MODEL.md, fine print).
+/// How a sampled value is brought into its field's range (MODEL.md, fine print): held
+/// between two bounds, so that applying it is two comparisons with no branch.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Clamp {
-    /// No range (the efficiency g).
-    None,
-    /// Costs, fees and hazards: >= 0.
-    NonNegative,
-    /// Probabilities: [0, 1].
-    Probability,
-    /// Baseline costs: at least this floor (1e-9 of the distribution's mean).
-    AtLeast(f64),
+pub struct Clamp {
+    lo: f64,
+    hi: f64,
 }
 
 impl Clamp {
+    /// No range (the efficiency g).
+    pub const NONE: Clamp = Clamp {
+        lo: f64::NEG_INFINITY,
+        hi: f64::INFINITY,
+    };
+    /// Costs, fees and hazards: >= 0.
+    pub const NON_NEGATIVE: Clamp = Clamp {
+        lo: 0.0,
+        hi: f64::INFINITY,
+    };
+    /// Probabilities: [0, 1].
+    pub const PROBABILITY: Clamp = Clamp { lo: 0.0, hi: 1.0 };
+
+    /// Baseline costs: at least `floor` (1e-9 of the distribution's mean).
+    pub fn at_least(floor: f64) -> Clamp {
+        Clamp {
+            lo: floor,
+            hi: f64::INFINITY,
+        }
+    }
+
+    /// `x` held within the bounds (a sampled value is never NaN).
     #[inline]
     pub fn apply(self, x: f64) -> f64 {
-        match self {
-            Clamp::None => x,
-            Clamp::NonNegative => x.max(0.0),
-            Clamp::Probability => x.clamp(0.0, 1.0),
-            Clamp::AtLeast(floor) => x.max(floor),
-        }
+        x.max(self.lo).min(self.hi)
     }
 }
 

@@ -376,9 +376,10 @@ pub fn simulate<O: Observer>(
                         }
                     }
                     Status::Out
-                        if p.left_year < t
-                            && p.stream.uniform_at(draw(t, REJOIN))
-                                < input(i, plan::REJOIN_PROBABILITY) =>
+                        if p.left_year < t && {
+                            let rejoin = input(i, plan::REJOIN_PROBABILITY);
+                            rejoin > 0.0 && p.stream.uniform_at(draw(t, REJOIN)) < rejoin
+                        } =>
                     {
                         p.status = Status::Member;
                         p.events = event::REJOINED;
