@@ -275,13 +275,11 @@ pub fn simulate<O: Observer>(
         // The noise word is always drawn (so the stream stays in step) but only turned
         // into a normal when it is used.
         let noise_word = year_stream.next_u64();
-        let started = !active && u_dispute < plan.dispute_start;
-        active = if active {
-            u_dispute >= plan.dispute_resolve
-        } else {
-            started
-        };
-        let dispute = if active { 1.0 } else { 0.0 };
+        // Written with `&` and `|` rather than branches: whether a dispute starts or
+        // ends is a coin toss the processor cannot predict.
+        let started = !active & (u_dispute < plan.dispute_start);
+        active = (active & (u_dispute >= plan.dispute_resolve)) | started;
+        let dispute = f64::from(u8::from(active));
         *y = YearDraws {
             active,
             started,
@@ -412,13 +410,9 @@ pub fn simulate<O: Observer>(
 
         // Step 4 (run ahead, above): disputes, a two-state Markov chain.
         let active = year.active;
-        if year.started {
-            sum.disputes += 1;
-        }
-        if active {
-            sum.dispute_years += 1;
-        }
-        let dispute = if active { 1.0 } else { 0.0 };
+        sum.disputes += u32::from(year.started);
+        sum.dispute_years += u32::from(active);
+        let dispute = f64::from(u8::from(active));
 
         // Step 5: this year's efficiency.
         // Capped so that an extreme elasticity cannot make g_t infinite (or NaN through
