@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::rng::{Stream, normal_quantile_fast};
+use crate::rng::{Stream, normal_quantile};
 use crate::scenario::Dist;
 use crate::scenario::dist::pert_shapes;
 
@@ -131,12 +131,20 @@ impl Sampler {
                 }
             }
             Sampler::Pert { min, range, table } => min + range * table.quantile(u),
-            Sampler::Normal { mean, sd } => mean + sd * normal_quantile_fast(u),
-            Sampler::LogNormal { mu, sigma } => (mu + sigma * normal_quantile_fast(u)).exp(),
+            Sampler::Normal { mean, sd } => mean + sd * normal_quantile(u),
+            Sampler::LogNormal { mu, sigma } => (mu + sigma * normal_quantile(u)).exp(),
             Sampler::Discrete { values, cumulative } => {
                 let total = cumulative[cumulative.len() - 1];
                 let target = u * total;
-                let i = cumulative.partition_point(|&c| c <= target);
+                // The count of cumulative weights <= target: by a scan without
+                // branches for the few values a scenario usually lists (a binary
+                // search's branches would be mispredicted half the time), by bisection
+                // for long lists.
+                let i = if cumulative.len() <= 16 {
+                    cumulative.iter().filter(|&&c| c <= target).count()
+                } else {
+                    cumulative.partition_point(|&c| c <= target)
+                };
                 // Guard against rounding at the top end; zero-weight values are never
                 // chosen because their cumulative equals the previous one.
                 values[i.min(values.len() - 1)]
