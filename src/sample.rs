@@ -20,6 +20,7 @@ use crate::scenario::dist::pert_shapes;
 
 /// A distribution prepared for fast sampling.
 #[derive(Debug, Clone)]
+#[repr(u8)]
 pub enum Sampler {
     Fixed(f64),
     Uniform {
@@ -235,10 +236,12 @@ impl Clamp {
         }
     }
 
-    /// `x` held within the bounds (a sampled value is never NaN).
+    /// `x` held within the bounds. Written as comparisons rather than `max`/`min`,
+    /// whose NaN rules cost instructions: a sampled value is never NaN.
     #[inline]
     pub fn apply(self, x: f64) -> f64 {
-        x.max(self.lo).min(self.hi)
+        let x = if x < self.lo { self.lo } else { x };
+        if x > self.hi { self.hi } else { x }
     }
 }
 

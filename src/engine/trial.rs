@@ -306,8 +306,10 @@ pub fn simulate<O: Observer>(
     // without a scheduled join), and whether `events`/`one_off` hold a pass's marks.
     let mut out = 0usize;
     let mut marked = false;
-    // scale_t for the last members' baseline seen: powf only when membership changes.
-    let mut scale_of = (founders_baseline, 1.0);
+    // scale_t for the last two members' baselines seen, so that powf runs only when
+    // membership changes to one not seen in the last two changes (a leaver who rejoins
+    // brings the previous one back).
+    let mut scale_of = [(founders_baseline, 1.0), (f64::NAN, 1.0)];
 
     for (t, ((&df, year_cumulative), year)) in plan
         .discount
@@ -417,15 +419,20 @@ pub fn simulate<O: Observer>(
         // Step 5: this year's efficiency.
         // Capped so that an extreme elasticity cannot make g_t infinite (or NaN through
         // 0 x inf); g_t is clamped to 0.95 long before the cap matters.
-        if member_baseline != scale_of.0 {
-            scale_of = (
-                member_baseline,
-                (member_baseline / founders_baseline)
-                    .powf(plan.scale_elasticity)
-                    .min(MAX_SCALE),
-            );
+        if member_baseline != scale_of[0].0 {
+            if member_baseline == scale_of[1].0 {
+                scale_of.swap(0, 1);
+            } else {
+                scale_of[1] = scale_of[0];
+                scale_of[0] = (
+                    member_baseline,
+                    (member_baseline / founders_baseline)
+                        .powf(plan.scale_elasticity)
+                        .min(MAX_SCALE),
+                );
+            }
         }
-        let g_t = (year.efficiency * scale_of.1 + year.noise).clamp(-1.0, 0.95);
+        let g_t = (year.efficiency * scale_of[0].1 + year.noise).clamp(-1.0, 0.95);
 
         // Step 6: the pool. `running` is the part without one-off costs and fees.
         let running = fixed_cost + member_baseline * (1.0 - g_t) + dispute_cost * dispute;
