@@ -394,11 +394,13 @@ pub fn simulate<O: Observer>(
                     }
                     _ => {}
                 }
-                if p.status == Status::Member {
-                    members += 1;
-                    member_baseline += p.baseline;
-                    member_basis += p.share_basis;
-                }
+                // Summed without a branch (who is in varies from trial to trial): a
+                // non-member adds exactly 0.
+                let member = p.status == Status::Member;
+                let weight = f64::from(u8::from(member));
+                members += usize::from(member);
+                member_baseline += weight * p.baseline;
+                member_basis += weight * p.share_basis;
             }
             inv_member_basis = 1.0 / member_basis;
             marked = true;
