@@ -60,7 +60,7 @@ fn pool(threads: usize) -> rayon::ThreadPool {
 fn engine_floor_sampling(plan: &Plan, pool: &rayon::ThreadPool) -> [Duration; 3] {
     let mut inputs = vec![0.0; plan.inputs.len()];
     plan.fill_fixed(&mut inputs);
-    let mut uniforms = vec![0.0; plan.draw_keys.len()];
+    let mut uniforms = vec![0.0; plan.draw_steps.len()];
     let mut best = [Duration::MAX; 3];
     for _ in 0..ROUNDS {
         let times = [

@@ -103,7 +103,7 @@ fn sampling(c: &mut Criterion) {
         // As the engine does it: fixed inputs written once, buffers reused.
         let mut inputs = vec![0.0; plan.inputs.len()];
         plan.fill_fixed(&mut inputs);
-        let mut uniforms = vec![0.0; plan.draw_keys.len()];
+        let mut uniforms = vec![0.0; plan.draw_steps.len()];
         group.bench_function(*name, |b| {
             b.iter(|| {
                 for k in 0..TRIALS as u64 {

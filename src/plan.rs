@@ -6,7 +6,7 @@
 //! and never sees a name, a string or a map.
 
 use crate::analysis::correlation::Copula;
-use crate::rng::{Stream, label_key};
+use crate::rng::{Stream, label_key, step_to};
 use crate::sample::{Clamp, Sampler};
 use crate::scenario::{CostSharing, Dist, PARTNER_UNCERTAIN_FIELDS, Scenario};
 
@@ -87,10 +87,10 @@ pub struct Plan {
     pub correlated: Vec<usize>,
     /// The Gaussian copula of correlated inputs, if the scenario has any.
     pub copula: Option<Copula>,
-    /// Keys of [`Plan::uncertain`] then [`Plan::correlated`]: every input a trial draws a
-    /// uniform for, in the order [`Plan::sample_uncertain`] draws them. An input's key is
-    /// the position of its draw in the trial's inputs stream.
-    pub draw_keys: Vec<u64>,
+    /// For [`Plan::uncertain`] then [`Plan::correlated`], every input a trial draws a
+    /// uniform for, in the order [`Plan::sample_uncertain`] draws them: where its draw is
+    /// in the trial's inputs stream (at the position of its key), as a [`step_to`].
+    pub draw_steps: Vec<u64>,
     /// Stream key of each partner's year-by-year draws.
     pub partner_keys: Vec<u64>,
     /// Stream key of the consortium-wide yearly draws (disputes, efficiency noise).
@@ -170,10 +170,10 @@ impl Plan {
         let uncertain: Vec<usize> = (0..inputs.len())
             .filter(|&i| inputs[i].sampler.fixed_value().is_none() && !correlated.contains(&i))
             .collect();
-        let draw_keys = uncertain
+        let draw_steps = uncertain
             .iter()
             .chain(&correlated)
-            .map(|&i| inputs[i].key)
+            .map(|&i| step_to(inputs[i].key))
             .collect();
         Plan {
             horizon: h,
@@ -213,7 +213,7 @@ impl Plan {
             dispute_efficiency_loss: s.disputes.efficiency_loss,
             dispute_hazard_uplift: s.disputes.hazard_uplift,
             uncertain,
-            draw_keys,
+            draw_steps,
             correlated,
             copula,
             inputs,
@@ -237,7 +237,7 @@ impl Plan {
     /// Samples every input for the trial with key `trial_key` into `out`.
     pub fn sample_inputs(&self, trial_key: u64, out: &mut [f64]) {
         self.fill_fixed(out);
-        let mut uniforms = vec![0.0; self.draw_keys.len()];
+        let mut uniforms = vec![0.0; self.draw_steps.len()];
         self.sample_uncertain(trial_key, out, &mut uniforms);
     }
 
@@ -253,7 +253,7 @@ impl Plan {
 
     /// Samples the distribution-valued inputs of trial `trial_key` into their slots of
     /// `out`, leaving the fixed ones as [`Plan::fill_fixed`] wrote them. `uniforms` is
-    /// scratch space, one per [`Plan::draw_keys`].
+    /// scratch space, one per [`Plan::draw_steps`].
     ///
     /// Each input's uniform is the word of the trial's inputs stream at the position
     /// given by the input's key (a hash of its JSON path, partners by name), so that no
@@ -266,8 +266,8 @@ impl Plan {
     #[inline(never)]
     pub fn sample_uncertain(&self, trial_key: u64, out: &mut [f64], uniforms: &mut [f64]) {
         let stream = Stream::new(trial_key, self.inputs_key);
-        for (u, &key) in uniforms.iter_mut().zip(&self.draw_keys) {
-            *u = stream.open_uniform_at(key);
+        for (u, &step) in uniforms.iter_mut().zip(&self.draw_steps) {
+            *u = stream.open_uniform_after(step);
         }
         let (own, correlated) = uniforms.split_at_mut(self.uncertain.len());
         for (&u, &i) in own.iter().zip(&self.uncertain) {

@@ -32,6 +32,13 @@ const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 const WY_INCREMENT: u64 = 0xa076_1d64_78bd_642f;
 const WY_XOR: u64 = 0xe703_7ed1_a0b4_28db;
 
+/// How far a stream's state moves to reach draw `index`: the Weyl increment, index + 1
+/// times over.
+#[inline]
+pub fn step_to(index: u64) -> u64 {
+    index.wrapping_add(1).wrapping_mul(WY_INCREMENT)
+}
+
 /// wyrand's output function: the two halves of a 64 x 64 -> 128-bit product, folded.
 #[inline]
 fn wymix(state: u64) -> u64 {
@@ -86,10 +93,14 @@ impl Stream {
     /// away. Only meaningful on a stream that has not been drawn from.
     #[inline]
     pub fn word_at(&self, index: u64) -> u64 {
-        wymix(
-            self.state
-                .wrapping_add(index.wrapping_add(1).wrapping_mul(WY_INCREMENT)),
-        )
+        self.word_after(step_to(index))
+    }
+
+    /// [`Stream::word_at`] the index whose [`step_to`] is `step`: for draws at fixed
+    /// positions, the step can be computed once instead of every trial.
+    #[inline]
+    pub fn word_after(&self, step: u64) -> u64 {
+        wymix(self.state.wrapping_add(step))
     }
 
     /// [`Stream::uniform`] at draw `index` (see [`Stream::word_at`]).
@@ -98,10 +109,10 @@ impl Stream {
         (self.word_at(index) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// [`Stream::open_uniform`] at draw `index` (see [`Stream::word_at`]).
+    /// [`Stream::open_uniform`] after the state step `step` (see [`Stream::word_after`]).
     #[inline]
-    pub fn open_uniform_at(&self, index: u64) -> f64 {
-        open_unit(self.word_at(index))
+    pub fn open_uniform_after(&self, step: u64) -> f64 {
+        open_unit(self.word_after(step))
     }
 
     /// The next raw 64-bit word.
@@ -246,7 +257,8 @@ pub fn normal_from_word(word: u64) -> f64 {
     let z = ziggurat();
     let i = (word & 0xff) as usize;
     // 53 bits (above the 8 of the layer index, which they do not overlap) give a
-    // uniform in (-1, 1).
+    // uniform in [-1, 1] (the top word rounds to exactly 1, whose |x| = x[i] the fast
+    // path rejects and the wedge or tail then handles like any other).
     let u = ((word >> 11) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64) - 1.0;
     let x = u * z.x[i];
     if x.abs() < z.x[i + 1] {

@@ -90,7 +90,7 @@ pub struct PartnerState {
 pub struct Scratch {
     /// This trial's sampled inputs, laid out as [`Plan::inputs`].
     pub inputs: Vec<f64>,
-    /// The trial's uniform for each of [`Plan::draw_keys`] (correlated ones before and
+    /// The trial's uniform for each of [`Plan::draw_steps`] (correlated ones before and
     /// after the copula).
     uniforms: Vec<f64>,
     /// Every partner's inputs and state (see [`PartnerState`]).
@@ -139,7 +139,7 @@ impl Scratch {
         };
         Scratch {
             inputs,
-            uniforms: vec![0.0; plan.draw_keys.len()],
+            uniforms: vec![0.0; plan.draw_steps.len()],
             partners: vec![partner; plan.partners],
             cumulative: vec![0.0; plan.horizon],
             years: vec![YearDraws::default(); plan.horizon],
@@ -353,7 +353,7 @@ pub fn simulate<O: Observer>(
         }
 
         // Steps 2 and 3: joins and rejoins, in a year in which either can happen (a
-        // scheduled join, or someone out who may rejoin or owes its exit fee).
+        // scheduled join, or someone out: it may rejoin, or owe its exit fee).
         let mut fees_in = 0.0;
         if out > 0 || plan.joins_in_year[t] {
             members = 0;
