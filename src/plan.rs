@@ -44,7 +44,8 @@ pub enum Sharing {
 pub struct Input {
     pub sampler: Sampler,
     pub clamp: Clamp,
-    /// Stream key derived from the input's JSON path (partners by name, not index).
+    /// Key derived from the input's JSON path (partners by name, not index): the
+    /// position of its draw in the trial's inputs stream.
     pub key: u64,
 }
 

@@ -74,7 +74,7 @@ pub fn trial_key(seed: u64, trial: u64) -> u64 {
 /// one multiply away ([`Stream::word_at`]). Streams of different entities start at
 /// unrelated points of the 2^64 cycle, so they do not overlap in the numbers a trial
 /// uses.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Stream {
     state: u64,
 }

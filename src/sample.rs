@@ -1,8 +1,8 @@
 //! Trial-level sampling of distribution-valued inputs.
 //!
-//! Each (D) input is sampled once per trial from its own stream (see [`crate::rng`]), so
-//! making one input uncertain, or changing its distribution, leaves every other input's
-//! draw in every trial exactly where it was. Samplers are prepared once, when the plan is
+//! Each (D) input is sampled once per trial from its own position of the trial's inputs
+//! stream (see [`crate::rng`]), so making one input uncertain, or changing its
+//! distribution, leaves every other input's draw in every trial exactly where it was. Samplers are prepared once, when the plan is
 //! compiled; sampling itself allocates nothing.
 //!
 //! Every form is sampled by its inverse distribution function from exactly one uniform.
@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::rng::{Stream, normal_quantile};
+use crate::rng::normal_quantile;
 use crate::scenario::Dist;
 use crate::scenario::dist::pert_shapes;
 
@@ -108,12 +108,6 @@ impl Sampler {
             Sampler::Fixed(x) => Some(x),
             _ => None,
         }
-    }
-
-    /// One draw: the quantile of one open-interval uniform from the stream.
-    #[inline]
-    pub fn sample(&self, s: &mut Stream) -> f64 {
-        self.quantile(s.open_uniform())
     }
 
     /// The value at cumulative probability `u` in (0, 1).
@@ -248,7 +242,14 @@ impl Clamp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::trial_key;
+    use crate::rng::{Stream, trial_key};
+
+    impl Sampler {
+        /// One draw: the quantile of the stream's next open-interval uniform.
+        fn sample(&self, s: &mut Stream) -> f64 {
+            self.quantile(s.open_uniform())
+        }
+    }
 
     /// Sample mean and variance against the formulas, 4-5 standard errors.
     fn check_moments(dist: Dist) {

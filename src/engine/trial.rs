@@ -8,9 +8,10 @@ use crate::plan::{self, Plan, Sharing};
 use crate::rng::{Stream, normal_from_word, trial_key};
 
 /// Where a partner stands in a given year.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Status {
     /// Has not joined yet (a late joiner before its year).
+    #[default]
     Pending,
     /// A member this year.
     Member,
@@ -50,7 +51,7 @@ pub const NO_YEAR: u16 = u16::MAX;
 
 /// One partner in a trial: its inputs for the trial and its state, side by side, so that
 /// the year loop walks one array (a handful of registers) rather than a dozen.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PartnerState {
     /// Where it stands this year.
     pub status: Status,
@@ -118,29 +119,10 @@ impl Scratch {
     pub fn new(plan: &Plan) -> Scratch {
         let mut inputs = vec![0.0; plan.inputs.len()];
         plan.fill_fixed(&mut inputs);
-        let partner = PartnerState {
-            status: Status::Pending,
-            events: 0,
-            gave_notice: false,
-            weight: 0.0,
-            saving: 0.0,
-            npv: 0.0,
-            baseline: 0.0,
-            inv_baseline: 0.0,
-            hazard: 0.0,
-            share_basis: 0.0,
-            sensitivity: 0.0,
-            lock_in: 0,
-            joins_year: 0,
-            left_year: 0,
-            one_off: 0.0,
-            booked: 0.0,
-            stream: Stream::new(0, 0),
-        };
         Scratch {
             inputs,
             uniforms: vec![0.0; plan.draw_steps.len()],
-            partners: vec![partner; plan.partners],
+            partners: vec![PartnerState::default(); plan.partners],
             cumulative: vec![0.0; plan.horizon],
             years: vec![YearDraws::default(); plan.horizon],
         }
