@@ -284,8 +284,9 @@ pub fn simulate<O: Observer>(
     let mut members = 0usize;
     let mut member_baseline = 0.0;
     let mut inv_member_basis = 0.0;
-    // Partners out after a notice (the only ones whose status can change in a year
-    // without a scheduled join), and whether `events`/`one_off` hold a pass's marks.
+    // Partners out after a notice who still give the membership pass something to do
+    // (their first year out, with its exit fee, or a chance to rejoin), and whether
+    // `events`/`one_off` hold a pass's marks.
     let mut out = 0usize;
     let mut marked = false;
     // scale_t for the last two members' baselines seen, so that powf runs only when
@@ -335,7 +336,7 @@ pub fn simulate<O: Observer>(
         }
 
         // Steps 2 and 3: joins and rejoins, in a year in which either can happen (a
-        // scheduled join, or someone out: it may rejoin, or owe its exit fee).
+        // scheduled join, or someone out who may rejoin or owes its exit fee).
         let mut fees_in = 0.0;
         if out > 0 || plan.joins_in_year[t] {
             members = 0;
@@ -373,6 +374,10 @@ pub fn simulate<O: Observer>(
                     Status::Out if p.left_year == t => {
                         p.events = event::FIRST_YEAR_OUT;
                         fees_in += input(i, plan::EXIT_FEE);
+                        if input(i, plan::REJOIN_PROBABILITY) == 0.0 {
+                            // Out for good: nothing more for the pass to do.
+                            out -= 1;
+                        }
                     }
                     _ => {}
                 }
