@@ -9,14 +9,15 @@
 
 #[path = "floor.rs"]
 mod floor;
+#[path = "shipped.rs"]
+mod shipped;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use consortium_sim::engine;
 use consortium_sim::plan::Plan;
 use consortium_sim::rng::trial_key;
-use consortium_sim::scenario;
+use shipped::{SHIPPED, load, pool};
 
 /// The ratio (engine / floor, one thread) below which CI fails, for any shipped scenario:
 /// the 0.6 the issue proposed, about 65 % of the lowest ratio measured when it was set
@@ -24,34 +25,11 @@ use consortium_sim::scenario;
 const GUARD: f64 = 0.6;
 const TRIALS: usize = 20_000;
 const ROUNDS: usize = 15;
-const SHIPPED: &[&str] = &[
-    "four_districts_back_office",
-    "county_districts_ict",
-    "eight_councils_revenues_benefits",
-    "london_boroughs_strong_governance",
-    "mixed_jv_county_district_police",
-    "social_care_formal",
-    "social_care_informal",
-];
 
 fn time(run: impl FnOnce()) -> Duration {
     let start = Instant::now();
     run();
     start.elapsed()
-}
-
-fn load(name: &str) -> Plan {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(format!("{name}.json"));
-    Plan::compile(&scenario::load_file(&path).expect("shipped scenario validates"))
-}
-
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("threads start")
 }
 
 /// Best-of-[`ROUNDS`] times of the hot loop, of the floor loop over the same
@@ -97,7 +75,7 @@ fn main() {
     );
     let mut lowest = (f64::INFINITY, "");
     for name in SHIPPED {
-        let plan = load(name);
+        let (_, plan) = load(name);
         let partner_years = (TRIALS * plan.partners * plan.horizon) as f64;
         let [engine_time, floor_time, sampling_time] = engine_floor_sampling(&plan, &one);
         let ratio = floor_time.as_secs_f64() / engine_time.as_secs_f64();
@@ -112,7 +90,7 @@ fn main() {
         }
     }
 
-    let plan = load(SHIPPED[0]);
+    let (_, plan) = load(SHIPPED[0]);
     let [engine_one, floor_one, _] = engine_floor_sampling(&plan, &one);
     let [engine_two, floor_two, _] = engine_floor_sampling(&plan, &pool(2));
     let speedup = (

@@ -10,43 +10,18 @@
 
 #[path = "floor.rs"]
 mod floor;
+#[path = "shipped.rs"]
+mod shipped;
 
-use std::path::Path;
 use std::time::Duration;
 
 use consortium_sim::engine::{self, Outcomes};
-use consortium_sim::plan::Plan;
 use consortium_sim::report::{Report, RunInfo};
 use consortium_sim::rng::trial_key;
-use consortium_sim::scenario::{self, Scenario};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use shipped::{SHIPPED, load, pool};
 
 const TRIALS: usize = 20_000;
-const SHIPPED: &[&str] = &[
-    "four_districts_back_office",
-    "county_districts_ict",
-    "eight_councils_revenues_benefits",
-    "london_boroughs_strong_governance",
-    "mixed_jv_county_district_police",
-    "social_care_formal",
-    "social_care_informal",
-];
-
-fn load(name: &str) -> (Scenario, Plan) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(format!("{name}.json"));
-    let s = scenario::load_file(&path).expect("shipped scenario validates");
-    let plan = Plan::compile(&s);
-    (s, plan)
-}
-
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("threads start")
-}
 
 fn whole_runs(c: &mut Criterion) {
     let mut group = c.benchmark_group("run");
