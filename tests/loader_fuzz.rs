@@ -2117,6 +2117,35 @@ fn steep_negative_discount_rates_keep_double_precision_rows() {
     simulate(&s, 1, Precision::Double).unwrap();
 }
 
+/// Baselines near the bottom of the double range (found by `scenario_shaped_json`): a
+/// cost share computed as basis x (1 / sum) overflowed there and made every figure
+/// -inf, and a relative loss as w x (1 / B) would overflow too. Shares are divided,
+/// and a lone member's share is exactly 1; over two years (so that notices are
+/// decided) and with several partners the figures stay finite.
+#[test]
+fn subnormal_baselines_give_finite_figures() {
+    for (partners, horizon) in [(1, 1), (1, 2), (3, 5)] {
+        let mut v = minimal();
+        v["horizon_years"] = json!(horizon);
+        v["min_members"] = json!(1);
+        v["partners"] = Value::Array(
+            (0..partners)
+                .map(|i| {
+                    json!({
+                        "name": format!("P{i}"),
+                        "baseline_cost": {"normal": [6.930582601583557e-309, 0.18496827067492683]},
+                        "withdrawal_hazard": 0.1,
+                        "disappointment_sensitivity": 1.0
+                    })
+                })
+                .collect(),
+        );
+        let s = scenario::from_value(&v, "tiny").unwrap();
+        simulate(&s, 1, Precision::Double)
+            .unwrap_or_else(|e| panic!("{partners} partner(s), {horizon} years: {e}"));
+    }
+}
+
 /// 3,000 partners with `"cost_sharing": {"fixed": {...}}` whose every weight name is
 /// misspelt: every name is reported, but only the first 20 get a "did you mean" (each
 /// costs an edit distance to every unweighted partner; this suite found validation
