@@ -20,8 +20,8 @@ use consortium_sim::rng::trial_key;
 use shipped::{SHIPPED, load, pool};
 
 /// The ratio (engine / floor, one thread) below which CI fails, for any shipped scenario:
-/// the 0.6 the issue proposed, about 65 % of the lowest ratio measured when it was set
-/// (0.92, `social_care_informal`, on the 2-core CI machine class).
+/// the 0.6 the issue proposed, about 70 % of the lowest ratio measured when it was set
+/// (0.87, `social_care_informal`, on the 2-core CI machine class).
 const GUARD: f64 = 0.6;
 const TRIALS: usize = 20_000;
 const ROUNDS: usize = 15;
