@@ -15,7 +15,7 @@ mod shipped;
 use std::time::{Duration, Instant};
 
 use consortium_sim::engine;
-use consortium_sim::plan::Plan;
+use consortium_sim::plan::{Plan, SamplingScratch};
 use consortium_sim::rng::trial_key;
 use shipped::{SHIPPED, load, pool};
 
@@ -38,7 +38,7 @@ fn time(run: impl FnOnce()) -> Duration {
 fn engine_floor_sampling(plan: &Plan, pool: &rayon::ThreadPool) -> [Duration; 3] {
     let mut inputs = vec![0.0; plan.inputs.len()];
     plan.fill_fixed(&mut inputs);
-    let mut uniforms = vec![0.0; plan.draw_steps.len()];
+    let mut scratch = SamplingScratch::new(plan);
     let mut best = [Duration::MAX; 3];
     for _ in 0..ROUNDS {
         let times = [
@@ -50,7 +50,7 @@ fn engine_floor_sampling(plan: &Plan, pool: &rayon::ThreadPool) -> [Duration; 3]
             }),
             time(|| {
                 for k in 0..TRIALS as u64 {
-                    plan.sample_uncertain(trial_key(1, k), &mut inputs, &mut uniforms);
+                    plan.sample_uncertain(trial_key(1, k), &mut inputs, &mut scratch);
                 }
                 std::hint::black_box(&inputs);
             }),

@@ -16,6 +16,7 @@ mod shipped;
 use std::time::Duration;
 
 use consortium_sim::engine::{self, Outcomes};
+use consortium_sim::plan::SamplingScratch;
 use consortium_sim::report::{Report, RunInfo};
 use consortium_sim::rng::trial_key;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -78,11 +79,11 @@ fn sampling(c: &mut Criterion) {
         // As the engine does it: fixed inputs written once, buffers reused.
         let mut inputs = vec![0.0; plan.inputs.len()];
         plan.fill_fixed(&mut inputs);
-        let mut uniforms = vec![0.0; plan.draw_steps.len()];
+        let mut scratch = SamplingScratch::new(&plan);
         group.bench_function(*name, |b| {
             b.iter(|| {
                 for k in 0..TRIALS as u64 {
-                    plan.sample_uncertain(trial_key(1, k), &mut inputs, &mut uniforms);
+                    plan.sample_uncertain(trial_key(1, k), &mut inputs, &mut scratch);
                 }
                 inputs[0]
             })

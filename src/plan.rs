@@ -89,7 +89,7 @@ pub struct Plan {
     /// The Gaussian copula of correlated inputs, if the scenario has any.
     pub copula: Option<Copula>,
     /// For [`Plan::uncertain`] then [`Plan::correlated`], every input a trial draws a
-    /// uniform for, in the order [`Plan::sample_uncertain`] draws them: where its draw is
+    /// word for, in the order [`Plan::sample_uncertain`] draws them: where its draw is
     /// in the trial's inputs stream (at the position of its key), as a [`step_to`].
     pub draw_steps: Vec<u64>,
     /// Stream key of each partner's year-by-year draws.
@@ -238,8 +238,7 @@ impl Plan {
     /// Samples every input for the trial with key `trial_key` into `out`.
     pub fn sample_inputs(&self, trial_key: u64, out: &mut [f64]) {
         self.fill_fixed(out);
-        let mut uniforms = vec![0.0; self.draw_steps.len()];
-        self.sample_uncertain(trial_key, out, &mut uniforms);
+        self.sample_uncertain(trial_key, out, &mut SamplingScratch::new(self));
     }
 
     /// Writes the inputs that never vary (most of a scenario's) into `out`: done once
@@ -253,34 +252,58 @@ impl Plan {
     }
 
     /// Samples the distribution-valued inputs of trial `trial_key` into their slots of
-    /// `out`, leaving the fixed ones as [`Plan::fill_fixed`] wrote them. `uniforms` is
-    /// scratch space, one per [`Plan::draw_steps`].
+    /// `out`, leaving the fixed ones as [`Plan::fill_fixed`] wrote them.
     ///
-    /// Each input's uniform is the word of the trial's inputs stream at the position
+    /// Each input's draw comes from the word of the trial's inputs stream at the position
     /// given by the input's key (a hash of its JSON path, partners by name), so that no
-    /// input's draw depends on which other inputs exist or are uncertain. The uniforms
-    /// are all drawn first (independent integer work that the processor overlaps), then
-    /// the quantiles. A correlated input draws its uniform exactly as it would
-    /// uncorrelated; the copula then bends the uniforms together. So a correlation of 0
-    /// moves a draw by rounding only, and correlating two inputs leaves every other
-    /// input's draws where they were.
+    /// input's draw depends on which other inputs exist or are uncertain. The words are
+    /// all drawn first (independent integer work that the processor overlaps), then
+    /// turned into values. A correlated input draws its word exactly as it would
+    /// uncorrelated; the copula then bends the words' normal scores together. So a
+    /// correlation of 0 moves a draw by rounding only, and correlating two inputs leaves
+    /// every other input's draws where they were.
     #[inline(never)]
-    pub fn sample_uncertain(&self, trial_key: u64, out: &mut [f64], uniforms: &mut [f64]) {
+    pub fn sample_uncertain(&self, trial_key: u64, out: &mut [f64], scratch: &mut SamplingScratch) {
         let stream = Stream::new(trial_key, self.inputs_key);
-        for (u, &step) in uniforms.iter_mut().zip(&self.draw_steps) {
-            *u = stream.open_uniform_after(step);
+        for (w, &step) in scratch.words.iter_mut().zip(&self.draw_steps) {
+            *w = stream.word_after(step);
         }
-        let (own, correlated) = uniforms.split_at_mut(self.uncertain.len());
-        for (&u, &i) in own.iter().zip(&self.uncertain) {
+        let (own, correlated) = scratch.words.split_at(self.uncertain.len());
+        for (&w, &i) in own.iter().zip(&self.uncertain) {
             let input = &self.inputs[i];
-            out[i] = input.clamp.apply(input.sampler.quantile(u));
+            out[i] = input.clamp.apply(input.sampler.from_word(w));
         }
         if let Some(copula) = &self.copula {
-            copula.correlate(correlated);
-            for (&u, &i) in correlated.iter().zip(&self.correlated) {
-                let input = &self.inputs[i];
-                out[i] = input.clamp.apply(input.sampler.quantile(u));
+            for ((z, &w), &i) in scratch
+                .scores
+                .iter_mut()
+                .zip(correlated)
+                .zip(&self.correlated)
+            {
+                *z = self.inputs[i].sampler.normal_score(w);
             }
+            copula.correlate_scores(&mut scratch.scores);
+            for (&z, &i) in scratch.scores.iter().zip(&self.correlated) {
+                let input = &self.inputs[i];
+                out[i] = input.clamp.apply(input.sampler.at_score(z));
+            }
+        }
+    }
+}
+
+/// Working memory of [`Plan::sample_uncertain`], made once per worker: a word for each of
+/// [`Plan::draw_steps`], and a normal score for each correlated input.
+#[derive(Debug, Clone)]
+pub struct SamplingScratch {
+    words: Vec<u64>,
+    scores: Vec<f64>,
+}
+
+impl SamplingScratch {
+    pub fn new(plan: &Plan) -> SamplingScratch {
+        SamplingScratch {
+            words: vec![0; plan.draw_steps.len()],
+            scores: vec![0.0; plan.correlated.len()],
         }
     }
 }

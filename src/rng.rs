@@ -146,7 +146,7 @@ impl Stream {
 
 /// The open-interval uniform of one word (see [`Stream::open_uniform`]).
 #[inline]
-fn open_unit(word: u64) -> f64 {
+pub fn open_unit(word: u64) -> f64 {
     ((word >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 

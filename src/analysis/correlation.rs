@@ -7,9 +7,11 @@
 //! correlation between, say, a PERT and a log-normal input would not.
 //!
 //! Sampling goes through a Gaussian copula. Each correlated input takes one independent
-//! uniform per trial; [`Copula::correlate`] maps the uniforms to standard normals, mixes
-//! them with the Cholesky factor of the normal correlation matrix and maps them back to
-//! uniforms, which the inputs' inverse distribution functions then consume. The marginals
+//! standard normal per trial, its score (see [`crate::sample::Sampler::normal_score`]);
+//! [`Copula::correlate_scores`] mixes the scores with the Cholesky factor of the normal
+//! correlation matrix, and each input takes its value at its mixed score: directly for
+//! normal and log-normal inputs, through Phi and its inverse distribution function for
+//! the others ([`Copula::correlate`] is the same on the uniform scale). The marginals
 //! are therefore untouched, and the Spearman targets are converted to normal correlations
 //! with [`spearman_to_pearson`], which is exact for this copula, so the achieved rank
 //! correlations equal the targets whatever the (continuous) marginals are. Discrete inputs
@@ -22,7 +24,7 @@
 //!
 //! The matrices have at most a few dozen rows and are prepared once per run, so the linear
 //! algebra is plain dense arithmetic written out here rather than a dependency. Only
-//! [`Copula::correlate`] runs once per trial, and it allocates nothing.
+//! [`Copula::correlate_scores`] runs once per trial, and it allocates nothing.
 
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 use std::fmt;
@@ -681,33 +683,52 @@ impl Copula {
     /// Replaces independent uniforms, one per variable, by correlated ones, in place:
     /// z = Phi^-1(u), x = L z, u = Phi(x).
     ///
-    /// Because L is lower-triangular, x_i needs only z_0..=z_i, so working from the last
-    /// row up lets x overwrite z in place: no scratch, no allocation. Inputs are clamped
-    /// to the open interval (0, 1) first, and outputs land in it too, so that an inverse
-    /// distribution function downstream never sees 0 or 1 (the sum x_i can reach further
-    /// into the tail than any single z_j, where Phi(x) rounds to 1).
+    /// Inputs are clamped to the open interval (0, 1) first, and outputs land in it too
+    /// (see [`open_normal_cdf`]), so that an inverse distribution function downstream
+    /// never sees 0 or 1.
     ///
     /// Panics if `u.len()` is not [`Copula::n`].
     pub fn correlate(&self, u: &mut [f64]) {
-        assert_eq!(
-            u.len(),
-            self.factor.n,
-            "one uniform per correlated variable"
-        );
         for p in u.iter_mut() {
             *p = normal_quantile(p.clamp(OPEN_LOW, OPEN_HIGH));
         }
-        for i in (0..u.len()).rev() {
-            let x: f64 = self
+        self.correlate_scores(u);
+        for p in u.iter_mut() {
+            *p = open_normal_cdf(*p);
+        }
+    }
+
+    /// Replaces independent standard normals, one per variable, by correlated ones, in
+    /// place: x = L z. This is the copula's core; the engine calls it directly, so that
+    /// normal and lognormal inputs never leave the normal scale.
+    ///
+    /// Because L is lower-triangular, x_i needs only z_0..=z_i, so working from the last
+    /// row up lets x overwrite z in place: no scratch, no allocation.
+    ///
+    /// Panics if `z.len()` is not [`Copula::n`].
+    pub fn correlate_scores(&self, z: &mut [f64]) {
+        assert_eq!(
+            z.len(),
+            self.factor.n,
+            "one normal score per correlated variable"
+        );
+        for i in (0..z.len()).rev() {
+            z[i] = self
                 .factor
                 .row(i)
                 .iter()
-                .zip(&u[..=i])
+                .zip(&z[..=i])
                 .map(|(l, z)| l * z)
                 .sum();
-            u[i] = normal_cdf(x).clamp(OPEN_LOW, OPEN_HIGH);
         }
     }
+}
+
+/// Phi(x) held strictly inside (0, 1): a correlated score x can reach further into the
+/// tail than any single independent one, where Phi(x) rounds to 0 or 1, and an inverse
+/// distribution function must see neither.
+pub fn open_normal_cdf(x: f64) -> f64 {
+    normal_cdf(x).clamp(OPEN_LOW, OPEN_HIGH)
 }
 
 /// The smallest and largest doubles strictly inside (0, 1), bar subnormals.

@@ -4,7 +4,7 @@
 //! very same code as a full run: the no-op observer of a run compiles away, the recording
 //! observer of `trace` sees every year's state.
 
-use crate::plan::{self, Plan, Sharing};
+use crate::plan::{self, Plan, SamplingScratch, Sharing};
 use crate::rng::{Stream, normal_from_word, trial_key};
 
 /// Where a partner stands in a given year.
@@ -90,9 +90,8 @@ pub struct PartnerState {
 pub struct Scratch {
     /// This trial's sampled inputs, laid out as [`Plan::inputs`].
     pub inputs: Vec<f64>,
-    /// The trial's uniform for each of [`Plan::draw_steps`] (correlated ones before and
-    /// after the copula).
-    uniforms: Vec<f64>,
+    /// Working memory of trial-level sampling.
+    sampling: SamplingScratch,
     /// Every partner's inputs and state (see [`PartnerState`]).
     pub partners: Vec<PartnerState>,
     /// The trial's cumulative discounted consortium saving through each year.
@@ -120,7 +119,7 @@ impl Scratch {
         plan.fill_fixed(&mut inputs);
         Scratch {
             inputs,
-            uniforms: vec![0.0; plan.draw_steps.len()],
+            sampling: SamplingScratch::new(plan),
             partners: vec![PartnerState::default(); plan.partners],
             cumulative: vec![0.0; plan.horizon],
             years: vec![YearDraws::default(); plan.horizon],
@@ -197,7 +196,7 @@ pub fn simulate<O: Observer>(
     obs: &mut O,
 ) -> TrialSummary {
     let key = trial_key(seed, trial);
-    plan.sample_uncertain(key, &mut s.inputs, &mut s.uniforms);
+    plan.sample_uncertain(key, &mut s.inputs, &mut s.sampling);
     let horizon = plan.horizon;
     let (service, partner_inputs) = s.inputs.split_at(plan::SERVICE_INPUTS);
     let fixed_cost = service[plan::FIXED_COST];
