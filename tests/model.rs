@@ -197,6 +197,37 @@ fn expected_withdrawals_match_formula() {
     assert_eq!(r.consortium.prob_collapse, 0.0);
 }
 
+/// The model is homogeneous in money: scaling every amount by a power of two changes no
+/// decision, down to baselines so small (below 1e-308) that 1 / B_i overflows. Here
+/// every partner's running cost is 90 % of its baseline, so nobody is disappointed and
+/// only the base hazard drives withdrawals.
+#[test]
+fn scaling_money_changes_no_decision_even_for_subnormal_baselines() {
+    let (h, horizon, trials) = (0.1, 8, 5_000);
+    let with_baselines = |scale: f64| {
+        let mut v = hazard_only(h, horizon);
+        for p in v["partners"].as_array_mut().unwrap() {
+            let b = p["baseline_cost"].as_f64().unwrap();
+            p["baseline_cost"] = json!(b * scale);
+            p["disappointment_sensitivity"] = json!(2.0);
+        }
+        run(&scenario(v), 9, trials)
+    };
+    let tiny_scale = 2f64.powi(-1060);
+    assert!(1e6 * tiny_scale < f64::MIN_POSITIVE && (1.0 / (1e6 * tiny_scale)).is_infinite());
+    let (plain, tiny) = (with_baselines(1.0), with_baselines(tiny_scale));
+    let withdrawals: u32 = plain.events.iter().map(|e| e.withdrawals).sum();
+    // About 2 x (1 - 0.9^7) = 1.04 a trial; every partner at risk leaving at once would
+    // be 2.
+    assert!(
+        (4_000..6_500).contains(&withdrawals),
+        "{withdrawals} withdrawals"
+    );
+    for k in 0..trials {
+        assert_eq!(plain.events[k], tiny.events[k], "trial {k}");
+    }
+}
+
 #[test]
 fn collapse_probability_of_two_partners_matches_formula() {
     let (h1, h2, horizon, trials): (f64, f64, usize, usize) = (0.05, 0.08, 10, 40_000);
