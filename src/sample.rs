@@ -125,9 +125,8 @@ impl Sampler {
     #[inline(always)]
     pub fn from_word(&self, word: u64) -> f64 {
         match *self {
-            Sampler::Normal { .. } | Sampler::LogNormal { .. } => {
-                self.at_score(normal_from_word(word))
-            }
+            Sampler::Normal { mean, sd } => mean + sd * normal_from_word(word),
+            Sampler::LogNormal { mu, sigma } => (mu + sigma * normal_from_word(word)).exp(),
             _ => self.quantile(open_unit(word)),
         }
     }

@@ -409,12 +409,14 @@ impl ChunkView<'_> {
     pub fn store(&mut self, j: usize, summary: &TrialSummary, s: &Scratch) {
         self.npv[j] = summary.npv;
         self.events[j] = TrialEvents::from_summary(summary);
+        // Each byte is assembled and written whole, so the slot needs no clearing first
+        // (a `fill` here was a call to memset per trial).
         let flags = &mut self.notice[j * self.notice_bytes..(j + 1) * self.notice_bytes];
-        flags.fill(0);
-        for (i, p) in s.partners.iter().enumerate() {
-            if p.gave_notice {
-                flags[i / 8] |= 1 << (i % 8);
-            }
+        for (byte, partners) in flags.iter_mut().zip(s.partners.chunks(8)) {
+            *byte = partners
+                .iter()
+                .enumerate()
+                .fold(0, |b, (i, p)| b | (u8::from(p.gave_notice) << i));
         }
         self.partner_rows.store(j, s.partners.iter().map(|p| p.npv));
         let years = s.cumulative.len() - 1;
