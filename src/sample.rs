@@ -160,11 +160,14 @@ impl Sampler {
             Sampler::Triangular { min, mode, max } => {
                 let range = max - min;
                 let left = mode - min;
-                if u * range < left {
-                    min + (u * range * left).sqrt()
-                } else {
-                    max - ((1.0 - u) * range * (max - mode)).sqrt()
-                }
+                // Which side of the mode u falls is a coin toss the processor cannot
+                // predict, so both sides are formed and one is picked by arithmetic
+                // (exact: a product with 0 or 1): one square root, no branch.
+                let low = f64::from(u8::from(u * range < left));
+                let square = low * (u * range * left)
+                    + (1.0 - low) * ((1.0 - u) * range * (max - mode));
+                let root = square.sqrt();
+                low * (min + root) + (1.0 - low) * (max - root)
             }
             Sampler::Pert { min, range, table } => min + range * table.quantile(u),
             Sampler::Normal { mean, sd } => mean + sd * normal_quantile(u),
