@@ -164,8 +164,8 @@ impl Sampler {
                 // predict, so both sides are formed and one is picked by arithmetic
                 // (exact: a product with 0 or 1): one square root, no branch.
                 let low = f64::from(u8::from(u * range < left));
-                let square = low * (u * range * left)
-                    + (1.0 - low) * ((1.0 - u) * range * (max - mode));
+                let square =
+                    low * (u * range * left) + (1.0 - low) * ((1.0 - u) * range * (max - mode));
                 let root = square.sqrt();
                 low * (min + root) + (1.0 - low) * (max - root)
             }

@@ -125,16 +125,24 @@ pub fn sd<T: Figure>(values: &[T], mean: f64) -> f64 {
 /// The q-quantile of sorted values by numpy's default linear interpolation, reproducing
 /// numpy's arithmetic (virtual index `n*q + (1-q) - 1`, and its two-sided lerp).
 pub fn percentile_sorted<T: Figure>(sorted: &[T], q: f64) -> f64 {
-    let n = sorted.len();
+    let (lo, hi, gamma) = percentile_ranks(sorted.len(), q);
+    interpolate(sorted[lo].to_f64(), sorted[hi].to_f64(), gamma)
+}
+
+/// The two ranks (0-based positions in sorted order) that numpy's linear method reads for
+/// the q-quantile of n values, and the weight of the upper one.
+fn percentile_ranks(n: usize, q: f64) -> (usize, usize, f64) {
     if n == 1 {
-        return sorted[0].to_f64();
+        return (0, 0, 0.0);
     }
     let virtual_index = (n as f64 * q + (1.0 - q)) - 1.0;
     let below = virtual_index.floor().clamp(0.0, (n - 1) as f64);
-    let gamma = virtual_index - below;
     let lo = below as usize;
-    let hi = (lo + 1).min(n - 1);
-    let (a, b) = (sorted[lo].to_f64(), sorted[hi].to_f64());
+    (lo, (lo + 1).min(n - 1), virtual_index - below)
+}
+
+/// numpy's two-sided lerp between neighbouring order statistics a <= b.
+fn interpolate(a: f64, b: f64, gamma: f64) -> f64 {
     let diff = b - a;
     let out = if gamma >= 0.5 {
         b - diff * (1.0 - gamma)
@@ -142,6 +150,69 @@ pub fn percentile_sorted<T: Figure>(sorted: &[T], q: f64) -> f64 {
         a + diff * gamma
     };
     if a == b { a } else { out }
+}
+
+/// The quantiles a report prints, at most this many.
+const MAX_QUANTILES: usize = 7;
+
+/// Exact percentiles without sorting: rearranges `values` so that every rank the
+/// quantiles `qs` read holds what a sorted copy would hold there (and, when `tail` > 0,
+/// so that the first `tail` positions hold the smallest values in ascending order), then
+/// reads them as [`percentile_sorted`] would. Selecting a dozen ranks is several times
+/// faster than sorting a row of a hundred thousand, and the figures are the same to the
+/// last bit.
+fn percentiles_in_place<T: Figure>(
+    values: &mut [T],
+    qs: &[f64],
+    tail: usize,
+) -> [f64; MAX_QUANTILES] {
+    let n = values.len();
+    if tail > 0 {
+        values.select_nth_unstable_by(tail - 1, T::total_cmp);
+        values[..tail].sort_unstable_by(T::total_cmp);
+    }
+    let mut ranks = [0usize; 2 * MAX_QUANTILES];
+    let mut count = 0;
+    for &q in qs {
+        let (lo, hi, _) = percentile_ranks(n, q);
+        for r in [lo, hi] {
+            if r >= tail {
+                ranks[count] = r;
+                count += 1;
+            }
+        }
+    }
+    let ranks = &mut ranks[..count];
+    ranks.sort_unstable();
+    let mut distinct = 0;
+    for i in 0..ranks.len() {
+        if i == 0 || ranks[i] != ranks[i - 1] {
+            ranks[distinct] = ranks[i];
+            distinct += 1;
+        }
+    }
+    select_ranks(&mut values[tail..], &ranks[..distinct], tail);
+    let mut out = [0.0; MAX_QUANTILES];
+    for (o, &q) in out.iter_mut().zip(qs) {
+        let (lo, hi, gamma) = percentile_ranks(n, q);
+        *o = interpolate(values[lo].to_f64(), values[hi].to_f64(), gamma);
+    }
+    out
+}
+
+/// Puts in each of `ranks` (ascending, distinct, positions in the whole row) the value a
+/// sorted row would hold there, for the part of the row starting at `offset`: selects the
+/// middle rank, which splits the part into values below and above it, and recurses into
+/// each side with the ranks that fall there.
+fn select_ranks<T: Figure>(part: &mut [T], ranks: &[usize], offset: usize) {
+    if ranks.is_empty() {
+        return;
+    }
+    let mid = ranks.len() / 2;
+    let at = ranks[mid] - offset;
+    let (below, _, above) = part.select_nth_unstable_by(at, T::total_cmp);
+    select_ranks(below, &ranks[..mid], offset);
+    select_ranks(above, &ranks[mid + 1..], offset + at + 1);
 }
 
 /// Wilson score interval at z = 1.959964.
@@ -161,43 +232,45 @@ impl Summary {
         Summary::of_in_place(&mut values.to_vec())
     }
 
-    /// Summarises values given in trial order, sorting them in place (the mean and sd
-    /// are taken first, in trial order).
+    /// Summarises values given in trial order, rearranging them in place (the mean and
+    /// sd are taken first, in trial order).
     pub fn of_in_place<T: Figure>(values: &mut [T]) -> Summary {
         let m = mean(values);
         let sd = sd(values, m);
-        values.sort_unstable_by(T::total_cmp);
-        let s = &*values;
         // ceil(0.05 n) in integers: 0.05 has no exact binary form.
-        let tail = s.len().div_ceil(20);
+        let tail = values.len().div_ceil(20);
+        let [p05, p10, p25, p50, p75, p90, p95] =
+            percentiles_in_place(values, &[0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95], tail);
         Summary {
             mean: m,
             sd,
             se: sd / (values.len() as f64).sqrt(),
-            p05: percentile_sorted(s, 0.05),
-            p10: percentile_sorted(s, 0.10),
-            p25: percentile_sorted(s, 0.25),
-            p50: percentile_sorted(s, 0.50),
-            p75: percentile_sorted(s, 0.75),
-            p90: percentile_sorted(s, 0.90),
-            p95: percentile_sorted(s, 0.95),
-            cvar05: mean(&s[..tail]),
+            p05,
+            p10,
+            p25,
+            p50,
+            p75,
+            p90,
+            p95,
+            // Summed in ascending order, as from a sorted row.
+            cvar05: mean(&values[..tail]),
         }
     }
 }
 
 impl Band {
-    /// The fan-chart band for year `year`, sorting values (in trial order) in place.
+    /// The fan-chart band for year `year`, rearranging values (in trial order) in place.
     pub fn of_in_place<T: Figure>(year: usize, values: &mut [T]) -> Band {
         let m = mean(values);
-        values.sort_unstable_by(T::total_cmp);
+        let [p05, p25, p50, p75, p95, ..] =
+            percentiles_in_place(values, &[0.05, 0.25, 0.50, 0.75, 0.95], 0);
         Band {
             year,
-            p05: percentile_sorted(values, 0.05),
-            p25: percentile_sorted(values, 0.25),
-            p50: percentile_sorted(values, 0.50),
-            p75: percentile_sorted(values, 0.75),
-            p95: percentile_sorted(values, 0.95),
+            p05,
+            p25,
+            p50,
+            p75,
+            p95,
             mean: m,
         }
     }
@@ -231,6 +304,95 @@ mod tests {
         assert_eq!(percentile_sorted(&v, 0.0), 1.0);
         assert_eq!(percentile_sorted(&v, 1.0), 4.0);
         assert_eq!(percentile_sorted(&[7.0], 0.3), 7.0);
+    }
+
+    /// The summary and band, by sorting a copy: what `of_in_place` computed before it
+    /// selected ranks instead of sorting.
+    fn by_sorting<T: Figure>(values: &[T]) -> (Summary, Band) {
+        let m = mean(values);
+        let sd = sd(values, m);
+        let mut s = values.to_vec();
+        s.sort_unstable_by(T::total_cmp);
+        let tail = s.len().div_ceil(20);
+        let p = |q| percentile_sorted(&s, q);
+        let summary = Summary {
+            mean: m,
+            sd,
+            se: sd / (s.len() as f64).sqrt(),
+            p05: p(0.05),
+            p10: p(0.10),
+            p25: p(0.25),
+            p50: p(0.50),
+            p75: p(0.75),
+            p90: p(0.90),
+            p95: p(0.95),
+            cvar05: mean(&s[..tail]),
+        };
+        let band = Band {
+            year: 3,
+            p05: p(0.05),
+            p25: p(0.25),
+            p50: p(0.50),
+            p75: p(0.75),
+            p95: p(0.95),
+            mean: m,
+        };
+        (summary, band)
+    }
+
+    /// Selecting ranks gives every figure of a full sort, bit for bit: every length up to
+    /// 70 and some long rows, with ties, signed zeros and single precision.
+    #[test]
+    fn selected_percentiles_equal_sorted_ones_exactly() {
+        use crate::rng::Stream;
+        let mut s = Stream::new(41, 7);
+        let lengths = (1..=70usize).chain([99, 100, 101, 1000, 12_345, 100_000]);
+        for (case, n) in lengths.enumerate() {
+            let values: Vec<f64> = (0..n)
+                .map(|_| match case % 4 {
+                    // Heavy ties, and zeros of both signs.
+                    0 => [(-0.0), 0.0, 1.0, -2.5][(s.uniform() * 4.0) as usize],
+                    1 => s.std_normal() * 1e6,
+                    2 => (s.uniform() * 10.0).floor() - 5.0,
+                    // Magnitudes from 1 to 1e25, where the order of summation shows in
+                    // the last bits of even a compensated sum.
+                    _ => (s.uniform() - 0.5) * 10f64.powf(25.0 * s.uniform()),
+                })
+                .collect();
+            let (want, want_band) = by_sorting(&values);
+            let mut rearranged = values.clone();
+            let got = Summary::of_in_place(&mut rearranged);
+            // The tail mean is summed over the smallest values in ascending order.
+            let mut sorted = values.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            let tail = n.div_ceil(20);
+            assert_eq!(
+                rearranged[..tail]
+                    .iter()
+                    .map(|x| x.to_bits())
+                    .collect::<Vec<_>>(),
+                sorted[..tail]
+                    .iter()
+                    .map(|x| x.to_bits())
+                    .collect::<Vec<_>>(),
+                "n = {n}: the tail is not the sorted smallest values"
+            );
+            let got_band = Band::of_in_place(3, &mut values.clone());
+            let bits = |x: &Summary| {
+                [
+                    x.mean, x.sd, x.se, x.p05, x.p10, x.p25, x.p50, x.p75, x.p90, x.p95, x.cvar05,
+                ]
+                .map(f64::to_bits)
+            };
+            assert_eq!(bits(&got), bits(&want), "n = {n}: {got:?} vs {want:?}");
+            assert_eq!(got_band, want_band, "n = {n}");
+            let single: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+            assert_eq!(
+                bits(&Summary::of_in_place(&mut single.clone())),
+                bits(&by_sorting(&single).0),
+                "n = {n}, single precision"
+            );
+        }
     }
 
     #[test]
