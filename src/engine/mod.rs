@@ -6,7 +6,7 @@
 //! depend on the number of threads.
 //!
 //! The columns are laid out for the statistics that follow: one row per partner and one
-//! per year, each holding every trial, so that a row can be sorted in place for exact
+//! per year, each holding every trial, so that a row can be rearranged in place for exact
 //! percentiles without a copy. Large runs store those rows in single precision (see
 //! [`Precision`]) so that ten million trials of an 8-partner, 10-year scenario fit in
 //! well under 1 GiB.

@@ -2,7 +2,7 @@
 //!
 //! Scalars (NPV, event counts) are one entry per trial in trial order. Per-partner NPVs
 //! and per-year cumulative savings are rows, one per partner or year, each holding every
-//! trial: statistics then sort a row in place instead of copying it, which is what lets
+//! trial: statistics then rearrange a row in place instead of copying it, which is what lets
 //! a 10-million-trial run stay under 1 GiB. The last year's cumulative saving is the
 //! consortium NPV itself, so it is not stored twice.
 

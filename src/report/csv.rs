@@ -41,8 +41,8 @@ pub const TRAILING_COLUMNS: &[&str] = &[
 /// none). Partner NPVs stored in single precision (very large runs) are written at that
 /// precision.
 ///
-/// Call it before [`crate::report::Report::build`], which sorts the partner rows in
-/// place: after that they are no longer in trial order.
+/// Call it before [`crate::report::Report::build`], which rearranges the partner rows
+/// in place: after that they are no longer in trial order.
 ///
 /// # Panics
 /// If `outcomes` is not of `scenario` (a different number of partners).

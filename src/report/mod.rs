@@ -129,8 +129,8 @@ impl RunInfo {
 impl Report {
     /// Summarises a run's outcomes.
     ///
-    /// The per-partner and per-year rows are sorted in place for exact percentiles (a
-    /// large run has no memory for copies), so afterwards they no longer follow trial
+    /// The per-partner and per-year rows are rearranged in place for exact percentiles
+    /// (ranks are selected in them; a large run has no memory for copies), so afterwards they no longer follow trial
     /// order; the trial-ordered scalars (`npv`, `events`, `gave_notice`) are untouched.
     pub fn build(scenario: &Scenario, seed: u64, out: &mut Outcomes, run: RunInfo) -> Report {
         let n = out.trials;
@@ -211,7 +211,7 @@ impl Report {
     }
 }
 
-/// Summary of each row (and its count of negative values), rows sorted in place in
+/// Summary of each row (and its count of negative values), rows rearranged in place in
 /// parallel.
 fn row_summaries(column: &mut Column, n: usize) -> Vec<(Summary, u64)> {
     fn rows<T: Figure + PartialOrd + Default>(v: &mut [T], n: usize) -> Vec<(Summary, u64)> {
@@ -228,7 +228,7 @@ fn row_summaries(column: &mut Column, n: usize) -> Vec<(Summary, u64)> {
     }
 }
 
-/// The fan-chart band of each year's row, rows sorted in place in parallel.
+/// The fan-chart band of each year's row, rows rearranged in place in parallel.
 fn row_bands(column: &mut Column, n: usize) -> Vec<Band> {
     fn rows<T: Figure>(v: &mut [T], n: usize) -> Vec<Band> {
         v.par_chunks_mut(n)
