@@ -386,6 +386,24 @@ fn fractional_year_count_is_rejected() {
     validate_json(&v).ok();
 }
 
+/// A whole number too large for 64 bits, or negative, is out of range, not "not whole".
+#[test]
+fn whole_numbers_beyond_64_bits_are_out_of_range() {
+    let mut v = base();
+    set(&mut v, "/seed", json!(2e19));
+    set(&mut v, "/trials", json!(-5));
+    assert_problems(
+        &v,
+        &[
+            (
+                "/seed",
+                "out of range: must be at most 18446744073709551615",
+            ),
+            ("/trials", "out of range: must be at least 1"),
+        ],
+    );
+}
+
 #[test]
 fn dispute_probability_above_one_is_out_of_range() {
     let mut v = base();
@@ -690,6 +708,15 @@ fn json_syntax_error_reports_line_and_column() {
         .stderr_has("broken.json")
         .stderr_has("not valid JSON")
         .stderr_has("line 3 column");
+}
+
+/// Notepad's UTF-8 byte-order mark is skipped, not reported as a syntax error.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let d = Dir::new();
+    let text = format!("\u{feff}{}", serde_json::to_string(&base()).unwrap());
+    let f = d.write("bom.json", &text);
+    sim(&["validate", &f]).ok();
 }
 
 #[test]

@@ -20,7 +20,10 @@ pub fn read_value(path: &Path) -> Result<Value, ScenarioError> {
         path: path.display().to_string(),
         source,
     })?;
-    serde_json::from_slice(&text).map_err(|source| ScenarioError::Syntax {
+    // Windows editors (Notepad among them) may start a UTF-8 file with a byte-order
+    // mark, which JSON does not allow; it carries no content, so it is skipped.
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&text);
+    serde_json::from_slice(text).map_err(|source| ScenarioError::Syntax {
         origin: path.display().to_string(),
         source,
     })
@@ -289,18 +292,29 @@ impl Checker {
             }),
             _ => None,
         };
+        let bounds = if hi == u64::MAX {
+            format!("at least {lo}")
+        } else {
+            format!("between {lo} and {hi}")
+        };
         match n {
+            // A whole number beyond what 64 bits hold (a seed of 2e19, or a negative
+            // count) is out of range, not "not whole".
+            None if v.as_f64().is_some_and(|x| x.fract() == 0.0) => {
+                let found = kind(v);
+                let bounds = match v.as_f64() {
+                    Some(x) if x > 0.0 && hi == u64::MAX => format!("at most {hi}"),
+                    _ => bounds,
+                };
+                self.err(path, format!("{found} is out of range: must be {bounds}"));
+                None
+            }
             None => {
                 let found = kind(v);
                 self.err(path, format!("expected a whole number, found {found}"));
                 None
             }
             Some(n) if n < lo || n > hi => {
-                let bounds = if hi == u64::MAX {
-                    format!("at least {lo}")
-                } else {
-                    format!("between {lo} and {hi}")
-                };
                 self.err(path, format!("{n} is out of range: must be {bounds}"));
                 None
             }
