@@ -285,7 +285,7 @@ fn publish(
 }
 
 /// Writes the trial table, streamed from the outcome columns. It must come before the
-/// report is built, which sorts the partner rows in place. An interrupted write leaves
+/// report is built, which rearranges the partner rows in place. An interrupted write leaves
 /// nothing behind (the temporary file is removed).
 fn write_trials_csv(path: &Path, scenario: &Scenario, outcomes: &Outcomes) -> Result<()> {
     interrupted()?;

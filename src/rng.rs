@@ -332,8 +332,9 @@ fn ziggurat() -> &'static Ziggurat {
 
 /// A polynomial of degree 7 with coefficients from the highest power down, by Estrin's
 /// scheme: pairs, then pairs of pairs, so the dependent chain is three multiply-adds
-/// long instead of Horner's seven. The quantile is on the path of every normal and
-/// lognormal input, and its two polynomials are what it spends its time on.
+/// long instead of Horner's seven. The quantile turns correlated inputs' uniforms into
+/// normal scores (and gives `sensitivity` its exact P10 and P90), and its two
+/// polynomials are what it spends its time on.
 #[inline]
 fn polynomial(c: &[f64; 8], x: f64) -> f64 {
     let x2 = x * x;

@@ -162,7 +162,9 @@ impl Sampler {
                 let left = mode - min;
                 // Which side of the mode u falls is a coin toss the processor cannot
                 // predict, so both sides are formed and one is picked by arithmetic
-                // (exact: a product with 0 or 1): one square root, no branch.
+                // (exact: a product with 0 or 1): one square root, no branch. (Both
+                // sides are finite for any parameters the loader accepts, at most 1e15
+                // in magnitude; picking by bit masks, safe beyond, was 10 % slower.)
                 let low = f64::from(u8::from(u * range < left));
                 let square =
                     low * (u * range * left) + (1.0 - low) * ((1.0 - u) * range * (max - mode));

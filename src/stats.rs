@@ -227,7 +227,7 @@ pub fn wilson(successes: u64, n: u64) -> [f64; 2] {
 }
 
 impl Summary {
-    /// Summarises values given in trial order (a copy is sorted).
+    /// Summarises values given in trial order (a copy is rearranged).
     pub fn of(values: &[f64]) -> Summary {
         Summary::of_in_place(&mut values.to_vec())
     }

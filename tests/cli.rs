@@ -389,19 +389,24 @@ fn fractional_year_count_is_rejected() {
 /// A whole number too large for 64 bits, or negative, is out of range, not "not whole".
 #[test]
 fn whole_numbers_beyond_64_bits_are_out_of_range() {
-    let mut v = base();
-    set(&mut v, "/seed", json!(2e19));
-    set(&mut v, "/trials", json!(-5));
-    assert_problems(
-        &v,
-        &[
-            (
-                "/seed",
-                "out of range: must be at most 18446744073709551615",
-            ),
-            ("/trials", "out of range: must be at least 1"),
-        ],
-    );
+    for seed in [2e19, 18446744073709551616.0] {
+        let mut v = base();
+        set(&mut v, "/seed", json!(seed));
+        set(&mut v, "/trials", json!(-5));
+        assert_problems(
+            &v,
+            &[
+                ("/seed", "must be at most 18446744073709551615"),
+                ("/trials", "out of range: must be at least 1"),
+            ],
+        );
+    }
+    // Whole doubles below 2^64 are valid seeds, up to the largest.
+    for seed in [1.81e19, 18446744073709549568.0] {
+        let mut v = base();
+        set(&mut v, "/seed", json!(seed));
+        validate_json(&v).ok();
+    }
 }
 
 #[test]

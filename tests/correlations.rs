@@ -75,8 +75,10 @@ fn achieved_rank_correlations_are_within_two_hundredths_of_target_at_100k_trials
 #[test]
 fn a_zero_correlation_moves_draws_by_rounding_only_and_others_stay_put() {
     let (plan0, none) = sampled(&base(json!([])), 2000);
+    // Pairs of a PERT and a lognormal, and of a normal and a triangular, input.
     let zero = base(json!([
-        {"a": "/service/efficiency", "b": "/service/transition_cost", "rank_correlation": 0.0}
+        {"a": "/service/efficiency", "b": "/service/transition_cost", "rank_correlation": 0.0},
+        {"a": "/partners/A/baseline_cost", "b": "/partners/B/baseline_cost", "rank_correlation": 0.0}
     ]));
     let (_, with_zero) = sampled(&zero, 2000);
     // The copula's round trip through the normal scale moves a value by rounding only.

@@ -288,8 +288,8 @@ fn run_writes_the_engines_outcomes_in_trial_order_whatever_the_threads() {
         .collect();
     let one = std::fs::read_to_string(&paths[0]).unwrap();
     assert_eq!(one, std::fs::read_to_string(&paths[1]).unwrap());
-    // The rows are the library's outcomes, unsorted: the file was written before the
-    // report sorted the partner rows in place.
+    // The rows are the library's outcomes in trial order: the file was written before
+    // the report rearranged the partner rows in place.
     let (_, s) = load(MIXED);
     let outcomes = consortium_sim::simulate(&s, 5, 2000);
     assert_eq!(one, table(&s, &outcomes));

@@ -26,7 +26,7 @@ use serde_json::Value;
 use super::AnalysisError;
 use super::correlation::spearman;
 use super::crn::{Crn, Edit, Headline, edited};
-use crate::plan::Plan;
+use crate::plan::{Plan, SamplingScratch};
 use crate::report::{RunInfo, SCHEMA};
 use crate::rng::trial_key;
 use crate::scenario::{Dist, Scenario};
@@ -330,9 +330,12 @@ impl Study {
             .collect();
         let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(npv.len()); uncertain.len()];
         let mut buf = vec![0.0; self.plan.inputs.len()];
+        self.plan.fill_fixed(&mut buf);
+        let mut scratch = SamplingScratch::new(&self.plan);
         for k in 0..npv.len() {
             // Exactly the draws the engine made for trial k (first trial 0).
-            self.plan.sample_inputs(trial_key(seed, k as u64), &mut buf);
+            self.plan
+                .sample_uncertain(trial_key(seed, k as u64), &mut buf, &mut scratch);
             for (column, &i) in columns.iter_mut().zip(&uncertain) {
                 column.push(buf[i]);
             }

@@ -130,8 +130,9 @@ impl Report {
     /// Summarises a run's outcomes.
     ///
     /// The per-partner and per-year rows are rearranged in place for exact percentiles
-    /// (ranks are selected in them; a large run has no memory for copies), so afterwards they no longer follow trial
-    /// order; the trial-ordered scalars (`npv`, `events`, `gave_notice`) are untouched.
+    /// (ranks are selected in them; a large run has no memory for copies), so afterwards
+    /// they no longer follow trial order; the trial-ordered scalars (`npv`, `events`,
+    /// `gave_notice`) are untouched.
     pub fn build(scenario: &Scenario, seed: u64, out: &mut Outcomes, run: RunInfo) -> Report {
         let n = out.trials;
         let nf = n as f64;

@@ -36,6 +36,8 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Parses and validates scenario JSON text; `origin` names it in error messages.
 pub fn from_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    // A byte-order mark is skipped, as by `read_value`.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value: Value = serde_json::from_str(text).map_err(|source| ScenarioError::Syntax {
         origin: origin.to_string(),
         source,
@@ -287,7 +289,8 @@ impl Checker {
         let n = match v {
             Value::Number(n) => n.as_u64().or_else(|| {
                 n.as_f64()
-                    .filter(|x| x.fract() == 0.0 && *x >= 0.0 && *x < 1.8e19)
+                    // 2^64, exactly: every whole double below it fits in a u64.
+                    .filter(|x| x.fract() == 0.0 && *x >= 0.0 && *x < 18_446_744_073_709_551_616.0)
                     .map(|x| x as u64)
             }),
             _ => None,
