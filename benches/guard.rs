@@ -90,6 +90,8 @@ fn main() {
         }
     }
 
+    // One thread is timed again, just before two, so that both sides of each speedup
+    // come from the same spell of the (shared) machine.
     let (_, plan) = load(SHIPPED[0]);
     let [engine_one, floor_one, _] = engine_floor_sampling(&plan, &one);
     let [engine_two, floor_two, _] = engine_floor_sampling(&plan, &pool(2));

@@ -109,12 +109,6 @@ impl Stream {
         (self.word_at(index) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// [`Stream::open_uniform`] after the state step `step` (see [`Stream::word_after`]).
-    #[inline]
-    pub fn open_uniform_after(&self, step: u64) -> f64 {
-        open_unit(self.word_after(step))
-    }
-
     /// The next raw 64-bit word.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
@@ -255,16 +249,22 @@ const F: [f64; 8] = [
 #[inline]
 pub fn normal_from_word(word: u64) -> f64 {
     let z = ziggurat();
-    let i = (word & 0xff) as usize;
-    // 53 bits (above the 8 of the layer index, which they do not overlap) give a
-    // uniform in [-1, 1] (the top word rounds to exactly 1, whose |x| = x[i] the fast
-    // path rejects and the wedge or tail then handles like any other).
-    let u = ((word >> 11) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64) - 1.0;
-    let x = u * z.x[i];
+    let (i, x) = layer_and_x(word, z);
     if x.abs() < z.x[i + 1] {
         return x;
     }
     normal_slow_path(word, i, x, z)
+}
+
+/// A ziggurat word's layer (its low 8 bits) and its point x in that layer's box: a
+/// uniform in [-1, 1] from the 53 bits above the layer index, which they do not overlap
+/// (the top word rounds to exactly 1, whose |x| = x[i] the fast path rejects and the
+/// wedge or tail then handles like any other), times the layer's edge.
+#[inline]
+fn layer_and_x(word: u64, z: &Ziggurat) -> (usize, f64) {
+    let i = (word & 0xff) as usize;
+    let u = ((word >> 11) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64) - 1.0;
+    (i, u * z.x[i])
 }
 
 /// The ziggurat's rare cases: the base strip's tail and the wedges. Kept out of line so
@@ -288,9 +288,7 @@ fn normal_slow_path(word: u64, mut i: usize, mut x: f64, z: &Ziggurat) -> f64 {
         if y < (-0.5 * x * x).exp() {
             return x;
         }
-        let w = more.next_u64();
-        i = (w & 0xff) as usize;
-        x = (((w >> 11) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64) - 1.0) * z.x[i];
+        (i, x) = layer_and_x(more.next_u64(), z);
         if x.abs() < z.x[i + 1] {
             return x;
         }
@@ -459,9 +457,8 @@ mod tests {
             assert_eq!(z.to_bits(), normal_from_word(w).to_bits());
             assert!(z.is_finite());
             let zig = ziggurat();
-            let i = (w & 0xff) as usize;
-            let u = ((w >> 11) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64) - 1.0;
-            if (u * zig.x[i]).abs() < zig.x[i + 1] {
+            let (i, x) = layer_and_x(w, zig);
+            if x.abs() < zig.x[i + 1] {
                 fast += 1;
             }
         }

@@ -121,7 +121,9 @@ impl Sampler {
         }
     }
 
-    /// The draw of an uncorrelated input whose word is `word`.
+    /// The draw of an uncorrelated input whose word is `word`. For normal and
+    /// log-normal inputs this is `at_score(normal_score(word))`, written out here: the
+    /// call cost 7 % of the sampling time.
     #[inline(always)]
     pub fn from_word(&self, word: u64) -> f64 {
         match *self {
