@@ -79,7 +79,9 @@ pub struct PartnerState {
     joins_year: usize,
     /// First year out, when `status` is `Out`.
     left_year: usize,
-    /// Its onboarding cost or rejoin fee this year, as a member.
+    /// What it pays this year besides its share of the pool: its onboarding cost or
+    /// rejoin fee as a member, its exit fee and re-establishment cost in its first year
+    /// out (set by the membership pass, which runs in every such year).
     one_off: f64,
     /// Re-establishment cost booked by a collapse for the next year.
     booked: f64,
@@ -372,7 +374,9 @@ pub fn simulate<O: Observer>(
                     }
                     Status::Out if p.left_year == t => {
                         p.events = event::FIRST_YEAR_OUT;
-                        fees_in += input(i, plan::EXIT_FEE);
+                        let exit_fee = input(i, plan::EXIT_FEE);
+                        fees_in += exit_fee;
+                        p.one_off = exit_fee + input(i, plan::REESTABLISH_COST);
                         if input(i, plan::REJOIN_PROBABILITY) == 0.0 {
                             // Out for good: nothing more for the pass to do.
                             out -= 1;
@@ -443,19 +447,18 @@ pub fn simulate<O: Observer>(
         let profile = &plan.hazard_profile[t * partners.len()..(t + 1) * partners.len()];
         let mut leaving = 0usize;
         cumulative = 0.0;
-        for (i, (p, &multiplier)) in partners.iter_mut().zip(profile).enumerate() {
+        for (p, &multiplier) in partners.iter_mut().zip(profile) {
+            // One formula for every partner, without a branch on who is in (which changes
+            // from trial to trial, so the processor mispredicts it): a non-member's share
+            // is 0 and its B_i is left out (it runs the service itself), so only its
+            // first-year-out payments remain. (The pool is finite, as every input the
+            // loader accepts is, so 0 x pool is 0.)
             let member = p.status == Status::Member;
-            p.saving = if member {
-                p.baseline - p.weight * pool - p.one_off
-            } else if p.status == Status::Out && p.left_year == t {
-                -(input(i, plan::EXIT_FEE) + input(i, plan::REESTABLISH_COST))
-            } else {
-                0.0
-            };
+            p.saving = f64::from(u8::from(member)) * p.baseline - p.weight * pool - p.one_off;
             p.npv += df * p.saving;
             cumulative += p.npv;
 
-            if member && notices_possible && t + 1 >= p.lock_in {
+            if member & notices_possible & (t + 1 >= p.lock_in) {
                 // The running saving R_i,t, relative to B_i, as a loss: multiplied by
                 // 1 / B_i, made once a trial, as a division per partner-year cost 4 %
                 // of the hot loop. For a subnormal B_i (the loader's fuzz test found
