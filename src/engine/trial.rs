@@ -67,6 +67,9 @@ pub struct PartnerState {
     pub npv: f64,
     /// This trial's B_i.
     baseline: f64,
+    /// B_i for a member, 0 otherwise: the cost it no longer bears itself (set with
+    /// `weight` by the membership pass).
+    kept_baseline: f64,
     /// 1 / B_i (infinite for a subnormal B_i).
     inverse_baseline: f64,
     /// This trial's base hazard h_i.
@@ -225,6 +228,7 @@ pub fn simulate<O: Observer>(
             saving: 0.0,
             npv: 0.0,
             baseline: b,
+            kept_baseline: 0.0,
             inverse_baseline: 1.0 / b,
             hazard: inputs[plan::WITHDRAWAL_HAZARD],
             share_basis: match plan.sharing {
@@ -389,7 +393,8 @@ pub fn simulate<O: Observer>(
                 let member = p.status == Status::Member;
                 let weight = f64::from(u8::from(member));
                 members += usize::from(member);
-                member_baseline += weight * p.baseline;
+                p.kept_baseline = weight * p.baseline;
+                member_baseline += p.kept_baseline;
                 member_basis += weight * p.share_basis;
             }
             // Shares change only with membership, so they are set here, by division:
@@ -454,7 +459,7 @@ pub fn simulate<O: Observer>(
             // first-year-out payments remain. (The pool is finite, as every input the
             // loader accepts is, so 0 x pool is 0.)
             let member = p.status == Status::Member;
-            p.saving = f64::from(u8::from(member)) * p.baseline - p.weight * pool - p.one_off;
+            p.saving = p.kept_baseline - p.weight * pool - p.one_off;
             p.npv += df * p.saving;
             cumulative += p.npv;
 
