@@ -182,6 +182,36 @@ impl Observer for NoObserver {
     fn year(&mut self, _: &YearView<'_>) {}
 }
 
+/// Counts the members, sets each partner's `kept_baseline` and cost share `weight`, and
+/// returns the count and the members' total baseline.
+#[inline]
+fn recount(partners: &mut [PartnerState]) -> (usize, f64) {
+    let mut members = 0;
+    let mut member_baseline = 0.0;
+    let mut member_basis = 0.0;
+    for p in partners.iter_mut() {
+        // Summed without a branch (who is in varies from trial to trial): a non-member
+        // adds exactly 0.
+        let member = p.status == Status::Member;
+        let weight = f64::from(u8::from(member));
+        members += usize::from(member);
+        p.kept_baseline = weight * p.baseline;
+        member_baseline += p.kept_baseline;
+        member_basis += weight * p.share_basis;
+    }
+    // Shares change only with membership, so they are set here, by division: a lone
+    // member's share is then exactly 1, and a tiny (even subnormal) basis cannot
+    // overflow.
+    for p in partners.iter_mut() {
+        p.weight = if p.status == Status::Member {
+            p.share_basis / member_basis
+        } else {
+            0.0
+        };
+    }
+    (members, member_baseline)
+}
+
 /// Simulates trial `trial` of a run seeded with `seed`, following MODEL.md step by step.
 /// Per-partner and per-year results are left in `s` (each partner's `npv` and
 /// `gave_notice`, and `cumulative`).
@@ -344,9 +374,9 @@ pub fn simulate<O: Observer>(
         // scheduled join, or someone out who may rejoin or owes its exit fee).
         let mut fees_in = 0.0;
         if out > 0 || plan.joins_in_year[t] {
-            members = 0;
-            member_baseline = 0.0;
-            let mut member_basis = 0.0;
+            // Whether someone joined or rejoined: a leaver's recount was done when its
+            // notice was known (below, at the end of the year).
+            let mut joined = false;
             for (i, p) in partners.iter_mut().enumerate() {
                 p.events = 0;
                 p.one_off = 0.0;
@@ -358,6 +388,7 @@ pub fn simulate<O: Observer>(
                             p.status = Status::Member;
                             p.events = event::JOINED;
                             p.one_off = input(i, plan::ONBOARDING_COST);
+                            joined = true;
                         } else {
                             p.status = Status::Never;
                             p.events = event::DECLINED;
@@ -371,6 +402,7 @@ pub fn simulate<O: Observer>(
                     {
                         p.status = Status::Member;
                         p.events = event::REJOINED;
+                        joined = true;
                         out -= 1;
                         sum.rejoins += 1;
                         p.one_off = input(i, plan::REJOIN_FEE);
@@ -388,24 +420,9 @@ pub fn simulate<O: Observer>(
                     }
                     _ => {}
                 }
-                // Summed without a branch (who is in varies from trial to trial): a
-                // non-member adds exactly 0.
-                let member = p.status == Status::Member;
-                let weight = f64::from(u8::from(member));
-                members += usize::from(member);
-                p.kept_baseline = weight * p.baseline;
-                member_baseline += p.kept_baseline;
-                member_basis += weight * p.share_basis;
             }
-            // Shares change only with membership, so they are set here, by division:
-            // a lone member's share is then exactly 1, and a tiny (even subnormal)
-            // basis cannot overflow.
-            for p in partners.iter_mut() {
-                p.weight = if p.status == Status::Member {
-                    p.share_basis / member_basis
-                } else {
-                    0.0
-                };
+            if joined {
+                (members, member_baseline) = recount(partners);
             }
             marked = true;
         } else if marked {
@@ -523,6 +540,12 @@ pub fn simulate<O: Observer>(
                     p.left_year = t + 1;
                     out += 1;
                 }
+            }
+            // Next year's membership, counted now rather than in next year's pass: the
+            // pass then recounts only if someone joins, and the count starts as soon as
+            // the notices are known. (After a collapse nothing reads it.)
+            if !collapses_next {
+                (members, member_baseline) = recount(partners);
             }
         }
     }
