@@ -127,7 +127,21 @@ impl Scratch {
         Scratch {
             inputs,
             sampling: SamplingScratch::new(plan),
-            partners: vec![PartnerState::default(); plan.partners],
+            // The plan's constant per-partner fields are written here, once per worker;
+            // each trial then writes only what varies (see `simulate`).
+            partners: (0..plan.partners)
+                .map(|i| PartnerState {
+                    share_basis: match plan.sharing {
+                        Sharing::Proportional => 0.0, // B_i, set by each trial
+                        Sharing::Equal => 1.0,
+                        Sharing::Fixed => plan.fixed_weights[i],
+                    },
+                    sensitivity: plan.sensitivity[i],
+                    lock_in: plan.lock_in_years[i],
+                    joins_year: plan.joins_year[i],
+                    ..PartnerState::default()
+                })
+                .collect(),
             cumulative: vec![0.0; plan.horizon],
             years: vec![YearDraws::default(); plan.horizon],
         }
@@ -249,31 +263,27 @@ pub fn simulate<O: Observer>(
         .zip(partner_inputs.chunks_exact(plan::PARTNER_INPUTS))
         .enumerate()
     {
+        // Only the fields that vary between trials: `Scratch::new` set the plan's
+        // constant ones (sensitivity, lock-in, join year, a fixed share basis), and
+        // writing them again cost some 2 % of a trial.
         let b = inputs[plan::BASELINE];
-        *p = PartnerState {
-            status: Status::Pending,
-            events: 0,
-            gave_notice: false,
-            weight: 0.0,
-            saving: 0.0,
-            npv: 0.0,
-            baseline: b,
-            kept_baseline: 0.0,
-            inverse_baseline: 1.0 / b,
-            hazard: inputs[plan::WITHDRAWAL_HAZARD],
-            share_basis: match plan.sharing {
-                Sharing::Proportional => b,
-                Sharing::Equal => 1.0,
-                Sharing::Fixed => plan.fixed_weights[i],
-            },
-            sensitivity: plan.sensitivity[i],
-            lock_in: plan.lock_in_years[i],
-            joins_year: plan.joins_year[i],
-            left_year: 0,
-            one_off: 0.0,
-            booked: 0.0,
-            stream: Stream::new(key, plan.partner_keys[i]),
-        };
+        p.status = Status::Pending;
+        p.events = 0;
+        p.gave_notice = false;
+        p.weight = 0.0;
+        p.saving = 0.0;
+        p.npv = 0.0;
+        p.baseline = b;
+        p.kept_baseline = 0.0;
+        p.inverse_baseline = 1.0 / b;
+        p.hazard = inputs[plan::WITHDRAWAL_HAZARD];
+        if plan.sharing == Sharing::Proportional {
+            p.share_basis = b;
+        }
+        p.left_year = 0;
+        p.one_off = 0.0;
+        p.booked = 0.0;
+        p.stream = Stream::new(key, plan.partner_keys[i]);
         if p.joins_year == 0 {
             founders_baseline += b;
         }
