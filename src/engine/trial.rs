@@ -121,6 +121,8 @@ struct YearDraws {
 }
 
 impl Scratch {
+    /// Working memory for trials of `plan`, and only of `plan`: its fixed inputs and its
+    /// partners' constant fields are written here once, not by every trial.
     pub fn new(plan: &Plan) -> Scratch {
         let mut inputs = vec![0.0; plan.inputs.len()];
         plan.fill_fixed(&mut inputs);
