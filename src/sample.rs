@@ -170,14 +170,21 @@ impl Sampler {
                 let left = mode - min;
                 // Which side of the mode u falls is a coin toss the processor cannot
                 // predict, so both sides are formed and one is picked by arithmetic
-                // (exact: a product with 0 or 1): one square root, no branch. (Both
-                // sides are finite for any parameters the loader accepts, at most 1e15
-                // in magnitude; picking by bit masks, safe beyond, was 10 % slower.)
+                // (exact: a product with 0 or 1), with no branch. (Both sides are
+                // finite for any parameters the loader accepts, at most 1e15 in
+                // magnitude; picking by bit masks, safe beyond, was 10 % slower.)
+                //
+                // Each side takes its own square root, rather than one root of the
+                // picked square: the two roots run side by side instead of after the
+                // pick, which made sampling 10 % faster (3 triangular inputs). The value
+                // is the one-root form's bit for bit, signed zeros included, for
+                // min <= mode <= max (see the test `triangular_two_roots_are_exact`);
+                // `low * low_root` (not `low_root`) keeps a zero's sign where min is
+                // the only nonzero term.
                 let low = f64::from(u8::from(u * range < left));
-                let square =
-                    low * (u * range * left) + (1.0 - low) * ((1.0 - u) * range * (max - mode));
-                let root = square.sqrt();
-                low * (min + root) + (1.0 - low) * (max - root)
+                let low_root = (u * range * left).sqrt();
+                let high_root = ((1.0 - u) * range * (max - mode)).sqrt();
+                low * (min + low * low_root) + (1.0 - low) * (max - high_root)
             }
             Sampler::Pert { min, range, table } => min + range * table.quantile(u),
             Sampler::Normal { mean, sd } => mean + sd * normal_quantile(u),
@@ -460,6 +467,71 @@ mod tests {
         }
         assert!(t.nodes.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!((t.quantile(0.0), t.quantile(1.0)), (0.0, 1.0));
+    }
+
+    /// The triangular quantile with a square root per side is the one-root form it
+    /// replaced, bit for bit (signed zeros included), over parameters from the ordinary
+    /// to the absurd (signed zeros, subnormals, the 1e15 limit) and uniforms from a
+    /// stream and at both ends of what a trial or a copula can pass.
+    #[test]
+    fn triangular_two_roots_are_exact() {
+        fn one_root(min: f64, mode: f64, max: f64, u: f64) -> f64 {
+            let range = max - min;
+            let left = mode - min;
+            let low = f64::from(u8::from(u * range < left));
+            let square =
+                low * (u * range * left) + (1.0 - low) * ((1.0 - u) * range * (max - mode));
+            let root = square.sqrt();
+            low * (min + root) + (1.0 - low) * (max - root)
+        }
+        let tiny = f64::from_bits(1);
+        let params = [
+            (1.0, 2.0, 6.0),
+            (1.0, 1.0, 3.0),
+            (0.0, 1.0, 1.0),
+            (450_000.0, 550_000.0, 700_000.0),
+            (-3.0, -1.0, 2.0),
+            (-1.0, -0.0, -0.0),
+            (-1.0, 0.0, -0.0),
+            (-1.0, -1.0, -0.0),
+            (0.0, -0.0, 1.0),
+            (-0.0, 0.0, 1.0),
+            (-0.0, -0.0, 1e-300),
+            (-1e-158, -0.5e-158, -0.0),
+            (-1e-158, -1e-158 + 1e-170, -0.0),
+            (tiny, 2.0 * tiny, 3.0 * tiny),
+            (-3.0 * tiny, -tiny, -0.0),
+            (-1e15, 0.0, 1e15),
+            (-1e15, 1e15, 1e15),
+            (0.1, 0.2, 0.3),
+        ];
+        let mut s = Stream::new(trial_key(5, 0), 9);
+        let mut us: Vec<f64> = (0..20_000).map(|_| open_unit(s.next_u64())).collect();
+        us.extend([
+            open_unit(0),
+            open_unit(u64::MAX),
+            f64::MIN_POSITIVE,
+            1.0 - f64::EPSILON / 2.0,
+            0.5,
+        ]);
+        for (min, mode, max) in params {
+            let sampler = Sampler::new(&Dist::Triangular { min, mode, max });
+            for (k, &u) in us.iter().enumerate() {
+                // Probe both sides of the mode's probability too.
+                let u = if k % 2 == 0 {
+                    u
+                } else {
+                    let p = (mode - min) / (max - min);
+                    let w = f64::from_bits((p.to_bits() as i64 + (k as i64 % 9) - 4) as u64);
+                    if w > 0.0 && w < 1.0 { w } else { u }
+                };
+                assert_eq!(
+                    sampler.quantile(u).to_bits(),
+                    one_root(min, mode, max, u).to_bits(),
+                    "triangular({min:e}, {mode:e}, {max:e}) at u = {u:e}"
+                );
+            }
+        }
     }
 
     /// The word-based lookup is the float-based one, bit for bit, at the edges of the
