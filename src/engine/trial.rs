@@ -68,7 +68,7 @@ pub struct PartnerState {
     /// This trial's B_i.
     baseline: f64,
     /// B_i for a member, 0 otherwise: the cost it no longer bears itself (set with
-    /// `weight` by the membership pass).
+    /// `weight` by [`recount`]).
     kept_baseline: f64,
     /// 1 / B_i (infinite for a subnormal B_i).
     inverse_baseline: f64,
@@ -328,7 +328,7 @@ pub fn simulate<O: Observer>(
     };
     let mut collapsed = false;
     let mut cumulative = 0.0;
-    // Membership, carried from year to year and recounted by the membership pass.
+    // Membership, carried from year to year and recounted whenever it changes.
     let mut members = 0usize;
     let mut member_baseline = 0.0;
     // Partners out after a notice who still give the membership pass something to do
