@@ -239,8 +239,9 @@ fn recount(partners: &mut [PartnerState]) -> (usize, f64) {
 ///
 /// This is the hot loop, so it is written for speed as well as for the reader: partners
 /// are one array of [`PartnerState`], the membership pass (steps 2-3) runs only in years
-/// in which membership can change, and steps 7 and 8 share one pass over the partners
-/// (step 8's draws are addressed by position, so their order cannot matter).
+/// in which membership can change, members are recounted only when it does, and steps 7
+/// and 8 share one pass over the partners (step 8's draws are addressed by position, so
+/// their order cannot matter).
 pub fn simulate<O: Observer>(
     plan: &Plan,
     seed: u64,
