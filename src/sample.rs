@@ -178,12 +178,14 @@ impl Sampler {
                 // picked square: the two roots run side by side instead of after the
                 // pick, which made sampling 10 % faster (3 triangular inputs). The value
                 // is the one-root form's bit for bit, signed zeros included, for
-                // min <= mode <= max (see the test `triangular_two_roots_are_exact`);
-                // `low * low_root` (not `low_root`) keeps a zero's sign where min is
-                // the only nonzero term.
+                // min <= mode <= max (see the test `triangular_two_roots_are_exact`).
+                // Two terms are there for a zero's sign only, as the one-root form's
+                // sums had it: `low * low_root` (not `low_root`) where min is the only
+                // nonzero term, and `+ 0.0`, which turns a square of -0 (max = -0.0)
+                // into +0.
                 let low = f64::from(u8::from(u * range < left));
                 let low_root = (u * range * left).sqrt();
-                let high_root = ((1.0 - u) * range * (max - mode)).sqrt();
+                let high_root = ((1.0 - u) * range * (max - mode) + 0.0).sqrt();
                 low * (min + low * low_root) + (1.0 - low) * (max - high_root)
             }
             Sampler::Pert { min, range, table } => min + range * table.quantile(u),
@@ -504,6 +506,9 @@ mod tests {
             (-1e15, 0.0, 1e15),
             (-1e15, 1e15, 1e15),
             (0.1, 0.2, 0.3),
+            // Where a zero's sign needs `low * low_root` and `+ 0.0` (found in review).
+            (-tiny, 0.0, -0.0),
+            (-3.1341818870965255e-162, -5.900209730278889e-163, -0.0),
         ];
         let mut s = Stream::new(trial_key(5, 0), 9);
         let mut us: Vec<f64> = (0..20_000).map(|_| open_unit(s.next_u64())).collect();
@@ -522,7 +527,7 @@ mod tests {
                     u
                 } else {
                     let p = (mode - min) / (max - min);
-                    let w = f64::from_bits((p.to_bits() as i64 + (k as i64 % 9) - 4) as u64);
+                    let w = f64::from_bits(p.to_bits().wrapping_add(k as u64 % 9).wrapping_sub(4));
                     if w > 0.0 && w < 1.0 { w } else { u }
                 };
                 assert_eq!(

@@ -15,7 +15,7 @@ pub enum Status {
     Pending,
     /// A member this year.
     Member,
-    /// Withdrew; out since `Scratch::left_year`.
+    /// Withdrew; out since `PartnerState::left_year`.
     Out,
     /// Declined to join; never will.
     Never,
@@ -68,7 +68,7 @@ pub struct PartnerState {
     /// This trial's B_i.
     baseline: f64,
     /// B_i for a member, 0 otherwise: the cost it no longer bears itself (set with
-    /// `weight` by [`recount`]).
+    /// `weight` by [`recount`]; not recounted, nor read, after a collapse).
     kept_baseline: f64,
     /// 1 / B_i (infinite for a subnormal B_i).
     inverse_baseline: f64,
@@ -84,7 +84,8 @@ pub struct PartnerState {
     left_year: usize,
     /// What it pays this year besides its share of the pool: its onboarding cost or
     /// rejoin fee as a member, its exit fee and re-establishment cost in its first year
-    /// out (set by the membership pass, which runs in every such year).
+    /// out (set by the membership pass, which runs in every such year; after a collapse,
+    /// `booked` holds what is paid instead).
     one_off: f64,
     /// Re-establishment cost booked by a collapse for the next year.
     booked: f64,
@@ -487,7 +488,9 @@ pub fn simulate<O: Observer>(
             // from trial to trial, so the processor mispredicts it): a non-member's share
             // is 0 and its B_i is left out (it runs the service itself), so only its
             // first-year-out payments remain. (The pool is finite, as every input the
-            // loader accepts is, so 0 x pool is 0.)
+            // loader accepts is, so 0 x pool is 0. A first-year-out partner with nothing
+            // to pay thus saves +0, where a separate branch gave -0: only a trace's
+            // saving shows the sign, printed as £0 either way; an NPV is never -0.)
             let member = p.status == Status::Member;
             p.saving = p.kept_baseline - p.weight * pool - p.one_off;
             p.npv += df * p.saving;
