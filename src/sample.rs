@@ -274,6 +274,9 @@ impl PertTable {
     #[inline]
     pub fn quantile_of_word(&self, word: u64) -> f64 {
         const FRACTION_BITS: u32 = 40;
+        // The interval's bits are the uniform's 52 less the fraction's: as many as the
+        // table has intervals.
+        const _: () = assert!(PERT_INTERVALS == 1 << (52 - FRACTION_BITS));
         let i = (word >> (12 + FRACTION_BITS)) as usize;
         let below = (word >> 12) & ((1 << FRACTION_BITS) - 1);
         let frac = (below as f64 + 0.5) * (1.0 / (1u64 << FRACTION_BITS) as f64);
