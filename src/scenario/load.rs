@@ -295,10 +295,13 @@ impl Checker {
             }),
             _ => None,
         };
-        let bounds = if hi == u64::MAX {
-            format!("at least {lo}")
-        } else {
-            format!("between {lo} and {hi}")
+        // Formatted only for an error: most numbers are in range.
+        let bounds = || {
+            if hi == u64::MAX {
+                format!("at least {lo}")
+            } else {
+                format!("between {lo} and {hi}")
+            }
         };
         match n {
             // A whole number beyond what 64 bits hold (a seed of 2e19, or a negative
@@ -307,7 +310,7 @@ impl Checker {
                 let found = kind(v);
                 let bounds = match v.as_f64() {
                     Some(x) if x > 0.0 && hi == u64::MAX => format!("at most {hi}"),
-                    _ => bounds,
+                    _ => bounds(),
                 };
                 self.err(path, format!("{found} is out of range: must be {bounds}"));
                 None
@@ -318,7 +321,7 @@ impl Checker {
                 None
             }
             Some(n) if n < lo || n > hi => {
-                self.err(path, format!("{n} is out of range: must be {bounds}"));
+                self.err(path, format!("{n} is out of range: must be {}", bounds()));
                 None
             }
             Some(n) => Some(n),
