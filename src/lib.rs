@@ -12,10 +12,12 @@
 //! inputs; [`engine`] runs trials (its [`engine::trial`] module is the only place that
 //! knows the year-step order of the model); [`stats`] and [`report`] summarise.
 //! [`shard`] splits a run across machines and joins it back exactly; [`analysis`] runs
-//! sweeps, sensitivity analyses and comparisons under common random numbers. The model
-//! itself is specified in MODEL.md.
+//! sweeps, sensitivity analyses and comparisons under common random numbers. Upstream of
+//! all of them, [`rng`] gives the random streams and [`copula`] correlates inputs (with
+//! the normal distribution functions). The model itself is specified in MODEL.md.
 
 pub mod analysis;
+pub mod copula;
 pub mod engine;
 pub mod output;
 pub mod plan;

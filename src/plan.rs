@@ -5,7 +5,7 @@
 //! uplifted transition cost's yearly shares, stream keys. The hot loop then indexes arrays
 //! and never sees a name, a string or a map.
 
-use crate::analysis::correlation::Copula;
+use crate::copula::Copula;
 use crate::rng::{Stream, label_key, step_to};
 use crate::sample::{Clamp, Sampler};
 use crate::scenario::{CostSharing, Dist, PARTNER_UNCERTAIN_FIELDS, Scenario};

@@ -24,8 +24,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::analysis::correlation::open_normal_cdf;
-use crate::rng::{normal_from_word, normal_quantile, open_unit};
+use crate::copula::{normal_quantile, open_normal_cdf};
+use crate::rng::{normal_from_word, open_unit};
 use crate::scenario::Dist;
 use crate::scenario::dist::pert_shapes;
 

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use consortium_sim::analysis::correlation::spearman;
+use consortium_sim::copula::spearman;
 use consortium_sim::plan::Plan;
 use consortium_sim::rng::trial_key;
 use consortium_sim::scenario::{self, ScenarioError};

@@ -7,11 +7,8 @@
 //! each set is run under common random numbers ([`crn`]): the same seed and trial count
 //! everywhere, so that trial k draws the same random numbers in every run and differences
 //! between runs are due to the inputs alone, not to sampling noise.
-//!
-//! [`correlation`] holds the rank-correlation tools that sampling and sensitivity share.
 
 pub mod compare;
-pub mod correlation;
 pub mod crn;
 pub mod sensitivity;
 pub mod sweep;

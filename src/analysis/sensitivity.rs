@@ -24,8 +24,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::AnalysisError;
-use super::correlation::spearman;
 use super::crn::{Crn, Edit, Headline, edited};
+use crate::copula::spearman;
 use crate::plan::{Plan, SamplingScratch};
 use crate::report::{RunInfo, SCHEMA};
 use crate::rng::trial_key;

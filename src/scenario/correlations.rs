@@ -7,7 +7,7 @@
 //! naming the pairs that cannot hold together, or (with `repair_correlations`, set by
 //! `--repair-correlations`) replaced by the nearest valid matrix with a warning.
 
-use crate::analysis::correlation::{
+use crate::copula::{
     Matrix, check_psd, nearest_correlation, pearson_to_spearman, spearman_to_pearson,
 };
 
