@@ -8,7 +8,7 @@
 //! `elapsed_seconds` and `trials_per_second`, and the "(2 threads, 0.01 s ...)" lines).
 //!
 //! After a change that is meant to change output, regenerate and review the diff:
-//! `cargo test --release --test golden -- --ignored regenerate`.
+//! `cargo test --release --test it -- --ignored golden::regenerate`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -87,7 +87,9 @@ fn every_output_matches_its_golden_file() {
         expected.sort();
         let names: Vec<&String> = produced.iter().map(|(n, _)| n).collect();
         if names != expected.iter().collect::<Vec<_>>() {
-            failures.push(format!("{name}: wrote {names:?}, fixtures hold {expected:?}"));
+            failures.push(format!(
+                "{name}: wrote {names:?}, fixtures hold {expected:?}"
+            ));
             continue;
         }
         for (file, text) in &produced {
@@ -102,7 +104,11 @@ fn every_output_matches_its_golden_file() {
             }
         }
     }
-    assert!(failures.is_empty(), "golden files differ:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "golden files differ:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]

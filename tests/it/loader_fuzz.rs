@@ -24,13 +24,14 @@
 //! byte-level edits and random bytes through the text parser and a temp file, `--set`
 //! overrides, and valid scenarios with extreme but valid values.
 //!
-//! Every property's case count is set so that `cargo test --release --test loader_fuzz`
-//! takes 10 to 20 seconds; `PROPTEST_CASES=n` runs n cases of every property instead, and
-//! `LOADER_FUZZ_STATS=1` (with `--nocapture`) prints how many loads each property rejected
-//! and how many validated and were simulated.
+//! Every property's case count is set so that `cargo test --release --test it
+//! loader_fuzz::` takes 10 to 20 seconds; `PROPTEST_CASES=n` runs n cases of every
+//! property instead, and `LOADER_FUZZ_STATS=1` (with `--nocapture`) prints how many loads
+//! each property rejected and how many validated and were simulated.
 //!
 //! Bugs found are the `bug_*` tests at the end, marked `#[ignore = "BUG: ..."]`, each with
-//! its minimal input; `cargo test --release --test loader_fuzz -- --ignored` runs them.
+//! its minimal input; `cargo test --release --test it loader_fuzz:: -- --ignored` runs
+//! them.
 //! The fuzz/ directory holds a cargo-fuzz target that checks the same contract.
 
 use std::cell::{Cell, RefCell};
