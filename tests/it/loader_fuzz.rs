@@ -50,6 +50,8 @@ use proptest::sample::{Index, select};
 use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::{Map, Number, Value, json};
 
+use crate::util;
+
 // ---------------------------------------------------------------------------------------
 // Settings
 // ---------------------------------------------------------------------------------------
@@ -592,18 +594,11 @@ const MINIMAL: &str = r#"{
 fn shipped() -> &'static [(String, String, Value)] {
     static SHIPPED: OnceLock<Vec<(String, String, Value)>> = OnceLock::new();
     SHIPPED.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .expect("scenarios/ exists")
-            .map(|e| e.expect("a directory entry").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        files.sort();
-        let mut out: Vec<(String, String)> = files
-            .iter()
-            .map(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().into_owned();
-                (name, std::fs::read_to_string(p).expect("read a scenario"))
+        let mut out: Vec<(String, String)> = util::shipped_names()
+            .into_iter()
+            .map(|name| {
+                let text = std::fs::read_to_string(util::shipped(&name)).expect("read a scenario");
+                (name, text)
             })
             .collect();
         out.push(("template.json".into(), consortium_sim::TEMPLATE.into()));

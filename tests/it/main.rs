@@ -1,6 +1,8 @@
 //! The integration tests, as one test binary (one link, not sixteen): each module is
-//! one suite. Run one suite with
+//! one suite, and `util` holds the helpers they share. Run one suite with
 //! `cargo test --release --test it cli::` (or any module's name).
+
+mod util;
 
 mod cli;
 mod compare;
