@@ -16,6 +16,7 @@
 
 use std::sync::OnceLock;
 
+#[cfg(test)]
 use rand::TryRng;
 
 /// SplitMix64's output function: a bijective 64-bit mixer.
@@ -144,7 +145,10 @@ pub fn open_unit(word: u64) -> f64 {
     ((word >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 
-/// `rand`'s distributions can draw from a [`Stream`] (used for Beta-PERT).
+/// `rand`'s distributions can draw from a [`Stream`]: the unit tests check the PERT table
+/// against `rand_distr`'s sampler. Only tests draw through `rand`, so it is a
+/// dev-dependency.
+#[cfg(test)]
 impl TryRng for Stream {
     type Error = std::convert::Infallible;
 
