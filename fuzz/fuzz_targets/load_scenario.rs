@@ -1,9 +1,10 @@
 //! libFuzzer target: bytes -> `scenario::from_str` (when they are UTF-8) -> for a scenario
 //! that validates, a few trials and the JSON report.
 //!
-//! It checks the contract of tests/loader_fuzz.rs: no panic, no abort, no hang; every
-//! problem names a JSON pointer that exists in the input (or whose parent does); a syntax
-//! error gives its line and column; a valid scenario's outputs and report are finite.
+//! It checks the contract of tests/it/loader_fuzz.rs: no panic, no abort, no hang;
+//! every problem names a JSON pointer that exists in the input (or whose parent does); a
+//! syntax error gives its line and column; a valid scenario's outputs and report are
+//! finite.
 
 #![no_main]
 

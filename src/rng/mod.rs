@@ -18,6 +18,7 @@
 //! tables. The normal quantile that [`Stream::std_normal`] uses lives with the normal
 //! distribution function in [`crate::copula`].
 
+#[cfg(test)]
 use rand::TryRng;
 
 use crate::copula::normal_quantile;
@@ -152,7 +153,10 @@ pub fn open_unit(word: u64) -> f64 {
     ((word >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 
-/// `rand`'s distributions can draw from a [`Stream`] (used for Beta-PERT).
+/// `rand`'s distributions can draw from a [`Stream`]: the unit tests check the PERT table
+/// against `rand_distr`'s sampler. Only tests draw through `rand`, so it is a
+/// dev-dependency.
+#[cfg(test)]
 impl TryRng for Stream {
     type Error = std::convert::Infallible;
 

@@ -8,7 +8,7 @@
 //! describe it: their doc comments become the schema's descriptions, their serde
 //! attributes its defaults, and nothing is ever deserialized into them.
 //!
-//! `tests/schema.rs` keeps the two from drifting apart: the keys here must be exactly
+//! `tests/it/schema.rs` keeps the two from drifting apart: the keys here must be exactly
 //! the validator's known-key lists, every shipped scenario must validate, and the
 //! committed `docs/scenario.schema.json` must equal [`to_json`]'s output.
 

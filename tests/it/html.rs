@@ -5,8 +5,6 @@
 //!
 //! `tests/browser/check.sh` complements these by rendering pages in a real browser.
 
-use std::path::Path;
-
 use consortium_sim::engine;
 use consortium_sim::plan::Plan;
 use consortium_sim::report::charts::{
@@ -17,6 +15,8 @@ use consortium_sim::report::terminal::{money, percent};
 use consortium_sim::report::{Report, RunInfo};
 use consortium_sim::scenario;
 use serde_json::{Value, json};
+
+use crate::util::{shipped_json, shipped_names};
 
 /// The charts a run page must contain, by `data-chart` name.
 const RUN_CHARTS: [&str; 5] = [
@@ -37,23 +37,6 @@ fn render(inputs: &Value, seed: u64, trials: usize) -> (String, Report) {
     let mut out = engine::run(&Plan::compile(&s), seed, 0, trials);
     let report = Report::build(&s, seed, &mut out, RunInfo::new(1, 0.5, trials));
     (run_page(&report, &s, inputs, &out), report)
-}
-
-fn shipped(file: &str) -> Value {
-    let path = Path::new("scenarios").join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn shipped_files() -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty());
-    files
 }
 
 /// A small scenario with uncertainty, withdrawals and disputes.
@@ -214,8 +197,8 @@ fn fan(values: &[(f64, f64, f64, f64, f64)]) -> Vec<FanYear> {
 
 #[test]
 fn every_shipped_scenario_page_has_all_charts_with_labelled_svgs() {
-    for file in shipped_files() {
-        let (page, _) = render(&shipped(&file), 1, 2000);
+    for file in shipped_names() {
+        let (page, _) = render(&shipped_json(&file), 1, 2000);
         assert_balanced(&page);
         for name in RUN_CHARTS {
             let figure = chart_of(&page, name);
@@ -234,7 +217,7 @@ fn every_shipped_scenario_page_has_all_charts_with_labelled_svgs() {
 
 #[test]
 fn page_needs_no_network() {
-    let (page, _) = render(&shipped("four_districts_back_office.json"), 1, 2000);
+    let (page, _) = render(&shipped_json("four_districts_back_office.json"), 1, 2000);
     let svg_ns = "http://www.w3.org/2000/svg";
     let stripped = page.replace(svg_ns, "");
     assert!(!stripped.contains("http://"), "external http reference");
@@ -248,7 +231,7 @@ fn page_needs_no_network() {
 
 #[test]
 fn page_shows_headline_figures_formatted_for_people() {
-    let (page, r) = render(&shipped("four_districts_back_office.json"), 3, 2000);
+    let (page, r) = render(&shipped_json("four_districts_back_office.json"), 3, 2000);
     let c = &r.consortium;
     for figure in [
         money(c.npv.mean, "£"),
@@ -277,7 +260,7 @@ fn page_shows_headline_figures_formatted_for_people() {
 
 #[test]
 fn page_has_partner_table_events_and_inputs() {
-    let (page, r) = render(&shipped("four_districts_back_office.json"), 1, 2000);
+    let (page, r) = render(&shipped_json("four_districts_back_office.json"), 1, 2000);
     for p in &r.partners {
         assert!(page.contains(&format!("<tr><th>{}</th>", html::escape(&p.name))));
         assert!(page.contains(&money(p.npv.p05, "£")));
@@ -379,7 +362,7 @@ fn page_uses_the_scenario_currency() {
 
 #[test]
 fn page_notes_trials_and_seed_overridden_on_the_command_line() {
-    let (page, _) = render(&shipped("four_districts_back_office.json"), 5, 700);
+    let (page, _) = render(&shipped_json("four_districts_back_office.json"), 5, 700);
     assert!(page.contains("This run used 700 trials and seed 5"));
 }
 

@@ -2,33 +2,9 @@
 //! difference far smaller than that of two independent runs; a scenario compared with
 //! itself differs by exactly nothing; files with different partners compare by name.
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_consortium-sim");
-
-fn shipped(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn sim(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(BIN)
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary starts");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8(o.stdout).unwrap(),
-        String::from_utf8(o.stderr).unwrap(),
-    )
-}
+use crate::util::{Out, f, shipped, sim};
 
 /// Runs `compare ARGS --out FILE` and returns the JSON.
 fn compare(args: &[&str]) -> Value {
@@ -38,15 +14,13 @@ fn compare(args: &[&str]) -> Value {
     let mut all = vec!["compare"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--out", &out_s, "--quiet"]);
-    let (code, stdout, stderr) = sim(&all);
+    let Out {
+        code,
+        stdout,
+        stderr,
+    } = sim(&all);
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
-}
-
-fn f(v: &Value, pointer: &str) -> f64 {
-    v.pointer(pointer)
-        .and_then(Value::as_f64)
-        .unwrap_or_else(|| panic!("no number at {pointer}"))
 }
 
 #[test]
@@ -192,7 +166,7 @@ fn usage_mistakes_are_bad_input() {
         let mut all = vec!["compare"];
         all.extend(args);
         all.extend(["--trials", "100"]);
-        let (code, _, stderr) = sim(&all);
+        let Out { code, stderr, .. } = sim(&all);
         assert_eq!(code, 2, "{stderr}");
         assert!(stderr.contains(needle), "{stderr}");
     }

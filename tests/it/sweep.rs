@@ -2,40 +2,11 @@
 //! and monotone, the CSV is a proper spreadsheet table, results do not depend on threads,
 //! and mistakes are reported (exit code 2) naming the parameter and the value.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_consortium-sim");
-
-fn shipped(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-/// Runs the binary; returns (exit code, stdout, stderr).
-fn sim(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(BIN)
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary starts");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8(o.stdout).unwrap(),
-        String::from_utf8(o.stderr).unwrap(),
-    )
-}
-
-fn ok(args: &[&str]) -> String {
-    let (code, out, err) = sim(args);
-    assert_eq!(code, 0, "expected success\nstdout:\n{out}\nstderr:\n{err}");
-    out
-}
+use crate::util::{Out, f, shipped, sim};
 
 /// Runs `sweep` with `--out` into a scratch directory and returns the JSON.
 fn sweep_json(args: &[&str]) -> Value {
@@ -45,18 +16,12 @@ fn sweep_json(args: &[&str]) -> Value {
     let mut all = vec!["sweep"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--out", &out_s, "--quiet"]);
-    ok(&all);
+    sim(&all).ok();
     serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
 }
 
 fn points(v: &Value) -> &Vec<Value> {
     v["points"].as_array().expect("points")
-}
-
-fn f(v: &Value, pointer: &str) -> f64 {
-    v.pointer(pointer)
-        .and_then(Value::as_f64)
-        .unwrap_or_else(|| panic!("no number at {pointer} in {v}"))
 }
 
 /// A minimal RFC 4180 reader: quoted fields with doubled quotes, CRLF or LF line ends.
@@ -187,7 +152,7 @@ fn csv_has_a_header_and_one_row_per_point_and_parses() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("sweep.csv");
     let html = dir.path().join("sweep.html");
-    ok(&[
+    sim(&[
         "sweep",
         &shipped("social_care_informal.json"),
         "--param",
@@ -199,7 +164,8 @@ fn csv_has_a_header_and_one_row_per_point_and_parses() {
         "--html",
         &html.display().to_string(),
         "--quiet",
-    ]);
+    ])
+    .ok();
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.ends_with("\r\n"), "rows end in CRLF");
     let rows = parse_csv(&text);
@@ -285,7 +251,11 @@ fn results_do_not_depend_on_the_number_of_threads() {
 #[test]
 fn a_missing_pointer_or_an_invalid_value_is_bad_input_naming_it() {
     let four = shipped("four_districts_back_office.json");
-    let (code, out, err) = sim(&[
+    let Out {
+        code,
+        stdout: out,
+        stderr: err,
+    } = sim(&[
         "sweep",
         &four,
         "--param",
@@ -302,7 +272,9 @@ fn a_missing_pointer_or_an_invalid_value_is_bad_input_naming_it() {
     assert!(out.is_empty(), "{out}");
 
     // The last value of the range is invalid: reported before anything runs.
-    let (code, _, err) = sim(&[
+    let Out {
+        code, stderr: err, ..
+    } = sim(&[
         "sweep",
         &four,
         "--param",
@@ -317,7 +289,9 @@ fn a_missing_pointer_or_an_invalid_value_is_bad_input_naming_it() {
     );
     assert!(err.contains("/partners/3/rejoin_probability"), "{err}");
 
-    let (code, _, err) = sim(&["sweep", &four, "--param", "/service/efficiency=0:1:0"]);
+    let Out {
+        code, stderr: err, ..
+    } = sim(&["sweep", &four, "--param", "/service/efficiency=0:1:0"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("STEPS"), "{err}");
 
@@ -325,7 +299,9 @@ fn a_missing_pointer_or_an_invalid_value_is_bad_input_naming_it() {
         .unwrap()
         .path()
         .join("no/such/dir/x.csv");
-    let (code, _, err) = sim(&[
+    let Out {
+        code, stderr: err, ..
+    } = sim(&[
         "sweep",
         &four,
         "--param",

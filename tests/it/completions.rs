@@ -4,10 +4,10 @@
 
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_consortium-sim");
+use crate::util::bin;
 
 fn stdout_of(args: &[&str]) -> String {
-    let out = Command::new(BIN).args(args).output().unwrap();
+    let out = bin().args(args).output().unwrap();
     assert!(
         out.status.success(),
         "{args:?} failed:\n{}",
@@ -89,10 +89,7 @@ fn bash_script_loads_and_completes_subcommands() {
 
 #[test]
 fn completions_refuses_an_unknown_shell() {
-    let out = Command::new(BIN)
-        .args(["completions", "tcsh"])
-        .output()
-        .unwrap();
+    let out = bin().args(["completions", "tcsh"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("possible values"));
 }

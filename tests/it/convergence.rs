@@ -6,33 +6,16 @@
 //! with a target is refused with exit code 2.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
+
+use crate::util::{bad_input as refused, bin, ok, read_json};
 
 /// Standard deviation of NPV about £5.2m: a target SE of £25,000 needs about 43,000
 /// trials, so the run stops at the 80,000 checkpoint.
 const SCENARIO: &str = "scenarios/social_care_informal.json";
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_consortium-sim"))
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn refused(out: Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert!(stderr.contains(needle), "stderr lacks {needle:?}: {stderr}");
-}
 
 /// Runs `run SCENARIO ARGS --out FILE` and returns the report's path.
 fn report(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
@@ -47,10 +30,6 @@ fn report(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     out
 }
 
-fn parse(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 /// The report's text up to its `run` block (the last key, and the only part allowed to
 /// differ).
 fn before_run(path: &Path) -> String {
@@ -62,7 +41,7 @@ fn before_run(path: &Path) -> String {
 #[test]
 fn a_reached_target_se_stops_at_the_first_checkpoint_that_meets_it() {
     let dir = tempfile::tempdir().unwrap();
-    let r = parse(&report(
+    let r = read_json(&report(
         dir.path(),
         "target.json",
         &["--target-se", "25000", "--seed", "5"],
@@ -76,7 +55,7 @@ fn a_reached_target_se_stops_at_the_first_checkpoint_that_meets_it() {
     assert!(r["consortium"]["npv"]["se"].as_f64().unwrap() <= 25000.0);
     // A checkpoint of the schedule, and the one before it did not meet the target.
     assert_eq!(trials, 80_000);
-    let before = parse(&report(
+    let before = read_json(&report(
         dir.path(),
         "before.json",
         &["--trials", "40000", "--seed", "5"],
@@ -100,7 +79,7 @@ fn the_report_is_the_plain_run_of_the_trials_used() {
             csv("target.csv").to_str().unwrap(),
         ],
     );
-    let used = parse(&target)["run"]["trials_used"].to_string();
+    let used = read_json(&target)["run"]["trials_used"].to_string();
     assert_eq!(used, "80000");
     let plain = report(
         dir.path(),
@@ -115,7 +94,7 @@ fn the_report_is_the_plain_run_of_the_trials_used() {
         ],
     );
     assert_eq!(before_run(&target), before_run(&plain));
-    assert!(parse(&plain)["run"].get("trials_used").is_none());
+    assert!(read_json(&plain)["run"].get("trials_used").is_none());
     let read = |name| std::fs::read(csv(name)).unwrap();
     assert!(
         read("target.csv") == read("plain.csv"),
@@ -141,7 +120,7 @@ fn the_stopping_point_and_report_do_not_depend_on_threads() {
     let one = report(dir.path(), "one.json", &args("1"));
     let two = report(dir.path(), "two.json", &args("2"));
     assert_eq!(before_run(&one), before_run(&two));
-    let (one, two) = (parse(&one), parse(&two));
+    let (one, two) = (read_json(&one), read_json(&two));
     for key in ["trials_used", "max_trials", "target_reached"] {
         assert_eq!(one["run"][key], two["run"][key], "{key}");
     }
@@ -151,7 +130,7 @@ fn the_stopping_point_and_report_do_not_depend_on_threads() {
 #[test]
 fn an_unreachable_target_stops_at_max_trials_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let r = parse(&report(
+    let r = read_json(&report(
         dir.path(),
         "far.json",
         &["--target-se", "1", "--max-trials", "25000"],
@@ -190,7 +169,7 @@ fn the_terminal_summary_says_when_the_target_was_met() {
 #[test]
 fn the_first_block_is_the_scenarios_trials_when_fewer() {
     let dir = tempfile::tempdir().unwrap();
-    let r = parse(&report(
+    let r = read_json(&report(
         dir.path(),
         "small.json",
         &["--set", "/trials=3000", "--target-se", "1e12"],

@@ -8,15 +8,15 @@
 //! `elapsed_seconds` and `trials_per_second`, and the "(2 threads, 0.01 s ...)" lines).
 //!
 //! After a change that is meant to change output, regenerate and review the diff:
-//! `cargo test --release --test golden -- --ignored regenerate`.
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
+//! `cargo test --release --test it -- --ignored golden::regenerate`.
 
 use regex::Regex;
+use std::path::{Path, PathBuf};
+
+use crate::util::{bin, root};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+    root().join("tests/golden")
 }
 
 /// (name, arguments) of each golden command; `OUT` in an argument is the output folder.
@@ -34,14 +34,9 @@ fn commands() -> Vec<(String, Vec<String>)> {
 
 /// What one command produced: (file name, normalised content), sorted by name.
 fn produce(args: &[String], out: &Path) -> Vec<(String, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out_text = out.to_str().unwrap();
     let args: Vec<String> = args.iter().map(|a| a.replace("OUT", out_text)).collect();
-    let output = Command::new(env!("CARGO_BIN_EXE_consortium-sim"))
-        .args(&args)
-        .current_dir(root)
-        .output()
-        .unwrap();
+    let output = bin().args(&args).current_dir(root()).output().unwrap();
     let mut files = vec![
         ("stdout.txt".to_string(), output.stdout),
         ("stderr.txt".to_string(), output.stderr),

@@ -5,108 +5,20 @@
 //! release mode. Tests of behaviour that is currently wrong are marked
 //! `#[ignore = "BUG: ..."]` and state the correct behaviour.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tempfile::TempDir;
+
+use crate::util::{Dir, Out, all_shipped, cmd, f, read_json, shipped, sim};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-const BIN: &str = env!("CARGO_BIN_EXE_consortium-sim");
 const MIXED: &str = "mixed_jv_county_district_police.json";
 const FOUR: &str = "four_districts_back_office.json";
-
-/// What one invocation of the binary did.
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn ok(&self) -> &Self {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    /// Asserts exit code 2 (bad input), a message on stderr and nothing that looks like
-    /// a result on stdout.
-    fn bad_input(&self) -> &Self {
-        assert_eq!(
-            self.code, 2,
-            "expected exit code 2 (bad input)\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        assert!(!self.stderr.trim().is_empty(), "no message on stderr");
-        assert!(
-            !self.stdout.starts_with("ok"),
-            "a failed command printed ok:\n{}",
-            self.stdout
-        );
-        self
-    }
-
-    fn stderr_has(&self, needle: &str) -> &Self {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}:\n{}",
-            self.stderr
-        );
-        self
-    }
-}
-
-fn cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args).env_remove("RUST_BACKTRACE");
-    c
-}
-
-fn sim(args: &[&str]) -> Out {
-    let o = cmd(args).output().expect("the binary starts");
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(o.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(o.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-fn scenarios_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
-}
-
-fn shipped(name: &str) -> String {
-    scenarios_dir().join(name).display().to_string()
-}
-
-/// Every shipped scenario, sorted.
-fn all_shipped() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
-        .expect("scenarios/ exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(
-        files.len() >= 6,
-        "expected the six shipped scenarios, found {files:?}"
-    );
-    files
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
-}
 
 fn partner_names(scenario: &Value) -> Vec<String> {
     scenario["partners"]
@@ -161,29 +73,6 @@ fn remove(v: &mut Value, pointer: &str) {
         .unwrap()
         .remove(key)
         .unwrap_or_else(|| panic!("{pointer} was not there"));
-}
-
-/// A scratch directory holding scenario files.
-struct Dir(TempDir);
-
-impl Dir {
-    fn new() -> Dir {
-        Dir(tempfile::tempdir().expect("temp dir"))
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let p = self.path(name);
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
-    }
-
-    fn write_json(&self, name: &str, v: &Value) -> String {
-        self.write(name, &serde_json::to_string_pretty(v).unwrap())
-    }
 }
 
 /// Runs `validate` on a scenario and returns the outcome.
@@ -287,13 +176,6 @@ fn trace_cumulative(trace: &str) -> Vec<i64> {
         .filter_map(|l| l.trim().strip_prefix("cumulative discounted saving "))
         .map(money)
         .collect()
-}
-
-fn f(v: &Value, pointer: &str) -> f64 {
-    v.pointer(pointer)
-        .unwrap_or_else(|| panic!("no {pointer}"))
-        .as_f64()
-        .unwrap_or_else(|| panic!("{pointer} is not a number"))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,22 +2,12 @@
 //! tornado's ranking, "no crossing in range", rank correlations from exactly the draws
 //! the engine made, and the command line end to end.
 
-use std::path::Path;
-use std::process::Command;
-
 use consortium_sim::analysis::crn::Crn;
 use consortium_sim::analysis::sensitivity::{Basis, Sensitivity, Study, Target};
 use consortium_sim::engine::Monitor;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_consortium-sim");
-
-fn shipped(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+use crate::util::{Out, shipped, shipped_json, sim};
 
 /// Runs the analysis in-process with `trials` trials from seed 7.
 fn analyse(v: &Value, trials: usize, switch: &[&str], target: Option<f64>) -> Sensitivity {
@@ -84,7 +74,7 @@ fn switching_value_of_efficiency_matches_the_closed_form() {
 #[test]
 fn tornado_puts_efficiency_first_on_four_districts() {
     let s = analyse(
-        &shipped("four_districts_back_office.json"),
+        &shipped_json("four_districts_back_office.json"),
         4000,
         &["/service/efficiency"],
         None,
@@ -129,7 +119,7 @@ fn no_crossing_in_range_is_reported_as_such() {
     // four_districts' fixed cost ranges over triangular(280k, 350k, 480k): the mean NPV
     // stays well above zero at both ends (about £2.9m at the mean).
     let s = analyse(
-        &shipped("four_districts_back_office.json"),
+        &shipped_json("four_districts_back_office.json"),
         2000,
         &["/service/fixed_cost"],
         Some(0.9),
@@ -146,7 +136,7 @@ fn no_crossing_in_range_is_reported_as_such() {
 #[test]
 fn rank_correlation_of_efficiency_with_npv_is_positive_and_large() {
     let s = analyse(
-        &shipped("four_districts_back_office.json"),
+        &shipped_json("four_districts_back_office.json"),
         5000,
         &["/service/efficiency"],
         None,
@@ -173,7 +163,7 @@ fn recomputed_inputs_are_exactly_the_engines_draws() {
 
 #[test]
 fn target_probability_of_loss_is_met_at_the_switching_value() {
-    let v = shipped("four_districts_back_office.json");
+    let v = shipped_json("four_districts_back_office.json");
     let s = analyse(&v, 3000, &["/service/efficiency"], Some(0.25));
     let sw = &s.switching_values[1];
     assert_eq!(sw.target, Target::ProbNpvNegative(0.25));
@@ -183,28 +173,16 @@ fn target_probability_of_loss_is_met_at_the_switching_value() {
     assert!(sw.at_ends[0] > 0.25 && sw.at_ends[1] < 0.25);
 }
 
-fn sim(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(BIN)
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary starts");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8(o.stdout).unwrap(),
-        String::from_utf8(o.stderr).unwrap(),
-    )
-}
-
 #[test]
 fn command_line_writes_json_and_html_and_rejects_unknown_inputs() {
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/social_care_formal.json")
-        .display()
-        .to_string();
+    let scenario = shipped("social_care_formal.json");
     let dir = tempfile::tempdir().unwrap();
     let (out, html) = (dir.path().join("s.json"), dir.path().join("s.html"));
-    let (code, stdout, stderr) = sim(&[
+    let Out {
+        code,
+        stdout,
+        stderr,
+    } = sim(&[
         "sensitivity",
         &scenario,
         "--trials",
@@ -241,7 +219,7 @@ fn command_line_writes_json_and_html_and_rejects_unknown_inputs() {
     ] {
         let mut all = vec!["sensitivity", &scenario, "--trials", "100"];
         all.extend(args);
-        let (code, _, stderr) = sim(&all);
+        let Out { code, stderr, .. } = sim(&all);
         assert_eq!(code, 2, "{stderr}");
         assert!(stderr.contains(needle), "{stderr}");
     }

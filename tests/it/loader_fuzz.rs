@@ -24,13 +24,14 @@
 //! byte-level edits and random bytes through the text parser and a temp file, `--set`
 //! overrides, and valid scenarios with extreme but valid values.
 //!
-//! Every property's case count is set so that `cargo test --release --test loader_fuzz`
-//! takes 10 to 20 seconds; `PROPTEST_CASES=n` runs n cases of every property instead, and
-//! `LOADER_FUZZ_STATS=1` (with `--nocapture`) prints how many loads each property rejected
-//! and how many validated and were simulated.
+//! Every property's case count is set so that `cargo test --release --test it
+//! loader_fuzz::` takes 10 to 20 seconds; `PROPTEST_CASES=n` runs n cases of every
+//! property instead, and `LOADER_FUZZ_STATS=1` (with `--nocapture`) prints how many loads
+//! each property rejected and how many validated and were simulated.
 //!
 //! Bugs found are the `bug_*` tests at the end, marked `#[ignore = "BUG: ..."]`, each with
-//! its minimal input; `cargo test --release --test loader_fuzz -- --ignored` runs them.
+//! its minimal input; `cargo test --release --test it loader_fuzz:: -- --ignored` runs
+//! them.
 //! The fuzz/ directory holds a cargo-fuzz target that checks the same contract.
 
 use std::cell::{Cell, RefCell};
@@ -48,6 +49,8 @@ use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::{Map, Number, Value, json};
+
+use crate::util;
 
 // ---------------------------------------------------------------------------------------
 // Settings
@@ -591,18 +594,11 @@ const MINIMAL: &str = r#"{
 fn shipped() -> &'static [(String, String, Value)] {
     static SHIPPED: OnceLock<Vec<(String, String, Value)>> = OnceLock::new();
     SHIPPED.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .expect("scenarios/ exists")
-            .map(|e| e.expect("a directory entry").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        files.sort();
-        let mut out: Vec<(String, String)> = files
-            .iter()
-            .map(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().into_owned();
-                (name, std::fs::read_to_string(p).expect("read a scenario"))
+        let mut out: Vec<(String, String)> = util::shipped_names()
+            .into_iter()
+            .map(|name| {
+                let text = std::fs::read_to_string(util::shipped(&name)).expect("read a scenario");
+                (name, text)
             })
             .collect();
         out.push(("template.json".into(), consortium_sim::TEMPLATE.into()));

@@ -1,13 +1,13 @@
 //! Correlated inputs: achieved rank correlations, common random numbers, and the
 //! refusal (or repair) of targets that cannot hold together.
 
-use std::process::Command;
-
 use consortium_sim::copula::spearman;
 use consortium_sim::plan::Plan;
 use consortium_sim::rng::trial_key;
 use consortium_sim::scenario::{self, ScenarioError};
 use serde_json::{Value, json};
+
+use crate::util::bin;
 
 fn base(correlations: Value) -> Value {
     json!({
@@ -170,7 +170,7 @@ fn inconsistent_targets_are_refused_naming_the_pairs_or_repaired_with_a_warning(
     let path = dir.path().join("conflict.json");
     std::fs::write(&path, conflicting().to_string()).unwrap();
     let run = |extra: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_consortium-sim"))
+        bin()
             .arg("run")
             .arg(&path)
             .args(["--trials", "20000"])

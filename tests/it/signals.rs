@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::util::bin;
+
 /// A scenario that takes many seconds to run but little memory: 30 partners over 100
 /// years is 3,000 partner-years a trial, and nobody ever leaves.
 fn slow_scenario(dir: &Path) -> String {
@@ -29,7 +31,7 @@ fn slow_scenario(dir: &Path) -> String {
 }
 
 fn start(scenario: &str, out: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_consortium-sim"))
+    bin()
         .args(["run", scenario, "--out"])
         .arg(out)
         .stdout(Stdio::null())
@@ -113,7 +115,7 @@ fn a_closed_stdout_pipe_ends_the_process_without_a_panic() {
         ][..],
         &["init"][..],
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_consortium-sim"))
+        let mut child = bin()
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -4,7 +4,6 @@
 //! accepted by merge, output path checked before the run).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use consortium_sim::engine::outcomes::NO_YEAR_U8;
 use consortium_sim::engine::{Column, Outcomes};
@@ -12,18 +11,12 @@ use consortium_sim::report::csv::write_trials;
 use consortium_sim::scenario::{self, Scenario};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_consortium-sim");
+use crate::util::{bad_input, ok, output, shipped, shipped_json};
+
 const MIXED: &str = "mixed_jv_county_district_police.json";
 
-fn shipped(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name)
-}
-
 fn load(name: &str) -> (Value, Scenario) {
-    let value: Value =
-        serde_json::from_str(&std::fs::read_to_string(shipped(name)).unwrap()).unwrap();
+    let value = shipped_json(name);
     let s = scenario::from_value(&value, name).unwrap();
     (value, s)
 }
@@ -228,34 +221,6 @@ fn single_precision_partner_npvs_are_written_at_their_own_precision() {
 // The command line
 // ---------------------------------------------------------------------------------------
 
-fn bin(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .env_remove("JOB_COMPLETION_INDEX")
-        .output()
-        .expect("the binary starts")
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "expected success\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn bad_input(out: Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(
-        stderr.contains(needle),
-        "stderr lacks {needle:?}:\n{stderr}"
-    );
-}
-
 #[test]
 fn run_writes_the_engines_outcomes_in_trial_order_whatever_the_threads() {
     let dir = tempfile::tempdir().unwrap();
@@ -264,9 +229,9 @@ fn run_writes_the_engines_outcomes_in_trial_order_whatever_the_threads() {
         .iter()
         .map(|threads| {
             let csv = dir.path().join(format!("t{threads}.csv"));
-            let out = ok(bin(&[
+            let out = ok(output(&[
                 "run",
-                scenario.to_str().unwrap(),
+                &scenario,
                 "--trials",
                 "2000",
                 "--seed",
@@ -313,9 +278,9 @@ fn run_refuses_a_missing_directory_before_the_run_and_writes_nothing() {
     let csv = dir.path().join("no/such/dir/t.csv");
     let report = dir.path().join("r.json");
     bad_input(
-        bin(&[
+        output(&[
             "run",
-            shipped(MIXED).to_str().unwrap(),
+            &shipped(MIXED),
             "--trials",
             "100",
             "--trials-csv",
@@ -333,7 +298,7 @@ fn shard_refuses_trials_csv_and_merge_writes_the_unsharded_table() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let scenario = shipped(MIXED);
-    let scenario = scenario.to_str().unwrap();
+    let scenario = scenario.as_str();
     let common = ["--trials", "1500", "--seed", "9"];
     let mut refused = vec!["run", scenario, "--shard", "0/2"];
     let p0 = d("p0.bin");
@@ -341,22 +306,25 @@ fn shard_refuses_trials_csv_and_merge_writes_the_unsharded_table() {
     let never = d("never.csv");
     refused.push(&never);
     refused.extend(common);
-    bad_input(bin(&refused), "--trials-csv go with `consortium-sim merge`");
+    bad_input(
+        output(&refused),
+        "--trials-csv go with `consortium-sim merge`",
+    );
     assert!(!Path::new(&never).exists());
 
     let whole = d("whole.csv");
     let mut args = vec!["run", scenario, "--trials-csv", &whole, "--quiet"];
     args.extend(common);
-    ok(bin(&args));
+    ok(output(&args));
     let parts = [d("p0.bin"), d("p1.bin")];
     for (k, part) in parts.iter().enumerate() {
         let shard = format!("{k}/2");
         let mut args = vec!["run", scenario, "--shard", &shard, "--partial", part];
         args.extend(common);
-        ok(bin(&args));
+        ok(output(&args));
     }
     let merged = d("merged.csv");
-    ok(bin(&[
+    ok(output(&[
         "merge",
         &parts[1],
         &parts[0],

@@ -4,8 +4,6 @@
 //! committed docs/scenario.schema.json up to date.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use consortium_sim::scenario::load::{
     DISPUTE_KEYS, DIST_FORMS, PARTNER_KEYS, SERVICE_KEYS, TOP_KEYS,
@@ -13,11 +11,9 @@ use consortium_sim::scenario::load::{
 use consortium_sim::scenario::{self, schema};
 use serde_json::{Value, json};
 
-const REGENERATE: &str = "cargo run --release -- schema > docs/scenario.schema.json";
+use crate::util::{all_shipped, bin, read_json, root};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+const REGENERATE: &str = "cargo run --release -- schema > docs/scenario.schema.json";
 
 fn generated() -> Value {
     schema::schema().to_value()
@@ -25,21 +21,6 @@ fn generated() -> Value {
 
 fn validator() -> jsonschema::Validator {
     jsonschema::validator_for(&generated()).expect("the schema compiles")
-}
-
-fn shipped() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 6, "the shipped scenarios are found");
-    files
-}
-
-fn read(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// Follows `$ref`s ("#/$defs/Name") to the schema they name.
@@ -198,9 +179,9 @@ fn schema_is_a_valid_draft_2020_12_schema_with_a_description_for_every_field() {
 #[test]
 fn every_shipped_scenario_and_the_init_template_validate_against_the_schema() {
     let v = validator();
-    let mut files: Vec<(String, Value)> = shipped()
+    let mut files: Vec<(String, Value)> = all_shipped()
         .iter()
-        .map(|p| (p.display().to_string(), read(p)))
+        .map(|p| (p.display().to_string(), read_json(p)))
         .collect();
     files.push((
         "init template".into(),
@@ -218,8 +199,8 @@ fn every_shipped_scenario_and_the_init_template_validate_against_the_schema() {
 
 #[test]
 fn shipped_scenarios_point_at_the_committed_schema_by_a_relative_path() {
-    for path in shipped() {
-        let value = read(&path);
+    for path in all_shipped() {
+        let value = read_json(&path);
         assert_eq!(
             value["$schema"],
             "../docs/scenario.schema.json",
@@ -244,10 +225,7 @@ fn committed_schema_file_is_the_generated_schema() {
 
 #[test]
 fn schema_command_prints_the_generated_schema() {
-    let out = Command::new(env!("CARGO_BIN_EXE_consortium-sim"))
-        .arg("schema")
-        .output()
-        .unwrap();
+    let out = bin().arg("schema").output().unwrap();
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), schema::to_json());
 }

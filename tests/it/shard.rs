@@ -11,37 +11,10 @@ use consortium_sim::report::{Report, RunInfo, json};
 use consortium_sim::scenario;
 use consortium_sim::shard::{self, Shard};
 
+use crate::util::{BIN, bad_input as refused, bin, ok};
+
 const SCENARIO: &str = "scenarios/social_care_informal.json";
 const TRIALS: &str = "30001";
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_consortium-sim"));
-    // A shard must not pick up a scheduler's variables from the test's own environment.
-    for var in [
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_COUNT",
-        "SLURM_ARRAY_TASK_MIN",
-        "JOB_COMPLETION_INDEX",
-    ] {
-        c.env_remove(var);
-    }
-    c
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn refused(out: Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert!(stderr.contains(needle), "stderr lacks {needle:?}: {stderr}");
-}
 
 /// The report's text without its `run` block (the only part allowed to differ).
 fn without_run(path: &Path) -> String {
@@ -318,9 +291,7 @@ fn shard_options_are_checked_before_running() {
 #[test]
 fn slurm_example_scripts_work_as_shipped() {
     let dir = tempfile::tempdir().unwrap();
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_consortium-sim"))
-        .parent()
-        .unwrap();
+    let bin_dir = Path::new(BIN).parent().unwrap();
     let path = format!(
         "{}:{}",
         bin_dir.display(),

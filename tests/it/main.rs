@@ -1,0 +1,23 @@
+//! The integration tests, as one test binary (one link, not sixteen): each module is
+//! one suite, and `util` holds the helpers they share. Run one suite with
+//! `cargo test --release --test it cli::` (or any module's name).
+
+mod util;
+
+mod cli;
+mod compare;
+mod completions;
+mod convergence;
+mod correlations;
+mod golden;
+mod html;
+mod loader_fuzz;
+mod model;
+mod reference;
+mod schema;
+mod sensitivity;
+mod shard;
+#[cfg(unix)]
+mod signals;
+mod sweep;
+mod trials_csv;
