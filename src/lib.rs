@@ -12,8 +12,9 @@
 //! inputs; [`engine`] runs trials (its [`engine::trial`] module is the only place that
 //! knows the year-step order of the model); [`stats`] and [`report`] summarise.
 //! [`shard`] splits a run across machines and joins it back exactly; [`analysis`] runs
-//! sweeps, sensitivity analyses and comparisons under common random numbers. The model
-//! itself is specified in MODEL.md.
+//! sweeps, sensitivity analyses and comparisons under common random numbers. [`run`] is
+//! what every front end calls: a request in, results, notices and one [`Error`] out. The
+//! model itself is specified in MODEL.md.
 
 pub mod analysis;
 pub mod engine;
@@ -21,10 +22,13 @@ pub mod output;
 pub mod plan;
 pub mod report;
 pub mod rng;
+pub mod run;
 pub mod sample;
 pub mod scenario;
 pub mod shard;
 pub mod stats;
+
+pub use run::Error;
 
 /// A starting scenario that validates and uses every section (`consortium-sim init`).
 pub const TEMPLATE: &str = include_str!("template.json");
