@@ -1,8 +1,11 @@
-//! Command-line definitions (clap) and nothing else.
+//! Command-line definitions (clap), their translation into the run API's requests, and
+//! the flag that names each of a request's settings in messages.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use consortium_sim::run::{self, RunOptions, Setting, Source, Target};
+use consortium_sim::shard::Shard;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -94,17 +97,17 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  consortium-sim sweep scenarios/four_districts_back_office.json --param /service/efficiency=0.05:0.25:9 --trials 20000\n  consortium-sim sweep s.json --param /service/cost_sharing=proportional,equal --csv sweep.csv"
     )]
-    Sweep(crate::analyse::SweepArgs),
+    Sweep(SweepArgs),
     /// Tornado of the inputs, their rank correlations with NPV, and switching values.
     #[command(
         after_help = "Example:\n  consortium-sim sensitivity scenarios/four_districts_back_office.json --trials 20000 --html sensitivity.html"
     )]
-    Sensitivity(crate::analyse::SensitivityArgs),
+    Sensitivity(SensitivityArgs),
     /// Compare scenario files, or variants of one, trial by trial.
     #[command(
         after_help = "Examples:\n  consortium-sim compare scenarios/social_care_informal.json scenarios/social_care_formal.json\n  consortium-sim compare s.json --variant \"equal:/service/cost_sharing=equal\""
     )]
-    Compare(crate::analyse::CompareArgs),
+    Compare(CompareArgs),
     /// Print the JSON Schema (draft 2020-12) of the scenario format.
     ///
     /// The schema describes every field with its default and range, the distribution
@@ -145,43 +148,13 @@ pub struct SimArgs {
     pub threads: Option<usize>,
     /// Refuse to start a run that would need more memory than this (e.g. 512M, 4G).
     /// Default: half of this machine's memory.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = run::parse_size)]
     pub max_memory: Option<u64>,
     /// No progress bar (it is shown only on a terminal, for runs over about a second).
     #[arg(long, short)]
     pub quiet: bool,
     #[command(flatten)]
     pub set: SetArgs,
-}
-
-/// Parses a memory size: bytes, or a number with K, M, G or T (powers of 1024; "KiB",
-/// "MB" and the like are read the same way).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("\"{text}\" is not a size such as 512M or 4G"))?;
-    let shift = match unit
-        .trim()
-        .to_ascii_uppercase()
-        .trim_end_matches("IB")
-        .trim_end_matches('B')
-    {
-        "" => 0,
-        "K" => 10,
-        "M" => 20,
-        "G" => 30,
-        "T" => 40,
-        _ => return Err(format!("\"{text}\": unknown unit; use K, M, G or T")),
-    };
-    let bytes = value * (1u64 << shift) as f64;
-    if !(bytes.is_finite() && bytes >= 1.0) {
-        return Err(format!("\"{text}\" is not a positive size"));
-    }
-    Ok(bytes.min(u64::MAX as f64) as u64)
 }
 
 /// `--set` overrides.
@@ -289,4 +262,110 @@ pub struct TraceArgs {
     /// Replay the trial at the 1st percentile of consortium NPV (runs the full run first).
     #[arg(long)]
     pub worst: bool,
+}
+
+/// `sweep`: the scenario at each value of one or two parameters.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// A parameter to sweep: POINTER=START:STOP:STEPS (STEPS evenly spaced values, both
+    /// ends included) or POINTER=V1,V2,... (each value JSON or text, as with --set).
+    /// Give one for a line, two for a grid.
+    #[arg(long = "param", value_name = "POINTER=RANGE|LIST", required = true)]
+    pub params: Vec<String>,
+    /// Write the sweep as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write one CSV row per point to this file (for spreadsheets).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write an HTML page with charts to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// `sensitivity`: tornado, rank correlations and switching values.
+#[derive(Debug, Args)]
+pub struct SensitivityArgs {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Find the switching value of this input (a JSON pointer; partners may be named).
+    /// Repeatable. Default: the three inputs with the widest tornado bars.
+    #[arg(long = "switch", value_name = "POINTER")]
+    pub switch: Vec<String>,
+    /// Also find the value at which P(loss) reaches this probability (e.g. 0.2).
+    #[arg(long, value_name = "P")]
+    pub target_prob_loss: Option<f64>,
+    /// Write the analysis as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write an HTML page with tornado charts to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// `compare`: scenarios side by side under common random numbers.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// More scenario files to compare with the first.
+    #[arg(value_name = "MORE")]
+    pub more: Vec<PathBuf>,
+    /// A variant of the (single) scenario: NAME:POINTER=VALUE, more edits after ';'.
+    /// Repeatable; the scenario as written is compared first, as "base".
+    #[arg(long = "variant", value_name = "NAME:POINTER=VALUE[;...]")]
+    pub variants: Vec<String>,
+    /// Write the comparison as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write an HTML page with charts to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+impl SimArgs {
+    /// The run API's request for these options: no shard, no precision target.
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            scenario: Source::Path(self.scenario.clone()),
+            overrides: self.set.all(),
+            trials: self.trials,
+            seed: self.seed,
+            threads: self.threads,
+            max_memory: self.max_memory,
+            shard: None,
+            target: None,
+        }
+    }
+}
+
+impl RunArgs {
+    /// The precision target asked for, if any option of one is given (`--max-trials`
+    /// alone is refused by [`Target::check`]).
+    pub fn target(&self) -> Option<Target> {
+        let target = Target {
+            se: self.target_se,
+            prob_ci: self.target_prob_ci,
+            max_trials: self.max_trials,
+        };
+        (target != Target::default()).then_some(target)
+    }
+
+    /// The shard of `spec`: K/N, or `auto` from a Slurm job array or a Kubernetes
+    /// Indexed Job.
+    pub fn shard(&self, spec: &str) -> Result<Shard, consortium_sim::shard::ShardError> {
+        if spec == "auto" {
+            Shard::from_env(self.shards, |name| std::env::var(name).ok())
+        } else {
+            Shard::parse(spec)
+        }
+    }
+}
+
+/// How the command line names a request's setting in messages: as its flag, the
+/// setting's name in kebab case (`max_memory` is `--max-memory`).
+pub fn flag(setting: Setting) -> String {
+    format!("--{}", setting.name().replace('_', "-"))
 }

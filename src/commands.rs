@@ -1,64 +1,77 @@
 //! The subcommands that simulate: `run` (whole, one shard, or until a precision target
-//! is met), `trace` and `merge`; and `schema` and `completions`, which print.
+//! is met), `trace` and `merge`; `validate`; and `schema` and `completions`, which print.
+//! Each calls the run API and prints; the notices the API returns go to stderr.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::cli::{MergeArgs, RunArgs, TraceArgs};
-use crate::prepare::{self, interrupted};
-use crate::{BadInput, MONITOR};
-use consortium_sim::engine::{Interrupted, Outcomes, trace};
+use crate::cli::{MergeArgs, RunArgs, TraceArgs, flag};
+use crate::progress;
+use consortium_sim::engine::{Interrupted, Monitor, Outcomes};
 use consortium_sim::output;
-use consortium_sim::report::{self, Convergence, Report, RunInfo};
-use consortium_sim::scenario::{self, Scenario};
-use consortium_sim::shard::{self, PartialHeader, Shard};
-use consortium_sim::stats;
+use consortium_sim::report::{self, Convergence, Report};
+use consortium_sim::run::{
+    self, Error, Notice, Prepared, Result, RunOptions, Source, Target, interrupted,
+};
+use consortium_sim::scenario::Scenario;
 
-pub fn run(args: RunArgs) -> Result<()> {
-    let target = Target::of(&args)?;
+/// Prepares the run `options` asks for, printing its notices as `run::prepare` gives
+/// them (also when a later step fails).
+pub fn prepare(options: &RunOptions) -> Result<Prepared> {
+    let mut notices = Vec::new();
+    let prepared = run::prepare(options, &mut notices);
+    notify(&notices);
+    prepared
+}
+
+/// Prints warnings and notes on stderr, settings named by their flags.
+pub fn notify(notices: &[Notice]) {
+    for notice in notices {
+        match notice {
+            Notice::Warning(m) => eprintln!("warning: {}", m.render(flag)),
+            Notice::Note(m) => eprintln!("note: {}", m.render(flag)),
+        }
+    }
+}
+
+/// `validate`: the scenario checked, and summarised.
+pub fn validate(file: PathBuf, overrides: &[String]) -> Result<()> {
+    let mut notices = Vec::new();
+    let loaded = run::load(&Source::Path(file), overrides, &mut notices);
+    notify(&notices);
+    println!("ok\n{}", loaded?.scenario.summary());
+    Ok(())
+}
+
+pub fn run(args: RunArgs, monitor: &Monitor) -> Result<()> {
+    let target = args.target();
+    if let Some(t) = &target {
+        t.check(args.shard.is_some(), args.sim.trials)?;
+    }
     let Some(spec) = &args.shard else {
-        return run_whole(&args, target);
+        return run_whole(&args, target, monitor);
     };
-    let shard = if spec == "auto" {
-        Shard::from_env(args.shards, |name| std::env::var(name).ok())?
-    } else {
-        Shard::parse(spec)?
-    };
+    let shard = args.shard(spec)?;
     let Some(partial) = &args.partial else {
-        bail!(BadInput("--shard needs --partial FILE: a shard writes a partial result, which `consortium-sim merge` turns into the report".into()));
+        return Err(Error::request(
+            "--shard needs --partial FILE: a shard writes a partial result, which `consortium-sim merge` turns into the report",
+        ));
     };
     if args.output.paths().next().is_some() {
-        bail!(BadInput("--out, --html and --trials-csv go with `consortium-sim merge`, not with --shard: a shard writes only its partial result".into()));
+        return Err(Error::request(
+            "--out, --html and --trials-csv go with `consortium-sim merge`, not with --shard: a shard writes only its partial result",
+        ));
     }
     output::check_writable(partial)?;
-    let prepared = prepare::prepare(&args.sim, Some(&|total| shard.range(total)))?;
-    let (outcomes, elapsed) = prepared.simulate()?;
-    let header = PartialHeader {
-        format_version: shard::FORMAT_VERSION,
-        engine_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_hash: shard::scenario_hash(&prepared.value),
-        scenario: prepared.value.clone(),
-        seed: prepared.seed,
-        total_trials: prepared.total_trials,
-        shard_index: shard.index,
-        shard_count: shard.count,
-        first_trial: prepared.range.start,
-        trials: prepared.trials() as u64,
-        partners: prepared.plan.partners,
-        horizon: prepared.plan.horizon,
-        precision: match prepared.precision {
-            consortium_sim::engine::Precision::Double => "double".into(),
-            consortium_sim::engine::Precision::Single => "single".into(),
-        },
-        threads: prepared.pool.current_num_threads(),
-        elapsed_seconds: elapsed,
-    };
-    interrupted()?;
-    shard::write_partial(partial, &header, &outcomes)?;
+    let mut options = args.sim.options();
+    options.shard = Some(shard);
+    let prepared = prepare(&options)?;
+    let simulation =
+        progress::while_running(monitor, !args.sim.quiet, || prepared.simulate(monitor))?;
+    prepared.write_partial(partial, &simulation, monitor)?;
     println!(
         "wrote {}: shard {} of {}, trials {}..{} of {}",
         partial.display(),
@@ -71,123 +84,109 @@ pub fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-fn run_whole(args: &RunArgs, target: Option<Target>) -> Result<()> {
+fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Result<()> {
     if args.partial.is_some() {
-        bail!(BadInput("--partial goes with --shard".into()));
+        return Err(Error::request("--partial goes with --shard"));
     }
     for path in args.output.paths() {
         output::check_writable(path)?;
     }
-    let (prepared, (mut outcomes, elapsed, reached)) = match &target {
-        None => {
-            let prepared = prepare::prepare(&args.sim, None)?;
-            let (outcomes, elapsed) = prepared.simulate()?;
-            (prepared, (outcomes, elapsed, true))
-        }
-        Some(t) => {
-            let prepared = prepare::prepare_converging(&args.sim, t.max_trials)?;
-            let result = prepared.simulate_until(|npv| t.met(npv))?;
-            (prepared, result)
-        }
-    };
+    let mut options = args.sim.options();
+    options.target = target;
+    let prepared = prepare(&options)?;
+    let mut simulation =
+        progress::while_running(monitor, !args.sim.quiet, || prepared.simulate(monitor))?;
     if let Some(path) = &args.output.trials_csv {
-        write_trials_csv(path, &prepared.scenario, &outcomes)?;
+        write_trials_csv(path, &prepared.scenario, &simulation.outcomes, monitor)?;
     }
-    let threads = prepared.pool.current_num_threads();
-    let mut report = prepared.pool.install(|| {
-        summarise(
-            &prepared.scenario,
-            prepared.seed,
-            &mut outcomes,
-            threads,
-            elapsed,
-        )
-    })?;
-    report.run.convergence = target.map(|t| Convergence {
-        trials_used: outcomes.trials as u64,
-        max_trials: prepared.total_trials,
-        target_se: t.se,
-        target_prob_ci: t.prob_ci,
-        target_reached: reached,
-    });
+    let report = prepared.report(&mut simulation, monitor)?;
     publish(
         &report,
         &prepared.scenario,
         &prepared.value,
-        &outcomes,
+        &simulation.outcomes,
         args.output.out.as_deref(),
         args.output.html.as_deref(),
+        monitor,
     )
 }
 
-/// What `--target-se` and `--target-prob-ci` ask of a run, with its `--max-trials`.
-struct Target {
-    se: Option<f64>,
-    prob_ci: Option<f64>,
-    max_trials: Option<u64>,
+pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
+    let prepared = prepare(&args.sim.options())?;
+    let (trial, why) = match args.trial {
+        Some(k) => (k, String::new()),
+        None => {
+            let simulation =
+                progress::while_running(monitor, !args.sim.quiet, || prepared.simulate(monitor))?;
+            let why = format!(
+                " (the 1st-percentile consortium NPV of {} trials, seed {})",
+                prepared.total_trials, prepared.seed
+            );
+            (run::worst_trial(&simulation.outcomes), why)
+        }
+    };
+    let replay = prepared.replay(trial)?;
+    print!(
+        "{}",
+        report::story::render(&prepared.scenario, &replay, &why)
+    );
+    Ok(())
 }
 
-impl Target {
-    /// The run's target, if it has one, refusing what cannot go with a target.
-    fn of(args: &RunArgs) -> Result<Option<Target>> {
-        let bad = |message: &str| Err(BadInput(message.into()).into());
-        if args.target_se.is_none() && args.target_prob_ci.is_none() {
-            if args.max_trials.is_some() {
-                return bad("--max-trials goes with --target-se or --target-prob-ci");
-            }
-            return Ok(None);
-        }
-        if args.shard.is_some() {
-            return bad(
-                "--target-se and --target-prob-ci cannot be used with --shard: the run stops \
-                 when the trials so far are enough, which one shard cannot know; run with the \
-                 target in one process, or shard a run of a fixed --trials",
-            );
-        }
-        if args.sim.trials.is_some() {
-            return bad(
-                "--trials cannot be used with --target-se or --target-prob-ci: the target \
-                 decides how many trials run (cap them with --max-trials)",
-            );
-        }
-        if args.target_se.is_some_and(|x| !(x > 0.0 && x.is_finite())) {
-            return bad(
-                "--target-se must be a positive amount in the scenario's currency, such as 5000",
-            );
-        }
-        if args.target_prob_ci.is_some_and(|w| !(w > 0.0 && w < 0.5)) {
-            return bad(
-                "--target-prob-ci must be a probability above 0 and below 0.5: the half-width \
-                 of P(loss)'s 95% interval, so 0.005 is half a percentage point",
-            );
-        }
-        Ok(Some(Target {
-            se: args.target_se,
-            prob_ci: args.target_prob_ci,
-            max_trials: args.max_trials,
-        }))
+pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
+    for path in args.output.paths() {
+        output::check_writable(path)?;
     }
-
-    /// Whether the consortium NPVs so far meet every target, judged on the figures the
-    /// report will give: its standard error, and half the width of its P(loss) interval.
-    fn met(&self, npv: &[f64]) -> bool {
-        self.se.is_none_or(|target| standard_error(npv) <= target)
-            && self
-                .prob_ci
-                .is_none_or(|target| loss_half_width(npv) <= target)
+    let start = Instant::now();
+    let run::Merged {
+        mut merged,
+        scenario,
+    } = run::merge(&args.parts)?;
+    if let Some(path) = &args.output.trials_csv {
+        write_trials_csv(path, &scenario, &merged.outcomes, monitor)?;
     }
+    let elapsed = merged.elapsed_seconds + start.elapsed().as_secs_f64();
+    let report = run::build_report(
+        &scenario,
+        merged.seed,
+        &mut merged.outcomes,
+        merged.threads,
+        elapsed,
+        monitor,
+    )?;
+    publish(
+        &report,
+        &scenario,
+        &merged.scenario,
+        &merged.outcomes,
+        args.output.out.as_deref(),
+        args.output.html.as_deref(),
+        monitor,
+    )
 }
 
-/// The standard error of the mean, computed as the report computes it.
-fn standard_error(npv: &[f64]) -> f64 {
-    stats::sd(npv, stats::mean(npv)) / (npv.len() as f64).sqrt()
+/// Prints the JSON Schema of the scenario format.
+pub fn schema() -> Result<()> {
+    print_all(consortium_sim::scenario::schema::to_json().as_bytes())
 }
 
-/// Half the width of the Wilson 95 % interval of P(NPV < 0), as the report gives it.
-fn loss_half_width(npv: &[f64]) -> f64 {
-    let negative = npv.iter().filter(|&&v| v < 0.0).count() as u64;
-    let [low, high] = stats::wilson(negative, npv.len() as u64);
-    (high - low) / 2.0
+/// Prints the completion script of `shell` for the whole command line.
+pub fn completions(shell: clap_complete::Shell) -> Result<()> {
+    let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "consortium-sim", &mut script);
+    print_all(&script)
+}
+
+/// Writes `bytes` to stdout; a reader that stops early (`| head`) is not an error.
+fn print_all(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::fault("cannot write to standard output", e))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The line that says how a run with a target stopped.
@@ -223,34 +222,6 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
     }
 }
 
-/// Builds the report, timing the summary with the simulation, and refuses to go on with
-/// a report that has a non-finite figure (a bug, never to be written).
-fn summarise(
-    scenario: &Scenario,
-    seed: u64,
-    outcomes: &mut Outcomes,
-    threads: usize,
-    elapsed: f64,
-) -> Result<Report> {
-    let start = Instant::now();
-    let mut report = Report::build(scenario, seed, outcomes, RunInfo::new(0, 0.0, 0));
-    report.run = RunInfo::new(
-        threads,
-        elapsed + start.elapsed().as_secs_f64(),
-        outcomes.trials,
-    );
-    interrupted()?;
-    let bad = report::json::non_finite(&report);
-    if !bad.is_empty() {
-        bail!(
-            "internal error: the report has non-finite figures at {}; please report this with \
-             the scenario",
-            bad.join(", ")
-        );
-    }
-    Ok(report)
-}
-
 /// Writes the report where asked, or prints the terminal summary.
 fn publish(
     report: &Report,
@@ -259,16 +230,17 @@ fn publish(
     outcomes: &Outcomes,
     out: Option<&Path>,
     html: Option<&Path>,
+    monitor: &Monitor,
 ) -> Result<()> {
     let currency = &scenario.currency;
     if let Some(path) = html {
         let page = report::html::run_page(report, scenario, value, outcomes);
-        write_output(path, page.as_bytes())?;
+        write_output(path, page.as_bytes(), monitor)?;
         println!("wrote {}", path.display());
     }
     match out {
         Some(path) => {
-            write_output(path, report::json::to_json(report).as_bytes())?;
+            write_output(path, report::json::to_json(report).as_bytes(), monitor)?;
             println!(
                 "wrote {} ({} trials, mean NPV {})",
                 path.display(),
@@ -287,17 +259,22 @@ fn publish(
 /// Writes the trial table, streamed from the outcome columns. It must come before the
 /// report is built, which rearranges the partner rows in place. An interrupted write leaves
 /// nothing behind (the temporary file is removed).
-fn write_trials_csv(path: &Path, scenario: &Scenario, outcomes: &Outcomes) -> Result<()> {
-    interrupted()?;
+fn write_trials_csv(
+    path: &Path,
+    scenario: &Scenario,
+    outcomes: &Outcomes,
+    monitor: &Monitor,
+) -> Result<()> {
+    interrupted(monitor)?;
     let written = output::write_atomically_with(path, |w| {
         report::csv::write_trials(w, scenario, outcomes)?;
-        if MONITOR.is_cancelled() {
+        if monitor.is_cancelled() {
             return Err(std::io::Error::other("interrupted"));
         }
         Ok(())
     });
     match written {
-        Err(_) if MONITOR.is_cancelled() => bail!(Interrupted),
+        Err(_) if monitor.is_cancelled() => return Err(Interrupted.into()),
         result => result?,
     }
     println!("wrote {}", path.display());
@@ -305,100 +282,8 @@ fn write_trials_csv(path: &Path, scenario: &Scenario, outcomes: &Outcomes) -> Re
 }
 
 /// Writes an output file unless the run has been interrupted meanwhile.
-fn write_output(path: &Path, contents: &[u8]) -> Result<()> {
-    interrupted()?;
+fn write_output(path: &Path, contents: &[u8], monitor: &Monitor) -> Result<()> {
+    interrupted(monitor)?;
     output::write_atomically(path, contents)?;
     Ok(())
-}
-
-pub fn merge(args: MergeArgs) -> Result<()> {
-    for path in args.output.paths() {
-        output::check_writable(path)?;
-    }
-    let start = Instant::now();
-    let parts = args
-        .parts
-        .iter()
-        .map(|p| shard::read_partial(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut merged = shard::merge(parts)?;
-    let scenario = scenario::from_value(&merged.scenario, "the partial results' scenario")?;
-    if let Some(path) = &args.output.trials_csv {
-        write_trials_csv(path, &scenario, &merged.outcomes)?;
-    }
-    let elapsed = merged.elapsed_seconds + start.elapsed().as_secs_f64();
-    let report = summarise(
-        &scenario,
-        merged.seed,
-        &mut merged.outcomes,
-        merged.threads,
-        elapsed,
-    )?;
-    publish(
-        &report,
-        &scenario,
-        &merged.scenario,
-        &merged.outcomes,
-        args.output.out.as_deref(),
-        args.output.html.as_deref(),
-    )
-}
-
-/// Prints the JSON Schema of the scenario format.
-pub fn schema() -> Result<()> {
-    print_all(consortium_sim::scenario::schema::to_json().as_bytes())
-}
-
-/// Prints the completion script of `shell` for the whole command line.
-pub fn completions(shell: clap_complete::Shell) -> Result<()> {
-    let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut command, "consortium-sim", &mut script);
-    print_all(&script)
-}
-
-/// Writes `bytes` to stdout; a reader that stops early (`| head`) is not an error.
-fn print_all(bytes: &[u8]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(anyhow::Error::new(e).context("cannot write to standard output"))
-        }
-        _ => Ok(()),
-    }
-}
-
-pub fn trace(args: TraceArgs) -> Result<()> {
-    let prepared = prepare::prepare(&args.sim, None)?;
-    let total = prepared.total_trials;
-    let (trial, why) = match args.trial {
-        Some(k) if k >= total => bail!(BadInput(format!(
-            "--trial {k} is not a trial of this run: trials are numbered 0 to {}",
-            total - 1
-        ))),
-        Some(k) => (k, String::new()),
-        None => {
-            let (outcomes, _) = prepared.simulate()?;
-            let why = format!(
-                " (the 1st-percentile consortium NPV of {total} trials, seed {})",
-                prepared.seed
-            );
-            (worst_trial(&outcomes), why)
-        }
-    };
-    let replay = trace::replay(&prepared.plan, prepared.seed, trial);
-    print!(
-        "{}",
-        report::story::render(&prepared.scenario, &replay, &why)
-    );
-    Ok(())
-}
-
-/// The trial at the 1st percentile of consortium NPV: rank round(0.01 (n - 1)) in the
-/// order of (NPV, trial index).
-fn worst_trial(outcomes: &Outcomes) -> u64 {
-    let mut order: Vec<usize> = (0..outcomes.trials).collect();
-    order.sort_by(|&a, &b| outcomes.npv[a].total_cmp(&outcomes.npv[b]).then(a.cmp(&b)));
-    let rank = (0.01 * (outcomes.trials - 1) as f64).round() as usize;
-    outcomes.first_trial + order[rank] as u64
 }

@@ -14,7 +14,8 @@
 //! [`shard`] splits a run across machines and joins it back exactly; [`analysis`] runs
 //! sweeps, sensitivity analyses and comparisons under common random numbers. Upstream of
 //! all of them, [`rng`] gives the random streams and [`copula`] correlates inputs (with
-//! the normal distribution functions). The model itself is specified in MODEL.md.
+//! the normal distribution functions). [`run`] is what every front end calls: a request
+//! in, results, notices and one [`Error`] out. The model itself is specified in MODEL.md.
 
 pub mod analysis;
 pub mod copula;
@@ -23,10 +24,13 @@ pub mod output;
 pub mod plan;
 pub mod report;
 pub mod rng;
+pub mod run;
 pub mod sample;
 pub mod scenario;
 pub mod shard;
 pub mod stats;
+
+pub use run::Error;
 
 /// A starting scenario that validates and uses every section (`consortium-sim init`).
 pub const TEMPLATE: &str = include_str!("template.json");

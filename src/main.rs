@@ -1,10 +1,9 @@
-//! The `consortium-sim` binary: parse the command line, call the library, map errors to
-//! exit codes (0 ok, 2 bad input, 1 internal error, 130 interrupted).
+//! The `consortium-sim` binary: parse the command line, call the library's run API, map
+//! errors to exit codes (0 ok, 2 bad input, 1 internal error, 130 interrupted).
 
 mod analyse;
 mod cli;
 mod commands;
-mod prepare;
 mod progress;
 
 use std::process::ExitCode;
@@ -13,15 +12,8 @@ use std::sync::atomic::Ordering;
 use clap::Parser;
 
 use cli::{Cli, Command};
-use consortium_sim::engine::{Interrupted, Monitor};
-use consortium_sim::output::OutputError;
-use consortium_sim::scenario::ScenarioError;
-use consortium_sim::shard::ShardError;
-
-/// A mistake in what the user asked for (as opposed to a fault of the program).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct BadInput(String);
+use consortium_sim::Error;
+use consortium_sim::engine::Monitor;
 
 /// Shared with the signal handler: Ctrl-C or SIGTERM cancels the run in progress.
 static MONITOR: Monitor = Monitor::new();
@@ -40,42 +32,33 @@ fn main() -> ExitCode {
             "warning: cannot catch Ctrl-C ({e}); an interrupted run may leave temporary files"
         );
     }
-    match dispatch(cli) {
+    match dispatch(cli, &MONITOR) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) if err.is::<Interrupted>() => {
+        Err(err) if err.is_interrupted() => {
             eprintln!("interrupted: nothing was written");
             ExitCode::from(130)
         }
         Err(err) => {
-            eprintln!("error: {err:#}");
-            let bad_input = err.chain().any(|e| {
-                e.is::<ScenarioError>()
-                    || e.is::<OutputError>()
-                    || e.is::<ShardError>()
-                    || e.is::<BadInput>()
-            });
-            ExitCode::from(if bad_input { 2 } else { 1 })
+            eprintln!("error: {}", err.render(cli::flag));
+            // Each library error says whether it is bad input: no list of types here.
+            ExitCode::from(if err.is_user_input() { 2 } else { 1 })
         }
     }
 }
 
-fn dispatch(cli: Cli) -> anyhow::Result<()> {
+fn dispatch(cli: Cli, monitor: &Monitor) -> Result<(), Error> {
     match cli.command {
-        Command::Run(args) => commands::run(args),
-        Command::Validate { file, set } => {
-            let (_, s) = prepare::load(&file, &set.all())?;
-            println!("ok\n{}", s.summary());
-            Ok(())
-        }
+        Command::Run(args) => commands::run(args, monitor),
+        Command::Validate { file, set } => commands::validate(file, &set.all()),
         Command::Init => {
             print!("{}", consortium_sim::TEMPLATE);
             Ok(())
         }
-        Command::Trace(args) => commands::trace(args),
-        Command::Merge(args) => commands::merge(args),
-        Command::Sweep(args) => analyse::sweep(args),
-        Command::Sensitivity(args) => analyse::sensitivity(args),
-        Command::Compare(args) => analyse::compare(args),
+        Command::Trace(args) => commands::trace(args, monitor),
+        Command::Merge(args) => commands::merge(args, monitor),
+        Command::Sweep(args) => analyse::sweep(args, monitor),
+        Command::Sensitivity(args) => analyse::sensitivity(args, monitor),
+        Command::Compare(args) => analyse::compare(args, monitor),
         Command::Schema => commands::schema(),
         Command::Completions { shell } => commands::completions(shell),
     }

@@ -12,20 +12,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 const DELAY: Duration = Duration::from_secs(1);
 const TICK: Duration = Duration::from_millis(100);
 
-/// Runs `work`, showing a bar of `monitor.done` out of `total` trials if `enabled` and
-/// stderr is a terminal.
-pub fn while_running<T>(
-    monitor: &Monitor,
-    total: u64,
-    enabled: bool,
-    work: impl FnOnce() -> T,
-) -> T {
+/// Runs `work`, showing a bar of `monitor.done` out of `monitor.total` trials if
+/// `enabled` and stderr is a terminal. Each change of `monitor.total` (a new block of a
+/// run to a precision target) starts a new bar, after a new delay.
+pub fn while_running<T>(monitor: &Monitor, enabled: bool, work: impl FnOnce() -> T) -> T {
     if !enabled || !std::io::stderr().is_terminal() {
         return work();
     }
     let finished = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        let watcher = scope.spawn(|| watch(monitor, total, &finished));
+        let watcher = scope.spawn(|| watch(monitor, &finished));
         let result = work();
         finished.store(true, Ordering::Release);
         watcher.thread().unpark();
@@ -33,16 +29,25 @@ pub fn while_running<T>(
     })
 }
 
-fn watch(monitor: &Monitor, total: u64, finished: &AtomicBool) {
-    let start = Instant::now();
+fn watch(monitor: &Monitor, finished: &AtomicBool) {
+    let mut start = Instant::now();
     let mut bar: Option<ProgressBar> = None;
+    let mut total = None;
     while !finished.load(Ordering::Acquire) {
         std::thread::park_timeout(TICK);
+        let now = monitor.total.load(Ordering::Relaxed);
+        if total.is_some_and(|t| t != now) {
+            start = Instant::now();
+            if let Some(bar) = bar.take() {
+                bar.finish_and_clear();
+            }
+        }
+        total = Some(now);
         if bar.is_none() && start.elapsed() >= DELAY {
             let style =
                 ProgressStyle::with_template("{bar:40} {pos}/{len} trials  {per_sec}  ETA {eta}")
                     .expect("a valid template");
-            bar = Some(ProgressBar::new(total).with_style(style));
+            bar = Some(ProgressBar::new(now).with_style(style));
         }
         if let Some(bar) = &bar {
             bar.set_position(monitor.done.load(Ordering::Relaxed));

@@ -18,8 +18,8 @@ use std::time::Instant;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::AnalysisError;
 use super::crn::{Crn, Edit, Figures, edited, split_top_level};
+use super::{AnalysisError, Input};
 use crate::report::{RunInfo, SCHEMA};
 use crate::scenario::{Scenario, overrides::parse_value};
 use crate::stats;
@@ -37,7 +37,7 @@ pub struct Entrant {
 /// Reads `NAME:POINTER=VALUE[;POINTER=VALUE...]` and builds that variant of `base`
 /// (`origin` names the base in messages). Without a name (`/ptr=v`) the edits name it.
 pub fn variant(spec: &str, base: &Value, origin: &str) -> Result<Entrant, AnalysisError> {
-    let fail = |message: &str| AnalysisError::spec("--variant", spec, message);
+    let fail = |message: &str| AnalysisError::spec(Input::Variant, spec, message);
     let (name, edits_text) = match spec.find(":/") {
         Some(i) => (spec[..i].trim(), &spec[i + 1..]),
         None if spec.starts_with('/') => (spec, spec),
@@ -65,7 +65,7 @@ pub fn variant(spec: &str, base: &Value, origin: &str) -> Result<Entrant, Analys
     if edits.is_empty() {
         return Err(fail("no edits after the name"));
     }
-    let (_, scenario) = edited(base, &edits, origin, "--variant", spec)?;
+    let (_, scenario) = edited(base, &edits, origin, Input::Variant, spec)?;
     let text: Vec<String> = edits.iter().map(Edit::text).collect();
     Ok(Entrant {
         name: name.to_string(),
@@ -219,7 +219,7 @@ mod tests {
             ("x:/servise/fixed_cost=1", "/servise does not exist"),
         ] {
             let e = variant(spec, &base(), "t.json").unwrap_err().to_string();
-            assert!(e.starts_with(&format!("--variant {spec}: ")), "{e}");
+            assert!(e.starts_with(&format!("`variant` {spec}: ")), "{e}");
             assert!(e.contains(needle), "{e}");
         }
     }

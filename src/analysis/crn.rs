@@ -15,7 +15,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::AnalysisError;
+use super::{AnalysisError, Input};
 use crate::engine::{self, Interrupted, Monitor, Outcomes, Precision};
 use crate::plan::Plan;
 use crate::report::{Report, RunInfo};
@@ -172,14 +172,14 @@ pub fn value_text(v: &Value) -> String {
 /// The scenario made by applying `edits` to a copy of `base` and validating it.
 ///
 /// A pointer whose parent does not exist is reported as a mistake in `option spec` (the
-/// option the user wrote, such as `--param`); a value that fails validation is reported
+/// input the user wrote, such as a swept parameter); a value that fails validation is reported
 /// with every problem, under `origin` followed by the edits, so that the message names
 /// both the parameter and the value.
 pub fn edited(
     base: &Value,
     edits: &[Edit],
     origin: &str,
-    option: &str,
+    option: Input,
     spec: &str,
 ) -> Result<(Value, Scenario), AnalysisError> {
     let mut value = base.clone();
@@ -277,20 +277,20 @@ mod tests {
             &base,
             &[Edit::number("/servise/efficiency", 0.2)],
             "f.json",
-            "--param",
+            Input::Param,
             "/servise/efficiency=0.2",
         )
         .unwrap_err()
         .to_string();
         assert!(
-            e.starts_with("--param /servise/efficiency=0.2: /servise does not exist"),
+            e.starts_with("`param` /servise/efficiency=0.2: /servise does not exist"),
             "{e}"
         );
         let e = edited(
             &base,
             &[Edit::number("/partners/A/join_probability", 2.0)],
             "f.json",
-            "--param",
+            Input::Param,
             "x",
         )
         .unwrap_err()

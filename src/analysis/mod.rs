@@ -16,15 +16,43 @@ pub mod sweep;
 use crate::engine::Interrupted;
 use crate::scenario::ScenarioError;
 
+/// Which part of an analysis's request an [`AnalysisError::Spec`] is about. Each front
+/// end names it its own way (the command line as its flag, `--param`); the library's own
+/// messages use [`Input::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// A swept parameter (sweep).
+    Param,
+    /// A variant of the scenario (compare).
+    Variant,
+    /// An input whose switching value is sought (sensitivity).
+    Switch,
+    /// The probability of loss whose switching value is sought (sensitivity).
+    TargetProbLoss,
+}
+
+impl Input {
+    /// The neutral name of this input, as the run API's options spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Input::Param => "param",
+            Input::Variant => "variant",
+            Input::Switch => "switch",
+            Input::TargetProbLoss => "target_prob_loss",
+        }
+    }
+}
+
 /// Why an analysis could not be run. Every variant but [`AnalysisError::Interrupted`] is a
 /// mistake in what was asked for, never a fault of the program.
 #[derive(Debug, thiserror::Error)]
 pub enum AnalysisError {
-    /// An option's text is wrong (`--param`, `--variant`, `--switch`), or it names a
-    /// pointer that does not exist: the message names the option and what was written.
-    #[error("{option} {spec}: {message}")]
+    /// An input's text is wrong (a parameter, variant or switch), or it names a pointer
+    /// that does not exist: the message names the input (neutrally: a front end may
+    /// render `option` its own way) and what was written.
+    #[error("`{}` {spec}: {message}", option.name())]
     Spec {
-        option: String,
+        option: Input,
         spec: String,
         message: String,
     },
@@ -38,9 +66,9 @@ pub enum AnalysisError {
 
 impl AnalysisError {
     /// A [`AnalysisError::Spec`] error.
-    pub fn spec(option: &str, spec: &str, message: impl Into<String>) -> AnalysisError {
+    pub fn spec(option: Input, spec: &str, message: impl Into<String>) -> AnalysisError {
         AnalysisError::Spec {
-            option: option.to_string(),
+            option,
             spec: spec.to_string(),
             message: message.into(),
         }

@@ -23,8 +23,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::AnalysisError;
 use super::crn::{Crn, Edit, Headline, edited};
+use super::{AnalysisError, Input};
 use crate::copula::spearman;
 use crate::plan::{Plan, SamplingScratch};
 use crate::report::{RunInfo, SCHEMA};
@@ -212,7 +212,7 @@ impl Study {
         if let Some(p) = target_prob_loss {
             if !(0.0..=1.0).contains(&p) {
                 return Err(AnalysisError::spec(
-                    "--target-prob-loss",
+                    Input::TargetProbLoss,
                     &p.to_string(),
                     "must be a probability between 0 and 1, e.g. 0.2 for 20%",
                 ));
@@ -318,7 +318,7 @@ impl Study {
     /// Mean NPV and P(loss) with the input at `pointer` held at `x` in every trial.
     fn headline_at(&self, crn: &Crn, pointer: &str, x: f64) -> Result<Headline, AnalysisError> {
         let edit = Edit::number(pointer, x);
-        let (_, scenario) = edited(&self.base, &[edit], &self.origin, "--switch", pointer)?;
+        let (_, scenario) = edited(&self.base, &[edit], &self.origin, Input::Switch, pointer)?;
         Ok(Headline::of(&crn.npv(&scenario)?))
     }
 
@@ -550,7 +550,7 @@ pub fn searchable(
     scenario: &Scenario,
     plan: &Plan,
 ) -> Result<Searchable, AnalysisError> {
-    let fail = |message: String| AnalysisError::spec("--switch", spec, message);
+    let fail = |message: String| AnalysisError::spec(Input::Switch, spec, message);
     let Some(rest) = spec.strip_prefix('/') else {
         return Err(fail(
             "not a JSON pointer: it must start with '/', e.g. /service/efficiency".into(),

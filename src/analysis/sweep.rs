@@ -17,8 +17,8 @@ use std::time::Instant;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::AnalysisError;
 use super::crn::{Crn, Edit, Figures, edited, number, split_top_level, value_text};
+use super::{AnalysisError, Input};
 use crate::report::{RunInfo, SCHEMA};
 use crate::scenario::{Scenario, overrides::parse_value};
 
@@ -39,7 +39,7 @@ pub struct Param {
 impl Param {
     /// Reads `POINTER=START:STOP:STEPS` or `POINTER=V1,V2,...`.
     pub fn parse(spec: &str) -> Result<Param, AnalysisError> {
-        let fail = |message: String| AnalysisError::spec("--param", spec, message);
+        let fail = |message: String| AnalysisError::spec(Input::Param, spec, message);
         let Some((pointer, raw)) = spec.split_once('=') else {
             return Err(fail(
                 "expected POINTER=START:STOP:STEPS or POINTER=V1,V2,..., e.g. \
@@ -191,7 +191,7 @@ pub fn scenarios(
                 [(p, _)] => p.spec.clone(),
                 _ => spec,
             };
-            let (_, scenario) = edited(base, &edits, origin, "--param", &spec)?;
+            let (_, scenario) = edited(base, &edits, origin, Input::Param, &spec)?;
             Ok((edits, scenario))
         })
         .collect()
@@ -280,7 +280,7 @@ mod tests {
             ("/x=0.1,,0.2", "an empty value"),
         ] {
             let e = Param::parse(spec).unwrap_err().to_string();
-            assert!(e.starts_with(&format!("--param {spec}: ")), "{e}");
+            assert!(e.starts_with(&format!("`param` {spec}: ")), "{e}");
             assert!(e.contains(needle), "{e}");
         }
     }

@@ -38,6 +38,10 @@ pub struct Monitor {
     pub cancel: AtomicBool,
     /// Trials finished so far.
     pub done: AtomicU64,
+    /// Trials the current stretch of work will have finished at its end (set by whoever
+    /// starts it, such as the run API for each block of a run to a precision target), so
+    /// that a progress display knows its length.
+    pub total: AtomicU64,
 }
 
 impl Monitor {
@@ -46,6 +50,7 @@ impl Monitor {
         Monitor {
             cancel: AtomicBool::new(false),
             done: AtomicU64::new(0),
+            total: AtomicU64::new(0),
         }
     }
 

@@ -1,0 +1,139 @@
+//! Analyses of a prepared run: a sweep, a sensitivity study or a comparison, each
+//! checked before the first run starts and run on the run's threads under common random
+//! numbers (the run's seed and trial count).
+
+use std::sync::atomic::Ordering;
+
+use super::error::{Error, Notice, Result, Setting, message};
+use super::prepare::{self, Prepared, Source};
+use super::simulate::interrupted;
+use crate::analysis::AnalysisError;
+use crate::analysis::compare::{self, Comparison, Entrant};
+use crate::analysis::crn::Crn;
+use crate::analysis::sensitivity::{Sensitivity, Study};
+use crate::analysis::sweep::{self, Param, Sweep};
+use crate::engine::Monitor;
+
+/// Parses the parameters of a sweep: one (a line) or two (a grid).
+pub fn sweep_params(specs: &[String]) -> Result<Vec<Param>> {
+    if specs.len() > 2 {
+        return Err(Error::request(message![
+            Setting::Param,
+            format!(
+                " was given {} times: a sweep has one parameter (a line) or two (a grid)",
+                specs.len()
+            ),
+        ]));
+    }
+    Ok(specs
+        .iter()
+        .map(|p| Param::parse(p))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+impl Prepared {
+    /// Runs `work` on the run's threads under common random numbers, `runs` runs of the
+    /// trials in all (for `monitor.total`).
+    fn analyse<T: Send>(
+        &self,
+        monitor: &Monitor,
+        runs: usize,
+        work: impl FnOnce(&Crn) -> Result<T, AnalysisError> + Send,
+    ) -> Result<T> {
+        let crn = Crn {
+            seed: self.seed,
+            trials: self.total_trials as usize,
+            monitor,
+        };
+        monitor.done.store(0, Ordering::Relaxed);
+        let total = (runs as u64).saturating_mul(self.total_trials);
+        monitor.total.store(total, Ordering::Relaxed);
+        let value = self.pool.install(|| work(&crn))?;
+        interrupted(monitor)?;
+        Ok(value)
+    }
+
+    /// The scenario at each value of `params`: every point validated first, then run.
+    pub fn sweep(&self, params: &[Param], monitor: &Monitor) -> Result<Sweep> {
+        let points = sweep::scenarios(&self.value, &self.origin, params)?;
+        self.analyse(monitor, points.len(), |crn| {
+            sweep::run(&self.value, &self.origin, params, crn)
+        })
+    }
+
+    /// Tornado, rank correlations and switching values (of the `switch` pointers, or
+    /// of the widest bars; and of P(loss) reaching `target_prob_loss`), the pointers
+    /// resolved before the first run.
+    pub fn sensitivity(
+        &self,
+        switch: &[String],
+        target_prob_loss: Option<f64>,
+        monitor: &Monitor,
+    ) -> Result<Sensitivity> {
+        let study = Study::new(&self.value, &self.origin, switch, target_prob_loss)?;
+        self.analyse(monitor, study.runs_at_most(), |crn| study.run(crn))
+    }
+
+    /// The run's scenario, as "base", and its variants (`NAME:POINTER=VALUE[;...]`).
+    pub fn variants(&self, specs: &[String]) -> Result<Vec<Entrant>> {
+        let mut entrants = vec![Entrant {
+            name: "base".into(),
+            source: self.origin.clone(),
+            scenario: self.scenario.clone(),
+        }];
+        for spec in specs {
+            entrants.push(compare::variant(spec, &self.value, &self.origin)?);
+        }
+        Ok(entrants)
+    }
+
+    /// The run's scenario, from `first`, and the scenarios of `more`, each with the
+    /// run's `overrides`; each is named by its file's stem, or its path where two stems
+    /// are the same. Repaired correlation matrices are added to `notices`.
+    pub fn files(
+        &self,
+        first: &Source,
+        more: &[Source],
+        overrides: &[String],
+        notices: &mut Vec<Notice>,
+    ) -> Result<Vec<Entrant>> {
+        let files: Vec<&Source> = std::iter::once(first).chain(more).collect();
+        let names = column_names(&files);
+        let mut entrants = Vec::new();
+        for (source, name) in files.iter().zip(names) {
+            let loaded = if *source == first {
+                None
+            } else {
+                Some(prepare::load(source, overrides, notices)?)
+            };
+            entrants.push(Entrant {
+                name,
+                source: loaded
+                    .as_ref()
+                    .map_or_else(|| self.origin.clone(), |l| l.origin.clone()),
+                scenario: loaded.map_or_else(|| self.scenario.clone(), |l| l.scenario),
+            });
+        }
+        Ok(entrants)
+    }
+
+    /// Compares `entrants` trial by trial, each with the first.
+    pub fn compare(&self, entrants: &[Entrant], monitor: &Monitor) -> Result<Comparison> {
+        self.analyse(monitor, entrants.len(), |crn| compare::run(entrants, crn))
+    }
+}
+
+/// Column names for sources: their stems, or their names where two stems are the same.
+fn column_names(files: &[&Source]) -> Vec<String> {
+    files
+        .iter()
+        .map(|f| {
+            let s = f.stem();
+            if files.iter().filter(|g| g.stem() == s).count() > 1 {
+                f.name()
+            } else {
+                s
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,232 @@
+//! From a request to a run ready to start: the scenario read, overridden and validated,
+//! the trials fixed (all, one shard's, or as many as a precision target may need), the
+//! memory checked and the worker threads started.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::error::{Error, Notice, Result, Setting, message};
+use super::memory;
+use super::target::{self, Target};
+use crate::engine::{self, Precision};
+use crate::plan::Plan;
+use crate::scenario::{self, Scenario};
+use crate::shard::Shard;
+
+/// Where a scenario comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A scenario file (JSON).
+    Path(PathBuf),
+    /// A scenario already parsed, with the name messages give it (a file name, a
+    /// worksheet, "the request").
+    Json { value: Value, name: String },
+}
+
+impl Source {
+    /// How messages name the scenario.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Path(path) => path.display().to_string(),
+            Source::Json { name, .. } => name.clone(),
+        }
+    }
+
+    /// A short name for a column of a comparison: the file's stem.
+    pub(super) fn stem(&self) -> String {
+        match self {
+            Source::Path(p) => p
+                .file_stem()
+                .map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into()),
+            Source::Json { name, .. } => name.clone(),
+        }
+    }
+
+    fn read(&self) -> Result<Value> {
+        match self {
+            Source::Path(path) => Ok(scenario::load::read_value(path)?),
+            Source::Json { value, .. } => Ok(value.clone()),
+        }
+    }
+}
+
+impl From<&Path> for Source {
+    fn from(path: &Path) -> Source {
+        Source::Path(path.to_path_buf())
+    }
+}
+
+/// What a front end asks of a run: the run API's one request type.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub scenario: Source,
+    /// Edits applied before validation, each `POINTER=VALUE` (see
+    /// [`scenario::apply_set`]); `/repair_correlations=true` asks for the nearest valid
+    /// correlations instead of a refusal.
+    pub overrides: Vec<String>,
+    /// Trials (default: the scenario's `trials`).
+    pub trials: Option<u64>,
+    /// Random seed (default: the scenario's `seed`).
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    pub threads: Option<usize>,
+    /// The most memory the run may take, in bytes (default: half this machine's).
+    pub max_memory: Option<u64>,
+    /// Run only this shard of the trials.
+    pub shard: Option<Shard>,
+    /// Run until this precision is reached instead of a fixed number of trials.
+    pub target: Option<Target>,
+}
+
+impl RunOptions {
+    /// A run of `scenario` as the scenario itself asks.
+    pub fn new(scenario: impl Into<Source>) -> RunOptions {
+        RunOptions {
+            scenario: scenario.into(),
+            overrides: Vec::new(),
+            trials: None,
+            seed: None,
+            threads: None,
+            max_memory: None,
+            shard: None,
+            target: None,
+        }
+    }
+}
+
+/// A scenario read, overridden and validated.
+pub struct Loaded {
+    /// The scenario's JSON with overrides applied (shown in reports, carried by partial
+    /// results).
+    pub value: Value,
+    pub scenario: Scenario,
+    /// How messages about this scenario (and about edits of it) name it.
+    pub origin: String,
+}
+
+/// Reads a scenario, applies `overrides`, validates. A correlation matrix repaired at
+/// the scenario's request is reported in `notices`.
+pub fn load(source: &Source, overrides: &[String], notices: &mut Vec<Notice>) -> Result<Loaded> {
+    let mut value = source.read()?;
+    for spec in overrides {
+        scenario::apply_set(&mut value, spec)?;
+    }
+    let origin = origin(source, overrides);
+    let scenario = scenario::from_value(&value, &origin)?;
+    if let Some(note) = scenario
+        .correlations
+        .as_ref()
+        .and_then(|c| c.repair_note.as_ref())
+    {
+        notices.push(Notice::Warning(note.clone().into()));
+    }
+    Ok(Loaded {
+        value,
+        scenario,
+        origin,
+    })
+}
+
+/// How a scenario is named in messages about it (and about edits of it).
+fn origin(source: &Source, overrides: &[String]) -> String {
+    if overrides.is_empty() {
+        source.name()
+    } else {
+        format!("{} (with --set overrides)", source.name())
+    }
+}
+
+/// A run ready to start.
+pub struct Prepared {
+    /// The scenario's JSON with overrides applied.
+    pub value: Value,
+    pub scenario: Scenario,
+    /// How messages name the scenario.
+    pub origin: String,
+    pub plan: Plan,
+    /// Trials in the whole run (all shards), or the most a run to a target may run.
+    pub total_trials: u64,
+    /// The trials this process runs: all of them, or one shard's.
+    pub range: Range<u64>,
+    pub seed: u64,
+    pub precision: Precision,
+    pub pool: rayon::ThreadPool,
+    pub shard: Option<Shard>,
+    pub target: Option<Target>,
+}
+
+/// Prepares the run `options` asks for. What the caller should tell the user on the way
+/// (a repaired correlation matrix, a trial cap set by the memory guard) is added to
+/// `notices` in order, even when a later step fails.
+pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepared> {
+    if let Some(target) = &options.target {
+        target.check(options.shard.is_some(), options.trials)?;
+    }
+    let Loaded {
+        value,
+        scenario,
+        origin,
+    } = load(&options.scenario, &options.overrides, notices)?;
+    let plan = Plan::compile(&scenario);
+    let (total_trials, range) = match &options.target {
+        None => {
+            let total = options.trials.unwrap_or(scenario.trials);
+            if total == 0 {
+                return Err(Error::request(message![
+                    Setting::Trials,
+                    " must be at least 1"
+                ]));
+            }
+            let range = options.shard.map_or(0..total, |s| s.range(total));
+            let precision = Precision::for_run(total, &plan);
+            memory::check(
+                options.max_memory,
+                range.end - range.start,
+                engine::outcomes::bytes_per_trial(&plan, precision),
+                message![
+                    "ask for fewer with ",
+                    Setting::Trials,
+                    " or the scenario's \"trials\", split the run with ",
+                    Setting::Shard,
+                ],
+            )?;
+            (total, range)
+        }
+        Some(target) => {
+            let most = target::most_trials(target, &plan, options.max_memory, notices)?;
+            (most, 0..most)
+        }
+    };
+    if options.threads == Some(0) {
+        return Err(Error::request(message![
+            Setting::Threads,
+            " must be at least 1"
+        ]));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::fault("cannot start worker threads", e))?;
+    Ok(Prepared {
+        seed: options.seed.unwrap_or(scenario.seed),
+        precision: Precision::for_run(total_trials, &plan),
+        value,
+        scenario,
+        origin,
+        plan,
+        total_trials,
+        range,
+        pool,
+        shard: options.shard,
+        target: options.target,
+    })
+}
+
+impl Prepared {
+    /// Trials this process runs.
+    pub fn trials(&self) -> usize {
+        (self.range.end - self.range.start) as usize
+    }
+}

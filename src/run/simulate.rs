@@ -1,0 +1,194 @@
+//! Running a prepared run (whole, one shard, or to its target), and what follows from
+//! its outcomes: the report, the worst trial and its replay, a shard's partial result,
+//! and the merge of partial results.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::error::{Error, Result, Setting, message};
+use super::prepare::Prepared;
+use crate::engine::{self, Interrupted, Monitor, Outcomes, Precision, trace};
+use crate::report::{self, Convergence, Report, RunInfo};
+use crate::scenario::{self, Scenario};
+use crate::shard::{self, PartialHeader};
+
+/// The outcomes of a run, with how long it took.
+pub struct Simulation {
+    pub outcomes: Outcomes,
+    /// Seconds the simulation took.
+    pub seconds: f64,
+    /// Whether a run with a target met it (a run without one always has).
+    pub target_reached: bool,
+}
+
+/// Fails with [`Interrupted`] once `monitor` has been cancelled.
+pub fn interrupted(monitor: &Monitor) -> Result<(), Interrupted> {
+    if monitor.is_cancelled() {
+        return Err(Interrupted);
+    }
+    Ok(())
+}
+
+impl Prepared {
+    /// Simulates this process's trials (to the target, if the run has one), reporting
+    /// progress to `monitor` (`done` out of `total`) and stopping early once it is
+    /// cancelled.
+    pub fn simulate(&self, monitor: &Monitor) -> Result<Simulation> {
+        if let Some(target) = self.target {
+            return self.simulate_until(monitor, |npv| target.met(npv));
+        }
+        let start = Instant::now();
+        monitor.done.store(0, Ordering::Relaxed);
+        monitor.total.store(self.trials() as u64, Ordering::Relaxed);
+        let outcomes = self.pool.install(|| {
+            engine::run_monitored(
+                &self.plan,
+                self.seed,
+                self.range.start,
+                self.trials(),
+                self.precision,
+                monitor,
+            )
+        })?;
+        Ok(Simulation {
+            outcomes,
+            seconds: start.elapsed().as_secs_f64(),
+            target_reached: true,
+        })
+    }
+
+    /// Builds the report of `simulation` on the run's threads (see [`build_report`]),
+    /// with how a run with a target stopped. Building the report rearranges the
+    /// outcomes' partner rows: write the trial table first.
+    pub fn report(&self, simulation: &mut Simulation, monitor: &Monitor) -> Result<Report> {
+        let threads = self.pool.current_num_threads();
+        let mut report = self.pool.install(|| {
+            build_report(
+                &self.scenario,
+                self.seed,
+                &mut simulation.outcomes,
+                threads,
+                simulation.seconds,
+                monitor,
+            )
+        })?;
+        report.run.convergence = self.target.map(|t| Convergence {
+            trials_used: simulation.outcomes.trials as u64,
+            max_trials: self.total_trials,
+            target_se: t.se,
+            target_prob_ci: t.prob_ci,
+            target_reached: simulation.target_reached,
+        });
+        Ok(report)
+    }
+
+    /// Replays `trial` of this run year by year.
+    pub fn replay(&self, trial: u64) -> Result<trace::Replay> {
+        if trial >= self.total_trials {
+            return Err(Error::request(message![
+                Setting::Trial,
+                format!(
+                    " {trial} is not a trial of this run: trials are numbered 0 to {}",
+                    self.total_trials - 1
+                ),
+            ]));
+        }
+        Ok(trace::replay(&self.plan, self.seed, trial))
+    }
+
+    /// Writes a shard's outcomes as a partial result to `path`, unless the run has been
+    /// interrupted meanwhile. Only for a sharded run.
+    pub fn write_partial(
+        &self,
+        path: &Path,
+        simulation: &Simulation,
+        monitor: &Monitor,
+    ) -> Result<()> {
+        let shard = self
+            .shard
+            .expect("a partial result comes from a sharded run");
+        let header = PartialHeader {
+            format_version: shard::FORMAT_VERSION,
+            engine_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario_hash: shard::scenario_hash(&self.value),
+            scenario: self.value.clone(),
+            seed: self.seed,
+            total_trials: self.total_trials,
+            shard_index: shard.index,
+            shard_count: shard.count,
+            first_trial: self.range.start,
+            trials: self.trials() as u64,
+            partners: self.plan.partners,
+            horizon: self.plan.horizon,
+            precision: match self.precision {
+                Precision::Double => "double".into(),
+                Precision::Single => "single".into(),
+            },
+            threads: self.pool.current_num_threads(),
+            elapsed_seconds: simulation.seconds,
+        };
+        interrupted(monitor)?;
+        shard::write_partial(path, &header, &simulation.outcomes)?;
+        Ok(())
+    }
+}
+
+/// Builds the report, timing the summary with the simulation (`seconds`), and refuses
+/// to go on with a report that has a non-finite figure (a bug, never to be written).
+pub fn build_report(
+    scenario: &Scenario,
+    seed: u64,
+    outcomes: &mut Outcomes,
+    threads: usize,
+    seconds: f64,
+    monitor: &Monitor,
+) -> Result<Report> {
+    let start = Instant::now();
+    let mut report = Report::build(scenario, seed, outcomes, RunInfo::new(0, 0.0, 0));
+    report.run = RunInfo::new(
+        threads,
+        seconds + start.elapsed().as_secs_f64(),
+        outcomes.trials,
+    );
+    interrupted(monitor)?;
+    let bad = report::json::non_finite(&report);
+    if !bad.is_empty() {
+        return Err(Error::Fault {
+            message: format!(
+                "internal error: the report has non-finite figures at {}; please report this \
+                 with the scenario",
+                bad.join(", ")
+            ),
+            source: None,
+        });
+    }
+    Ok(report)
+}
+
+/// The trial at the 1st percentile of consortium NPV: rank round(0.01 (n - 1)) in the
+/// order of (NPV, trial index).
+pub fn worst_trial(outcomes: &Outcomes) -> u64 {
+    let mut order: Vec<usize> = (0..outcomes.trials).collect();
+    order.sort_by(|&a, &b| outcomes.npv[a].total_cmp(&outcomes.npv[b]).then(a.cmp(&b)));
+    let rank = (0.01 * (outcomes.trials - 1) as f64).round() as usize;
+    outcomes.first_trial + order[rank] as u64
+}
+
+/// Partial results joined back into one run, with its scenario validated.
+pub struct Merged {
+    pub merged: shard::Merged,
+    pub scenario: Scenario,
+}
+
+/// Reads the partial results at `parts` (in any order) and joins them into the outcomes
+/// of the unsharded run.
+pub fn merge(parts: &[PathBuf]) -> Result<Merged> {
+    let parts = parts
+        .iter()
+        .map(|p| shard::read_partial(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let merged = shard::merge(parts)?;
+    let scenario = scenario::from_value(&merged.scenario, "the partial results' scenario")?;
+    Ok(Merged { merged, scenario })
+}

@@ -1,0 +1,277 @@
+//! Runs that stop at a precision target: the target and when it is met, how many trials
+//! such a run may take, and the run itself, in blocks that end at fixed checkpoints.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::error::{Error, Notice, Result, Setting, message};
+use super::memory;
+use super::prepare::Prepared;
+use super::simulate::{Simulation, interrupted};
+use crate::engine::{self, Column, Monitor, Outcomes, Precision};
+use crate::plan::Plan;
+use crate::stats;
+
+/// The most trials a run with a precision target runs unless its `max_trials` says.
+pub const MAX_TRIALS: u64 = 10_000_000;
+
+/// Trials in the first block of a run with a precision target (or the scenario's
+/// `trials`, if fewer); each later block doubles the trials run so far.
+pub const FIRST_BLOCK: u64 = 10_000;
+
+/// The precision a run must reach before it stops, with the most trials it may run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Target {
+    /// The standard error of the mean consortium NPV, at most (currency units).
+    pub se: Option<f64>,
+    /// Half the width of the Wilson 95% interval of P(loss), at most (a probability).
+    pub prob_ci: Option<f64>,
+    /// The most trials to run (default [`MAX_TRIALS`], or fewer if the memory guard
+    /// allows fewer).
+    pub max_trials: Option<u64>,
+}
+
+impl Target {
+    /// Refuses a target that cannot be met, or that goes with a shard (`sharded`) or a
+    /// fixed number of trials (`trials`).
+    pub fn check(&self, sharded: bool, trials: Option<u64>) -> Result<()> {
+        let bad = |message| Err(Error::Request(message));
+        if self.se.is_none() && self.prob_ci.is_none() {
+            return bad(message![
+                Setting::MaxTrials,
+                " goes with ",
+                Setting::TargetSe,
+                " or ",
+                Setting::TargetProbCi
+            ]);
+        }
+        if sharded {
+            return bad(message![
+                Setting::TargetSe,
+                " and ",
+                Setting::TargetProbCi,
+                " cannot be used with ",
+                Setting::Shard,
+                ": the run stops when the trials so far are enough, which one shard cannot \
+                 know; run with the target in one process, or shard a run of a fixed ",
+                Setting::Trials,
+            ]);
+        }
+        if trials.is_some() {
+            return bad(message![
+                Setting::Trials,
+                " cannot be used with ",
+                Setting::TargetSe,
+                " or ",
+                Setting::TargetProbCi,
+                ": the target decides how many trials run (cap them with ",
+                Setting::MaxTrials,
+                ")",
+            ]);
+        }
+        if self.se.is_some_and(|x| !(x > 0.0 && x.is_finite())) {
+            return bad(message![
+                Setting::TargetSe,
+                " must be a positive amount in the scenario's currency, such as 5000",
+            ]);
+        }
+        if self.prob_ci.is_some_and(|w| !(w > 0.0 && w < 0.5)) {
+            return bad(message![
+                Setting::TargetProbCi,
+                " must be a probability above 0 and below 0.5: the half-width of P(loss)'s \
+                 95% interval, so 0.005 is half a percentage point",
+            ]);
+        }
+        Ok(())
+    }
+
+    /// Whether the consortium NPVs so far meet every target, judged on the figures the
+    /// report will give: its standard error, and half the width of its P(loss) interval.
+    pub fn met(&self, npv: &[f64]) -> bool {
+        self.se.is_none_or(|target| standard_error(npv) <= target)
+            && self
+                .prob_ci
+                .is_none_or(|target| loss_half_width(npv) <= target)
+    }
+}
+
+/// The standard error of the mean, computed as the report computes it.
+fn standard_error(npv: &[f64]) -> f64 {
+    stats::sd(npv, stats::mean(npv)) / (npv.len() as f64).sqrt()
+}
+
+/// Half the width of the Wilson 95 % interval of P(NPV < 0), as the report gives it.
+fn loss_half_width(npv: &[f64]) -> f64 {
+    let negative = npv.iter().filter(|&&v| v < 0.0).count() as u64;
+    let [low, high] = stats::wilson(negative, npv.len() as u64);
+    (high - low) / 2.0
+}
+
+/// The most trials a run to `target` may run: its `max_trials`, or else [`MAX_TRIALS`]
+/// or as many as the memory guard allows, whichever is fewer (with a note saying so).
+/// The guard counts the memory that joining the blocks takes at the end (see
+/// [`Prepared::simulate_until`]).
+pub(super) fn most_trials(
+    target: &Target,
+    plan: &Plan,
+    max_memory: Option<u64>,
+    notices: &mut Vec<Notice>,
+) -> Result<u64> {
+    // Joining the blocks at the end needs, beyond the outcomes themselves, the widest
+    // row column and (at most) a copy of the per-trial scalars (Outcomes::join), and each
+    // check of the target a transient copy of the NPVs: count one of each.
+    let per_trial = |precision: Precision| {
+        let widest = plan.partners.max(plan.horizon - 1) as u64;
+        let scalars = 8
+            + std::mem::size_of::<engine::TrialEvents>() as u64
+            + engine::outcomes::notice_bytes(plan.partners) as u64;
+        engine::outcomes::bytes_per_trial(plan, precision)
+            + widest * precision.bytes() as u64
+            + scalars
+    };
+    let total_trials = match target.max_trials {
+        Some(0) => {
+            return Err(Error::request(message![
+                Setting::MaxTrials,
+                " must be at least 1"
+            ]));
+        }
+        Some(n) => n,
+        None => {
+            let fits =
+                |precision| MAX_TRIALS.min(memory::allowed(max_memory).0 / per_trial(precision));
+            let n = match fits(Precision::Double) {
+                n if Precision::for_run(n, plan) == Precision::Double => n,
+                _ => fits(Precision::Single),
+            };
+            if 0 < n && n < MAX_TRIALS {
+                notices.push(Notice::Note(message![
+                    format!("at most {n} trials, the most the memory guard allows (see "),
+                    Setting::MaxMemory,
+                    "), instead of the default ",
+                    Setting::MaxTrials,
+                    format!(" {MAX_TRIALS}"),
+                ]));
+            }
+            n.max(1)
+        }
+    };
+    memory::check(
+        max_memory,
+        total_trials,
+        per_trial(Precision::for_run(total_trials, plan)),
+        message!["lower ", Setting::MaxTrials],
+    )?;
+    Ok(total_trials)
+}
+
+impl Prepared {
+    /// Simulates blocks of trials until `enough(npv)`, given the consortium NPVs of the
+    /// trials so far in trial order, says they suffice, or all `total_trials` have run;
+    /// stops early once `monitor` is cancelled. `monitor.total` is set to each block's
+    /// end, for progress displays.
+    ///
+    /// The blocks end at fixed checkpoints, [`FIRST_BLOCK`] (or the scenario's `trials`,
+    /// if fewer) then twice the trials so far, capped at `total_trials`, so the result
+    /// depends only on the seed and the trials used, never on threads or timing. Each
+    /// block stores its rows at the precision of a plain run of the trials so far, and
+    /// earlier blocks are narrowed to single precision (as the engine narrows) before
+    /// the first block that needs it: the outcomes equal a plain run of the trials used,
+    /// bit for bit.
+    pub fn simulate_until(
+        &self,
+        monitor: &Monitor,
+        enough: impl Fn(&[f64]) -> bool,
+    ) -> Result<Simulation> {
+        let start = Instant::now();
+        monitor.done.store(0, Ordering::Relaxed);
+        let mut blocks: Vec<Outcomes> = Vec::new();
+        let mut end = FIRST_BLOCK
+            .min(self.scenario.trials)
+            .clamp(1, self.total_trials);
+        loop {
+            let begin = blocks.iter().map(|b| b.trials as u64).sum::<u64>();
+            let precision = Precision::for_run(end, &self.plan);
+            if precision == Precision::Single {
+                blocks.iter_mut().for_each(narrow);
+            }
+            monitor.total.store(end, Ordering::Relaxed);
+            let block = self.pool.install(|| {
+                engine::run_monitored(
+                    &self.plan,
+                    self.seed,
+                    begin,
+                    (end - begin) as usize,
+                    precision,
+                    monitor,
+                )
+            })?;
+            blocks.push(block);
+            interrupted(monitor)?;
+            // The consortium NPVs so far, in trial order (a transient copy).
+            let npv: Vec<f64> = blocks.iter().flat_map(|b| b.npv.iter().copied()).collect();
+            let reached = enough(&npv);
+            if reached || end >= self.total_trials {
+                drop(npv);
+                return Ok(Simulation {
+                    outcomes: Outcomes::join(blocks),
+                    seconds: start.elapsed().as_secs_f64(),
+                    target_reached: reached,
+                });
+            }
+            end = end.saturating_mul(2).min(self.total_trials);
+        }
+    }
+}
+
+/// Stores a block's rows in single precision, exactly as the engine stores them (`as
+/// f32`) in a run large enough to need it.
+fn narrow(block: &mut Outcomes) {
+    for column in [&mut block.partner_npv, &mut block.cumulative] {
+        if let Column::F64(values) = column {
+            *column = Column::F32(values.iter().map(|&v| v as f32).collect());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ops::Range;
+
+    use super::*;
+    use crate::scenario;
+
+    fn plan() -> Plan {
+        let value = serde_json::from_str(crate::TEMPLATE).unwrap();
+        Plan::compile(&scenario::from_value(&value, "the template").unwrap())
+    }
+
+    fn block(plan: &Plan, trials: Range<u64>, precision: Precision) -> Outcomes {
+        let n = (trials.end - trials.start) as usize;
+        engine::run_monitored(plan, 7, trials.start, n, precision, &Monitor::new()).unwrap()
+    }
+
+    #[test]
+    fn joined_blocks_equal_a_whole_run() {
+        let plan = plan();
+        let whole = block(&plan, 0..450, Precision::Double);
+        let blocks: Vec<_> = [0..100, 100..200, 200..400, 400..450]
+            .into_iter()
+            .map(|r| block(&plan, r, Precision::Double))
+            .collect();
+        assert_eq!(Outcomes::join(blocks), whole);
+    }
+
+    #[test]
+    fn narrowed_blocks_equal_a_single_precision_run() {
+        let plan = plan();
+        let whole = block(&plan, 0..450, Precision::Single);
+        let mut blocks = vec![
+            block(&plan, 0..100, Precision::Double),
+            block(&plan, 100..200, Precision::Double),
+        ];
+        blocks.iter_mut().for_each(narrow);
+        blocks.push(block(&plan, 200..450, Precision::Single));
+        assert_eq!(Outcomes::join(blocks), whole);
+    }
+}
