@@ -766,3 +766,55 @@ pub fn simulate<O: Observer>(
     sum.npv = cumulative;
     sum
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cache must give exactly what computing scale_t afresh gives, whatever the order
+    /// in which memberships come back.
+    #[test]
+    fn scale_cache_matches_a_fresh_power() {
+        let founders = 300.0;
+        let elasticity = 0.7;
+        let fresh = |b: f64| (b / founders).powf(elasticity).min(MAX_SCALE);
+        let mut cache = ScaleCache::new(founders);
+        for b in [
+            300.0, 200.0, 300.0, 200.0, 100.0, 200.0, 300.0, 300.0, 1e-300,
+        ] {
+            assert_eq!(
+                cache.scale(b, elasticity).to_bits(),
+                fresh(b).to_bits(),
+                "{b}"
+            );
+        }
+    }
+
+    #[test]
+    fn recount_shares_among_members_only() {
+        let partner = |status, baseline: f64| PartnerState {
+            status,
+            baseline,
+            share_basis: baseline,
+            ..PartnerState::default()
+        };
+        let mut partners = [
+            partner(Status::Member, 1.0),
+            partner(Status::Out, 2.0),
+            partner(Status::Member, 3.0),
+            partner(Status::Pending, 4.0),
+        ];
+        assert_eq!(recount(&mut partners), (2, 4.0));
+        let weights: Vec<f64> = partners.iter().map(|p| p.weight).collect();
+        assert_eq!(weights, [0.25, 0.0, 0.75, 0.0]);
+        let kept: Vec<f64> = partners.iter().map(|p| p.kept_baseline).collect();
+        assert_eq!(kept, [1.0, 0.0, 3.0, 0.0]);
+
+        // A lone member's share is exactly 1, even for a subnormal basis.
+        partners[2].status = Status::Out;
+        partners[0].baseline = 1e-310;
+        partners[0].share_basis = 1e-310;
+        assert_eq!(recount(&mut partners), (1, 1e-310));
+        assert_eq!(partners[0].weight, 1.0);
+    }
+}
