@@ -229,38 +229,119 @@ fn recount(partners: &mut [PartnerState]) -> (usize, f64) {
     (members, member_baseline)
 }
 
-/// Simulates trial `trial` of a run seeded with `seed`, following MODEL.md step by step.
-/// Per-partner and per-year results are left in `s` (each partner's `npv` and
-/// `gave_notice`, and `cumulative`).
-///
-/// Random numbers: each partner's stream has three uniforms reserved every year (join,
-/// rejoin, withdrawal), read only when needed but never shifted, and the consortium's
-/// stream two (dispute, efficiency noise), so that a change to one partner or parameter
-/// shifts no other draw.
-///
-/// This is the hot loop, so it is written for speed as well as for the reader: partners
-/// are one array of [`PartnerState`], the membership pass (steps 2-3) runs only in years
-/// in which membership can change, members are recounted only when it does, and steps 7
-/// and 8 share one pass over the partners (step 8's draws are addressed by position, so
-/// their order cannot matter).
-pub fn simulate<O: Observer>(
-    plan: &Plan,
-    seed: u64,
-    trial: u64,
-    s: &mut Scratch,
-    obs: &mut O,
-) -> TrialSummary {
-    let key = trial_key(seed, trial);
-    plan.sample_uncertain(key, &mut s.inputs, &mut s.sampling);
-    let horizon = plan.horizon;
-    let (service, partner_inputs) = s.inputs.split_at(plan::SERVICE_INPUTS);
-    let fixed_cost = service[plan::FIXED_COST];
-    let g = service[plan::EFFICIENCY];
-    let transition = service[plan::TRANSITION_COST];
-    let dispute_cost = service[plan::DISPUTE_COST];
-    let partners = &mut s.partners[..];
-    let cumulative_by_year = &mut s.cumulative[..horizon];
+/// The trial's sampled service-level inputs that the year step reads.
+#[derive(Clone, Copy)]
+struct ServiceInputs {
+    fixed_cost: f64,
+    /// g, the efficiency before ramp, scale, disputes and noise.
+    efficiency: f64,
+    transition_cost: f64,
+    dispute_cost: f64,
+}
 
+impl ServiceInputs {
+    #[inline(always)]
+    fn read(service: &[f64]) -> ServiceInputs {
+        ServiceInputs {
+            fixed_cost: service[plan::FIXED_COST],
+            efficiency: service[plan::EFFICIENCY],
+            transition_cost: service[plan::TRANSITION_COST],
+            dispute_cost: service[plan::DISPUTE_COST],
+        }
+    }
+}
+
+/// Input `field` of partner `i`, from the trial's partner inputs (laid out as
+/// [`Plan::inputs`] after the service's). Read only when something happens to the partner.
+#[inline(always)]
+fn input(partner_inputs: &[f64], i: usize, field: usize) -> f64 {
+    partner_inputs[i * plan::PARTNER_INPUTS + field]
+}
+
+/// Membership as the year loop carries it from year to year.
+struct Membership {
+    /// |M_t| and the sum of B_i over M_t, recounted whenever membership changes.
+    members: usize,
+    baseline: f64,
+    /// Partners out after a notice who still give the membership pass something to do
+    /// (their first year out, with its exit fee, or a chance to rejoin).
+    out: usize,
+    /// Whether the partners' `events`/`one_off` hold marks that a pass or a notice left.
+    marked: bool,
+}
+
+impl Membership {
+    #[inline(always)]
+    fn recount(&mut self, partners: &mut [PartnerState]) {
+        (self.members, self.baseline) = recount(partners);
+    }
+}
+
+/// scale_t for the last two members' baselines seen, so that `powf` runs only when
+/// membership changes to one not seen in the last two changes (a leaver who rejoins brings
+/// the previous one back).
+struct ScaleCache {
+    founders_baseline: f64,
+    /// (sum of B_i over M_t, scale_t), the latest first.
+    recent: [(f64, f64); 2],
+}
+
+impl ScaleCache {
+    fn new(founders_baseline: f64) -> ScaleCache {
+        ScaleCache {
+            founders_baseline,
+            recent: [(founders_baseline, 1.0), (f64::NAN, 1.0)],
+        }
+    }
+
+    /// scale_t for members whose baselines sum to `member_baseline`. Capped so that an
+    /// extreme elasticity cannot make g_t infinite (or NaN through 0 x inf); g_t is
+    /// clamped to 0.95 long before the cap matters.
+    #[inline(always)]
+    fn scale(&mut self, member_baseline: f64, elasticity: f64) -> f64 {
+        if member_baseline != self.recent[0].0 {
+            if member_baseline == self.recent[1].0 {
+                self.recent.swap(0, 1);
+            } else {
+                self.recent[1] = self.recent[0];
+                self.recent[0] = (
+                    member_baseline,
+                    (member_baseline / self.founders_baseline)
+                        .powf(elasticity)
+                        .min(MAX_SCALE),
+                );
+            }
+        }
+        self.recent[0].1
+    }
+}
+
+/// Step 6's pool, with its part without one-off costs and fees (which step 8 reads).
+#[derive(Clone, Copy)]
+struct Pool {
+    running: f64,
+    total: f64,
+}
+
+impl TrialSummary {
+    /// Records year `t`'s cumulative saving for the payback year.
+    #[inline(always)]
+    fn note_cumulative(&mut self, t: usize, cumulative: f64) {
+        if self.payback_year == NO_YEAR && cumulative >= 0.0 {
+            self.payback_year = t as u16;
+        }
+    }
+}
+
+/// Opens the trial: every partner pending, with this trial's inputs and stream. Returns
+/// B_F, the founders' total baseline.
+#[inline(always)]
+fn start_partners(
+    plan: &Plan,
+    key: u64,
+    partners: &mut [PartnerState],
+    partner_inputs: &[f64],
+) -> f64 {
     let mut founders_baseline = 0.0;
     for (i, (p, inputs)) in partners
         .iter_mut()
@@ -292,17 +373,19 @@ pub fn simulate<O: Observer>(
             founders_baseline += b;
         }
     }
-    // A partner's inputs read only when something happens to it.
-    let input = |i: usize, field: usize| partner_inputs[i * plan::PARTNER_INPUTS + field];
+    founders_baseline
+}
 
-    // Step 4 for every year, and the draw-dependent part of step 5, up front. Disputes
-    // depend on nothing else in the trial and their draws are fixed by position, so the
-    // chain can be run ahead of the year loop, which reads it only up to a collapse
-    // (after which MODEL.md has no disputes). Doing it here takes the draws and the
-    // normal off each year's chain of dependent arithmetic.
+/// Step 4 for every year, and the draw-dependent part of step 5, up front. Disputes
+/// depend on nothing else in the trial and their draws are fixed by position, so the
+/// chain can be run ahead of the year loop, which reads it only up to a collapse (after
+/// which MODEL.md has no disputes). Doing it here takes the draws and the normal off each
+/// year's chain of dependent arithmetic.
+#[inline(always)]
+fn draw_years(plan: &Plan, key: u64, g: f64, years: &mut [YearDraws]) {
     let mut year_stream = Stream::new(key, plan.year_key);
     let mut active = false;
-    for (t, y) in s.years[..horizon].iter_mut().enumerate() {
+    for (t, y) in years.iter_mut().enumerate() {
         let u_dispute = year_stream.uniform();
         // The noise word is always drawn (so the stream stays in step) but only turned
         // into a normal when it is used.
@@ -323,6 +406,266 @@ pub fn simulate<O: Observer>(
             },
         };
     }
+}
+
+/// Step 1 in a collapsed year: only the booked re-establishment costs remain. Returns the
+/// cumulative discounted saving through this year.
+#[inline(always)]
+fn collapsed_year(partners: &mut [PartnerState], df: f64) -> f64 {
+    let mut cumulative = 0.0;
+    for p in partners.iter_mut() {
+        p.saving = -p.booked;
+        p.events = if p.booked > 0.0 {
+            event::REESTABLISHED_AFTER_COLLAPSE
+        } else {
+            0
+        };
+        p.booked = 0.0;
+        p.weight = 0.0;
+        p.npv += df * p.saving;
+        cumulative += p.npv;
+    }
+    cumulative
+}
+
+/// Steps 2 and 3: joins and rejoins, in a year in which either can happen (a scheduled
+/// join, or someone out who may rejoin or owes its exit fee); in other years only last
+/// year's marks are cleared. Returns the fees paid into this year's pool.
+#[inline(always)]
+fn joins_and_rejoins(
+    plan: &Plan,
+    t: usize,
+    partners: &mut [PartnerState],
+    partner_inputs: &[f64],
+    membership: &mut Membership,
+    rejoins: &mut u32,
+) -> f64 {
+    let mut fees_in = 0.0;
+    if membership.out > 0 || plan.joins_in_year[t] {
+        // Whether someone joined or rejoined: a leaver's recount was done when its
+        // notice was known (see `notices_take_effect`).
+        let mut joined = false;
+        for (i, p) in partners.iter_mut().enumerate() {
+            p.events = 0;
+            p.one_off = 0.0;
+            match p.status {
+                Status::Pending if p.joins_year == t => {
+                    if t == 0
+                        || p.stream.uniform_at(draw(t, JOIN))
+                            < input(partner_inputs, i, plan::JOIN_PROBABILITY)
+                    {
+                        p.status = Status::Member;
+                        p.events = event::JOINED;
+                        p.one_off = input(partner_inputs, i, plan::ONBOARDING_COST);
+                        joined = true;
+                    } else {
+                        p.status = Status::Never;
+                        p.events = event::DECLINED;
+                    }
+                }
+                Status::Out
+                    if p.left_year < t && {
+                        let rejoin = input(partner_inputs, i, plan::REJOIN_PROBABILITY);
+                        rejoin > 0.0 && p.stream.uniform_at(draw(t, REJOIN)) < rejoin
+                    } =>
+                {
+                    p.status = Status::Member;
+                    p.events = event::REJOINED;
+                    joined = true;
+                    membership.out -= 1;
+                    *rejoins += 1;
+                    p.one_off = input(partner_inputs, i, plan::REJOIN_FEE);
+                    fees_in += p.one_off;
+                }
+                Status::Out if p.left_year == t => {
+                    p.events = event::FIRST_YEAR_OUT;
+                    let exit_fee = input(partner_inputs, i, plan::EXIT_FEE);
+                    fees_in += exit_fee;
+                    p.one_off = exit_fee + input(partner_inputs, i, plan::REESTABLISH_COST);
+                    if input(partner_inputs, i, plan::REJOIN_PROBABILITY) == 0.0 {
+                        // Out for good: nothing more for the pass to do.
+                        membership.out -= 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if joined {
+            membership.recount(partners);
+        }
+        membership.marked = true;
+    } else if membership.marked {
+        for p in partners.iter_mut() {
+            p.events = 0;
+            p.one_off = 0.0;
+        }
+        membership.marked = false;
+    }
+    fees_in
+}
+
+/// Step 4 (run ahead, by [`draw_years`]): disputes, a two-state Markov chain. Counts this
+/// year's and returns active_t as a number (0 or 1).
+#[inline(always)]
+fn disputes(year: &YearDraws, sum: &mut TrialSummary) -> f64 {
+    sum.disputes += u32::from(year.started);
+    sum.dispute_years += u32::from(year.active);
+    f64::from(u8::from(year.active))
+}
+
+/// Step 5: this year's efficiency g_t, from the part [`draw_years`] prepared and scale_t.
+#[inline(always)]
+fn efficiency(year: &YearDraws, scale: f64) -> f64 {
+    (year.efficiency * scale + year.noise).clamp(-1.0, 0.95)
+}
+
+/// Step 6: the pool.
+#[inline(always)]
+fn pool(
+    plan: &Plan,
+    t: usize,
+    service: &ServiceInputs,
+    member_baseline: f64,
+    g_t: f64,
+    dispute: f64,
+    fees_in: f64,
+) -> Pool {
+    let running =
+        service.fixed_cost + member_baseline * (1.0 - g_t) + service.dispute_cost * dispute;
+    Pool {
+        running,
+        total: running + service.transition_cost * plan.transition_share[t] - fees_in,
+    }
+}
+
+/// Step 7: savings against each partner's go-it-alone counterfactual, discounted into each
+/// partner's NPV and the consortium's cumulative saving; and step 8: notices at the end of
+/// the year, effective from t + 1. One pass over the partners serves both (step 8's draws
+/// are addressed by position, so their order cannot matter). Returns the cumulative
+/// discounted saving through this year and the number of notices.
+#[inline(always)]
+fn savings_and_notices(
+    plan: &Plan,
+    t: usize,
+    df: f64,
+    partners: &mut [PartnerState],
+    pool: Pool,
+    dispute: f64,
+) -> (f64, usize) {
+    let notices_possible = t + 1 < plan.horizon;
+    let uplift = plan.dispute_hazard_uplift * dispute;
+    let profile = &plan.hazard_profile[t * partners.len()..(t + 1) * partners.len()];
+    let mut leaving = 0usize;
+    let mut cumulative = 0.0;
+    for (p, &multiplier) in partners.iter_mut().zip(profile) {
+        // One formula for every partner, without a branch on who is in (which changes
+        // from trial to trial, so the processor mispredicts it): a non-member's share
+        // is 0 and its B_i is left out (it runs the service itself), so only its
+        // first-year-out payments remain. (The pool is finite, as every input the
+        // loader accepts is, so 0 x pool is 0. A first-year-out partner with nothing
+        // to pay thus saves +0, where a separate branch gave -0: only a trace's
+        // saving shows the sign, printed as £0 either way; an NPV is never -0.)
+        let member = p.status == Status::Member;
+        p.saving = p.kept_baseline - p.weight * pool.total - p.one_off;
+        p.npv += df * p.saving;
+        cumulative += p.npv;
+
+        if member & notices_possible & (t + 1 >= p.lock_in) {
+            // The running saving R_i,t, relative to B_i, as a loss: multiplied by
+            // 1 / B_i, made once a trial, as a division per partner-year cost 4 %
+            // of the hot loop. For a subnormal B_i (the loader's fuzz test found
+            // one) 1 / B_i overflows while the quotient need not, so that case
+            // divides; the branch always goes the same way in a real scenario.
+            let relative_loss = if p.inverse_baseline.is_finite() {
+                p.weight * pool.running * p.inverse_baseline - 1.0
+            } else {
+                (p.weight * pool.running - p.baseline) / p.baseline
+            }
+            .max(0.0);
+            let h =
+                (p.hazard * multiplier + uplift + p.sensitivity * relative_loss).clamp(0.0, 1.0);
+            // No `h > 0.0` test first: a uniform is never below 0, so a zero hazard
+            // gives no notice all the same, and the test (a branch taken in every
+            // partner-year of a real scenario) cost 3-4 % of the hot loop.
+            if p.stream.uniform_at(draw(t, WITHDRAW)) < h {
+                p.events |= event::NOTICE;
+                p.gave_notice = true;
+                leaving += 1;
+            }
+        }
+    }
+    (cumulative, leaving)
+}
+
+/// Step 8's collapse: every member this year (leavers and stayers alike) re-creates the
+/// service next year, and pays no exit fee.
+#[inline(always)]
+fn book_reestablishment(partners: &mut [PartnerState], partner_inputs: &[f64]) {
+    for (i, p) in partners.iter_mut().enumerate() {
+        if p.status == Status::Member {
+            p.booked = input(partner_inputs, i, plan::REESTABLISH_COST);
+        }
+    }
+}
+
+/// Step 8's notices take effect from year `t + 1`; after a collapse nobody is a member.
+/// Next year's membership is counted now rather than in next year's pass: the pass then
+/// recounts only if someone joins, and the count starts as soon as the notices are known.
+/// (After a collapse nothing reads it.)
+#[inline(always)]
+fn notices_take_effect(
+    partners: &mut [PartnerState],
+    t: usize,
+    collapses: bool,
+    membership: &mut Membership,
+) {
+    for p in partners.iter_mut() {
+        if p.events & event::NOTICE != 0 || (collapses && p.status == Status::Member) {
+            p.status = Status::Out;
+            p.left_year = t + 1;
+            membership.out += 1;
+        }
+    }
+    // The notices' marks are to be cleared by next year's pass.
+    membership.marked = true;
+    if !collapses {
+        membership.recount(partners);
+    }
+}
+
+/// Simulates trial `trial` of a run seeded with `seed`, following MODEL.md step by step:
+/// the loop below is the one statement of the year step's order, each step a function
+/// named after it. Per-partner and per-year results are left in `s` (each partner's `npv`
+/// and `gave_notice`, and `cumulative`).
+///
+/// Random numbers: each partner's stream has three uniforms reserved every year (join,
+/// rejoin, withdrawal), read only when needed but never shifted, and the consortium's
+/// stream two (dispute, efficiency noise), so that a change to one partner or parameter
+/// shifts no other draw.
+///
+/// This is the hot loop, so it is written for speed as well as for the reader: partners
+/// are one array of [`PartnerState`], the membership pass (steps 2-3) runs only in years
+/// in which membership can change, members are recounted only when it does, and steps 7
+/// and 8 share one pass over the partners. The steps are `#[inline(always)]`: the guard
+/// bench measures this loop, and the compiler sees it whole as before the split.
+pub fn simulate<O: Observer>(
+    plan: &Plan,
+    seed: u64,
+    trial: u64,
+    s: &mut Scratch,
+    obs: &mut O,
+) -> TrialSummary {
+    let key = trial_key(seed, trial);
+    plan.sample_uncertain(key, &mut s.inputs, &mut s.sampling);
+    let horizon = plan.horizon;
+    let (service, partner_inputs) = s.inputs.split_at(plan::SERVICE_INPUTS);
+    let service = ServiceInputs::read(service);
+    let partners = &mut s.partners[..];
+    let cumulative_by_year = &mut s.cumulative[..horizon];
+
+    let founders_baseline = start_partners(plan, key, partners, partner_inputs);
+    draw_years(plan, key, service.efficiency, &mut s.years[..horizon]);
+
     let mut sum = TrialSummary {
         payback_year: NO_YEAR,
         collapse_year: NO_YEAR,
@@ -330,18 +673,13 @@ pub fn simulate<O: Observer>(
     };
     let mut collapsed = false;
     let mut cumulative = 0.0;
-    // Membership, carried from year to year and recounted whenever it changes.
-    let mut members = 0usize;
-    let mut member_baseline = 0.0;
-    // Partners out after a notice who still give the membership pass something to do
-    // (their first year out, with its exit fee, or a chance to rejoin), and whether
-    // `events`/`one_off` hold a pass's marks.
-    let mut out = 0usize;
-    let mut marked = false;
-    // scale_t for the last two members' baselines seen, so that powf runs only when
-    // membership changes to one not seen in the last two changes (a leaver who rejoins
-    // brings the previous one back).
-    let mut scale_of = [(founders_baseline, 1.0), (f64::NAN, 1.0)];
+    let mut membership = Membership {
+        members: 0,
+        baseline: 0.0,
+        out: 0,
+        marked: false,
+    };
+    let mut scale = ScaleCache::new(founders_baseline);
 
     for (t, ((&df, year_cumulative), year)) in plan
         .discount
@@ -350,25 +688,11 @@ pub fn simulate<O: Observer>(
         .zip(&s.years[..horizon])
         .enumerate()
     {
-        // Step 1: after a collapse only the booked re-establishment costs remain.
+        // Step 1.
         if collapsed {
-            cumulative = 0.0;
-            for p in partners.iter_mut() {
-                p.saving = -p.booked;
-                p.events = if p.booked > 0.0 {
-                    event::REESTABLISHED_AFTER_COLLAPSE
-                } else {
-                    0
-                };
-                p.booked = 0.0;
-                p.weight = 0.0;
-                p.npv += df * p.saving;
-                cumulative += p.npv;
-            }
+            cumulative = collapsed_year(partners, df);
             *year_cumulative = cumulative;
-            if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
-                sum.payback_year = t as u16;
-            }
+            sum.note_cumulative(t, cumulative);
             obs.year(&YearView {
                 t,
                 collapsed: true,
@@ -383,191 +707,114 @@ pub fn simulate<O: Observer>(
             });
             continue;
         }
-
-        // Steps 2 and 3: joins and rejoins, in a year in which either can happen (a
-        // scheduled join, or someone out who may rejoin or owes its exit fee).
-        let mut fees_in = 0.0;
-        if out > 0 || plan.joins_in_year[t] {
-            // Whether someone joined or rejoined: a leaver's recount was done when its
-            // notice was known (below, at the end of the year).
-            let mut joined = false;
-            for (i, p) in partners.iter_mut().enumerate() {
-                p.events = 0;
-                p.one_off = 0.0;
-                match p.status {
-                    Status::Pending if p.joins_year == t => {
-                        if t == 0
-                            || p.stream.uniform_at(draw(t, JOIN)) < input(i, plan::JOIN_PROBABILITY)
-                        {
-                            p.status = Status::Member;
-                            p.events = event::JOINED;
-                            p.one_off = input(i, plan::ONBOARDING_COST);
-                            joined = true;
-                        } else {
-                            p.status = Status::Never;
-                            p.events = event::DECLINED;
-                        }
-                    }
-                    Status::Out
-                        if p.left_year < t && {
-                            let rejoin = input(i, plan::REJOIN_PROBABILITY);
-                            rejoin > 0.0 && p.stream.uniform_at(draw(t, REJOIN)) < rejoin
-                        } =>
-                    {
-                        p.status = Status::Member;
-                        p.events = event::REJOINED;
-                        joined = true;
-                        out -= 1;
-                        sum.rejoins += 1;
-                        p.one_off = input(i, plan::REJOIN_FEE);
-                        fees_in += p.one_off;
-                    }
-                    Status::Out if p.left_year == t => {
-                        p.events = event::FIRST_YEAR_OUT;
-                        let exit_fee = input(i, plan::EXIT_FEE);
-                        fees_in += exit_fee;
-                        p.one_off = exit_fee + input(i, plan::REESTABLISH_COST);
-                        if input(i, plan::REJOIN_PROBABILITY) == 0.0 {
-                            // Out for good: nothing more for the pass to do.
-                            out -= 1;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if joined {
-                (members, member_baseline) = recount(partners);
-            }
-            marked = true;
-        } else if marked {
-            for p in partners.iter_mut() {
-                p.events = 0;
-                p.one_off = 0.0;
-            }
-            marked = false;
-        }
-
-        // Step 4 (run ahead, above): disputes, a two-state Markov chain.
-        let active = year.active;
-        sum.disputes += u32::from(year.started);
-        sum.dispute_years += u32::from(active);
-        let dispute = f64::from(u8::from(active));
-
-        // Step 5: this year's efficiency.
-        // Capped so that an extreme elasticity cannot make g_t infinite (or NaN through
-        // 0 x inf); g_t is clamped to 0.95 long before the cap matters.
-        if member_baseline != scale_of[0].0 {
-            if member_baseline == scale_of[1].0 {
-                scale_of.swap(0, 1);
-            } else {
-                scale_of[1] = scale_of[0];
-                scale_of[0] = (
-                    member_baseline,
-                    (member_baseline / founders_baseline)
-                        .powf(plan.scale_elasticity)
-                        .min(MAX_SCALE),
-                );
-            }
-        }
-        let g_t = (year.efficiency * scale_of[0].1 + year.noise).clamp(-1.0, 0.95);
-
-        // Step 6: the pool. `running` is the part without one-off costs and fees.
-        let running = fixed_cost + member_baseline * (1.0 - g_t) + dispute_cost * dispute;
-        let pool = running + transition * plan.transition_share[t] - fees_in;
-
-        // Step 7: savings against each partner's go-it-alone counterfactual, discounted
-        // into each partner's NPV and the consortium's cumulative saving; and step 8:
-        // notices at the end of the year, effective from t + 1.
-        let notices_possible = t + 1 < horizon;
-        let uplift = plan.dispute_hazard_uplift * dispute;
-        let profile = &plan.hazard_profile[t * partners.len()..(t + 1) * partners.len()];
-        let mut leaving = 0usize;
-        cumulative = 0.0;
-        for (p, &multiplier) in partners.iter_mut().zip(profile) {
-            // One formula for every partner, without a branch on who is in (which changes
-            // from trial to trial, so the processor mispredicts it): a non-member's share
-            // is 0 and its B_i is left out (it runs the service itself), so only its
-            // first-year-out payments remain. (The pool is finite, as every input the
-            // loader accepts is, so 0 x pool is 0. A first-year-out partner with nothing
-            // to pay thus saves +0, where a separate branch gave -0: only a trace's
-            // saving shows the sign, printed as £0 either way; an NPV is never -0.)
-            let member = p.status == Status::Member;
-            p.saving = p.kept_baseline - p.weight * pool - p.one_off;
-            p.npv += df * p.saving;
-            cumulative += p.npv;
-
-            if member & notices_possible & (t + 1 >= p.lock_in) {
-                // The running saving R_i,t, relative to B_i, as a loss: multiplied by
-                // 1 / B_i, made once a trial, as a division per partner-year cost 4 %
-                // of the hot loop. For a subnormal B_i (the loader's fuzz test found
-                // one) 1 / B_i overflows while the quotient need not, so that case
-                // divides; the branch always goes the same way in a real scenario.
-                let relative_loss = if p.inverse_baseline.is_finite() {
-                    p.weight * running * p.inverse_baseline - 1.0
-                } else {
-                    (p.weight * running - p.baseline) / p.baseline
-                }
-                .max(0.0);
-                let h = (p.hazard * multiplier + uplift + p.sensitivity * relative_loss)
-                    .clamp(0.0, 1.0);
-                // No `h > 0.0` test first: a uniform is never below 0, so a zero hazard
-                // gives no notice all the same, and the test (a branch taken in every
-                // partner-year of a real scenario) cost 3-4 % of the hot loop.
-                if p.stream.uniform_at(draw(t, WITHDRAW)) < h {
-                    p.events |= event::NOTICE;
-                    p.gave_notice = true;
-                    leaving += 1;
-                    marked = true;
-                }
-            }
-        }
+        // Steps 2 and 3.
+        let fees_in = joins_and_rejoins(
+            plan,
+            t,
+            partners,
+            partner_inputs,
+            &mut membership,
+            &mut sum.rejoins,
+        );
+        // Step 4.
+        let dispute = disputes(year, &mut sum);
+        // Step 5.
+        let g_t = efficiency(
+            year,
+            scale.scale(membership.baseline, plan.scale_elasticity),
+        );
+        // Step 6.
+        let pool = pool(
+            plan,
+            t,
+            &service,
+            membership.baseline,
+            g_t,
+            dispute,
+            fees_in,
+        );
+        // Steps 7 and 8.
+        let leaving;
+        (cumulative, leaving) = savings_and_notices(plan, t, df, partners, pool, dispute);
         *year_cumulative = cumulative;
-        if sum.payback_year == NO_YEAR && cumulative >= 0.0 {
-            sum.payback_year = t as u16;
-        }
+        sum.note_cumulative(t, cumulative);
         sum.withdrawals += leaving as u32;
-        let collapses_next = leaving > 0 && members - leaving < plan.min_members;
+        let collapses_next = leaving > 0 && membership.members - leaving < plan.min_members;
         if collapses_next {
             collapsed = true;
             sum.collapse_year = (t + 1) as u16;
-            for (i, p) in partners.iter_mut().enumerate() {
-                if p.status == Status::Member {
-                    // Leavers and stayers alike re-create the service; no exit fees.
-                    p.booked = input(i, plan::REESTABLISH_COST);
-                }
-            }
+            book_reestablishment(partners, partner_inputs);
         }
 
+        // The observer sees this year's members, before the notices take effect.
         obs.year(&YearView {
             t,
             collapsed: false,
             collapses_next,
-            dispute_active: active,
+            dispute_active: year.active,
             dispute_started: year.started,
-            members,
+            members: membership.members,
             efficiency: g_t,
-            pool,
+            pool: pool.total,
             partners,
             cumulative,
         });
-        // Notices take effect from next year (the observer saw this year's members); after
-        // a collapse nobody is a member.
         if leaving > 0 {
-            for p in partners.iter_mut() {
-                if p.events & event::NOTICE != 0 || (collapses_next && p.status == Status::Member) {
-                    p.status = Status::Out;
-                    p.left_year = t + 1;
-                    out += 1;
-                }
-            }
-            // Next year's membership, counted now rather than in next year's pass: the
-            // pass then recounts only if someone joins, and the count starts as soon as
-            // the notices are known. (After a collapse nothing reads it.)
-            if !collapses_next {
-                (members, member_baseline) = recount(partners);
-            }
+            notices_take_effect(partners, t, collapses_next, &mut membership);
         }
     }
     sum.npv = cumulative;
     sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cache must give exactly what computing scale_t afresh gives, whatever the order
+    /// in which memberships come back.
+    #[test]
+    fn scale_cache_matches_a_fresh_power() {
+        let founders = 300.0;
+        let elasticity = 0.7;
+        let fresh = |b: f64| (b / founders).powf(elasticity).min(MAX_SCALE);
+        let mut cache = ScaleCache::new(founders);
+        for b in [
+            300.0, 200.0, 300.0, 200.0, 100.0, 200.0, 300.0, 300.0, 1e-300,
+        ] {
+            assert_eq!(
+                cache.scale(b, elasticity).to_bits(),
+                fresh(b).to_bits(),
+                "{b}"
+            );
+        }
+    }
+
+    #[test]
+    fn recount_shares_among_members_only() {
+        let partner = |status, baseline: f64| PartnerState {
+            status,
+            baseline,
+            share_basis: baseline,
+            ..PartnerState::default()
+        };
+        let mut partners = [
+            partner(Status::Member, 1.0),
+            partner(Status::Out, 2.0),
+            partner(Status::Member, 3.0),
+            partner(Status::Pending, 4.0),
+        ];
+        assert_eq!(recount(&mut partners), (2, 4.0));
+        let weights: Vec<f64> = partners.iter().map(|p| p.weight).collect();
+        assert_eq!(weights, [0.25, 0.0, 0.75, 0.0]);
+        let kept: Vec<f64> = partners.iter().map(|p| p.kept_baseline).collect();
+        assert_eq!(kept, [1.0, 0.0, 3.0, 0.0]);
+
+        // A lone member's share is exactly 1, even for a subnormal basis.
+        partners[2].status = Status::Out;
+        partners[0].baseline = 1e-310;
+        partners[0].share_basis = 1e-310;
+        assert_eq!(recount(&mut partners), (1, 1e-310));
+        assert_eq!(partners[0].weight, 1.0);
+    }
 }
