@@ -145,7 +145,7 @@ impl Input {
     }
 }
 
-const fn row(name: &'static str, section: Section, kind: Kind, absent: Absent) -> Input {
+const fn field(name: &'static str, section: Section, kind: Kind, absent: Absent) -> Input {
     Input {
         name,
         section,
@@ -155,11 +155,11 @@ const fn row(name: &'static str, section: Section, kind: Kind, absent: Absent) -
     }
 }
 
-const fn money(name: &'static str, section: Section, range: Range, absent: Absent) -> Input {
+const fn money(name: &'static str, section: Section, kind: Kind, absent: Absent) -> Input {
     Input {
         name,
         section,
-        kind: Kind::Dist(range),
+        kind,
         absent,
         money: true,
     }
@@ -171,133 +171,50 @@ use Range as R;
 use Section as S;
 
 /// Every field of a scenario file, section by section.
+#[rustfmt::skip]
 pub const INPUTS: &[Input] = &[
-    row("$schema", S::Top, K::Text, A::Other),
-    row("name", S::Top, K::Text, A::Required),
-    row("description", S::Top, K::Text, A::Text("")),
-    row("currency", S::Top, K::Text, A::Text("£")),
-    row("horizon_years", S::Top, K::Whole(1, 100), A::Required),
-    row("discount_rate", S::Top, K::Other, A::Other),
-    row("trials", S::Top, K::Whole(1, u64::MAX), A::Whole(100_000)),
-    row("seed", S::Top, K::Whole(0, u64::MAX), A::Whole(1)),
-    row("min_members", S::Top, K::Whole(1, u64::MAX), A::Whole(2)),
-    row("service", S::Top, K::Other, A::Required),
-    row("partners", S::Top, K::Other, A::Required),
-    row("disputes", S::Top, K::Other, A::Other),
-    row("correlations", S::Top, K::Other, A::Other),
-    row("repair_correlations", S::Top, K::Other, A::Other),
-    money("fixed_cost", S::Service, R::NonNegative, A::Number(0.0)),
-    row("efficiency", S::Service, K::Dist(R::Any), A::Required),
-    row("ramp", S::Service, K::List(R::Any), A::List(&[1.0])),
-    row(
-        "efficiency_noise_sd",
-        S::Service,
-        K::Number(R::NonNegative),
-        A::Number(0.0),
-    ),
-    row(
-        "scale_elasticity",
-        S::Service,
-        K::Number(R::Any),
-        A::Number(0.0),
-    ),
-    money(
-        "transition_cost",
-        S::Service,
-        R::NonNegative,
-        A::Number(0.0),
-    ),
-    row(
-        "transition_profile",
-        S::Service,
-        K::List(R::NonNegative),
-        A::List(&[1.0]),
-    ),
-    row(
-        "optimism_bias",
-        S::Service,
-        K::Number(R::NonNegative),
-        A::Number(0.0),
-    ),
-    row("cost_sharing", S::Service, K::Other, A::Other),
-    row("name", S::Partner, K::Text, A::Required),
-    money("baseline_cost", S::Partner, R::Positive, A::Required),
-    row("joins_year", S::Partner, K::Whole(0, u64::MAX), A::Whole(0)),
-    row(
-        "join_probability",
-        S::Partner,
-        K::Dist(R::Probability),
-        A::Number(1.0),
-    ),
-    money(
-        "onboarding_cost",
-        S::Partner,
-        R::NonNegative,
-        A::Number(0.0),
-    ),
-    row(
-        "withdrawal_hazard",
-        S::Partner,
-        K::Dist(R::NonNegative),
-        A::Number(0.0),
-    ),
-    row(
-        "hazard_profile",
-        S::Partner,
-        K::List(R::NonNegative),
-        A::List(&[1.0]),
-    ),
-    row(
-        "disappointment_sensitivity",
-        S::Partner,
-        K::Number(R::NonNegative),
-        A::Number(0.0),
-    ),
-    row(
-        "lock_in_years",
-        S::Partner,
-        K::Whole(0, u64::MAX),
-        A::Whole(0),
-    ),
-    money("exit_fee", S::Partner, R::NonNegative, A::Number(0.0)),
-    money(
-        "reestablish_cost",
-        S::Partner,
-        R::NonNegative,
-        A::Number(0.0),
-    ),
-    row(
-        "rejoin_probability",
-        S::Partner,
-        K::Dist(R::Probability),
-        A::Number(0.0),
-    ),
-    money("rejoin_fee", S::Partner, R::NonNegative, A::Number(0.0)),
-    row(
-        "annual_probability",
-        S::Disputes,
-        K::Number(R::Probability),
-        A::Number(0.0),
-    ),
-    row(
-        "resolution_probability",
-        S::Disputes,
-        K::Number(R::Probability),
-        A::Number(0.0),
-    ),
-    money("annual_cost", S::Disputes, R::NonNegative, A::Number(0.0)),
-    row(
-        "efficiency_loss",
-        S::Disputes,
-        K::Number(R::Probability),
-        A::Number(0.0),
-    ),
-    row(
-        "hazard_uplift",
-        S::Disputes,
-        K::Number(R::NonNegative),
-        A::Number(0.0),
-    ),
+    //    name                        section     kind                       if absent
+    field("$schema",                   S::Top,     K::Text,                   A::Other),
+    field("name",                      S::Top,     K::Text,                   A::Required),
+    field("description",               S::Top,     K::Text,                   A::Text("")),
+    field("currency",                  S::Top,     K::Text,                   A::Text("£")),
+    field("horizon_years",             S::Top,     K::Whole(1, 100),          A::Required),
+    field("discount_rate",             S::Top,     K::Other,                  A::Other),
+    field("trials",                    S::Top,     K::Whole(1, u64::MAX),     A::Whole(100_000)),
+    field("seed",                      S::Top,     K::Whole(0, u64::MAX),     A::Whole(1)),
+    field("min_members",               S::Top,     K::Whole(1, u64::MAX),     A::Whole(2)),
+    field("service",                   S::Top,     K::Other,                  A::Required),
+    field("partners",                  S::Top,     K::Other,                  A::Required),
+    field("disputes",                  S::Top,     K::Other,                  A::Other),
+    field("correlations",              S::Top,     K::Other,                  A::Other),
+    field("repair_correlations",       S::Top,     K::Other,                  A::Other),
+    money("fixed_cost",                S::Service, K::Dist(R::NonNegative),   A::Number(0.0)),
+    field("efficiency",                S::Service, K::Dist(R::Any),           A::Required),
+    field("ramp",                      S::Service, K::List(R::Any),           A::List(&[1.0])),
+    field("efficiency_noise_sd",       S::Service, K::Number(R::NonNegative), A::Number(0.0)),
+    field("scale_elasticity",          S::Service, K::Number(R::Any),         A::Number(0.0)),
+    money("transition_cost",           S::Service, K::Dist(R::NonNegative),   A::Number(0.0)),
+    field("transition_profile",        S::Service, K::List(R::NonNegative),   A::List(&[1.0])),
+    field("optimism_bias",             S::Service, K::Number(R::NonNegative), A::Number(0.0)),
+    field("cost_sharing",              S::Service, K::Other,                  A::Other),
+    field("name",                      S::Partner, K::Text,                   A::Required),
+    money("baseline_cost",             S::Partner, K::Dist(R::Positive),      A::Required),
+    field("joins_year",                S::Partner, K::Whole(0, u64::MAX),     A::Whole(0)),
+    field("join_probability",          S::Partner, K::Dist(R::Probability),   A::Number(1.0)),
+    money("onboarding_cost",           S::Partner, K::Dist(R::NonNegative),   A::Number(0.0)),
+    field("withdrawal_hazard",         S::Partner, K::Dist(R::NonNegative),   A::Number(0.0)),
+    field("hazard_profile",            S::Partner, K::List(R::NonNegative),   A::List(&[1.0])),
+    field("disappointment_sensitivity",S::Partner, K::Number(R::NonNegative), A::Number(0.0)),
+    field("lock_in_years",             S::Partner, K::Whole(0, u64::MAX),     A::Whole(0)),
+    money("exit_fee",                  S::Partner, K::Dist(R::NonNegative),   A::Number(0.0)),
+    money("reestablish_cost",          S::Partner, K::Dist(R::NonNegative),   A::Number(0.0)),
+    field("rejoin_probability",        S::Partner, K::Dist(R::Probability),   A::Number(0.0)),
+    money("rejoin_fee",                S::Partner, K::Dist(R::NonNegative),   A::Number(0.0)),
+    field("annual_probability",        S::Disputes,K::Number(R::Probability), A::Number(0.0)),
+    field("resolution_probability",    S::Disputes,K::Number(R::Probability), A::Number(0.0)),
+    money("annual_cost",               S::Disputes,K::Dist(R::NonNegative),   A::Number(0.0)),
+    field("efficiency_loss",           S::Disputes,K::Number(R::Probability), A::Number(0.0)),
+    field("hazard_uplift",             S::Disputes,K::Number(R::NonNegative), A::Number(0.0)),
 ];
 
 /// The forms a distribution object may take (`{"uniform": [lo, hi]}` ...).

@@ -411,4 +411,22 @@ mod tests {
             assert_eq!(dist.mean(), value(slot).as_f64().unwrap(), "slot {slot}");
         }
     }
+
+    /// `Disputes::default()`, used when a scenario has no `disputes`, is what the
+    /// table's defaults give for an empty `disputes` object.
+    #[test]
+    fn no_disputes_are_the_table_defaults() {
+        let load = |extra: Value| {
+            let mut v = json!({
+                "name": "d", "horizon_years": 3, "min_members": 1,
+                "service": {"efficiency": 0.1}, "partners": [{"name": "A", "baseline_cost": 1}],
+            });
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let s = super::from_value(&v, "test").expect("valid");
+            format!("{:?}", s.disputes)
+        };
+        assert_eq!(load(json!({})), load(json!({"disputes": {}})));
+    }
 }

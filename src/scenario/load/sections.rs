@@ -9,6 +9,8 @@ use super::Checker;
 use super::values::{child, kind};
 
 impl Checker {
+    /// The whole scenario: every section, then the checks that span sections (the
+    /// correlations name inputs of all of them; min_members counts the founders).
     pub(super) fn scenario(&mut self, v: &Value) -> Option<ScenarioData> {
         let f = |name| inputs::get(Section::Top, name);
         let map = self.object(v, "", TOP_KEYS)?;
