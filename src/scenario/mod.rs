@@ -4,6 +4,10 @@
 //! ([`overrides`]), and checked field by field into a [`Scenario`]. Every problem found is
 //! reported with the JSON pointer of the offending value, all at once, so that a finance
 //! officer editing a file by hand fixes everything in one pass.
+//!
+//! Which fields exist, where, with what range and default, is one table ([`inputs`]);
+//! the loader, the plan's input offsets, the correlation lookup and the money test all
+//! read it. A [`Scenario`] and a [`Dist`] can only be made validated.
 
 pub mod correlations;
 pub mod dist;
