@@ -8,27 +8,29 @@
 use crate::copula::Copula;
 use crate::rng::{Stream, label_key, step_to};
 use crate::sample::{Clamp, Sampler};
-use crate::scenario::{CostSharing, Dist, PARTNER_UNCERTAIN_FIELDS, Scenario};
+use crate::scenario::inputs::{self, Range, Section};
+use crate::scenario::{CostSharing, Dist, Scenario};
 
-/// Index of each service-level sampled input in [`Plan::inputs`].
-pub const FIXED_COST: usize = 0;
-pub const EFFICIENCY: usize = 1;
-pub const TRANSITION_COST: usize = 2;
-pub const DISPUTE_COST: usize = 3;
+/// Index of each service-level sampled input in [`Plan::inputs`], from the table of
+/// inputs ([`inputs::slot`], evaluated at compile time).
+pub const FIXED_COST: usize = inputs::slot(Section::Service, "fixed_cost");
+pub const EFFICIENCY: usize = inputs::slot(Section::Service, "efficiency");
+pub const TRANSITION_COST: usize = inputs::slot(Section::Service, "transition_cost");
+pub const DISPUTE_COST: usize = inputs::slot(Section::Disputes, "annual_cost");
 /// How many service-level inputs precede the partners' inputs.
-pub const SERVICE_INPUTS: usize = 4;
+pub const SERVICE_INPUTS: usize = inputs::CONSORTIUM_INPUTS;
 
 /// Offsets of a partner's sampled inputs within its block of [`PARTNER_INPUTS`].
-pub const BASELINE: usize = 0;
-pub const JOIN_PROBABILITY: usize = 1;
-pub const ONBOARDING_COST: usize = 2;
-pub const WITHDRAWAL_HAZARD: usize = 3;
-pub const EXIT_FEE: usize = 4;
-pub const REESTABLISH_COST: usize = 5;
-pub const REJOIN_PROBABILITY: usize = 6;
-pub const REJOIN_FEE: usize = 7;
+pub const BASELINE: usize = inputs::slot(Section::Partner, "baseline_cost");
+pub const JOIN_PROBABILITY: usize = inputs::slot(Section::Partner, "join_probability");
+pub const ONBOARDING_COST: usize = inputs::slot(Section::Partner, "onboarding_cost");
+pub const WITHDRAWAL_HAZARD: usize = inputs::slot(Section::Partner, "withdrawal_hazard");
+pub const EXIT_FEE: usize = inputs::slot(Section::Partner, "exit_fee");
+pub const REESTABLISH_COST: usize = inputs::slot(Section::Partner, "reestablish_cost");
+pub const REJOIN_PROBABILITY: usize = inputs::slot(Section::Partner, "rejoin_probability");
+pub const REJOIN_FEE: usize = inputs::slot(Section::Partner, "rejoin_fee");
 /// How many sampled inputs each partner has.
-pub const PARTNER_INPUTS: usize = 8;
+pub const PARTNER_INPUTS: usize = inputs::PARTNER_INPUTS;
 
 /// How this year's pool is shared between members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +109,19 @@ fn per_year_repeating(values: &[f64], horizon: usize) -> Vec<f64> {
         .collect()
 }
 
+/// How a sampled input is held to its field's range: validation checked only its mean,
+/// so a draw may fall outside. A baseline cost must stay positive (it divides), so it
+/// is held above a billionth of its mean.
+fn clamp(range: Range, dist: &Dist) -> Clamp {
+    match range {
+        Range::Any => Clamp::NONE,
+        Range::NonNegative => Clamp::NON_NEGATIVE,
+        Range::Positive => Clamp::at_least(1e-9 * dist.mean()),
+        Range::Probability => Clamp::PROBABILITY,
+        Range::Above(_) => unreachable!("no distribution-valued input has such a range"),
+    }
+}
+
 impl Plan {
     /// Compiles a validated scenario.
     pub fn compile(s: &Scenario) -> Plan {
@@ -123,32 +138,16 @@ impl Plan {
             });
             labels.push(label);
         };
-        add(
-            "/service/fixed_cost".into(),
-            &svc.fixed_cost,
-            Clamp::NON_NEGATIVE,
-        );
-        add("/service/efficiency".into(), &svc.efficiency, Clamp::NONE);
-        add(
-            "/service/transition_cost".into(),
-            &svc.transition_cost,
-            Clamp::NON_NEGATIVE,
-        );
-        add(
-            "/disputes/annual_cost".into(),
-            &s.disputes.annual_cost,
-            Clamp::NON_NEGATIVE,
-        );
+        let consortium = inputs::consortium_dists().zip(s.consortium_inputs());
+        for (input, dist) in consortium {
+            let label = format!("{}/{}", input.section.pointer(), input.name);
+            add(label, dist, clamp(input.range(), dist));
+        }
         for p in &s.partners {
-            let dists = p.uncertain();
-            for (field, (dist, name)) in dists.iter().zip(PARTNER_UNCERTAIN_FIELDS).enumerate() {
-                let clamp = match field {
-                    BASELINE => Clamp::at_least(1e-9 * dist.mean()),
-                    JOIN_PROBABILITY | REJOIN_PROBABILITY => Clamp::PROBABILITY,
-                    _ => Clamp::NON_NEGATIVE,
-                };
-                let name_part = p.name.replace('~', "~0").replace('/', "~1");
-                add(format!("/partners/{name_part}/{name}"), dist, clamp);
+            let name_part = p.name.replace('~', "~0").replace('/', "~1");
+            for (input, dist) in inputs::partner_dists().zip(p.uncertain()) {
+                let label = format!("/partners/{name_part}/{}", input.name);
+                add(label, dist, clamp(input.range(), dist));
             }
         }
         let (correlated, copula) = match &s.correlations {

@@ -26,8 +26,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::copula::{normal_quantile, open_normal_cdf};
 use crate::rng::{normal_from_word, open_unit};
-use crate::scenario::Dist;
 use crate::scenario::dist::pert_shapes;
+use crate::scenario::{Dist, DistKind};
 
 /// A distribution prepared for fast sampling.
 #[derive(Debug, Clone)]
@@ -66,13 +66,13 @@ pub enum Sampler {
 impl Sampler {
     /// Prepares a validated distribution.
     pub fn new(dist: &Dist) -> Sampler {
-        match *dist {
-            Dist::Fixed(x) => Sampler::Fixed(x),
-            Dist::Uniform { lo, hi } => Sampler::Uniform { lo, width: hi - lo },
-            Dist::Triangular { min, mode, max } if max > min => {
+        match *dist.kind() {
+            DistKind::Fixed(x) => Sampler::Fixed(x),
+            DistKind::Uniform { lo, hi } => Sampler::Uniform { lo, width: hi - lo },
+            DistKind::Triangular { min, mode, max } if max > min => {
                 Sampler::Triangular { min, mode, max }
             }
-            Dist::Pert { min, mode, max } if max > min => {
+            DistKind::Pert { min, mode, max } if max > min => {
                 let (a, b) = pert_shapes(min, mode, max);
                 Sampler::Pert {
                     min,
@@ -80,9 +80,9 @@ impl Sampler {
                     table: PertTable::cached(a, b),
                 }
             }
-            Dist::Triangular { min, .. } | Dist::Pert { min, .. } => Sampler::Fixed(min),
-            Dist::Normal { mean, sd } => Sampler::Normal { mean, sd },
-            Dist::LogNormal { mean, sd } => {
+            DistKind::Triangular { min, .. } | DistKind::Pert { min, .. } => Sampler::Fixed(min),
+            DistKind::Normal { mean, sd } => Sampler::Normal { mean, sd },
+            DistKind::LogNormal { mean, sd } => {
                 // ln(1 + cv^2), written so that a huge coefficient of variation cannot
                 // overflow (cv^2 of a tiny mean would).
                 let cv = sd / mean;
@@ -96,7 +96,7 @@ impl Sampler {
                     sigma: sigma2.sqrt(),
                 }
             }
-            Dist::Discrete(ref pairs) => {
+            DistKind::Discrete(ref pairs) => {
                 let mut total = 0.0;
                 let cumulative = pairs
                     .iter()
@@ -329,6 +329,11 @@ mod tests {
     use super::*;
     use crate::rng::{Stream, trial_key};
 
+    /// The sampler of a distribution with valid parameters.
+    fn sampler(kind: DistKind) -> Sampler {
+        Sampler::new(&Dist::new(kind).expect("valid parameters"))
+    }
+
     impl Sampler {
         /// One draw, from the stream's next word, as a trial draws it.
         fn sample(&self, s: &mut Stream) -> f64 {
@@ -337,7 +342,8 @@ mod tests {
     }
 
     /// Sample mean and variance against the formulas, 4-5 standard errors.
-    fn check_moments(dist: Dist) {
+    fn check_moments(kind: DistKind) {
+        let dist = Dist::new(kind).expect("valid parameters");
         let sampler = Sampler::new(&dist);
         let n = 200_000usize;
         let mut s = Stream::new(trial_key(11, 0), 99);
@@ -362,36 +368,36 @@ mod tests {
 
     #[test]
     fn every_distribution_has_the_right_mean_and_variance() {
-        check_moments(Dist::Uniform { lo: 2.0, hi: 5.0 });
-        check_moments(Dist::Triangular {
+        check_moments(DistKind::Uniform { lo: 2.0, hi: 5.0 });
+        check_moments(DistKind::Triangular {
             min: 1.0,
             mode: 2.0,
             max: 6.0,
         });
-        check_moments(Dist::Triangular {
+        check_moments(DistKind::Triangular {
             min: 1.0,
             mode: 1.0,
             max: 3.0,
         });
-        check_moments(Dist::Pert {
+        check_moments(DistKind::Pert {
             min: 0.05,
             mode: 0.15,
             max: 0.3,
         });
-        check_moments(Dist::Pert {
+        check_moments(DistKind::Pert {
             min: 10.0,
             mode: 10.0,
             max: 20.0,
         });
-        check_moments(Dist::Normal {
+        check_moments(DistKind::Normal {
             mean: -3.0,
             sd: 2.0,
         });
-        check_moments(Dist::LogNormal {
+        check_moments(DistKind::LogNormal {
             mean: 100.0,
             sd: 40.0,
         });
-        check_moments(Dist::Discrete(vec![
+        check_moments(DistKind::Discrete(vec![
             (1.0, 1.0),
             (5.0, 3.0),
             (7.0, 0.0),
@@ -410,7 +416,7 @@ mod tests {
             (0.0, 0.9, 1.0),
             (0.0, 0.5, 1.0),
         ] {
-            let sampler = Sampler::new(&Dist::Pert { min, mode, max });
+            let sampler = sampler(DistKind::Pert { min, mode, max });
             let (a, b) = pert_shapes(min, mode, max);
             let mut s = Stream::new(trial_key(21, 0), 5);
             let mut xs: Vec<f64> = (0..n)
@@ -439,7 +445,7 @@ mod tests {
     fn pert_table_agrees_with_rand_distr() {
         use rand::distr::Distribution;
         let n = 200_000usize;
-        let ours = Sampler::new(&Dist::Pert {
+        let ours = sampler(DistKind::Pert {
             min: 1.0,
             mode: 2.0,
             max: 6.0,
@@ -523,7 +529,7 @@ mod tests {
             0.5,
         ]);
         for (min, mode, max) in params {
-            let sampler = Sampler::new(&Dist::Triangular { min, mode, max });
+            let sampler = sampler(DistKind::Triangular { min, mode, max });
             for (k, &u) in us.iter().enumerate() {
                 // Probe both sides of the mode's probability too.
                 let u = if k % 2 == 0 {
@@ -573,7 +579,7 @@ mod tests {
     fn degenerate_distributions_return_their_value() {
         let mut s = Stream::new(1, 2);
         assert_eq!(
-            Sampler::new(&Dist::Pert {
+            sampler(DistKind::Pert {
                 min: 3.0,
                 mode: 3.0,
                 max: 3.0
@@ -582,10 +588,10 @@ mod tests {
             3.0
         );
         assert_eq!(
-            Sampler::new(&Dist::LogNormal { mean: 4.0, sd: 0.0 }).sample(&mut s),
+            sampler(DistKind::LogNormal { mean: 4.0, sd: 0.0 }).sample(&mut s),
             4.0
         );
-        let d = Sampler::new(&Dist::Discrete(vec![(1.0, 0.0), (2.0, 1.0)]));
+        let d = sampler(DistKind::Discrete(vec![(1.0, 0.0), (2.0, 1.0)]));
         assert!((0..1000).all(|_| d.sample(&mut s) == 2.0));
     }
 }

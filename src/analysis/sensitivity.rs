@@ -29,7 +29,7 @@ use crate::copula::spearman;
 use crate::plan::{Plan, SamplingScratch};
 use crate::report::{RunInfo, SCHEMA};
 use crate::rng::trial_key;
-use crate::scenario::{Dist, Scenario};
+use crate::scenario::{Dist, Scenario, inputs};
 
 /// Bisection steps at most; the search also stops once the bracket is narrower than
 /// [`TOLERANCE`] of the value.
@@ -523,13 +523,9 @@ pub fn levers(scenario: &Scenario, plan: &Plan) -> Vec<Lever> {
 /// The distribution of a model input named by its plan label, if it is one.
 fn dist_at<'s>(scenario: &'s Scenario, pointer: &str) -> Option<&'s Dist> {
     let (section, field) = pointer.trim_start_matches('/').split_once('/')?;
-    let s = &scenario.service;
-    match (section, field) {
-        ("service", "fixed_cost") => return Some(&s.fixed_cost),
-        ("service", "efficiency") => return Some(&s.efficiency),
-        ("service", "transition_cost") => return Some(&s.transition_cost),
-        ("disputes", "annual_cost") => return Some(&scenario.disputes.annual_cost),
-        _ => {}
+    let mut consortium = inputs::consortium_dists().zip(scenario.consortium_inputs());
+    if let Some((_, dist)) = consortium.find(|(i, _)| i.is_named(section, field)) {
+        return Some(dist);
     }
     let field = pointer.rsplit('/').next()?;
     let p = scenario

@@ -224,7 +224,7 @@ pub fn run(
     Ok(Sweep {
         schema: SCHEMA,
         analysis: "sweep",
-        scenario: base_scenario.name,
+        scenario: base_scenario.name.clone(),
         seed: crn.seed,
         trials: crn.trials as u64,
         parameters: params.to_vec(),

@@ -11,7 +11,8 @@ use crate::copula::{
     Matrix, check_psd, nearest_correlation, pearson_to_spearman, spearman_to_pearson,
 };
 
-use super::{Disputes, PARTNER_UNCERTAIN_FIELDS, Partner, Service};
+use super::inputs::{self, PARTNER_UNCERTAIN_FIELDS};
+use super::{Disputes, Partner, Service, consortium_inputs};
 
 /// Validated correlations between uncertain inputs.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,19 +41,14 @@ pub fn resolve(
         .map(|s| s.replace("~1", "/").replace("~0", "~"))
         .collect();
     let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let consortium = || inputs::consortium_dists().zip(consortium_inputs(service, disputes));
     let (label, dist) = match parts.as_slice() {
-        [
-            "service",
-            field @ ("fixed_cost" | "efficiency" | "transition_cost"),
-        ] => {
-            let dist = match *field {
-                "fixed_cost" => &service.fixed_cost,
-                "efficiency" => &service.efficiency,
-                _ => &service.transition_cost,
-            };
-            (format!("/service/{field}"), dist)
+        [section, field] if consortium().any(|(i, _)| i.is_named(section, field)) => {
+            let (_, dist) = consortium()
+                .find(|(i, _)| i.is_named(section, field))
+                .expect("found above");
+            (format!("/{section}/{field}"), dist)
         }
-        ["disputes", "annual_cost"] => ("/disputes/annual_cost".to_string(), &disputes.annual_cost),
         ["partners", who, field] if PARTNER_UNCERTAIN_FIELDS.contains(field) => {
             let partner = who
                 .parse::<usize>()
@@ -65,10 +61,13 @@ pub fn resolve(
             (format!("/partners/{name}/{field}"), dist)
         }
         _ => {
+            let consortium: Vec<String> = inputs::consortium_dists()
+                .map(|i| format!("{}/{}", i.section.pointer(), i.name))
+                .collect();
             return Err(format!(
-                "\"{pointer}\" is not an input that can be uncertain: use /service/fixed_cost, \
-                 /service/efficiency, /service/transition_cost, /disputes/annual_cost or \
-                 /partners/<name or index>/<field> with a (D) field such as baseline_cost"
+                "\"{pointer}\" is not an input that can be uncertain: use {} or \
+                 /partners/<name or index>/<field> with a (D) field such as baseline_cost",
+                consortium.join(", ")
             ));
         }
     };

@@ -4,23 +4,59 @@
 //! ([`overrides`]), and checked field by field into a [`Scenario`]. Every problem found is
 //! reported with the JSON pointer of the offending value, all at once, so that a finance
 //! officer editing a file by hand fixes everything in one pass.
+//!
+//! Which fields exist, where, with what range and default, is one table ([`inputs`]);
+//! the loader, the plan's input offsets, the correlation lookup and the money test all
+//! read it. A [`Scenario`] and a [`Dist`] can only be made validated.
 
 pub mod correlations;
 pub mod dist;
+pub mod inputs;
 pub mod load;
 pub mod overrides;
 pub mod schema;
 
 pub use correlations::Correlations;
-pub use dist::Dist;
+pub use dist::{Dist, DistError, DistKind};
+pub use inputs::PARTNER_UNCERTAIN_FIELDS;
 pub use load::{from_str, from_value, load_file};
 pub use overrides::apply_set;
 
 use std::fmt;
+use std::ops::Deref;
+
+use inputs::{CONSORTIUM_INPUTS, PARTNER_INPUTS};
 
 /// A validated scenario: every default filled in, every range checked.
+///
+/// Only the loader ([`from_value`] and its siblings) makes one, so that
+/// [`crate::plan::Plan::compile`] can trust it; its contents are read, never written,
+/// through [`ScenarioData`] (by `Deref`). To change a scenario, change its JSON (as
+/// `--set` does) and load it again.
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    data: ScenarioData,
+}
+
+impl Deref for Scenario {
+    type Target = ScenarioData;
+
+    fn deref(&self) -> &ScenarioData {
+        &self.data
+    }
+}
+
+impl Scenario {
+    /// Wraps what the loader has checked.
+    pub(crate) fn validated(data: ScenarioData) -> Scenario {
+        Scenario { data }
+    }
+}
+
+/// The contents of a [`Scenario`]. Anyone can build one, but only the loader turns one
+/// into a `Scenario`.
+#[derive(Debug, Clone)]
+pub struct ScenarioData {
     pub name: String,
     pub description: String,
     /// Symbol put before money in human-readable output (default "£"); changes no figure.
@@ -139,27 +175,15 @@ pub struct Partner {
     pub rejoin_fee: Dist,
 }
 
-/// The partner fields that may be distributions (D), in the order the plan lays out a
-/// partner's inputs.
-pub const PARTNER_UNCERTAIN_FIELDS: [&str; 8] = [
-    "baseline_cost",
-    "join_probability",
-    "onboarding_cost",
-    "withdrawal_hazard",
-    "exit_fee",
-    "reestablish_cost",
-    "rejoin_probability",
-    "rejoin_fee",
-];
-
 impl Partner {
     /// Founders are the partners that join in year 0.
     pub fn is_founder(&self) -> bool {
         self.joins_year == 0
     }
 
-    /// The partner's (D) fields, in the order of [`PARTNER_UNCERTAIN_FIELDS`].
-    pub fn uncertain(&self) -> [&Dist; 8] {
+    /// The partner's (D) fields, in the order of [`PARTNER_UNCERTAIN_FIELDS`] (checked
+    /// against the table by a unit test).
+    pub fn uncertain(&self) -> [&Dist; PARTNER_INPUTS] {
         [
             &self.baseline_cost,
             &self.join_probability,
@@ -194,7 +218,7 @@ impl Default for Disputes {
         Disputes {
             annual_probability: 0.0,
             resolution_probability: 0.0,
-            annual_cost: Dist::Fixed(0.0),
+            annual_cost: Dist::ZERO,
             efficiency_loss: 0.0,
             hazard_uplift: 0.0,
         }
@@ -255,7 +279,26 @@ fn list(problems: &[Problem]) -> String {
         .join("\n")
 }
 
-impl Scenario {
+/// The consortium's own (D) fields, in the plan's slot order ([`inputs::slot`]; checked
+/// against the table by a unit test).
+pub fn consortium_inputs<'s>(
+    service: &'s Service,
+    disputes: &'s Disputes,
+) -> [&'s Dist; CONSORTIUM_INPUTS] {
+    [
+        &service.fixed_cost,
+        &service.efficiency,
+        &service.transition_cost,
+        &disputes.annual_cost,
+    ]
+}
+
+impl ScenarioData {
+    /// The consortium's own (D) fields, in the plan's slot order.
+    pub fn consortium_inputs(&self) -> [&Dist; CONSORTIUM_INPUTS] {
+        consortium_inputs(&self.service, &self.disputes)
+    }
+
     /// Sum of the mean baseline costs of the founders (used in summaries).
     pub fn founders(&self) -> impl Iterator<Item = &Partner> {
         self.partners.iter().filter(|p| p.is_founder())
@@ -315,12 +358,7 @@ impl Scenario {
 
     /// How many inputs are distributions rather than fixed numbers.
     pub fn uncertain_inputs(&self) -> usize {
-        let service = [
-            &self.service.fixed_cost,
-            &self.service.efficiency,
-            &self.service.transition_cost,
-            &self.disputes.annual_cost,
-        ];
+        let service = self.consortium_inputs();
         let partners = self.partners.iter().flat_map(Partner::uncertain);
         service
             .into_iter()
@@ -332,4 +370,67 @@ impl Scenario {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inputs::{self, Section};
+    use serde_json::{Map, Value, json};
+
+    /// A distinct value for each (D) field: its slot's, scaled to stay in every range.
+    fn value(slot: usize) -> Value {
+        json!(0.1 * (slot + 1) as f64)
+    }
+
+    /// The hand-written lists of (D) fields ([`super::consortium_inputs`],
+    /// [`super::Partner::uncertain`]) follow the table's slots.
+    #[test]
+    fn the_dist_accessors_follow_the_table() {
+        let mut service = Map::new();
+        let mut disputes = Map::new();
+        let mut partner = Map::new();
+        partner.insert("name".into(), json!("A"));
+        for input in inputs::INPUTS.iter().filter(|i| i.is_dist()) {
+            let v = value(inputs::slot(input.section, input.name));
+            let section = match input.section {
+                Section::Service => &mut service,
+                Section::Disputes => &mut disputes,
+                Section::Partner => &mut partner,
+                Section::Top => unreachable!("no top-level (D) field"),
+            };
+            section.insert(input.name.into(), v);
+        }
+        let s = super::from_value(
+            &json!({
+                "name": "slots", "horizon_years": 3, "min_members": 1,
+                "service": service, "disputes": disputes, "partners": [partner],
+            }),
+            "test",
+        )
+        .expect("valid");
+        for (slot, dist) in s.consortium_inputs().iter().enumerate() {
+            assert_eq!(dist.mean(), value(slot).as_f64().unwrap(), "slot {slot}");
+        }
+        for (slot, dist) in s.partners[0].uncertain().iter().enumerate() {
+            assert_eq!(dist.mean(), value(slot).as_f64().unwrap(), "slot {slot}");
+        }
+    }
+
+    /// `Disputes::default()`, used when a scenario has no `disputes`, is what the
+    /// table's defaults give for an empty `disputes` object.
+    #[test]
+    fn no_disputes_are_the_table_defaults() {
+        let load = |extra: Value| {
+            let mut v = json!({
+                "name": "d", "horizon_years": 3, "min_members": 1,
+                "service": {"efficiency": 0.1}, "partners": [{"name": "A", "baseline_cost": 1}],
+            });
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let s = super::from_value(&v, "test").expect("valid");
+            format!("{:?}", s.disputes)
+        };
+        assert_eq!(load(json!({})), load(json!({"disputes": {}})));
+    }
 }

@@ -43,7 +43,7 @@ use consortium_sim::engine::{self, Monitor, Precision};
 use consortium_sim::plan::Plan;
 use consortium_sim::report::{Report, RunInfo, json as report_json};
 use consortium_sim::scenario::{
-    self, CostSharing, DiscountRate, Dist, Problem, Scenario, ScenarioError, load,
+    self, CostSharing, DiscountRate, Dist, DistKind, Problem, Scenario, ScenarioError, inputs, load,
 };
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -262,14 +262,14 @@ fn check_problem(p: &Problem, input: Option<&Value>) -> Result<(), TestCaseError
 
 /// Every parameter of a distribution.
 fn params(d: &Dist) -> Vec<f64> {
-    match d {
-        Dist::Fixed(x) => vec![*x],
-        Dist::Uniform { lo, hi } => vec![*lo, *hi],
-        Dist::Triangular { min, mode, max } | Dist::Pert { min, mode, max } => {
+    match d.kind() {
+        DistKind::Fixed(x) => vec![*x],
+        DistKind::Uniform { lo, hi } => vec![*lo, *hi],
+        DistKind::Triangular { min, mode, max } | DistKind::Pert { min, mode, max } => {
             vec![*min, *mode, *max]
         }
-        Dist::Normal { mean, sd } | Dist::LogNormal { mean, sd } => vec![*mean, *sd],
-        Dist::Discrete(pairs) => pairs.iter().flat_map(|&(v, w)| [v, w]).collect(),
+        DistKind::Normal { mean, sd } | DistKind::LogNormal { mean, sd } => vec![*mean, *sd],
+        DistKind::Discrete(pairs) => pairs.iter().flat_map(|&(v, w)| [v, w]).collect(),
     }
 }
 
@@ -279,15 +279,15 @@ fn check_dist(d: &Dist, what: &str) -> Result<(), TestCaseError> {
         params(d).iter().all(|x| small(*x)),
         "{what}: parameter beyond the magnitude limit in {d:?}"
     );
-    let ok = match d {
-        Dist::Fixed(_) => true,
-        Dist::Uniform { lo, hi } => lo <= hi,
-        Dist::Triangular { min, mode, max } | Dist::Pert { min, mode, max } => {
+    let ok = match d.kind() {
+        DistKind::Fixed(_) => true,
+        DistKind::Uniform { lo, hi } => lo <= hi,
+        DistKind::Triangular { min, mode, max } | DistKind::Pert { min, mode, max } => {
             min <= mode && mode <= max
         }
-        Dist::Normal { sd, .. } => *sd >= 0.0,
-        Dist::LogNormal { mean, sd } => *mean > 0.0 && *sd >= 0.0,
-        Dist::Discrete(pairs) => {
+        DistKind::Normal { sd, .. } => *sd >= 0.0,
+        DistKind::LogNormal { mean, sd } => *mean > 0.0 && *sd >= 0.0,
+        DistKind::Discrete(pairs) => {
             let total: f64 = pairs.iter().map(|p| p.1).sum();
             !pairs.is_empty() && pairs.iter().all(|p| p.1 >= 0.0) && total > 0.0
         }
@@ -699,74 +699,59 @@ fn plain_number() -> impl Strategy<Value = Value> + Clone {
     ]
 }
 
-/// Keys that mean something somewhere in a scenario, and some that nearly do.
-const KEYS: &[&str] = &[
-    "$schema",
-    "name",
-    "description",
-    "currency",
-    "horizon_years",
-    "discount_rate",
-    "trials",
-    "seed",
-    "min_members",
-    "service",
-    "partners",
-    "disputes",
-    "fixed_cost",
-    "efficiency",
-    "ramp",
-    "efficiency_noise_sd",
-    "scale_elasticity",
-    "transition_cost",
-    "transition_profile",
-    "optimism_bias",
-    "cost_sharing",
-    "baseline_cost",
-    "joins_year",
-    "join_probability",
-    "onboarding_cost",
-    "withdrawal_hazard",
-    "hazard_profile",
-    "disappointment_sensitivity",
-    "lock_in_years",
-    "exit_fee",
-    "reestablish_cost",
-    "rejoin_probability",
-    "rejoin_fee",
-    "annual_probability",
-    "resolution_probability",
-    "annual_cost",
-    "efficiency_loss",
-    "hazard_uplift",
-    "fixed",
-    "uniform",
-    "triangular",
-    "pert",
-    "normal",
-    "lognormal",
-    "discrete",
-    "mean",
-    "sd",
-    "from_year",
-    "rate",
-    "proportional",
-    "equal",
-    "green_book",
-    "green_book_health",
-    "efficency",
-    "Efficiency",
-    "resolution",
-    "",
-    "~",
-    "/",
-    "a/b~c",
-    "District A",
-];
+/// Keys that mean something somewhere in a scenario (every field of the table of inputs,
+/// every distribution form), and some that nearly do.
+fn keys() -> &'static [&'static str] {
+    static KEYS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut keys: Vec<&str> = Vec::new();
+        let fields = inputs::INPUTS.iter().map(|i| i.name);
+        for key in fields.chain(inputs::DIST_FORMS.iter().copied()) {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        keys.extend_from_slice(&[
+            "mean",
+            "sd",
+            "from_year",
+            "rate",
+            "proportional",
+            "equal",
+            "green_book",
+            "green_book_health",
+            "efficency",
+            "Efficiency",
+            "resolution",
+            "",
+            "~",
+            "/",
+            "a/b~c",
+            "District A",
+        ]);
+        keys
+    })
+}
+
+/// The cargo-fuzz dictionary (fuzz/scenario.dict) names every field of the table of
+/// inputs and every distribution form, so that the fuzzer's mutations reach them all.
+#[test]
+fn the_fuzz_dictionary_names_every_input() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/scenario.dict");
+    let dict = std::fs::read_to_string(path).expect("fuzz/scenario.dict is readable");
+    let names = inputs::INPUTS.iter().map(|i| i.name);
+    for name in names.chain(inputs::DIST_FORMS.iter().copied()) {
+        let entry = format!("\"\\\"{name}\\\"\"");
+        assert!(
+            dict.lines().any(|l| l == entry),
+            "fuzz/scenario.dict lacks {entry}"
+        );
+    }
+}
 
 fn key() -> impl Strategy<Value = String> + Clone {
     prop_oneof![
-        6 => select(KEYS).prop_map(String::from),
+        6 => select(keys()).prop_map(String::from),
         1 => "\\PC{0,12}",
         1 => "[a-z_]{1,30}",
     ]
@@ -774,7 +759,7 @@ fn key() -> impl Strategy<Value = String> + Clone {
 
 fn string_value() -> impl Strategy<Value = String> + Clone {
     prop_oneof![
-        3 => select(KEYS).prop_map(String::from),
+        3 => select(keys()).prop_map(String::from),
         2 => "\\PC{0,20}",
         1 => "[a-z]{41,60}",
         1 => Just("\u{0}\u{feff}\u{1F600}\\\"".to_string()),
@@ -823,7 +808,7 @@ fn dist_value() -> BoxedStrategy<Value> {
         2 => (n(), n()).prop_map(|(m, s)| json!({"lognormal": {"mean": m, "sd": s}})),
         2 => prop::collection::vec((n(), n()), 0..4)
             .prop_map(|p| json!({"discrete": p.into_iter().map(|(v, w)| json!([v, w])).collect::<Vec<_>>()})),
-        1 => (select(KEYS), arb_json()).prop_map(|(k, v)| json!({k: v})),
+        1 => (select(keys()), arb_json()).prop_map(|(k, v)| json!({k: v})),
         1 => arb_json(),
     ]
     .boxed()
@@ -975,58 +960,19 @@ fn shaped(key: &'static str) -> BoxedStrategy<Value> {
         "efficiency_noise_sd" | "scale_elasticity" | "optimism_bias" | "annual_probability"
         | "resolution_probability" | "efficiency_loss" | "hazard_uplift"
         | "disappointment_sensitivity" => plain_number().boxed(),
-        "service" => object_of(
-            &[
-                "fixed_cost",
-                "efficiency",
-                "ramp",
-                "efficiency_noise_sd",
-                "scale_elasticity",
-                "transition_cost",
-                "transition_profile",
-                "optimism_bias",
-                "cost_sharing",
-            ],
-            &["efficiency"],
-        ),
+        "service" => object_of(inputs::SERVICE_KEYS, &["efficiency"]),
         "partners" => prop_oneof![
             8 => prop::collection::vec(partner(), 1..5).prop_map(Value::Array),
             1 => Just(json!([])),
         ]
         .boxed(),
-        "disputes" => object_of(
-            &[
-                "annual_probability",
-                "resolution_probability",
-                "annual_cost",
-                "efficiency_loss",
-                "hazard_uplift",
-            ],
-            &[],
-        ),
+        "disputes" => object_of(inputs::DISPUTE_KEYS, &[]),
         _ => dist_value(),
     }
 }
 
 fn partner() -> BoxedStrategy<Value> {
-    object_of(
-        &[
-            "name",
-            "baseline_cost",
-            "joins_year",
-            "join_probability",
-            "onboarding_cost",
-            "withdrawal_hazard",
-            "hazard_profile",
-            "disappointment_sensitivity",
-            "lock_in_years",
-            "exit_fee",
-            "reestablish_cost",
-            "rejoin_probability",
-            "rejoin_fee",
-        ],
-        &["name", "baseline_cost"],
-    )
+    object_of(inputs::PARTNER_KEYS, &["name", "baseline_cost"])
 }
 
 /// An object with a random selection of `keys` (each of `required` nearly always), and

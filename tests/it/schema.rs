@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use consortium_sim::scenario::load::{
+use consortium_sim::scenario::inputs::{
     DISPUTE_KEYS, DIST_FORMS, PARTNER_KEYS, SERVICE_KEYS, TOP_KEYS,
 };
 use consortium_sim::scenario::{self, schema};

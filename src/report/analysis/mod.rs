@@ -12,10 +12,10 @@ pub mod terminal;
 use crate::analysis::crn::value_text;
 use serde_json::Value;
 
-/// Field names whose values are money (for showing an input's value with its currency).
+/// Whether the input a pointer names is money (shown with its currency): the table of
+/// inputs says.
 fn is_money_field(pointer: &str) -> bool {
-    let field = pointer.rsplit('/').next().unwrap_or_default();
-    field.ends_with("_cost") || field.ends_with("_fee")
+    crate::scenario::inputs::is_money(pointer)
 }
 
 /// A number to `digits` significant digits, trailing zeros dropped: 0.112345 -> "0.1123".

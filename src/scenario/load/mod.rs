@@ -1,0 +1,81 @@
+//! Reading and validating scenario JSON.
+//!
+//! serde's derive stops at the first error, but a finance officer editing a file wants every
+//! mistake at once, each located by its JSON pointer. So the file is parsed into a
+//! `serde_json::Value` (which gives line and column for syntax errors) and then walked by
+//! hand here, collecting [`Problem`]s as it goes.
+//!
+//! The walk is split by concern: `values` checks single values (numbers, whole
+//! numbers, strings, lists, objects' keys) and fields by their row of the table of
+//! inputs ([`super::inputs`]), which gives their ranges and defaults; `dists` reads
+//! distributions; `sections` reads the top level, the service, the partners and the
+//! disputes; `shapes` reads the fields with a shape of their own (discount rate, cost
+//! sharing, correlations).
+
+mod dists;
+mod sections;
+mod shapes;
+mod values;
+
+pub use values::suggest;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::{Problem, Scenario, ScenarioError};
+
+/// Reads a scenario file into JSON without validating it.
+pub fn read_value(path: &Path) -> Result<Value, ScenarioError> {
+    let text = std::fs::read(path).map_err(|source| ScenarioError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    // Windows editors (Notepad among them) may start a UTF-8 file with a byte-order
+    // mark, which JSON does not allow; it carries no content, so it is skipped.
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&text);
+    serde_json::from_slice(text).map_err(|source| ScenarioError::Syntax {
+        origin: path.display().to_string(),
+        source,
+    })
+}
+
+/// Reads and validates a scenario file.
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    from_value(&read_value(path)?, &path.display().to_string())
+}
+
+/// Parses and validates scenario JSON text; `origin` names it in error messages.
+pub fn from_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    // A byte-order mark is skipped, as by `read_value`.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let value: Value = serde_json::from_str(text).map_err(|source| ScenarioError::Syntax {
+        origin: origin.to_string(),
+        source,
+    })?;
+    from_value(&value, origin)
+}
+
+/// Validates scenario JSON; `origin` names it in error messages.
+pub fn from_value(value: &Value, origin: &str) -> Result<Scenario, ScenarioError> {
+    let mut c = Checker::default();
+    let scenario = c.scenario(value);
+    match scenario {
+        Some(s) if c.problems.is_empty() => Ok(Scenario::validated(s)),
+        _ => Err(ScenarioError::Invalid {
+            origin: origin.to_string(),
+            problems: c.problems,
+        }),
+    }
+}
+
+/// The largest magnitude any number in a scenario may have. A quadrillion pounds is far
+/// beyond any public body's budget, and the bound keeps every product and sum the model
+/// forms (costs x discount factors x trials) finite.
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
+/// Walks a JSON value and collects every problem it finds.
+#[derive(Default)]
+struct Checker {
+    problems: Vec<Problem>,
+}
