@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use consortium_sim::engine::{self, Outcomes};
 use consortium_sim::plan::SamplingScratch;
-use consortium_sim::report::{Report, RunInfo};
 use consortium_sim::rng::trial_key;
+use consortium_sim::summary::{Report, RunInfo};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use shipped::{SHIPPED, load, pool};
 

@@ -18,8 +18,8 @@ use consortium_sim::analysis::compare::{self, Entrant};
 use consortium_sim::analysis::crn::Crn;
 use consortium_sim::analysis::sensitivity::Study;
 use consortium_sim::analysis::sweep::{self, Param};
+use consortium_sim::export::analysis::{csv, html, terminal};
 use consortium_sim::output;
-use consortium_sim::report::analysis::{csv, html, terminal};
 
 /// `sweep`: the scenario at each value of one or two parameters.
 #[derive(Debug, Args)]

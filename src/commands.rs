@@ -12,11 +12,12 @@ use crate::cli::{MergeArgs, RunArgs, TraceArgs};
 use crate::prepare::{self, interrupted};
 use crate::{BadInput, MONITOR};
 use consortium_sim::engine::{Interrupted, Outcomes, trace};
+use consortium_sim::export::{self as report, format};
 use consortium_sim::output;
-use consortium_sim::report::{self, Convergence, Report, RunInfo};
 use consortium_sim::scenario::{self, Scenario};
 use consortium_sim::shard::{self, PartialHeader, Shard};
 use consortium_sim::stats;
+use consortium_sim::summary::{self, Convergence, Report, RunInfo};
 
 pub fn run(args: RunArgs) -> Result<()> {
     let target = Target::of(&args)?;
@@ -196,8 +197,8 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
     if let Some(target) = c.target_se {
         achieved.push(format!(
             "standard error {} (target {})",
-            report::terminal::money(report.consortium.npv.se, currency),
-            report::terminal::money(target, currency)
+            format::money(report.consortium.npv.se, currency),
+            format::money(target, currency)
         ));
     }
     if let Some(target) = c.target_prob_ci {
@@ -208,8 +209,8 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
             100.0 * target
         ));
     }
-    let trials = report::terminal::thousands(c.trials_used);
-    let max = report::terminal::thousands(c.max_trials);
+    let trials = format::thousands(c.trials_used);
+    let max = format::thousands(c.max_trials);
     if c.target_reached {
         format!(
             "Target met after {trials} trials (at most {max}): {}\n",
@@ -240,7 +241,7 @@ fn summarise(
         outcomes.trials,
     );
     interrupted()?;
-    let bad = report::json::non_finite(&report);
+    let bad = summary::non_finite(&report);
     if !bad.is_empty() {
         bail!(
             "internal error: the report has non-finite figures at {}; please report this with \
@@ -273,7 +274,7 @@ fn publish(
                 "wrote {} ({} trials, mean NPV {})",
                 path.display(),
                 report.trials,
-                report::terminal::money(report.consortium.npv.mean, currency)
+                format::money(report.consortium.npv.mean, currency)
             );
         }
         None => print!("{}", report::terminal::render(report, currency)),
@@ -290,7 +291,7 @@ fn publish(
 fn write_trials_csv(path: &Path, scenario: &Scenario, outcomes: &Outcomes) -> Result<()> {
     interrupted()?;
     let written = output::write_atomically_with(path, |w| {
-        report::csv::write_trials(w, scenario, outcomes)?;
+        report::trials_csv::write_trials(w, scenario, outcomes)?;
         if MONITOR.is_cancelled() {
             return Err(std::io::Error::other("interrupted"));
         }

@@ -87,7 +87,9 @@ fn every_output_matches_its_golden_file() {
         expected.sort();
         let names: Vec<&String> = produced.iter().map(|(n, _)| n).collect();
         if names != expected.iter().collect::<Vec<_>>() {
-            failures.push(format!("{name}: wrote {names:?}, fixtures hold {expected:?}"));
+            failures.push(format!(
+                "{name}: wrote {names:?}, fixtures hold {expected:?}"
+            ));
             continue;
         }
         for (file, text) in &produced {
@@ -102,7 +104,11 @@ fn every_output_matches_its_golden_file() {
             }
         }
     }
-    assert!(failures.is_empty(), "golden files differ:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "golden files differ:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]

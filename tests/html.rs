@@ -8,14 +8,14 @@
 use std::path::Path;
 
 use consortium_sim::engine;
-use consortium_sim::plan::Plan;
-use consortium_sim::report::charts::{
+use consortium_sim::export::charts::{
     self, FanYear, HeatMap, Line, LineChart, Metric, Swing, Tornado, Unit,
 };
-use consortium_sim::report::html::{self, run_page};
-use consortium_sim::report::terminal::{money, percent};
-use consortium_sim::report::{Report, RunInfo};
+use consortium_sim::export::format::{money, percent};
+use consortium_sim::export::html::{self, run_page};
+use consortium_sim::plan::Plan;
 use consortium_sim::scenario;
+use consortium_sim::summary::{Report, RunInfo};
 use serde_json::{Value, json};
 
 /// The charts a run page must contain, by `data-chart` name.
@@ -828,9 +828,18 @@ fn comparison_handles_one_scenario_and_no_metrics() {
 
 #[test]
 fn money_short_form_reads_like_a_finance_officer_writes() {
-    assert_eq!(charts::money_short(1_234_567.0, "£"), "£1.23m");
-    assert_eq!(charts::money_short(-250_000.0, "£"), "-£250k");
-    assert_eq!(charts::money_short(12_500_000.0, "£"), "£12.5m");
+    assert_eq!(
+        consortium_sim::export::format::money_short(1_234_567.0, "£"),
+        "£1.23m"
+    );
+    assert_eq!(
+        consortium_sim::export::format::money_short(-250_000.0, "£"),
+        "-£250k"
+    );
+    assert_eq!(
+        consortium_sim::export::format::money_short(12_500_000.0, "£"),
+        "£12.5m"
+    );
     assert_eq!(Unit::Percent.short(0.134), "13.4%");
     assert_eq!(Unit::Number.short(1234.0), "1,234");
 }

@@ -39,11 +39,12 @@ use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use consortium_sim::engine::{self, Monitor, Precision};
+use consortium_sim::export::json as report_json;
 use consortium_sim::plan::Plan;
-use consortium_sim::report::{Report, RunInfo, json as report_json};
 use consortium_sim::scenario::{
     self, CostSharing, DiscountRate, Dist, Problem, Scenario, ScenarioError, load,
 };
+use consortium_sim::summary::{Report, RunInfo};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::{TestCaseError, TestRunner};
@@ -432,7 +433,7 @@ fn simulate(s: &Scenario, seed: u64, precision: Precision) -> Result<(), String>
         }
     }
     let report = Report::build(s, seed, &mut out, RunInfo::new(1, 1.0, TRIALS));
-    let flagged = report_json::non_finite(&report);
+    let flagged = consortium_sim::summary::non_finite(&report);
     let text = report_json::to_json(&report);
     // serde_json writes NaN and infinities as null, so a NaN shows as a null here; a bare
     // NaN token would not parse.
@@ -443,7 +444,7 @@ fn simulate(s: &Scenario, seed: u64, precision: Precision) -> Result<(), String>
             nulls.retain(|p| p != "/consortium/payback_year/p50");
             if nulls != flagged {
                 bad.push(format!(
-                    "report::json::non_finite gives {flagged:?}, not {nulls:?}"
+                    "summary::non_finite gives {flagged:?}, not {nulls:?}"
                 ));
             }
             if !nulls.is_empty() {

@@ -3,9 +3,10 @@
 
 use consortium_sim::engine::trial::event;
 use consortium_sim::engine::{self, NO_YEAR, Outcomes, Status, trace};
+use consortium_sim::export::json;
 use consortium_sim::plan::{self, Plan};
-use consortium_sim::report::{Report, RunInfo, json};
 use consortium_sim::scenario::{self, Scenario};
+use consortium_sim::summary::{Report, RunInfo};
 use serde_json::{Value, json};
 
 fn scenario(v: Value) -> Scenario {

@@ -11,8 +11,8 @@ use std::process::Command;
 
 use consortium_sim::engine::{self, Outcomes};
 use consortium_sim::plan::Plan;
-use consortium_sim::report::{Report, RunInfo};
 use consortium_sim::scenario;
+use consortium_sim::summary::{Report, RunInfo};
 use serde_json::Value;
 
 const ENGINE_TRIALS: usize = 100_000;

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use consortium_sim::engine::{self, Monitor, Outcomes, Precision};
+use consortium_sim::export::json;
 use consortium_sim::plan::Plan;
-use consortium_sim::report::{Report, RunInfo, json};
 use consortium_sim::scenario;
 use consortium_sim::shard::{self, Shard};
+use consortium_sim::summary::{Report, RunInfo};
 
 const SCENARIO: &str = "scenarios/social_care_informal.json";
 const TRIALS: &str = "30001";

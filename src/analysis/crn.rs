@@ -18,9 +18,9 @@ use serde_json::Value;
 use super::AnalysisError;
 use crate::engine::{self, Interrupted, Monitor, Outcomes, Precision};
 use crate::plan::Plan;
-use crate::report::{Report, RunInfo};
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::stats::{self, Proportion, Summary};
+use crate::summary::{Report, RunInfo};
 
 /// The seed and trial count shared by every run of an analysis.
 #[derive(Debug, Clone, Copy)]

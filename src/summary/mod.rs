@@ -1,19 +1,13 @@
-//! The report: MODEL.md's summary of a run, and its renderings.
+//! The summary of a run: MODEL.md's report as figures, with no text formatting.
 //!
 //! [`Report::build`] turns trial outcomes into the figures a finance officer asks for;
-//! [`json`] and [`terminal`] only format them. Key names and nesting follow MODEL.md's
-//! report section (schema 1); keys beyond it are additions, never renamings.
-
-pub mod analysis;
-pub mod charts;
-pub mod csv;
-pub mod html;
-pub mod json;
-pub mod story;
-pub mod terminal;
+//! the renderers in [`crate::export`] only format them, and the analyses in
+//! [`crate::analysis`] reuse [`RunInfo`] and [`SCHEMA`]. Key names and nesting follow
+//! MODEL.md's report section (schema 1); keys beyond it are additions, never renamings.
 
 use rayon::prelude::*;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::engine::outcomes::NO_YEAR_U8;
 use crate::engine::{Column, Outcomes};
@@ -240,5 +234,33 @@ fn row_bands(column: &mut Column, n: usize) -> Vec<Band> {
     match column {
         Column::F64(v) => rows(v, n),
         Column::F32(v) => rows(v, n),
+    }
+}
+
+/// JSON pointers of figures that are not finite numbers (serde_json turns NaN and
+/// infinity into `null`). A report with any is a bug, never something to write: the
+/// only legitimate null is `payback_year.p50` when under half the trials pay back.
+pub fn non_finite(report: &Report) -> Vec<String> {
+    let value = serde_json::to_value(report).expect("a report always serialises");
+    let mut found = Vec::new();
+    collect_nulls(&value, String::new(), &mut found);
+    found.retain(|p| p != "/consortium/payback_year/p50");
+    found
+}
+
+fn collect_nulls(v: &Value, path: String, found: &mut Vec<String>) {
+    match v {
+        Value::Null => found.push(path),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect_nulls(item, format!("{path}/{i}"), found);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                collect_nulls(item, format!("{path}/{k}"), found);
+            }
+        }
+        _ => {}
     }
 }

@@ -7,6 +7,7 @@
 
 use crate::analysis::crn::value_text;
 use crate::analysis::sweep::Sweep;
+use crate::export::format::plain;
 
 /// One field, quoted if it needs to be.
 pub fn field(text: &str) -> String {
@@ -14,15 +15,6 @@ pub fn field(text: &str) -> String {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text.to_string()
-    }
-}
-
-/// A number as a spreadsheet reads it: shortest round-trip form, empty if not finite.
-fn number(x: f64) -> String {
-    if x.is_finite() {
-        x.to_string()
-    } else {
-        String::new()
     }
 }
 
@@ -81,11 +73,11 @@ pub fn sweep(s: &Sweep) -> String {
                 f.npv.p50,
                 f.npv.p90,
             ]
-            .map(number),
+            .map(plain),
         );
         for p in &f.partners {
-            row.push(number(p.mean_npv));
-            row.push(number(p.prob_worse_off));
+            row.push(plain(p.mean_npv));
+            row.push(plain(p.prob_worse_off));
         }
         out.push_str(&line(row));
     }
