@@ -31,8 +31,8 @@ fn whole_runs(c: &mut Criterion) {
         let (s, plan) = load(name);
         group.bench_function(*name, |b| {
             b.iter(|| {
-                let mut out = engine::run(&plan, 1, 0, TRIALS);
-                Report::build(&s, 1, &mut out, RunInfo::new(1, 1.0, TRIALS))
+                let out = engine::run(&plan, 1, 0, TRIALS);
+                Report::build(&s, 1, &out, RunInfo::new(1, 1.0, TRIALS))
             })
         });
     }
@@ -101,7 +101,7 @@ fn statistics(c: &mut Criterion) {
         group.bench_function(*name, |b| {
             b.iter_batched(
                 || outcomes.clone(),
-                |mut out| Report::build(&s, 1, &mut out, RunInfo::new(1, 1.0, TRIALS)),
+                |mut out| Report::build(&s, 1, &out, RunInfo::new(1, 1.0, TRIALS)),
                 BatchSize::LargeInput,
             )
         });

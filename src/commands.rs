@@ -79,7 +79,7 @@ fn run_whole(args: &RunArgs, target: Option<Target>) -> Result<()> {
     for path in args.output.paths() {
         output::check_writable(path)?;
     }
-    let (prepared, (mut outcomes, elapsed, reached)) = match &target {
+    let (prepared, (outcomes, elapsed, reached)) = match &target {
         None => {
             let prepared = prepare::prepare(&args.sim, None)?;
             let (outcomes, elapsed) = prepared.simulate()?;
@@ -99,7 +99,7 @@ fn run_whole(args: &RunArgs, target: Option<Target>) -> Result<()> {
         summarise(
             &prepared.scenario,
             prepared.seed,
-            &mut outcomes,
+            &outcomes,
             threads,
             elapsed,
         )
@@ -229,7 +229,7 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
 fn summarise(
     scenario: &Scenario,
     seed: u64,
-    outcomes: &mut Outcomes,
+    outcomes: &Outcomes,
     threads: usize,
     elapsed: f64,
 ) -> Result<Report> {
@@ -285,8 +285,7 @@ fn publish(
     Ok(())
 }
 
-/// Writes the trial table, streamed from the outcome columns. It must come before the
-/// report is built, which rearranges the partner rows in place. An interrupted write leaves
+/// Writes the trial table, streamed from the outcome columns. An interrupted write leaves
 /// nothing behind (the temporary file is removed).
 fn write_trials_csv(path: &Path, scenario: &Scenario, outcomes: &Outcomes) -> Result<()> {
     interrupted()?;
@@ -322,7 +321,7 @@ pub fn merge(args: MergeArgs) -> Result<()> {
         .iter()
         .map(|p| shard::read_partial(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut merged = shard::merge(parts)?;
+    let merged = shard::merge(parts)?;
     let scenario = scenario::from_value(&merged.scenario, "the partial results' scenario")?;
     if let Some(path) = &args.output.trials_csv {
         write_trials_csv(path, &scenario, &merged.outcomes)?;
@@ -331,7 +330,7 @@ pub fn merge(args: MergeArgs) -> Result<()> {
     let report = summarise(
         &scenario,
         merged.seed,
-        &mut merged.outcomes,
+        &merged.outcomes,
         merged.threads,
         elapsed,
     )?;

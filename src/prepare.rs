@@ -15,6 +15,7 @@ use crate::{BadInput, MONITOR, progress};
 use consortium_sim::engine::{self, Column, Interrupted, Outcomes, Precision};
 use consortium_sim::plan::Plan;
 use consortium_sim::scenario::{self, Scenario};
+use consortium_sim::summary;
 
 /// Reads a scenario file, applies `--set` overrides, validates; returns the overridden
 /// JSON (shown in reports, carried by partial results) with the scenario.
@@ -72,7 +73,8 @@ pub fn prepare(sim: &SimArgs, shard: Option<&dyn Fn(u64) -> Range<u64>>) -> Resu
     check_memory(
         sim,
         range.end - range.start,
-        engine::outcomes::bytes_per_trial(&plan, precision),
+        engine::outcomes::bytes_per_trial(&plan, precision)
+            + summary::build_bytes_per_trial(&plan, precision, worker_threads(sim)),
         "ask for fewer with --trials or the scenario's \"trials\", split the run with --shard",
     )?;
     start(sim, value, scenario, plan, total_trials, range)
@@ -101,9 +103,10 @@ pub fn prepare_converging(sim: &SimArgs, max_trials: Option<u64>) -> Result<Prep
         let scalars = 8
             + std::mem::size_of::<engine::TrialEvents>() as u64
             + engine::outcomes::notice_bytes(plan.partners) as u64;
+        // Building the report comes after the join has freed its copies.
+        let build = summary::build_bytes_per_trial(&plan, precision, worker_threads(sim));
         engine::outcomes::bytes_per_trial(&plan, precision)
-            + widest * precision.bytes() as u64
-            + scalars
+            + (widest * precision.bytes() as u64 + scalars).max(build)
     };
     let total_trials = match max_trials {
         Some(0) => bail!(BadInput("--max-trials must be at least 1".into())),
@@ -176,6 +179,20 @@ fn check_memory(sim: &SimArgs, trials: u64, per_trial: u64, advice: &str) -> Res
         )));
     }
     Ok(())
+}
+
+/// The worker threads the run's pool will have: `--threads`, else as rayon chooses by
+/// default (`RAYON_NUM_THREADS`, else one per core).
+fn worker_threads(sim: &SimArgs) -> usize {
+    let from_env = || {
+        std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n: &usize| n > 0)
+    };
+    sim.threads
+        .or_else(from_env)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// The memory a run may take, and who set that limit.

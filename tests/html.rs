@@ -34,8 +34,8 @@ const RUN_CHARTS: [&str; 5] = [
 /// Runs a scenario given as JSON and renders its page; returns the page and the report.
 fn render(inputs: &Value, seed: u64, trials: usize) -> (String, Report) {
     let s = scenario::from_value(inputs, "test").unwrap_or_else(|e| panic!("{e}"));
-    let mut out = engine::run(&Plan::compile(&s), seed, 0, trials);
-    let report = Report::build(&s, seed, &mut out, RunInfo::new(1, 0.5, trials));
+    let out = engine::run(&Plan::compile(&s), seed, 0, trials);
+    let report = Report::build(&s, seed, &out, RunInfo::new(1, 0.5, trials));
     (run_page(&report, &s, inputs, &out), report)
 }
 

@@ -408,7 +408,7 @@ fn check_valid(s: &Scenario) -> Result<(), TestCaseError> {
 /// report where a number belongs.
 fn simulate(s: &Scenario, seed: u64, precision: Precision) -> Result<(), String> {
     let plan = Plan::compile(s);
-    let mut out = engine::run_monitored(&plan, seed, 0, TRIALS, precision, &Monitor::new())
+    let out = engine::run_monitored(&plan, seed, 0, TRIALS, precision, &Monitor::new())
         .expect("a run nobody cancels finishes");
     if precision == Precision::Double {
         // The run the brief names: engine::run picks double precision for a few trials.
@@ -432,7 +432,7 @@ fn simulate(s: &Scenario, seed: u64, precision: Precision) -> Result<(), String>
             check(format!("cumulative({k}, {t})"), out.cumulative(k, t));
         }
     }
-    let report = Report::build(s, seed, &mut out, RunInfo::new(1, 1.0, TRIALS));
+    let report = Report::build(s, seed, &out, RunInfo::new(1, 1.0, TRIALS));
     let flagged = consortium_sim::summary::non_finite(&report);
     let text = report_json::to_json(&report);
     // serde_json writes NaN and infinities as null, so a NaN shows as a null here; a bare

@@ -110,7 +110,7 @@ fn run_engine(case: &Case) -> (Report, Outcomes) {
     let s = scenario::from_value(&v, case.file).unwrap();
     let out = engine::run(&Plan::compile(&s), 3, 0, ENGINE_TRIALS);
     (
-        Report::build(&s, 3, &mut out.clone(), RunInfo::new(1, 1.0, ENGINE_TRIALS)),
+        Report::build(&s, 3, &out, RunInfo::new(1, 1.0, ENGINE_TRIALS)),
         out,
     )
 }

@@ -149,8 +149,7 @@ fn single_precision_shards_join_exactly() {
         .collect();
     let joined = Outcomes::join(parts);
     assert_eq!(joined, whole);
-    let text =
-        |mut o: Outcomes| json::to_json(&Report::build(&s, 9, &mut o, RunInfo::new(1, 1.0, 5000)));
+    let text = |o: Outcomes| json::to_json(&Report::build(&s, 9, &o, RunInfo::new(1, 1.0, 5000)));
     assert_eq!(text(joined), text(whole));
 }
 

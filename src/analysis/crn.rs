@@ -49,8 +49,8 @@ impl Crn<'_> {
 
     /// Runs `scenario` and summarises it as a `run` report would.
     pub fn run(&self, scenario: &Scenario) -> Result<Run, Interrupted> {
-        let mut outcomes = self.outcomes(scenario)?;
-        let report = Report::build(scenario, self.seed, &mut outcomes, RunInfo::new(0, 0.0, 0));
+        let outcomes = self.outcomes(scenario)?;
+        let report = Report::build(scenario, self.seed, &outcomes, RunInfo::new(0, 0.0, 0));
         Ok(Run {
             figures: Figures::from_report(&report),
             npv: outcomes.npv,

@@ -41,9 +41,6 @@ pub const TRAILING_COLUMNS: &[&str] = &[
 /// none). Partner NPVs stored in single precision (very large runs) are written at that
 /// precision.
 ///
-/// Call it before [`crate::summary::Report::build`], which rearranges the partner rows
-/// in place: after that they are no longer in trial order.
-///
 /// # Panics
 /// If `outcomes` is not of `scenario` (a different number of partners).
 pub fn write_trials(
