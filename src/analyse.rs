@@ -11,6 +11,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use crate::cli::SimArgs;
+use crate::commands::exported;
 use crate::prepare::{self, Prepared, interrupted, origin};
 use crate::{BadInput, MONITOR, progress};
 use consortium_sim::analysis::AnalysisError;
@@ -18,7 +19,8 @@ use consortium_sim::analysis::compare::{self, Entrant};
 use consortium_sim::analysis::crn::Crn;
 use consortium_sim::analysis::sensitivity::Study;
 use consortium_sim::analysis::sweep::{self, Param};
-use consortium_sim::export::analysis::{csv, html, terminal};
+use consortium_sim::export::analysis::terminal;
+use consortium_sim::export::{self, Format, Subject, csv, html, json};
 use consortium_sim::output;
 
 /// `sweep`: the scenario at each value of one or two parameters.
@@ -103,15 +105,16 @@ fn check_outputs(paths: &[&Option<PathBuf>]) -> Result<()> {
 /// Writes each requested output file atomically (unless the run has been interrupted
 /// meanwhile), then prints the table and what was written. Files come first so that a
 /// closed standard output (`| head`) cannot lose them.
-fn publish(table: &str, files: &[(&Option<PathBuf>, &dyn Fn() -> String)]) -> Result<()> {
+fn publish(table: &str, subject: Subject, files: &[(Format, &Option<PathBuf>)]) -> Result<()> {
+    let files: Vec<(Format, PathBuf)> = files
+        .iter()
+        .filter_map(|&(format, path)| Some((format, path.clone()?)))
+        .collect();
     let mut wrote = Vec::new();
-    for (path, contents) in files {
-        if let Some(path) = path {
-            interrupted()?;
-            output::write_atomically(path, contents().as_bytes())?;
-            wrote.push(format!("wrote {}\n", path.display()));
-        }
-    }
+    export::write_all(&files, &subject, &MONITOR, |_, path| {
+        wrote.push(format!("wrote {}\n", path.display()));
+    })
+    .map_err(exported)?;
     print!("{table}{}", wrote.concat());
     Ok(())
 }
@@ -162,10 +165,11 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let currency = &prepared.scenario.currency;
     publish(
         &terminal::sweep(&result, currency),
+        Subject::Sweep(&result, currency),
         &[
-            (&args.out, &|| to_json(&result)),
-            (&args.csv, &|| csv::sweep(&result)),
-            (&args.html, &|| html::sweep(&result, currency)),
+            (json::FORMAT, &args.out),
+            (csv::FORMAT, &args.csv),
+            (html::FORMAT, &args.html),
         ],
     )
 }
@@ -186,10 +190,8 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
     let currency = &prepared.scenario.currency;
     publish(
         &terminal::sensitivity(&result, currency),
-        &[
-            (&args.out, &|| to_json(&result)),
-            (&args.html, &|| html::sensitivity(&result, currency)),
-        ],
+        Subject::Sensitivity(&result, currency),
+        &[(json::FORMAT, &args.out), (html::FORMAT, &args.html)],
     )
 }
 
@@ -244,10 +246,8 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     let currency = &prepared.scenario.currency;
     publish(
         &terminal::compare(&result, currency),
-        &[
-            (&args.out, &|| to_json(&result)),
-            (&args.html, &|| html::compare(&result, currency)),
-        ],
+        Subject::Compare(&result, currency),
+        &[(json::FORMAT, &args.out), (html::FORMAT, &args.html)],
     )
 }
 
@@ -268,11 +268,4 @@ fn column_names(files: &[&PathBuf]) -> Vec<String> {
             }
         })
         .collect()
-}
-
-/// Pretty JSON with a trailing newline, as `run --out` writes.
-fn to_json(value: &impl serde::Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value).expect("an analysis always serialises");
-    text.push('\n');
-    text
 }

@@ -2,17 +2,17 @@
 //! is met), `trace` and `merge`; and `schema` and `completions`, which print.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::cli::{MergeArgs, RunArgs, TraceArgs};
+use crate::cli::{MergeArgs, OutputArgs, RunArgs, TraceArgs};
 use crate::prepare::{self, interrupted};
 use crate::{BadInput, MONITOR};
-use consortium_sim::engine::{Interrupted, Outcomes, trace};
-use consortium_sim::export::{self as report, format};
+use consortium_sim::engine::{Outcomes, trace};
+use consortium_sim::export::{self, ExportError, Format, RunResult, Subject, format};
 use consortium_sim::output;
 use consortium_sim::scenario::{self, Scenario};
 use consortium_sim::shard::{self, PartialHeader, Shard};
@@ -91,9 +91,6 @@ fn run_whole(args: &RunArgs, target: Option<Target>) -> Result<()> {
             (prepared, result)
         }
     };
-    if let Some(path) = &args.output.trials_csv {
-        write_trials_csv(path, &prepared.scenario, &outcomes)?;
-    }
     let threads = prepared.pool.current_num_threads();
     let mut report = prepared.pool.install(|| {
         summarise(
@@ -116,8 +113,7 @@ fn run_whole(args: &RunArgs, target: Option<Target>) -> Result<()> {
         &prepared.scenario,
         &prepared.value,
         &outcomes,
-        args.output.out.as_deref(),
-        args.output.html.as_deref(),
+        &args.output,
     )
 }
 
@@ -252,32 +248,45 @@ fn summarise(
     Ok(report)
 }
 
-/// Writes the report where asked, or prints the terminal summary.
+/// Writes the files asked for (the trial table, the page, the JSON report, in that order)
+/// or prints the terminal summary instead of the JSON.
 fn publish(
     report: &Report,
     scenario: &Scenario,
     value: &Value,
     outcomes: &Outcomes,
-    out: Option<&Path>,
-    html: Option<&Path>,
+    output: &OutputArgs,
 ) -> Result<()> {
     let currency = &scenario.currency;
-    if let Some(path) = html {
-        let page = report::html::run_page(report, scenario, value, outcomes);
-        write_output(path, page.as_bytes())?;
-        println!("wrote {}", path.display());
-    }
-    match out {
-        Some(path) => {
-            write_output(path, report::json::to_json(report).as_bytes())?;
+    let files: Vec<(Format, PathBuf)> = [
+        (export::csv::FORMAT, &output.trials_csv),
+        (export::html::FORMAT, &output.html),
+        (export::json::FORMAT, &output.out),
+    ]
+    .into_iter()
+    .filter_map(|(format, path)| Some((format, path.clone()?)))
+    .collect();
+    let run = Subject::Run(RunResult {
+        report,
+        scenario,
+        value,
+        outcomes,
+    });
+    export::write_all(&files, &run, &MONITOR, |format, path| {
+        if format == export::json::FORMAT {
             println!(
                 "wrote {} ({} trials, mean NPV {})",
                 path.display(),
                 report.trials,
                 format::money(report.consortium.npv.mean, currency)
             );
+        } else {
+            println!("wrote {}", path.display());
         }
-        None => print!("{}", report::terminal::render(report, currency)),
+    })
+    .map_err(exported)?;
+    if output.out.is_none() {
+        print!("{}", export::terminal::render(report, currency));
     }
     if let Some(c) = &report.run.convergence {
         print!("{}", convergence_line(report, c, currency));
@@ -285,30 +294,14 @@ fn publish(
     Ok(())
 }
 
-/// Writes the trial table, streamed from the outcome columns. An interrupted write leaves
-/// nothing behind (the temporary file is removed).
-fn write_trials_csv(path: &Path, scenario: &Scenario, outcomes: &Outcomes) -> Result<()> {
-    interrupted()?;
-    let written = output::write_atomically_with(path, |w| {
-        report::trials_csv::write_trials(w, scenario, outcomes)?;
-        if MONITOR.is_cancelled() {
-            return Err(std::io::Error::other("interrupted"));
-        }
-        Ok(())
-    });
-    match written {
-        Err(_) if MONITOR.is_cancelled() => bail!(Interrupted),
-        result => result?,
+/// An export error as the binary reports it: an unwritable path is bad input (exit 2), an
+/// interruption is an interruption (exit 130).
+pub fn exported(e: ExportError) -> anyhow::Error {
+    match e {
+        ExportError::Output(e) => e.into(),
+        ExportError::Interrupted(e) => e.into(),
+        e @ ExportError::Unsupported(_) => e.into(),
     }
-    println!("wrote {}", path.display());
-    Ok(())
-}
-
-/// Writes an output file unless the run has been interrupted meanwhile.
-fn write_output(path: &Path, contents: &[u8]) -> Result<()> {
-    interrupted()?;
-    output::write_atomically(path, contents)?;
-    Ok(())
 }
 
 pub fn merge(args: MergeArgs) -> Result<()> {
@@ -323,9 +316,6 @@ pub fn merge(args: MergeArgs) -> Result<()> {
         .collect::<Result<Vec<_>, _>>()?;
     let merged = shard::merge(parts)?;
     let scenario = scenario::from_value(&merged.scenario, "the partial results' scenario")?;
-    if let Some(path) = &args.output.trials_csv {
-        write_trials_csv(path, &scenario, &merged.outcomes)?;
-    }
     let elapsed = merged.elapsed_seconds + start.elapsed().as_secs_f64();
     let report = summarise(
         &scenario,
@@ -339,8 +329,7 @@ pub fn merge(args: MergeArgs) -> Result<()> {
         &scenario,
         &merged.scenario,
         &merged.outcomes,
-        args.output.out.as_deref(),
-        args.output.html.as_deref(),
+        &args.output,
     )
 }
 
@@ -389,7 +378,7 @@ pub fn trace(args: TraceArgs) -> Result<()> {
     let replay = trace::replay(&prepared.plan, prepared.seed, trial);
     print!(
         "{}",
-        report::story::render(&prepared.scenario, &replay, &why)
+        export::story::render(&prepared.scenario, &replay, &why)
     );
     Ok(())
 }

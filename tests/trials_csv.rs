@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use consortium_sim::engine::outcomes::NO_YEAR_U8;
 use consortium_sim::engine::{Column, Outcomes};
-use consortium_sim::export::trials_csv::write_trials;
+use consortium_sim::export::csv::write_trials;
 use consortium_sim::scenario::{self, Scenario};
 use serde_json::Value;
 

@@ -7,17 +7,42 @@
 //! with the helpers the terminal summary uses, so both read the same.
 //!
 //! [`page`] and [`figure`] are the shell and chart wrapper that other pages (sweeps,
-//! sensitivity, comparisons) reuse.
+//! sensitivity, comparisons, in [`super::analysis::html`]) reuse; the HTML format
+//! renders a run with [`run_page`] and an analysis with those pages.
 
 use std::fmt::Write;
+use std::io;
 
 use serde_json::{Map, Value};
 
 use super::charts::{self, FanYear};
+use super::analysis::html as analysis;
 use super::format::{self, exact_money, money, money_short, percent, thousands};
+use super::{Exporter, Format, Subject};
 use crate::engine::Outcomes;
 use crate::scenario::Scenario;
 use crate::summary::{PartnerReport, Report};
+
+/// HTML: a self-contained page with charts, for a run or an analysis.
+pub const FORMAT: Format = Format::new("html", &Html);
+
+struct Html;
+
+impl Exporter for Html {
+    fn supports(&self, _: &Subject) -> bool {
+        true
+    }
+
+    fn write(&self, subject: &Subject, w: &mut dyn io::Write) -> io::Result<()> {
+        let page = match *subject {
+            Subject::Run(r) => run_page(r.report, r.scenario, r.value, r.outcomes),
+            Subject::Sweep(s, currency) => analysis::sweep(s, currency),
+            Subject::Sensitivity(s, currency) => analysis::sensitivity(s, currency),
+            Subject::Compare(c, currency) => analysis::compare(c, currency),
+        };
+        w.write_all(page.as_bytes())
+    }
+}
 
 /// Bins of the NPV histogram: fine enough to show shape, coarse enough to stay smooth at
 /// a few thousand trials.

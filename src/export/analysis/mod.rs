@@ -1,11 +1,11 @@
-//! Renderings of the analyses ([`crate::analysis`]): terminal tables, CSV and HTML pages.
+//! Renderings of the analyses ([`crate::analysis`]): terminal tables and HTML pages
+//! (their JSON and CSV are in [`super::json`] and [`super::csv`]).
 //!
 //! Like the rest of [`crate::export`], these only format figures that the analyses have
 //! already computed: one file per format, each with one function per analysis. Money and
 //! probabilities read as in the `run` summary (the same helpers), so a figure in a sweep
 //! table can be compared at a glance with the same figure from `run`.
 
-pub mod csv;
 pub mod html;
 pub mod terminal;
 
