@@ -4,7 +4,7 @@
 //! are inline, charts are inline SVG (see [`charts`]), there is no script and no web
 //! font (the system font stack). Every piece of user text (scenario and partner names,
 //! descriptions, input values) goes through [`escape`]. Numbers are formatted for people
-//! with the helpers the terminal summary uses, so both read the same.
+//! through [`super::format`], as in the terminal summary, so both read the same.
 //!
 //! [`page`] and [`figure`] are the shell and chart wrapper that other pages (sweeps,
 //! sensitivity, comparisons, in [`super::analysis::html`]) reuse; the HTML format
