@@ -182,3 +182,20 @@ pub fn write_all(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_found_by_their_distinct_names() {
+        for f in FORMATS {
+            assert_eq!(Format::named(f.name()), Some(*f));
+        }
+        let mut names: Vec<&str> = FORMATS.iter().map(Format::name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names, ["csv", "html", "json"]);
+        assert_eq!(Format::named("xlsx"), None);
+    }
+}
