@@ -11,9 +11,10 @@ use crate::cli::{CompareArgs, SensitivityArgs, SweepArgs};
 use crate::commands::{notify, prepare};
 use crate::progress;
 use consortium_sim::engine::Monitor;
+use consortium_sim::export::analysis::terminal;
+use consortium_sim::export::{self, Format, Subject, csv, html, json};
 use consortium_sim::output;
-use consortium_sim::report::analysis::{csv, html, terminal};
-use consortium_sim::run::{self, Error, Result, Source, interrupted};
+use consortium_sim::run::{self, Error, Result, Source};
 
 /// Checks, before anything runs, that every output path can be written.
 fn check_outputs(paths: &[&Option<PathBuf>]) -> Result<()> {
@@ -23,22 +24,23 @@ fn check_outputs(paths: &[&Option<PathBuf>]) -> Result<()> {
     Ok(())
 }
 
-/// Writes each requested output file atomically (unless the run has been interrupted
-/// meanwhile), then prints the table and what was written. Files come first so that a
-/// closed standard output (`| head`) cannot lose them.
+/// Writes each requested output file atomically through the exporters (unless the run
+/// has been interrupted meanwhile), then prints the table and what was written. Files
+/// come first so that a closed standard output (`| head`) cannot lose them.
 fn publish(
     table: &str,
-    files: &[(&Option<PathBuf>, &dyn Fn() -> String)],
+    subject: Subject,
+    files: &[(Format, &Option<PathBuf>)],
     monitor: &Monitor,
 ) -> Result<()> {
+    let files: Vec<(Format, PathBuf)> = files
+        .iter()
+        .filter_map(|&(format, path)| Some((format, path.clone()?)))
+        .collect();
     let mut wrote = Vec::new();
-    for (path, contents) in files {
-        if let Some(path) = path {
-            interrupted(monitor)?;
-            output::write_atomically(path, contents().as_bytes())?;
-            wrote.push(format!("wrote {}\n", path.display()));
-        }
-    }
+    export::write_all(&files, &subject, monitor, |_, path| {
+        wrote.push(format!("wrote {}\n", path.display()));
+    })?;
     print!("{table}{}", wrote.concat());
     Ok(())
 }
@@ -54,10 +56,11 @@ pub fn sweep(args: SweepArgs, monitor: &Monitor) -> Result<()> {
     let currency = &prepared.scenario.currency;
     publish(
         &terminal::sweep(&result, currency),
+        Subject::Sweep(&result, currency),
         &[
-            (&args.out, &|| to_json(&result)),
-            (&args.csv, &|| csv::sweep(&result)),
-            (&args.html, &|| html::sweep(&result, currency)),
+            (json::FORMAT, &args.out),
+            (csv::FORMAT, &args.csv),
+            (html::FORMAT, &args.html),
         ],
         monitor,
     )
@@ -73,10 +76,8 @@ pub fn sensitivity(args: SensitivityArgs, monitor: &Monitor) -> Result<()> {
     let currency = &prepared.scenario.currency;
     publish(
         &terminal::sensitivity(&result, currency),
-        &[
-            (&args.out, &|| to_json(&result)),
-            (&args.html, &|| html::sensitivity(&result, currency)),
-        ],
+        Subject::Sensitivity(&result, currency),
+        &[(json::FORMAT, &args.out), (html::FORMAT, &args.html)],
         monitor,
     )
 }
@@ -115,17 +116,8 @@ pub fn compare(args: CompareArgs, monitor: &Monitor) -> Result<()> {
     let currency = &prepared.scenario.currency;
     publish(
         &terminal::compare(&result, currency),
-        &[
-            (&args.out, &|| to_json(&result)),
-            (&args.html, &|| html::compare(&result, currency)),
-        ],
+        Subject::Compare(&result, currency),
+        &[(json::FORMAT, &args.out), (html::FORMAT, &args.html)],
         monitor,
     )
-}
-
-/// Pretty JSON with a trailing newline, as `run --out` writes.
-fn to_json(value: &impl serde::Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value).expect("an analysis always serialises");
-    text.push('\n');
-    text
 }

@@ -3,20 +3,19 @@
 //! Each calls the run API and prints; the notices the API returns go to stderr.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::cli::{MergeArgs, RunArgs, TraceArgs, flag};
+use crate::cli::{MergeArgs, OutputArgs, RunArgs, TraceArgs, flag};
 use crate::progress;
-use consortium_sim::engine::{Interrupted, Monitor, Outcomes};
+use consortium_sim::engine::{Monitor, Outcomes};
+use consortium_sim::export::{self, Format, RunResult, Subject, format};
 use consortium_sim::output;
-use consortium_sim::report::{self, Convergence, Report};
-use consortium_sim::run::{
-    self, Error, Notice, Prepared, Result, RunOptions, Source, Target, interrupted,
-};
+use consortium_sim::run::{self, Error, Notice, Prepared, Result, RunOptions, Source, Target};
 use consortium_sim::scenario::Scenario;
+use consortium_sim::summary::{Convergence, Report};
 
 /// Prepares the run `options` asks for, printing its notices as `run::prepare` gives
 /// them (also when a later step fails).
@@ -94,19 +93,15 @@ fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Resul
     let mut options = args.sim.options();
     options.target = target;
     let prepared = prepare(&options)?;
-    let mut simulation =
+    let simulation =
         progress::while_running(monitor, !args.sim.quiet, || prepared.simulate(monitor))?;
-    if let Some(path) = &args.output.trials_csv {
-        write_trials_csv(path, &prepared.scenario, &simulation.outcomes, monitor)?;
-    }
-    let report = prepared.report(&mut simulation, monitor)?;
+    let report = prepared.report(&simulation, monitor)?;
     publish(
         &report,
         &prepared.scenario,
         &prepared.value,
         &simulation.outcomes,
-        args.output.out.as_deref(),
-        args.output.html.as_deref(),
+        &args.output,
         monitor,
     )
 }
@@ -128,7 +123,7 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
     let replay = prepared.replay(trial)?;
     print!(
         "{}",
-        report::story::render(&prepared.scenario, &replay, &why)
+        export::story::render(&prepared.scenario, &replay, &why)
     );
     Ok(())
 }
@@ -138,18 +133,12 @@ pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
         output::check_writable(path)?;
     }
     let start = Instant::now();
-    let run::Merged {
-        mut merged,
-        scenario,
-    } = run::merge(&args.parts)?;
-    if let Some(path) = &args.output.trials_csv {
-        write_trials_csv(path, &scenario, &merged.outcomes, monitor)?;
-    }
+    let run::Merged { merged, scenario } = run::merge(&args.parts)?;
     let elapsed = merged.elapsed_seconds + start.elapsed().as_secs_f64();
     let report = run::build_report(
         &scenario,
         merged.seed,
-        &mut merged.outcomes,
+        &merged.outcomes,
         merged.threads,
         elapsed,
         monitor,
@@ -159,8 +148,7 @@ pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
         &scenario,
         &merged.scenario,
         &merged.outcomes,
-        args.output.out.as_deref(),
-        args.output.html.as_deref(),
+        &args.output,
         monitor,
     )
 }
@@ -195,8 +183,8 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
     if let Some(target) = c.target_se {
         achieved.push(format!(
             "standard error {} (target {})",
-            report::terminal::money(report.consortium.npv.se, currency),
-            report::terminal::money(target, currency)
+            format::money(report.consortium.npv.se, currency),
+            format::money(target, currency)
         ));
     }
     if let Some(target) = c.target_prob_ci {
@@ -207,8 +195,8 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
             100.0 * target
         ));
     }
-    let trials = report::terminal::thousands(c.trials_used);
-    let max = report::terminal::thousands(c.max_trials);
+    let trials = format::thousands(c.trials_used);
+    let max = format::thousands(c.max_trials);
     if c.target_reached {
         format!(
             "Target met after {trials} trials (at most {max}): {}\n",
@@ -222,68 +210,48 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
     }
 }
 
-/// Writes the report where asked, or prints the terminal summary.
+/// Writes the files asked for (the trial table, the page, the JSON report, in that order)
+/// through the exporters, or prints the terminal summary instead of the JSON.
 fn publish(
     report: &Report,
     scenario: &Scenario,
     value: &Value,
     outcomes: &Outcomes,
-    out: Option<&Path>,
-    html: Option<&Path>,
+    output: &OutputArgs,
     monitor: &Monitor,
 ) -> Result<()> {
     let currency = &scenario.currency;
-    if let Some(path) = html {
-        let page = report::html::run_page(report, scenario, value, outcomes);
-        write_output(path, page.as_bytes(), monitor)?;
-        println!("wrote {}", path.display());
-    }
-    match out {
-        Some(path) => {
-            write_output(path, report::json::to_json(report).as_bytes(), monitor)?;
+    let files: Vec<(Format, PathBuf)> = [
+        (export::csv::FORMAT, &output.trials_csv),
+        (export::html::FORMAT, &output.html),
+        (export::json::FORMAT, &output.out),
+    ]
+    .into_iter()
+    .filter_map(|(format, path)| Some((format, path.clone()?)))
+    .collect();
+    let run = Subject::Run(RunResult {
+        report,
+        scenario,
+        value,
+        outcomes,
+    });
+    export::write_all(&files, &run, monitor, |format, path| {
+        if format == export::json::FORMAT {
             println!(
                 "wrote {} ({} trials, mean NPV {})",
                 path.display(),
                 report.trials,
-                report::terminal::money(report.consortium.npv.mean, currency)
+                format::money(report.consortium.npv.mean, currency)
             );
+        } else {
+            println!("wrote {}", path.display());
         }
-        None => print!("{}", report::terminal::render(report, currency)),
+    })?;
+    if output.out.is_none() {
+        print!("{}", export::terminal::render(report, currency));
     }
     if let Some(c) = &report.run.convergence {
         print!("{}", convergence_line(report, c, currency));
     }
-    Ok(())
-}
-
-/// Writes the trial table, streamed from the outcome columns. It must come before the
-/// report is built, which rearranges the partner rows in place. An interrupted write leaves
-/// nothing behind (the temporary file is removed).
-fn write_trials_csv(
-    path: &Path,
-    scenario: &Scenario,
-    outcomes: &Outcomes,
-    monitor: &Monitor,
-) -> Result<()> {
-    interrupted(monitor)?;
-    let written = output::write_atomically_with(path, |w| {
-        report::csv::write_trials(w, scenario, outcomes)?;
-        if monitor.is_cancelled() {
-            return Err(std::io::Error::other("interrupted"));
-        }
-        Ok(())
-    });
-    match written {
-        Err(_) if monitor.is_cancelled() => return Err(Interrupted.into()),
-        result => result?,
-    }
-    println!("wrote {}", path.display());
-    Ok(())
-}
-
-/// Writes an output file unless the run has been interrupted meanwhile.
-fn write_output(path: &Path, contents: &[u8], monitor: &Monitor) -> Result<()> {
-    interrupted(monitor)?;
-    output::write_atomically(path, contents)?;
     Ok(())
 }

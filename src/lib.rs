@@ -5,12 +5,13 @@
 //! ```text
 //! scenario file -> validated Scenario -> compiled Plan (flat arrays, no strings)
 //!   -> trials in parallel (one random stream per trial and entity) -> Outcomes
-//!   -> Report (JSON, terminal summary, HTML with charts, trial CSV, trace)
+//!   -> Report (summary) -> exports (JSON, terminal summary, HTML with charts, trial CSV, trace)
 //! ```
 //!
 //! [`scenario`] reads and validates; [`plan`] compiles; [`sample`] draws the uncertain
 //! inputs; [`engine`] runs trials (its [`engine::trial`] module is the only place that
-//! knows the year-step order of the model); [`stats`] and [`report`] summarise.
+//! knows the year-step order of the model); [`stats`] and [`summary`] summarise;
+//! [`export`] renders.
 //! [`shard`] splits a run across machines and joins it back exactly; [`analysis`] runs
 //! sweeps, sensitivity analyses and comparisons under common random numbers. Upstream of
 //! all of them, [`rng`] gives the random streams and [`copula`] correlates inputs (with
@@ -20,15 +21,16 @@
 pub mod analysis;
 pub mod copula;
 pub mod engine;
+pub mod export;
 pub mod output;
 pub mod plan;
-pub mod report;
 pub mod rng;
 pub mod run;
 pub mod sample;
 pub mod scenario;
 pub mod shard;
 pub mod stats;
+pub mod summary;
 
 pub use run::Error;
 

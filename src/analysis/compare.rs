@@ -20,9 +20,9 @@ use serde_json::Value;
 
 use super::crn::{Crn, Edit, Figures, edited, split_top_level};
 use super::{AnalysisError, Input};
-use crate::report::{RunInfo, SCHEMA};
 use crate::scenario::{Scenario, overrides::parse_value};
 use crate::stats;
+use crate::summary::{RunInfo, SCHEMA};
 
 /// One scenario of a comparison.
 #[derive(Debug, Clone)]

@@ -18,9 +18,9 @@ use serde_json::Value;
 use super::{AnalysisError, Input};
 use crate::engine::{self, Interrupted, Monitor, Outcomes, Precision};
 use crate::plan::Plan;
-use crate::report::{Report, RunInfo};
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::stats::{self, Proportion, Summary};
+use crate::summary::{Report, RunInfo};
 
 /// The seed and trial count shared by every run of an analysis.
 #[derive(Debug, Clone, Copy)]
@@ -49,8 +49,8 @@ impl Crn<'_> {
 
     /// Runs `scenario` and summarises it as a `run` report would.
     pub fn run(&self, scenario: &Scenario) -> Result<Run, Interrupted> {
-        let mut outcomes = self.outcomes(scenario)?;
-        let report = Report::build(scenario, self.seed, &mut outcomes, RunInfo::new(0, 0.0, 0));
+        let outcomes = self.outcomes(scenario)?;
+        let report = Report::build(scenario, self.seed, &outcomes, RunInfo::new(0, 0.0, 0));
         Ok(Run {
             figures: Figures::from_report(&report),
             npv: outcomes.npv,

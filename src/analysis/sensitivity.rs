@@ -27,9 +27,9 @@ use super::crn::{Crn, Edit, Headline, edited};
 use super::{AnalysisError, Input};
 use crate::copula::spearman;
 use crate::plan::{Plan, SamplingScratch};
-use crate::report::{RunInfo, SCHEMA};
 use crate::rng::trial_key;
 use crate::scenario::{Dist, Scenario, inputs};
+use crate::summary::{RunInfo, SCHEMA};
 
 /// Bisection steps at most; the search also stops once the bracket is narrower than
 /// [`TOLERANCE`] of the value.

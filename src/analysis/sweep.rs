@@ -19,8 +19,8 @@ use serde_json::{Map, Value};
 
 use super::crn::{Crn, Edit, Figures, edited, number, split_top_level, value_text};
 use super::{AnalysisError, Input};
-use crate::report::{RunInfo, SCHEMA};
 use crate::scenario::{Scenario, overrides::parse_value};
+use crate::summary::{RunInfo, SCHEMA};
 
 /// The most points one parameter may have: a sweep is read by people, and ten thousand
 /// points of a line are already more than a chart can show.

@@ -12,6 +12,7 @@ use std::fmt::{self, Write as _};
 
 use crate::analysis::{AnalysisError, Input};
 use crate::engine::Interrupted;
+use crate::export::ExportError;
 use crate::output::OutputError;
 use crate::scenario::ScenarioError;
 use crate::shard::ShardError;
@@ -64,6 +65,18 @@ impl From<AnalysisError> for Error {
             AnalysisError::Scenario(e) => Error::Scenario(e),
             AnalysisError::Interrupted(e) => Error::Interrupted(e),
             spec => Error::Analysis(spec),
+        }
+    }
+}
+
+impl From<ExportError> for Error {
+    /// An unwritable output path is user input, an interruption an interruption, and a
+    /// format asked for a result it cannot render a fault of the caller.
+    fn from(e: ExportError) -> Error {
+        match e {
+            ExportError::Output(e) => Error::Output(e),
+            ExportError::Interrupted(e) => Error::Interrupted(e),
+            e @ ExportError::Unsupported(_) => Error::fault("cannot export", e),
         }
     }
 }

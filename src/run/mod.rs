@@ -87,7 +87,7 @@ mod tests {
         let report = prepared.report(&mut simulation, &monitor).unwrap();
         let golden = root.join("tests/golden/run-four_districts_back_office/report.json");
         assert_eq!(
-            masked(&crate::report::json::to_json(&report)),
+            masked(&crate::export::json::to_json(&report)),
             std::fs::read_to_string(golden).unwrap()
         );
     }

@@ -14,6 +14,7 @@ use crate::engine::{self, Precision};
 use crate::plan::Plan;
 use crate::scenario::{self, Scenario};
 use crate::shard::Shard;
+use crate::summary;
 
 /// Where a scenario comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,7 +185,12 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
             memory::check(
                 options.max_memory,
                 range.end - range.start,
-                engine::outcomes::bytes_per_trial(&plan, precision),
+                engine::outcomes::bytes_per_trial(&plan, precision)
+                    + summary::build_bytes_per_trial(
+                        &plan,
+                        precision,
+                        memory::worker_threads(options.threads),
+                    ),
                 message![
                     "ask for fewer with ",
                     Setting::Trials,
@@ -195,7 +201,7 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
             (total, range)
         }
         Some(target) => {
-            let most = target::most_trials(target, &plan, options.max_memory, notices)?;
+            let most = target::most_trials(target, &plan, options, notices)?;
             (most, 0..most)
         }
     };

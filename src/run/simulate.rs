@@ -9,9 +9,9 @@ use std::time::Instant;
 use super::error::{Error, Result, Setting, message};
 use super::prepare::Prepared;
 use crate::engine::{self, Interrupted, Monitor, Outcomes, Precision, trace};
-use crate::report::{self, Convergence, Report, RunInfo};
 use crate::scenario::{self, Scenario};
 use crate::shard::{self, PartialHeader};
+use crate::summary::{self, Convergence, Report, RunInfo};
 
 /// The outcomes of a run, with how long it took.
 pub struct Simulation {
@@ -61,13 +61,13 @@ impl Prepared {
     /// Builds the report of `simulation` on the run's threads (see [`build_report`]),
     /// with how a run with a target stopped. Building the report rearranges the
     /// outcomes' partner rows: write the trial table first.
-    pub fn report(&self, simulation: &mut Simulation, monitor: &Monitor) -> Result<Report> {
+    pub fn report(&self, simulation: &Simulation, monitor: &Monitor) -> Result<Report> {
         let threads = self.pool.current_num_threads();
         let mut report = self.pool.install(|| {
             build_report(
                 &self.scenario,
                 self.seed,
-                &mut simulation.outcomes,
+                &simulation.outcomes,
                 threads,
                 simulation.seconds,
                 monitor,
@@ -139,7 +139,7 @@ impl Prepared {
 pub fn build_report(
     scenario: &Scenario,
     seed: u64,
-    outcomes: &mut Outcomes,
+    outcomes: &Outcomes,
     threads: usize,
     seconds: f64,
     monitor: &Monitor,
@@ -152,7 +152,7 @@ pub fn build_report(
         outcomes.trials,
     );
     interrupted(monitor)?;
-    let bad = report::json::non_finite(&report);
+    let bad = summary::non_finite(&report);
     if !bad.is_empty() {
         return Err(Error::Fault {
             message: format!(

@@ -6,14 +6,14 @@
 //! `tests/browser/check.sh` complements these by rendering pages in a real browser.
 
 use consortium_sim::engine;
-use consortium_sim::plan::Plan;
-use consortium_sim::report::charts::{
+use consortium_sim::export::charts::{
     self, FanYear, HeatMap, Line, LineChart, Metric, Swing, Tornado, Unit,
 };
-use consortium_sim::report::html::{self, run_page};
-use consortium_sim::report::terminal::{money, percent};
-use consortium_sim::report::{Report, RunInfo};
+use consortium_sim::export::format::{money, percent};
+use consortium_sim::export::html::{self, run_page};
+use consortium_sim::plan::Plan;
 use consortium_sim::scenario;
+use consortium_sim::summary::{Report, RunInfo};
 use serde_json::{Value, json};
 
 use crate::util::{shipped_json, shipped_names};
@@ -34,8 +34,8 @@ const RUN_CHARTS: [&str; 5] = [
 /// Runs a scenario given as JSON and renders its page; returns the page and the report.
 fn render(inputs: &Value, seed: u64, trials: usize) -> (String, Report) {
     let s = scenario::from_value(inputs, "test").unwrap_or_else(|e| panic!("{e}"));
-    let mut out = engine::run(&Plan::compile(&s), seed, 0, trials);
-    let report = Report::build(&s, seed, &mut out, RunInfo::new(1, 0.5, trials));
+    let out = engine::run(&Plan::compile(&s), seed, 0, trials);
+    let report = Report::build(&s, seed, &out, RunInfo::new(1, 0.5, trials));
     (run_page(&report, &s, inputs, &out), report)
 }
 
@@ -811,9 +811,18 @@ fn comparison_handles_one_scenario_and_no_metrics() {
 
 #[test]
 fn money_short_form_reads_like_a_finance_officer_writes() {
-    assert_eq!(charts::money_short(1_234_567.0, "£"), "£1.23m");
-    assert_eq!(charts::money_short(-250_000.0, "£"), "-£250k");
-    assert_eq!(charts::money_short(12_500_000.0, "£"), "£12.5m");
+    assert_eq!(
+        consortium_sim::export::format::money_short(1_234_567.0, "£"),
+        "£1.23m"
+    );
+    assert_eq!(
+        consortium_sim::export::format::money_short(-250_000.0, "£"),
+        "-£250k"
+    );
+    assert_eq!(
+        consortium_sim::export::format::money_short(12_500_000.0, "£"),
+        "£12.5m"
+    );
     assert_eq!(Unit::Percent.short(0.134), "13.4%");
     assert_eq!(Unit::Number.short(1234.0), "1,234");
 }

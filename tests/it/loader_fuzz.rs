@@ -40,11 +40,12 @@ use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use consortium_sim::engine::{self, Monitor, Precision};
+use consortium_sim::export::json as report_json;
 use consortium_sim::plan::Plan;
-use consortium_sim::report::{Report, RunInfo, json as report_json};
 use consortium_sim::scenario::{
     self, CostSharing, DiscountRate, Dist, DistKind, Problem, Scenario, ScenarioError, inputs, load,
 };
+use consortium_sim::summary::{Report, RunInfo};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::{TestCaseError, TestRunner};
@@ -410,7 +411,7 @@ fn check_valid(s: &Scenario) -> Result<(), TestCaseError> {
 /// report where a number belongs.
 fn simulate(s: &Scenario, seed: u64, precision: Precision) -> Result<(), String> {
     let plan = Plan::compile(s);
-    let mut out = engine::run_monitored(&plan, seed, 0, TRIALS, precision, &Monitor::new())
+    let out = engine::run_monitored(&plan, seed, 0, TRIALS, precision, &Monitor::new())
         .expect("a run nobody cancels finishes");
     if precision == Precision::Double {
         // The run the brief names: engine::run picks double precision for a few trials.
@@ -434,8 +435,8 @@ fn simulate(s: &Scenario, seed: u64, precision: Precision) -> Result<(), String>
             check(format!("cumulative({k}, {t})"), out.cumulative(k, t));
         }
     }
-    let report = Report::build(s, seed, &mut out, RunInfo::new(1, 1.0, TRIALS));
-    let flagged = report_json::non_finite(&report);
+    let report = Report::build(s, seed, &out, RunInfo::new(1, 1.0, TRIALS));
+    let flagged = consortium_sim::summary::non_finite(&report);
     let text = report_json::to_json(&report);
     // serde_json writes NaN and infinities as null, so a NaN shows as a null here; a bare
     // NaN token would not parse.
@@ -446,7 +447,7 @@ fn simulate(s: &Scenario, seed: u64, precision: Precision) -> Result<(), String>
             nulls.retain(|p| p != "/consortium/payback_year/p50");
             if nulls != flagged {
                 bad.push(format!(
-                    "report::json::non_finite gives {flagged:?}, not {nulls:?}"
+                    "summary::non_finite gives {flagged:?}, not {nulls:?}"
                 ));
             }
             if !nulls.is_empty() {

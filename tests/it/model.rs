@@ -3,9 +3,10 @@
 
 use consortium_sim::engine::trial::event;
 use consortium_sim::engine::{self, NO_YEAR, Outcomes, Status, trace};
+use consortium_sim::export::json;
 use consortium_sim::plan::{self, Plan};
-use consortium_sim::report::{Report, RunInfo, json};
 use consortium_sim::scenario::{self, Scenario};
+use consortium_sim::summary::{Report, RunInfo};
 use serde_json::{Value, json};
 
 fn scenario(v: Value) -> Scenario {
@@ -105,7 +106,7 @@ fn certain_scenario_npv_matches_closed_form() {
         }
         assert_eq!(out.summary(k).collapse_year, NO_YEAR);
     }
-    let r = Report::build(&s, 9, &mut out.clone(), RunInfo::new(1, 1.0, 50));
+    let r = Report::build(&s, 9, &out, RunInfo::new(1, 1.0, 50));
     assert!(
         r.consortium.npv.sd < 1e-6 * expected.abs(),
         "{}",
@@ -185,7 +186,7 @@ fn expected_withdrawals_match_formula() {
     let p_leave = 1.0 - (1.0 - h).powi(horizon as i32 - 1);
     let (mean, se) = mean_se(out.events.iter().map(|t| f64::from(t.withdrawals)));
     assert_within_se("withdrawals per trial", mean, 2.0 * p_leave, se);
-    let r = Report::build(&s, 3, &mut out.clone(), RunInfo::new(1, 1.0, trials));
+    let r = Report::build(&s, 3, &out, RunInfo::new(1, 1.0, trials));
     let se_p = (p_leave * (1.0 - p_leave) / trials as f64).sqrt();
     assert_within_se(
         "P(X withdraws)",
@@ -260,7 +261,7 @@ fn collapse_probability_of_two_partners_matches_formula() {
     }));
     let out = run(&s, 11, trials);
     let expected = 1.0 - ((1.0 - h1) * (1.0 - h2)).powi(horizon as i32 - 1);
-    let r = Report::build(&s, 11, &mut out.clone(), RunInfo::new(1, 1.0, trials));
+    let r = Report::build(&s, 11, &out, RunInfo::new(1, 1.0, trials));
     let se = (expected * (1.0 - expected) / trials as f64).sqrt();
     assert_within_se("P(collapse)", r.consortium.prob_collapse, expected, se);
     // The year of collapse is geometric too: P(collapse from year 1) = 1 - (1-h1)(1-h2).
@@ -368,7 +369,7 @@ fn collapse_books_reestablishment_for_every_member_and_no_exit_fees() {
             assert!((got - want).abs() < 1e-6, "{got} vs {want}");
         }
     }
-    let r = Report::build(&s, 1, &mut out.clone(), RunInfo::new(1, 1.0, 3));
+    let r = Report::build(&s, 1, &out, RunInfo::new(1, 1.0, 3));
     assert_eq!(r.consortium.prob_collapse, 1.0);
     assert_eq!(r.partners[1].prob_withdraws, 1.0);
     assert_eq!(r.partners[0].prob_withdraws, 0.0);
@@ -452,14 +453,7 @@ fn results_do_not_depend_on_thread_count() {
     let four = run_threads(&s, 7, 3000, 4);
     assert_eq!(one, two);
     assert_eq!(one, four);
-    let text = |o: &Outcomes| {
-        json::to_json(&Report::build(
-            &s,
-            7,
-            &mut o.clone(),
-            RunInfo::new(1, 1.0, 3000),
-        ))
-    };
+    let text = |o: &Outcomes| json::to_json(&Report::build(&s, 7, o, RunInfo::new(1, 1.0, 3000)));
     assert_eq!(text(&one), text(&four));
     assert_ne!(run(&s, 8, 3000).npv, one.npv, "different seeds differ");
 }

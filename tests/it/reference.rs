@@ -11,8 +11,8 @@ use std::process::Command;
 
 use consortium_sim::engine::{self, Outcomes};
 use consortium_sim::plan::Plan;
-use consortium_sim::report::{Report, RunInfo};
 use consortium_sim::scenario;
+use consortium_sim::summary::{Report, RunInfo};
 use serde_json::Value;
 
 const ENGINE_TRIALS: usize = 100_000;
@@ -110,7 +110,7 @@ fn run_engine(case: &Case) -> (Report, Outcomes) {
     let s = scenario::from_value(&v, case.file).unwrap();
     let out = engine::run(&Plan::compile(&s), 3, 0, ENGINE_TRIALS);
     (
-        Report::build(&s, 3, &mut out.clone(), RunInfo::new(1, 1.0, ENGINE_TRIALS)),
+        Report::build(&s, 3, &out, RunInfo::new(1, 1.0, ENGINE_TRIALS)),
         out,
     )
 }

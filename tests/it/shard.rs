@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use consortium_sim::engine::{self, Monitor, Outcomes, Precision};
+use consortium_sim::export::json;
 use consortium_sim::plan::Plan;
-use consortium_sim::report::{Report, RunInfo, json};
 use consortium_sim::scenario;
 use consortium_sim::shard::{self, Shard};
+use consortium_sim::summary::{Report, RunInfo};
 
 use crate::util::{BIN, bad_input as refused, bin, ok};
 
@@ -121,8 +122,7 @@ fn single_precision_shards_join_exactly() {
         .collect();
     let joined = Outcomes::join(parts);
     assert_eq!(joined, whole);
-    let text =
-        |mut o: Outcomes| json::to_json(&Report::build(&s, 9, &mut o, RunInfo::new(1, 1.0, 5000)));
+    let text = |o: Outcomes| json::to_json(&Report::build(&s, 9, &o, RunInfo::new(1, 1.0, 5000)));
     assert_eq!(text(joined), text(whole));
 }
 

@@ -1,13 +1,13 @@
 //! The trial table (`run --trials-csv`): its shape, that its figures are exactly the
 //! engine's outcomes in trial order, RFC 4180 quoting of partner names, and the command
-//! line around it (written before the report reorders the rows, refused with --shard,
+//! line around it (unchanged by building the report, refused with --shard,
 //! accepted by merge, output path checked before the run).
 
 use std::path::{Path, PathBuf};
 
 use consortium_sim::engine::outcomes::NO_YEAR_U8;
 use consortium_sim::engine::{Column, Outcomes};
-use consortium_sim::report::csv::write_trials;
+use consortium_sim::export::csv::write_trials;
 use consortium_sim::scenario::{self, Scenario};
 use serde_json::Value;
 
@@ -154,6 +154,20 @@ fn table_has_a_header_and_one_row_per_trial_equal_to_the_outcomes() {
     }
 }
 
+/// Building the report reads the outcomes without reordering them, so the trial table
+/// written after it is the same as one written before.
+#[test]
+fn building_the_report_leaves_the_outcomes_in_trial_order() {
+    use consortium_sim::summary::{Report, RunInfo};
+    let (_, s) = load(MIXED);
+    let outcomes = consortium_sim::simulate(&s, 7, 3000);
+    let before = outcomes.clone();
+    let report = Report::build(&s, 7, &outcomes, RunInfo::new(1, 1.0, 3000));
+    assert_eq!(outcomes, before);
+    assert_table_is_outcomes(&table(&s, &outcomes), &s, &before);
+    assert_eq!(report.trials, 3000);
+}
+
 #[test]
 fn numbers_are_plain_decimals_that_round_trip() {
     let (_, s) = load(MIXED);
@@ -253,8 +267,7 @@ fn run_writes_the_engines_outcomes_in_trial_order_whatever_the_threads() {
         .collect();
     let one = std::fs::read_to_string(&paths[0]).unwrap();
     assert_eq!(one, std::fs::read_to_string(&paths[1]).unwrap());
-    // The rows are the library's outcomes in trial order: the file was written before
-    // the report rearranged the partner rows in place.
+    // The rows are the library's outcomes in trial order.
     let (_, s) = load(MIXED);
     let outcomes = consortium_sim::simulate(&s, 5, 2000);
     assert_eq!(one, table(&s, &outcomes));

@@ -7,12 +7,12 @@
 
 use std::fmt::Write;
 
-use super::{input_value, param_value, short_name, significant};
+use super::{input_value, param_value, short_name};
 use crate::analysis::compare::{Column, Comparison, Difference};
 use crate::analysis::crn::Figures;
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::sweep::Sweep;
-use crate::report::terminal::{money, percent, thousands};
+use crate::export::format::{money, percent, significant, thousands};
 
 /// Rows of cells, the first row the header; numbers right-aligned.
 struct Table {
@@ -157,7 +157,7 @@ pub fn sweep(s: &Sweep, currency: &str) -> String {
     out
 }
 
-fn timing(r: &crate::report::RunInfo) -> String {
+fn timing(r: &crate::summary::RunInfo) -> String {
     format!(
         "({} threads, {:.2} s, {} trials/s)",
         r.threads,

@@ -1,14 +1,15 @@
-//! Renderings of the analyses ([`crate::analysis`]): terminal tables, CSV and HTML pages.
+//! Renderings of the analyses ([`crate::analysis`]): terminal tables and HTML pages
+//! (their JSON and CSV are in [`super::json`] and [`super::csv`]).
 //!
-//! Like the rest of [`crate::report`], these only format figures that the analyses have
+//! Like the rest of [`crate::export`], these only format figures that the analyses have
 //! already computed: one file per format, each with one function per analysis. Money and
 //! probabilities read as in the `run` summary (the same helpers), so a figure in a sweep
 //! table can be compared at a glance with the same figure from `run`.
 
-pub mod csv;
 pub mod html;
 pub mod terminal;
 
+use super::format::{money, significant};
 use crate::analysis::crn::value_text;
 use serde_json::Value;
 
@@ -18,30 +19,11 @@ fn is_money_field(pointer: &str) -> bool {
     crate::scenario::inputs::is_money(pointer)
 }
 
-/// A number to `digits` significant digits, trailing zeros dropped: 0.112345 -> "0.1123".
-pub fn significant(x: f64, digits: usize) -> String {
-    if !x.is_finite() {
-        return "n/a".into();
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let magnitude = x.abs().log10().floor() as i64;
-    let decimals = (digits as i64 - 1 - magnitude).max(0) as usize;
-    let text = format!("{x:.decimals$}");
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    };
-    if text == "-0" { "0".into() } else { text }
-}
-
 /// An input's value as a reader wants it: money with its currency for costs and fees,
 /// other numbers to four significant digits.
 pub fn input_value(pointer: &str, x: f64, currency: &str) -> String {
     if is_money_field(pointer) {
-        super::terminal::money(x, currency)
+        money(x, currency)
     } else {
         significant(x, 4)
     }
@@ -69,15 +51,6 @@ pub fn short_name(pointer: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn significant_digits_drop_trailing_zeros() {
-        assert_eq!(significant(0.112345, 4), "0.1123");
-        assert_eq!(significant(0.15, 4), "0.15");
-        assert_eq!(significant(1234.5678, 4), "1235");
-        assert_eq!(significant(-0.00001234, 2), "-0.000012");
-        assert_eq!(significant(0.0, 4), "0");
-    }
 
     #[test]
     fn inputs_show_money_for_costs() {

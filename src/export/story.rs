@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::terminal::{money, percent};
+use super::format::{money, percent};
 use crate::engine::Status;
 use crate::engine::trace::Replay;
 use crate::engine::trial::{NO_YEAR, event};

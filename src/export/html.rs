@@ -4,20 +4,45 @@
 //! are inline, charts are inline SVG (see [`charts`]), there is no script and no web
 //! font (the system font stack). Every piece of user text (scenario and partner names,
 //! descriptions, input values) goes through [`escape`]. Numbers are formatted for people
-//! with the helpers the terminal summary uses, so both read the same.
+//! through [`super::format`], as in the terminal summary, so both read the same.
 //!
 //! [`page`] and [`figure`] are the shell and chart wrapper that other pages (sweeps,
-//! sensitivity, comparisons) reuse.
+//! sensitivity, comparisons, in [`super::analysis::html`]) reuse; the HTML format
+//! renders a run with [`run_page`] and an analysis with those pages.
 
 use std::fmt::Write;
+use std::io;
 
 use serde_json::{Map, Value};
 
 use super::charts::{self, FanYear};
-use super::terminal::{money, percent, thousands};
-use super::{PartnerReport, Report};
+use super::analysis::html as analysis;
+use super::format::{self, exact_money, money, money_short, percent, thousands};
+use super::{Exporter, Format, Subject};
 use crate::engine::Outcomes;
 use crate::scenario::Scenario;
+use crate::summary::{PartnerReport, Report};
+
+/// HTML: a self-contained page with charts, for a run or an analysis.
+pub const FORMAT: Format = Format::new("html", &Html);
+
+struct Html;
+
+impl Exporter for Html {
+    fn supports(&self, _: &Subject) -> bool {
+        true
+    }
+
+    fn write(&self, subject: &Subject, w: &mut dyn io::Write) -> io::Result<()> {
+        let page = match *subject {
+            Subject::Run(r) => run_page(r.report, r.scenario, r.value, r.outcomes),
+            Subject::Sweep(s, currency) => analysis::sweep(s, currency),
+            Subject::Sensitivity(s, currency) => analysis::sensitivity(s, currency),
+            Subject::Compare(c, currency) => analysis::compare(c, currency),
+        };
+        w.write_all(page.as_bytes())
+    }
+}
 
 /// Bins of the NPV histogram: fine enough to show shape, coarse enough to stay smooth at
 /// a few thousand trials.
@@ -244,7 +269,7 @@ fn headline(r: &Report, s: &Scenario) -> String {
 
 /// Money in short form for the headline range, where both ends share one line.
 fn short(x: f64, s: &Scenario) -> String {
-    charts::money_short(x, &s.currency)
+    money_short(x, &s.currency)
 }
 
 const HOW_TO_READ: &str = "<section class=\"howto\">\n<h3>How to read this report</h3>\n\
@@ -511,21 +536,6 @@ fn number_text(v: &Value, money_field: bool, c: &str) -> String {
     }
 }
 
-/// Money with separators, keeping pence if the input has them.
-fn exact_money(x: f64, c: &str) -> String {
-    if x.fract() == 0.0 {
-        return money(x, c);
-    }
-    let pennies = format!("{:.2}", x.abs().fract());
-    let whole = money(x.trunc(), c);
-    let sign = if x < 0.0 && !whole.starts_with('-') {
-        "-"
-    } else {
-        ""
-    };
-    format!("{sign}{whole}{}", pennies.trim_start_matches('0'))
-}
-
 /// A distribution object such as {"pert": [a, b, c]} as "pert(a, b, c)"; None if `o`
 /// is not one.
 fn distribution_text(o: &Map<String, Value>, money_field: bool, c: &str) -> Option<String> {
@@ -566,7 +576,7 @@ fn discount_text(v: &Value) -> String {
         Value::String(s) if s == "green_book_health" => {
             "green_book_health (1.5% for years 0–30, 1.29% for 31–75, 1.07% from 76)".into()
         }
-        Value::Number(_) => v.as_f64().map_or(v.to_string(), rate_text),
+        Value::Number(_) => v.as_f64().map_or(v.to_string(), format::rate),
         Value::Array(bands) => bands
             .iter()
             .map(|b| {
@@ -574,20 +584,13 @@ fn discount_text(v: &Value) -> String {
                 let rate = b
                     .get("rate")
                     .and_then(Value::as_f64)
-                    .map_or("?".into(), rate_text);
+                    .map_or("?".into(), format::rate);
                 format!("from year {from}: {rate}")
             })
             .collect::<Vec<_>>()
             .join("; "),
         _ => generic_text(v),
     }
-}
-
-/// A rate as a percentage with up to three decimals: 0.035 -> "3.5%".
-fn rate_text(r: f64) -> String {
-    let text = format!("{:.3}", 100.0 * r);
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    format!("{text}%")
 }
 
 /// Fixed cost-sharing weights as "fixed weights: A 55.5, B 7.5".

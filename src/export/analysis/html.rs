@@ -1,20 +1,20 @@
 //! HTML pages for sweeps, sensitivity and comparisons.
 //!
-//! Each page is self-contained like the `run` report (see [`crate::report::html`]): the
-//! same shell and styles, charts as inline SVG from [`crate::report::charts`], every piece
+//! Each page is self-contained like the `run` report (see [`crate::export::html`]): the
+//! same shell and styles, charts as inline SVG from [`crate::export::charts`], every piece
 //! of user text escaped, and a table under each chart with the exact figures for readers
 //! who want numbers rather than bars.
 
 use std::fmt::Write;
 
-use super::{input_value, param_value, short_name, significant};
+use super::{input_value, param_value, short_name};
 use crate::analysis::compare::{Column, Comparison};
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::sweep::Sweep;
-use crate::report::RunInfo;
-use crate::report::charts::{self, HeatMap, Line, LineChart, Metric, Swing, Tornado, Unit};
-use crate::report::html::{escape, figure, page};
-use crate::report::terminal::{money, percent, thousands};
+use crate::export::charts::{self, HeatMap, Line, LineChart, Metric, Swing, Tornado, Unit};
+use crate::export::format::{money, percent, significant, thousands};
+use crate::export::html::{escape, figure, page};
+use crate::summary::RunInfo;
 
 /// One table cell: its text, whether it is a number (right-aligned), and whether a
 /// negative value is bad news (money lost) and so shown in the warning colour.

@@ -6,27 +6,8 @@
 
 use std::fmt::Write;
 
-use super::Report;
-
-/// Money rounded to the unit with thousands separators: `-£1,234,567`.
-pub fn money(x: f64, currency: &str) -> String {
-    let rounded = x.round();
-    let digits = format!("{:.0}", rounded.abs());
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if rounded < 0.0 { "-" } else { "" };
-    format!("{sign}{currency}{grouped}")
-}
-
-/// A probability as a percentage with one decimal.
-pub fn percent(p: f64) -> String {
-    format!("{:.1}%", 100.0 * p)
-}
+use super::format::{money, percent, thousands};
+use crate::summary::Report;
 
 /// Renders the summary.
 pub fn render(r: &Report, currency: &str) -> String {
@@ -123,23 +104,4 @@ pub fn render(r: &Report, currency: &str) -> String {
         thousands(r.run.trials_per_second.round() as u64)
     );
     s
-}
-
-/// An integer with thousands separators.
-pub fn thousands(n: u64) -> String {
-    money(n as f64, "")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_groups_thousands_and_keeps_sign() {
-        assert_eq!(money(1234567.4, "£"), "£1,234,567");
-        assert_eq!(money(-999.6, "£"), "-£1,000");
-        assert_eq!(money(-0.2, "£"), "£0");
-        assert_eq!(money(12.0, "€"), "€12");
-        assert_eq!(thousands(100000), "100,000");
-    }
 }

@@ -1,22 +1,17 @@
-//! The report: MODEL.md's summary of a run, and its renderings.
+//! The summary of a run: MODEL.md's report as figures, with no text formatting.
 //!
 //! [`Report::build`] turns trial outcomes into the figures a finance officer asks for;
-//! [`json`] and [`terminal`] only format them. Key names and nesting follow MODEL.md's
-//! report section (schema 1); keys beyond it are additions, never renamings.
-
-pub mod analysis;
-pub mod charts;
-pub mod csv;
-pub mod html;
-pub mod json;
-pub mod story;
-pub mod terminal;
+//! the renderers in [`crate::export`] only format them, and the analyses in
+//! [`crate::analysis`] reuse [`RunInfo`] and [`SCHEMA`]. Key names and nesting follow
+//! MODEL.md's report section (schema 1); keys beyond it are additions, never renamings.
 
 use rayon::prelude::*;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::engine::outcomes::NO_YEAR_U8;
-use crate::engine::{Column, Outcomes};
+use crate::engine::{Column, Outcomes, Precision};
+use crate::plan::Plan;
 use crate::scenario::Scenario;
 use crate::stats::{Band, Figure, Proportion, Summary};
 
@@ -127,13 +122,13 @@ impl RunInfo {
 }
 
 impl Report {
-    /// Summarises a run's outcomes.
+    /// Summarises a run's outcomes, leaving them as they were (in trial order, for the
+    /// trial table or anything else that reads them afterwards).
     ///
-    /// The per-partner and per-year rows are rearranged in place for exact percentiles
-    /// (ranks are selected in them; a large run has no memory for copies), so afterwards
-    /// they no longer follow trial order; the trial-ordered scalars (`npv`, `events`,
-    /// `gave_notice`) are untouched.
-    pub fn build(scenario: &Scenario, seed: u64, out: &mut Outcomes, run: RunInfo) -> Report {
+    /// Exact percentiles select ranks in a row, which rearranges it; each row is copied
+    /// into a scratch buffer of its worker thread first, so the extra memory is at most
+    /// one row per thread ([`build_bytes_per_trial`], which the memory guard counts).
+    pub fn build(scenario: &Scenario, seed: u64, out: &Outcomes, run: RunInfo) -> Report {
         let n = out.trials;
         let nf = n as f64;
         let h = out.horizon;
@@ -168,9 +163,9 @@ impl Report {
             .collect();
 
         let npv = Summary::of(&out.npv);
-        let mut by_year = row_bands(&mut out.cumulative, n);
+        let mut by_year = row_bands(&out.cumulative, n);
         by_year.push(Band::from_summary(h - 1, &npv));
-        let partner_npv = row_summaries(&mut out.partner_npv, n);
+        let partner_npv = row_summaries(&out.partner_npv, n);
         let partners = scenario
             .partners
             .iter()
@@ -212,14 +207,31 @@ impl Report {
     }
 }
 
-/// Summary of each row (and its count of negative values), rows rearranged in place in
-/// parallel.
-fn row_summaries(column: &mut Column, n: usize) -> Vec<(Summary, u64)> {
-    fn rows<T: Figure + PartialOrd + Default>(v: &mut [T], n: usize) -> Vec<(Summary, u64)> {
-        v.par_chunks_mut(n)
-            .map(|row| {
+/// Memory that [`Report::build`] takes beyond the outcomes, per trial: a copy of the
+/// consortium NPVs, then one scratch row per worker thread (at most one per row) while
+/// the rows are summarised in parallel.
+pub fn build_bytes_per_trial(plan: &Plan, precision: Precision, threads: usize) -> u64 {
+    let rows = plan.partners + plan.horizon - 1;
+    let scratch = (threads.clamp(1, rows.max(1)) * precision.bytes()) as u64;
+    scratch.max(std::mem::size_of::<f64>() as u64)
+}
+
+/// `row` copied into `scratch` (reused across the rows a worker summarises), to be
+/// rearranged there instead of in the outcomes.
+fn scratch_copy<'a, T: Copy>(scratch: &'a mut Vec<T>, row: &[T]) -> &'a mut [T] {
+    scratch.clear();
+    scratch.extend_from_slice(row);
+    scratch
+}
+
+/// Summary of each row (and its count of negative values), rows summarised in parallel,
+/// each in its worker's scratch copy.
+fn row_summaries(column: &Column, n: usize) -> Vec<(Summary, u64)> {
+    fn rows<T: Figure + PartialOrd + Default>(v: &[T], n: usize) -> Vec<(Summary, u64)> {
+        v.par_chunks(n)
+            .map_init(Vec::new, |scratch, row| {
                 let negative = row.iter().filter(|&&x| x < T::default()).count() as u64;
-                (Summary::of_in_place(row), negative)
+                (Summary::of_in_place(scratch_copy(scratch, row)), negative)
             })
             .collect()
     }
@@ -229,16 +241,47 @@ fn row_summaries(column: &mut Column, n: usize) -> Vec<(Summary, u64)> {
     }
 }
 
-/// The fan-chart band of each year's row, rows rearranged in place in parallel.
-fn row_bands(column: &mut Column, n: usize) -> Vec<Band> {
-    fn rows<T: Figure>(v: &mut [T], n: usize) -> Vec<Band> {
-        v.par_chunks_mut(n)
+/// The fan-chart band of each year's row, rows banded in parallel, each in its worker's
+/// scratch copy.
+fn row_bands(column: &Column, n: usize) -> Vec<Band> {
+    fn rows<T: Figure>(v: &[T], n: usize) -> Vec<Band> {
+        v.par_chunks(n)
             .enumerate()
-            .map(|(t, row)| Band::of_in_place(t, row))
+            .map_init(Vec::new, |scratch, (t, row)| {
+                Band::of_in_place(t, scratch_copy(scratch, row))
+            })
             .collect()
     }
     match column {
         Column::F64(v) => rows(v, n),
         Column::F32(v) => rows(v, n),
+    }
+}
+
+/// JSON pointers of figures that are not finite numbers (serde_json turns NaN and
+/// infinity into `null`). A report with any is a bug, never something to write: the
+/// only legitimate null is `payback_year.p50` when under half the trials pay back.
+pub fn non_finite(report: &Report) -> Vec<String> {
+    let value = serde_json::to_value(report).expect("a report always serialises");
+    let mut found = Vec::new();
+    collect_nulls(&value, String::new(), &mut found);
+    found.retain(|p| p != "/consortium/payback_year/p50");
+    found
+}
+
+fn collect_nulls(v: &Value, path: String, found: &mut Vec<String>) {
+    match v {
+        Value::Null => found.push(path),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect_nulls(item, format!("{path}/{i}"), found);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                collect_nulls(item, format!("{path}/{k}"), found);
+            }
+        }
+        _ => {}
     }
 }

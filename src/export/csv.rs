@@ -1,0 +1,241 @@
+//! CSV: a run's trial table (one row per trial) and a sweep's table (one row per point).
+//!
+//! Both go through the `csv` crate's writer, which does the quoting: a field is quoted
+//! only when it holds a comma, a double quote or a line break, with quotes doubled (RFC
+//! 4180). Numbers are formatted here, in Rust's shortest round-trip form (`{}` of the
+//! stored value), so parsing a field gives back exactly that value; they never use an
+//! exponent.
+//!
+//! The trial table is for pandas and scripts: lines end in `\n` (which Excel, pandas and
+//! Python's `csv` module all read), and it is streamed from the outcome columns row by
+//! row, so writing it needs no memory beyond the writer's buffer, however many trials
+//! there are. It keeps every trial, so that a user can draw their own charts, filter the
+//! trials in which a given partner left, or check a figure by hand. The sweep table is
+//! for Excel as much as for scripts: CRLF line ends, no currency symbols or thousands
+//! separators, and per-partner columns named after the partners so that a reader does
+//! not need a key.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use csv::{Terminator, WriterBuilder};
+
+use super::format::plain;
+use super::{Exporter, Format, Subject};
+use crate::analysis::crn::value_text;
+use crate::analysis::sweep::Sweep;
+use crate::engine::outcomes::NO_YEAR_U8;
+use crate::engine::{Column, Outcomes};
+use crate::scenario::Scenario;
+
+/// CSV: the trial table of a run, the points of a sweep.
+pub const FORMAT: Format = Format::new("csv", &Csv);
+
+struct Csv;
+
+impl Exporter for Csv {
+    fn supports(&self, subject: &Subject) -> bool {
+        matches!(subject, Subject::Run(_) | Subject::Sweep(..))
+    }
+
+    fn write(&self, subject: &Subject, w: &mut dyn Write) -> io::Result<()> {
+        match subject {
+            Subject::Run(r) => write_trials(w, r.scenario, r.outcomes),
+            Subject::Sweep(s, _) => write_sweep(w, s),
+            _ => Err(io::Error::other("csv has no rendering of this result")),
+        }
+    }
+}
+
+/// Columns before the partners' NPVs.
+pub const LEADING_COLUMNS: &[&str] = &["trial", "npv"];
+/// Columns after the partners' NPVs.
+pub const TRAILING_COLUMNS: &[&str] = &[
+    "payback_year",
+    "withdrawals",
+    "rejoins",
+    "disputes",
+    "dispute_years",
+    "collapse_year",
+];
+
+/// The csv crate's buffer for the trial table: large, since it is written in one go.
+const TRIALS_BUFFER: usize = 1 << 16;
+
+/// Writes the trial table of `outcomes` to `w`: a header, then one row per trial in
+/// trial order.
+///
+/// Columns: `trial` (the trial's index in the whole run, so a shard's or a trace's
+/// numbering), `npv` (consortium NPV), one column per partner named after it (its NPV),
+/// `payback_year` (first year, counted from 0, of non-negative cumulative discounted
+/// saving; empty if never), `withdrawals`, `rejoins`, `disputes` (disputes started),
+/// `dispute_years`, and `collapse_year` (the year a collapse takes effect; empty if
+/// none). Partner NPVs stored in single precision (very large runs) are written at that
+/// precision.
+///
+/// # Panics
+/// If `outcomes` is not of `scenario` (a different number of partners).
+pub fn write_trials(
+    w: &mut (impl Write + ?Sized),
+    scenario: &Scenario,
+    outcomes: &Outcomes,
+) -> io::Result<()> {
+    assert_eq!(
+        scenario.partners.len(),
+        outcomes.partners,
+        "outcomes of another scenario"
+    );
+    let mut out = WriterBuilder::new()
+        .terminator(Terminator::Any(b'\n'))
+        .buffer_capacity(TRIALS_BUFFER)
+        .from_writer(w);
+    let partners = scenario.partners.iter().map(|p| p.name.as_str());
+    out.write_record(
+        LEADING_COLUMNS
+            .iter()
+            .copied()
+            .chain(partners)
+            .chain(TRAILING_COLUMNS.iter().copied()),
+    )?;
+    let mut field = Field::default();
+    let n = outcomes.trials;
+    for k in 0..n {
+        let e = &outcomes.events[k];
+        field.put(&mut out, outcomes.first_trial + k as u64)?;
+        field.put(&mut out, outcomes.npv[k])?;
+        match &outcomes.partner_npv {
+            Column::F64(v) => (0..outcomes.partners).try_for_each(|i| field.put(&mut out, v[i * n + k]))?,
+            Column::F32(v) => (0..outcomes.partners).try_for_each(|i| field.put(&mut out, v[i * n + k]))?,
+        }
+        field.year(&mut out, e.payback_year)?;
+        field.put(&mut out, e.withdrawals)?;
+        field.put(&mut out, e.rejoins)?;
+        field.put(&mut out, e.disputes)?;
+        field.put(&mut out, e.dispute_years)?;
+        field.year(&mut out, e.collapse_year)?;
+        out.write_record(None::<&[u8]>)?;
+    }
+    out.flush()
+}
+
+/// A reused buffer that formats one field at a time for the csv writer.
+#[derive(Default)]
+struct Field(String);
+
+impl Field {
+    /// Writes `value` as `{}` formats it.
+    fn put<W: Write>(&mut self, out: &mut csv::Writer<W>, value: impl std::fmt::Display) -> io::Result<()> {
+        self.0.clear();
+        let _ = write!(self.0, "{value}");
+        out.write_field(&self.0)?;
+        Ok(())
+    }
+
+    /// Writes a year, or an empty field for "never".
+    fn year<W: Write>(&mut self, out: &mut csv::Writer<W>, year: u8) -> io::Result<()> {
+        if year == NO_YEAR_U8 {
+            out.write_field("")?;
+            Ok(())
+        } else {
+            self.put(out, year)
+        }
+    }
+}
+
+/// The sweep as CSV text: the parameters' values (columns headed by their pointers), the
+/// consortium figures, then each partner's mean NPV and P(worse off).
+pub fn sweep(s: &Sweep) -> String {
+    let mut bytes = Vec::new();
+    write_sweep(&mut bytes, s).expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("CSV of UTF-8 fields is UTF-8")
+}
+
+/// Writes the sweep's table to `w` (see [`sweep`]).
+pub fn write_sweep(w: &mut (impl Write + ?Sized), s: &Sweep) -> io::Result<()> {
+    let mut out = WriterBuilder::new()
+        .terminator(Terminator::CRLF)
+        .from_writer(w);
+    let partners: Vec<String> = s
+        .points
+        .first()
+        .map(|p| p.figures.partners.iter().map(|q| q.name.clone()).collect())
+        .unwrap_or_default();
+    let mut header: Vec<String> = s.parameters.iter().map(|p| p.pointer.clone()).collect();
+    header.extend(
+        [
+            "mean_npv",
+            "se_npv",
+            "prob_loss",
+            "prob_loss_ci95_lo",
+            "prob_loss_ci95_hi",
+            "prob_collapse",
+            "npv_p10",
+            "npv_p50",
+            "npv_p90",
+        ]
+        .map(String::from),
+    );
+    for name in &partners {
+        header.push(format!("mean_npv[{name}]"));
+        header.push(format!("prob_worse_off[{name}]"));
+    }
+    out.write_record(&header)?;
+    for (k, point) in s.points.iter().enumerate() {
+        let f = &point.figures;
+        let mut row: Vec<String> = (0..s.parameters.len())
+            .map(|p| value_text(s.value(k, p)))
+            .collect();
+        row.extend(
+            [
+                f.npv.mean,
+                f.npv.se,
+                f.prob_npv_negative.estimate,
+                f.prob_npv_negative.ci95[0],
+                f.prob_npv_negative.ci95[1],
+                f.prob_collapse,
+                f.npv.p10,
+                f.npv.p50,
+                f.npv.p90,
+            ]
+            .map(plain),
+        );
+        for p in &f.partners {
+            row.push(plain(p.mean_npv));
+            row.push(plain(p.prob_worse_off));
+        }
+        out.write_record(&row)?;
+    }
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One record through the writers' settings.
+    fn record(fields: &[&str], terminator: Terminator) -> String {
+        let mut bytes = Vec::new();
+        let mut out = WriterBuilder::new()
+            .terminator(terminator)
+            .from_writer(&mut bytes);
+        out.write_record(fields).unwrap();
+        drop(out);
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn fields_with_commas_quotes_or_line_breaks_are_quoted_and_quotes_doubled() {
+        let lf = |f: &str| record(&[f, "x"], Terminator::Any(b'\n'));
+        assert_eq!(lf("Otterby District Council"), "Otterby District Council,x\n");
+        assert_eq!(lf("Smith, \"Jones\""), "\"Smith, \"\"Jones\"\"\",x\n");
+        assert_eq!(lf("a\nb"), "\"a\nb\",x\n");
+        assert_eq!(lf("a\rb"), "\"a\rb\",x\n");
+        assert_eq!(lf(""), ",x\n");
+        let crlf = |f: &str| record(&[f, "x"], Terminator::CRLF);
+        assert_eq!(crlf("plain"), "plain,x\r\n");
+        assert_eq!(
+            crlf(r#"{"uniform":[0.1,0.2]}"#),
+            "\"{\"\"uniform\"\":[0.1,0.2]}\",x\r\n"
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! Numbers and money as the reports print them: one set of functions for every renderer.
+//!
+//! The terminal summary, the pages, the charts, the trace and the analysis tables all
+//! format through here, so a figure reads the same wherever it appears. Every function is
+//! pinned byte for byte by the golden files: change one and every output changes.
+
+/// Money rounded to the unit with thousands separators: `-£1,234,567`.
+pub fn money(x: f64, currency: &str) -> String {
+    let digits = grouped(x.round(), 0);
+    match digits.strip_prefix('-') {
+        Some(abs) => format!("-{currency}{abs}"),
+        None => format!("{currency}{digits}"),
+    }
+}
+
+/// Money with separators, keeping pence if the amount has them: `£1,234.50`.
+pub fn exact_money(x: f64, currency: &str) -> String {
+    if x.fract() == 0.0 {
+        return money(x, currency);
+    }
+    let pennies = format!("{:.2}", x.abs().fract());
+    let whole = money(x.trunc(), currency);
+    let sign = if x < 0.0 && !whole.starts_with('-') {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}{whole}{}", pennies.trim_start_matches('0'))
+}
+
+/// An integer with thousands separators.
+pub fn thousands(n: u64) -> String {
+    money(n as f64, "")
+}
+
+/// A probability as a percentage with one decimal.
+pub fn percent(p: f64) -> String {
+    format!("{:.1}%", 100.0 * p)
+}
+
+/// A probability as a percentage, with two decimals below 1 % so that small but
+/// non-zero figures do not read "0.0%".
+pub fn small_percent(p: f64) -> String {
+    if p > 0.0 && p < 0.01 {
+        format!("{:.2}%", 100.0 * p)
+    } else {
+        percent(p)
+    }
+}
+
+/// A rate as a percentage with up to three decimals: 0.035 -> "3.5%".
+pub fn rate(r: f64) -> String {
+    format!("{}%", trim_zeros(format!("{:.3}", 100.0 * r)))
+}
+
+/// A number to `digits` significant digits, trailing zeros dropped: 0.112345 -> "0.1123".
+pub fn significant(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let magnitude = x.abs().log10().floor() as i64;
+    let decimals = (digits as i64 - 1 - magnitude).max(0) as usize;
+    let text = trim_zeros(format!("{x:.decimals$}"));
+    if text == "-0" { "0".into() } else { text }
+}
+
+/// A number as a spreadsheet reads it: shortest round-trip form (parsing gives back the
+/// exact value, never an exponent), empty if not finite.
+pub fn plain(x: f64) -> String {
+    if x.is_finite() {
+        x.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// Money to three significant figures with k, m or bn: "£1.23m", "-£250k", "£12".
+///
+/// For axes and labels on bars, where the exact figure (in the page's tables) would
+/// crowd the chart.
+pub fn money_short(x: f64, currency: &str) -> String {
+    if !x.is_finite() {
+        return "n/a".to_string();
+    }
+    let a = x.abs();
+    let (scale, suffix) = magnitude(a);
+    let v = a / scale;
+    let decimals = if scale == 1.0 || v >= 99.95 {
+        0
+    } else if v >= 9.995 {
+        1
+    } else {
+        2
+    };
+    let digits = trim_zeros(format!("{v:.decimals$}"));
+    let sign = if x < 0.0 && digits != "0" { "-" } else { "" };
+    format!("{sign}{currency}{digits}{suffix}")
+}
+
+/// A plain number to three significant figures, with thousands separators when large.
+pub fn number_short(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".to_string();
+    }
+    let a = x.abs();
+    let decimals = if a >= 99.95 || a == 0.0 {
+        0
+    } else {
+        (2.0 - a.log10().floor()).clamp(0.0, 6.0) as usize
+    };
+    trim_zeros(grouped(x, decimals))
+}
+
+/// The scale and suffix that money of magnitude `a` is shown in.
+pub fn magnitude(a: f64) -> (f64, &'static str) {
+    if a >= 999.5e6 {
+        (1e9, "bn")
+    } else if a >= 999.5e3 {
+        (1e6, "m")
+    } else if a >= 999.5 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    }
+}
+
+/// Drops trailing zeros after a decimal point, and the point itself if nothing follows.
+pub fn trim_zeros(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// `x` with `decimals` decimals and thousands separators: "-1,234.5". Never "-0".
+pub fn grouped(x: f64, decimals: usize) -> String {
+    let text = format!("{:.decimals$}", x.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    let zero = text.chars().all(|c| c == '0' || c == '.');
+    if x < 0.0 && !zero {
+        out.insert(0, '-');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_groups_thousands_and_keeps_sign() {
+        assert_eq!(money(1234567.4, "£"), "£1,234,567");
+        assert_eq!(money(-999.6, "£"), "-£1,000");
+        assert_eq!(money(-0.2, "£"), "£0");
+        assert_eq!(money(12.0, "€"), "€12");
+        assert_eq!(money(0.5, "£"), "£1");
+        assert_eq!(money(2.5, "£"), "£3");
+        assert_eq!(money(f64::NAN, "£"), "£NaN");
+        assert_eq!(thousands(100000), "100,000");
+        assert_eq!(exact_money(-1234.5, "£"), "-£1,234.50");
+    }
+
+    #[test]
+    fn significant_digits_drop_trailing_zeros() {
+        assert_eq!(significant(0.112345, 4), "0.1123");
+        assert_eq!(significant(0.15, 4), "0.15");
+        assert_eq!(significant(1234.5678, 4), "1235");
+        assert_eq!(significant(-0.00001234, 2), "-0.000012");
+        assert_eq!(significant(0.0, 4), "0");
+        assert_eq!(rate(0.035), "3.5%");
+        assert_eq!(rate(0.03), "3%");
+    }
+
+    #[test]
+    fn money_short_uses_three_significant_figures() {
+        assert_eq!(money_short(1_234_567.0, "£"), "£1.23m");
+        assert_eq!(money_short(-250_000.0, "£"), "-£250k");
+        assert_eq!(money_short(999_700.0, "£"), "£1m");
+        assert_eq!(money_short(12.4, "€"), "€12");
+        assert_eq!(money_short(-0.2, "£"), "£0");
+        assert_eq!(money_short(2.5e9, "£"), "£2.5bn");
+        assert_eq!(money_short(f64::NAN, "£"), "n/a");
+    }
+}

@@ -1,0 +1,201 @@
+//! Renderers: every way a run's or an analysis's figures leave the program.
+//!
+//! Nothing here computes a figure: [`crate::summary`] and [`crate::analysis`] do, and
+//! these modules only format them, with numbers and money through one module,
+//! [`format`](mod@format). Files are written through one small interface, in the manner of
+//! hyperfine's exporters: each file format is one module that implements [`Exporter`]
+//! and names itself in a [`Format`] constant, registered by one line in the
+//! `formats!` list below; [`write_all`] writes a list of (format, path) pairs, each file
+//! atomically. The terminal summary, the analysis tables and the trace's story are
+//! printed, not written to files, and are plain functions ([`terminal`],
+//! [`analysis::terminal`], [`story`]); the analyses' pages ([`analysis::html`]) and the
+//! [`charts`] are what the HTML format uses.
+
+pub mod analysis;
+pub mod charts;
+pub mod format;
+pub mod story;
+pub mod terminal;
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::analysis::compare::Comparison;
+use crate::analysis::sensitivity::Sensitivity;
+use crate::analysis::sweep::Sweep;
+use crate::engine::{Interrupted, Monitor, Outcomes};
+use crate::output::{self, OutputError};
+use crate::scenario::Scenario;
+use crate::summary::Report;
+
+/// Declares the file formats' modules and lists their [`Format`] constants in
+/// [`FORMATS`]: adding a format is one name here and one file.
+macro_rules! formats {
+    ($($module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+        /// Every file format, in the order of this list.
+        pub const FORMATS: &[Format] = &[$($module::FORMAT),*];
+    };
+}
+
+formats! {
+    json,
+    html,
+    csv,
+}
+
+/// What can be exported: a run, or an analysis with its scenario's currency symbol.
+#[derive(Clone, Copy)]
+pub enum Subject<'a> {
+    Run(RunResult<'a>),
+    Sweep(&'a Sweep, &'a str),
+    Sensitivity(&'a Sensitivity, &'a str),
+    Compare(&'a Comparison, &'a str),
+}
+
+/// A run, as its exporters need it: the report, the scenario (validated and as written)
+/// and the trials' outcomes in trial order.
+#[derive(Clone, Copy)]
+pub struct RunResult<'a> {
+    pub report: &'a Report,
+    pub scenario: &'a Scenario,
+    /// The scenario's JSON as run (with `--set` applied), for the page's inputs table.
+    pub value: &'a Value,
+    pub outcomes: &'a Outcomes,
+}
+
+/// One file format.
+pub trait Exporter: Sync {
+    /// Whether this format has a rendering of `subject` (the sweep CSV has no
+    /// counterpart for a comparison, say).
+    fn supports(&self, subject: &Subject) -> bool;
+
+    /// Writes `subject` in this format to `w`. A large output (the trial table) streams
+    /// into `w`; small ones may be built as a string first. Called only when
+    /// [`Exporter::supports`] says yes.
+    fn write(&self, subject: &Subject, w: &mut dyn Write) -> io::Result<()>;
+}
+
+/// A file format: its name and its exporter.
+#[derive(Clone, Copy)]
+pub struct Format {
+    name: &'static str,
+    exporter: &'static dyn Exporter,
+}
+
+impl Format {
+    pub const fn new(name: &'static str, exporter: &'static dyn Exporter) -> Format {
+        Format { name, exporter }
+    }
+
+    /// The format's name: "json", "html", "csv".
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The registered format of this name.
+    pub fn named(name: &str) -> Option<Format> {
+        FORMATS.iter().copied().find(|f| f.name == name)
+    }
+
+    /// `subject` in this format, in memory (for small outputs and tests).
+    pub fn render(&self, subject: &Subject) -> Result<Vec<u8>, ExportError> {
+        self.check(subject)?;
+        let mut bytes = Vec::new();
+        self.exporter
+            .write(subject, &mut bytes)
+            .expect("writing to memory cannot fail");
+        Ok(bytes)
+    }
+
+    fn check(&self, subject: &Subject) -> Result<(), ExportError> {
+        if self.exporter.supports(subject) {
+            Ok(())
+        } else {
+            Err(ExportError::Unsupported(self.name))
+        }
+    }
+}
+
+impl PartialEq for Format {
+    fn eq(&self, other: &Format) -> bool {
+        self.name == other.name
+    }
+}
+
+impl std::fmt::Debug for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Why an export was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
+    /// A format asked for a result it has no rendering of (a bug in the caller).
+    #[error("the {0} format has no rendering of this result")]
+    Unsupported(&'static str),
+}
+
+/// Checks, before a long run starts, that every output path could be written.
+pub fn check_all(outputs: &[(Format, PathBuf)]) -> Result<(), OutputError> {
+    outputs
+        .iter()
+        .try_for_each(|(_, path)| output::check_writable(path))
+}
+
+/// Writes `subject` in each (format, path) of `outputs`, in order, each file atomically;
+/// calls `wrote` after each file is in place. Stops, leaving no partial file, as soon as
+/// `monitor` is cancelled: before a file, or while it is written (checked before the
+/// file replaces any earlier one).
+pub fn write_all(
+    outputs: &[(Format, PathBuf)],
+    subject: &Subject,
+    monitor: &Monitor,
+    mut wrote: impl FnMut(Format, &Path),
+) -> Result<(), ExportError> {
+    for (format, _) in outputs {
+        format.check(subject)?;
+    }
+    for (format, path) in outputs {
+        if monitor.is_cancelled() {
+            return Err(Interrupted.into());
+        }
+        let written = output::write_atomically_with(path, |w| {
+            format.exporter.write(subject, w)?;
+            if monitor.is_cancelled() {
+                return Err(io::Error::other("interrupted"));
+            }
+            Ok(())
+        });
+        match written {
+            Err(_) if monitor.is_cancelled() => return Err(Interrupted.into()),
+            result => result?,
+        }
+        wrote(*format, path);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_found_by_their_distinct_names() {
+        for f in FORMATS {
+            assert_eq!(Format::named(f.name()), Some(*f));
+        }
+        let mut names: Vec<&str> = FORMATS.iter().map(Format::name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names, ["csv", "html", "json"]);
+        assert_eq!(Format::named("xlsx"), None);
+    }
+}
