@@ -26,8 +26,8 @@
 //! let mut notices = Vec::new();
 //! let prepared = run::prepare(&options, &mut notices)?;
 //! let monitor = Monitor::new();
-//! let mut simulation = prepared.simulate(&monitor)?;
-//! let report = prepared.report(&mut simulation, &monitor)?;
+//! let simulation = prepared.simulate(&monitor)?;
+//! let report = prepared.report(&simulation, &monitor)?;
 //! assert_eq!(report.trials, 500);
 //! # Ok::<(), consortium_sim::Error>(())
 //! ```
@@ -83,8 +83,8 @@ mod tests {
         let prepared = prepare(&options, &mut notices).unwrap();
         assert!(notices.is_empty());
         let monitor = Monitor::new();
-        let mut simulation = prepared.simulate(&monitor).unwrap();
-        let report = prepared.report(&mut simulation, &monitor).unwrap();
+        let simulation = prepared.simulate(&monitor).unwrap();
+        let report = prepared.report(&simulation, &monitor).unwrap();
         let golden = root.join("tests/golden/run-four_districts_back_office/report.json");
         assert_eq!(
             masked(&crate::export::json::to_json(&report)),
