@@ -21,7 +21,7 @@ Examples:
   source <(consortium-sim completions bash)
 
 Exit codes: 0 success, 2 bad input (scenario, option or output path), 1 internal error.
-The model is specified in MODEL.md; the scenario format in docs/scenario-format.md.";
+The model is described in docs/model.md; the scenario format in docs/scenario-format.md.";
 
 /// Monte Carlo stress tests for the business case of a shared service between public bodies.
 #[derive(Debug, Parser)]

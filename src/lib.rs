@@ -16,7 +16,7 @@
 //! sweeps, sensitivity analyses and comparisons under common random numbers. Upstream of
 //! all of them, [`rng`] gives the random streams and [`copula`] correlates inputs (with
 //! the normal distribution functions). [`run`] is what every front end calls: a request
-//! in, results, notices and one [`Error`] out. The model itself is specified in MODEL.md.
+//! in, results, notices and one [`Error`] out. The model is described in docs/model.md.
 
 pub mod analysis;
 pub mod copula;

@@ -285,7 +285,7 @@ impl PertTable {
     }
 }
 
-/// How a sampled value is brought into its field's range (MODEL.md, fine print): held
+/// How a sampled value is brought into its field's range (docs/model.md, fine print): held
 /// between two bounds, so that applying it is two comparisons with no branch.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Clamp {

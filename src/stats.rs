@@ -7,10 +7,10 @@
 
 use serde::Serialize;
 
-/// z for a two-sided 95 % interval, as MODEL.md fixes it.
+/// z for a two-sided 95 % interval, as docs/model.md fixes it.
 pub const Z95: f64 = 1.959964;
 
-/// Summary of a distribution of NPVs: MODEL.md's `npv` object.
+/// Summary of a distribution of NPVs: docs/model.md's `npv` object.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Summary {
     pub mean: f64,
@@ -27,7 +27,7 @@ pub struct Summary {
     pub cvar05: f64,
 }
 
-/// One year of the fan chart: MODEL.md's `by_year` entry.
+/// One year of the fan chart: docs/model.md's `by_year` entry.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Band {
     /// The year t (0-based) through which savings are accumulated.

@@ -64,7 +64,7 @@ impl Crn<'_> {
     }
 }
 
-/// The figures an analysis shows for one run: MODEL.md's report, cut to what a table of
+/// The figures an analysis shows for one run: docs/model.md's report, cut to what a table of
 /// many runs can hold.
 #[derive(Debug, Clone, Serialize)]
 pub struct Figures {

@@ -1,4 +1,4 @@
-//! One trial, year by year: the only code that knows MODEL.md's step order.
+//! One trial, year by year: the only code that knows docs/model.md's step order.
 //!
 //! [`simulate`] is generic over an [`Observer`] so that `trace` replays a trial through the
 //! very same code as a full run: the no-op observer of a run compiles away, the recording
@@ -379,7 +379,7 @@ fn start_partners(
 /// Step 4 for every year, and the draw-dependent part of step 5, up front. Disputes
 /// depend on nothing else in the trial and their draws are fixed by position, so the
 /// chain can be run ahead of the year loop, which reads it only up to a collapse (after
-/// which MODEL.md has no disputes). Doing it here takes the draws and the normal off each
+/// which docs/model.md has no disputes). Doing it here takes the draws and the normal off each
 /// year's chain of dependent arithmetic.
 #[inline(always)]
 fn draw_years(plan: &Plan, key: u64, g: f64, years: &mut [YearDraws]) {
@@ -633,7 +633,7 @@ fn notices_take_effect(
     }
 }
 
-/// Simulates trial `trial` of a run seeded with `seed`, following MODEL.md step by step:
+/// Simulates trial `trial` of a run seeded with `seed`, following docs/model.md step by step:
 /// the loop below is the one statement of the year step's order, each step a function
 /// named after it. Per-partner and per-year results are left in `s` (each partner's `npv`
 /// and `gave_notice`, and `cumulative`).

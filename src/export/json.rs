@@ -1,4 +1,4 @@
-//! JSON: a run's report (MODEL.md's report section, schema 1) or an analysis, as their
+//! JSON: a run's report (docs/model.md's report section, schema 1) or an analysis, as their
 //! types serialise.
 
 use std::io::{self, Write};

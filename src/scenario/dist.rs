@@ -1,4 +1,4 @@
-//! Distribution-valued inputs: the (D) fields of MODEL.md.
+//! Distribution-valued inputs: the (D) fields of docs/model.md.
 //!
 //! A [`Dist`] is the validated form of `{"uniform": [lo, hi]}` and its siblings. It knows
 //! its own mean (validation checks the mean against the field's range) and how to sample

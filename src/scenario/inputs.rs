@@ -10,7 +10,7 @@
 //! distribution-valued fields, the order of the plan's inputs.
 
 /// The range a numeric field must lie in. Distribution-valued fields are checked on
-/// their mean; sampled values outside the range are clamped at run time (MODEL.md).
+/// their mean; sampled values outside the range are clamped at run time (docs/model.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Range {
     Any,

@@ -73,7 +73,7 @@ pub struct ScenarioData {
     pub correlations: Option<Correlations>,
 }
 
-/// The discount rate schedule of MODEL.md.
+/// The discount rate schedule of docs/model.md.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DiscountRate {
     /// One rate for every year.

@@ -1,9 +1,9 @@
-//! The summary of a run: MODEL.md's report as figures, with no text formatting.
+//! The summary of a run: docs/model.md's report as figures, with no text formatting.
 //!
 //! [`Report::build`] turns trial outcomes into the figures a finance officer asks for;
 //! the renderers in [`crate::export`] only format them, and the analyses in
 //! [`crate::analysis`] reuse [`RunInfo`] and [`SCHEMA`]. Key names and nesting follow
-//! MODEL.md's report section (schema 1); keys beyond it are additions, never renamings.
+//! docs/model.md's report section (schema 1); keys beyond it are additions, never renamings.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -42,7 +42,7 @@ pub struct Consortium {
     pub payback_year: Payback,
     /// Cumulative discounted saving through each year; the last entry is the NPV.
     pub by_year: Vec<Band>,
-    /// Addition to MODEL.md: P(a collapse takes effect in year t), by year.
+    /// Addition to docs/model.md: P(a collapse takes effect in year t), by year.
     pub collapse_year_probability: Vec<f64>,
 }
 

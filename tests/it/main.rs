@@ -11,6 +11,7 @@ mod convergence;
 mod correlations;
 mod golden;
 mod html;
+mod layers;
 mod loader_fuzz;
 mod model;
 mod reference;
