@@ -489,22 +489,10 @@ fn partners_input_table(list: &[Value], c: &str) -> String {
     t
 }
 
-/// Fields whose numbers are money, shown with the currency symbol.
-const MONEY_FIELDS: [&str; 8] = [
-    "fixed_cost",
-    "transition_cost",
-    "baseline_cost",
-    "onboarding_cost",
-    "exit_fee",
-    "reestablish_cost",
-    "rejoin_fee",
-    "annual_cost",
-];
-
 /// An input value as plain text: distributions as "pert(0.08, 0.15, 0.22)", money with
 /// its currency and thousands separators, lists joined by commas.
 fn value_text(key: &str, v: &Value, c: &str) -> String {
-    let money_field = MONEY_FIELDS.contains(&key);
+    let money_field = crate::scenario::inputs::is_money_name(key);
     match (key, v) {
         ("discount_rate", _) => discount_text(v),
         ("cost_sharing", Value::Object(o)) => cost_sharing_text(o),

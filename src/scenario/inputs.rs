@@ -381,7 +381,11 @@ pub fn partner_dists() -> impl Iterator<Item = &'static Input> {
 /// Whether the input a pointer names holds money, judged by its last segment
 /// (`/partners/<name>/exit_fee`, `/service/fixed_cost`).
 pub fn is_money(pointer: &str) -> bool {
-    let field = pointer.rsplit('/').next().unwrap_or_default();
+    is_money_name(pointer.rsplit('/').next().unwrap_or_default())
+}
+
+/// Whether a field of this name, in any section, is an amount of money.
+pub fn is_money_name(field: &str) -> bool {
     INPUTS.iter().any(|i| i.money && i.name == field)
 }
 
