@@ -7,20 +7,26 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{CompareArgs, SensitivityArgs, SweepArgs};
+use crate::cli::{CompareArgs, SensitivityArgs, SweepArgs, files};
 use crate::commands::{notify, prepare};
 use crate::progress;
 use consortium_sim::engine::Monitor;
 use consortium_sim::export::analysis::terminal;
-use consortium_sim::export::{self, Format, Subject, csv, html, json};
+use consortium_sim::export::{self, Format, Kind, Subject, csv, html, json};
 use consortium_sim::output;
 use consortium_sim::run::{self, Error, Result, Source};
 
-/// Checks, before anything runs, that every output path can be written.
-fn check_outputs(paths: &[&Option<PathBuf>]) -> Result<()> {
+/// Checks, before anything runs, that every output path can be written and every
+/// `--export` format can render results of `kind`.
+fn check_outputs(
+    paths: &[&Option<PathBuf>],
+    export: &[(Format, PathBuf)],
+    kind: Kind,
+) -> Result<()> {
     for path in paths.iter().copied().flatten() {
         output::check_writable(path)?;
     }
+    export::check_all(export, kind)?;
     Ok(())
 }
 
@@ -30,13 +36,11 @@ fn check_outputs(paths: &[&Option<PathBuf>]) -> Result<()> {
 fn publish(
     table: &str,
     subject: Subject,
-    files: &[(Format, &Option<PathBuf>)],
+    flags: &[(Format, &Option<PathBuf>)],
+    export: &[(Format, PathBuf)],
     monitor: &Monitor,
 ) -> Result<()> {
-    let files: Vec<(Format, PathBuf)> = files
-        .iter()
-        .filter_map(|&(format, path)| Some((format, path.clone()?)))
-        .collect();
+    let files = files(flags, export);
     let mut wrote = Vec::new();
     export::write_all(&files, &subject, monitor, |_, path| {
         wrote.push(format!("wrote {}\n", path.display()));
@@ -48,7 +52,11 @@ fn publish(
 /// `sweep`: every point validated first, then run, printed and written.
 pub fn sweep(args: SweepArgs, monitor: &Monitor) -> Result<()> {
     let params = run::sweep_params(&args.params)?;
-    check_outputs(&[&args.out, &args.csv, &args.html])?;
+    check_outputs(
+        &[&args.out, &args.csv, &args.html],
+        &args.export,
+        Kind::Sweep,
+    )?;
     let prepared = prepare(&args.sim.options())?;
     let result = progress::while_running(monitor, !args.sim.quiet, || {
         prepared.sweep(&params, monitor)
@@ -62,13 +70,14 @@ pub fn sweep(args: SweepArgs, monitor: &Monitor) -> Result<()> {
             (csv::FORMAT, &args.csv),
             (html::FORMAT, &args.html),
         ],
+        &args.export,
         monitor,
     )
 }
 
 /// `sensitivity`: `--switch` pointers resolved before the first run.
 pub fn sensitivity(args: SensitivityArgs, monitor: &Monitor) -> Result<()> {
-    check_outputs(&[&args.out, &args.html])?;
+    check_outputs(&[&args.out, &args.html], &args.export, Kind::Sensitivity)?;
     let prepared = prepare(&args.sim.options())?;
     let result = progress::while_running(monitor, !args.sim.quiet, || {
         prepared.sensitivity(&args.switch, args.target_prob_loss, monitor)
@@ -78,6 +87,7 @@ pub fn sensitivity(args: SensitivityArgs, monitor: &Monitor) -> Result<()> {
         &terminal::sensitivity(&result, currency),
         Subject::Sensitivity(&result, currency),
         &[(json::FORMAT, &args.out), (html::FORMAT, &args.html)],
+        &args.export,
         monitor,
     )
 }
@@ -98,7 +108,7 @@ pub fn compare(args: CompareArgs, monitor: &Monitor) -> Result<()> {
         }
         _ => {}
     }
-    check_outputs(&[&args.out, &args.html])?;
+    check_outputs(&[&args.out, &args.html], &args.export, Kind::Compare)?;
     let options = args.sim.options();
     let prepared = prepare(&options)?;
     let entrants = if args.more.is_empty() {
@@ -118,6 +128,7 @@ pub fn compare(args: CompareArgs, monitor: &Monitor) -> Result<()> {
         &terminal::compare(&result, currency),
         Subject::Compare(&result, currency),
         &[(json::FORMAT, &args.out), (html::FORMAT, &args.html)],
+        &args.export,
         monitor,
     )
 }

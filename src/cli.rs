@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use consortium_sim::export::{self, Format};
 use consortium_sim::run::{self, RunOptions, Setting, Source, Target};
 use consortium_sim::shard::Shard;
 
@@ -240,15 +241,45 @@ pub struct OutputArgs {
     /// dispute_years, collapse_year.
     #[arg(long, value_name = "FILE")]
     pub trials_csv: Option<PathBuf>,
+    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, or any
+    /// format the library registers). Repeatable.
+    #[arg(long = "export", value_name = "FORMAT=FILE", value_parser = Format::with_path)]
+    pub export: Vec<(Format, PathBuf)>,
 }
 
 impl OutputArgs {
-    /// Every file asked for.
+    /// Every file asked for: `--out`, `--html`, `--trials-csv`, then `--export`s.
     pub fn paths(&self) -> impl Iterator<Item = &PathBuf> {
         [&self.out, &self.html, &self.trials_csv]
             .into_iter()
             .flatten()
+            .chain(self.export.iter().map(|(_, path)| path))
     }
+
+    /// Every file asked for, with its format: the trial table, the page, the JSON
+    /// report (in the order they are written), then `--export`s.
+    pub fn files(&self) -> Vec<(Format, PathBuf)> {
+        files(
+            &[
+                (export::csv::FORMAT, &self.trials_csv),
+                (export::html::FORMAT, &self.html),
+                (export::json::FORMAT, &self.out),
+            ],
+            &self.export,
+        )
+    }
+}
+
+/// The (format, path) pairs of an output's own flags that were given, then `--export`s.
+pub fn files(
+    flags: &[(Format, &Option<PathBuf>)],
+    export: &[(Format, PathBuf)],
+) -> Vec<(Format, PathBuf)> {
+    flags
+        .iter()
+        .filter_map(|&(format, path)| Some((format, path.clone()?)))
+        .chain(export.iter().cloned())
+        .collect()
 }
 
 #[derive(Debug, Args)]
@@ -283,6 +314,10 @@ pub struct SweepArgs {
     /// Write an HTML page with charts to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, or any
+    /// format the library registers). Repeatable.
+    #[arg(long = "export", value_name = "FORMAT=FILE", value_parser = Format::with_path)]
+    pub export: Vec<(Format, PathBuf)>,
 }
 
 /// `sensitivity`: tornado, rank correlations and switching values.
@@ -303,6 +338,10 @@ pub struct SensitivityArgs {
     /// Write an HTML page with tornado charts to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, or any
+    /// format the library registers). Repeatable.
+    #[arg(long = "export", value_name = "FORMAT=FILE", value_parser = Format::with_path)]
+    pub export: Vec<(Format, PathBuf)>,
 }
 
 /// `compare`: scenarios side by side under common random numbers.
@@ -323,6 +362,10 @@ pub struct CompareArgs {
     /// Write an HTML page with charts to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, or any
+    /// format the library registers). Repeatable.
+    #[arg(long = "export", value_name = "FORMAT=FILE", value_parser = Format::with_path)]
+    pub export: Vec<(Format, PathBuf)>,
 }
 
 impl SimArgs {

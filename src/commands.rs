@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::cli::{MergeArgs, OutputArgs, RunArgs, TraceArgs, flag};
 use crate::progress;
 use consortium_sim::engine::{Monitor, Outcomes};
-use consortium_sim::export::{self, Format, RunResult, Subject, format};
+use consortium_sim::export::{self, Kind, RunResult, Subject, format};
 use consortium_sim::output;
 use consortium_sim::run::{self, Error, Notice, Prepared, Result, RunOptions, Source, Target};
 use consortium_sim::scenario::Scenario;
@@ -87,9 +87,7 @@ fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Resul
     if args.partial.is_some() {
         return Err(Error::request("--partial goes with --shard"));
     }
-    for path in args.output.paths() {
-        output::check_writable(path)?;
-    }
+    check_outputs(&args.output)?;
     let mut options = args.sim.options();
     options.target = target;
     let prepared = prepare(&options)?;
@@ -129,9 +127,7 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
 }
 
 pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
-    for path in args.output.paths() {
-        output::check_writable(path)?;
-    }
+    check_outputs(&args.output)?;
     let start = Instant::now();
     let run::Merged { merged, scenario } = run::merge(&args.parts)?;
     let elapsed = merged.elapsed_seconds + start.elapsed().as_secs_f64();
@@ -210,8 +206,22 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
     }
 }
 
-/// Writes the files asked for (the trial table, the page, the JSON report, in that order)
-/// through the exporters, or prints the terminal summary instead of the JSON.
+/// Checks, before anything runs, that every output can be written (and every
+/// `--export` format can render a run).
+fn check_outputs(output: &OutputArgs) -> Result<()> {
+    for path in [&output.out, &output.html, &output.trials_csv]
+        .into_iter()
+        .flatten()
+    {
+        output::check_writable(path)?;
+    }
+    export::check_all(&output.export, Kind::Run)?;
+    Ok(())
+}
+
+/// Writes the files asked for (the trial table, the page, the JSON report, in that order,
+/// then `--export`s) through the exporters, or prints the terminal summary instead of
+/// the JSON.
 fn publish(
     report: &Report,
     scenario: &Scenario,
@@ -221,22 +231,16 @@ fn publish(
     monitor: &Monitor,
 ) -> Result<()> {
     let currency = &scenario.currency;
-    let files: Vec<(Format, PathBuf)> = [
-        (export::csv::FORMAT, &output.trials_csv),
-        (export::html::FORMAT, &output.html),
-        (export::json::FORMAT, &output.out),
-    ]
-    .into_iter()
-    .filter_map(|(format, path)| Some((format, path.clone()?)))
-    .collect();
+    let files = output.files();
     let run = Subject::Run(RunResult {
         report,
         scenario,
         value,
         outcomes,
     });
+    let json_out = output.out.as_deref();
     export::write_all(&files, &run, monitor, |format, path| {
-        if format == export::json::FORMAT {
+        if format == export::json::FORMAT && Some(path) == json_out {
             println!(
                 "wrote {} ({} trials, mean NPV {})",
                 path.display(),

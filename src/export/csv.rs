@@ -21,7 +21,7 @@ use std::io::{self, Write};
 use csv::{Terminator, WriterBuilder};
 
 use super::format::plain;
-use super::{Exporter, Format, Subject};
+use super::{Exporter, Format, Kind, Subject};
 use crate::analysis::crn::value_text;
 use crate::analysis::sweep::Sweep;
 use crate::engine::outcomes::NO_YEAR_U8;
@@ -34,8 +34,8 @@ pub const FORMAT: Format = Format::new("csv", &Csv);
 struct Csv;
 
 impl Exporter for Csv {
-    fn supports(&self, subject: &Subject) -> bool {
-        matches!(subject, Subject::Run(_) | Subject::Sweep(..))
+    fn supports(&self, kind: Kind) -> bool {
+        matches!(kind, Kind::Run | Kind::Sweep)
     }
 
     fn write(&self, subject: &Subject, w: &mut dyn Write) -> io::Result<()> {

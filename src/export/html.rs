@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::charts::{self, FanYear};
 use super::analysis::html as analysis;
 use super::format::{self, exact_money, money, money_short, percent, thousands};
-use super::{Exporter, Format, Subject};
+use super::{Exporter, Format, Kind, Subject};
 use crate::engine::Outcomes;
 use crate::scenario::Scenario;
 use crate::summary::{PartnerReport, Report};
@@ -29,7 +29,7 @@ pub const FORMAT: Format = Format::new("html", &Html);
 struct Html;
 
 impl Exporter for Html {
-    fn supports(&self, _: &Subject) -> bool {
+    fn supports(&self, _: Kind) -> bool {
         true
     }
 

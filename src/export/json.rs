@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Exporter, Format, Subject};
+use super::{Exporter, Format, Kind, Subject};
 
 /// JSON: the report of a run, or the whole of an analysis.
 pub const FORMAT: Format = Format::new("json", &Json);
@@ -13,7 +13,7 @@ pub const FORMAT: Format = Format::new("json", &Json);
 struct Json;
 
 impl Exporter for Json {
-    fn supports(&self, _: &Subject) -> bool {
+    fn supports(&self, _: Kind) -> bool {
         true
     }
 

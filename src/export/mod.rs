@@ -55,6 +55,40 @@ pub enum Subject<'a> {
     Compare(&'a Comparison, &'a str),
 }
 
+/// The kind of a [`Subject`], known before the run that makes it: a front end checks
+/// that every format asked for can render it before any trial runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Run,
+    Sweep,
+    Sensitivity,
+    Compare,
+}
+
+impl Kind {
+    /// The kind as a reader names it, in messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Run => "a run",
+            Kind::Sweep => "a sweep",
+            Kind::Sensitivity => "a sensitivity analysis",
+            Kind::Compare => "a comparison",
+        }
+    }
+}
+
+impl Subject<'_> {
+    /// What kind of result this is.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Subject::Run(_) => Kind::Run,
+            Subject::Sweep(..) => Kind::Sweep,
+            Subject::Sensitivity(..) => Kind::Sensitivity,
+            Subject::Compare(..) => Kind::Compare,
+        }
+    }
+}
+
 /// A run, as its exporters need it: the report, the scenario (validated and as written)
 /// and the trials' outcomes in trial order.
 #[derive(Clone, Copy)]
@@ -68,9 +102,9 @@ pub struct RunResult<'a> {
 
 /// One file format.
 pub trait Exporter: Sync {
-    /// Whether this format has a rendering of `subject` (the sweep CSV has no
-    /// counterpart for a comparison, say).
-    fn supports(&self, subject: &Subject) -> bool;
+    /// Whether this format has a rendering of results of this kind (the sweep CSV has
+    /// no counterpart for a comparison, say).
+    fn supports(&self, kind: Kind) -> bool;
 
     /// Writes `subject` in this format to `w`. A large output (the trial table) streams
     /// into `w`; small ones may be built as a string first. Called only when
@@ -100,22 +134,47 @@ impl Format {
         FORMATS.iter().copied().find(|f| f.name == name)
     }
 
+    /// Parses `FORMAT=FILE` (a registered format's name, `=`, a path), as a front end
+    /// takes a format the user names; the error lists the formats there are.
+    pub fn with_path(spec: &str) -> Result<(Format, PathBuf), String> {
+        let names = || {
+            FORMATS
+                .iter()
+                .map(|f| f.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let Some((name, path)) = spec.split_once('=') else {
+            return Err(format!(
+                "expected FORMAT=FILE, such as json=report.json (formats: {})",
+                names()
+            ));
+        };
+        let format = Format::named(name)
+            .ok_or_else(|| format!("no format named '{name}' (formats: {})", names()))?;
+        if path.is_empty() {
+            return Err(format!("{name}= needs a file name"));
+        }
+        Ok((format, PathBuf::from(path)))
+    }
+
+    /// Fails unless this format can render results of `kind`.
+    pub fn check_for(&self, kind: Kind) -> Result<(), ExportError> {
+        if self.exporter.supports(kind) {
+            Ok(())
+        } else {
+            Err(ExportError::Unsupported(self.name, kind.noun()))
+        }
+    }
+
     /// `subject` in this format, in memory (for small outputs and tests).
     pub fn render(&self, subject: &Subject) -> Result<Vec<u8>, ExportError> {
-        self.check(subject)?;
+        self.check_for(subject.kind())?;
         let mut bytes = Vec::new();
         self.exporter
             .write(subject, &mut bytes)
             .expect("writing to memory cannot fail");
         Ok(bytes)
-    }
-
-    fn check(&self, subject: &Subject) -> Result<(), ExportError> {
-        if self.exporter.supports(subject) {
-            Ok(())
-        } else {
-            Err(ExportError::Unsupported(self.name))
-        }
     }
 }
 
@@ -138,16 +197,19 @@ pub enum ExportError {
     Output(#[from] OutputError),
     #[error(transparent)]
     Interrupted(#[from] Interrupted),
-    /// A format asked for a result it has no rendering of (a bug in the caller).
-    #[error("the {0} format has no rendering of this result")]
-    Unsupported(&'static str),
+    /// A format asked for a kind of result it has no rendering of.
+    #[error("the {0} format has no rendering of {1}")]
+    Unsupported(&'static str, &'static str),
 }
 
-/// Checks, before a long run starts, that every output path could be written.
-pub fn check_all(outputs: &[(Format, PathBuf)]) -> Result<(), OutputError> {
-    outputs
-        .iter()
-        .try_for_each(|(_, path)| output::check_writable(path))
+/// Checks, before a long run starts, that every format can render results of `kind`
+/// and every output path could be written.
+pub fn check_all(outputs: &[(Format, PathBuf)], kind: Kind) -> Result<(), ExportError> {
+    for (format, path) in outputs {
+        format.check_for(kind)?;
+        output::check_writable(path)?;
+    }
+    Ok(())
 }
 
 /// Writes `subject` in each (format, path) of `outputs`, in order, each file atomically;
@@ -161,7 +223,7 @@ pub fn write_all(
     mut wrote: impl FnMut(Format, &Path),
 ) -> Result<(), ExportError> {
     for (format, _) in outputs {
-        format.check(subject)?;
+        format.check_for(subject.kind())?;
     }
     for (format, path) in outputs {
         if monitor.is_cancelled() {

@@ -71,12 +71,13 @@ impl From<AnalysisError> for Error {
 
 impl From<ExportError> for Error {
     /// An unwritable output path is user input, an interruption an interruption, and a
-    /// format asked for a result it cannot render a fault of the caller.
+    /// format asked for a kind of result it cannot render user input (a front end lets
+    /// the user name formats).
     fn from(e: ExportError) -> Error {
         match e {
             ExportError::Output(e) => Error::Output(e),
             ExportError::Interrupted(e) => Error::Interrupted(e),
-            e @ ExportError::Unsupported(_) => Error::fault("cannot export", e),
+            e @ ExportError::Unsupported(..) => Error::request(e.to_string()),
         }
     }
 }

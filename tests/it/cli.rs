@@ -1639,3 +1639,65 @@ fn trace_does_not_call_partners_members_after_a_collapse() {
     );
     assert!(tail.contains("re-creates the service"), "{tail}");
 }
+
+/// `--export FORMAT=FILE` writes through the same exporters as `--out`: the JSON it
+/// writes is the `--out` report, figure for figure.
+#[test]
+fn export_by_format_name_writes_what_the_named_flag_writes() {
+    let dir = Dir::new();
+    let scenario = shipped("four_districts_back_office.json");
+    let (a, b) = (dir.path("a.json"), dir.path("b.json"));
+    sim(&[
+        "run",
+        &scenario,
+        "--trials",
+        "800",
+        "--quiet",
+        "--out",
+        a.to_str().unwrap(),
+    ])
+    .ok();
+    let exported = format!("json={}", b.display());
+    let out = sim(&[
+        "run", &scenario, "--trials", "800", "--quiet", "--export", &exported,
+    ]);
+    out.ok();
+    assert!(out.stdout.contains(&format!("wrote {}\n", b.display())));
+    assert!(
+        out.stdout.contains("Consortium NPV"),
+        "the summary still prints"
+    );
+    let strip = |p: &Path| {
+        let mut v = read_json(p);
+        v.as_object_mut().unwrap().remove("run");
+        v
+    };
+    assert_eq!(strip(&a), strip(&b));
+}
+
+/// A format that has no rendering of the command's result, or no such format, is
+/// refused before anything runs, and no file is written.
+#[test]
+fn export_of_an_unknown_or_unsuitable_format_is_refused_before_the_run() {
+    let dir = Dir::new();
+    let scenario = shipped("four_districts_back_office.json");
+    let csv = dir.path("c.csv");
+    let spec = format!("csv={}", csv.display());
+    sim(&[
+        "compare",
+        &scenario,
+        "--variant",
+        "a:/service/efficiency=0.1",
+        "--export",
+        &spec,
+    ])
+    .bad_input()
+    .stderr_has("the csv format has no rendering of a comparison");
+    assert!(!csv.exists());
+    sim(&["run", &scenario, "--export", "xlsx=a.xlsx"])
+        .bad_input()
+        .stderr_has("no format named 'xlsx' (formats: json, html, csv)");
+    sim(&["run", &scenario, "--export", "report.json"])
+        .bad_input()
+        .stderr_has("expected FORMAT=FILE");
+}
