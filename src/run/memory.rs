@@ -80,18 +80,3 @@ fn memory_limit() -> u64 {
         });
     total.map_or(8 << 30, |bytes| bytes / 2)
 }
-
-/// The worker threads the run's pool will have: `threads` if given, else as rayon
-/// chooses by default (`RAYON_NUM_THREADS`, else one per core). Building the report
-/// takes one scratch row per worker, which the guard counts.
-pub(super) fn worker_threads(threads: Option<usize>) -> usize {
-    let from_env = || {
-        std::env::var("RAYON_NUM_THREADS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .filter(|&n: &usize| n > 0)
-    };
-    threads
-        .or_else(from_env)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}

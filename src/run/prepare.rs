@@ -14,7 +14,6 @@ use crate::engine::{self, Precision};
 use crate::plan::Plan;
 use crate::scenario::{self, Scenario};
 use crate::shard::Shard;
-use crate::summary;
 
 /// Where a scenario comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -185,12 +184,7 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
             memory::check(
                 options.max_memory,
                 range.end - range.start,
-                engine::outcomes::bytes_per_trial(&plan, precision)
-                    + summary::build_bytes_per_trial(
-                        &plan,
-                        precision,
-                        memory::worker_threads(options.threads),
-                    ),
+                engine::outcomes::bytes_per_trial(&plan, precision),
                 message![
                     "ask for fewer with ",
                     Setting::Trials,
@@ -201,7 +195,7 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
             (total, range)
         }
         Some(target) => {
-            let most = target::most_trials(target, &plan, options, notices)?;
+            let most = target::most_trials(target, &plan, options.max_memory, notices)?;
             (most, 0..most)
         }
     };

@@ -6,12 +6,11 @@ use std::time::Instant;
 
 use super::error::{Error, Notice, Result, Setting, message};
 use super::memory;
-use super::prepare::{Prepared, RunOptions};
+use super::prepare::Prepared;
 use super::simulate::{Simulation, interrupted};
 use crate::engine::{self, Column, Monitor, Outcomes, Precision};
 use crate::plan::Plan;
 use crate::stats;
-use crate::summary;
 
 /// The most trials a run with a precision target runs unless its `max_trials` says.
 pub const MAX_TRIALS: u64 = 10_000_000;
@@ -115,11 +114,9 @@ fn loss_half_width(npv: &[f64]) -> f64 {
 pub(super) fn most_trials(
     target: &Target,
     plan: &Plan,
-    options: &RunOptions,
+    max_memory: Option<u64>,
     notices: &mut Vec<Notice>,
 ) -> Result<u64> {
-    let max_memory = options.max_memory;
-    let threads = memory::worker_threads(options.threads);
     // Joining the blocks at the end needs, beyond the outcomes themselves, the widest
     // row column and (at most) a copy of the per-trial scalars (Outcomes::join), and each
     // check of the target a transient copy of the NPVs: count one of each.
@@ -128,10 +125,9 @@ pub(super) fn most_trials(
         let scalars = 8
             + std::mem::size_of::<engine::TrialEvents>() as u64
             + engine::outcomes::notice_bytes(plan.partners) as u64;
-        // Building the report comes after the join has freed its copies.
-        let build = summary::build_bytes_per_trial(plan, precision, threads);
         engine::outcomes::bytes_per_trial(plan, precision)
-            + (widest * precision.bytes() as u64 + scalars).max(build)
+            + widest * precision.bytes() as u64
+            + scalars
     };
     let total_trials = match target.max_trials {
         Some(0) => {

@@ -10,8 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::engine::outcomes::NO_YEAR_U8;
-use crate::engine::{Column, Outcomes, Precision};
-use crate::plan::Plan;
+use crate::engine::{Column, Outcomes};
 use crate::scenario::Scenario;
 use crate::stats::{Band, Figure, Proportion, Summary};
 
@@ -126,8 +125,7 @@ impl Report {
     /// trial table or anything else that reads them afterwards).
     ///
     /// Exact percentiles select ranks in a row, which rearranges it; each row is copied
-    /// into a scratch buffer of its worker thread first, so the extra memory is at most
-    /// one row per thread ([`build_bytes_per_trial`], which the memory guard counts).
+    /// first, at most [`ROWS_AT_ONCE`] rows at a time.
     pub fn build(scenario: &Scenario, seed: u64, out: &Outcomes, run: RunInfo) -> Report {
         let n = out.trials;
         let nf = n as f64;
@@ -207,33 +205,42 @@ impl Report {
     }
 }
 
-/// Memory that [`Report::build`] takes beyond the outcomes, per trial: a copy of the
-/// consortium NPVs, then one scratch row per worker thread (at most one per row) while
-/// the rows are summarised in parallel.
-pub fn build_bytes_per_trial(plan: &Plan, precision: Precision, threads: usize) -> u64 {
-    let rows = plan.partners + plan.horizon - 1;
-    let scratch = (threads.clamp(1, rows.max(1)) * precision.bytes()) as u64;
-    scratch.max(std::mem::size_of::<f64>() as u64)
+/// Rows summarised at once, each in a copy of its own. A fixed number, not one per
+/// worker thread: the memory a report takes must not depend on the thread count, since
+/// the memory guard's decisions (and with them how many trials a run to a precision
+/// target may run) must not, and two rows keep both cores of a small machine busy.
+///
+/// The copies take at most two rows (16 bytes per trial in double precision), after
+/// the consortium NPVs' copy (8 bytes per trial) is freed. The memory guard's estimate
+/// counts neither, as in engine 0.3.0, whose report sorted the rows in place but also
+/// copied the NPVs.
+const ROWS_AT_ONCE: usize = 2;
+
+/// `f(t, copy)` for each row `t` of `v` (rows of `n` values), on a copy of the row that
+/// `f` may rearrange: the outcomes stay in trial order. Results in row order.
+fn each_row<T, R>(v: &[T], n: usize, f: impl Fn(usize, &[T], &mut [T]) -> R + Sync) -> Vec<R>
+where
+    T: Copy + Send + Sync,
+    R: Send,
+{
+    let rows: Vec<&[T]> = v.chunks(n).collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for (g, group) in rows.chunks(ROWS_AT_ONCE).enumerate() {
+        out.par_extend(group.par_iter().enumerate().map(|(i, row)| {
+            let mut copy = row.to_vec();
+            f(g * ROWS_AT_ONCE + i, row, &mut copy)
+        }));
+    }
+    out
 }
 
-/// `row` copied into `scratch` (reused across the rows a worker summarises), to be
-/// rearranged there instead of in the outcomes.
-fn scratch_copy<'a, T: Copy>(scratch: &'a mut Vec<T>, row: &[T]) -> &'a mut [T] {
-    scratch.clear();
-    scratch.extend_from_slice(row);
-    scratch
-}
-
-/// Summary of each row (and its count of negative values), rows summarised in parallel,
-/// each in its worker's scratch copy.
+/// Summary of each row (and its count of negative values).
 fn row_summaries(column: &Column, n: usize) -> Vec<(Summary, u64)> {
     fn rows<T: Figure + PartialOrd + Default>(v: &[T], n: usize) -> Vec<(Summary, u64)> {
-        v.par_chunks(n)
-            .map_init(Vec::new, |scratch, row| {
-                let negative = row.iter().filter(|&&x| x < T::default()).count() as u64;
-                (Summary::of_in_place(scratch_copy(scratch, row)), negative)
-            })
-            .collect()
+        each_row(v, n, |_, row, copy| {
+            let negative = row.iter().filter(|&&x| x < T::default()).count() as u64;
+            (Summary::of_in_place(copy), negative)
+        })
     }
     match column {
         Column::F64(v) => rows(v, n),
@@ -241,16 +248,10 @@ fn row_summaries(column: &Column, n: usize) -> Vec<(Summary, u64)> {
     }
 }
 
-/// The fan-chart band of each year's row, rows banded in parallel, each in its worker's
-/// scratch copy.
+/// The fan-chart band of each year's row.
 fn row_bands(column: &Column, n: usize) -> Vec<Band> {
     fn rows<T: Figure>(v: &[T], n: usize) -> Vec<Band> {
-        v.par_chunks(n)
-            .enumerate()
-            .map_init(Vec::new, |scratch, (t, row)| {
-                Band::of_in_place(t, scratch_copy(scratch, row))
-            })
-            .collect()
+        each_row(v, n, |t, _, copy| Band::of_in_place(t, copy))
     }
     match column {
         Column::F64(v) => rows(v, n),
