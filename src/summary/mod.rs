@@ -216,22 +216,33 @@ impl Report {
 /// copied the NPVs.
 const ROWS_AT_ONCE: usize = 2;
 
-/// `f(t, copy)` for each row `t` of `v` (rows of `n` values), on a copy of the row that
-/// `f` may rearrange: the outcomes stay in trial order. Results in row order.
+/// `f(t, row, copy)` for each row `t` of `v` (rows of `n` values), given a copy of the
+/// row that `f` may rearrange: the outcomes stay in trial order. The rows are dealt
+/// into [`ROWS_AT_ONCE`] stripes (row t to stripe t mod 2), each summarised in turn in
+/// one reused buffer, the stripes in parallel. Results in row order.
 fn each_row<T, R>(v: &[T], n: usize, f: impl Fn(usize, &[T], &mut [T]) -> R + Sync) -> Vec<R>
 where
     T: Copy + Send + Sync,
     R: Send,
 {
     let rows: Vec<&[T]> = v.chunks(n).collect();
-    let mut out = Vec::with_capacity(rows.len());
-    for (g, group) in rows.chunks(ROWS_AT_ONCE).enumerate() {
-        out.par_extend(group.par_iter().enumerate().map(|(i, row)| {
-            let mut copy = row.to_vec();
-            f(g * ROWS_AT_ONCE + i, row, &mut copy)
-        }));
-    }
-    out
+    let stripes: Vec<Vec<(usize, R)>> = (0..ROWS_AT_ONCE)
+        .into_par_iter()
+        .map(|stripe| {
+            let mut copy = Vec::with_capacity(n);
+            (stripe..rows.len())
+                .step_by(ROWS_AT_ONCE)
+                .map(|t| {
+                    copy.clear();
+                    copy.extend_from_slice(rows[t]);
+                    (t, f(t, rows[t], &mut copy))
+                })
+                .collect()
+        })
+        .collect();
+    let mut out: Vec<(usize, R)> = stripes.into_iter().flatten().collect();
+    out.sort_unstable_by_key(|&(t, _)| t);
+    out.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Summary of each row (and its count of negative values).
