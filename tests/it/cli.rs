@@ -1701,3 +1701,29 @@ fn export_of_an_unknown_or_unsuitable_format_is_refused_before_the_run() {
         .bad_input()
         .stderr_has("expected FORMAT=FILE");
 }
+
+/// A key given twice in one object is refused at its pointer, every one of them, instead
+/// of JSON's silent "last one wins" (issue #17, item 4).
+#[test]
+fn a_key_given_twice_is_refused_at_its_pointer() {
+    let dir = Dir::new();
+    let text = r#"{"name": "d", "horizon_years": 5,
+        "service": {"efficiency": 0.1, "optimism_bias": 0.2, "optimism_bias": 99},
+        "partners": [{"name": "A", "baseline_cost": 1000000},
+                     {"name": "B", "baseline_cost": 1000000, "exit_fee": 1, "exit_fee": 2}]}"#;
+    let file = dir.write("dup.json", text);
+    for command in ["validate", "run"] {
+        sim(&[command, &file])
+            .bad_input()
+            .stderr_has("has 2 problems:")
+            .stderr_has("  - /service/optimism_bias: \"optimism_bias\" is given more than once")
+            .stderr_has("  - /partners/1/exit_fee: \"exit_fee\" is given more than once");
+    }
+    let once = dir.write(
+        "once.json",
+        &text
+            .replace(r#", "optimism_bias": 99"#, "")
+            .replace(r#", "exit_fee": 2"#, ""),
+    );
+    sim(&["validate", &once]).ok();
+}

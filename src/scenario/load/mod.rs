@@ -13,6 +13,7 @@
 //! sharing, correlations).
 
 mod dists;
+mod duplicates;
 mod sections;
 mod shapes;
 mod values;
@@ -25,7 +26,8 @@ use serde_json::Value;
 
 use super::{Problem, Scenario, ScenarioError};
 
-/// Reads a scenario file into JSON without validating it.
+/// Reads a scenario file into JSON without validating it (a key given twice in one
+/// object is refused already).
 pub fn read_value(path: &Path) -> Result<Value, ScenarioError> {
     let text = std::fs::read(path).map_err(|source| ScenarioError::Io {
         path: path.display().to_string(),
@@ -34,10 +36,24 @@ pub fn read_value(path: &Path) -> Result<Value, ScenarioError> {
     // Windows editors (Notepad among them) may start a UTF-8 file with a byte-order
     // mark, which JSON does not allow; it carries no content, so it is skipped.
     let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&text);
-    serde_json::from_slice(text).map_err(|source| ScenarioError::Syntax {
-        origin: path.display().to_string(),
+    parse(text, &path.display().to_string())
+}
+
+/// Parses JSON text, refusing a key given twice in one object (serde_json would keep
+/// the last value without a word).
+fn parse(text: &[u8], origin: &str) -> Result<Value, ScenarioError> {
+    let value = serde_json::from_slice(text).map_err(|source| ScenarioError::Syntax {
+        origin: origin.to_string(),
         source,
-    })
+    })?;
+    let problems = duplicates::find(text);
+    if !problems.is_empty() {
+        return Err(ScenarioError::Invalid {
+            origin: origin.to_string(),
+            problems,
+        });
+    }
+    Ok(value)
 }
 
 /// Reads and validates a scenario file.
@@ -49,11 +65,7 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
 pub fn from_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     // A byte-order mark is skipped, as by `read_value`.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let value: Value = serde_json::from_str(text).map_err(|source| ScenarioError::Syntax {
-        origin: origin.to_string(),
-        source,
-    })?;
-    from_value(&value, origin)
+    from_value(&parse(text.as_bytes(), origin)?, origin)
 }
 
 /// Validates scenario JSON; `origin` names it in error messages.
