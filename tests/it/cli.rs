@@ -1727,3 +1727,29 @@ fn a_key_given_twice_is_refused_at_its_pointer() {
     );
     sim(&["validate", &once]).ok();
 }
+
+/// The discount bands' order problems point at the band's `from_year` key, not at a key
+/// named "0/from_year" (issue #17, item 4: the pointer was escaped as `/0~1from_year`).
+#[test]
+fn discount_band_problems_point_at_the_bands_from_year() {
+    let dir = Dir::new();
+    let scenario = |bands: &str| {
+        format!(
+            r#"{{"name": "d", "horizon_years": 5, "discount_rate": {bands},
+                "service": {{"efficiency": 0.1}},
+                "partners": [{{"name": "A", "baseline_cost": 1e6}}, {{"name": "B", "baseline_cost": 1e6}}]}}"#
+        )
+    };
+    let late = dir.write(
+        "late.json",
+        &scenario(r#"[{"from_year": 1, "rate": 0.03}]"#),
+    );
+    sim(&["validate", &late])
+        .bad_input()
+        .stderr_has("  - /discount_rate/0/from_year: the first band must start at year 0");
+    let order = scenario(r#"[{"from_year": 0, "rate": 0.03}, {"from_year": 0, "rate": 0.02}]"#);
+    let order = dir.write("order.json", &order);
+    sim(&["validate", &order])
+        .bad_input()
+        .stderr_has("  - /discount_rate/1/from_year: bands must be in strictly increasing");
+}

@@ -56,14 +56,14 @@ impl Checker {
                 }
                 if bands[0].0 != 0 {
                     self.err(
-                        &child(PATH, "0/from_year"),
+                        &child(&child(PATH, "0"), "from_year"),
                         "the first band must start at year 0",
                     );
                     return None;
                 }
                 if let Some(i) = bands.windows(2).position(|w| w[1].0 <= w[0].0) {
                     self.err(
-                        &child(PATH, &format!("{}/from_year", i + 1)),
+                        &child(&child(PATH, &(i + 1).to_string()), "from_year"),
                         "bands must be in strictly increasing from_year order",
                     );
                     return None;
