@@ -53,6 +53,14 @@ impl Param {
                  /service/efficiency"
             )));
         }
+        if matches!(pointer, "/seed" | "/trials") {
+            return Err(fail(format!(
+                "every point of a sweep runs with the same seed and number of trials (common \
+                 random numbers), so sweeping {pointer} would give the same figures at every \
+                 point; set the run's {} instead",
+                &pointer[1..]
+            )));
+        }
         let values = match range(raw).map_err(&fail)? {
             Some(values) => values,
             None => split_top_level(raw, ',')

@@ -7,11 +7,11 @@ use std::sync::atomic::Ordering;
 use super::error::{Error, Notice, Result, Setting, message};
 use super::prepare::{self, Prepared, Source};
 use super::simulate::interrupted;
-use crate::analysis::AnalysisError;
 use crate::analysis::compare::{self, Comparison, Entrant};
 use crate::analysis::crn::Crn;
 use crate::analysis::sensitivity::{Sensitivity, Study};
 use crate::analysis::sweep::{self, Param, Sweep};
+use crate::analysis::{AnalysisError, Input};
 use crate::engine::Monitor;
 
 /// Parses the parameters of a sweep: one (a line) or two (a grid).
@@ -25,10 +25,24 @@ pub fn sweep_params(specs: &[String]) -> Result<Vec<Param>> {
             ),
         ]));
     }
-    Ok(specs
+    let params = specs
         .iter()
         .map(|p| Param::parse(p))
-        .collect::<Result<Vec<_>, _>>()?)
+        .collect::<Result<Vec<_>, _>>()?;
+    if let [a, b] = &params[..]
+        && a.pointer == b.pointer
+    {
+        return Err(AnalysisError::spec(
+            Input::Param,
+            &b.spec,
+            format!(
+                "{} is swept twice: a grid needs two different parameters",
+                b.pointer
+            ),
+        )
+        .into());
+    }
+    Ok(params)
 }
 
 impl Prepared {
@@ -82,7 +96,18 @@ impl Prepared {
             scenario: self.scenario.clone(),
         }];
         for spec in specs {
-            entrants.push(compare::variant(spec, &self.value, &self.origin)?);
+            let entrant = compare::variant(spec, &self.value, &self.origin)?;
+            // Columns are told apart by name alone.
+            if let Some(same) = entrants.iter().find(|e| e.name == entrant.name) {
+                let message = if same.name == "base" {
+                    "\"base\" names the scenario as written; give the variant another name"
+                        .to_string()
+                } else {
+                    format!("the name \"{}\" is given to two variants", same.name)
+                };
+                return Err(AnalysisError::spec(Input::Variant, spec, message).into());
+            }
+            entrants.push(entrant);
         }
         Ok(entrants)
     }

@@ -171,3 +171,23 @@ fn usage_mistakes_are_bad_input() {
         assert!(stderr.contains(needle), "{stderr}");
     }
 }
+
+/// Two variants of one name (or one named "base", the scenario as written) would make
+/// two columns that cannot be told apart: refused (issue #17, item 9).
+#[test]
+fn variant_names_must_be_distinct_and_not_base() {
+    let s = shipped("four_districts_back_office.json");
+    sim(&[
+        "compare",
+        &s,
+        "--variant",
+        "a:/service/efficiency=0.1",
+        "--variant",
+        "a:/service/efficiency=0.2",
+    ])
+    .bad_input()
+    .stderr_has("the name \"a\" is given to two variants");
+    sim(&["compare", &s, "--variant", "base:/service/efficiency=0.1"])
+        .bad_input()
+        .stderr_has("\"base\" names the scenario as written");
+}

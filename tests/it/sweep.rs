@@ -312,3 +312,28 @@ fn a_missing_pointer_or_an_invalid_value_is_bad_input_naming_it() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("does not exist"), "{err}");
 }
+
+/// Sweeps whose points could not differ, or whose labels would be wrong, are refused
+/// with a message before anything runs (issue #17, item 9).
+#[test]
+fn sweeps_that_cannot_differ_or_repeat_a_parameter_are_refused() {
+    let s = shipped("four_districts_back_office.json");
+    sim(&[
+        "sweep",
+        &s,
+        "--param",
+        "/service/efficiency=0.1,0.2",
+        "--param",
+        "/service/efficiency=0.3,0.4",
+    ])
+    .bad_input()
+    .stderr_has("/service/efficiency is swept twice: a grid needs two different parameters");
+    for pointer in ["/seed", "/trials"] {
+        let spec = format!("{pointer}=1000,2000");
+        sim(&["sweep", &s, "--param", &spec])
+            .bad_input()
+            .stderr_has(&format!(
+                "so sweeping {pointer} would give the same figures at every point"
+            ));
+    }
+}
