@@ -125,7 +125,8 @@ impl Report {
     /// trial table or anything else that reads them afterwards).
     ///
     /// Exact percentiles select ranks in a row, which rearranges it; each row is copied
-    /// first, at most [`ROWS_AT_ONCE`] rows at a time.
+    /// first, at most two rows at a time (a fixed number, so that the memory it takes does
+    /// not depend on the thread count).
     pub fn build(scenario: &Scenario, seed: u64, out: &Outcomes, run: RunInfo) -> Report {
         let n = out.trials;
         let nf = n as f64;
