@@ -8,27 +8,12 @@
 use std::path::PathBuf;
 
 use crate::cli::{CompareArgs, SensitivityArgs, SweepArgs, files};
-use crate::commands::{notify, prepare};
+use crate::commands::{check_outputs, notify, prepare};
 use crate::progress;
 use consortium_sim::engine::Monitor;
 use consortium_sim::export::analysis::terminal;
 use consortium_sim::export::{self, Format, Kind, Subject, csv, html, json};
-use consortium_sim::output;
 use consortium_sim::run::{self, Error, Result, Source};
-
-/// Checks, before anything runs, that every output path can be written and every
-/// `--export` format can render results of `kind`.
-fn check_outputs(
-    paths: &[&Option<PathBuf>],
-    export: &[(Format, PathBuf)],
-    kind: Kind,
-) -> Result<()> {
-    for path in paths.iter().copied().flatten() {
-        output::check_writable(path)?;
-    }
-    export::check_all(export, kind)?;
-    Ok(())
-}
 
 /// Writes each requested output file atomically through the exporters (unless the run
 /// has been interrupted meanwhile), then prints the table and what was written. Files

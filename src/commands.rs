@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::cli::{MergeArgs, OutputArgs, RunArgs, TraceArgs, flag};
 use crate::progress;
 use consortium_sim::engine::{Monitor, Outcomes};
-use consortium_sim::export::{self, Kind, RunResult, Subject, format};
+use consortium_sim::export::{self, Format, Kind, RunResult, Subject, format};
 use consortium_sim::output;
 use consortium_sim::run::{self, Error, Notice, Prepared, Result, RunOptions, Source, Target};
 use consortium_sim::scenario::Scenario;
@@ -87,7 +87,7 @@ fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Resul
     if args.partial.is_some() {
         return Err(Error::request("--partial goes with --shard"));
     }
-    check_outputs(&args.output)?;
+    check_run_outputs(&args.output)?;
     let mut options = args.sim.options();
     options.target = target;
     let prepared = prepare(&options)?;
@@ -127,7 +127,7 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
 }
 
 pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
-    check_outputs(&args.output)?;
+    check_run_outputs(&args.output)?;
     let start = Instant::now();
     let run::Merged { merged, scenario } = run::merge(&args.parts)?;
     let elapsed = merged.elapsed_seconds + start.elapsed().as_secs_f64();
@@ -206,17 +206,24 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
     }
 }
 
-/// Checks, before anything runs, that every output can be written (and every
-/// `--export` format can render a run).
-fn check_outputs(output: &OutputArgs) -> Result<()> {
-    for path in [&output.out, &output.html, &output.trials_csv]
-        .into_iter()
-        .flatten()
-    {
+/// Checks, before anything runs, that every output path can be written (in the order
+/// given, which decides the error shown when several cannot) and every `--export`
+/// format can render results of `kind`.
+pub fn check_outputs(
+    paths: &[&Option<PathBuf>],
+    export: &[(Format, PathBuf)],
+    kind: Kind,
+) -> Result<()> {
+    for path in paths.iter().copied().flatten() {
         output::check_writable(path)?;
     }
-    export::check_all(&output.export, Kind::Run)?;
+    export::check_all(export, kind)?;
     Ok(())
+}
+
+/// [`check_outputs`] for a run's or a merge's outputs.
+fn check_run_outputs(o: &OutputArgs) -> Result<()> {
+    check_outputs(&[&o.out, &o.html, &o.trials_csv], &o.export, Kind::Run)
 }
 
 /// Writes the files asked for (the trial table, the page, the JSON report, in that order,
