@@ -17,11 +17,15 @@ pub const FIXED_COST: usize = inputs::slot(Section::Service, "fixed_cost");
 pub const EFFICIENCY: usize = inputs::slot(Section::Service, "efficiency");
 pub const TRANSITION_COST: usize = inputs::slot(Section::Service, "transition_cost");
 pub const DISPUTE_COST: usize = inputs::slot(Section::Disputes, "annual_cost");
+pub const DELAY_YEARS: usize = inputs::slot(Section::Service, "delay_years");
+pub const DELAY_COST: usize = inputs::slot(Section::Service, "delay_cost");
+pub const CONTAGION: usize = inputs::slot(Section::Top, "contagion");
 /// How many service-level inputs precede the partners' inputs.
 pub const SERVICE_INPUTS: usize = inputs::CONSORTIUM_INPUTS;
 
 /// Offsets of a partner's sampled inputs within its block of [`PARTNER_INPUTS`].
 pub const BASELINE: usize = inputs::slot(Section::Partner, "baseline_cost");
+pub const JOINS_YEAR: usize = inputs::slot(Section::Partner, "joins_year");
 pub const JOIN_PROBABILITY: usize = inputs::slot(Section::Partner, "join_probability");
 pub const ONBOARDING_COST: usize = inputs::slot(Section::Partner, "onboarding_cost");
 pub const WITHDRAWAL_HAZARD: usize = inputs::slot(Section::Partner, "withdrawal_hazard");
@@ -68,13 +72,21 @@ pub struct Plan {
     pub sharing: Sharing,
     /// Fixed cost-sharing weights by partner (all 1 unless [`Sharing::Fixed`]).
     pub fixed_weights: Vec<f64>,
+    /// Each partner's join year when it is certain; [`UNCERTAIN_JOIN`] for a partner whose
+    /// join year is drawn per trial (see [`Plan::uncertain_joins`]).
     pub joins_year: Vec<usize>,
+    /// The partners whose join year is a distribution.
+    pub uncertain_joins: Vec<usize>,
+    /// Whether go-live may slip (the scenario's delay is not a fixed 0): only then does a
+    /// run store each trial's delay.
+    pub may_be_delayed: bool,
     pub lock_in_years: Vec<usize>,
     pub sensitivity: Vec<f64>,
     /// Hazard multipliers, year-major (`hazard_profile[t * partners + i]`), so that a
     /// year reads one contiguous row.
     pub hazard_profile: Vec<f64>,
-    /// Whether some partner's `joins_year` is t, for every year (year 0 always: founders).
+    /// Whether some partner may join in year t, for every year (year 0 always: founders;
+    /// every year from 1 when a join year is uncertain).
     pub joins_in_year: Vec<bool>,
     pub dispute_start: f64,
     pub dispute_resolve: f64,
@@ -101,6 +113,9 @@ pub struct Plan {
     /// Stream key of the trial-level inputs' draws.
     pub inputs_key: u64,
 }
+
+/// Marks, in [`Plan::joins_year`], a join year drawn per trial.
+pub const UNCERTAIN_JOIN: usize = usize::MAX;
 
 /// Expands a list whose last value repeats to one value per year.
 fn per_year_repeating(values: &[f64], horizon: usize) -> Vec<f64> {
@@ -140,8 +155,7 @@ impl Plan {
         };
         let consortium = inputs::consortium_dists().zip(s.consortium_inputs());
         for (input, dist) in consortium {
-            let label = format!("{}/{}", input.section.pointer(), input.name);
-            add(label, dist, clamp(input.range(), dist));
+            add(input.pointer(), dist, clamp(input.range(), dist));
         }
         for p in &s.partners {
             let name_part = p.name.replace('~', "~0").replace('/', "~1");
@@ -188,7 +202,15 @@ impl Plan {
             scale_elasticity: svc.scale_elasticity,
             sharing,
             fixed_weights,
-            joins_year: s.partners.iter().map(|p| p.joins_year).collect(),
+            joins_year: s
+                .partners
+                .iter()
+                .map(|p| p.join_year().unwrap_or(UNCERTAIN_JOIN))
+                .collect(),
+            uncertain_joins: (0..s.partners.len())
+                .filter(|&i| s.partners[i].join_year().is_none())
+                .collect(),
+            may_be_delayed: svc.may_be_delayed(),
             lock_in_years: s.partners.iter().map(|p| p.lock_in_years).collect(),
             sensitivity: s
                 .partners
@@ -206,7 +228,12 @@ impl Plan {
                     .collect()
             },
             joins_in_year: (0..h)
-                .map(|t| s.partners.iter().any(|p| p.joins_year == t))
+                .map(|t| {
+                    s.partners.iter().any(|p| match p.join_year() {
+                        Some(y) => y == t,
+                        None => t >= 1,
+                    })
+                })
                 .collect(),
             dispute_start: s.disputes.annual_probability,
             dispute_resolve: s.disputes.resolution_probability,

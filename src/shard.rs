@@ -150,6 +150,11 @@ pub struct PartialHeader {
     pub horizon: usize,
     /// "double" or "single": how the rows are stored.
     pub precision: String,
+    /// Whether each trial's go-live delay follows the rows (a scenario whose go-live may
+    /// slip). Absent, and so false, in the partials of a scenario without a delay, which
+    /// are thus laid out exactly as before v2.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delays: bool,
     pub threads: usize,
     pub elapsed_seconds: f64,
 }
@@ -219,6 +224,7 @@ pub fn write_partial(
         put_column(&mut w, &outcomes.partner_npv)?;
         put_column(&mut w, &outcomes.cumulative)?;
         w.put(&outcomes.gave_notice)?;
+        w.put(&outcomes.delay_years)?;
         let sum = w.sum.0;
         w.inner.write_all(&sum.to_le_bytes())
     })
@@ -300,7 +306,8 @@ pub fn read_partial(path: &Path) -> Result<Partial, ShardError> {
     let body_len = n as u64
         * (8 + 12
             + (p + h - 1) as u64 * precision.bytes() as u64
-            + crate::engine::outcomes::notice_bytes(p) as u64);
+            + crate::engine::outcomes::notice_bytes(p) as u64
+            + u64::from(header.delays));
     if MAGIC.len() as u64 + 8 + head_len + body_len + 8 != size {
         return Err(damaged(format!(
             "it should be {} bytes long for {n} trials but is {size}",
@@ -327,6 +334,11 @@ pub fn read_partial(path: &Path) -> Result<Partial, ShardError> {
         let partner_npv = take_column(r, precision, n * p)?;
         let cumulative = take_column(r, precision, n * (h - 1))?;
         let gave_notice = r.bytes(n * crate::engine::outcomes::notice_bytes(p))?;
+        let delay_years = if header.delays {
+            r.bytes(n)?
+        } else {
+            Vec::new()
+        };
         Ok(Outcomes {
             trials: n,
             partners: p,
@@ -337,6 +349,7 @@ pub fn read_partial(path: &Path) -> Result<Partial, ShardError> {
             partner_npv,
             cumulative,
             gave_notice,
+            delay_years,
         })
     };
     let outcomes = read_body(&mut r).map_err(truncated)?;

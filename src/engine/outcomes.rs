@@ -156,6 +156,9 @@ pub struct Outcomes {
     pub cumulative: Column,
     /// Bit i of byte `k * notice_bytes + i / 8` is set if partner i gave notice in trial k.
     pub gave_notice: Vec<u8>,
+    /// Each trial's go-live delay d, for a scenario whose go-live may slip; empty (every
+    /// d is 0) otherwise, so that a scenario without a delay stores what it did before.
+    pub delay_years: Vec<u8>,
 }
 
 /// Bytes of notice flags per trial.
@@ -169,6 +172,7 @@ pub fn bytes_per_trial(plan: &Plan, precision: Precision) -> u64 {
     let rows = plan.partners + plan.horizon - 1;
     (8 + std::mem::size_of::<TrialEvents>()
         + notice_bytes(plan.partners)
+        + usize::from(plan.may_be_delayed)
         + rows * precision.bytes()) as u64
 }
 
@@ -186,7 +190,17 @@ impl Outcomes {
             partner_npv: Column::zeroed(precision, trials * p),
             cumulative: Column::zeroed(precision, trials * (h - 1)),
             gave_notice: vec![0; trials * notice_bytes(p)],
+            delay_years: if plan.may_be_delayed {
+                vec![0; trials]
+            } else {
+                Vec::new()
+            },
         }
+    }
+
+    /// Trial `k`'s go-live delay d.
+    pub fn delay(&self, k: usize) -> u16 {
+        self.delay_years.get(k).map_or(0, |&d| u16::from(d))
     }
 
     pub fn precision(&self) -> Precision {
@@ -204,6 +218,7 @@ impl Outcomes {
             rejoins: e.rejoins,
             disputes: u32::from(e.disputes),
             dispute_years: u32::from(e.dispute_years),
+            delay_years: self.delay(k),
         }
     }
 
@@ -247,6 +262,7 @@ impl Outcomes {
         let mut npv = Vec::with_capacity(trials);
         let mut events = Vec::with_capacity(trials);
         let mut gave_notice = Vec::with_capacity(trials * notice_bytes(partners));
+        let mut delay_years = Vec::new();
         let (mut partner_rows, mut year_rows) = (Vec::new(), Vec::new());
         for part in parts {
             assert_eq!(part.first_trial, next, "parts must be consecutive");
@@ -255,6 +271,7 @@ impl Outcomes {
             npv.extend_from_slice(&part.npv);
             events.extend_from_slice(&part.events);
             gave_notice.extend_from_slice(&part.gave_notice);
+            delay_years.extend_from_slice(&part.delay_years);
             partner_rows.push(part.partner_npv);
             year_rows.push(part.cumulative);
         }
@@ -268,6 +285,7 @@ impl Outcomes {
             partner_npv: join_rows(partner_rows, &lens, partners),
             cumulative: join_rows(year_rows, &lens, horizon - 1),
             gave_notice,
+            delay_years,
         }
     }
 
@@ -281,16 +299,21 @@ impl Outcomes {
         let nb = notice_bytes(self.partners);
         let mut partner_rows = split_rows(&mut self.partner_npv, n, chunk, chunks);
         let mut year_rows = split_rows(&mut self.cumulative, n, chunk, chunks);
+        // Empty pieces when no delay is stored.
+        let mut delays: Vec<&mut [u8]> = self.delay_years.chunks_mut(chunk).collect();
+        delays.resize_with(chunks, Default::default);
         self.npv
             .chunks_mut(chunk)
             .zip(self.events.chunks_mut(chunk))
             .zip(self.gave_notice.chunks_mut(chunk * nb))
+            .zip(delays)
             .enumerate()
-            .map(|(c, ((npv, events), notice))| ChunkView {
+            .map(|(c, (((npv, events), notice), delay))| ChunkView {
                 start: c * chunk,
                 npv,
                 events,
                 notice,
+                delay,
                 notice_bytes: nb,
                 partner_rows: std::mem::take(&mut partner_rows[c]),
                 year_rows: std::mem::take(&mut year_rows[c]),
@@ -394,6 +417,8 @@ pub(crate) struct ChunkView<'a> {
     npv: &'a mut [f64],
     events: &'a mut [TrialEvents],
     notice: &'a mut [u8],
+    /// Empty unless the run stores delays.
+    delay: &'a mut [u8],
     notice_bytes: usize,
     partner_rows: RowPieces<'a>,
     year_rows: RowPieces<'a>,
@@ -409,6 +434,10 @@ impl ChunkView<'_> {
     pub fn store(&mut self, j: usize, summary: &TrialSummary, s: &Scratch) {
         self.npv[j] = summary.npv;
         self.events[j] = TrialEvents::from_summary(summary);
+        if let Some(d) = self.delay.get_mut(j) {
+            // d <= H <= 100.
+            *d = summary.delay_years as u8;
+        }
         // Each byte is assembled and written whole, so the slot needs no clearing first
         // (a `fill` here was a call to memset per trial).
         let flags = &mut self.notice[j * self.notice_bytes..(j + 1) * self.notice_bytes];

@@ -20,6 +20,8 @@ pub struct PartnerYear {
 #[derive(Debug, Clone, PartialEq)]
 pub struct YearRecord {
     pub t: usize,
+    /// The service is live (t >= d); otherwise a delay year.
+    pub live: bool,
     pub collapsed: bool,
     pub collapses_next: bool,
     pub dispute_active: bool,
@@ -58,6 +60,7 @@ impl Observer for Recorder {
             .collect();
         self.0.push(YearRecord {
             t: v.t,
+            live: v.live,
             collapsed: v.collapsed,
             collapses_next: v.collapses_next,
             dispute_active: v.dispute_active,

@@ -76,7 +76,8 @@ pub struct PartnerState {
     hazard: f64,
     /// What its cost share is proportional to: B_i, 1 or its fixed weight.
     share_basis: f64,
-    /// k_i, L_i and `joins_year`, copied from the plan.
+    /// k_i, L_i and `joins_year`, copied from the plan (a join year drawn per trial is
+    /// written by each trial).
     sensitivity: f64,
     lock_in: usize,
     joins_year: usize,
@@ -163,11 +164,15 @@ pub struct TrialSummary {
     pub rejoins: u32,
     pub disputes: u32,
     pub dispute_years: u32,
+    /// d, the go-live delay: years 0 .. d-1 are delay years (d = H: never live).
+    pub delay_years: u16,
 }
 
 /// What an observer is shown at the end of each year.
 pub struct YearView<'a> {
     pub t: usize,
+    /// The shared service is live this year (t >= d); before go-live it is a delay year.
+    pub live: bool,
     /// The consortium had collapsed before this year.
     pub collapsed: bool,
     /// A collapse takes effect from next year (decided at the end of this one).
@@ -175,7 +180,7 @@ pub struct YearView<'a> {
     pub dispute_active: bool,
     pub dispute_started: bool,
     pub members: usize,
-    /// g_t (0 in a collapsed year).
+    /// g_t (0 in a collapsed or delay year).
     pub efficiency: f64,
     /// Pool_t (0 in a collapsed year).
     pub pool: f64,
@@ -237,17 +242,36 @@ struct ServiceInputs {
     efficiency: f64,
     transition_cost: f64,
     dispute_cost: f64,
+    /// d, the sampled delay rounded to whole years and held to 0 ..= H.
+    delay_years: usize,
+    delay_cost: f64,
+    contagion: f64,
 }
 
 impl ServiceInputs {
     #[inline(always)]
-    fn read(service: &[f64]) -> ServiceInputs {
+    fn read(service: &[f64], horizon: usize) -> ServiceInputs {
         ServiceInputs {
             fixed_cost: service[plan::FIXED_COST],
             efficiency: service[plan::EFFICIENCY],
             transition_cost: service[plan::TRANSITION_COST],
             dispute_cost: service[plan::DISPUTE_COST],
+            delay_years: whole_years(service[plan::DELAY_YEARS], horizon),
+            delay_cost: service[plan::DELAY_COST],
+            contagion: service[plan::CONTAGION],
         }
+    }
+}
+
+/// A sampled number of years (already held >= 0) rounded half up, floor(x + 0.5), and held
+/// to at most `most` (the horizon: a later year never comes).
+#[inline(always)]
+pub fn whole_years(x: f64, most: usize) -> usize {
+    let rounded = (x + 0.5).floor();
+    if rounded >= most as f64 {
+        most
+    } else {
+        rounded as usize
     }
 }
 
@@ -373,6 +397,12 @@ fn start_partners(
             founders_baseline += b;
         }
     }
+    // A join year drawn per trial is always a late joiner's: max(1, rounded), and a year
+    // at or past the horizon never comes.
+    for &i in &plan.uncertain_joins {
+        let x = partner_inputs[i * plan::PARTNER_INPUTS + plan::JOINS_YEAR];
+        partners[i].joins_year = whole_years(x, plan.horizon).max(1);
+    }
     founders_baseline
 }
 
@@ -382,7 +412,7 @@ fn start_partners(
 /// which docs/model.md has no disputes). Doing it here takes the draws and the normal off each
 /// year's chain of dependent arithmetic.
 #[inline(always)]
-fn draw_years(plan: &Plan, key: u64, g: f64, years: &mut [YearDraws]) {
+fn draw_years(plan: &Plan, key: u64, g: f64, delay: usize, years: &mut [YearDraws]) {
     let mut year_stream = Stream::new(key, plan.year_key);
     let mut active = false;
     for (t, y) in years.iter_mut().enumerate() {
@@ -398,7 +428,13 @@ fn draw_years(plan: &Plan, key: u64, g: f64, years: &mut [YearDraws]) {
         *y = YearDraws {
             active,
             started,
-            efficiency: g * plan.ramp[t] * (1.0 - plan.dispute_efficiency_loss * dispute),
+            // The ramp counts years since go-live; a delay year has no efficiency.
+            efficiency: match t.checked_sub(delay) {
+                Some(since) => {
+                    g * plan.ramp[since] * (1.0 - plan.dispute_efficiency_loss * dispute)
+                }
+                None => 0.0,
+            },
             noise: if plan.noise_sd > 0.0 {
                 plan.noise_sd * normal_from_word(noise_word)
             } else {
@@ -435,6 +471,7 @@ fn collapsed_year(partners: &mut [PartnerState], df: f64) -> f64 {
 fn joins_and_rejoins(
     plan: &Plan,
     t: usize,
+    delay: usize,
     partners: &mut [PartnerState],
     partner_inputs: &[f64],
     membership: &mut Membership,
@@ -481,7 +518,12 @@ fn joins_and_rejoins(
                     p.events = event::FIRST_YEAR_OUT;
                     let exit_fee = input(partner_inputs, i, plan::EXIT_FEE);
                     fees_in += exit_fee;
-                    p.one_off = exit_fee + input(partner_inputs, i, plan::REESTABLISH_COST);
+                    // Notice given at the end of year left_year - 1: only leaving a live
+                    // service means re-creating it in-house.
+                    p.one_off = exit_fee;
+                    if p.left_year > delay {
+                        p.one_off += input(partner_inputs, i, plan::REESTABLISH_COST);
+                    }
                     if input(partner_inputs, i, plan::REJOIN_PROBABILITY) == 0.0 {
                         // Out for good: nothing more for the pass to do.
                         membership.out -= 1;
@@ -519,9 +561,10 @@ fn efficiency(year: &YearDraws, scale: f64) -> f64 {
     (year.efficiency * scale + year.noise).clamp(-1.0, 0.95)
 }
 
-/// Step 6: the pool.
+/// Step 6: the pool. In a delay year there is no service to run: no fixed cost and no
+/// pooled baseline (each member still runs its own), but the cost of the delay.
 #[inline(always)]
-fn pool(
+fn pool<const LIVE: bool>(
     plan: &Plan,
     t: usize,
     service: &ServiceInputs,
@@ -530,8 +573,11 @@ fn pool(
     dispute: f64,
     fees_in: f64,
 ) -> Pool {
-    let running =
-        service.fixed_cost + member_baseline * (1.0 - g_t) + service.dispute_cost * dispute;
+    let running = if LIVE {
+        service.fixed_cost + member_baseline * (1.0 - g_t) + service.dispute_cost * dispute
+    } else {
+        service.delay_cost + service.dispute_cost * dispute
+    };
     Pool {
         running,
         total: running + service.transition_cost * plan.transition_share[t] - fees_in,
@@ -543,17 +589,23 @@ fn pool(
 /// the year, effective from t + 1. One pass over the partners serves both (step 8's draws
 /// are addressed by position, so their order cannot matter). Returns the cumulative
 /// discounted saving through this year and the number of notices.
+///
+/// `LIVE` is false in a delay year: a member then keeps no baseline (it still runs its
+/// own service), and its running saving is minus its share of the running pool. Made a
+/// constant so that a scenario without a delay runs exactly the loop it ran before v2.
+/// `contagion` is c * N_(t-1), the hazard that last year's notices add.
 #[inline(always)]
-fn savings_and_notices(
+fn savings_and_notices<const LIVE: bool>(
     plan: &Plan,
     t: usize,
     df: f64,
     partners: &mut [PartnerState],
     pool: Pool,
     dispute: f64,
+    contagion: f64,
 ) -> (f64, usize) {
     let notices_possible = t + 1 < plan.horizon;
-    let uplift = plan.dispute_hazard_uplift * dispute;
+    let uplift = plan.dispute_hazard_uplift * dispute + contagion;
     let profile = &plan.hazard_profile[t * partners.len()..(t + 1) * partners.len()];
     let mut leaving = 0usize;
     let mut cumulative = 0.0;
@@ -566,7 +618,11 @@ fn savings_and_notices(
         // to pay thus saves +0, where a separate branch gave -0: only a trace's
         // saving shows the sign, printed as £0 either way; an NPV is never -0.)
         let member = p.status == Status::Member;
-        p.saving = p.kept_baseline - p.weight * pool.total - p.one_off;
+        p.saving = if LIVE {
+            p.kept_baseline - p.weight * pool.total - p.one_off
+        } else {
+            -(p.weight * pool.total) - p.one_off
+        };
         p.npv += df * p.saving;
         cumulative += p.npv;
 
@@ -576,10 +632,12 @@ fn savings_and_notices(
             // of the hot loop. For a subnormal B_i (the loader's fuzz test found
             // one) 1 / B_i overflows while the quotient need not, so that case
             // divides; the branch always goes the same way in a real scenario.
+            // In a delay year R_i,t = -w_i * running: no baseline is saved yet.
+            let kept = if LIVE { 1.0 } else { 0.0 };
             let relative_loss = if p.inverse_baseline.is_finite() {
-                p.weight * pool.running * p.inverse_baseline - 1.0
+                p.weight * pool.running * p.inverse_baseline - kept
             } else {
-                (p.weight * pool.running - p.baseline) / p.baseline
+                (p.weight * pool.running - kept * p.baseline) / p.baseline
             }
             .max(0.0);
             let h =
@@ -659,18 +717,28 @@ pub fn simulate<O: Observer>(
     plan.sample_uncertain(key, &mut s.inputs, &mut s.sampling);
     let horizon = plan.horizon;
     let (service, partner_inputs) = s.inputs.split_at(plan::SERVICE_INPUTS);
-    let service = ServiceInputs::read(service);
+    let service = ServiceInputs::read(service, horizon);
+    let delay = service.delay_years;
     let partners = &mut s.partners[..];
     let cumulative_by_year = &mut s.cumulative[..horizon];
 
     let founders_baseline = start_partners(plan, key, partners, partner_inputs);
-    draw_years(plan, key, service.efficiency, &mut s.years[..horizon]);
+    draw_years(
+        plan,
+        key,
+        service.efficiency,
+        delay,
+        &mut s.years[..horizon],
+    );
 
     let mut sum = TrialSummary {
         payback_year: NO_YEAR,
         collapse_year: NO_YEAR,
+        delay_years: delay as u16,
         ..TrialSummary::default()
     };
+    // N_(t-1): the notices given at the end of last year.
+    let mut last_notices = 0usize;
     let mut collapsed = false;
     let mut cumulative = 0.0;
     let mut membership = Membership {
@@ -695,6 +763,7 @@ pub fn simulate<O: Observer>(
             sum.note_cumulative(t, cumulative);
             obs.year(&YearView {
                 t,
+                live: t >= delay,
                 collapsed: true,
                 collapses_next: false,
                 dispute_active: false,
@@ -711,6 +780,7 @@ pub fn simulate<O: Observer>(
         let fees_in = joins_and_rejoins(
             plan,
             t,
+            delay,
             partners,
             partner_inputs,
             &mut membership,
@@ -718,24 +788,36 @@ pub fn simulate<O: Observer>(
         );
         // Step 4.
         let dispute = disputes(year, &mut sum);
-        // Step 5.
-        let g_t = efficiency(
-            year,
-            scale.scale(membership.baseline, plan.scale_elasticity),
-        );
-        // Step 6.
-        let pool = pool(
-            plan,
-            t,
-            &service,
-            membership.baseline,
-            g_t,
-            dispute,
-            fees_in,
-        );
-        // Steps 7 and 8.
-        let leaving;
-        (cumulative, leaving) = savings_and_notices(plan, t, df, partners, pool, dispute);
+        let contagion = service.contagion * last_notices as f64;
+        let live = t >= delay;
+        let (g_t, pool, leaving);
+        if live {
+            // Step 5.
+            g_t = efficiency(
+                year,
+                scale.scale(membership.baseline, plan.scale_elasticity),
+            );
+            // Step 6.
+            pool = self::pool::<true>(
+                plan,
+                t,
+                &service,
+                membership.baseline,
+                g_t,
+                dispute,
+                fees_in,
+            );
+            // Steps 7 and 8.
+            (cumulative, leaving) =
+                savings_and_notices::<true>(plan, t, df, partners, pool, dispute, contagion);
+        } else {
+            // A delay year: steps 5-8 without the service (no efficiency).
+            g_t = 0.0;
+            pool = self::pool::<false>(plan, t, &service, 0.0, 0.0, dispute, fees_in);
+            (cumulative, leaving) =
+                savings_and_notices::<false>(plan, t, df, partners, pool, dispute, contagion);
+        }
+        last_notices = leaving;
         *year_cumulative = cumulative;
         sum.note_cumulative(t, cumulative);
         sum.withdrawals += leaving as u32;
@@ -743,12 +825,16 @@ pub fn simulate<O: Observer>(
         if collapses_next {
             collapsed = true;
             sum.collapse_year = (t + 1) as u16;
-            book_reestablishment(partners, partner_inputs);
+            // Only a live service has to be re-created in-house.
+            if live {
+                book_reestablishment(partners, partner_inputs);
+            }
         }
 
         // The observer sees this year's members, before the notices take effect.
         obs.year(&YearView {
             t,
+            live,
             collapsed: false,
             collapses_next,
             dispute_active: year.active,

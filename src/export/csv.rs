@@ -59,6 +59,10 @@ pub const TRAILING_COLUMNS: &[&str] = &[
     "collapse_year",
 ];
 
+/// The last column, in the runs of a scenario whose go-live may slip only (so that other
+/// tables keep exactly their columns): the trial's go-live delay d in years.
+pub const DELAY_COLUMN: &str = "delay_years";
+
 /// The csv crate's buffer for the trial table: large, since it is written in one go.
 const TRIALS_BUFFER: usize = 1 << 16;
 
@@ -69,8 +73,8 @@ const TRIALS_BUFFER: usize = 1 << 16;
 /// numbering), `npv` (consortium NPV), one column per partner named after it (its NPV),
 /// `payback_year` (first year, counted from 0, of non-negative cumulative discounted
 /// saving; empty if never), `withdrawals`, `rejoins`, `disputes` (disputes started),
-/// `dispute_years`, and `collapse_year` (the year a collapse takes effect; empty if
-/// none). Partner NPVs stored in single precision (very large runs) are written at that
+/// `dispute_years`, `collapse_year` (the year a collapse takes effect; empty if
+/// none), and, when the scenario's go-live may slip, `delay_years` (d). Partner NPVs stored in single precision (very large runs) are written at that
 /// precision.
 ///
 /// # Panics
@@ -95,7 +99,8 @@ pub fn write_trials(
             .iter()
             .copied()
             .chain(partners)
-            .chain(TRAILING_COLUMNS.iter().copied()),
+            .chain(TRAILING_COLUMNS.iter().copied())
+            .chain((!outcomes.delay_years.is_empty()).then_some(DELAY_COLUMN)),
     )?;
     let mut field = Field::default();
     let n = outcomes.trials;
@@ -113,6 +118,9 @@ pub fn write_trials(
         field.put(&mut out, e.disputes)?;
         field.put(&mut out, e.dispute_years)?;
         field.year(&mut out, e.collapse_year)?;
+        if let Some(d) = outcomes.delay_years.get(k) {
+            field.put(&mut out, d)?;
+        }
         out.write_record(None::<&[u8]>)?;
     }
     out.flush()

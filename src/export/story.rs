@@ -8,7 +8,7 @@ use std::fmt::Write;
 use super::format::{money, percent};
 use crate::engine::Status;
 use crate::engine::trace::Replay;
-use crate::engine::trial::{NO_YEAR, event};
+use crate::engine::trial::{NO_YEAR, event, whole_years};
 use crate::plan::{self, Plan};
 use crate::scenario::Scenario;
 
@@ -27,11 +27,53 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
         m(replay.inputs[plan::TRANSITION_COST]),
         m(replay.inputs[plan::DISPUTE_COST])
     );
-    for (i, p) in scenario.partners.iter().enumerate() {
-        let v = |f| replay.inputs[Plan::partner_input(i, f)];
+    let horizon = replay.years.len();
+    let delay = usize::from(replay.summary.delay_years);
+    if scenario.service.may_be_delayed() {
         let _ = writeln!(
             s,
-            "  {}: baseline {}/yr, hazard {:.4}, exit fee {}, re-establishment {}",
+            "  go-live delay: drew {:.2} years, so d = {delay}: {}; delay cost {}/yr",
+            replay.inputs[plan::DELAY_YEARS],
+            if delay >= horizon {
+                format!("the service never goes live within the {horizon}-year horizon")
+            } else if delay == 0 {
+                "the service goes live on time, in year 0".to_string()
+            } else {
+                format!("the service goes live in year {delay}")
+            },
+            m(replay.inputs[plan::DELAY_COST])
+        );
+    }
+    let contagion = replay.inputs[plan::CONTAGION];
+    if !scenario.contagion.is_fixed() || contagion > 0.0 {
+        let _ = writeln!(
+            s,
+            "  contagion {contagion:.4}: each notice adds this to every member's hazard the next year"
+        );
+    }
+    for (i, p) in scenario.partners.iter().enumerate() {
+        let v = |f| replay.inputs[Plan::partner_input(i, f)];
+        let join = if p.join_year().is_none() {
+            let drawn = v(plan::JOINS_YEAR);
+            let year = whole_years(drawn, horizon).max(1);
+            let joined = replay
+                .years
+                .iter()
+                .any(|y| y.partners[i].events & (event::JOINED | event::DECLINED) != 0);
+            let when = if year >= horizon {
+                "after the horizon: it never joins".to_string()
+            } else if joined {
+                format!("year {year}")
+            } else {
+                format!("year {year}, but the consortium had collapsed: it never joins")
+            };
+            format!(", join year drawn {drawn:.2}, so {when}")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "  {}: baseline {}/yr, hazard {:.4}, exit fee {}, re-establishment {}{join}",
             p.name,
             m(v(plan::BASELINE)),
             v(plan::WITHDRAWAL_HAZARD),
@@ -40,11 +82,28 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
         );
     }
     let _ = writeln!(s);
-    for y in &replay.years {
+    for (t, y) in replay.years.iter().enumerate() {
         let _ = write!(s, "Year {:>2}: ", y.t);
         if y.collapsed {
             let _ = writeln!(s, "consortium has collapsed");
+        } else if !y.live {
+            let dispute = match (y.dispute_active, y.dispute_started) {
+                (true, true) => ", a dispute starts",
+                (true, false) => ", dispute continues",
+                _ => "",
+            };
+            let _ = writeln!(
+                s,
+                "delay year {} of {delay} (go-live has slipped: no shared service yet, each \
+                 member still runs its own; the pool pays the delay cost), {} members, pool {}{dispute}",
+                t + 1,
+                y.members,
+                m(y.pool)
+            );
         } else {
+            if t == delay && delay > 0 {
+                let _ = write!(s, "the service goes live after {delay} year(s) of delay; ");
+            }
             let dispute = match (y.dispute_active, y.dispute_started) {
                 (true, true) => ", a dispute starts",
                 (true, false) => ", dispute continues",
@@ -71,7 +130,12 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
                 notes.push("rejoins, pays rejoin fee");
             }
             if e & event::FIRST_YEAR_OUT != 0 {
-                notes.push("first year out: pays exit fee and re-establishment");
+                // Notice was given at the end of last year.
+                notes.push(if t > delay {
+                    "first year out: pays exit fee and re-establishment"
+                } else {
+                    "first year out: pays exit fee (it left before go-live: nothing to re-establish)"
+                });
             }
             if e & event::REESTABLISHED_AFTER_COLLAPSE != 0 {
                 notes.push("re-creates the service after the collapse");
@@ -100,8 +164,13 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
         if y.collapses_next {
             let _ = writeln!(
                 s,
-                "    -> too few members would remain: the consortium collapses from year {}",
-                y.t + 1
+                "    -> too few members would remain: the consortium collapses from year {}{}",
+                y.t + 1,
+                if y.live {
+                    ""
+                } else {
+                    " (before go-live: no one has a shared service to re-create)"
+                }
             );
         }
         let _ = writeln!(s, "    cumulative discounted saving {}", m(y.cumulative));

@@ -65,6 +65,9 @@ pub fn render(r: &Report, currency: &str) -> String {
         "  P(pays back)         {:>6}   ({payback})",
         percent(c.payback_year.prob_within_horizon)
     );
+    if !c.delay_years_probability.is_empty() {
+        let _ = writeln!(s, "{}", delay_line(r));
+    }
     let _ = writeln!(s);
 
     let width = r
@@ -104,4 +107,35 @@ pub fn render(r: &Report, currency: &str) -> String {
         thousands(r.run.trials_per_second.round() as u64)
     );
     s
+}
+
+/// The go-live delay's line, for a scenario whose go-live may slip: its mean and each
+/// delay's probability (the likeliest first few).
+fn delay_line(r: &Report) -> String {
+    let by_delay = &r.consortium.delay_years_probability;
+    let never = by_delay.len() - 1;
+    let mut shown: Vec<String> = by_delay
+        .iter()
+        .enumerate()
+        .filter(|&(_, &p)| p > 0.0)
+        .map(|(d, &p)| {
+            let what = match d {
+                0 => "on time".to_string(),
+                d if d == never => "never live".to_string(),
+                1 => "1 year".to_string(),
+                d => format!("{d} years"),
+            };
+            format!("{what} {}", percent(p))
+        })
+        .collect();
+    const MOST: usize = 6;
+    if shown.len() > MOST {
+        shown.truncate(MOST);
+        shown.push("...".into());
+    }
+    format!(
+        "  Go-live delay   mean {:.2} years ({})",
+        r.events.delay_years,
+        shown.join(", ")
+    )
 }

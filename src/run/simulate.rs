@@ -125,6 +125,7 @@ impl Prepared {
                 Precision::Double => "double".into(),
                 Precision::Single => "single".into(),
             },
+            delays: self.plan.may_be_delayed,
             threads: self.pool.current_num_threads(),
             elapsed_seconds: simulation.seconds,
         };

@@ -11,8 +11,8 @@ use crate::copula::{
     Matrix, check_psd, nearest_correlation, pearson_to_spearman, spearman_to_pearson,
 };
 
-use super::inputs::{self, PARTNER_UNCERTAIN_FIELDS};
-use super::{Disputes, Partner, Service, consortium_inputs};
+use super::inputs::{self, CONSORTIUM_INPUTS, PARTNER_UNCERTAIN_FIELDS};
+use super::{Dist, Partner};
 
 /// Validated correlations between uncertain inputs.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,8 +30,7 @@ pub struct Correlations {
 /// correlated. Partners may be named or numbered.
 pub fn resolve(
     pointer: &str,
-    service: &Service,
-    disputes: &Disputes,
+    consortium: &[&Dist; CONSORTIUM_INPUTS],
     partners: &[Partner],
 ) -> Result<String, String> {
     let segments: Vec<String> = pointer
@@ -41,14 +40,12 @@ pub fn resolve(
         .map(|s| s.replace("~1", "/").replace("~0", "~"))
         .collect();
     let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let consortium = || inputs::consortium_dists().zip(consortium_inputs(service, disputes));
+    let wanted = format!("/{}", parts.join("/"));
+    let consortium_input = inputs::consortium_dists()
+        .zip(consortium.iter().copied())
+        .find(|(i, _)| i.pointer() == wanted);
     let (label, dist) = match parts.as_slice() {
-        [section, field] if consortium().any(|(i, _)| i.is_named(section, field)) => {
-            let (_, dist) = consortium()
-                .find(|(i, _)| i.is_named(section, field))
-                .expect("found above");
-            (format!("/{section}/{field}"), dist)
-        }
+        _ if let Some((input, dist)) = consortium_input => (input.pointer(), dist),
         ["partners", who, field] if PARTNER_UNCERTAIN_FIELDS.contains(field) => {
             let partner = who
                 .parse::<usize>()
@@ -61,9 +58,7 @@ pub fn resolve(
             (format!("/partners/{name}/{field}"), dist)
         }
         _ => {
-            let consortium: Vec<String> = inputs::consortium_dists()
-                .map(|i| format!("{}/{}", i.section.pointer(), i.name))
-                .collect();
+            let consortium: Vec<String> = inputs::consortium_dists().map(|i| i.pointer()).collect();
             return Err(format!(
                 "\"{pointer}\" is not an input that can be uncertain: use {} or \
                  /partners/<name or index>/<field> with a (D) field such as baseline_cost",

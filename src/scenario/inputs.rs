@@ -86,6 +86,10 @@ pub enum Kind {
     Dist(Range),
     /// A whole number between the bounds, inclusive.
     Whole(u64, u64),
+    /// A whole number >= 0 (or a `fixed` distribution of one), or any other distribution
+    /// with a mean >= 0, sampled per trial and rounded to a whole number: a partner's
+    /// `joins_year`, uncertain when it is a distribution.
+    WholeOrDist,
     /// A non-empty list of numbers, each in the range.
     List(Range),
     /// A string.
@@ -127,7 +131,7 @@ impl Input {
     /// Whether the field is distribution-valued, so sampled per trial and open to
     /// correlation.
     pub const fn is_dist(&self) -> bool {
-        matches!(self.kind, Kind::Dist(_))
+        matches!(self.kind, Kind::Dist(_) | Kind::WholeOrDist)
     }
 
     /// Whether this is the field `name` of the section whose pointer segment is
@@ -136,10 +140,17 @@ impl Input {
         self.name == name && self.section.pointer().strip_prefix('/') == Some(section)
     }
 
+    /// The JSON pointer of a consortium-level field (`/service/efficiency`,
+    /// `/contagion`); a partner's fields have one per partner.
+    pub fn pointer(&self) -> String {
+        format!("{}/{}", self.section.pointer(), self.name)
+    }
+
     /// The field's range, for the kinds that have one.
     pub const fn range(&self) -> Range {
         match self.kind {
             Kind::Number(r) | Kind::Dist(r) | Kind::List(r) => r,
+            Kind::WholeOrDist => Range::NonNegative,
             _ => Range::Any,
         }
     }
@@ -197,9 +208,11 @@ pub const INPUTS: &[Input] = &[
     field("transition_profile",        S::Service, K::List(R::NonNegative),   A::List(&[1.0])),
     field("optimism_bias",             S::Service, K::Number(R::NonNegative), A::Number(0.0)),
     field("cost_sharing",              S::Service, K::Other,                  A::Other),
+    field("delay_years",               S::Service, K::Dist(R::NonNegative),   A::Number(0.0)),
+    money("delay_cost",                S::Service, K::Dist(R::NonNegative),   A::Number(0.0)),
     field("name",                      S::Partner, K::Text,                   A::Required),
     money("baseline_cost",             S::Partner, K::Dist(R::Positive),      A::Required),
-    field("joins_year",                S::Partner, K::Whole(0, u64::MAX),     A::Whole(0)),
+    field("joins_year",                S::Partner, K::WholeOrDist,            A::Number(0.0)),
     field("join_probability",          S::Partner, K::Dist(R::Probability),   A::Number(1.0)),
     money("onboarding_cost",           S::Partner, K::Dist(R::NonNegative),   A::Number(0.0)),
     field("withdrawal_hazard",         S::Partner, K::Dist(R::NonNegative),   A::Number(0.0)),
@@ -215,6 +228,8 @@ pub const INPUTS: &[Input] = &[
     money("annual_cost",               S::Disputes,K::Dist(R::NonNegative),   A::Number(0.0)),
     field("efficiency_loss",           S::Disputes,K::Number(R::Probability), A::Number(0.0)),
     field("hazard_uplift",             S::Disputes,K::Number(R::NonNegative), A::Number(0.0)),
+    // Last, so that the consortium's block keeps the service's and disputes' slots first.
+    field("contagion",                 S::Top,     K::Dist(R::NonNegative),   A::Number(0.0)),
 ];
 
 /// The forms a distribution object may take (`{"uniform": [lo, hi]}` ...).

@@ -69,6 +69,9 @@ pub struct ScenarioData {
     pub service: Service,
     pub partners: Vec<Partner>,
     pub disputes: Disputes,
+    /// Extra withdrawal hazard for every member per notice given at the end of the
+    /// previous year (docs/model.md, "Contagion").
+    pub contagion: Dist,
     /// Rank correlations between uncertain inputs, if any.
     pub correlations: Option<Correlations>,
 }
@@ -133,6 +136,17 @@ pub struct Service {
     pub transition_profile: Vec<f64>,
     pub optimism_bias: f64,
     pub cost_sharing: CostSharing,
+    /// How many whole years go-live slips (sampled, then rounded and held to the horizon).
+    pub delay_years: Dist,
+    /// The pool's extra cost in each year of delay.
+    pub delay_cost: Dist,
+}
+
+impl Service {
+    /// Whether go-live can slip at all: the scenario's model is then v2's (delay years).
+    pub fn may_be_delayed(&self) -> bool {
+        !(self.delay_years.is_fixed() && self.delay_years.mean() < 0.5)
+    }
 }
 
 /// How the pool is split between this year's members.
@@ -161,7 +175,9 @@ impl fmt::Display for CostSharing {
 pub struct Partner {
     pub name: String,
     pub baseline_cost: Dist,
-    pub joins_year: usize,
+    /// The year it joins: a whole number (a `fixed` one for a plain year), or a
+    /// distribution for an uncertain late joiner (see [`Partner::join_year`]).
+    pub joins_year: Dist,
     pub join_probability: Dist,
     pub onboarding_cost: Dist,
     pub withdrawal_hazard: Dist,
@@ -178,7 +194,16 @@ pub struct Partner {
 impl Partner {
     /// Founders are the partners that join in year 0.
     pub fn is_founder(&self) -> bool {
-        self.joins_year == 0
+        self.join_year() == Some(0)
+    }
+
+    /// The year it joins when that is certain; `None` for a late joiner whose year is a
+    /// distribution (always a late joiner, whatever the distribution).
+    pub fn join_year(&self) -> Option<usize> {
+        // The loader accepts only whole numbers for a fixed join year.
+        self.joins_year
+            .is_fixed()
+            .then(|| self.joins_year.mean() as usize)
     }
 
     /// The partner's (D) fields, in the order of [`PARTNER_UNCERTAIN_FIELDS`] (checked
@@ -186,6 +211,7 @@ impl Partner {
     pub fn uncertain(&self) -> [&Dist; PARTNER_INPUTS] {
         [
             &self.baseline_cost,
+            &self.joins_year,
             &self.join_probability,
             &self.onboarding_cost,
             &self.withdrawal_hazard,
@@ -284,19 +310,23 @@ fn list(problems: &[Problem]) -> String {
 pub fn consortium_inputs<'s>(
     service: &'s Service,
     disputes: &'s Disputes,
+    contagion: &'s Dist,
 ) -> [&'s Dist; CONSORTIUM_INPUTS] {
     [
         &service.fixed_cost,
         &service.efficiency,
         &service.transition_cost,
+        &service.delay_years,
+        &service.delay_cost,
         &disputes.annual_cost,
+        contagion,
     ]
 }
 
 impl ScenarioData {
     /// The consortium's own (D) fields, in the plan's slot order.
     pub fn consortium_inputs(&self) -> [&Dist; CONSORTIUM_INPUTS] {
-        consortium_inputs(&self.service, &self.disputes)
+        consortium_inputs(&self.service, &self.disputes, &self.contagion)
     }
 
     /// Sum of the mean baseline costs of the founders (used in summaries).
@@ -346,6 +376,29 @@ impl ScenarioData {
                 plural(c.labels.len())
             ));
         }
+        if self.service.may_be_delayed() {
+            s.push_str(&format!(
+                "; go-live delay {} years (rounded to whole years), delay cost {} a year",
+                self.service.delay_years, self.service.delay_cost
+            ));
+        }
+        let uncertain_joins = self
+            .partners
+            .iter()
+            .filter(|p| p.join_year().is_none())
+            .count();
+        if uncertain_joins > 0 {
+            s.push_str(&format!(
+                "; {uncertain_joins} late joiner{} with an uncertain join year",
+                plural(uncertain_joins)
+            ));
+        }
+        if !(self.contagion.is_fixed() && self.contagion.mean() == 0.0) {
+            s.push_str(&format!(
+                "; contagion {} added to each member's hazard per notice the year before",
+                self.contagion
+            ));
+        }
         if self.disputes.annual_probability > 0.0 {
             s.push_str(&format!(
                 "; disputes start with probability {} a year",
@@ -388,6 +441,7 @@ mod tests {
     fn the_dist_accessors_follow_the_table() {
         let mut service = Map::new();
         let mut disputes = Map::new();
+        let mut top = Map::new();
         let mut partner = Map::new();
         partner.insert("name".into(), json!("A"));
         for input in inputs::INPUTS.iter().filter(|i| i.is_dist()) {
@@ -396,23 +450,30 @@ mod tests {
                 Section::Service => &mut service,
                 Section::Disputes => &mut disputes,
                 Section::Partner => &mut partner,
-                Section::Top => unreachable!("no top-level (D) field"),
+                Section::Top => &mut top,
             };
             section.insert(input.name.into(), v);
         }
-        let s = super::from_value(
-            &json!({
-                "name": "slots", "horizon_years": 3, "min_members": 1,
-                "service": service, "disputes": disputes, "partners": [partner],
-            }),
-            "test",
-        )
-        .expect("valid");
+        // A fixed join year is a whole number: the partner's is given as a
+        // distribution whose mean is its slot's value.
+        let join = inputs::slot(Section::Partner, "joins_year");
+        let x = value(join).as_f64().unwrap();
+        partner.insert(
+            "joins_year".into(),
+            json!({"uniform": [x - 0.05, x + 0.05]}),
+        );
+        let mut v = json!({
+            "name": "slots", "horizon_years": 3, "min_members": 1,
+            "service": service, "disputes": disputes, "partners": [partner, {"name": "B", "baseline_cost": 1}],
+        });
+        v.as_object_mut().unwrap().extend(top);
+        let s = super::from_value(&v, "test").expect("valid");
         for (slot, dist) in s.consortium_inputs().iter().enumerate() {
             assert_eq!(dist.mean(), value(slot).as_f64().unwrap(), "slot {slot}");
         }
         for (slot, dist) in s.partners[0].uncertain().iter().enumerate() {
-            assert_eq!(dist.mean(), value(slot).as_f64().unwrap(), "slot {slot}");
+            let (mean, want) = (dist.mean(), value(slot).as_f64().unwrap());
+            assert!((mean - want).abs() < 1e-12, "slot {slot}: {mean} vs {want}");
         }
     }
 

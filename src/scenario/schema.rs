@@ -48,6 +48,10 @@ pub struct Positive(#[schemars(range(max = 1e15), extend("exclusiveMinimum" = 0)
 #[derive(JsonSchema, Serialize)]
 pub struct Probability(#[schemars(range(min = 0.0, max = 1.0))] f64);
 
+/// A whole number of years, >= 0.
+#[derive(JsonSchema, Serialize)]
+pub struct WholeYear(#[schemars(range(min = 0))] u64);
+
 /// A discount rate: > -0.99 (at most 1e15). 0.035 is 3.5 %.
 #[derive(JsonSchema, Serialize)]
 pub struct Rate(#[schemars(range(max = 1e15), extend("exclusiveMinimum" = -0.99))] f64);
@@ -232,6 +236,11 @@ pub struct ScenarioFile {
     /// there are no disputes.
     #[serde(default)]
     pub disputes: Disputes,
+    /// c: contagion. Each notice given at the end of a year adds c to every member's
+    /// withdrawal probability in the next year (one exit makes the next more likely).
+    /// >= 0; draws are held >= 0, and only the final probability is held to 1.
+    #[serde(default = "zero")]
+    pub contagion: Uncertain<NonNegative>,
     /// Rank (Spearman) correlations between distribution-valued inputs, sampled through
     /// a Gaussian copula. The set must be consistent (a valid correlation matrix on the
     /// copula's normal scale), unless repair_correlations is true.
@@ -324,6 +333,16 @@ pub struct Service {
     /// `{"fixed": {"partner name": weight, ...}}`.
     #[serde(default = "proportional")]
     pub cost_sharing: CostSharing,
+    /// d: how many whole years go-live slips. A drawn value x becomes floor(x + 0.5),
+    /// held between 0 and horizon_years (which means the service never goes live). In
+    /// the delay years each member still runs its own service; the pool pays only
+    /// delay_cost, transition payments and dispute costs; the ramp starts at go-live.
+    #[serde(default = "zero")]
+    pub delay_years: Uncertain<NonNegative>,
+    /// The pool's extra cost in each year of delay (extended legacy contracts, the
+    /// programme team kept on).
+    #[serde(default = "zero")]
+    pub delay_cost: Uncertain<NonNegative>,
 }
 
 fn ramp() -> Vec<Number> {
@@ -345,9 +364,11 @@ pub struct Partner {
     /// counterfactual).
     pub baseline_cost: Uncertain<Positive>,
     /// 0 for a founder; a later year makes a late joiner, which joins in that year with
-    /// probability join_probability or never.
-    #[serde(default)]
-    pub joins_year: u64,
+    /// probability join_probability or never. A plain year (or {"fixed": y}) is a whole
+    /// number; any other distribution makes an uncertain late joiner, whose drawn year x
+    /// becomes max(1, floor(x + 0.5)).
+    #[serde(default = "founder")]
+    pub joins_year: Uncertain<WholeYear>,
     /// The chance that a late joiner joins; founders always join.
     #[serde(default = "certain")]
     pub join_probability: Uncertain<Probability>,
@@ -380,6 +401,10 @@ pub struct Partner {
     /// Paid by a rejoiner into the pool in the year it rejoins.
     #[serde(default = "zero")]
     pub rejoin_fee: Uncertain<NonNegative>,
+}
+
+fn founder() -> Uncertain<WholeYear> {
+    Uncertain::Value(WholeYear(0))
 }
 
 fn certain() -> Uncertain<Probability> {

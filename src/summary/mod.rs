@@ -43,6 +43,11 @@ pub struct Consortium {
     pub by_year: Vec<Band>,
     /// Addition to docs/model.md: P(a collapse takes effect in year t), by year.
     pub collapse_year_probability: Vec<f64>,
+    /// Addition to docs/model.md: P(d = y), the go-live delay's distribution, for y = 0
+    /// ..= H (d = H: never live). Only for a scenario whose go-live may slip, so that
+    /// other reports keep exactly their keys.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub delay_years_probability: Vec<f64>,
 }
 
 /// When the consortium's cumulative discounted saving first reaches zero.
@@ -71,6 +76,8 @@ pub struct Events {
     pub rejoins: f64,
     pub disputes: f64,
     pub dispute_years: f64,
+    /// The mean go-live delay d, in years.
+    pub delay_years: f64,
 }
 
 /// How the run went: engine version, threads, timing.
@@ -149,6 +156,16 @@ impl Report {
             dispute_years += u64::from(e.dispute_years);
         }
         let collapsed: u64 = collapse_in.iter().sum();
+        // Stored only when go-live may slip; then d <= H.
+        let mut delayed_by = vec![0u64; if out.delay_years.is_empty() { 0 } else { h + 1 }];
+        for &d in &out.delay_years {
+            delayed_by[usize::from(d)] += 1;
+        }
+        let delay_total: u64 = delayed_by
+            .iter()
+            .enumerate()
+            .map(|(d, &c)| d as u64 * c)
+            .sum();
         let mut running = 0;
         let mut p50 = None;
         for (y, c) in paid_back_by.iter().enumerate() {
@@ -193,6 +210,7 @@ impl Report {
                 },
                 by_year,
                 collapse_year_probability: collapse_in.iter().map(|&c| c as f64 / nf).collect(),
+                delay_years_probability: delayed_by.iter().map(|&c| c as f64 / nf).collect(),
             },
             partners,
             events: Events {
@@ -200,6 +218,7 @@ impl Report {
                 rejoins: rejoins as f64 / nf,
                 disputes: disputes as f64 / nf,
                 dispute_years: dispute_years as f64 / nf,
+                delay_years: delay_total as f64 / nf,
             },
             run,
         }

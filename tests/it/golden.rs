@@ -119,3 +119,52 @@ fn regenerate() {
         }
     }
 }
+
+/// Model v2 changes nothing for a scenario that uses none of its fields: every shipped
+/// scenario's report equals engine 0.3.0's (kept in `tests/v1-reports/`, never
+/// regenerated) in every figure. The only keys allowed to differ are the ones that say
+/// where and how the report was made (`run`, `provenance`), and `events.delay_years`,
+/// which v2 adds and which must be 0.
+#[test]
+fn v1_reports_match_engine_0_3_0() {
+    let dir = root().join("tests/v1-reports");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 7, "one report per v1 scenario: {names:?}");
+    let strip = |mut v: serde_json::Value| {
+        let map = v.as_object_mut().unwrap();
+        map.remove("run");
+        map.remove("provenance");
+        v
+    };
+    for name in names {
+        let out = tempfile::tempdir().unwrap();
+        let report = out.path().join("report.json");
+        let output = bin()
+            .args(["run", &format!("scenarios/{name}"), "--trials", "3000"])
+            .args(["--seed", "11", "--quiet", "--out"])
+            .arg(&report)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{name}");
+        let mut now: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let events = now["events"].as_object_mut().unwrap();
+        assert_eq!(
+            events.remove("delay_years"),
+            Some(serde_json::json!(0.0)),
+            "{name}"
+        );
+        let then: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(&name)).unwrap()).unwrap();
+        assert_eq!(
+            serde_json::to_string_pretty(&strip(now)).unwrap(),
+            serde_json::to_string_pretty(&strip(then)).unwrap(),
+            "{name}: a figure differs from engine 0.3.0's"
+        );
+    }
+}

@@ -339,7 +339,7 @@ fn check_valid(s: &Scenario) -> Result<(), TestCaseError> {
     );
     prop_assert!(s.trials >= 1, "no trials");
     prop_assert!(!s.partners.is_empty(), "no partners");
-    let founders = s.partners.iter().filter(|p| p.joins_year == 0).count();
+    let founders = s.partners.iter().filter(|p| p.is_founder()).count();
     prop_assert!(
         s.min_members >= 1 && s.min_members <= founders,
         "min_members {} with {founders} founders",

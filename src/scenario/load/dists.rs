@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::super::dist::{Dist, DistError};
-use super::super::inputs::{Absent, DIST_FORMS, Input, Range};
+use super::super::inputs::{Absent, DIST_FORMS, Input, Kind, Range};
 use super::Checker;
 use super::values::{child, did_you_mean, kind};
 
@@ -54,6 +54,40 @@ impl Checker {
             (None, Absent::Number(x)) => self.made(Dist::fixed(x), parent),
             (None, _) => self.missing(map, parent, input),
         }
+    }
+
+    /// A partner's `joins_year` ([`Kind::WholeOrDist`]): a plain year (or `{"fixed": y}`,
+    /// the same thing) must be a whole number >= 0; any other distribution makes an
+    /// uncertain late joiner and needs only a mean >= 0 (its draws are rounded per trial).
+    pub(super) fn join_year_field(
+        &mut self,
+        map: &Map<String, Value>,
+        parent: &str,
+        input: &Input,
+    ) -> Option<Dist> {
+        debug_assert_eq!(input.kind, Kind::WholeOrDist, "{}", input.name);
+        let Some(v) = map.get(input.name) else {
+            let Absent::Number(x) = input.absent else {
+                unreachable!("joins_year has a default")
+            };
+            return self.made(Dist::fixed(x), parent);
+        };
+        let path = child(parent, input.name);
+        let dist = self.dist(v, &path, input.range())?;
+        if dist.is_fixed() {
+            let x = dist.mean();
+            if x.fract() != 0.0 {
+                self.err(
+                    &path,
+                    format!(
+                        "expected a whole number of years, found {x} (an uncertain join year \
+                         is a distribution such as {{\"uniform\": [2, 4]}})"
+                    ),
+                );
+                return None;
+            }
+        }
+        Some(dist)
     }
 
     /// The distribution a constructor made, or its error reported at `at` (or below it,

@@ -28,6 +28,7 @@ impl Checker {
         let trials = self.whole_field(map, "", f("trials"));
         let seed = self.whole_field(map, "", f("seed"));
         let min_members = self.whole_field(map, "", f("min_members"));
+        let contagion = self.dist_field(map, "", f("contagion"));
         let partners = self
             .required(map, "", "partners")
             .and_then(|v| self.partners(v));
@@ -49,10 +50,16 @@ impl Checker {
             }
             None => false,
         };
-        let correlations = match (map.get("correlations"), &service, &disputes, &partners) {
+        let correlations = match (
+            map.get("correlations"),
+            &service,
+            &disputes,
+            &contagion,
+            &partners,
+        ) {
             (None, ..) => Some(None),
-            (Some(v), Some(service), Some(disputes), Some(partners)) => self
-                .correlations(v, service, disputes, partners, repair)
+            (Some(v), Some(service), Some(disputes), Some(contagion), Some(partners)) => self
+                .correlations(v, service, disputes, contagion, partners, repair)
                 .map(Some),
             // The inputs named are themselves invalid: reported where they are.
             (Some(_), ..) => None,
@@ -82,6 +89,7 @@ impl Checker {
             service: service?,
             partners: partners?,
             disputes: disputes?,
+            contagion: contagion?,
             correlations: correlations?,
         })
     }
@@ -111,6 +119,8 @@ impl Checker {
             None => Some(CostSharing::Proportional),
             Some(v) => self.cost_sharing(v, partners),
         };
+        let delay_years = self.dist_field(map, P, f("delay_years"));
+        let delay_cost = self.dist_field(map, P, f("delay_cost"));
         Some(Service {
             fixed_cost: fixed_cost?,
             efficiency: efficiency?,
@@ -121,6 +131,8 @@ impl Checker {
             transition_profile: profile?,
             optimism_bias: bias?,
             cost_sharing: sharing?,
+            delay_years: delay_years?,
+            delay_cost: delay_cost?,
         })
     }
 
@@ -173,7 +185,7 @@ impl Checker {
             self.err(&child(at, "name"), "must not be empty");
         }
         let baseline = self.dist_field(map, at, f("baseline_cost"));
-        let joins_year = self.whole_field(map, at, f("joins_year"));
+        let joins_year = self.join_year_field(map, at, f("joins_year"));
         let join_probability = self.dist_field(map, at, f("join_probability"));
         let onboarding_cost = self.dist_field(map, at, f("onboarding_cost"));
         let withdrawal_hazard = self.dist_field(map, at, f("withdrawal_hazard"));
@@ -187,7 +199,7 @@ impl Checker {
         Some(Partner {
             name: name?,
             baseline_cost: baseline?,
-            joins_year: joins_year? as usize,
+            joins_year: joins_year?,
             join_probability: join_probability?,
             onboarding_cost: onboarding_cost?,
             withdrawal_hazard: withdrawal_hazard?,

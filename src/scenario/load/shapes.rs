@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use super::super::correlations::{self, Correlations};
 use super::super::inputs::Range;
-use super::super::{CostSharing, DiscountRate, Disputes, Partner, Service};
+use super::super::{
+    CostSharing, DiscountRate, Disputes, Dist, Partner, Service, consortium_inputs,
+};
 use super::Checker;
 use super::values::{MAX_HINTS, child, did_you_mean, kind};
 
@@ -185,9 +187,11 @@ impl Checker {
         v: &Value,
         service: &Service,
         disputes: &Disputes,
+        contagion: &Dist,
         partners: &[Partner],
         repair: bool,
     ) -> Option<Correlations> {
+        let consortium = consortium_inputs(service, disputes, contagion);
         const P: &str = "/correlations";
         let Some(items) = v.as_array() else {
             self.err(
@@ -212,7 +216,7 @@ impl Checker {
                 let pointer = this
                     .required(map, &at, key)
                     .and_then(|v| this.string(v, &path))?;
-                match correlations::resolve(&pointer, service, disputes, partners) {
+                match correlations::resolve(&pointer, &consortium, partners) {
                     Ok(label) => Some(match labels.iter().position(|l| *l == label) {
                         Some(j) => j,
                         None => {
