@@ -493,6 +493,13 @@ pub fn levers(scenario: &Scenario, plan: &Plan) -> Vec<Lever> {
             ),
             Some(_) => continue,
         };
+        // Years are held at whole numbers, as a trial rounds them (a join year drawn per
+        // trial is a late joiner's, so at least 1).
+        let (low, high) = match field {
+            "delay_years" => (round_years(low), round_years(high)),
+            "joins_year" => (round_years(low).max(1.0), round_years(high).max(1.0)),
+            _ => (low, high),
+        };
         out.push(Lever {
             label: label(pointer),
             pointer: pointer.clone(),
@@ -520,11 +527,15 @@ pub fn levers(scenario: &Scenario, plan: &Plan) -> Vec<Lever> {
     out
 }
 
+/// A number of years rounded as a trial rounds a drawn one: floor(x + 0.5).
+fn round_years(x: f64) -> f64 {
+    (x + 0.5).floor()
+}
+
 /// The distribution of a model input named by its plan label, if it is one.
 fn dist_at<'s>(scenario: &'s Scenario, pointer: &str) -> Option<&'s Dist> {
-    let (section, field) = pointer.trim_start_matches('/').split_once('/')?;
     let mut consortium = inputs::consortium_dists().zip(scenario.consortium_inputs());
-    if let Some((_, dist)) = consortium.find(|(i, _)| i.is_named(section, field)) {
+    if let Some((_, dist)) = consortium.find(|(i, _)| i.pointer() == pointer) {
         return Some(dist);
     }
     let field = pointer.rsplit('/').next()?;

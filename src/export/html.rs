@@ -157,6 +157,7 @@ pub fn run_page(
     body.push_str(HOW_TO_READ);
     body.push_str(&npv_section(report, outcomes, c));
     body.push_str(&partners_section(&report.partners, c));
+    body.push_str(&delay_section(report));
     body.push_str(&events_section(report));
     body.push_str(&inputs_section(report, inputs, c));
     body.push_str(&footer(report));
@@ -287,12 +288,22 @@ figures as well as the totals. Years are counted from 0, the transition year.</p
 fn npv_section(r: &Report, outcomes: &Outcomes, c: &str) -> String {
     let years: Vec<FanYear> = r.consortium.by_year.iter().map(FanYear::from).collect();
     let mut s = String::from("<section>\n<h2>Consortium NPV</h2>\n");
-    s.push_str(&figure(
-        "fan",
-        &charts::fan_chart(&years, c),
+    let go_live = median_go_live(&r.consortium.delay_years_probability);
+    let mut caption = String::from(
         "Cumulative discounted saving of the whole consortium through each year. The dark \
          band holds the middle half of futures, the light band 90% of them; the line is \
          the median. Where the line crosses zero the typical future has paid back.",
+    );
+    if go_live.is_some() {
+        caption.push_str(
+            " The green line marks the start of the year in which the median future's \
+             service goes live; before it, the partners pay for the delay and save nothing.",
+        );
+    }
+    s.push_str(&figure(
+        "fan",
+        &charts::fan_chart_with_go_live(&years, c, go_live),
+        &caption,
     ));
     s.push_str(&figure(
         "npv-histogram",
@@ -354,6 +365,50 @@ fn partner_table(partners: &[PartnerReport], c: &str) -> String {
 fn money_cell(x: f64, c: &str) -> String {
     let class = if x.round() < 0.0 { "num neg" } else { "num" };
     format!("<td class=\"{class}\">{}</td>", escape(&money(x, c)))
+}
+
+/// The smallest delay d with P(delay <= d) >= 1/2, for a scenario whose go-live may slip.
+fn median_go_live(by_delay: &[f64]) -> Option<usize> {
+    let mut running = 0.0;
+    by_delay.iter().position(|&p| {
+        running += p;
+        running >= 0.5
+    })
+}
+
+/// The go-live delay's distribution, for a scenario whose go-live may slip.
+fn delay_section(r: &Report) -> String {
+    let by_delay = &r.consortium.delay_years_probability;
+    let Some((&never, _)) = by_delay.split_last() else {
+        return String::new();
+    };
+    let on_time = by_delay[0];
+    let median = median_go_live(by_delay).unwrap_or(by_delay.len() - 1);
+    let mut s = String::from(
+        "<section>\n<h2>Go-live delay</h2>\n<p>How many whole years the shared service's \
+         go-live slipped in each future. In a year of delay each partner still runs its own \
+         service and the pool pays the cost of the delay; the savings ramp starts at \
+         go-live.</p>\n<div class=\"table-wrap\"><table>\n<thead><tr><th>Go-live</th>\
+         <th class=\"num\">Value</th></tr></thead>\n<tbody>\n",
+    );
+    let rows = [
+        ("Mean delay (years)", format!("{:.2}", r.events.delay_years)),
+        ("Median delay (years)", median.to_string()),
+        ("On time (no delay)", percent(on_time)),
+        ("Never live within the horizon", percent(never)),
+    ];
+    for (name, value) in rows {
+        let _ = writeln!(s, "<tr><th>{name}</th><td class=\"num\">{value}</td></tr>");
+    }
+    s.push_str("</tbody></table></div>\n");
+    s.push_str(&figure(
+        "delay-years",
+        &charts::delay_years(by_delay),
+        "Share of all trials by the number of years go-live slipped (the bars add up to \
+         100%).",
+    ));
+    s.push_str("</section>\n");
+    s
 }
 
 /// Mean event counts and the collapse-year chart.

@@ -31,7 +31,10 @@ pub use analysis::{
 };
 use axes::*;
 use frame::*;
-pub use run::{FanYear, collapse_years, fan_chart, npv_histogram, partner_npv, partner_risks};
+pub use run::{
+    FanYear, collapse_years, delay_years, fan_chart, fan_chart_with_go_live, npv_histogram,
+    partner_npv, partner_risks,
+};
 
 /// Width of every chart in SVG pixels; pages scale charts down to their column.
 pub const WIDTH: u32 = 960;

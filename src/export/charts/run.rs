@@ -27,12 +27,26 @@ impl From<&crate::stats::Band> for FanYear {
 /// Fan chart of cumulative discounted saving by year (`years[t]` is year t): the P5-P95
 /// and P25-P75 bands, the median line and the break-even line.
 pub fn fan_chart(years: &[FanYear], currency: &str) -> String {
-    let legend = [
+    fan_chart_with_go_live(years, currency, None)
+}
+
+/// [`fan_chart`] with, for a scenario whose go-live may slip, a vertical line where the
+/// median future goes live (`go_live`: its first live year; the line is drawn at the
+/// start of that year).
+pub fn fan_chart_with_go_live(years: &[FanYear], currency: &str, go_live: Option<usize>) -> String {
+    let mut legend = vec![
         key("P5–P95: 90% of futures", Swatch::Fill(BLUE.mix(0.18))),
         key("P25–P75: 50% of futures", Swatch::Fill(BLUE.mix(0.42))),
         key("Median", Swatch::Line(DARK_BLUE)),
         key("Break-even", Swatch::Dashed(VERMILION)),
     ];
+    let go_live = go_live.filter(|&y| y < years.len());
+    if let Some(y) = go_live {
+        legend.push(key(
+            format!("Median go-live: year {y}"),
+            Swatch::Dashed(GREEN),
+        ));
+    }
     let title = "Cumulative discounted saving by year";
     render((WIDTH, HEIGHT), title, &legend, |area| {
         let values = years.iter().flat_map(|y| [y.p05, y.p95]);
@@ -68,6 +82,10 @@ pub fn fan_chart(years: &[FanYear], currency: &str) -> String {
             BLUE.mix(0.42).filled(),
         )))?;
         dashed(&mut chart, (x.lo, 0.0), (x.hi, 0.0), VERMILION)?;
+        if let Some(year) = go_live {
+            let at = (year as f64 - 0.5).max(x.lo);
+            dashed(&mut chart, (at, y.lo), (at, y.hi), GREEN)?;
+        }
         let median: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (x, y.p50)).collect();
         chart.draw_series(LineSeries::new(median.clone(), DARK_BLUE.stroke_width(3)))?;
         chart.draw_series(
@@ -288,7 +306,35 @@ pub fn partner_risks(names: &[&str], worse_off: &[f64], withdraws: &[f64]) -> St
 
 /// Bars of P(a collapse takes effect in year t), one per year.
 pub fn collapse_years(probability: &[f64]) -> String {
-    let title = "When collapses take effect";
+    year_bars(
+        probability,
+        "When collapses take effect",
+        "Year the collapse takes effect",
+        VERMILION,
+        "No collapse in any trial",
+    )
+}
+
+/// Bars of P(d = y), the go-live delay's distribution, for y = 0 ..= H (the last bar:
+/// never live within the horizon).
+pub fn delay_years(probability: &[f64]) -> String {
+    year_bars(
+        probability,
+        "How long go-live slips",
+        "Years of delay before go-live (the last: never live within the horizon)",
+        GREEN,
+        "No delay in any trial",
+    )
+}
+
+/// One bar per year of the probability that something happens in that year.
+fn year_bars(
+    probability: &[f64],
+    title: &str,
+    x_desc: &str,
+    colour: RGBColor,
+    none: &str,
+) -> String {
     render((WIDTH, 360), title, &[], |area| {
         let top = extent(probability.iter().copied()).map_or(0.0, |(_, hi)| hi);
         let x = Axis::years(probability.len(), 0.5);
@@ -298,7 +344,7 @@ pub fn collapse_years(probability: &[f64]) -> String {
             &Frame2d {
                 x: &x,
                 y: &y,
-                x_desc: "Year the collapse takes effect".into(),
+                x_desc: x_desc.into(),
                 y_desc: "Share of trials (%)".into(),
                 x_grid: false,
                 y_grid: true,
@@ -307,18 +353,12 @@ pub fn collapse_years(probability: &[f64]) -> String {
         )?;
         chart.draw_series(probability.iter().enumerate().map(|(t, &p)| {
             let t = t as f64;
-            Rectangle::new([(t - 0.35, 0.0), (t + 0.35, p)], VERMILION.filled())
+            Rectangle::new([(t - 0.35, 0.0), (t + 0.35, p)], colour.filled())
         }))?;
         if top <= 0.0 {
             let middle = ((x.lo + x.hi) / 2.0, y.hi / 2.0);
             let style = anchored(DESC_PX, HPos::Center, VPos::Center).color(&MUTED);
-            label_at(
-                &mut chart,
-                middle,
-                (0, 0),
-                "No collapse in any trial".into(),
-                style,
-            )?;
+            label_at(&mut chart, middle, (0, 0), none.into(), style)?;
         } else if probability.len() <= 20 {
             for (t, &p) in probability.iter().enumerate().filter(|(_, p)| **p > 0.0) {
                 let style = anchored(VALUE_PX, HPos::Center, VPos::Bottom).color(&MUTED);
