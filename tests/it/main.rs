@@ -9,6 +9,7 @@ mod compare;
 mod completions;
 mod convergence;
 mod correlations;
+mod delay_crn;
 mod golden;
 mod html;
 mod layers;
