@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent reference implementation of the consortium Monte Carlo model.
 
-Contract: MODEL.md (v1), shared with the project.  Pure Python 3 standard library.
+Contract: MODEL.md (v2), shared with the project.  Pure Python 3 standard library.
 Used only to cross-check the Rust engine *in distribution* (own random numbers,
 no attempt at stream-level reproducibility).
 
@@ -10,7 +10,7 @@ Usage:
                         [--diagnostics]
 
 Every interpretation of a point MODEL.md leaves open is listed in AMBIGUITIES.md
-next to this file; comments below cite it as "[A<n>]".
+next to this file; comments below cite it as "[A<n>]" (v1) and "[V<n>]" (v2).
 """
 
 import argparse
@@ -272,6 +272,27 @@ def _dist(x, path, kind, default=0.0):
     return Dist(x, path, kind)
 
 
+def _joins_year(x, path):
+    """A plain whole number >= 0 (or {"fixed": y}, the same), or a distribution: the
+    partner is then a late joiner in every trial (MODEL.md v2, `joins_year`) [V6]."""
+    if isinstance(x, dict) and set(x) == {"fixed"}:
+        x = x["fixed"]
+        path = f"{path}/fixed"
+    if x is None or not isinstance(x, dict):
+        return _num(x, path, default=0, lo=0, integer=True)
+    return Dist(x, path, "nonneg")
+
+
+def late_join_year(x):
+    """A sampled join year x becomes max(1, floor(x + 0.5)) [V6]."""
+    return max(1, math.floor(x + 0.5))
+
+
+def delay_of(x, H):
+    """A sampled delay x becomes d = floor(x + 0.5), clamped into [0, H] [V1]."""
+    return min(H, max(0, math.floor(x + 0.5)))
+
+
 def discount_rates(spec, H):
     """Per-year rates r_t, t = 0..H-1 (MODEL.md "Inputs": discount_rate; [A20])."""
     path = "/discount_rate"
@@ -363,6 +384,10 @@ class Scenario:
         # transition_profile does NOT repeat; shares beyond the list are 0
         self.tprofile = [prof[t] if t < len(prof) else 0.0 for t in range(H)]
         self.optimism = _num(sv.get("optimism_bias"), "/service/optimism_bias", default=0.0)
+        # v2: go-live delay (sampled x -> d = floor(x + 0.5) in [0, H]) and its yearly cost
+        # [V1, V2]; the mean must be >= 0, a negative draw is clamped to 0 (so d = 0)
+        self.delay = _dist(sv.get("delay_years"), "/service/delay_years", "nonneg")
+        self.delay_cost = _dist(sv.get("delay_cost"), "/service/delay_cost", "nonneg")
 
         # partners
         ps = doc.get("partners")
@@ -382,8 +407,7 @@ class Scenario:
             self.partners.append(dict(
                 name=p["name"],
                 B=_dist(p["baseline_cost"], f"{pp}/baseline_cost", "baseline"),
-                joins_year=_num(p.get("joins_year"), f"{pp}/joins_year", default=0, lo=0,
-                                integer=True),
+                joins_year=_joins_year(p.get("joins_year"), f"{pp}/joins_year"),
                 join_p=_dist(p.get("join_probability"), f"{pp}/join_probability", "prob", 1.0),
                 onboarding=_dist(p.get("onboarding_cost"), f"{pp}/onboarding_cost", "nonneg"),
                 h=_dist(p.get("withdrawal_hazard"), f"{pp}/withdrawal_hazard", "nonneg"),
@@ -397,7 +421,7 @@ class Scenario:
                 rejoin_p=_dist(p.get("rejoin_probability"), f"{pp}/rejoin_probability", "prob"),
                 rejoin_fee=_dist(p.get("rejoin_fee"), f"{pp}/rejoin_fee", "nonneg"),
             ))
-        n_founders = sum(1 for p in self.partners if p["joins_year"] == 0)
+        n_founders = sum(1 for p in self.partners if p["joins_year"] == 0)  # [V6]
         if n_founders < self.min_members:
             raise ScenarioError(f"/min_members: {n_founders} founder(s) < min_members "
                                 f"{self.min_members}")
@@ -420,6 +444,12 @@ class Scenario:
         else:
             raise ScenarioError("/service/cost_sharing: \"proportional\", \"equal\" or "
                                 "{\"fixed\": {...}}")
+
+        # v2: contagion c, per notice of the previous year, >= 0 with no upper bound [V8]
+        self.contagion = _dist(doc.get("contagion"), "/contagion", "nonneg")
+        if "correlations" in doc:
+            # [V14] an engine extension outside MODEL.md: refuse rather than ignore it
+            raise ScenarioError("/correlations: not supported by the reference")
 
         d = doc.get("disputes") or {}
         if not isinstance(d, dict):
@@ -449,6 +479,10 @@ def run_trial(sc, rng, diag=None):
     T_paid = sc.T.sample(rng) * (1 + sc.optimism)          # T' = T (1 + optimism_bias)
     p_d, rho, K = sc.p_d.sample(rng), sc.rho.sample(rng), sc.K.sample(rng)
     delta, u = sc.delta.sample(rng), sc.u.sample(rng)
+    # v2 trial-level inputs: the go-live delay d, the delay cost, contagion c
+    d = delay_of(sc.delay.sample(rng), H)
+    delay_cost = sc.delay_cost.sample(rng)
+    c = sc.contagion.sample(rng)
     B, jp, onb, hz, xfee, reest, rjp, rjfee = ([0.0] * P for _ in range(8))
     for i, p in enumerate(sc.partners):
         B[i] = p["B"].sample(rng)
@@ -459,7 +493,10 @@ def run_trial(sc, rng, diag=None):
         reest[i] = p["reest"].sample(rng)
         rjp[i] = p["rejoin_p"].sample(rng)
         rjfee[i] = p["rejoin_fee"].sample(rng)
-    joins_year = [p["joins_year"] for p in sc.partners]
+    # a distribution-valued joins_year is sampled once per trial; such a partner is a late
+    # joiner whatever it draws [V6]
+    joins_year = [late_join_year(p["joins_year"].sample(rng)) if isinstance(p["joins_year"], Dist)
+                  else p["joins_year"] for p in sc.partners]
     k_dis = [p["k"] for p in sc.partners]
     lock = [p["lock_in"] for p in sc.partners]
     hprof = [p["hprofile"] for p in sc.partners]
@@ -478,8 +515,10 @@ def run_trial(sc, rng, diag=None):
     active = False
     collapsed = False
     collapse_year = None
+    notices_prev = 0               # N_(t-1): notices given at the end of the previous year
 
     for t in range(H):
+        live = t >= d              # years t < d are delay years [V2]
         # payments booked for this year by last year's step 8
         cur_exit, cur_reest = next_exit, next_reest
         next_exit, next_reest = [0.0] * P, [0.0] * P
@@ -529,18 +568,23 @@ def run_trial(sc, rng, diag=None):
         if active:
             n_dispute_years += 1
 
-        # --- Step 5: efficiency [A16, A17] ---
+        # --- Step 5: efficiency, live years only; the ramp counts from go-live [A16, A17, V3] ---
         members = [i for i in range(P) if status[i] == MEMBER]
         sumB = sum(B[i] for i in members)
-        scale = (sumB / B_F) ** sc.e if sc.e != 0 else 1.0
-        gt = g * rep(sc.ramp, t) * scale * (1 - delta * act)
-        if sc.noise_sd > 0:
-            gt += rng.gauss(0.0, sc.noise_sd)
-        gt = min(0.95, max(-1.0, gt))
+        if live:
+            scale = (sumB / B_F) ** sc.e if sc.e != 0 else 1.0
+            gt = g * rep(sc.ramp, t - d) * scale * (1 - delta * act)
+            if sc.noise_sd > 0:
+                gt += rng.gauss(0.0, sc.noise_sd)
+            gt = min(0.95, max(-1.0, gt))
 
         # --- Step 6: pool and shares (over M_t) ---
         exit_fees_in = sum(cur_exit)    # exit fees of this year's first-year-out leavers [A6]
-        running = F + sumB * (1 - gt) + K * act
+        if live:
+            running = F + sumB * (1 - gt) + K * act
+        else:
+            # a delay year: no F, no pooled baseline; each member runs its own service [V2]
+            running = delay_cost + K * act
         pool = running + T_paid * sc.tprofile[t] - exit_fees_in - rejoin_fees_in
         w = [0.0] * P
         if sc.sharing == "proportional":
@@ -557,7 +601,8 @@ def run_trial(sc, rng, diag=None):
         # --- Step 7: savings ---
         for i in range(P):
             if status[i] == MEMBER:
-                S[i][t] = B[i] - w[i] * pool - one_off[i]
+                # a delay-year member keeps its own B_i: it saves nothing of it [V2]
+                S[i][t] = (B[i] if live else 0.0) - w[i] * pool - one_off[i]
             elif status[i] == OUT and out_from[i] == t:
                 # first year out: exit fee and re-establishment cost booked by step 8
                 S[i][t] = 0.0 - cur_exit[i] - cur_reest[i]
@@ -570,16 +615,21 @@ def run_trial(sc, rng, diag=None):
 
         # --- Step 8: withdrawals (decided end of t, t < H-1, effective t+1 >= L_i) ---
         # [A8] lock-in: no draw at all; [A9] profile by decision year t; [A10] none at H-1
+        notices = 0
         if t < H - 1:
             leavers = []
             for i in members:
                 if t + 1 < lock[i]:
                     continue
-                R = B[i] - w[i] * running     # running saving, one-offs left out [A14]
-                h = hz[i] * rep(hprof[i], t) + u * act + k_dis[i] * max(0.0, -R / B[i])
+                # running saving, one-offs left out [A14]; in a delay year -w_i (delay_cost
+                # + K active_t) [V4]
+                R = (B[i] if live else 0.0) - w[i] * running
+                h = (hz[i] * rep(hprof[i], t) + u * act + k_dis[i] * max(0.0, -R / B[i])
+                     + c * notices_prev)                              # contagion [V8, V9]
                 h = min(1.0, max(0.0, h))
                 if h > 0 and rng.random() < h:
                     leavers.append(i)
+            notices = len(leavers)
             if leavers:
                 n_withdrawals += len(leavers)
                 for i in leavers:
@@ -590,15 +640,17 @@ def run_trial(sc, rng, diag=None):
                     # collapse from t+1: no exit fees; every year-t member pays re-est [A12, A13]
                     collapsed = True
                     collapse_year = t + 1
+                    # re-establishment only for leaving a live service [V5]
                     for i in members:
-                        next_reest[i] = reest[i]
+                        next_reest[i] = reest[i] if live else 0.0
                 else:
                     for i in leavers:
                         next_exit[i] = xfee[i]
-                        next_reest[i] = reest[i]
+                        next_reest[i] = reest[i] if live else 0.0
+        notices_prev = notices
         # payments that would fall in year H are simply never booked into S
 
-    return S, withdrew, (n_withdrawals, n_rejoins, n_disputes, n_dispute_years), \
+    return S, withdrew, (n_withdrawals, n_rejoins, n_disputes, n_dispute_years, d), \
         collapse_year
 
 
@@ -678,7 +730,8 @@ def simulate(sc, trials, seed, diagnostics=False):
     paybacks = []
     withdrew_count = [0] * P
     collapses = 0
-    ev = [0, 0, 0, 0]
+    ev = [0, 0, 0, 0, 0]
+    ev_sq = [0, 0, 0, 0, 0]
     diag = [[0] * H for _ in range(P)] if diagnostics else None
     collapse_by = [0] * H if diagnostics else None
     for _ in range(trials):
@@ -704,8 +757,9 @@ def simulate(sc, trials, seed, diagnostics=False):
             collapses += 1      # a collapse always takes effect at cy <= H-1
             if diagnostics:
                 collapse_by[cy] += 1
-        for j in range(4):
+        for j in range(5):
             ev[j] += counts[j]
+            ev_sq[j] += counts[j] ** 2
 
     n = trials
     report = {
@@ -741,6 +795,13 @@ def simulate(sc, trials, seed, diagnostics=False):
             "rejoins": ev[1] / n,
             "disputes": ev[2] / n,
             "dispute_years": ev[3] / n,
+            "delay_years": ev[4] / n,       # the mean go-live delay d [V13]
+        },
+        # not in the contract: per-trial sd of each event count, for comparisons
+        "events_sd": {
+            key: math.sqrt(max(0.0, (ev_sq[j] - ev[j] ** 2 / n) / (n - 1))) if n > 1 else 0.0
+            for j, key in enumerate(("withdrawals", "rejoins", "disputes", "dispute_years",
+                                     "delay_years"))
         },
     }
     if diagnostics:
