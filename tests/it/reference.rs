@@ -78,8 +78,8 @@ const CASES: &[Case] = &[
     },
 ];
 
-/// Model v2: each new feature alone and together (tests/reference/cases/), and shipped
-/// scenarios with v2 inputs written in.
+/// Model v2: each new feature alone and together (tests/reference/cases/), the shipped
+/// scenario that uses them, and shipped v1 scenarios with v2 inputs written in.
 const V2_CASES: &[Case] = &[
     Case {
         path: "tests/reference/cases/v2_fixed_delay.json",
@@ -118,6 +118,12 @@ const V2_CASES: &[Case] = &[
     },
     Case {
         path: "tests/reference/cases/v2_all.json",
+        sets: &[],
+        reference_trials: 8_000,
+    },
+    // The shipped scenario of model v2.
+    Case {
+        path: "scenarios/departments_shared_service_centre.json",
         sets: &[],
         reference_trials: 8_000,
     },
