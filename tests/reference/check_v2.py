@@ -11,6 +11,7 @@ failure. The same cases are run through the engine by tests/it/model_v2.rs.
 import math
 import os
 import random
+import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -229,6 +230,24 @@ def check_v1_unchanged_by_explicit_zeros():
     doc["contagion"] = {"fixed": 0}
     b = refmodel.simulate(refmodel.Scenario(doc), 500, 9)
     assert a == b
+
+
+def check_copula():
+    """Correlated inputs: the inverse CDFs are right and the rank correlation is met."""
+    for q in (0.001, 0.1, 0.5, 0.9, 0.999):
+        close(refmodel.beta_cdf(refmodel.beta_ppf(q, 2.0, 4.0), 2.0, 4.0), q, 1e-12, "beta")
+    tri = refmodel.Dist({"triangular": [0, 1, 4]}, "/x", "free")
+    close(tri.quantile(0.25), 1.0, 1e-12, "triangular mode quantile")
+    doc = base(delay_years={"uniform": [0, 3]})
+    doc["service"]["efficiency"] = {"uniform": [0, 0.3]}
+    doc["correlations"] = [{"a": "/service/delay_years", "b": "/service/efficiency",
+                            "rank_correlation": -0.6}]
+    sc = refmodel.Scenario(doc)
+    rng, n = random.Random(2), 20000
+    pairs = [sc.copula.sample(rng) for _ in range(n)]
+    # for uniform margins the rank correlation is the plain correlation
+    rho = statistics.correlation([p[id(sc.delay)] for p in pairs], [p[id(sc.g)] for p in pairs])
+    assert abs(rho + 0.6) < 4 * 0.64 / math.sqrt(n), rho
 
 
 def main():

@@ -18,6 +18,7 @@ import json
 import math
 import random
 import sys
+from statistics import NormalDist
 
 Z95 = 1.959964  # MODEL.md "Fine print": Wilson intervals with z = 1.959964
 
@@ -186,8 +187,47 @@ class Dist:
             return vals[-1]
         raise AssertionError(f)
 
+    def quantile(self, u):
+        """The inverse CDF at u in (0, 1), for the copula of correlated inputs [V14]."""
+        f, a = self.form, self.args
+        if f == "fixed":
+            return a[0]
+        if f == "uniform":
+            return a[0] + (a[1] - a[0]) * u
+        if f == "triangular":
+            lo, mo, hi = a
+            if hi == lo:
+                return lo
+            if u < (mo - lo) / (hi - lo):
+                return lo + math.sqrt(u * (hi - lo) * (mo - lo))
+            return hi - math.sqrt((1 - u) * (hi - lo) * (hi - mo))
+        if f == "pert":
+            lo, mo, hi = a
+            if hi == lo:
+                return lo
+            alpha = 1 + 4 * (mo - lo) / (hi - lo)
+            beta = 1 + 4 * (hi - mo) / (hi - lo)
+            return lo + (hi - lo) * beta_ppf(u, alpha, beta)
+        if f == "normal":
+            return NormalDist(a[0], a[1]).inv_cdf(u) if a[1] > 0 else a[0]
+        if f == "lognormal":
+            m, sd = a
+            if sd == 0:
+                return m
+            s2 = math.log(1 + (sd / m) ** 2)
+            return math.exp(math.log(m) - s2 / 2 + math.sqrt(s2) * NormalDist().inv_cdf(u))
+        if f == "discrete":
+            vals, _, cum = a
+            for v, c in zip(vals, cum):
+                if u * cum[-1] < c:
+                    return v
+            return vals[-1]
+        raise AssertionError(f)
+
     def sample(self, rng):
-        x = self.raw(rng)
+        return self.clamp(self.raw(rng))
+
+    def clamp(self, x):
         # "Fine print": a sampled value outside its field's range is clamped into it
         if self.kind == "prob":
             return min(1.0, max(0.0, x))
@@ -196,6 +236,112 @@ class Dist:
         if self.kind == "baseline":
             return max(x, 1e-9 * self.mean)
         return x
+
+
+def _betacf(x, a, b):
+    """Continued fraction of the regularized incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1, a - 1
+    c, d = 1.0, 1 - qab * x / qap
+    d = 1 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)),
+                   -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1 + aa * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1) < 1e-15:
+            break
+    return h
+
+
+def beta_cdf(x, a, b):
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    lead = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                    + a * math.log(x) + b * math.log(1 - x))
+    if x < (a + 1) / (a + b + 2):
+        return lead * _betacf(x, a, b) / a
+    return 1 - lead * _betacf(1 - x, b, a) / b
+
+
+def beta_ppf(u, a, b):
+    """Inverse of beta_cdf by bisection (to about 1e-15)."""
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if beta_cdf(mid, a, b) < u:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+# ---------------------------------------------------------------------------
+# Correlated inputs: a Gaussian copula (an engine extension, docs/scenario-format.md)
+# ---------------------------------------------------------------------------
+
+class Copula:
+    """Rank correlations between (D) inputs [V14]: each target Spearman rho becomes the
+    normal-scale correlation 2 sin(pi rho / 6); one standard normal per input, mixed by
+    the Cholesky factor, is turned into a uniform and read through the input's own
+    inverse CDF, then clamped. Inputs not listed are sampled as usual."""
+
+    def __init__(self, spec, inputs):
+        path = "/correlations"
+        if not isinstance(spec, list):
+            raise ScenarioError(f"{path}: expected a list")
+        self.dists, index, pairs = [], {}, {}
+        for k, e in enumerate(spec):
+            if not isinstance(e, dict) or set(e) != {"a", "b", "rank_correlation"}:
+                raise ScenarioError(f"{path}/{k}: expected {{\"a\", \"b\", \"rank_correlation\"}}")
+            ends = []
+            for key in ("a", "b"):
+                ptr = e[key]
+                if not isinstance(ptr, str) or ptr not in inputs:
+                    raise ScenarioError(f"{path}/{k}/{key}: {ptr!r} is not a (D) input")
+                dist = inputs[ptr]
+                if not isinstance(dist, Dist) or dist.form == "fixed":
+                    raise ScenarioError(f"{path}/{k}/{key}: {ptr} is not a distribution")
+                if id(dist) not in index:
+                    index[id(dist)] = len(self.dists)
+                    self.dists.append(dist)
+                ends.append(index[id(dist)])
+            rho = _num(e["rank_correlation"], f"{path}/{k}/rank_correlation", lo=-1, hi=1)
+            a, b = sorted(ends)
+            if a == b or (a, b) in pairs:
+                raise ScenarioError(f"{path}/{k}: a pair must name two inputs, once")
+            pairs[(a, b)] = 2 * math.sin(math.pi * rho / 6)
+        n = len(self.dists)
+        m = [[1.0 if i == j else pairs.get((min(i, j), max(i, j)), 0.0) for j in range(n)]
+             for i in range(n)]
+        self.L = [[0.0] * n for _ in range(n)]
+        for i in range(n):
+            for j in range(i + 1):
+                acc = m[i][j] - sum(self.L[i][k] * self.L[j][k] for k in range(j))
+                if i == j:
+                    if acc <= 1e-12:
+                        raise ScenarioError(f"{path}: the correlations cannot hold together "
+                                            "(the reference does not repair them)")
+                    self.L[i][i] = math.sqrt(acc)
+                else:
+                    self.L[i][j] = acc / self.L[j][j]
+
+    def sample(self, rng):
+        """{id(dist): value} for every correlated input of one trial."""
+        z = [rng.gauss(0.0, 1.0) for _ in self.dists]
+        out = {}
+        for i, dist in enumerate(self.dists):
+            y = sum(self.L[i][k] * z[k] for k in range(i + 1))
+            u = min(max(0.5 * math.erfc(-y / math.sqrt(2)), 1e-300), 1 - 1e-16)
+            out[id(dist)] = dist.clamp(dist.quantile(u))
+        return out
 
 
 # ---------------------------------------------------------------------------
@@ -447,9 +593,6 @@ class Scenario:
 
         # v2: contagion c, per notice of the previous year, >= 0 with no upper bound [V8]
         self.contagion = _dist(doc.get("contagion"), "/contagion", "nonneg")
-        if "correlations" in doc:
-            # [V14] an engine extension outside MODEL.md: refuse rather than ignore it
-            raise ScenarioError("/correlations: not supported by the reference")
 
         d = doc.get("disputes") or {}
         if not isinstance(d, dict):
@@ -462,6 +605,28 @@ class Scenario:
         self.delta = _dist(d.get("efficiency_loss"), "/disputes/efficiency_loss", "prob")
         self.u = _dist(d.get("hazard_uplift"), "/disputes/hazard_uplift", "nonneg")
 
+        # correlated inputs (an engine extension) [V14]
+        if doc.get("repair_correlations"):
+            raise ScenarioError("/repair_correlations: not supported by the reference")
+        self.copula = Copula(doc["correlations"], self._inputs()) if doc.get("correlations") \
+            else None
+
+    def _inputs(self):
+        """Every (D) input by its JSON pointer, partners by index and by name."""
+        out = {"/service/fixed_cost": self.F, "/service/efficiency": self.g,
+               "/service/transition_cost": self.T, "/service/delay_years": self.delay,
+               "/service/delay_cost": self.delay_cost, "/contagion": self.contagion,
+               "/disputes/annual_cost": self.K}
+        fields = {"baseline_cost": "B", "joins_year": "joins_year", "join_probability": "join_p",
+                  "onboarding_cost": "onboarding", "withdrawal_hazard": "h",
+                  "exit_fee": "exit_fee", "reestablish_cost": "reest",
+                  "rejoin_probability": "rejoin_p", "rejoin_fee": "rejoin_fee"}
+        for i, p in enumerate(self.partners):
+            name = p["name"].replace("~", "~0").replace("/", "~1")
+            for field, key in fields.items():
+                out[f"/partners/{i}/{field}"] = out[f"/partners/{name}/{field}"] = p[key]
+        return out
+
 
 # ---------------------------------------------------------------------------
 # One trial  (MODEL.md "One trial", steps 1-8)
@@ -473,29 +638,34 @@ PENDING, MEMBER, OUT, NEVER = 0, 1, 2, 3
 def run_trial(sc, rng, diag=None):
     """Returns (S, withdrew_flags, counts, collapsed) where S[i][t] are the savings."""
     H, P = sc.H, len(sc.partners)
-    # --- Sample every (D) input once per trial ---
-    F = sc.F.sample(rng)
-    g = sc.g.sample(rng)
-    T_paid = sc.T.sample(rng) * (1 + sc.optimism)          # T' = T (1 + optimism_bias)
-    p_d, rho, K = sc.p_d.sample(rng), sc.rho.sample(rng), sc.K.sample(rng)
-    delta, u = sc.delta.sample(rng), sc.u.sample(rng)
+    # --- Sample every (D) input once per trial; correlated ones through the copula ---
+    correlated = sc.copula.sample(rng) if sc.copula else {}
+
+    def draw(dist):
+        return correlated[id(dist)] if id(dist) in correlated else dist.sample(rng)
+
+    F = draw(sc.F)
+    g = draw(sc.g)
+    T_paid = draw(sc.T) * (1 + sc.optimism)          # T' = T (1 + optimism_bias)
+    p_d, rho, K = draw(sc.p_d), draw(sc.rho), draw(sc.K)
+    delta, u = draw(sc.delta), draw(sc.u)
     # v2 trial-level inputs: the go-live delay d, the delay cost, contagion c
-    d = delay_of(sc.delay.sample(rng), H)
-    delay_cost = sc.delay_cost.sample(rng)
-    c = sc.contagion.sample(rng)
+    d = delay_of(draw(sc.delay), H)
+    delay_cost = draw(sc.delay_cost)
+    c = draw(sc.contagion)
     B, jp, onb, hz, xfee, reest, rjp, rjfee = ([0.0] * P for _ in range(8))
     for i, p in enumerate(sc.partners):
-        B[i] = p["B"].sample(rng)
-        jp[i] = p["join_p"].sample(rng)
-        onb[i] = p["onboarding"].sample(rng)
-        hz[i] = p["h"].sample(rng)
-        xfee[i] = p["exit_fee"].sample(rng)
-        reest[i] = p["reest"].sample(rng)
-        rjp[i] = p["rejoin_p"].sample(rng)
-        rjfee[i] = p["rejoin_fee"].sample(rng)
+        B[i] = draw(p["B"])
+        jp[i] = draw(p["join_p"])
+        onb[i] = draw(p["onboarding"])
+        hz[i] = draw(p["h"])
+        xfee[i] = draw(p["exit_fee"])
+        reest[i] = draw(p["reest"])
+        rjp[i] = draw(p["rejoin_p"])
+        rjfee[i] = draw(p["rejoin_fee"])
     # a distribution-valued joins_year is sampled once per trial; such a partner is a late
     # joiner whatever it draws [V6]
-    joins_year = [late_join_year(p["joins_year"].sample(rng)) if isinstance(p["joins_year"], Dist)
+    joins_year = [late_join_year(draw(p["joins_year"])) if isinstance(p["joins_year"], Dist)
                   else p["joins_year"] for p in sc.partners]
     k_dis = [p["k"] for p in sc.partners]
     lock = [p["lock_in"] for p in sc.partners]
