@@ -15,6 +15,7 @@ mod html;
 mod layers;
 mod loader_fuzz;
 mod model;
+mod model_v2;
 mod reference;
 mod schema;
 mod sensitivity;

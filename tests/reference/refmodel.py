@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent reference implementation of the consortium Monte Carlo model.
 
-Contract: MODEL.md (v1), shared with the project.  Pure Python 3 standard library.
+Contract: MODEL.md (v2), shared with the project.  Pure Python 3 standard library.
 Used only to cross-check the Rust engine *in distribution* (own random numbers,
 no attempt at stream-level reproducibility).
 
@@ -10,7 +10,7 @@ Usage:
                         [--diagnostics]
 
 Every interpretation of a point MODEL.md leaves open is listed in AMBIGUITIES.md
-next to this file; comments below cite it as "[A<n>]".
+next to this file; comments below cite it as "[A<n>]" (v1) and "[V<n>]" (v2).
 """
 
 import argparse
@@ -18,6 +18,7 @@ import json
 import math
 import random
 import sys
+from statistics import NormalDist
 
 Z95 = 1.959964  # MODEL.md "Fine print": Wilson intervals with z = 1.959964
 
@@ -186,8 +187,47 @@ class Dist:
             return vals[-1]
         raise AssertionError(f)
 
+    def quantile(self, u):
+        """The inverse CDF at u in (0, 1), for the copula of correlated inputs [V14]."""
+        f, a = self.form, self.args
+        if f == "fixed":
+            return a[0]
+        if f == "uniform":
+            return a[0] + (a[1] - a[0]) * u
+        if f == "triangular":
+            lo, mo, hi = a
+            if hi == lo:
+                return lo
+            if u < (mo - lo) / (hi - lo):
+                return lo + math.sqrt(u * (hi - lo) * (mo - lo))
+            return hi - math.sqrt((1 - u) * (hi - lo) * (hi - mo))
+        if f == "pert":
+            lo, mo, hi = a
+            if hi == lo:
+                return lo
+            alpha = 1 + 4 * (mo - lo) / (hi - lo)
+            beta = 1 + 4 * (hi - mo) / (hi - lo)
+            return lo + (hi - lo) * beta_ppf(u, alpha, beta)
+        if f == "normal":
+            return NormalDist(a[0], a[1]).inv_cdf(u) if a[1] > 0 else a[0]
+        if f == "lognormal":
+            m, sd = a
+            if sd == 0:
+                return m
+            s2 = math.log(1 + (sd / m) ** 2)
+            return math.exp(math.log(m) - s2 / 2 + math.sqrt(s2) * NormalDist().inv_cdf(u))
+        if f == "discrete":
+            vals, _, cum = a
+            for v, c in zip(vals, cum):
+                if u * cum[-1] < c:
+                    return v
+            return vals[-1]
+        raise AssertionError(f)
+
     def sample(self, rng):
-        x = self.raw(rng)
+        return self.clamp(self.raw(rng))
+
+    def clamp(self, x):
         # "Fine print": a sampled value outside its field's range is clamped into it
         if self.kind == "prob":
             return min(1.0, max(0.0, x))
@@ -196,6 +236,112 @@ class Dist:
         if self.kind == "baseline":
             return max(x, 1e-9 * self.mean)
         return x
+
+
+def _betacf(x, a, b):
+    """Continued fraction of the regularized incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1, a - 1
+    c, d = 1.0, 1 - qab * x / qap
+    d = 1 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)),
+                   -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1 + aa * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1) < 1e-15:
+            break
+    return h
+
+
+def beta_cdf(x, a, b):
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    lead = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                    + a * math.log(x) + b * math.log(1 - x))
+    if x < (a + 1) / (a + b + 2):
+        return lead * _betacf(x, a, b) / a
+    return 1 - lead * _betacf(1 - x, b, a) / b
+
+
+def beta_ppf(u, a, b):
+    """Inverse of beta_cdf by bisection (to about 1e-15)."""
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if beta_cdf(mid, a, b) < u:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+# ---------------------------------------------------------------------------
+# Correlated inputs: a Gaussian copula (an engine extension, docs/scenario-format.md)
+# ---------------------------------------------------------------------------
+
+class Copula:
+    """Rank correlations between (D) inputs [V14]: each target Spearman rho becomes the
+    normal-scale correlation 2 sin(pi rho / 6); one standard normal per input, mixed by
+    the Cholesky factor, is turned into a uniform and read through the input's own
+    inverse CDF, then clamped. Inputs not listed are sampled as usual."""
+
+    def __init__(self, spec, inputs):
+        path = "/correlations"
+        if not isinstance(spec, list):
+            raise ScenarioError(f"{path}: expected a list")
+        self.dists, index, pairs = [], {}, {}
+        for k, e in enumerate(spec):
+            if not isinstance(e, dict) or set(e) != {"a", "b", "rank_correlation"}:
+                raise ScenarioError(f"{path}/{k}: expected {{\"a\", \"b\", \"rank_correlation\"}}")
+            ends = []
+            for key in ("a", "b"):
+                ptr = e[key]
+                if not isinstance(ptr, str) or ptr not in inputs:
+                    raise ScenarioError(f"{path}/{k}/{key}: {ptr!r} is not a (D) input")
+                dist = inputs[ptr]
+                if not isinstance(dist, Dist) or dist.form == "fixed":
+                    raise ScenarioError(f"{path}/{k}/{key}: {ptr} is not a distribution")
+                if id(dist) not in index:
+                    index[id(dist)] = len(self.dists)
+                    self.dists.append(dist)
+                ends.append(index[id(dist)])
+            rho = _num(e["rank_correlation"], f"{path}/{k}/rank_correlation", lo=-1, hi=1)
+            a, b = sorted(ends)
+            if a == b or (a, b) in pairs:
+                raise ScenarioError(f"{path}/{k}: a pair must name two inputs, once")
+            pairs[(a, b)] = 2 * math.sin(math.pi * rho / 6)
+        n = len(self.dists)
+        m = [[1.0 if i == j else pairs.get((min(i, j), max(i, j)), 0.0) for j in range(n)]
+             for i in range(n)]
+        self.L = [[0.0] * n for _ in range(n)]
+        for i in range(n):
+            for j in range(i + 1):
+                acc = m[i][j] - sum(self.L[i][k] * self.L[j][k] for k in range(j))
+                if i == j:
+                    if acc <= 1e-12:
+                        raise ScenarioError(f"{path}: the correlations cannot hold together "
+                                            "(the reference does not repair them)")
+                    self.L[i][i] = math.sqrt(acc)
+                else:
+                    self.L[i][j] = acc / self.L[j][j]
+
+    def sample(self, rng):
+        """{id(dist): value} for every correlated input of one trial."""
+        z = [rng.gauss(0.0, 1.0) for _ in self.dists]
+        out = {}
+        for i, dist in enumerate(self.dists):
+            y = sum(self.L[i][k] * z[k] for k in range(i + 1))
+            u = min(max(0.5 * math.erfc(-y / math.sqrt(2)), 1e-300), 1 - 1e-16)
+            out[id(dist)] = dist.clamp(dist.quantile(u))
+        return out
 
 
 # ---------------------------------------------------------------------------
@@ -270,6 +416,27 @@ def _dist(x, path, kind, default=0.0):
     if x is None:
         x = default
     return Dist(x, path, kind)
+
+
+def _joins_year(x, path):
+    """A plain whole number >= 0 (or {"fixed": y}, the same), or a distribution: the
+    partner is then a late joiner in every trial (MODEL.md v2, `joins_year`) [V6]."""
+    if isinstance(x, dict) and set(x) == {"fixed"}:
+        x = x["fixed"]
+        path = f"{path}/fixed"
+    if x is None or not isinstance(x, dict):
+        return _num(x, path, default=0, lo=0, integer=True)
+    return Dist(x, path, "nonneg")
+
+
+def late_join_year(x):
+    """A sampled join year x becomes max(1, floor(x + 0.5)) [V6]."""
+    return max(1, math.floor(x + 0.5))
+
+
+def delay_of(x, H):
+    """A sampled delay x becomes d = floor(x + 0.5), clamped into [0, H] [V1]."""
+    return min(H, max(0, math.floor(x + 0.5)))
 
 
 def discount_rates(spec, H):
@@ -363,6 +530,10 @@ class Scenario:
         # transition_profile does NOT repeat; shares beyond the list are 0
         self.tprofile = [prof[t] if t < len(prof) else 0.0 for t in range(H)]
         self.optimism = _num(sv.get("optimism_bias"), "/service/optimism_bias", default=0.0)
+        # v2: go-live delay (sampled x -> d = floor(x + 0.5) in [0, H]) and its yearly cost
+        # [V1, V2]; the mean must be >= 0, a negative draw is clamped to 0 (so d = 0)
+        self.delay = _dist(sv.get("delay_years"), "/service/delay_years", "nonneg")
+        self.delay_cost = _dist(sv.get("delay_cost"), "/service/delay_cost", "nonneg")
 
         # partners
         ps = doc.get("partners")
@@ -382,8 +553,7 @@ class Scenario:
             self.partners.append(dict(
                 name=p["name"],
                 B=_dist(p["baseline_cost"], f"{pp}/baseline_cost", "baseline"),
-                joins_year=_num(p.get("joins_year"), f"{pp}/joins_year", default=0, lo=0,
-                                integer=True),
+                joins_year=_joins_year(p.get("joins_year"), f"{pp}/joins_year"),
                 join_p=_dist(p.get("join_probability"), f"{pp}/join_probability", "prob", 1.0),
                 onboarding=_dist(p.get("onboarding_cost"), f"{pp}/onboarding_cost", "nonneg"),
                 h=_dist(p.get("withdrawal_hazard"), f"{pp}/withdrawal_hazard", "nonneg"),
@@ -397,7 +567,7 @@ class Scenario:
                 rejoin_p=_dist(p.get("rejoin_probability"), f"{pp}/rejoin_probability", "prob"),
                 rejoin_fee=_dist(p.get("rejoin_fee"), f"{pp}/rejoin_fee", "nonneg"),
             ))
-        n_founders = sum(1 for p in self.partners if p["joins_year"] == 0)
+        n_founders = sum(1 for p in self.partners if p["joins_year"] == 0)  # [V6]
         if n_founders < self.min_members:
             raise ScenarioError(f"/min_members: {n_founders} founder(s) < min_members "
                                 f"{self.min_members}")
@@ -421,6 +591,9 @@ class Scenario:
             raise ScenarioError("/service/cost_sharing: \"proportional\", \"equal\" or "
                                 "{\"fixed\": {...}}")
 
+        # v2: contagion c, per notice of the previous year, >= 0 with no upper bound [V8]
+        self.contagion = _dist(doc.get("contagion"), "/contagion", "nonneg")
+
         d = doc.get("disputes") or {}
         if not isinstance(d, dict):
             raise ScenarioError("/disputes: expected an object")
@@ -431,6 +604,28 @@ class Scenario:
         self.K = _dist(d.get("annual_cost"), "/disputes/annual_cost", "nonneg")
         self.delta = _dist(d.get("efficiency_loss"), "/disputes/efficiency_loss", "prob")
         self.u = _dist(d.get("hazard_uplift"), "/disputes/hazard_uplift", "nonneg")
+
+        # correlated inputs (an engine extension) [V14]
+        if doc.get("repair_correlations"):
+            raise ScenarioError("/repair_correlations: not supported by the reference")
+        self.copula = Copula(doc["correlations"], self._inputs()) if doc.get("correlations") \
+            else None
+
+    def _inputs(self):
+        """Every (D) input by its JSON pointer, partners by index and by name."""
+        out = {"/service/fixed_cost": self.F, "/service/efficiency": self.g,
+               "/service/transition_cost": self.T, "/service/delay_years": self.delay,
+               "/service/delay_cost": self.delay_cost, "/contagion": self.contagion,
+               "/disputes/annual_cost": self.K}
+        fields = {"baseline_cost": "B", "joins_year": "joins_year", "join_probability": "join_p",
+                  "onboarding_cost": "onboarding", "withdrawal_hazard": "h",
+                  "exit_fee": "exit_fee", "reestablish_cost": "reest",
+                  "rejoin_probability": "rejoin_p", "rejoin_fee": "rejoin_fee"}
+        for i, p in enumerate(self.partners):
+            name = p["name"].replace("~", "~0").replace("/", "~1")
+            for field, key in fields.items():
+                out[f"/partners/{i}/{field}"] = out[f"/partners/{name}/{field}"] = p[key]
+        return out
 
 
 # ---------------------------------------------------------------------------
@@ -443,23 +638,35 @@ PENDING, MEMBER, OUT, NEVER = 0, 1, 2, 3
 def run_trial(sc, rng, diag=None):
     """Returns (S, withdrew_flags, counts, collapsed) where S[i][t] are the savings."""
     H, P = sc.H, len(sc.partners)
-    # --- Sample every (D) input once per trial ---
-    F = sc.F.sample(rng)
-    g = sc.g.sample(rng)
-    T_paid = sc.T.sample(rng) * (1 + sc.optimism)          # T' = T (1 + optimism_bias)
-    p_d, rho, K = sc.p_d.sample(rng), sc.rho.sample(rng), sc.K.sample(rng)
-    delta, u = sc.delta.sample(rng), sc.u.sample(rng)
+    # --- Sample every (D) input once per trial; correlated ones through the copula ---
+    correlated = sc.copula.sample(rng) if sc.copula else {}
+
+    def draw(dist):
+        return correlated[id(dist)] if id(dist) in correlated else dist.sample(rng)
+
+    F = draw(sc.F)
+    g = draw(sc.g)
+    T_paid = draw(sc.T) * (1 + sc.optimism)          # T' = T (1 + optimism_bias)
+    p_d, rho, K = draw(sc.p_d), draw(sc.rho), draw(sc.K)
+    delta, u = draw(sc.delta), draw(sc.u)
+    # v2 trial-level inputs: the go-live delay d, the delay cost, contagion c
+    d = delay_of(draw(sc.delay), H)
+    delay_cost = draw(sc.delay_cost)
+    c = draw(sc.contagion)
     B, jp, onb, hz, xfee, reest, rjp, rjfee = ([0.0] * P for _ in range(8))
     for i, p in enumerate(sc.partners):
-        B[i] = p["B"].sample(rng)
-        jp[i] = p["join_p"].sample(rng)
-        onb[i] = p["onboarding"].sample(rng)
-        hz[i] = p["h"].sample(rng)
-        xfee[i] = p["exit_fee"].sample(rng)
-        reest[i] = p["reest"].sample(rng)
-        rjp[i] = p["rejoin_p"].sample(rng)
-        rjfee[i] = p["rejoin_fee"].sample(rng)
-    joins_year = [p["joins_year"] for p in sc.partners]
+        B[i] = draw(p["B"])
+        jp[i] = draw(p["join_p"])
+        onb[i] = draw(p["onboarding"])
+        hz[i] = draw(p["h"])
+        xfee[i] = draw(p["exit_fee"])
+        reest[i] = draw(p["reest"])
+        rjp[i] = draw(p["rejoin_p"])
+        rjfee[i] = draw(p["rejoin_fee"])
+    # a distribution-valued joins_year is sampled once per trial; such a partner is a late
+    # joiner whatever it draws [V6]
+    joins_year = [late_join_year(draw(p["joins_year"])) if isinstance(p["joins_year"], Dist)
+                  else p["joins_year"] for p in sc.partners]
     k_dis = [p["k"] for p in sc.partners]
     lock = [p["lock_in"] for p in sc.partners]
     hprof = [p["hprofile"] for p in sc.partners]
@@ -478,8 +685,10 @@ def run_trial(sc, rng, diag=None):
     active = False
     collapsed = False
     collapse_year = None
+    notices_prev = 0               # N_(t-1): notices given at the end of the previous year
 
     for t in range(H):
+        live = t >= d              # years t < d are delay years [V2]
         # payments booked for this year by last year's step 8
         cur_exit, cur_reest = next_exit, next_reest
         next_exit, next_reest = [0.0] * P, [0.0] * P
@@ -529,18 +738,23 @@ def run_trial(sc, rng, diag=None):
         if active:
             n_dispute_years += 1
 
-        # --- Step 5: efficiency [A16, A17] ---
+        # --- Step 5: efficiency, live years only; the ramp counts from go-live [A16, A17, V3] ---
         members = [i for i in range(P) if status[i] == MEMBER]
         sumB = sum(B[i] for i in members)
-        scale = (sumB / B_F) ** sc.e if sc.e != 0 else 1.0
-        gt = g * rep(sc.ramp, t) * scale * (1 - delta * act)
-        if sc.noise_sd > 0:
-            gt += rng.gauss(0.0, sc.noise_sd)
-        gt = min(0.95, max(-1.0, gt))
+        if live:
+            scale = (sumB / B_F) ** sc.e if sc.e != 0 else 1.0
+            gt = g * rep(sc.ramp, t - d) * scale * (1 - delta * act)
+            if sc.noise_sd > 0:
+                gt += rng.gauss(0.0, sc.noise_sd)
+            gt = min(0.95, max(-1.0, gt))
 
         # --- Step 6: pool and shares (over M_t) ---
         exit_fees_in = sum(cur_exit)    # exit fees of this year's first-year-out leavers [A6]
-        running = F + sumB * (1 - gt) + K * act
+        if live:
+            running = F + sumB * (1 - gt) + K * act
+        else:
+            # a delay year: no F, no pooled baseline; each member runs its own service [V2]
+            running = delay_cost + K * act
         pool = running + T_paid * sc.tprofile[t] - exit_fees_in - rejoin_fees_in
         w = [0.0] * P
         if sc.sharing == "proportional":
@@ -557,7 +771,8 @@ def run_trial(sc, rng, diag=None):
         # --- Step 7: savings ---
         for i in range(P):
             if status[i] == MEMBER:
-                S[i][t] = B[i] - w[i] * pool - one_off[i]
+                # a delay-year member keeps its own B_i: it saves nothing of it [V2]
+                S[i][t] = (B[i] if live else 0.0) - w[i] * pool - one_off[i]
             elif status[i] == OUT and out_from[i] == t:
                 # first year out: exit fee and re-establishment cost booked by step 8
                 S[i][t] = 0.0 - cur_exit[i] - cur_reest[i]
@@ -570,16 +785,21 @@ def run_trial(sc, rng, diag=None):
 
         # --- Step 8: withdrawals (decided end of t, t < H-1, effective t+1 >= L_i) ---
         # [A8] lock-in: no draw at all; [A9] profile by decision year t; [A10] none at H-1
+        notices = 0
         if t < H - 1:
             leavers = []
             for i in members:
                 if t + 1 < lock[i]:
                     continue
-                R = B[i] - w[i] * running     # running saving, one-offs left out [A14]
-                h = hz[i] * rep(hprof[i], t) + u * act + k_dis[i] * max(0.0, -R / B[i])
+                # running saving, one-offs left out [A14]; in a delay year -w_i (delay_cost
+                # + K active_t) [V4]
+                R = (B[i] if live else 0.0) - w[i] * running
+                h = (hz[i] * rep(hprof[i], t) + u * act + k_dis[i] * max(0.0, -R / B[i])
+                     + c * notices_prev)                              # contagion [V8, V9]
                 h = min(1.0, max(0.0, h))
                 if h > 0 and rng.random() < h:
                     leavers.append(i)
+            notices = len(leavers)
             if leavers:
                 n_withdrawals += len(leavers)
                 for i in leavers:
@@ -590,15 +810,17 @@ def run_trial(sc, rng, diag=None):
                     # collapse from t+1: no exit fees; every year-t member pays re-est [A12, A13]
                     collapsed = True
                     collapse_year = t + 1
+                    # re-establishment only for leaving a live service [V5]
                     for i in members:
-                        next_reest[i] = reest[i]
+                        next_reest[i] = reest[i] if live else 0.0
                 else:
                     for i in leavers:
                         next_exit[i] = xfee[i]
-                        next_reest[i] = reest[i]
+                        next_reest[i] = reest[i] if live else 0.0
+        notices_prev = notices
         # payments that would fall in year H are simply never booked into S
 
-    return S, withdrew, (n_withdrawals, n_rejoins, n_disputes, n_dispute_years), \
+    return S, withdrew, (n_withdrawals, n_rejoins, n_disputes, n_dispute_years, d), \
         collapse_year
 
 
@@ -678,7 +900,8 @@ def simulate(sc, trials, seed, diagnostics=False):
     paybacks = []
     withdrew_count = [0] * P
     collapses = 0
-    ev = [0, 0, 0, 0]
+    ev = [0, 0, 0, 0, 0]
+    ev_sq = [0, 0, 0, 0, 0]
     diag = [[0] * H for _ in range(P)] if diagnostics else None
     collapse_by = [0] * H if diagnostics else None
     for _ in range(trials):
@@ -704,8 +927,9 @@ def simulate(sc, trials, seed, diagnostics=False):
             collapses += 1      # a collapse always takes effect at cy <= H-1
             if diagnostics:
                 collapse_by[cy] += 1
-        for j in range(4):
+        for j in range(5):
             ev[j] += counts[j]
+            ev_sq[j] += counts[j] ** 2
 
     n = trials
     report = {
@@ -741,6 +965,13 @@ def simulate(sc, trials, seed, diagnostics=False):
             "rejoins": ev[1] / n,
             "disputes": ev[2] / n,
             "dispute_years": ev[3] / n,
+            "delay_years": ev[4] / n,       # the mean go-live delay d [V13]
+        },
+        # not in the contract: per-trial sd of each event count, for comparisons
+        "events_sd": {
+            key: math.sqrt(max(0.0, (ev_sq[j] - ev[j] ** 2 / n) / (n - 1))) if n > 1 else 0.0
+            for j, key in enumerate(("withdrawals", "rejoins", "disputes", "dispute_years",
+                                     "delay_years"))
         },
     }
     if diagnostics:
