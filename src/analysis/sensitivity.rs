@@ -461,6 +461,7 @@ pub fn label(pointer: &str) -> String {
         .collect();
     let words = |s: &str| s.replace('_', " ");
     match segments.as_slice() {
+        [field] if field == "contagion" => words(field),
         [section, field] if section == "service" => words(field),
         [section, field] if section == "disputes" => format!("dispute {}", words(field)),
         [section, name, field] if section == "partners" => format!("{name}: {}", words(field)),
@@ -486,11 +487,19 @@ pub fn levers(scenario: &Scenario, plan: &Plan) -> Vec<Lever> {
                 input.clamp.apply(input.sampler.quantile(0.1)),
                 input.clamp.apply(input.sampler.quantile(0.9)),
             ),
-            Some(x) if x > 0.0 && (is_probability(field) || field == "withdrawal_hazard") => (
-                Basis::Scaled,
-                input.clamp.apply(0.5 * x),
-                input.clamp.apply(1.5 * x),
-            ),
+            // Hazards (contagion is one) scale like probabilities.
+            Some(x)
+                if x > 0.0
+                    && (is_probability(field)
+                        || field == "withdrawal_hazard"
+                        || field == "contagion") =>
+            {
+                (
+                    Basis::Scaled,
+                    input.clamp.apply(0.5 * x),
+                    input.clamp.apply(1.5 * x),
+                )
+            }
             Some(_) => continue,
         };
         // Years are held at whole numbers, as a trial rounds them (a join year drawn per
@@ -659,5 +668,6 @@ mod tests {
             "A/B: withdrawal hazard"
         );
         assert_eq!(label("/service/ramp/0"), "/service/ramp/0");
+        assert_eq!(label("/contagion"), "contagion");
     }
 }

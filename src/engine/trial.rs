@@ -605,7 +605,7 @@ fn savings_and_notices<const LIVE: bool>(
     contagion: f64,
 ) -> (f64, usize) {
     let notices_possible = t + 1 < plan.horizon;
-    let uplift = plan.dispute_hazard_uplift * dispute + contagion;
+    let uplift = plan.dispute_hazard_uplift * dispute;
     let profile = &plan.hazard_profile[t * partners.len()..(t + 1) * partners.len()];
     let mut leaving = 0usize;
     let mut cumulative = 0.0;
@@ -640,8 +640,10 @@ fn savings_and_notices<const LIVE: bool>(
                 (p.weight * pool.running - kept * p.baseline) / p.baseline
             }
             .max(0.0);
-            let h =
-                (p.hazard * multiplier + uplift + p.sensitivity * relative_loss).clamp(0.0, 1.0);
+            // In docs/model.md's order: adding c x N_(t-1) last, after the
+            // disappointment term, gives exactly its sum (and adds 0 without contagion).
+            let h = (p.hazard * multiplier + uplift + p.sensitivity * relative_loss + contagion)
+                .clamp(0.0, 1.0);
             // No `h > 0.0` test first: a uniform is never below 0, so a zero hazard
             // gives no notice all the same, and the test (a branch taken in every
             // partner-year of a real scenario) cost 3-4 % of the hot loop.

@@ -27,6 +27,14 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
         m(replay.inputs[plan::TRANSITION_COST]),
         m(replay.inputs[plan::DISPUTE_COST])
     );
+    // Names in one column: at least 28 characters wide, wider for a longer name.
+    let width = scenario
+        .partners
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(28);
     let horizon = replay.years.len();
     let delay = usize::from(replay.summary.delay_years);
     if scenario.service.may_be_delayed() {
@@ -154,7 +162,7 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
             }
             let _ = writeln!(
                 s,
-                "    {:<28} saving {:>14}  ({state}{}{})",
+                "    {:<width$} saving {:>14}  ({state}{}{})",
                 p.name,
                 m(py.saving),
                 if notes.is_empty() { "" } else { "; " },
@@ -178,7 +186,7 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
     let sum = &replay.summary;
     let _ = writeln!(s, "\nConsortium NPV {}", m(sum.npv));
     for (p, v) in scenario.partners.iter().zip(&replay.partner_npv) {
-        let _ = writeln!(s, "  {:<28} NPV {:>14}", p.name, m(*v));
+        let _ = writeln!(s, "  {:<width$} NPV {:>14}", p.name, m(*v));
     }
     let payback = if sum.payback_year == NO_YEAR {
         "never pays back".to_string()
@@ -190,9 +198,16 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
     } else {
         format!("collapse from year {}", sum.collapse_year)
     };
+    let delayed = if !scenario.service.may_be_delayed() {
+        String::new()
+    } else if delay >= horizon {
+        format!("; never live ({delay} years of delay)")
+    } else {
+        format!("; live from year {delay}")
+    };
     let _ = writeln!(
         s,
-        "{payback}; {collapse}; {} withdrawal notice(s), {} rejoin(s), {} dispute(s)",
+        "{payback}; {collapse}; {} withdrawal notice(s), {} rejoin(s), {} dispute(s){delayed}",
         sum.withdrawals, sum.rejoins, sum.disputes
     );
     s

@@ -109,29 +109,40 @@ pub fn render(r: &Report, currency: &str) -> String {
     s
 }
 
-/// The go-live delay's line, for a scenario whose go-live may slip: its mean and each
-/// delay's probability (the likeliest first few).
+/// The go-live delay's line, for a scenario whose go-live may slip: its mean and the
+/// probability of each delay, in order of delay; when there are many, the likeliest few
+/// and, if it can happen, never going live.
 fn delay_line(r: &Report) -> String {
+    const MOST: usize = 6;
     let by_delay = &r.consortium.delay_years_probability;
     let never = by_delay.len() - 1;
-    let mut shown: Vec<String> = by_delay
+    let mut delays: Vec<usize> = (0..by_delay.len()).filter(|&d| by_delay[d] > 0.0).collect();
+    let all = delays.len();
+    if all > MOST {
+        // The likeliest, ties to the shorter delay; never going live always shown.
+        delays.sort_by(|&a, &b| by_delay[b].total_cmp(&by_delay[a]).then(a.cmp(&b)));
+        let keep_never = by_delay[never] > 0.0;
+        delays.retain(|&d| d != never);
+        delays.truncate(MOST - usize::from(keep_never));
+        if keep_never {
+            delays.push(never);
+        }
+        delays.sort_unstable();
+    }
+    let mut shown: Vec<String> = delays
         .iter()
-        .enumerate()
-        .filter(|&(_, &p)| p > 0.0)
-        .map(|(d, &p)| {
+        .map(|&d| {
             let what = match d {
                 0 => "on time".to_string(),
                 d if d == never => "never live".to_string(),
                 1 => "1 year".to_string(),
                 d => format!("{d} years"),
             };
-            format!("{what} {}", percent(p))
+            format!("{what} {}", percent(by_delay[d]))
         })
         .collect();
-    const MOST: usize = 6;
-    if shown.len() > MOST {
-        shown.truncate(MOST);
-        shown.push("...".into());
+    if all > delays.len() {
+        shown.push(format!("{} other delays", all - delays.len()));
     }
     format!(
         "  Go-live delay   mean {:.2} years ({})",
