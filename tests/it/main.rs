@@ -9,6 +9,7 @@ mod compare;
 mod completions;
 mod convergence;
 mod correlations;
+mod files;
 mod golden;
 mod html;
 mod layers;
