@@ -252,10 +252,11 @@ impl Temp {
         let file = builder.tempfile_in(dir)?;
         registry.temps.push(file.path().to_path_buf());
         drop(registry);
+        let temp = Temp(Some(file));
         if let Some(existing) = existing {
-            keep_owner_and_mode(file.as_file(), existing)?;
+            keep_owner_and_mode(temp.file(), existing)?;
         }
-        Ok(Temp(Some(file)))
+        Ok(temp)
     }
 
     fn file(&self) -> &File {
