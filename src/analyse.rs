@@ -8,16 +8,18 @@
 use std::path::PathBuf;
 
 use crate::cli::{CompareArgs, SensitivityArgs, SweepArgs, files};
-use crate::commands::{check_outputs, notify, prepare};
+use crate::commands::{check_outputs, notify, prepare, say, scenario_input};
 use crate::progress;
 use consortium_sim::engine::Monitor;
 use consortium_sim::export::analysis::terminal;
 use consortium_sim::export::{self, Format, Kind, Subject, csv, html, json};
+use consortium_sim::output;
 use consortium_sim::run::{self, Error, Result, Source};
 
 /// Writes each requested output file atomically through the exporters (unless the run
-/// has been interrupted meanwhile), then prints the table and what was written. Files
-/// come first so that a closed standard output (`| head`) cannot lose them.
+/// has been interrupted meanwhile), then prints the table and what was written, on
+/// stderr when an output went to stdout. Files come first so that a closed standard
+/// output (`| head`) cannot lose them.
 fn publish(
     table: &str,
     subject: Subject,
@@ -26,11 +28,14 @@ fn publish(
     monitor: &Monitor,
 ) -> Result<()> {
     let files = files(flags, export);
+    let aside = files.iter().any(|(_, p)| output::writes_stdout(p));
     let mut wrote = Vec::new();
     export::write_all(&files, &subject, monitor, |_, path| {
-        wrote.push(format!("wrote {}\n", path.display()));
+        if !output::writes_stdout(path) {
+            wrote.push(format!("wrote {}\n", path.display()));
+        }
     })?;
-    print!("{table}{}", wrote.concat());
+    say(aside, &format!("{table}{}", wrote.concat()));
     Ok(())
 }
 
@@ -38,7 +43,12 @@ fn publish(
 pub fn sweep(args: SweepArgs, monitor: &Monitor) -> Result<()> {
     let params = run::sweep_params(&args.params)?;
     check_outputs(
-        &[&args.out, &args.csv, &args.html],
+        &scenario_input(&args.sim.scenario),
+        &[
+            ("--out", &args.out),
+            ("--csv", &args.csv),
+            ("--html", &args.html),
+        ],
         &args.export,
         Kind::Sweep,
     )?;
@@ -62,7 +72,12 @@ pub fn sweep(args: SweepArgs, monitor: &Monitor) -> Result<()> {
 
 /// `sensitivity`: `--switch` pointers resolved before the first run.
 pub fn sensitivity(args: SensitivityArgs, monitor: &Monitor) -> Result<()> {
-    check_outputs(&[&args.out, &args.html], &args.export, Kind::Sensitivity)?;
+    check_outputs(
+        &scenario_input(&args.sim.scenario),
+        &[("--out", &args.out), ("--html", &args.html)],
+        &args.export,
+        Kind::Sensitivity,
+    )?;
     let prepared = prepare(&args.sim.options())?;
     let result = progress::while_running(monitor, !args.sim.quiet, || {
         prepared.sensitivity(&args.switch, args.target_prob_loss, monitor)
@@ -93,7 +108,18 @@ pub fn compare(args: CompareArgs, monitor: &Monitor) -> Result<()> {
         }
         _ => {}
     }
-    check_outputs(&[&args.out, &args.html], &args.export, Kind::Compare)?;
+    let mut inputs = scenario_input(&args.sim.scenario);
+    inputs.extend(
+        args.more
+            .iter()
+            .map(|p| ("the scenario".to_string(), p.as_path())),
+    );
+    check_outputs(
+        &inputs,
+        &[("--out", &args.out), ("--html", &args.html)],
+        &args.export,
+        Kind::Compare,
+    )?;
     let options = args.sim.options();
     let prepared = prepare(&options)?;
     let entrants = if args.more.is_empty() {

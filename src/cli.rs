@@ -41,7 +41,9 @@ pub enum Command {
     /// the bad case is and who is exposed. The same scenario, seed and trial count give
     /// the same figures whatever the number of threads. --out writes the full JSON
     /// report, --html a self-contained page with charts and --trials-csv one CSV row per
-    /// trial, each atomically; a missing directory is reported before the run starts.
+    /// trial, each atomically; a missing directory, or an output that is the scenario or
+    /// another output, is refused before the run starts. `-` as an output path is
+    /// standard output (the summary then goes to stderr).
     /// --shard runs one piece of a large run, for `merge`.
     #[command(
         after_help = "Examples:\n  consortium-sim run scenarios/four_districts_back_office.json --out report.json\n  consortium-sim run scenarios/four_districts_back_office.json --trials 1000000 --html report.html --trials-csv trials.csv"
@@ -230,7 +232,8 @@ pub struct MergeArgs {
 /// Where a run's (or a merge's) report goes; each file is written atomically.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Write the JSON report to this file instead of printing a summary.
+    /// Write the JSON report to this file (`-`: standard output) instead of printing a
+    /// summary.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Also write a self-contained HTML report with charts to this file.

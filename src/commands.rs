@@ -3,7 +3,7 @@
 //! Each calls the run API and prints; the notices the API returns go to stderr.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -64,21 +64,29 @@ pub fn run(args: RunArgs, monitor: &Monitor) -> Result<()> {
             "--out, --html and --trials-csv go with `consortium-sim merge`, not with --shard: a shard writes only its partial result",
         ));
     }
-    output::check_writable(partial)?;
+    check_outputs(
+        &scenario_input(&args.sim.scenario),
+        &[("--partial", &args.partial)],
+        &[],
+        Kind::Run,
+    )?;
     let mut options = args.sim.options();
     options.shard = Some(shard);
     let prepared = prepare(&options)?;
     let simulation =
         progress::while_running(monitor, !args.sim.quiet, || prepared.simulate(monitor))?;
     prepared.write_partial(partial, &simulation, monitor)?;
-    println!(
-        "wrote {}: shard {} of {}, trials {}..{} of {}",
-        partial.display(),
-        shard.index,
-        shard.count,
-        prepared.range.start,
-        prepared.range.end,
-        prepared.total_trials
+    say(
+        output::writes_stdout(partial),
+        &format!(
+            "wrote {}: shard {} of {}, trials {}..{} of {}\n",
+            shown(partial),
+            shard.index,
+            shard.count,
+            prepared.range.start,
+            prepared.range.end,
+            prepared.total_trials
+        ),
     );
     Ok(())
 }
@@ -87,7 +95,7 @@ fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Resul
     if args.partial.is_some() {
         return Err(Error::request("--partial goes with --shard"));
     }
-    check_run_outputs(&args.output)?;
+    check_run_outputs(&scenario_input(&args.sim.scenario), &args.output)?;
     let mut options = args.sim.options();
     options.target = target;
     let prepared = prepare(&options)?;
@@ -127,7 +135,12 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
 }
 
 pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
-    check_run_outputs(&args.output)?;
+    let parts: Vec<_> = args
+        .parts
+        .iter()
+        .map(|p| ("the partial result".to_string(), p.as_path()))
+        .collect();
+    check_run_outputs(&parts, &args.output)?;
     let start = Instant::now();
     let run::Merged { merged, scenario } = run::merge(&args.parts)?;
     let elapsed = merged.elapsed_seconds + start.elapsed().as_secs_f64();
@@ -206,15 +219,33 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
     }
 }
 
-/// Checks, before anything runs, that every output path can be written (in the order
-/// given, which decides the error shown when several cannot) and every `--export`
-/// format can render results of `kind`.
+/// The input of a command that reads one scenario file, named as messages name it.
+pub fn scenario_input(path: &Path) -> Vec<(String, &Path)> {
+    vec![("the scenario".to_string(), path)]
+}
+
+/// Checks, before anything runs, that no output (each given with its flag) is one of
+/// the `inputs` or another output of the command, compared by the file each names;
+/// that every output path can be written (in the order given, which decides the error
+/// shown when several cannot); and that every `--export` format can render results of
+/// `kind`. Every command that writes a file calls it.
 pub fn check_outputs(
-    paths: &[&Option<PathBuf>],
+    inputs: &[(String, &Path)],
+    flags: &[(&str, &Option<PathBuf>)],
     export: &[(Format, PathBuf)],
     kind: Kind,
 ) -> Result<()> {
-    for path in paths.iter().copied().flatten() {
+    let outputs: Vec<(String, &Path)> = flags
+        .iter()
+        .filter_map(|(flag, path)| Some((flag.to_string(), path.as_deref()?)))
+        .chain(
+            export
+                .iter()
+                .map(|(f, path)| (format!("--export {}", f.name()), path.as_path())),
+        )
+        .collect();
+    output::check_distinct(inputs, &outputs)?;
+    for (_, path) in &outputs {
         output::check_writable(path)?;
     }
     export::check_all(export, kind)?;
@@ -222,47 +253,81 @@ pub fn check_outputs(
 }
 
 /// [`check_outputs`] for a run's or a merge's outputs.
-fn check_run_outputs(o: &OutputArgs) -> Result<()> {
-    check_outputs(&[&o.out, &o.html, &o.trials_csv], &o.export, Kind::Run)
+fn check_run_outputs(inputs: &[(String, &Path)], o: &OutputArgs) -> Result<()> {
+    check_outputs(
+        inputs,
+        &[
+            ("--out", &o.out),
+            ("--html", &o.html),
+            ("--trials-csv", &o.trials_csv),
+        ],
+        &o.export,
+        Kind::Run,
+    )
+}
+
+/// Prints `text` on stdout, or on stderr when an output goes to stdout (`--out -`), so
+/// that stdout carries nothing but that output.
+pub fn say(aside: bool, text: &str) {
+    if aside {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+}
+
+/// An output path as messages show it: `-` is standard output.
+pub fn shown(path: &Path) -> String {
+    if output::is_stdout(path) {
+        "standard output".into()
+    } else {
+        path.display().to_string()
+    }
 }
 
 /// Writes the files asked for (the trial table, the page, the JSON report, in that order,
 /// then `--export`s) through the exporters, or prints the terminal summary instead of
-/// the JSON.
+/// the JSON. When an output goes to stdout, what would be printed there goes to stderr,
+/// and the output itself gets no "wrote" line.
 fn publish(
     report: &Report,
     scenario: &Scenario,
     value: &Value,
     outcomes: &Outcomes,
-    output: &OutputArgs,
+    outputs: &OutputArgs,
     monitor: &Monitor,
 ) -> Result<()> {
     let currency = &scenario.currency;
-    let files = output.files();
+    let files = outputs.files();
+    let aside = outputs.paths().any(|p| output::writes_stdout(p));
     let run = Subject::Run(RunResult {
         report,
         scenario,
         value,
         outcomes,
     });
-    let json_out = output.out.as_deref();
+    let json_out = outputs.out.as_deref();
     export::write_all(&files, &run, monitor, |format, path| {
-        if format == export::json::FORMAT && Some(path) == json_out {
-            println!(
-                "wrote {} ({} trials, mean NPV {})",
+        if output::writes_stdout(path) {
+            return;
+        }
+        let line = if format == export::json::FORMAT && Some(path) == json_out {
+            format!(
+                "wrote {} ({} trials, mean NPV {})\n",
                 path.display(),
                 report.trials,
                 format::money(report.consortium.npv.mean, currency)
-            );
+            )
         } else {
-            println!("wrote {}", path.display());
-        }
+            format!("wrote {}\n", path.display())
+        };
+        say(aside, &line);
     })?;
-    if output.out.is_none() {
-        print!("{}", export::terminal::render(report, currency));
+    if outputs.out.is_none() {
+        say(aside, &export::terminal::render(report, currency));
     }
     if let Some(c) = &report.run.convergence {
-        print!("{}", convergence_line(report, c, currency));
+        say(aside, &convergence_line(report, c, currency));
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use consortium_sim::Error;
 use consortium_sim::engine::Monitor;
+use consortium_sim::output::{self, Written};
 
 /// Shared with the signal handler: Ctrl-C or SIGTERM cancels the run in progress.
 static MONITOR: Monitor = Monitor::new();
@@ -21,11 +22,15 @@ static MONITOR: Monitor = Monitor::new();
 fn main() -> ExitCode {
     restore_sigpipe();
     let cli = Cli::parse();
-    // A first signal stops the workers and writes nothing; a second ends the process.
+    // Once the command's work watches the monitor, a first signal stops it there and the
+    // command returns. Before that (reading a scenario from a FIFO, starting threads),
+    // and at a second signal, the process ends at once, its temporary files removed.
     let handler = ctrlc::set_handler(|| {
-        if MONITOR.cancel.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+        if progress::watched() && !MONITOR.cancel.swap(true, Ordering::SeqCst) {
+            return;
         }
+        eprintln!("interrupted: {}", what_was_written(&output::abandon()));
+        std::process::exit(130);
     });
     if let Err(e) = handler {
         eprintln!(
@@ -35,7 +40,7 @@ fn main() -> ExitCode {
     match dispatch(cli, &MONITOR) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.is_interrupted() => {
-            eprintln!("interrupted: nothing was written");
+            eprintln!("interrupted: {}", what_was_written(&output::written()));
             ExitCode::from(130)
         }
         Err(err) => {
@@ -43,6 +48,26 @@ fn main() -> ExitCode {
             // Each library error says whether it is bad input: no list of types here.
             ExitCode::from(if err.is_user_input() { 2 } else { 1 })
         }
+    }
+}
+
+/// What an interrupted command says it wrote: "nothing was written", or the outputs in
+/// place and any cut short.
+fn what_was_written(written: &[Written]) -> String {
+    let shown = |w: &Written| commands::shown(&w.path);
+    let whole: Vec<String> = written.iter().filter(|w| w.complete).map(shown).collect();
+    let cut: Vec<String> = written.iter().filter(|w| !w.complete).map(shown).collect();
+    let mut parts = Vec::new();
+    if !whole.is_empty() {
+        parts.push(format!("wrote {}", whole.join(", ")));
+    }
+    if !cut.is_empty() {
+        parts.push(format!("{} cut short", cut.join(", ")));
+    }
+    if parts.is_empty() {
+        "nothing was written".into()
+    } else {
+        format!("{}; nothing else was written", parts.join("; "))
     }
 }
 

@@ -1,5 +1,7 @@
 //! The progress bar: shown on stderr for runs longer than about a second, and only when
-//! stderr is a terminal, so pipes and CI logs see nothing but warnings and errors.
+//! stderr is a terminal, so pipes and CI logs see nothing but warnings and errors. It
+//! also records when a command's work under the monitor begins ([`watched`]): until
+//! then nothing checks the monitor, so a signal must end the process instead.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,10 +14,20 @@ use indicatif::{ProgressBar, ProgressStyle};
 const DELAY: Duration = Duration::from_secs(1);
 const TICK: Duration = Duration::from_millis(100);
 
+/// Set once a command starts work that stops when the monitor is cancelled; never unset,
+/// as everything after it (reports, writing files) checks the monitor too.
+static WATCHED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the command has reached work that stops when the monitor is cancelled.
+pub fn watched() -> bool {
+    WATCHED.load(Ordering::SeqCst)
+}
+
 /// Runs `work`, showing a bar of `monitor.done` out of `monitor.total` trials if
 /// `enabled` and stderr is a terminal. Each change of `monitor.total` (a new block of a
 /// run to a precision target) starts a new bar, after a new delay.
 pub fn while_running<T>(monitor: &Monitor, enabled: bool, work: impl FnOnce() -> T) -> T {
+    WATCHED.store(true, Ordering::SeqCst);
     if !enabled || !std::io::stderr().is_terminal() {
         return work();
     }

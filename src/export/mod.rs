@@ -212,10 +212,13 @@ pub fn check_all(outputs: &[(Format, PathBuf)], kind: Kind) -> Result<(), Export
     Ok(())
 }
 
-/// Writes `subject` in each (format, path) of `outputs`, in order, each file atomically;
-/// calls `wrote` after each file is in place. Stops, leaving no partial file, as soon as
-/// `monitor` is cancelled: before a file, or while it is written (checked before the
-/// file replaces any earlier one).
+/// Writes `subject` in each (format, path) of `outputs`, then calls `wrote` for each.
+/// Every file is written to a temporary file first and all are renamed into place
+/// together at the end, so a command leaves all its files or none; then the outputs
+/// that cannot be staged (standard output, a device: see [`output::Destination`]) are
+/// written as they go, in order. Stops as soon as `monitor` is cancelled, before the
+/// files are renamed (leaving none) or while a stream is written (cutting it short;
+/// [`output::written`] says what was written).
 pub fn write_all(
     outputs: &[(Format, PathBuf)],
     subject: &Subject,
@@ -225,24 +228,72 @@ pub fn write_all(
     for (format, _) in outputs {
         format.check_for(subject.kind())?;
     }
+    let mut staged = Vec::new();
+    let mut direct = Vec::new();
     for (format, path) in outputs {
-        if monitor.is_cancelled() {
-            return Err(Interrupted.into());
-        }
-        let written = output::write_atomically_with(path, |w| {
-            format.exporter.write(subject, w)?;
-            if monitor.is_cancelled() {
-                return Err(io::Error::other("interrupted"));
+        match output::destination(path)? {
+            output::Destination::File { target, existing } => {
+                interrupted(monitor)?;
+                let written = output::stage(path, &target, existing.as_ref(), |w| {
+                    format.exporter.write(subject, &mut Watched { w, monitor })
+                });
+                staged.push(checked(written, monitor)?);
             }
-            Ok(())
-        });
-        match written {
-            Err(_) if monitor.is_cancelled() => return Err(Interrupted.into()),
-            result => result?,
+            destination => direct.push((format, path, destination)),
         }
+    }
+    if !output::commit(staged, || !monitor.is_cancelled())? {
+        return Err(Interrupted.into());
+    }
+    for (format, path) in outputs {
+        if !direct.iter().any(|(_, p, _)| *p == path) {
+            wrote(*format, path);
+        }
+    }
+    for (format, path, destination) in direct {
+        interrupted(monitor)?;
+        let written = output::stream(path, &destination, |w| {
+            format.exporter.write(subject, &mut Watched { w, monitor })
+        });
+        checked(written, monitor)?;
         wrote(*format, path);
     }
     Ok(())
+}
+
+fn interrupted(monitor: &Monitor) -> Result<(), ExportError> {
+    if monitor.is_cancelled() {
+        return Err(Interrupted.into());
+    }
+    Ok(())
+}
+
+/// A write's result, an interruption reported as one.
+fn checked<T>(written: Result<T, OutputError>, monitor: &Monitor) -> Result<T, ExportError> {
+    match written {
+        Err(_) if monitor.is_cancelled() => Err(Interrupted.into()),
+        result => Ok(result?),
+    }
+}
+
+/// A writer that fails once `monitor` is cancelled, so that a long output (the trial
+/// table) stops at the next write rather than at its end.
+struct Watched<'a> {
+    w: &'a mut dyn Write,
+    monitor: &'a Monitor,
+}
+
+impl Write for Watched<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.monitor.is_cancelled() {
+            return Err(io::Error::other("interrupted"));
+        }
+        self.w.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
+    }
 }
 
 #[cfg(test)]

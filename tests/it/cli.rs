@@ -132,7 +132,7 @@ fn without_run(text: &str) -> String {
 }
 
 /// The raw report text with the `"run": {...}` block cut out, byte for byte.
-fn cut_run_block(text: &str) -> String {
+pub(crate) fn cut_run_block(text: &str) -> String {
     let start = text
         .find("\n  \"run\": {")
         .unwrap_or_else(|| panic!("no run block in:\n{text}"));

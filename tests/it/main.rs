@@ -10,6 +10,7 @@ mod completions;
 mod convergence;
 mod correlations;
 mod delay_crn;
+mod files;
 mod golden;
 mod html;
 mod layers;
