@@ -337,3 +337,46 @@ fn slurm_example_scripts_work_as_shipped() {
     );
     assert!(dir.path().join("report.html").exists());
 }
+
+/// A scenario whose go-live may slip stores each trial's delay in its partials, and the
+/// merged report (the delay's mean and distribution included) is the single run's.
+#[test]
+fn shards_of_a_delayed_scenario_merge_to_the_single_run() {
+    const DELAYED: &str = "scenarios/departments_shared_service_centre.json";
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str], out: &Path| {
+        ok(bin()
+            .args(["run", DELAYED, "--trials", "5001", "--seed", "9"])
+            .args(extra)
+            .arg(out)
+            .output()
+            .unwrap())
+    };
+    let single = dir.path().join("single.json");
+    run(&["--out"], &single);
+    let mut parts = Vec::new();
+    for k in 0..3 {
+        let part = dir.path().join(format!("p{k}.bin"));
+        let shard = format!("{k}/3");
+        run(&["--shard", &shard, "--partial"], &part);
+        parts.push(part);
+    }
+    let merged = dir.path().join("merged.json");
+    ok(bin()
+        .arg("merge")
+        .args(&parts)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap());
+    assert_eq!(without_run(&merged), without_run(&single));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&single).unwrap()).unwrap();
+    let by_delay = report["consortium"]["delay_years_probability"]
+        .as_array()
+        .unwrap();
+    // d = 0 ..= H, and the scenario's delay of 0 to 3 years shows in the distribution.
+    assert_eq!(by_delay.len(), 11);
+    assert!(by_delay[1].as_f64().unwrap() > 0.2 && by_delay[3].as_f64().unwrap() > 0.05);
+    assert!(report["events"]["delay_years"].as_f64().unwrap() > 1.0);
+}

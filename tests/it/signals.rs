@@ -220,9 +220,13 @@ fn an_interrupted_stream_is_reported_with_the_files_already_written() {
     // The report is renamed into place before the table streams, and the table (about
     // 1 MB) stops when the pipe is full, as nobody reads it yet.
     until("wrote the report", || report.exists());
+    // Wait for the table to start (its first bytes are in the pipe), so that the
+    // signal lands while it streams rather than just before.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut table = vec![0u8; 10];
+    std::io::Read::read_exact(&mut stdout, &mut table).unwrap();
     kill("-INT", &child);
-    let mut table = Vec::new();
-    std::io::Read::read_to_end(&mut child.stdout.take().unwrap(), &mut table).unwrap();
+    std::io::Read::read_to_end(&mut stdout, &mut table).unwrap();
     let (code, stderr) = wait_bounded(child, Duration::from_secs(10));
     assert_eq!(code, Some(130), "{stderr}");
     assert_eq!(
