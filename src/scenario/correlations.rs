@@ -44,9 +44,9 @@ pub fn resolve(
     let consortium_input = inputs::consortium_dists()
         .zip(consortium.iter().copied())
         .find(|(i, _)| i.pointer() == wanted);
-    let (label, dist) = match parts.as_slice() {
-        _ if let Some((input, dist)) = consortium_input => (input.pointer(), dist),
-        ["partners", who, field] if PARTNER_UNCERTAIN_FIELDS.contains(field) => {
+    let (label, dist) = match (consortium_input, parts.as_slice()) {
+        (Some((input, dist)), _) => (input.pointer(), dist),
+        (None, ["partners", who, field]) if PARTNER_UNCERTAIN_FIELDS.contains(field) => {
             let partner = who
                 .parse::<usize>()
                 .ok()
