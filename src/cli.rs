@@ -164,8 +164,9 @@ pub struct SimArgs {
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// Override a scenario value: a JSON pointer, '=', and a number, a distribution as
-    /// JSON, or a string. Partners may be named: /partners/Police/exit_fee=250000.
-    /// Repeatable.
+    /// JSON, or a string. Partners may be named: /partners/Police/exit_fee=250000; a
+    /// name that is a number or contains '=' goes in double quotes:
+    /// '/partners/"7"/exit_fee=0' (an unquoted plain number is an index). Repeatable.
     #[arg(long = "set", value_name = "POINTER=VALUE")]
     pub overrides: Vec<String>,
     /// If the scenario's rank correlations cannot hold together, use the nearest valid

@@ -28,6 +28,7 @@ use super::{AnalysisError, Input};
 use crate::copula::spearman;
 use crate::plan::{Plan, SamplingScratch};
 use crate::rng::trial_key;
+use crate::scenario::overrides::{lookup, parse_pointer, partner_position, segment};
 use crate::scenario::{Dist, Scenario, inputs};
 use crate::summary::{RunInfo, SCHEMA};
 
@@ -368,7 +369,7 @@ impl Study {
         self.scenario
             .partners
             .iter()
-            .any(|p| p.is_founder() && pointer == partner_pointer(&p.name, "join_probability"))
+            .any(|p| p.is_founder() && pointer == plan_label(&p.name, "join_probability"))
     }
 
     /// The value of `s` at which `target` is met, by bisection under common random
@@ -434,13 +435,31 @@ impl Study {
     }
 }
 
-/// The pointer of a partner's field, the partner named (escaped as RFC 6901 asks), as the
-/// plan labels its inputs.
-fn partner_pointer(name: &str, field: &str) -> String {
+/// The plan's label of a partner's field: the partner named, escaped as RFC 6901 asks.
+/// (Labels key the random streams, so they never change; see [`address`] for the
+/// pointer an edit uses.)
+fn plan_label(name: &str, field: &str) -> String {
     format!(
         "/partners/{}/{field}",
         name.replace('~', "~0").replace('/', "~1")
     )
+}
+
+/// The pointer that addresses a partner's field whatever the partner's name (quoted when
+/// the name is a number or holds '=': see [`crate::scenario::overrides`]). The same as
+/// its [`plan_label`] for every other name.
+fn address(name: &str, field: &str) -> String {
+    format!("/partners/{}/{field}", segment(name))
+}
+
+/// The pointer an edit uses for the input the plan labels `label`.
+fn address_of(scenario: &Scenario, label: &str) -> String {
+    let field = label.rsplit('/').next().unwrap_or_default();
+    scenario
+        .partners
+        .iter()
+        .find(|p| label == plan_label(&p.name, field))
+        .map_or_else(|| label.to_string(), |p| address(&p.name, field))
 }
 
 /// Probability fields: held within [0, 1] and searched over [0, 1].
@@ -454,16 +473,14 @@ fn is_probability(field: &str) -> bool {
 /// A pointer as a reader says it: "efficiency", "dispute annual cost",
 /// "Ravensmoor Police: withdrawal hazard".
 pub fn label(pointer: &str) -> String {
-    let segments: Vec<String> = pointer
-        .trim_start_matches('/')
-        .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect();
+    let Ok(segments) = parse_pointer(pointer) else {
+        return pointer.to_string();
+    };
     let words = |s: &str| s.replace('_', " ");
-    match segments.as_slice() {
-        [section, field] if section == "service" => words(field),
-        [section, field] if section == "disputes" => format!("dispute {}", words(field)),
-        [section, name, field] if section == "partners" => format!("{name}: {}", words(field)),
+    match segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>()[..] {
+        ["service", field] => words(field),
+        ["disputes", field] => format!("dispute {}", words(field)),
+        ["partners", name, field] => format!("{name}: {}", words(field)),
         _ => pointer.to_string(),
     }
 }
@@ -476,7 +493,7 @@ pub fn levers(scenario: &Scenario, plan: &Plan) -> Vec<Lever> {
         let founder = scenario
             .partners
             .iter()
-            .any(|p| p.is_founder() && *pointer == partner_pointer(&p.name, field));
+            .any(|p| p.is_founder() && *pointer == plan_label(&p.name, field));
         if founder && field == "join_probability" {
             continue;
         }
@@ -495,7 +512,7 @@ pub fn levers(scenario: &Scenario, plan: &Plan) -> Vec<Lever> {
         };
         out.push(Lever {
             label: label(pointer),
-            pointer: pointer.clone(),
+            pointer: address_of(scenario, pointer),
             basis,
             low,
             high,
@@ -531,7 +548,7 @@ fn dist_at<'s>(scenario: &'s Scenario, pointer: &str) -> Option<&'s Dist> {
     let p = scenario
         .partners
         .iter()
-        .find(|p| pointer == partner_pointer(&p.name, field))?;
+        .find(|p| pointer == plan_label(&p.name, field))?;
     p.uncertain_field(field)
 }
 
@@ -547,45 +564,32 @@ pub fn searchable(
     plan: &Plan,
 ) -> Result<Searchable, AnalysisError> {
     let fail = |message: String| AnalysisError::spec(Input::Switch, spec, message);
-    let Some(rest) = spec.strip_prefix('/') else {
-        return Err(fail(
-            "not a JSON pointer: it must start with '/', e.g. /service/efficiency".into(),
-        ));
-    };
-    let segments: Vec<String> = rest
-        .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect();
-    // Partners by name, as the plan labels its inputs; `json` keeps the index for lookup.
-    let (pointer, json) = match segments.as_slice() {
+    let parsed = parse_pointer(spec).map_err(fail)?;
+    let segments: Vec<String> = parsed.iter().map(|s| s.text.clone()).collect();
+    // Partners by name: `label` as the plan labels its inputs, `pointer` as an edit
+    // addresses them; `json` keeps the index for lookup.
+    let (label_of, pointer, json) = match segments.as_slice() {
         [section, who, field] if section == "partners" => {
-            let i = who
-                .parse::<usize>()
-                .ok()
-                .filter(|&i| i < scenario.partners.len())
-                .or_else(|| scenario.partners.iter().position(|p| &p.name == who))
-                .ok_or_else(|| {
-                    let names: Vec<&str> =
-                        scenario.partners.iter().map(|p| p.name.as_str()).collect();
-                    fail(format!(
-                        "there is no partner \"{who}\" (partners: {})",
-                        names.join(", ")
-                    ))
-                })?;
+            let names = scenario.partners.iter().map(|p| p.name.as_str());
+            let i = partner_position(names, &parsed[1]).ok_or_else(|| {
+                let names: Vec<&str> = scenario.partners.iter().map(|p| p.name.as_str()).collect();
+                fail(format!(
+                    "there is no partner \"{who}\" (partners: {})",
+                    names.join(", ")
+                ))
+            })?;
             let name = &scenario.partners[i].name;
             (
-                partner_pointer(name, field),
-                format!(
-                    "/partners/{i}/{}",
-                    field.replace('~', "~0").replace('/', "~1")
-                ),
+                plan_label(name, field),
+                address(name, field),
+                format!("/partners/{i}/{}", segment(field)),
             )
         }
-        _ => (spec.to_string(), spec.to_string()),
+        _ => (spec.to_string(), spec.to_string(), spec.to_string()),
     };
     let field = segments.last().map_or("", String::as_str);
     let searchable = |base_value: f64, lo: f64, hi: f64, range_basis| Searchable {
-        label: label(&pointer),
+        label: label(&label_of),
         pointer: pointer.clone(),
         base_value,
         lo,
@@ -596,7 +600,7 @@ pub fn searchable(
         let (a, b) = (0.0f64.min(3.0 * x), 0.0f64.max(3.0 * x));
         searchable(x, a, b, "0 to 3 x the value")
     };
-    if let Some(i) = plan.input_labels.iter().position(|l| *l == pointer) {
+    if let Some(i) = plan.input_labels.iter().position(|l| *l == label_of) {
         let input = &plan.inputs[i];
         return Ok(match input.sampler.fixed_value() {
             Some(x) if is_probability(field) || field == "withdrawal_hazard" => {
@@ -604,7 +608,7 @@ pub fn searchable(
             }
             Some(x) => up_to_three_times(x),
             None => {
-                let mean = dist_at(scenario, &pointer).map_or(f64::NAN, Dist::mean);
+                let mean = dist_at(scenario, &label_of).map_or(f64::NAN, Dist::mean);
                 searchable(
                     mean,
                     input.clamp.apply(input.sampler.quantile(0.01)),
@@ -614,7 +618,7 @@ pub fn searchable(
             }
         });
     }
-    match base.pointer(&json) {
+    match lookup(base, &json) {
         // Dispute probabilities: validated values, 0 when the file leaves them out.
         _ if segments[0] == "disputes" && segments.len() == 2 && is_probability(field) => {
             let d = &scenario.disputes;

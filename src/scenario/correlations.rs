@@ -12,6 +12,7 @@ use crate::copula::{
 };
 
 use super::inputs::{self, PARTNER_UNCERTAIN_FIELDS};
+use super::overrides::{Segment, parse_pointer, partner_position};
 use super::{Disputes, Partner, Service, consortium_inputs};
 
 /// Validated correlations between uncertain inputs.
@@ -34,13 +35,8 @@ pub fn resolve(
     disputes: &Disputes,
     partners: &[Partner],
 ) -> Result<String, String> {
-    let segments: Vec<String> = pointer
-        .strip_prefix('/')
-        .unwrap_or("")
-        .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect();
-    let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let segments: Vec<Segment> = parse_pointer(pointer)?;
+    let parts: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
     let consortium = || inputs::consortium_dists().zip(consortium_inputs(service, disputes));
     let (label, dist) = match parts.as_slice() {
         [section, field] if consortium().any(|(i, _)| i.is_named(section, field)) => {
@@ -50,11 +46,8 @@ pub fn resolve(
             (format!("/{section}/{field}"), dist)
         }
         ["partners", who, field] if PARTNER_UNCERTAIN_FIELDS.contains(field) => {
-            let partner = who
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| partners.get(i))
-                .or_else(|| partners.iter().find(|p| p.name == *who))
+            let partner = partner_position(partners.iter().map(|p| p.name.as_str()), &segments[1])
+                .map(|i| &partners[i])
                 .ok_or_else(|| format!("\"{pointer}\": there is no partner \"{who}\""))?;
             let name = partner.name.replace('~', "~0").replace('/', "~1");
             let dist = partner.uncertain_field(field).expect("a (D) field");
