@@ -194,6 +194,9 @@ pub struct Study {
     /// The inputs asked for with `--switch`; `None` for the top of the tornado.
     pub switches: Option<Vec<Searchable>>,
     pub targets: Vec<Target>,
+    /// The correlated inputs (labels) that some run holds at a number (tornado bars,
+    /// searches asked for), so that their correlations are dropped in those runs.
+    pub held: Vec<String>,
 }
 
 impl Study {
@@ -220,7 +223,7 @@ impl Study {
             }
             targets.push(Target::ProbNpvNegative(p));
         }
-        let switches = if switch.is_empty() {
+        let switches: Option<Vec<Searchable>> = if switch.is_empty() {
             None
         } else {
             Some(
@@ -230,8 +233,21 @@ impl Study {
                     .collect::<Result<_, _>>()?,
             )
         };
+        let levers = levers(&scenario, &plan);
+        let moved = |pointer: &str| {
+            levers.iter().any(|l| l.pointer == pointer)
+                || switches.iter().flatten().any(|s| s.pointer == pointer)
+        };
+        let held = scenario.correlations.as_ref().map_or_else(Vec::new, |c| {
+            c.labels
+                .iter()
+                .filter(|l| !c.held.contains(l) && moved(&address_of(&scenario, l)))
+                .cloned()
+                .collect()
+        });
         Ok(Study {
-            levers: levers(&scenario, &plan),
+            levers,
+            held,
             base: base.clone(),
             origin: origin.to_string(),
             scenario,
