@@ -143,6 +143,19 @@ pub struct Searchable {
     pub hi: f64,
     /// How the range was chosen: "P1 to P99", "0 to 1", "0 to 3 x the value".
     pub range_basis: &'static str,
+    /// A whole-number field (`lock_in_years`, `min_members` ...): searched over whole
+    /// numbers only.
+    pub whole: bool,
+}
+
+/// Where the crossing lies when there is none in the range searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// Above the top of the range: the metric moves towards the target as the input rises.
+    Above,
+    /// Below the bottom of the range.
+    Below,
 }
 
 /// A switching value, or the news that there is none in the range searched.
@@ -159,8 +172,14 @@ pub struct Switch {
     pub at_ends: [f64; 2],
     /// "found" or "no crossing in range".
     pub result: &'static str,
-    /// The switching value; null when there is no crossing in the range.
+    /// The switching value; null when there is no crossing in the range. For a
+    /// whole-number field, the whole number nearest the low end of the range at which
+    /// the metric has crossed the target.
     pub value: Option<f64>,
+    /// With no crossing in the range: on which side of it the crossing lies, judged by
+    /// which end is nearer the target (null if both ends are equally far: the input does
+    /// not move the metric).
+    pub crossing_lies: Option<Side>,
     /// Runs the search took.
     pub runs: usize,
 }
@@ -406,12 +425,31 @@ impl Study {
         let (at_lo, at_hi) = (eval(lo)?, eval(hi)?);
         let at_ends = [target.metric(&at_lo), target.metric(&at_hi)];
         let (mut g_lo, mut g_hi) = (target.gap(&at_lo), target.gap(&at_hi));
+        let crosses = g_lo == 0.0 || g_hi == 0.0 || g_lo.signum() != g_hi.signum();
+        let crossing_lies = match (g_hi.abs(), g_lo.abs()) {
+            _ if crosses => None,
+            (h, l) if h < l => Some(Side::Above),
+            (h, l) if h > l => Some(Side::Below),
+            _ => None,
+        };
         let value = if g_lo == 0.0 {
             Some(lo)
         } else if g_hi == 0.0 {
             Some(hi)
         } else if g_lo.signum() == g_hi.signum() || lo == hi {
             None
+        } else if s.whole {
+            // Bisection on whole numbers: hi stays past the crossing, lo before it.
+            while hi - lo > 1.0 {
+                let mid = (0.5 * (lo + hi)).floor();
+                let g = target.gap(&eval(mid)?);
+                if g != 0.0 && g.signum() == g_lo.signum() {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            Some(hi)
         } else {
             let mut exact = None;
             for _ in 0..MAX_STEPS {
@@ -446,6 +484,7 @@ impl Study {
                 "no crossing in range"
             },
             value,
+            crossing_lies,
             runs,
         })
     }
@@ -494,6 +533,7 @@ pub fn label(pointer: &str) -> String {
     };
     let words = |s: &str| s.replace('_', " ");
     match segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>()[..] {
+        [field] => words(field),
         ["service", field] => words(field),
         ["disputes", field] => format!("dispute {}", words(field)),
         ["partners", name, field] => format!("{name}: {}", words(field)),
@@ -584,7 +624,7 @@ pub fn searchable(
     let segments: Vec<String> = parsed.iter().map(|s| s.text.clone()).collect();
     // Partners by name: `label` as the plan labels its inputs, `pointer` as an edit
     // addresses them; `json` keeps the index for lookup.
-    let (label_of, pointer, json) = match segments.as_slice() {
+    let (label_of, pointer, json, partner) = match segments.as_slice() {
         [section, who, field] if section == "partners" => {
             let names = scenario.partners.iter().map(|p| p.name.as_str());
             let i = partner_position(names, &parsed[1]).ok_or_else(|| {
@@ -599,9 +639,10 @@ pub fn searchable(
                 plan_label(name, field),
                 address(name, field),
                 format!("/partners/{i}/{}", segment(field)),
+                Some(i),
             )
         }
-        _ => (spec.to_string(), spec.to_string(), spec.to_string()),
+        _ => (spec.to_string(), spec.to_string(), spec.to_string(), None),
     };
     let field = segments.last().map_or("", String::as_str);
     let searchable = |base_value: f64, lo: f64, hi: f64, range_basis| Searchable {
@@ -611,7 +652,15 @@ pub fn searchable(
         lo,
         hi,
         range_basis,
+        whole: false,
     };
+    if let Some(range) = whole_range(&segments, partner, scenario).map_err(fail)? {
+        let (x, lo, hi, range_basis) = range;
+        return Ok(Searchable {
+            whole: true,
+            ..searchable(x as f64, lo as f64, hi as f64, range_basis)
+        });
+    }
     let up_to_three_times = |x: f64| {
         let (a, b) = (0.0f64.min(3.0 * x), 0.0f64.max(3.0 * x));
         searchable(x, a, b, "0 to 3 x the value")
@@ -653,6 +702,50 @@ pub fn searchable(
         )),
         None => Err(fail("does not exist in the scenario".into())),
     }
+}
+
+/// For a whole-number field, its value in `scenario` and the whole numbers to search:
+/// the field's range in the table of inputs, narrowed to what the scenario makes
+/// meaningful (a lock-in up to the horizon, a joining year within it, a minimum
+/// membership up to the founders, a horizon up to three times its value); `None` for
+/// any other field. The seed and the trial count cannot be searched.
+#[allow(clippy::type_complexity)]
+fn whole_range(
+    segments: &[String],
+    partner: Option<usize>,
+    scenario: &Scenario,
+) -> Result<Option<(u64, u64, u64, &'static str)>, String> {
+    let (section, field) = match segments {
+        [field] => (inputs::Section::Top, field.as_str()),
+        [p, _, field] if p == "partners" => (inputs::Section::Partner, field.as_str()),
+        _ => return Ok(None),
+    };
+    let Some(inputs::Kind::Whole(min, max)) = inputs::INPUTS
+        .iter()
+        .find(|i| i.name == field && i.section == section)
+        .map(|i| i.kind)
+    else {
+        return Ok(None);
+    };
+    let horizon = scenario.horizon_years as u64;
+    let p = partner.map(|i| &scenario.partners[i]);
+    let (x, lo, hi, basis) = match (field, p) {
+        ("horizon_years", _) => (horizon, min, 3 * horizon, "1 to 3 x the value"),
+        ("min_members", _) => {
+            let founders = scenario.partners.iter().filter(|p| p.is_founder()).count();
+            let x = scenario.min_members as u64;
+            (x, min, founders as u64, "1 to the founders")
+        }
+        ("lock_in_years", Some(p)) => (p.lock_in_years as u64, min, horizon, "0 to the horizon"),
+        ("joins_year", Some(p)) => (p.joins_year as u64, min, horizon - 1, "0 to the last year"),
+        _ => {
+            return Err(format!(
+                "{field} cannot be searched: every run of a sensitivity analysis shares the \
+                 seed and the number of trials (common random numbers)"
+            ));
+        }
+    };
+    Ok(Some((x, lo.max(min), hi.min(max), basis)))
 }
 
 #[cfg(test)]
