@@ -53,9 +53,12 @@ pub fn sweep(args: SweepArgs, monitor: &Monitor) -> Result<()> {
         Kind::Sweep,
     )?;
     let prepared = prepare(&args.sim.options())?;
+    let mut notices = Vec::new();
     let result = progress::while_running(monitor, !args.sim.quiet, || {
-        prepared.sweep(&params, monitor)
-    })?;
+        prepared.sweep(&params, monitor, &mut notices)
+    });
+    notify(&notices);
+    let result = result?;
     let currency = &prepared.scenario.currency;
     publish(
         &terminal::sweep(&result, currency),
@@ -79,9 +82,12 @@ pub fn sensitivity(args: SensitivityArgs, monitor: &Monitor) -> Result<()> {
         Kind::Sensitivity,
     )?;
     let prepared = prepare(&args.sim.options())?;
+    let mut notices = Vec::new();
     let result = progress::while_running(monitor, !args.sim.quiet, || {
-        prepared.sensitivity(&args.switch, args.target_prob_loss, monitor)
-    })?;
+        prepared.sensitivity(&args.switch, args.target_prob_loss, monitor, &mut notices)
+    });
+    notify(&notices);
+    let result = result?;
     let currency = &prepared.scenario.currency;
     publish(
         &terminal::sensitivity(&result, currency),
@@ -123,7 +129,10 @@ pub fn compare(args: CompareArgs, monitor: &Monitor) -> Result<()> {
     let options = args.sim.options();
     let prepared = prepare(&options)?;
     let entrants = if args.more.is_empty() {
-        prepared.variants(&args.variants)?
+        let mut notices = Vec::new();
+        let entrants = prepared.variants(&args.variants, &mut notices);
+        notify(&notices);
+        entrants?
     } else {
         let more: Vec<Source> = args.more.iter().cloned().map(Source::Path).collect();
         let mut notices = Vec::new();

@@ -21,7 +21,9 @@ Examples:
   consortium-sim schema > scenario.schema.json
   source <(consortium-sim completions bash)
 
-Exit codes: 0 success, 2 bad input (scenario, option or output path), 1 internal error.
+Exit codes: 0 success, 1 internal error, 2 bad input (scenario, option or output path),
+3 a --target-se or --target-prob-ci target not met (the report is still written),
+130 interrupted.
 The model is described in docs/model.md; the scenario format in docs/scenario-format.md.";
 
 /// Monte Carlo stress tests for the business case of a shared service between public bodies.
@@ -164,8 +166,9 @@ pub struct SimArgs {
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// Override a scenario value: a JSON pointer, '=', and a number, a distribution as
-    /// JSON, or a string. Partners may be named: /partners/Police/exit_fee=250000.
-    /// Repeatable.
+    /// JSON, or a string. Partners may be named: /partners/Police/exit_fee=250000; a
+    /// name that is a number or contains '=' goes in double quotes:
+    /// '/partners/"7"/exit_fee=0' (an unquoted plain number is an index). Repeatable.
     #[arg(long = "set", value_name = "POINTER=VALUE")]
     pub overrides: Vec<String>,
     /// If the scenario's rank correlations cannot hold together, use the nearest valid
@@ -206,15 +209,18 @@ pub struct RunArgs {
     pub partial: Option<PathBuf>,
     /// Run until the standard error of the mean consortium NPV is at most X (currency
     /// units), checking after 10,000, 20,000, 40,000 ... trials, instead of a fixed count.
+    /// No verdict before 1,000 trials. Exit code 3 if the target is not met by
+    /// --max-trials (the report is still written).
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pub target_se: Option<f64>,
     /// Run until the Wilson 95% interval of P(loss) is at most W either side of the
     /// estimate (a probability: 0.005 is half a percentage point). With --target-se,
-    /// both must be met.
+    /// both must be met. Judged only once there are 1,000 trials, 30 losses and 30
+    /// trials without one; exit code 3 if not met.
     #[arg(long, value_name = "W", allow_negative_numbers = true)]
     pub target_prob_ci: Option<f64>,
-    /// With a target: the most trials to run (default 10,000,000, or fewer if the
-    /// memory guard allows fewer).
+    /// With a target: the most trials to run, at least 1,000 (default 10,000,000, or
+    /// fewer if the memory guard allows fewer).
     #[arg(long, value_name = "N")]
     pub max_trials: Option<u64>,
 }

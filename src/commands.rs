@@ -45,7 +45,10 @@ pub fn validate(file: PathBuf, overrides: &[String]) -> Result<()> {
     Ok(())
 }
 
-pub fn run(args: RunArgs, monitor: &Monitor) -> Result<()> {
+/// `run`: the report of a whole run, or one shard's partial result. `Ok(false)` when a
+/// precision target was not met (or could not be judged): the report is written all
+/// the same, and the binary exits with its own code.
+pub fn run(args: RunArgs, monitor: &Monitor) -> Result<bool> {
     let target = args.target();
     if let Some(t) = &target {
         t.check(args.shard.is_some(), args.sim.trials)?;
@@ -88,10 +91,10 @@ pub fn run(args: RunArgs, monitor: &Monitor) -> Result<()> {
             prepared.total_trials
         ),
     );
-    Ok(())
+    Ok(true)
 }
 
-fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Result<()> {
+fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Result<bool> {
     if args.partial.is_some() {
         return Err(Error::request("--partial goes with --shard"));
     }
@@ -109,7 +112,8 @@ fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Resul
         &simulation.outcomes,
         &args.output,
         monitor,
-    )
+    )?;
+    Ok(simulation.target_reached)
 }
 
 pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
@@ -209,6 +213,21 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
     if c.target_reached {
         format!(
             "Target met after {trials} trials (at most {max}): {}\n",
+            achieved.join("; ")
+        )
+    } else if !c.target_judged {
+        let target = Target {
+            se: c.target_se,
+            prob_ci: c.target_prob_ci,
+            max_trials: None,
+        };
+        let losses = (report.consortium.prob_npv_negative.estimate * c.trials_used as f64).round();
+        let why = target
+            .unjudged(c.trials_used, losses as u64)
+            .unwrap_or_default();
+        format!(
+            "Target NOT met: it could not be judged, stopped at --max-trials, {max} trials: \
+             {why}; {}\n",
             achieved.join("; ")
         )
     } else {

@@ -1,5 +1,6 @@
 //! The `consortium-sim` binary: parse the command line, call the library's run API, map
-//! errors to exit codes (0 ok, 2 bad input, 1 internal error, 130 interrupted).
+//! errors to exit codes (0 ok, 1 internal error, 2 bad input, 3 a precision target not
+//! met, 130 interrupted).
 
 mod analyse;
 mod cli;
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
         );
     }
     match dispatch(cli, &MONITOR) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) if err.is_interrupted() => {
             eprintln!("interrupted: {}", what_was_written(&output::written()));
             ExitCode::from(130)
@@ -71,9 +72,20 @@ fn what_was_written(written: &[Written]) -> String {
     }
 }
 
-fn dispatch(cli: Cli, monitor: &Monitor) -> Result<(), Error> {
-    match cli.command {
-        Command::Run(args) => commands::run(args, monitor),
+/// Exit code of a `run` whose precision target was not met (or could not be judged): the
+/// report is written, and CI can tell it from success.
+const TARGET_NOT_MET: u8 = 3;
+
+fn dispatch(cli: Cli, monitor: &Monitor) -> Result<ExitCode, Error> {
+    let done = match cli.command {
+        Command::Run(args) => {
+            let met = commands::run(args, monitor)?;
+            return Ok(if met {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(TARGET_NOT_MET)
+            });
+        }
         Command::Validate { file, set } => commands::validate(file, &set.all()),
         Command::Init => {
             print!("{}", consortium_sim::TEMPLATE);
@@ -86,7 +98,8 @@ fn dispatch(cli: Cli, monitor: &Monitor) -> Result<(), Error> {
         Command::Compare(args) => analyse::compare(args, monitor),
         Command::Schema => commands::schema(),
         Command::Completions { shell } => commands::completions(shell),
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 /// Lets a closed pipe end the process quietly, as it ends `cat` or `grep`: Rust ignores

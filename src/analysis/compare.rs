@@ -20,7 +20,8 @@ use serde_json::Value;
 
 use super::crn::{Crn, Edit, Figures, edited, split_top_level};
 use super::{AnalysisError, Input};
-use crate::scenario::{Scenario, overrides::parse_value};
+use crate::scenario::Scenario;
+use crate::scenario::overrides::{parse_value, split_assignment};
 use crate::stats;
 use crate::summary::{RunInfo, SCHEMA};
 
@@ -56,8 +57,8 @@ pub fn variant(spec: &str, base: &Value, origin: &str) -> Result<Entrant, Analys
         .map(str::trim)
         .filter(|e| !e.is_empty())
         .map(|e| {
-            let (pointer, raw) = e
-                .split_once('=')
+            let (pointer, raw) = split_assignment(e)
+                .map_err(|m| fail(&m))?
                 .ok_or_else(|| fail(&format!("\"{e}\" is not POINTER=VALUE")))?;
             Ok(Edit::new(pointer.trim(), parse_value(raw)))
         })

@@ -28,6 +28,7 @@ use super::{AnalysisError, Input};
 use crate::copula::spearman;
 use crate::plan::{Plan, SamplingScratch};
 use crate::rng::trial_key;
+use crate::scenario::overrides::{lookup, parse_pointer, partner_position, segment};
 use crate::scenario::{Dist, Scenario, inputs};
 use crate::summary::{RunInfo, SCHEMA};
 
@@ -142,6 +143,19 @@ pub struct Searchable {
     pub hi: f64,
     /// How the range was chosen: "P1 to P99", "0 to 1", "0 to 3 x the value".
     pub range_basis: &'static str,
+    /// A whole-number field (`lock_in_years`, `min_members` ...): searched over whole
+    /// numbers only.
+    pub whole: bool,
+}
+
+/// Where the crossing lies when there is none in the range searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// Above the top of the range: the metric moves towards the target as the input rises.
+    Above,
+    /// Below the bottom of the range.
+    Below,
 }
 
 /// A switching value, or the news that there is none in the range searched.
@@ -158,8 +172,14 @@ pub struct Switch {
     pub at_ends: [f64; 2],
     /// "found" or "no crossing in range".
     pub result: &'static str,
-    /// The switching value; null when there is no crossing in the range.
+    /// The switching value; null when there is no crossing in the range. For a
+    /// whole-number field, the whole number nearest the low end of the range at which
+    /// the metric has crossed the target.
     pub value: Option<f64>,
+    /// With no crossing in the range: on which side of it the crossing lies, judged by
+    /// which end is nearer the target (null if both ends are equally far: the input does
+    /// not move the metric).
+    pub crossing_lies: Option<Side>,
     /// Runs the search took.
     pub runs: usize,
 }
@@ -193,6 +213,9 @@ pub struct Study {
     /// The inputs asked for with `--switch`; `None` for the top of the tornado.
     pub switches: Option<Vec<Searchable>>,
     pub targets: Vec<Target>,
+    /// The correlated inputs (labels) that some run holds at a number (tornado bars,
+    /// searches asked for), so that their correlations are dropped in those runs.
+    pub held: Vec<String>,
 }
 
 impl Study {
@@ -219,7 +242,7 @@ impl Study {
             }
             targets.push(Target::ProbNpvNegative(p));
         }
-        let switches = if switch.is_empty() {
+        let switches: Option<Vec<Searchable>> = if switch.is_empty() {
             None
         } else {
             Some(
@@ -229,8 +252,21 @@ impl Study {
                     .collect::<Result<_, _>>()?,
             )
         };
+        let levers = levers(&scenario, &plan);
+        let moved = |pointer: &str| {
+            levers.iter().any(|l| l.pointer == pointer)
+                || switches.iter().flatten().any(|s| s.pointer == pointer)
+        };
+        let held = scenario.correlations.as_ref().map_or_else(Vec::new, |c| {
+            c.labels
+                .iter()
+                .filter(|l| !c.held.contains(l) && moved(&address_of(&scenario, l)))
+                .cloned()
+                .collect()
+        });
         Ok(Study {
-            levers: levers(&scenario, &plan),
+            levers,
+            held,
             base: base.clone(),
             origin: origin.to_string(),
             scenario,
@@ -368,7 +404,7 @@ impl Study {
         self.scenario
             .partners
             .iter()
-            .any(|p| p.is_founder() && pointer == partner_pointer(&p.name, "join_probability"))
+            .any(|p| p.is_founder() && pointer == plan_label(&p.name, "join_probability"))
     }
 
     /// The value of `s` at which `target` is met, by bisection under common random
@@ -389,12 +425,31 @@ impl Study {
         let (at_lo, at_hi) = (eval(lo)?, eval(hi)?);
         let at_ends = [target.metric(&at_lo), target.metric(&at_hi)];
         let (mut g_lo, mut g_hi) = (target.gap(&at_lo), target.gap(&at_hi));
+        let crosses = g_lo == 0.0 || g_hi == 0.0 || g_lo.signum() != g_hi.signum();
+        let crossing_lies = match (g_hi.abs(), g_lo.abs()) {
+            _ if crosses => None,
+            (h, l) if h < l => Some(Side::Above),
+            (h, l) if h > l => Some(Side::Below),
+            _ => None,
+        };
         let value = if g_lo == 0.0 {
             Some(lo)
         } else if g_hi == 0.0 {
             Some(hi)
         } else if g_lo.signum() == g_hi.signum() || lo == hi {
             None
+        } else if s.whole {
+            // Bisection on whole numbers: hi stays past the crossing, lo before it.
+            while hi - lo > 1.0 {
+                let mid = (0.5 * (lo + hi)).floor();
+                let g = target.gap(&eval(mid)?);
+                if g != 0.0 && g.signum() == g_lo.signum() {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            Some(hi)
         } else {
             let mut exact = None;
             for _ in 0..MAX_STEPS {
@@ -429,18 +484,37 @@ impl Study {
                 "no crossing in range"
             },
             value,
+            crossing_lies,
             runs,
         })
     }
 }
 
-/// The pointer of a partner's field, the partner named (escaped as RFC 6901 asks), as the
-/// plan labels its inputs.
-fn partner_pointer(name: &str, field: &str) -> String {
+/// The plan's label of a partner's field: the partner named, escaped as RFC 6901 asks.
+/// (Labels key the random streams, so they never change; see [`address`] for the
+/// pointer an edit uses.)
+fn plan_label(name: &str, field: &str) -> String {
     format!(
         "/partners/{}/{field}",
         name.replace('~', "~0").replace('/', "~1")
     )
+}
+
+/// The pointer that addresses a partner's field whatever the partner's name (quoted when
+/// the name is a number or holds '=': see [`crate::scenario::overrides`]). The same as
+/// its [`plan_label`] for every other name.
+fn address(name: &str, field: &str) -> String {
+    format!("/partners/{}/{field}", segment(name))
+}
+
+/// The pointer an edit uses for the input the plan labels `label`.
+fn address_of(scenario: &Scenario, label: &str) -> String {
+    let field = label.rsplit('/').next().unwrap_or_default();
+    scenario
+        .partners
+        .iter()
+        .find(|p| label == plan_label(&p.name, field))
+        .map_or_else(|| label.to_string(), |p| address(&p.name, field))
 }
 
 /// Probability fields: held within [0, 1] and searched over [0, 1].
@@ -454,17 +528,15 @@ fn is_probability(field: &str) -> bool {
 /// A pointer as a reader says it: "efficiency", "dispute annual cost",
 /// "Ravensmoor Police: withdrawal hazard".
 pub fn label(pointer: &str) -> String {
-    let segments: Vec<String> = pointer
-        .trim_start_matches('/')
-        .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect();
+    let Ok(segments) = parse_pointer(pointer) else {
+        return pointer.to_string();
+    };
     let words = |s: &str| s.replace('_', " ");
-    match segments.as_slice() {
-        [field] if field == "contagion" => words(field),
-        [section, field] if section == "service" => words(field),
-        [section, field] if section == "disputes" => format!("dispute {}", words(field)),
-        [section, name, field] if section == "partners" => format!("{name}: {}", words(field)),
+    match segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>()[..] {
+        [field] => words(field),
+        ["service", field] => words(field),
+        ["disputes", field] => format!("dispute {}", words(field)),
+        ["partners", name, field] => format!("{name}: {}", words(field)),
         _ => pointer.to_string(),
     }
 }
@@ -477,7 +549,7 @@ pub fn levers(scenario: &Scenario, plan: &Plan) -> Vec<Lever> {
         let founder = scenario
             .partners
             .iter()
-            .any(|p| p.is_founder() && *pointer == partner_pointer(&p.name, field));
+            .any(|p| p.is_founder() && *pointer == plan_label(&p.name, field));
         if founder && field == "join_probability" {
             continue;
         }
@@ -511,7 +583,7 @@ pub fn levers(scenario: &Scenario, plan: &Plan) -> Vec<Lever> {
         };
         out.push(Lever {
             label: label(pointer),
-            pointer: pointer.clone(),
+            pointer: address_of(scenario, pointer),
             basis,
             low,
             high,
@@ -551,7 +623,7 @@ fn dist_at<'s>(scenario: &'s Scenario, pointer: &str) -> Option<&'s Dist> {
     let p = scenario
         .partners
         .iter()
-        .find(|p| pointer == partner_pointer(&p.name, field))?;
+        .find(|p| pointer == plan_label(&p.name, field))?;
     p.uncertain_field(field)
 }
 
@@ -567,64 +639,64 @@ pub fn searchable(
     plan: &Plan,
 ) -> Result<Searchable, AnalysisError> {
     let fail = |message: String| AnalysisError::spec(Input::Switch, spec, message);
-    let Some(rest) = spec.strip_prefix('/') else {
-        return Err(fail(
-            "not a JSON pointer: it must start with '/', e.g. /service/efficiency".into(),
-        ));
-    };
-    let segments: Vec<String> = rest
-        .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect();
-    // Partners by name, as the plan labels its inputs; `json` keeps the index for lookup.
-    let (pointer, json) = match segments.as_slice() {
+    let parsed = parse_pointer(spec).map_err(fail)?;
+    let segments: Vec<String> = parsed.iter().map(|s| s.text.clone()).collect();
+    // Partners by name: `label` as the plan labels its inputs, `pointer` as an edit
+    // addresses them; `json` keeps the index for lookup.
+    let (label_of, pointer, json, partner) = match segments.as_slice() {
         [section, who, field] if section == "partners" => {
-            let i = who
-                .parse::<usize>()
-                .ok()
-                .filter(|&i| i < scenario.partners.len())
-                .or_else(|| scenario.partners.iter().position(|p| &p.name == who))
-                .ok_or_else(|| {
-                    let names: Vec<&str> =
-                        scenario.partners.iter().map(|p| p.name.as_str()).collect();
-                    fail(format!(
-                        "there is no partner \"{who}\" (partners: {})",
-                        names.join(", ")
-                    ))
-                })?;
+            let names = scenario.partners.iter().map(|p| p.name.as_str());
+            let i = partner_position(names, &parsed[1]).ok_or_else(|| {
+                let names: Vec<&str> = scenario.partners.iter().map(|p| p.name.as_str()).collect();
+                fail(format!(
+                    "there is no partner \"{who}\" (partners: {})",
+                    names.join(", ")
+                ))
+            })?;
             let name = &scenario.partners[i].name;
             (
-                partner_pointer(name, field),
-                format!(
-                    "/partners/{i}/{}",
-                    field.replace('~', "~0").replace('/', "~1")
-                ),
+                plan_label(name, field),
+                address(name, field),
+                format!("/partners/{i}/{}", segment(field)),
+                Some(i),
             )
         }
-        _ => (spec.to_string(), spec.to_string()),
+        _ => (spec.to_string(), spec.to_string(), spec.to_string(), None),
     };
     let field = segments.last().map_or("", String::as_str);
     let searchable = |base_value: f64, lo: f64, hi: f64, range_basis| Searchable {
-        label: label(&pointer),
+        label: label(&label_of),
         pointer: pointer.clone(),
         base_value,
         lo,
         hi,
         range_basis,
+        whole: false,
     };
+    if let Some(range) = whole_range(&segments, partner, scenario).map_err(fail)? {
+        let (x, lo, hi, range_basis) = range;
+        return Ok(Searchable {
+            whole: true,
+            ..searchable(x, lo as f64, hi as f64, range_basis)
+        });
+    }
     let up_to_three_times = |x: f64| {
         let (a, b) = (0.0f64.min(3.0 * x), 0.0f64.max(3.0 * x));
         searchable(x, a, b, "0 to 3 x the value")
     };
-    if let Some(i) = plan.input_labels.iter().position(|l| *l == pointer) {
+    if let Some(i) = plan.input_labels.iter().position(|l| *l == label_of) {
         let input = &plan.inputs[i];
         return Ok(match input.sampler.fixed_value() {
-            Some(x) if is_probability(field) || field == "withdrawal_hazard" => {
+            Some(x)
+                if is_probability(field)
+                    || field == "withdrawal_hazard"
+                    || field == "contagion" =>
+            {
                 searchable(x, 0.0, 1.0, "0 to 1")
             }
             Some(x) => up_to_three_times(x),
             None => {
-                let mean = dist_at(scenario, &pointer).map_or(f64::NAN, Dist::mean);
+                let mean = dist_at(scenario, &label_of).map_or(f64::NAN, Dist::mean);
                 searchable(
                     mean,
                     input.clamp.apply(input.sampler.quantile(0.01)),
@@ -634,7 +706,7 @@ pub fn searchable(
             }
         });
     }
-    match base.pointer(&json) {
+    match lookup(base, &json) {
         // Dispute probabilities: validated values, 0 when the file leaves them out.
         _ if segments[0] == "disputes" && segments.len() == 2 && is_probability(field) => {
             let d = &scenario.disputes;
@@ -653,6 +725,67 @@ pub fn searchable(
         )),
         None => Err(fail("does not exist in the scenario".into())),
     }
+}
+
+/// For a whole-number field, its value in `scenario` and the whole numbers to search:
+/// the field's range in the table of inputs, narrowed to what the scenario makes
+/// meaningful (a lock-in up to the horizon, a joining year within it, a minimum
+/// membership up to the founders, a horizon up to three times its value); `None` for
+/// any other field. The seed and the trial count cannot be searched.
+#[allow(clippy::type_complexity)]
+fn whole_range(
+    segments: &[String],
+    partner: Option<usize>,
+    scenario: &Scenario,
+) -> Result<Option<(f64, u64, u64, &'static str)>, String> {
+    let horizon = scenario.horizon_years as u64;
+    // The go-live delay counts whole years (a trial rounds its draw): 0 to the horizon,
+    // which means never live.
+    if let [section, field] = segments
+        && section == "service"
+        && field == "delay_years"
+    {
+        // Its base value is the mean delay, as the scenario gives it.
+        let x = scenario.service.delay_years.mean();
+        return Ok(Some((x, 0, horizon, "0 to the horizon")));
+    }
+    let (section, field) = match segments {
+        [field] => (inputs::Section::Top, field.as_str()),
+        [p, _, field] if p == "partners" => (inputs::Section::Partner, field.as_str()),
+        _ => return Ok(None),
+    };
+    let (min, max) = match inputs::INPUTS
+        .iter()
+        .find(|i| i.name == field && i.section == section)
+        .map(|i| i.kind)
+    {
+        Some(inputs::Kind::Whole(min, max)) => (min, max),
+        // A join year, fixed or drawn: whole years.
+        Some(inputs::Kind::WholeOrDist) => (0, u64::MAX),
+        _ => return Ok(None),
+    };
+    let p = partner.map(|i| &scenario.partners[i]);
+    let (x, lo, hi, basis) = match (field, p) {
+        ("horizon_years", _) => (horizon as f64, min, 3 * horizon, "1 to 3 x the value"),
+        ("min_members", _) => {
+            let founders = scenario.partners.iter().filter(|p| p.is_founder()).count();
+            let x = scenario.min_members as u64;
+            (x as f64, min, founders as u64, "1 to the founders")
+        }
+        ("lock_in_years", Some(p)) => (p.lock_in_years as f64, min, horizon, "0 to the horizon"),
+        ("joins_year", Some(p)) => {
+            // A drawn join year is searched from its mean, rounded as a trial rounds it.
+            // A drawn join year's base value is its mean.
+            (p.joins_year.mean(), min, horizon - 1, "0 to the last year")
+        }
+        _ => {
+            return Err(format!(
+                "{field} cannot be searched: every run of a sensitivity analysis shares the \
+                 seed and the number of trials (common random numbers)"
+            ));
+        }
+    };
+    Ok(Some((x, lo.max(min), hi.min(max), basis)))
 }
 
 #[cfg(test)]

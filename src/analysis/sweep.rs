@@ -19,7 +19,8 @@ use serde_json::{Map, Value};
 
 use super::crn::{Crn, Edit, Figures, edited, number, split_top_level, value_text};
 use super::{AnalysisError, Input};
-use crate::scenario::{Scenario, overrides::parse_value};
+use crate::scenario::Scenario;
+use crate::scenario::overrides::{parse_pointer, parse_value, split_assignment};
 use crate::summary::{RunInfo, SCHEMA};
 
 /// The most points one parameter may have: a sweep is read by people, and ten thousand
@@ -40,19 +41,14 @@ impl Param {
     /// Reads `POINTER=START:STOP:STEPS` or `POINTER=V1,V2,...`.
     pub fn parse(spec: &str) -> Result<Param, AnalysisError> {
         let fail = |message: String| AnalysisError::spec(Input::Param, spec, message);
-        let Some((pointer, raw)) = spec.split_once('=') else {
+        let Some((pointer, raw)) = split_assignment(spec).map_err(&fail)? else {
             return Err(fail(
                 "expected POINTER=START:STOP:STEPS or POINTER=V1,V2,..., e.g. \
                  /service/efficiency=0.05:0.25:9"
                     .into(),
             ));
         };
-        if !pointer.starts_with('/') {
-            return Err(fail(format!(
-                "\"{pointer}\" is not a JSON pointer: it must start with '/', e.g. \
-                 /service/efficiency"
-            )));
-        }
+        parse_pointer(pointer).map_err(&fail)?;
         if matches!(pointer, "/seed" | "/trials") {
             return Err(fail(format!(
                 "every point of a sweep runs with the same seed and number of trials (common \

@@ -9,10 +9,11 @@ use super::prepare::{self, Prepared, Source};
 use super::simulate::interrupted;
 use crate::analysis::compare::{self, Comparison, Entrant};
 use crate::analysis::crn::Crn;
-use crate::analysis::sensitivity::{Sensitivity, Study};
+use crate::analysis::sensitivity::{Sensitivity, Study, label};
 use crate::analysis::sweep::{self, Param, Sweep};
 use crate::analysis::{AnalysisError, Input};
 use crate::engine::Monitor;
+use crate::scenario::Scenario;
 
 /// Parses the parameters of a sweep: one (a line) or two (a grid).
 pub fn sweep_params(specs: &[String]) -> Result<Vec<Param>> {
@@ -67,9 +68,17 @@ impl Prepared {
         Ok(value)
     }
 
-    /// The scenario at each value of `params`: every point validated first, then run.
-    pub fn sweep(&self, params: &[Param], monitor: &Monitor) -> Result<Sweep> {
+    /// The scenario at each value of `params`: every point validated first, then run. A
+    /// correlated input that some points hold at a number is noted in `notices`.
+    pub fn sweep(
+        &self,
+        params: &[Param],
+        monitor: &Monitor,
+        notices: &mut Vec<Notice>,
+    ) -> Result<Sweep> {
         let points = sweep::scenarios(&self.value, &self.origin, params)?;
+        let held = newly_held(&self.scenario, points.iter().map(|(_, s)| s));
+        notices.extend(held_note(&held, " at some points of the sweep"));
         self.analyse(monitor, points.len(), |crn| {
             sweep::run(&self.value, &self.origin, params, crn)
         })
@@ -77,19 +86,26 @@ impl Prepared {
 
     /// Tornado, rank correlations and switching values (of the `switch` pointers, or
     /// of the widest bars; and of P(loss) reaching `target_prob_loss`), the pointers
-    /// resolved before the first run.
+    /// resolved before the first run. Correlated inputs that its runs hold at a number
+    /// are noted in `notices`.
     pub fn sensitivity(
         &self,
         switch: &[String],
         target_prob_loss: Option<f64>,
         monitor: &Monitor,
+        notices: &mut Vec<Notice>,
     ) -> Result<Sensitivity> {
         let study = Study::new(&self.value, &self.origin, switch, target_prob_loss)?;
+        notices.extend(held_note(
+            &study.held,
+            " in some runs (tornado bars, switching values)",
+        ));
         self.analyse(monitor, study.runs_at_most(), |crn| study.run(crn))
     }
 
-    /// The run's scenario, as "base", and its variants (`NAME:POINTER=VALUE[;...]`).
-    pub fn variants(&self, specs: &[String]) -> Result<Vec<Entrant>> {
+    /// The run's scenario, as "base", and its variants (`NAME:POINTER=VALUE[;...]`); a
+    /// correlated input that a variant holds at a number is noted in `notices`.
+    pub fn variants(&self, specs: &[String], notices: &mut Vec<Notice>) -> Result<Vec<Entrant>> {
         let mut entrants = vec![Entrant {
             name: "base".into(),
             source: self.origin.clone(),
@@ -107,6 +123,8 @@ impl Prepared {
                 };
                 return Err(AnalysisError::spec(Input::Variant, spec, message).into());
             }
+            let held = newly_held(&self.scenario, [&entrant.scenario]);
+            notices.extend(held_note(&held, &format!(" in variant {}", entrant.name)));
             entrants.push(entrant);
         }
         Ok(entrants)
@@ -146,6 +164,44 @@ impl Prepared {
     pub fn compare(&self, entrants: &[Entrant], monitor: &Monitor) -> Result<Comparison> {
         self.analyse(monitor, entrants.len(), |crn| compare::run(entrants, crn))
     }
+}
+
+/// The correlated inputs (labels) that some of `edited` hold at a number and `base` does
+/// not, in the order of the base's correlations.
+fn newly_held<'s>(base: &Scenario, edited: impl IntoIterator<Item = &'s Scenario>) -> Vec<String> {
+    let already = base.correlations.as_ref().map_or(&[][..], |c| &c.held[..]);
+    let mut held: Vec<String> = Vec::new();
+    for s in edited {
+        for label in s.correlations.iter().flat_map(|c| &c.held) {
+            if !already.contains(label) && !held.contains(label) {
+                held.push(label.clone());
+            }
+        }
+    }
+    held
+}
+
+/// The note that the correlated inputs `held` (labels) are held at a number (`context`
+/// says where), so that their correlations are dropped there.
+pub(super) fn held_note(held: &[String], context: &str) -> Option<Notice> {
+    if held.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = held.iter().map(|l| label(l)).collect();
+    let (is, its) = if held.len() == 1 {
+        ("is", "its")
+    } else {
+        ("are", "their")
+    };
+    let there = if context.is_empty() { "" } else { " there" };
+    Some(Notice::Note(
+        format!(
+            "{} {is} held at a number{context}, so {its} rank correlations are dropped{there}; \
+             the other correlated inputs keep theirs with each other",
+            names.join(", "),
+        )
+        .into(),
+    ))
 }
 
 /// Column names for sources: their stems, or their names where two stems are the same.

@@ -44,7 +44,7 @@ pub use error::{Error, Message, Notice, Result, Setting};
 pub use memory::parse_size;
 pub use prepare::{Loaded, Prepared, RunOptions, Source, load, prepare};
 pub use simulate::{Merged, Simulation, build_report, interrupted, merge, worst_trial};
-pub use target::{FIRST_BLOCK, MAX_TRIALS, Target};
+pub use target::{FIRST_BLOCK, MAX_TRIALS, MIN_EACH, MIN_TRIALS, Target, Verdict};
 
 #[cfg(test)]
 mod tests {

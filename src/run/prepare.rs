@@ -122,6 +122,11 @@ pub fn load(source: &Source, overrides: &[String], notices: &mut Vec<Notice>) ->
     {
         notices.push(Notice::Warning(note.clone().into()));
     }
+    let held = scenario
+        .correlations
+        .as_ref()
+        .map_or(&[][..], |c| &c.held[..]);
+    notices.extend(super::analyse::held_note(held, ""));
     Ok(Loaded {
         value,
         scenario,

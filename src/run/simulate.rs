@@ -20,6 +20,9 @@ pub struct Simulation {
     pub seconds: f64,
     /// Whether a run with a target met it (a run without one always has).
     pub target_reached: bool,
+    /// Whether a run with a target had enough trials to judge it (see
+    /// [`super::Target::unjudged`]); true for a run without one.
+    pub target_judged: bool,
 }
 
 /// Fails with [`Interrupted`] once `monitor` has been cancelled.
@@ -36,7 +39,7 @@ impl Prepared {
     /// cancelled.
     pub fn simulate(&self, monitor: &Monitor) -> Result<Simulation> {
         if let Some(target) = self.target {
-            return self.simulate_until(monitor, |npv| target.met(npv));
+            return self.simulate_until(monitor, |npv| target.judge(npv));
         }
         let start = Instant::now();
         monitor.done.store(0, Ordering::Relaxed);
@@ -55,6 +58,7 @@ impl Prepared {
             outcomes,
             seconds: start.elapsed().as_secs_f64(),
             target_reached: true,
+            target_judged: true,
         })
     }
 
@@ -79,6 +83,7 @@ impl Prepared {
             target_se: t.se,
             target_prob_ci: t.prob_ci,
             target_reached: simulation.target_reached,
+            target_judged: simulation.target_judged,
         });
         Ok(report)
     }

@@ -9,6 +9,7 @@ use super::memory;
 use super::prepare::Prepared;
 use super::simulate::{Simulation, interrupted};
 use crate::engine::{self, Column, Monitor, Outcomes, Precision};
+use crate::export::format::thousands;
 use crate::plan::Plan;
 use crate::stats;
 
@@ -16,8 +17,31 @@ use crate::stats;
 pub const MAX_TRIALS: u64 = 10_000_000;
 
 /// Trials in the first block of a run with a precision target (or the scenario's
-/// `trials`, if fewer); each later block doubles the trials run so far.
+/// `trials`, if fewer, but at least [`MIN_TRIALS`]); each later block doubles the trials
+/// run so far.
 pub const FIRST_BLOCK: u64 = 10_000;
+
+/// The fewest trials on which a target is judged. A standard error is only as good as the
+/// standard deviation it is computed from, whose own relative error is about
+/// sqrt((kurtosis - 1) / 4n): 2 % at 1,000 normal trials, 7 % for tails as heavy as a
+/// kurtosis of 20. One trial has a standard error of 0, which would "meet" any target.
+pub const MIN_TRIALS: u64 = 1_000;
+
+/// The fewest losses, and the fewest trials without a loss, on which a P(loss) interval
+/// is judged: with fewer, the estimate the interval's width follows is itself uncertain
+/// by more than a fifth (1/sqrt(30) = 18 %), and the width by about a tenth.
+pub const MIN_EACH: u64 = 30;
+
+/// How a run with a target ended, judged on all the trials run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every target is met, on enough trials to judge it.
+    Met,
+    /// Enough trials to judge, and a target is not met.
+    NotMet,
+    /// Too few trials (or, for P(loss), too few losses or non-losses) to judge.
+    NotJudged,
+}
 
 /// The precision a run must reach before it stops, with the most trials it may run.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -86,12 +110,43 @@ impl Target {
     }
 
     /// Whether the consortium NPVs so far meet every target, judged on the figures the
-    /// report will give: its standard error, and half the width of its P(loss) interval.
-    pub fn met(&self, npv: &[f64]) -> bool {
-        self.se.is_none_or(|target| standard_error(npv) <= target)
+    /// report will give (its standard error, and half the width of its P(loss)
+    /// interval) once there are enough of them (see [`Target::unjudged`]).
+    pub fn judge(&self, npv: &[f64]) -> Verdict {
+        let losses = npv.iter().filter(|&&v| v < 0.0).count() as u64;
+        if self.unjudged(npv.len() as u64, losses).is_some() {
+            return Verdict::NotJudged;
+        }
+        let met = self.se.is_none_or(|target| standard_error(npv) <= target)
             && self
                 .prob_ci
-                .is_none_or(|target| loss_half_width(npv) <= target)
+                .is_none_or(|target| loss_half_width(npv) <= target);
+        if met { Verdict::Met } else { Verdict::NotMet }
+    }
+
+    /// Why `trials` trials with `losses` losses (NPV < 0) are too few to judge this
+    /// target, in words ("fewer than 1,000 trials"); `None` if they are enough: at least
+    /// [`MIN_TRIALS`], and for a P(loss) target at least [`MIN_EACH`] losses and as many
+    /// trials without one.
+    pub fn unjudged(&self, trials: u64, losses: u64) -> Option<String> {
+        if trials < MIN_TRIALS {
+            return Some(format!(
+                "{} trials are too few to judge it (a verdict needs at least {})",
+                thousands(trials),
+                thousands(MIN_TRIALS)
+            ));
+        }
+        let wins = trials - losses;
+        if self.prob_ci.is_some() && (losses < MIN_EACH || wins < MIN_EACH) {
+            let plural = if losses == 1 { "" } else { "es" };
+            return Some(format!(
+                "{} loss{plural} and {} trials without one are too few to judge a P(loss) \
+                 interval (it needs at least {MIN_EACH} of each)",
+                thousands(losses),
+                thousands(wins)
+            ));
+        }
+        None
     }
 }
 
@@ -136,6 +191,15 @@ pub(super) fn most_trials(
                 " must be at least 1"
             ]));
         }
+        Some(n) if n < MIN_TRIALS => {
+            return Err(Error::request(message![
+                Setting::MaxTrials,
+                format!(
+                    " must be at least {} with a target: fewer trials cannot judge it",
+                    thousands(MIN_TRIALS)
+                ),
+            ]));
+        }
         Some(n) => n,
         None => {
             let fits =
@@ -166,13 +230,13 @@ pub(super) fn most_trials(
 }
 
 impl Prepared {
-    /// Simulates blocks of trials until `enough(npv)`, given the consortium NPVs of the
-    /// trials so far in trial order, says they suffice, or all `total_trials` have run;
+    /// Simulates blocks of trials until `judge(npv)`, given the consortium NPVs of the
+    /// trials so far in trial order, says the target is met, or all `total_trials` have run;
     /// stops early once `monitor` is cancelled. `monitor.total` is set to each block's
     /// end, for progress displays.
     ///
     /// The blocks end at fixed checkpoints, [`FIRST_BLOCK`] (or the scenario's `trials`,
-    /// if fewer) then twice the trials so far, capped at `total_trials`, so the result
+    /// if fewer, but at least [`MIN_TRIALS`]) then twice the trials so far, capped at `total_trials`, so the result
     /// depends only on the seed and the trials used, never on threads or timing. Each
     /// block stores its rows at the precision of a plain run of the trials so far, and
     /// earlier blocks are narrowed to single precision (as the engine narrows) before
@@ -181,14 +245,15 @@ impl Prepared {
     pub fn simulate_until(
         &self,
         monitor: &Monitor,
-        enough: impl Fn(&[f64]) -> bool,
+        judge: impl Fn(&[f64]) -> Verdict,
     ) -> Result<Simulation> {
         let start = Instant::now();
         monitor.done.store(0, Ordering::Relaxed);
         let mut blocks: Vec<Outcomes> = Vec::new();
         let mut end = FIRST_BLOCK
             .min(self.scenario.trials)
-            .clamp(1, self.total_trials);
+            .max(MIN_TRIALS)
+            .min(self.total_trials);
         loop {
             let begin = blocks.iter().map(|b| b.trials as u64).sum::<u64>();
             let precision = Precision::for_run(end, &self.plan);
@@ -210,13 +275,14 @@ impl Prepared {
             interrupted(monitor)?;
             // The consortium NPVs so far, in trial order (a transient copy).
             let npv: Vec<f64> = blocks.iter().flat_map(|b| b.npv.iter().copied()).collect();
-            let reached = enough(&npv);
-            if reached || end >= self.total_trials {
+            let verdict = judge(&npv);
+            if verdict == Verdict::Met || end >= self.total_trials {
                 drop(npv);
                 return Ok(Simulation {
                     outcomes: Outcomes::join(blocks),
                     seconds: start.elapsed().as_secs_f64(),
-                    target_reached: reached,
+                    target_reached: verdict == Verdict::Met,
+                    target_judged: verdict != Verdict::NotJudged,
                 });
             }
             end = end.saturating_mul(2).min(self.total_trials);

@@ -109,6 +109,10 @@ pub struct Convergence {
     /// Whether every target was met at `trials_used` (if not, `trials_used` is
     /// `max_trials`).
     pub target_reached: bool,
+    /// Whether the trials used were enough to judge the target at all: at least 1,000,
+    /// and for a P(loss) target at least 30 losses and 30 trials without one. A target
+    /// is never reported met unless judged.
+    pub target_judged: bool,
 }
 
 impl RunInfo {

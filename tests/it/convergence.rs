@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::util::{bad_input as refused, bin, ok, read_json};
+use crate::util::{bad_input as refused, bin, f as f64_at, ok, read_json};
 
 /// Standard deviation of NPV about £5.2m: a target SE of £25,000 needs about 43,000
 /// trials, so the run stops at the 80,000 checkpoint.
@@ -127,30 +127,128 @@ fn the_stopping_point_and_report_do_not_depend_on_threads() {
     assert_eq!(one["run"]["threads"], json!(1));
 }
 
+/// Runs `run SCENARIO ARGS --out FILE`, which must exit with code 3 (target not met, the
+/// report written all the same), and returns the report.
+fn not_met(dir: &Path, name: &str, args: &[&str]) -> serde_json::Value {
+    let out = dir.join(name);
+    let status = bin()
+        .args(["run", SCENARIO, "--quiet"])
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(3), "{args:?}");
+    read_json(&out)
+}
+
 #[test]
 fn an_unreachable_target_stops_at_max_trials_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let r = read_json(&report(
+    let r = not_met(
         dir.path(),
         "far.json",
         &["--target-se", "1", "--max-trials", "25000"],
-    ));
+    );
     assert_eq!(r["trials"], json!(25_000));
     assert_eq!(r["run"]["trials_used"], json!(25_000));
     assert_eq!(r["run"]["max_trials"], json!(25_000));
     assert_eq!(r["run"]["target_reached"], json!(false));
+    assert_eq!(r["run"]["target_judged"], json!(true));
 
-    let out = ok(bin()
+    let out = bin()
         .args(["run", SCENARIO, "--quiet", "--target-se", "1"])
         .args(["--max-trials", "25000"])
         .output()
-        .unwrap());
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("25,000 trials, seed 1"), "{text}");
     assert!(
         text.contains("Target NOT met: stopped at --max-trials, 25,000 trials"),
         "{text}"
     );
+}
+
+#[test]
+fn no_target_is_judged_before_a_checkpoint_of_a_thousand_trials() {
+    // One trial has a standard error of 0: it used to "meet" any target.
+    let dir = tempfile::tempdir().unwrap();
+    let r = read_json(&report(
+        dir.path(),
+        "one.json",
+        &["--set", "/trials=1", "--target-se", "1e12"],
+    ));
+    assert_eq!(r["trials"], json!(1000));
+    assert_eq!(r["run"]["target_reached"], json!(true));
+    assert_eq!(r["run"]["target_judged"], json!(true));
+    // The same, asked of the terminal summary.
+    let out = ok(bin()
+        .args(["run", SCENARIO, "--quiet", "--set", "/trials=1"])
+        .args(["--target-se", "1e12"])
+        .output()
+        .unwrap());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Target met after 1,000 trials (at most 10,000,000)"),
+        "{text}"
+    );
+    // Fewer than that cannot be asked for.
+    refused(
+        bin()
+            .args(["run", SCENARIO, "--quiet", "--target-se", "5000"])
+            .args(["--max-trials", "999"])
+            .output()
+            .unwrap(),
+        "--max-trials must be at least 1,000 with a target: fewer trials cannot judge it",
+    );
+}
+
+#[test]
+fn a_loss_interval_is_not_judged_on_fewer_than_thirty_losses() {
+    // At 90 % efficiency losses are rare: 2,000 trials hold too few to judge P(loss)'s
+    // interval, however narrow it looks, so the target is not met and the run says why.
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--set",
+        "/service/efficiency=0.9",
+        "--target-prob-ci",
+        "0.2",
+        "--max-trials",
+        "2000",
+    ];
+    let r = not_met(dir.path(), "rare.json", &args);
+    assert_eq!(r["trials"], json!(2000));
+    assert_eq!(r["run"]["target_reached"], json!(false));
+    assert_eq!(r["run"]["target_judged"], json!(false));
+    let losses = (f64_at(&r, "/consortium/prob_npv_negative/estimate") * 2000.0).round();
+    let out = bin()
+        .args(["run", SCENARIO, "--quiet"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(losses, 9.0);
+    let why = "Target NOT met: it could not be judged, stopped at --max-trials, 2,000 trials: 9 \
+               losses and 1,991 trials without one are too few to judge a P(loss) interval (it \
+               needs at least 30 of each); P(loss) 95% CI half-width 0.31% (target 20.00%)";
+    assert!(text.contains(why), "{text}");
+    // Without the cap, the run goes on until there are 30 losses, then judges.
+    let r = read_json(&report(
+        dir.path(),
+        "enough.json",
+        &[
+            "--set",
+            "/service/efficiency=0.9",
+            "--target-prob-ci",
+            "0.2",
+        ],
+    ));
+    let n = r["trials"].as_f64().unwrap();
+    let losses = (f64_at(&r, "/consortium/prob_npv_negative/estimate") * n).round();
+    assert!(losses >= 30.0, "{losses} of {n}");
+    assert_eq!(r["run"]["target_reached"], json!(true));
 }
 
 #[test]

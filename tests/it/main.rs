@@ -4,6 +4,7 @@
 
 mod util;
 
+mod addressing;
 mod cli;
 mod compare;
 mod completions;

@@ -2,8 +2,9 @@
 //! tornado's ranking, "no crossing in range", rank correlations from exactly the draws
 //! the engine made, and the command line end to end.
 
-use consortium_sim::analysis::crn::Crn;
-use consortium_sim::analysis::sensitivity::{Basis, Sensitivity, Study, Target};
+use consortium_sim::analysis::Input;
+use consortium_sim::analysis::crn::{Crn, Edit, Headline, edited};
+use consortium_sim::analysis::sensitivity::{Basis, Sensitivity, Side, Study, Target};
 use consortium_sim::engine::Monitor;
 use serde_json::{Value, json};
 
@@ -131,6 +132,111 @@ fn no_crossing_in_range_is_reported_as_such() {
         assert_eq!(sw.runs, 2);
     }
     assert!(s.switching_values[0].at_ends.iter().all(|&m| m > 0.0));
+    // The mean NPV falls as the fixed cost rises: the break-even lies above the range.
+    assert_eq!(s.switching_values[0].crossing_lies, Some(Side::Above));
+    // P(loss) stays below 90 % and moves towards it as the cost rises.
+    assert_eq!(s.switching_values[1].crossing_lies, Some(Side::Above));
+}
+
+/// The mean NPV and P(loss) of `v` with `pointer` set to each of `values`, run as the
+/// analysis runs them (2,000 trials from seed 7).
+fn scan(v: &Value, pointer: &str, values: std::ops::RangeInclusive<u64>) -> Vec<(u64, Headline)> {
+    let monitor = Monitor::new();
+    let crn = Crn {
+        seed: 7,
+        trials: 2000,
+        monitor: &monitor,
+    };
+    values
+        .map(|k| {
+            let edit = Edit::number(pointer, k as f64);
+            let (_, s) = edited(v, &[edit], "test", Input::Switch, pointer).unwrap();
+            (k, Headline::of(&crn.npv(&s).unwrap()))
+        })
+        .collect()
+}
+
+/// The first whole number, from the low end, at which `gap` has crossed zero (is zero or
+/// of the other sign than at the low end): what a search over whole numbers reports.
+fn first_crossing(runs: &[(u64, Headline)], gap: impl Fn(&Headline) -> f64) -> Option<f64> {
+    let start = gap(&runs[0].1).signum();
+    runs.iter()
+        .find(|(_, h)| gap(h) == 0.0 || gap(h).signum() != start)
+        .map(|&(k, _)| k as f64)
+}
+
+#[test]
+fn a_whole_number_field_is_searched_over_whole_numbers_within_its_range() {
+    // min_members: 1 to the 4 founders (the old search, 0 to 3 x 2, tried 0 and 4.5).
+    let v = shipped_json("four_districts_back_office.json");
+    let s = analyse(&v, 2000, &["/min_members"], Some(0.2));
+    let runs = scan(&v, "/min_members", 1..=4);
+    let [npv, loss] = &s.switching_values[..] else {
+        panic!("two targets")
+    };
+    assert_eq!(npv.searched, [1.0, 4.0]);
+    assert_eq!(npv.range_basis, "1 to the founders");
+    assert_eq!(npv.label, "min members");
+    // Exactly the brute-force scan of the same common-random-number runs.
+    assert_eq!(npv.value, first_crossing(&runs, |h| h.mean_npv));
+    assert_eq!(
+        loss.value,
+        first_crossing(&runs, |h| h.prob_npv_negative.estimate - 0.2)
+    );
+    assert!(npv.value.is_some() && loss.value.is_some());
+
+    // The horizon: 1 to 3 x its 10 years, every value a whole number of years. At 10 %
+    // efficiency the saving outgrows the transition cost after a few years.
+    let mut v = linear();
+    v["service"]["efficiency"] = json!({"pert": [0.08, 0.1, 0.14]});
+    let s = analyse(&v, 2000, &["/horizon_years"], None);
+    let sw = &s.switching_values[0];
+    assert_eq!(sw.searched, [1.0, 30.0]);
+    let runs = scan(&v, "/horizon_years", 1..=30);
+    assert_eq!(sw.value, first_crossing(&runs, |h| h.mean_npv));
+    assert!(sw.value.is_some_and(|k| k > 1.0 && k < 30.0));
+    assert!(sw.runs <= 2 + 5, "{}", sw.runs);
+}
+
+#[test]
+fn a_lock_in_is_searched_up_to_the_horizon_and_says_where_the_break_even_lies() {
+    let out = sim(&[
+        "sensitivity",
+        &shipped("four_districts_back_office.json"),
+        "--trials",
+        "2000",
+        "--quiet",
+        "--switch",
+        "/partners/Brackenfield District Council/lock_in_years",
+    ]);
+    out.ok();
+    assert!(
+        out.stdout
+            .contains("2  0 to 10 (0 to the horizon)  no crossing in range"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "  Brackenfield District Council: lock in years: mean NPV stays positive over 0 to \
+             10; the break-even lies below 0\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    for (switch, needle) in [
+        ("/seed", "seed cannot be searched"),
+        ("/trials", "trials cannot be searched"),
+    ] {
+        sim(&[
+            "sensitivity",
+            &shipped("four_districts_back_office.json"),
+            "--switch",
+            switch,
+        ])
+        .bad_input()
+        .stderr_has(needle);
+    }
 }
 
 #[test]

@@ -542,7 +542,7 @@ pub fn sensitivity(s: &Sensitivity, currency: &str) -> String {
                 let value = match sw.value {
                     Some(x) if super::is_money_field(&sw.input) => v(x),
                     Some(x) => significant(x, 6),
-                    None => "no crossing in range".into(),
+                    None => format!("no crossing in range: {}", super::no_crossing(sw, v)),
                 };
                 vec![
                     text(sw.label.clone()),

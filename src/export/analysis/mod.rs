@@ -11,6 +11,7 @@ pub mod terminal;
 
 use super::format::{money, significant};
 use crate::analysis::crn::value_text;
+use crate::analysis::sensitivity::{Side, Switch, Target};
 use serde_json::Value;
 
 /// Whether the input a pointer names is money (shown with its currency): the table of
@@ -46,6 +47,50 @@ pub fn short_name(pointer: &str) -> String {
         .unwrap_or(pointer)
         .replace("~1", "/")
         .replace("~0", "~")
+}
+
+/// What a search that found no crossing found instead, as a sentence: "mean NPV stays
+/// positive over 0 to 7; the break-even lies above 7". `v` formats the input's values.
+pub fn no_crossing(sw: &Switch, v: impl Fn(f64) -> String) -> String {
+    let above = sw.at_ends[0] > target_level(sw.target);
+    let (stays, reached) = match sw.target {
+        Target::MeanNpv(0.0) => (
+            format!(
+                "mean NPV stays {}",
+                if above { "positive" } else { "negative" }
+            ),
+            "the break-even".to_string(),
+        ),
+        Target::MeanNpv(x) => (
+            format!(
+                "mean NPV stays {} {x}",
+                if above { "above" } else { "below" }
+            ),
+            format!("a mean NPV of {x}"),
+        ),
+        Target::ProbNpvNegative(p) => (
+            format!(
+                "P(loss) stays {} {:.1}%",
+                if above { "above" } else { "below" },
+                100.0 * p
+            ),
+            format!("a P(loss) of {:.1}%", 100.0 * p),
+        ),
+    };
+    let (lo, hi) = (v(sw.searched[0]), v(sw.searched[1]));
+    let lies = match sw.crossing_lies {
+        Some(Side::Above) => format!("{reached} lies above {hi}"),
+        Some(Side::Below) => format!("{reached} lies below {lo}"),
+        None => "the input does not move it".to_string(),
+    };
+    format!("{stays} over {lo} to {hi}; {lies}")
+}
+
+/// The level of the metric a target asks for.
+fn target_level(t: Target) -> f64 {
+    match t {
+        Target::MeanNpv(x) | Target::ProbNpvNegative(x) => x,
+    }
 }
 
 #[cfg(test)]

@@ -274,6 +274,10 @@ pub fn sensitivity(s: &Sensitivity, currency: &str) -> String {
             ]);
         }
         out.push_str(&t.render());
+        for sw in s.switching_values.iter().filter(|sw| sw.value.is_none()) {
+            let v = |x: f64| input_value(&sw.input, x, currency);
+            let _ = writeln!(out, "  {}: {}", sw.label, super::no_crossing(sw, v));
+        }
     }
     let _ = writeln!(out, "\n{}", timing(&s.run));
     out

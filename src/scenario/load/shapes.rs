@@ -205,6 +205,7 @@ impl Checker {
         };
         let before = self.problems.len();
         let mut labels: Vec<String> = Vec::new();
+        let mut held: Vec<bool> = Vec::new();
         let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let at = child(P, &i.to_string());
@@ -217,10 +218,11 @@ impl Checker {
                     .required(map, &at, key)
                     .and_then(|v| this.string(v, &path))?;
                 match correlations::resolve(&pointer, &consortium, partners) {
-                    Ok(label) => Some(match labels.iter().position(|l| *l == label) {
+                    Ok((label, fixed)) => Some(match labels.iter().position(|l| *l == label) {
                         Some(j) => j,
                         None => {
                             labels.push(label);
+                            held.push(fixed);
                             labels.len() - 1
                         }
                     }),
@@ -261,7 +263,7 @@ impl Checker {
         if self.problems.len() > before {
             return None;
         }
-        match correlations::Correlations::build(labels, &pairs, repair) {
+        match correlations::Correlations::build(labels, &pairs, &held, repair) {
             Ok(c) => Some(c),
             Err(message) => {
                 self.err(P, message);
