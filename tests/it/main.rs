@@ -13,6 +13,7 @@ mod golden;
 mod html;
 mod layers;
 mod loader_fuzz;
+mod memory;
 mod model;
 mod reference;
 mod schema;
