@@ -43,6 +43,7 @@ row "run 10,000 partners, 1,000 trials" "$bin" run "$dir/wide10000.json" --trial
 row "run 10,000 partners, 1,000 trials, 8 threads" "$bin" run "$dir/wide10000.json" --trials 1000 --threads 8
 row "run 10,000 partners, 100 trials, --html" "$bin" run "$dir/wide10000.json" --trials 100 --html "$dir/r.html"
 row "run --target-se 1 --max-trials 200,000, 4 partners" "$bin" run "$small" --target-se 1 --max-trials 200000 -q
+row "run --target-se 1 --max-trials 20,000, 1,000 partners" "$bin" run "$dir/wide1000.json" --target-se 1 --max-trials 20000 -q
 row "trace --worst, 4 partners, 1,000,000 trials" "$bin" trace "$small" --worst --trials 1000000 -q
 row "trace --worst, 10,000 partners, 1,000 trials" "$bin" trace "$dir/wide10000.json" --worst --trials 1000 -q
 row "merge 2 parts, 4 partners, 1,000,000 trials" "$bin" merge "$dir/p0.bin" "$dir/p1.bin" --out "$dir/r.json"
