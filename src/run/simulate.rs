@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::error::{Error, Result, Setting, message};
+use super::error::{Error, Message, Result, Setting, message};
 use super::memory::{self, Footprint};
 use super::prepare::Prepared;
 use crate::engine::{self, Interrupted, Monitor, Outcomes, Precision, trace};
@@ -43,7 +43,8 @@ impl Prepared {
         if let Some(target) = self.target {
             return self.simulate_until(monitor, |npv| target.met(npv));
         }
-        self.check_memory(&self.footprint())?;
+        let split = message![", split the run with ", Setting::Shard];
+        self.check_memory(&self.footprint(), split)?;
         self.simulate_fixed(monitor)
     }
 
@@ -62,8 +63,9 @@ impl Prepared {
         f
     }
 
-    /// Refuses to go on if `footprint` is more than the run may take.
-    pub(super) fn check_memory(&self, footprint: &Footprint) -> Result<()> {
+    /// Refuses to go on if `footprint` is more than the run may take; `more` adds to
+    /// the advice to ask for fewer trials.
+    fn check_memory(&self, footprint: &Footprint, more: Message) -> Result<()> {
         memory::check(
             self.max_memory,
             footprint,
@@ -71,8 +73,8 @@ impl Prepared {
             message![
                 "ask for fewer with ",
                 Setting::Trials,
-                " or the scenario's \"trials\", split the run with ",
-                Setting::Shard,
+                " or the scenario's \"trials\"",
+                more,
             ],
         )
     }
@@ -83,7 +85,7 @@ impl Prepared {
         let mut footprint = self.footprint();
         footprint.report = 0;
         footprint.summary = 8 * self.trials() as u64;
-        self.check_memory(&footprint)?;
+        self.check_memory(&footprint, Message::default())?;
         Ok(worst_trial(&self.simulate_fixed(monitor)?.outcomes))
     }
 
