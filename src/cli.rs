@@ -231,6 +231,10 @@ pub struct MergeArgs {
     /// Partial results written by `run --shard ... --partial FILE`, in any order.
     #[arg(required = true, value_name = "PARTS")]
     pub parts: Vec<PathBuf>,
+    /// Refuse to merge parts whose outcomes and report would need more memory than this
+    /// (e.g. 512M, 4G). Default: half of this machine's memory.
+    #[arg(long, value_name = "SIZE", value_parser = run::parse_size)]
+    pub max_memory: Option<u64>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -257,6 +261,13 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
+    /// Whether a page with charts (HTML) is asked for: the memory guard counts it.
+    pub fn page(&self) -> bool {
+        self.files()
+            .iter()
+            .any(|(format, _)| *format == export::html::FORMAT)
+    }
+
     /// Every file asked for: `--out`, `--html`, `--trials-csv`, then `--export`s.
     pub fn paths(&self) -> impl Iterator<Item = &PathBuf> {
         [&self.out, &self.html, &self.trials_csv]
@@ -389,6 +400,7 @@ impl SimArgs {
             max_memory: self.max_memory,
             shard: None,
             target: None,
+            page: false,
         }
     }
 }

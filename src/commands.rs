@@ -101,6 +101,7 @@ fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Resul
     check_run_outputs(&scenario_input(&args.sim.scenario), &args.output)?;
     let mut options = args.sim.options();
     options.target = target;
+    options.page = args.output.page();
     let prepared = prepare(&options)?;
     let simulation =
         progress::while_running(monitor, !args.sim.quiet, || prepared.simulate(monitor))?;
@@ -121,13 +122,13 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
     let (trial, why) = match args.trial {
         Some(k) => (k, String::new()),
         None => {
-            let simulation =
-                progress::while_running(monitor, !args.sim.quiet, || prepared.simulate(monitor))?;
+            let worst =
+                progress::while_running(monitor, !args.sim.quiet, || prepared.worst(monitor))?;
             let why = format!(
                 " (the 1st-percentile consortium NPV of {} trials, seed {})",
                 prepared.total_trials, prepared.seed
             );
-            (run::worst_trial(&simulation.outcomes), why)
+            (worst, why)
         }
     };
     let replay = prepared.replay(trial)?;
@@ -146,10 +147,11 @@ pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
         .collect();
     check_run_outputs(&parts, &args.output)?;
     let start = Instant::now();
-    let run::Merged { merged, scenario } = run::merge(&args.parts)?;
+    let merged = run::merge(&args.parts, args.max_memory, args.output.page())?;
+    let scenario = &merged.validated;
     let elapsed = merged.elapsed_seconds + start.elapsed().as_secs_f64();
     let report = run::build_report(
-        &scenario,
+        scenario,
         merged.seed,
         &merged.outcomes,
         merged.threads,
@@ -158,7 +160,7 @@ pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
     )?;
     publish(
         &report,
-        &scenario,
+        scenario,
         &merged.scenario,
         &merged.outcomes,
         &args.output,

@@ -11,7 +11,7 @@
 //! `merge` can refuse pieces that do not belong together or were cut short.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::engine::{Column, Outcomes, Precision, TrialEvents};
+use crate::plan::Plan;
 use crate::rng::label_key;
+use crate::scenario::Scenario;
 
 /// First bytes of every partial-result file.
 const MAGIC: &[u8] = b"consortium-sim partial\n";
@@ -41,6 +43,14 @@ pub enum ShardError {
     NotPartial { path: PathBuf },
     #[error("{path} is damaged or incomplete: {detail}")]
     Damaged { path: PathBuf, detail: String },
+    /// A header field disagrees with another or with the header's own scenario (a file
+    /// forged, or written by a faulty program, with a valid checksum).
+    #[error("{path} does not hold together: its header's `{field}` {detail}")]
+    Header {
+        path: PathBuf,
+        field: &'static str,
+        detail: String,
+    },
     #[error("cannot merge: {0}")]
     Mismatch(String),
 }
@@ -150,11 +160,6 @@ pub struct PartialHeader {
     pub horizon: usize,
     /// "double" or "single": how the rows are stored.
     pub precision: String,
-    /// Whether each trial's go-live delay follows the rows (a scenario whose go-live may
-    /// slip). Absent, and so false, in the partials of a scenario without a delay, which
-    /// are thus laid out exactly as before v2.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub delays: bool,
     pub threads: usize,
     pub elapsed_seconds: f64,
 }
@@ -224,6 +229,8 @@ pub fn write_partial(
         put_column(&mut w, &outcomes.partner_npv)?;
         put_column(&mut w, &outcomes.cumulative)?;
         w.put(&outcomes.gave_notice)?;
+        // Each trial's go-live delay, for a scenario whose go-live may slip (otherwise
+        // empty, so other partials keep the layout they had before model v2).
         w.put(&outcomes.delay_years)?;
         let sum = w.sum.0;
         w.inner.write_all(&sum.to_le_bytes())
@@ -237,189 +244,312 @@ fn put_column<W: Write>(w: &mut Writer<W>, column: &Column) -> std::io::Result<(
     }
 }
 
-struct Reader<R: Read> {
-    inner: R,
-    sum: Checksum,
+/// The largest header a partial result may have: its scenario, no larger than a scenario
+/// file may be ([`crate::scenario::load::MAX_FILE_BYTES`]), and a few numbers.
+const MAX_HEADER_BYTES: u64 = crate::scenario::load::MAX_FILE_BYTES + (1 << 20);
+
+/// Bytes before the header (the magic and the header's length) and after the body (the
+/// checksum).
+const FRAME_BYTES: u64 = MAGIC.len() as u64 + 8 + 8;
+
+/// A partial result whose checksum covers the whole file and whose header fields agree
+/// with each other and with the scenario it carries: what [`check_parts`] reads before
+/// any outcome is loaded. Nothing here was sized from an unchecked count.
+#[derive(Debug, Clone)]
+pub struct CheckedPart {
+    pub path: PathBuf,
+    pub header: PartialHeader,
+    pub precision: Precision,
+    /// Where the outcome columns start in the file.
+    body_at: u64,
 }
 
-impl<R: Read> Reader<R> {
-    fn take<const N: usize>(&mut self) -> std::io::Result<[u8; N]> {
-        let mut buf = [0u8; N];
-        self.inner.read_exact(&mut buf)?;
-        self.sum.update(&buf);
-        Ok(buf)
-    }
-
-    fn bytes(&mut self, n: usize) -> std::io::Result<Vec<u8>> {
-        let mut buf = vec![0u8; n];
-        self.inner.read_exact(&mut buf)?;
-        self.sum.update(&buf);
-        Ok(buf)
-    }
-}
-
-/// Reads a partial result, checking its format, checksum and internal consistency.
-pub fn read_partial(path: &Path) -> Result<Partial, ShardError> {
-    let damaged = |detail: String| ShardError::Damaged {
-        path: path.to_path_buf(),
-        detail,
-    };
-    let not_partial = || ShardError::NotPartial {
-        path: path.to_path_buf(),
-    };
-    let file = File::open(path).map_err(|source| ShardError::Io {
+/// Reads a partial result's header, after checking the checksum over the whole file
+/// (streamed: nothing is allocated from the file's contents) and before trusting any
+/// count in it, then checks every header field against the scenario it carries, which
+/// is returned validated.
+pub fn check_part(path: &Path) -> Result<(CheckedPart, Scenario), ShardError> {
+    let io = |source| ShardError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    let damaged = |detail: &str| ShardError::Damaged {
+        path: path.to_path_buf(),
+        detail: detail.to_string(),
+    };
+    let mut file = File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(ShardError::Damaged {
+            path: path.to_path_buf(),
+            detail: "it is not a regular file (merge reads a partial result twice: to check \
+                     it, then to load it)"
+                .into(),
+        });
+    }
+    let size = meta.len();
+    let mut magic = [0u8; MAGIC.len()];
+    if file.read_exact(&mut magic).is_err() || magic != MAGIC {
+        return Err(ShardError::NotPartial {
+            path: path.to_path_buf(),
+        });
+    }
+    if size < FRAME_BYTES {
+        return Err(damaged("it is cut short"));
+    }
+    verify_checksum(&mut file, size).map_err(|e| match e {
+        Some(e) => io(e),
+        None => damaged("its checksum does not match its contents"),
     })?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut r = Reader {
-        inner: BufReader::new(file),
-        sum: Checksum::new(),
-    };
-    let truncated = |_| damaged("it is cut short".into());
-    let magic = r.bytes(MAGIC.len()).map_err(|_| not_partial())?;
-    if magic != MAGIC {
-        return Err(not_partial());
+    file.seek(SeekFrom::Start(MAGIC.len() as u64)).map_err(io)?;
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len).map_err(io)?;
+    let head_len = u64::from_le_bytes(len);
+    if head_len > size - FRAME_BYTES || head_len > MAX_HEADER_BYTES {
+        return Err(damaged("its header's length is wrong"));
     }
-    let head_len = u64::from_le_bytes(r.take::<8>().map_err(truncated)?);
-    if head_len > size {
-        return Err(damaged("its header is damaged".into()));
-    }
-    let head = r.bytes(head_len as usize).map_err(truncated)?;
-    let header: PartialHeader = serde_json::from_slice(&head)
-        .map_err(|e| damaged(format!("its header is damaged ({e})")))?;
-    if header.format_version != FORMAT_VERSION {
-        return Err(damaged(format!(
-            "it has format version {}, and this engine reads version {FORMAT_VERSION}",
-            header.format_version
-        )));
-    }
-    let precision = match header.precision.as_str() {
-        "double" => Precision::Double,
-        "single" => Precision::Single,
-        other => return Err(damaged(format!("unknown precision {other:?}"))),
-    };
-    let (n, p, h) = (header.trials as usize, header.partners, header.horizon);
-    if h == 0 || p == 0 {
-        return Err(damaged("its header is damaged".into()));
-    }
-    let body_len = n as u64
-        * (8 + 12
-            + (p + h - 1) as u64 * precision.bytes() as u64
-            + crate::engine::outcomes::notice_bytes(p) as u64
-            + u64::from(header.delays));
-    if MAGIC.len() as u64 + 8 + head_len + body_len + 8 != size {
-        return Err(damaged(format!(
-            "it should be {} bytes long for {n} trials but is {size}",
-            MAGIC.len() as u64 + 8 + head_len + body_len + 8
-        )));
-    }
-    let read_body = |r: &mut Reader<_>| -> std::io::Result<Outcomes> {
-        let mut npv = Vec::with_capacity(n);
-        for _ in 0..n {
-            npv.push(f64::from_le_bytes(r.take::<8>()?));
-        }
-        let mut events = Vec::with_capacity(n);
-        for _ in 0..n {
-            let b = r.take::<12>()?;
-            events.push(TrialEvents {
-                withdrawals: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-                rejoins: u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
-                payback_year: b[8],
-                collapse_year: b[9],
-                disputes: b[10],
-                dispute_years: b[11],
-            });
-        }
-        let partner_npv = take_column(r, precision, n * p)?;
-        let cumulative = take_column(r, precision, n * (h - 1))?;
-        let gave_notice = r.bytes(n * crate::engine::outcomes::notice_bytes(p))?;
-        let delay_years = if header.delays {
-            r.bytes(n)?
-        } else {
-            Vec::new()
-        };
-        Ok(Outcomes {
-            trials: n,
-            partners: p,
-            horizon: h,
-            first_trial: header.first_trial,
-            npv,
-            events,
-            partner_npv,
-            cumulative,
-            gave_notice,
-            delay_years,
-        })
-    };
-    let outcomes = read_body(&mut r).map_err(truncated)?;
-    let expected = r.sum.0;
-    let mut stored = [0u8; 8];
-    r.inner.read_exact(&mut stored).map_err(truncated)?;
-    if u64::from_le_bytes(stored) != expected {
-        return Err(damaged("its checksum does not match its contents".into()));
-    }
-    Ok(Partial {
+    let mut head = Vec::new();
+    (&mut file)
+        .take(head_len)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    let header = parse_header(&head).map_err(|detail| damaged(&detail))?;
+    let body_at = MAGIC.len() as u64 + 8 + head_len;
+    let (scenario, precision) =
+        check_fields(&header, size - body_at - 8).map_err(|(field, detail)| {
+            ShardError::Header {
+                path: path.to_path_buf(),
+                field,
+                detail,
+            }
+        })?;
+    let part = CheckedPart {
         path: path.to_path_buf(),
         header,
-        outcomes,
-    })
-}
-
-fn take_column<R: Read>(
-    r: &mut Reader<R>,
-    precision: Precision,
-    len: usize,
-) -> std::io::Result<Column> {
-    Ok(match precision {
-        Precision::Double => {
-            let mut v = Vec::with_capacity(len);
-            for _ in 0..len {
-                v.push(f64::from_le_bytes(r.take::<8>()?));
-            }
-            Column::F64(v)
-        }
-        Precision::Single => {
-            let mut v = Vec::with_capacity(len);
-            for _ in 0..len {
-                v.push(f32::from_le_bytes(r.take::<4>()?));
-            }
-            Column::F32(v)
-        }
-    })
-}
-
-/// The joined result of a complete set of partials.
-#[derive(Debug, Clone)]
-pub struct Merged {
-    pub scenario: Value,
-    pub seed: u64,
-    pub outcomes: Outcomes,
-    /// Most threads any shard used.
-    pub threads: usize,
-    /// Total simulation time of all shards.
-    pub elapsed_seconds: f64,
-}
-
-/// Checks that `parts` are pieces of one run that cover every trial exactly once, and
-/// joins them in trial order.
-pub fn merge(mut parts: Vec<Partial>) -> Result<Merged, ShardError> {
-    let mismatch = |m: String| Err(ShardError::Mismatch(m));
-    let Some(first) = parts.first() else {
-        return mismatch("no partial results given".into());
+        precision,
+        body_at,
     };
+    Ok((part, scenario))
+}
+
+/// Streams `file` (positioned after the magic, `size` bytes long) through the checksum
+/// and compares it with the checksum stored in its last 8 bytes. `Err(None)`: they differ
+/// (or the file is shorter than it was).
+fn verify_checksum(file: &mut File, size: u64) -> Result<(), Option<std::io::Error>> {
+    let mut sum = Checksum::new();
+    sum.update(MAGIC);
+    let mut rest = (&mut *file).take(size - MAGIC.len() as u64 - 8);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = rest.read(&mut buf).map_err(Some)?;
+        if n == 0 {
+            break;
+        }
+        sum.update(&buf[..n]);
+    }
+    if rest.limit() != 0 {
+        return Err(None);
+    }
+    let mut stored = [0u8; 8];
+    file.read_exact(&mut stored).map_err(|_| None)?;
+    if u64::from_le_bytes(stored) != sum.0 {
+        return Err(None);
+    }
+    Ok(())
+}
+
+/// The header's JSON, its format version checked before its layout is relied on.
+fn parse_header(head: &[u8]) -> Result<PartialHeader, String> {
+    let value: Value =
+        serde_json::from_slice(head).map_err(|e| format!("its header is damaged ({e})"))?;
+    let version = value.get("format_version").and_then(Value::as_u64);
+    if version != Some(u64::from(FORMAT_VERSION)) {
+        return Err(format!(
+            "it has format version {}, and this engine reads version {FORMAT_VERSION}",
+            version.map_or_else(|| "(none)".to_string(), |v| v.to_string())
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| format!("its header is damaged ({e})"))
+}
+
+/// Checks every header field against the others and against the header's own scenario,
+/// and the body's length (`body_len` bytes in the file) against the counts. The error
+/// names the field and what is wrong with it.
+fn check_fields(
+    h: &PartialHeader,
+    body_len: u64,
+) -> Result<(Scenario, Precision), (&'static str, String)> {
     let ours = env!("CARGO_PKG_VERSION");
-    let h0 = first.header.clone();
+    if h.engine_version != ours {
+        return Err((
+            "engine_version",
+            format!(
+                "is {0}: it was written by engine version {0} and this is {ours}; rerun that \
+                 shard with this version",
+                h.engine_version
+            ),
+        ));
+    }
+    if h.scenario_hash != scenario_hash(&h.scenario) {
+        return Err((
+            "scenario_hash",
+            format!(
+                "is {}, which is not the hash of its scenario",
+                h.scenario_hash
+            ),
+        ));
+    }
+    let scenario = crate::scenario::from_value(&h.scenario, "its scenario")
+        .map_err(|e| ("scenario", format!("is not valid: {e}")))?;
+    let plan = Plan::compile(&scenario);
+    if h.partners != plan.partners {
+        return Err((
+            "partners",
+            format!(
+                "is {}, but its scenario has {} partners",
+                h.partners, plan.partners
+            ),
+        ));
+    }
+    if h.horizon != plan.horizon {
+        return Err((
+            "horizon",
+            format!(
+                "is {}, but its scenario's horizon is {} years",
+                h.horizon, plan.horizon
+            ),
+        ));
+    }
+    if h.total_trials == 0 {
+        return Err(("total_trials", "is 0: a run has at least one trial".into()));
+    }
+    if h.shard_count == 0 || h.shard_index >= h.shard_count {
+        return Err((
+            "shard_index",
+            format!(
+                "is {} of {} shards, which does not exist",
+                h.shard_index, h.shard_count
+            ),
+        ));
+    }
+    let range = Shard {
+        index: h.shard_index,
+        count: h.shard_count,
+    }
+    .range(h.total_trials);
+    if h.first_trial != range.start {
+        return Err((
+            "first_trial",
+            format!(
+                "is {}, but shard {} of {} of a {}-trial run starts at trial {}",
+                h.first_trial, h.shard_index, h.shard_count, h.total_trials, range.start
+            ),
+        ));
+    }
+    if h.trials != range.end - range.start {
+        return Err((
+            "trials",
+            format!(
+                "is {}, but shard {} of {} of a {}-trial run has {} trials",
+                h.trials,
+                h.shard_index,
+                h.shard_count,
+                h.total_trials,
+                range.end - range.start
+            ),
+        ));
+    }
+    let precision = Precision::for_run(h.total_trials, &plan);
+    let expected = match precision {
+        Precision::Double => "double",
+        Precision::Single => "single",
+    };
+    if h.precision != expected {
+        return Err((
+            "precision",
+            format!(
+                "is {:?}, but a {}-trial run of its scenario stores {expected:?}",
+                h.precision, h.total_trials
+            ),
+        ));
+    }
+    if h.threads == 0 {
+        return Err(("threads", "is 0".into()));
+    }
+    if !(h.elapsed_seconds.is_finite() && h.elapsed_seconds >= 0.0) {
+        return Err((
+            "elapsed_seconds",
+            format!("is {}, not a duration", h.elapsed_seconds),
+        ));
+    }
+    // The counts were checked against the scenario above, so the product is of a real
+    // run's size; it is computed in u128 all the same.
+    let per_trial = crate::engine::outcomes::bytes_per_trial(&plan, precision)
+        - std::mem::size_of::<TrialEvents>() as u64
+        + EVENT_BYTES;
+    let needed = u128::from(h.trials) * u128::from(per_trial);
+    if needed != u128::from(body_len) {
+        return Err((
+            "trials",
+            format!(
+                "is {}, whose outcomes take {needed} bytes, but the file holds {body_len}",
+                h.trials
+            ),
+        ));
+    }
+    Ok((scenario, precision))
+}
+
+/// Bytes of one trial's [`TrialEvents`] in a partial result.
+const EVENT_BYTES: u64 = 12;
+
+/// Partial results checked one by one and together: pieces of one run that cover every
+/// trial once, ready to be loaded into one set of outcomes.
+#[derive(Debug)]
+pub struct Parts {
+    /// In trial order; only the first part's header keeps its scenario (the others'
+    /// are the same, by their hash, and are dropped as soon as they are checked).
+    parts: Vec<CheckedPart>,
+    scenario: Scenario,
+    pub plan: Plan,
+}
+
+impl Parts {
+    /// Trials of the whole run.
+    pub fn total_trials(&self) -> u64 {
+        self.parts[0].header.total_trials
+    }
+
+    /// The scenario the parts ran, validated.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// How the outcome rows are stored.
+    pub fn precision(&self) -> Precision {
+        self.parts[0].precision
+    }
+}
+
+/// Checks each partial result at `paths` ([`check_part`]), then that they are pieces of
+/// one run (same scenario, seed and trial count) that cover every trial exactly once.
+/// No outcome is read yet: [`Parts::load`] does that, once the caller has checked the
+/// memory the outcomes need.
+pub fn check_parts(paths: &[PathBuf]) -> Result<Parts, ShardError> {
+    let mismatch = |m: String| Err(ShardError::Mismatch(m));
+    if paths.is_empty() {
+        return mismatch("no partial results given".into());
+    }
+    let (first, scenario) = check_part(&paths[0])?;
+    let mut h0 = first.header.clone();
+    h0.scenario = Value::Null;
     let p0 = first.path.display().to_string();
-    for part in &parts {
+    let mut parts = vec![first];
+    for path in &paths[1..] {
+        let (mut part, _) = check_part(path)?;
+        part.header.scenario = Value::Null;
         let h = &part.header;
         let p = part.path.display();
-        if h.engine_version != ours {
-            return mismatch(format!(
-                "{p} was written by engine version {}, this is {ours}; rerun that shard with this version",
-                h.engine_version
-            ));
-        }
         if h.scenario_hash != h0.scenario_hash {
             return mismatch(format!(
                 "{p} is from a different scenario (or different --set overrides) than {p0}"
@@ -437,10 +567,12 @@ pub fn merge(mut parts: Vec<Partial>) -> Result<Merged, ShardError> {
                 h.total_trials, h0.total_trials
             ));
         }
+        parts.push(part);
     }
     parts.sort_by_key(|p| (p.header.first_trial, p.header.trials));
     let mut next = 0u64;
     for part in &parts {
+        // first_trial + trials is a shard's range end, checked not to pass total_trials.
         let (a, b) = (
             part.header.first_trial,
             part.header.first_trial + part.header.trials,
@@ -464,23 +596,220 @@ pub fn merge(mut parts: Vec<Partial>) -> Result<Merged, ShardError> {
             h0.total_trials
         ));
     }
-    let threads = parts.iter().map(|p| p.header.threads).max().unwrap_or(1);
-    let elapsed_seconds = parts.iter().map(|p| p.header.elapsed_seconds).sum();
-    let outcomes: Vec<Outcomes> = parts
-        .into_iter()
-        .filter(|p| p.header.trials > 0)
-        .map(|p| p.outcomes)
-        .collect();
-    if outcomes.is_empty() {
-        return mismatch("the partial results hold no trials".into());
-    }
-    Ok(Merged {
-        scenario: h0.scenario,
-        seed: h0.seed,
-        outcomes: Outcomes::join(outcomes),
-        threads,
-        elapsed_seconds,
+    let plan = Plan::compile(&scenario);
+    Ok(Parts {
+        parts,
+        scenario,
+        plan,
     })
+}
+
+impl Parts {
+    /// Reads every part's outcomes into one set of outcomes of the whole run, each file
+    /// checked again against its checksum as it is read (in case it changed since).
+    pub fn load(self) -> Result<Merged, ShardError> {
+        let total = self.total_trials() as usize;
+        let mut out = Outcomes::zeroed(&self.plan, 0, total, self.precision());
+        for part in &self.parts {
+            load_part(part, &mut out)?;
+        }
+        let threads = self
+            .parts
+            .iter()
+            .map(|p| p.header.threads)
+            .max()
+            .unwrap_or(1);
+        let elapsed_seconds = self.parts.iter().map(|p| p.header.elapsed_seconds).sum();
+        let seed = self.parts[0].header.seed;
+        let scenario = self
+            .parts
+            .into_iter()
+            .map(|p| p.header.scenario)
+            .find(|v| !v.is_null())
+            .expect("one part keeps the scenario");
+        Ok(Merged {
+            scenario,
+            validated: self.scenario,
+            seed,
+            outcomes: out,
+            threads,
+            elapsed_seconds,
+        })
+    }
+}
+
+/// Reads one checked part's outcomes into its trials' places in `out`.
+fn load_part(part: &CheckedPart, out: &mut Outcomes) -> Result<(), ShardError> {
+    let path = &part.path;
+    let file = File::open(path).map_err(|source| ShardError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut r = Reader {
+        inner: BufReader::new(file),
+        sum: Checksum::new(),
+    };
+    let changed = || ShardError::Damaged {
+        path: path.clone(),
+        detail: "it changed while it was being merged".into(),
+    };
+    let mut read = |r: &mut Reader<BufReader<File>>| -> std::io::Result<u64> {
+        r.skip(part.body_at)?;
+        read_body(r, part, out)?;
+        let expected = r.sum.0;
+        let mut stored = [0u8; 8];
+        r.inner.read_exact(&mut stored)?;
+        Ok(u64::from_le_bytes(stored) ^ expected)
+    };
+    match read(&mut r) {
+        Ok(0) => Ok(()),
+        _ => Err(changed()),
+    }
+}
+
+/// Reads a part's columns into `out` (the whole run's outcomes) at its trials' places.
+fn read_body<R: Read>(
+    r: &mut Reader<R>,
+    part: &CheckedPart,
+    out: &mut Outcomes,
+) -> std::io::Result<()> {
+    let (a, n) = (
+        part.header.first_trial as usize,
+        part.header.trials as usize,
+    );
+    let total = out.trials;
+    for x in &mut out.npv[a..a + n] {
+        *x = f64::from_le_bytes(r.take::<8>()?);
+    }
+    for e in &mut out.events[a..a + n] {
+        let b = r.take::<12>()?;
+        *e = TrialEvents {
+            withdrawals: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            rejoins: u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+            payback_year: b[8],
+            collapse_year: b[9],
+            disputes: b[10],
+            dispute_years: b[11],
+        };
+    }
+    take_rows(r, &mut out.partner_npv, total, a, n)?;
+    take_rows(r, &mut out.cumulative, total, a, n)?;
+    let nb = crate::engine::outcomes::notice_bytes(out.partners);
+    r.fill(&mut out.gave_notice[a * nb..(a + n) * nb])?;
+    // Present exactly when the plan stores delays, as the body's length checked.
+    if !out.delay_years.is_empty() {
+        r.fill(&mut out.delay_years[a..a + n])?;
+    }
+    Ok(())
+}
+
+/// Reads a part's rows (`n` values each) into trials `a..a + n` of each row of `column`
+/// (rows `total` long).
+fn take_rows<R: Read>(
+    r: &mut Reader<R>,
+    column: &mut Column,
+    total: usize,
+    a: usize,
+    n: usize,
+) -> std::io::Result<()> {
+    match column {
+        Column::F64(v) => {
+            for row in v.chunks_mut(total) {
+                for x in &mut row[a..a + n] {
+                    *x = f64::from_le_bytes(r.take::<8>()?);
+                }
+            }
+        }
+        Column::F32(v) => {
+            for row in v.chunks_mut(total) {
+                for x in &mut row[a..a + n] {
+                    *x = f32::from_le_bytes(r.take::<4>()?);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+struct Reader<R: Read> {
+    inner: R,
+    sum: Checksum,
+}
+
+impl<R: Read> Reader<R> {
+    fn take<const N: usize>(&mut self) -> std::io::Result<[u8; N]> {
+        let mut buf = [0u8; N];
+        self.fill(&mut buf)?;
+        Ok(buf)
+    }
+
+    fn fill(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+        self.inner.read_exact(buf)?;
+        self.sum.update(buf);
+        Ok(())
+    }
+
+    /// Reads (into the checksum) and drops the next `n` bytes.
+    fn skip(&mut self, mut n: u64) -> std::io::Result<()> {
+        let mut buf = [0u8; 4096];
+        while n > 0 {
+            let k = n.min(buf.len() as u64) as usize;
+            self.fill(&mut buf[..k])?;
+            n -= k as u64;
+        }
+        Ok(())
+    }
+}
+
+/// Reads one partial result whole, checked as [`check_part`] checks it: its header and
+/// its own outcomes (trial indices from its `first_trial`).
+pub fn read_partial(path: &Path) -> Result<Partial, ShardError> {
+    let (part, scenario) = check_part(path)?;
+    let plan = Plan::compile(&scenario);
+    let n = part.header.trials as usize;
+    let mut outcomes = Outcomes::zeroed(&plan, 0, n, part.precision);
+    let mut local = part.clone();
+    local.header.first_trial = 0;
+    let file = File::open(path).map_err(|source| ShardError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut r = Reader {
+        inner: BufReader::new(file),
+        sum: Checksum::new(),
+    };
+    r.skip(part.body_at)
+        .and_then(|()| read_body(&mut r, &local, &mut outcomes))
+        .map_err(|_| ShardError::Damaged {
+            path: path.to_path_buf(),
+            detail: "it changed while it was being read".into(),
+        })?;
+    outcomes.first_trial = part.header.first_trial;
+    Ok(Partial {
+        path: part.path,
+        header: part.header,
+        outcomes,
+    })
+}
+
+/// The joined result of a complete set of partials.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    pub scenario: Value,
+    /// `scenario`, validated.
+    pub validated: Scenario,
+    pub seed: u64,
+    pub outcomes: Outcomes,
+    /// Most threads any shard used.
+    pub threads: usize,
+    /// Total simulation time of all shards.
+    pub elapsed_seconds: f64,
+}
+
+/// Checks that the partial results at `paths` are pieces of one run that cover every
+/// trial exactly once ([`check_parts`]), and joins them in trial order.
+pub fn merge(paths: &[PathBuf]) -> Result<Merged, ShardError> {
+    check_parts(paths)?.load()
 }
 
 #[cfg(test)]

@@ -176,7 +176,7 @@ pub fn run(entrants: &[Entrant], crn: &Crn) -> Result<Comparison, AnalysisError>
         run: RunInfo::new(
             rayon::current_num_threads(),
             start.elapsed().as_secs_f64(),
-            entrants.len() * crn.trials,
+            entrants.len().saturating_mul(crn.trials),
         ),
     })
 }

@@ -159,46 +159,66 @@ impl Sweep {
     }
 }
 
-/// Every point's edits and scenario, all validated before any is run, so that a bad
-/// value at the end of a range is reported at once rather than after the rest has run.
-pub fn scenarios(
+/// The number of points of a sweep of `params` (every combination of their values), or
+/// `None` if it does not fit in a `usize`.
+pub fn point_count(params: &[Param]) -> Option<usize> {
+    params
+        .iter()
+        .try_fold(1usize, |n, p| n.checked_mul(p.values.len()))
+}
+
+/// Point `k`'s value of each parameter, the first parameter varying slowest.
+fn combo(params: &[Param], mut k: usize) -> Vec<(&Param, &Value)> {
+    let mut combo: Vec<(&Param, &Value)> = params
+        .iter()
+        .rev()
+        .map(|p| {
+            let v = &p.values[k % p.values.len()];
+            k /= p.values.len();
+            (p, v)
+        })
+        .collect();
+    combo.reverse();
+    combo
+}
+
+/// Point `k`'s edits and scenario (validated), with the point named in messages by its
+/// values.
+fn point(
     base: &Value,
     origin: &str,
     params: &[Param],
-) -> Result<Vec<(Vec<Edit>, Scenario)>, AnalysisError> {
-    let mut combos: Vec<Vec<(&Param, &Value)>> = vec![Vec::new()];
-    for p in params {
-        combos = combos
-            .into_iter()
-            .flat_map(|c| {
-                p.values.iter().map(move |v| {
-                    let mut c = c.clone();
-                    c.push((p, v));
-                    c
-                })
-            })
-            .collect();
-    }
-    combos
-        .into_iter()
-        .map(|combo| {
-            let edits: Vec<Edit> = combo
-                .iter()
-                .map(|(p, v)| Edit::new(&p.pointer, (*v).clone()))
-                .collect();
-            let spec = combo
-                .iter()
-                .map(|(p, v)| format!("{}={}", p.pointer, value_text(v)))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let spec = match combo.as_slice() {
-                [(p, _)] => p.spec.clone(),
-                _ => spec,
-            };
-            let (_, scenario) = edited(base, &edits, origin, Input::Param, &spec)?;
-            Ok((edits, scenario))
-        })
-        .collect()
+    k: usize,
+) -> Result<(Vec<Edit>, Scenario), AnalysisError> {
+    let combo = combo(params, k);
+    let edits: Vec<Edit> = combo
+        .iter()
+        .map(|(p, v)| Edit::new(&p.pointer, (*v).clone()))
+        .collect();
+    let spec = match combo.as_slice() {
+        [(p, _)] => p.spec.clone(),
+        _ => combo
+            .iter()
+            .map(|(p, v)| format!("{}={}", p.pointer, value_text(v)))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let (_, scenario) = edited(base, &edits, origin, Input::Param, &spec)?;
+    Ok((edits, scenario))
+}
+
+/// Validates every point before any is run, so that a bad value at the end of a range
+/// is reported at once rather than after the rest has run. Each point's scenario is
+/// dropped once checked (a sweep of a wide scenario would otherwise hold one copy per
+/// point); [`run`] builds it again when its turn comes.
+pub fn check_points(
+    base: &Value,
+    origin: &str,
+    params: &[Param],
+    mut each: impl FnMut(&crate::scenario::Scenario),
+) -> Result<(), AnalysisError> {
+    let count = point_count(params).unwrap_or(usize::MAX);
+    (0..count).try_for_each(|k| point(base, origin, params, k).map(|(_, s)| each(&s)))
 }
 
 /// Runs a sweep of one or two parameters over `base` (a scenario's JSON, `--set` edits
@@ -211,20 +231,18 @@ pub fn run(
 ) -> Result<Sweep, AnalysisError> {
     let start = Instant::now();
     let base_scenario = crate::scenario::from_value(base, origin)?;
-    let points = scenarios(base, origin, params)?;
-    let mut out = Vec::with_capacity(points.len());
-    for (edits, scenario) in &points {
-        let run = crn.run(scenario)?;
-        let at = edits
-            .iter()
-            .map(|e| (e.pointer.clone(), e.value.clone()))
-            .collect();
+    let count = point_count(params).unwrap_or(usize::MAX);
+    let mut out = Vec::with_capacity(count.min(1 << 16));
+    for k in 0..count {
+        let (edits, scenario) = point(base, origin, params, k)?;
+        let run = crn.run(&scenario)?;
+        let at = edits.into_iter().map(|e| (e.pointer, e.value)).collect();
         out.push(Point {
             at,
             figures: run.figures,
         });
     }
-    let total = points.len() * crn.trials;
+    let total = count.saturating_mul(crn.trials);
     Ok(Sweep {
         schema: SCHEMA,
         analysis: "sweep",

@@ -5,6 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use super::error::{Error, Notice, Result, Setting, message};
+use super::memory::{self, Footprint};
 use super::prepare::{self, Prepared, Source};
 use super::simulate::interrupted;
 use crate::analysis::compare::{self, Comparison, Entrant};
@@ -46,6 +47,18 @@ pub fn sweep_params(specs: &[String]) -> Result<Vec<Param>> {
     Ok(params)
 }
 
+/// What an analysis keeps of each run beyond its partners (the figures, the point's
+/// values) and writes of it.
+const POINT_BYTES: u64 = 2 << 10;
+/// What an analysis keeps of each partner in each run (its figures and a copy of its
+/// name) and writes of it (a JSON object, CSV columns, table cells).
+const POINT_PARTNER_BYTES: u64 = 200;
+/// Per byte of a partner's name in each run: the copy kept, and the name in the JSON,
+/// the CSV header and the table.
+const POINT_NAME_BYTES: u64 = 4;
+/// What a sensitivity analysis keeps of each tornado bar.
+const LEVER_BYTES: u64 = 512;
+
 impl Prepared {
     /// Runs `work` on the run's threads under common random numbers, `runs` runs of the
     /// trials in all (for `monitor.total`).
@@ -68,20 +81,67 @@ impl Prepared {
         Ok(value)
     }
 
-    /// The scenario at each value of `params`: every point validated first, then run. A
-    /// correlated input that some points hold at a number is noted in `notices`.
+    /// The scenario at each value of `params`: the memory the whole sweep needs checked,
+    /// every point validated, then each run. A correlated input that some points hold at
+    /// a number is noted in `notices`.
     pub fn sweep(
         &self,
         params: &[Param],
         monitor: &Monitor,
         notices: &mut Vec<Notice>,
     ) -> Result<Sweep> {
-        let points = sweep::scenarios(&self.value, &self.origin, params)?;
-        let held = newly_held(&self.scenario, points.iter().map(|(_, s)| s));
+        let points = sweep::point_count(params).unwrap_or(usize::MAX);
+        let mut footprint = self.run_footprint();
+        // Each point's run holds the edited scenario beside the base; what it keeps of
+        // each run (and writes at the end) is counted by point.
+        footprint.scenario = footprint.scenario.saturating_mul(2);
+        footprint.report = 0;
+        footprint.analysis = (points as u64).saturating_mul(self.point_bytes());
+        memory::check(
+            self.max_memory,
+            &footprint,
+            format!("{points} points of {} trials", self.total_trials),
+            message![
+                "sweep fewer values, or ask for fewer with ",
+                Setting::Trials
+            ],
+        )?;
+        // Points are validated one at a time (a grid may be large), noting what they hold.
+        let mut held: Vec<String> = Vec::new();
+        sweep::check_points(&self.value, &self.origin, params, |point| {
+            for label in newly_held(&self.scenario, [point]) {
+                if !held.contains(&label) {
+                    held.push(label);
+                }
+            }
+        })?;
         notices.extend(held_note(&held, " at some points of the sweep"));
-        self.analyse(monitor, points.len(), |crn| {
+        self.analyse(monitor, points, |crn| {
             sweep::run(&self.value, &self.origin, params, crn)
         })
+    }
+
+    /// The footprint of one run of an analysis, before what the analysis keeps.
+    fn run_footprint(&self) -> Footprint {
+        Footprint::run(
+            &self.scenario,
+            &self.plan,
+            self.total_trials,
+            self.pool.current_num_threads(),
+            false,
+        )
+    }
+
+    /// What an analysis keeps of one run of a scenario like this one (its figures, each
+    /// partner's with its name), and what it writes of it (JSON, CSV and the table).
+    fn point_bytes(&self) -> u64 {
+        let names: u64 = self
+            .scenario
+            .partners
+            .iter()
+            .map(|p| p.name.len() as u64)
+            .sum();
+        POINT_BYTES + POINT_PARTNER_BYTES * self.plan.partners as u64 + POINT_NAME_BYTES * names
     }
 
     /// Tornado, rank correlations and switching values (of the `switch` pointers, or
@@ -100,6 +160,31 @@ impl Prepared {
             &study.held,
             " in some runs (tornado bars, switching values)",
         ));
+        let mut footprint = self.run_footprint();
+        // The study's copy of the scenario, and the edited one of each run.
+        footprint.scenario = footprint.scenario.saturating_mul(3);
+        // Runs keep only their NPVs: no summary, no report.
+        (footprint.summary, footprint.report) = (0, 0);
+        // After the base run, each uncertain input's value in every trial of it, for its
+        // rank correlation, and each worker's two columns of ranks: beyond the run's
+        // own memory, which it then reuses.
+        let inputs = (self.plan.uncertain.len() + self.plan.correlated.len()) as u64;
+        let threads = self.pool.current_num_threads() as u64;
+        let ranks = self
+            .total_trials
+            .saturating_mul(8 + 8 * inputs + 32 * threads);
+        footprint.analysis = ranks
+            .saturating_sub(footprint.outcomes + footprint.workers)
+            .saturating_add((study.levers.len() as u64).saturating_mul(LEVER_BYTES));
+        memory::check(
+            self.max_memory,
+            &footprint,
+            format!(
+                "a sensitivity analysis of {} trials and {inputs} uncertain inputs",
+                self.total_trials
+            ),
+            message!["ask for fewer with ", Setting::Trials],
+        )?;
         self.analyse(monitor, study.runs_at_most(), |crn| study.run(crn))
     }
 
@@ -162,6 +247,29 @@ impl Prepared {
 
     /// Compares `entrants` trial by trial, each with the first.
     pub fn compare(&self, entrants: &[Entrant], monitor: &Monitor) -> Result<Comparison> {
+        let mut footprint = self.run_footprint();
+        footprint.report = 0;
+        let runs = entrants.len() as u64;
+        // Every entrant's validated scenario is held (about half of what its JSON, its
+        // validation and its plan take), and the one running compiled; the widest sets
+        // the size of each run.
+        for e in entrants {
+            let plan = crate::plan::Plan::compile(&e.scenario);
+            let wider = Footprint::run(&e.scenario, &plan, self.total_trials, 0, false);
+            footprint.outcomes = footprint.outcomes.max(wider.outcomes);
+            footprint.scenario = footprint
+                .scenario
+                .saturating_add(memory::scenario_bytes(&e.scenario, &plan) / 2);
+        }
+        // The first run's NPVs beside each later run; what is kept of each run.
+        footprint.analysis =
+            (8 * self.total_trials).saturating_add(runs.saturating_mul(self.point_bytes()));
+        memory::check(
+            self.max_memory,
+            &footprint,
+            format!("{runs} runs of {} trials", self.total_trials),
+            message!["compare fewer, or ask for fewer with ", Setting::Trials],
+        )?;
         self.analyse(monitor, entrants.len(), |crn| compare::run(entrants, crn))
     }
 }

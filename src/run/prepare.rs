@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::error::{Error, Notice, Result, Setting, message};
-use super::memory;
 use super::target::{self, Target};
-use crate::engine::{self, Precision};
+use crate::engine::Precision;
 use crate::plan::Plan;
 use crate::scenario::{self, Scenario};
 use crate::shard::Shard;
@@ -78,6 +77,9 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// Run until this precision is reached instead of a fixed number of trials.
     pub target: Option<Target>,
+    /// Whether the report will also be rendered as a page with charts (HTML), which the
+    /// memory guard counts.
+    pub page: bool,
 }
 
 impl RunOptions {
@@ -92,6 +94,7 @@ impl RunOptions {
             max_memory: None,
             shard: None,
             target: None,
+            page: false,
         }
     }
 }
@@ -160,6 +163,10 @@ pub struct Prepared {
     pub pool: rayon::ThreadPool,
     pub shard: Option<Shard>,
     pub target: Option<Target>,
+    /// The most memory the run (and any analysis of it) may take, as asked.
+    pub max_memory: Option<u64>,
+    /// Whether the report will also be rendered as a page with charts.
+    pub page: bool,
 }
 
 /// Prepares the run `options` asks for. What the caller should tell the user on the way
@@ -175,6 +182,8 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
         origin,
     } = load(&options.scenario, &options.overrides, notices)?;
     let plan = Plan::compile(&scenario);
+    let pool = thread_pool(options.threads)?;
+    let threads = pool.current_num_threads();
     let (total_trials, range) = match &options.target {
         None => {
             let total = options.trials.unwrap_or(scenario.trials);
@@ -185,35 +194,21 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
                 ]));
             }
             let range = options.shard.map_or(0..total, |s| s.range(total));
-            let precision = Precision::for_run(total, &plan);
-            memory::check(
-                options.max_memory,
-                range.end - range.start,
-                engine::outcomes::bytes_per_trial(&plan, precision),
-                message![
-                    "ask for fewer with ",
-                    Setting::Trials,
-                    " or the scenario's \"trials\", split the run with ",
-                    Setting::Shard,
-                ],
-            )?;
             (total, range)
         }
         Some(target) => {
-            let most = target::most_trials(target, &plan, options.max_memory, notices)?;
+            let most = target::most_trials(
+                target,
+                &scenario,
+                &plan,
+                threads,
+                options.max_memory,
+                options.page,
+                notices,
+            )?;
             (most, 0..most)
         }
     };
-    if options.threads == Some(0) {
-        return Err(Error::request(message![
-            Setting::Threads,
-            " must be at least 1"
-        ]));
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::fault("cannot start worker threads", e))?;
     Ok(Prepared {
         seed: options.seed.unwrap_or(scenario.seed),
         precision: Precision::for_run(total_trials, &plan),
@@ -226,7 +221,42 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
         pool,
         shard: options.shard,
         target: options.target,
+        max_memory: options.max_memory,
+        page: options.page,
     })
+}
+
+/// The most worker threads a run may have: 1,024. Results do not depend on the number,
+/// and no machine has more cores than that (the largest two-socket servers have 384
+/// cores, 768 threads); each thread costs its stack and a copy of the trial's scratch
+/// (for 10,000 partners about 1 MiB), so a mistyped `--threads 100000` would take
+/// gigabytes before the first trial.
+pub const MAX_THREADS: usize = 1024;
+
+/// The run's worker threads: `threads` of them, or one per core.
+fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    match threads {
+        Some(0) => {
+            return Err(Error::request(message![
+                Setting::Threads,
+                " must be at least 1"
+            ]));
+        }
+        Some(n) if n > MAX_THREADS => {
+            return Err(Error::request(message![
+                Setting::Threads,
+                format!(
+                    " {n} is more than the {MAX_THREADS} threads a run may have (results \
+                     do not depend on the number; one per core is fastest)"
+                ),
+            ]));
+        }
+        _ => {}
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0).min(MAX_THREADS))
+        .build()
+        .map_err(|e| Error::fault("cannot start worker threads", e))
 }
 
 impl Prepared {

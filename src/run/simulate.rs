@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::error::{Error, Result, Setting, message};
+use super::error::{Error, Message, Result, Setting, message};
+use super::memory::{self, Footprint};
 use super::prepare::Prepared;
 use crate::engine::{self, Interrupted, Monitor, Outcomes, Precision, trace};
-use crate::scenario::{self, Scenario};
+use crate::scenario::Scenario;
 use crate::shard::{self, PartialHeader};
 use crate::summary::{self, Convergence, Report, RunInfo};
 
@@ -37,10 +38,61 @@ impl Prepared {
     /// Simulates this process's trials (to the target, if the run has one), reporting
     /// progress to `monitor` (`done` out of `total`) and stopping early once it is
     /// cancelled.
+    ///
+    /// A run of fixed trials is first checked against the memory guard: its outcomes,
+    /// and the report built from them ([`Prepared::report`]). A run to a target was
+    /// checked when it was prepared.
     pub fn simulate(&self, monitor: &Monitor) -> Result<Simulation> {
         if let Some(target) = self.target {
             return self.simulate_until(monitor, |npv| target.judge(npv));
         }
+        let split = message![", split the run with ", Setting::Shard];
+        self.check_memory(&self.footprint(), split)?;
+        self.simulate_fixed(monitor)
+    }
+
+    /// The footprint of this run and its report (one run of an analysis).
+    pub fn footprint(&self) -> Footprint {
+        let mut f = Footprint::run(
+            &self.scenario,
+            &self.plan,
+            self.trials() as u64,
+            self.pool.current_num_threads(),
+            self.page,
+        );
+        // A shard stores its rows as its whole run does.
+        f.outcomes = memory::outcome_bytes(&self.plan, self.trials() as u64, self.precision);
+        f.summary = memory::summary_bytes(self.trials() as u64, self.precision);
+        f
+    }
+
+    /// Refuses to go on if `footprint` is more than the run may take; `more` adds to
+    /// the advice to ask for fewer trials.
+    fn check_memory(&self, footprint: &Footprint, more: Message) -> Result<()> {
+        memory::check(
+            self.max_memory,
+            footprint,
+            format!("{} trials of this scenario", self.trials()),
+            message![
+                "ask for fewer with ",
+                Setting::Trials,
+                " or the scenario's \"trials\"",
+                more,
+            ],
+        )
+    }
+
+    /// Simulates the whole run and finds its worst trial ([`worst_trial`]), checking
+    /// first the memory that takes: the outcomes and the sort, but no report.
+    pub fn worst(&self, monitor: &Monitor) -> Result<u64> {
+        let mut footprint = self.footprint();
+        footprint.report = 0;
+        footprint.summary = 8 * self.trials() as u64;
+        self.check_memory(&footprint, Message::default())?;
+        Ok(worst_trial(&self.simulate_fixed(monitor)?.outcomes))
+    }
+
+    fn simulate_fixed(&self, monitor: &Monitor) -> Result<Simulation> {
         let start = Instant::now();
         monitor.done.store(0, Ordering::Relaxed);
         monitor.total.store(self.trials() as u64, Ordering::Relaxed);
@@ -130,7 +182,6 @@ impl Prepared {
                 Precision::Double => "double".into(),
                 Precision::Single => "single".into(),
             },
-            delays: self.plan.may_be_delayed,
             threads: self.pool.current_num_threads(),
             elapsed_seconds: simulation.seconds,
         };
@@ -181,20 +232,28 @@ pub fn worst_trial(outcomes: &Outcomes) -> u64 {
     outcomes.first_trial + order[rank] as u64
 }
 
-/// Partial results joined back into one run, with its scenario validated.
-pub struct Merged {
-    pub merged: shard::Merged,
-    pub scenario: Scenario,
-}
-
-/// Reads the partial results at `parts` (in any order) and joins them into the outcomes
-/// of the unsharded run.
-pub fn merge(parts: &[PathBuf]) -> Result<Merged> {
-    let parts = parts
-        .iter()
-        .map(|p| shard::read_partial(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let merged = shard::merge(parts)?;
-    let scenario = scenario::from_value(&merged.scenario, "the partial results' scenario")?;
-    Ok(Merged { merged, scenario })
+/// Reads the partial results at `paths` (in any order) and joins them into the outcomes
+/// of the unsharded run: every file checked first (its checksum over the whole file,
+/// its header against its scenario, the set against itself), then the memory the whole
+/// run's outcomes and report need checked against `max_memory`, then the outcomes read.
+/// `page` says whether the report will also be rendered as a page with charts.
+pub fn merge(paths: &[PathBuf], max_memory: Option<u64>, page: bool) -> Result<shard::Merged> {
+    let parts = shard::check_parts(paths)?;
+    let trials = parts.total_trials();
+    let precision = parts.precision();
+    let run = Footprint::run(parts.scenario(), &parts.plan, 0, 0, page);
+    let footprint = Footprint {
+        outcomes: memory::outcome_bytes(&parts.plan, trials, precision),
+        summary: memory::summary_bytes(trials, precision),
+        // Checking a part holds its scenario beside the first part's.
+        loading: run.loading.saturating_add(run.scenario),
+        ..run
+    };
+    memory::check(
+        max_memory,
+        &footprint,
+        format!("the {trials} trials of these partial results"),
+        message!["merge on a machine with more memory"],
+    )?;
+    Ok(parts.load()?)
 }

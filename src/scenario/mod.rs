@@ -279,6 +279,11 @@ pub enum ScenarioError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is larger than any scenario (see [`load::MAX_FILE_BYTES`]).
+    #[error(
+        "{path} is larger than {limit_mib} MiB, the most a scenario file may be; is it the right file?"
+    )]
+    TooLarge { path: String, limit_mib: u64 },
     /// The text is not JSON; serde_json's message gives line and column.
     #[error("{origin} is not valid JSON")]
     Syntax {

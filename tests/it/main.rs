@@ -16,6 +16,7 @@ mod golden;
 mod html;
 mod layers;
 mod loader_fuzz;
+mod memory;
 mod model;
 mod model_v2;
 mod reference;

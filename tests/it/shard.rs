@@ -11,6 +11,7 @@ use consortium_sim::plan::Plan;
 use consortium_sim::scenario;
 use consortium_sim::shard::{self, Shard};
 use consortium_sim::summary::{Report, RunInfo};
+use serde_json::json;
 
 use crate::util::{BIN, bad_input as refused, bin, ok};
 
@@ -379,4 +380,120 @@ fn shards_of_a_delayed_scenario_merge_to_the_single_run() {
     assert_eq!(by_delay.len(), 11);
     assert!(by_delay[1].as_f64().unwrap() > 0.2 && by_delay[3].as_f64().unwrap() > 0.05);
     assert!(report["events"]["delay_years"].as_f64().unwrap() > 1.0);
+}
+
+/// A partial result taken apart: its header (JSON) and its outcome bytes.
+fn take_apart(path: &Path) -> (serde_json::Value, Vec<u8>) {
+    let bytes = std::fs::read(path).unwrap();
+    let magic = b"consortium-sim partial\n".len();
+    let len = u64::from_le_bytes(bytes[magic..magic + 8].try_into().unwrap()) as usize;
+    let header = serde_json::from_slice(&bytes[magic + 8..magic + 8 + len]).unwrap();
+    let body = bytes[magic + 8 + len..bytes.len() - 8].to_vec();
+    (header, body)
+}
+
+/// Writes a partial result from a header and outcome bytes, with the checksum (FNV-1a
+/// over every byte before it) recomputed as a forger would.
+fn forge(path: &Path, header: &serde_json::Value, body: &[u8]) {
+    let head = serde_json::to_vec(header).unwrap();
+    let mut bytes = b"consortium-sim partial\n".to_vec();
+    bytes.extend((head.len() as u64).to_le_bytes());
+    bytes.extend(&head);
+    bytes.extend(body);
+    let sum = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    bytes.extend(sum.to_le_bytes());
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A partial whose checksum is valid but whose header does not hold together (forged,
+/// or written by a faulty program) is refused, naming the file and the field, before
+/// anything is allocated from its counts: a claimed 2^49 trials, a partner count or
+/// horizon its scenario does not have, a range its shard does not cover, a precision
+/// its run would not use.
+#[test]
+fn merge_refuses_forged_headers_with_valid_checksums() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_parts(dir.path());
+    let (header, body) = take_apart(&b);
+    // The forger's checksum is the writer's: an unchanged forgery merges.
+    let same = dir.path().join("same.bin");
+    forge(&same, &header, &body);
+    ok(merge(&[&a, &same]));
+    let forged = dir.path().join("forged.bin");
+    let partners = header["partners"].as_u64().unwrap();
+    let cases: [(&str, serde_json::Value, &str); 7] = [
+        (
+            "trials",
+            json!(1u64 << 49),
+            "`trials` is 562949953421312, but shard 1 of 2 of a 2000-trial run has 1000 trials",
+        ),
+        (
+            "total_trials",
+            json!(1u64 << 49),
+            "`first_trial` is 1000, but shard 1 of 2 of a 562949953421312-trial run starts at trial 281474976710656",
+        ),
+        (
+            "partners",
+            json!(partners + 1),
+            &format!(
+                "`partners` is {}, but its scenario has {partners} partners",
+                partners + 1
+            ),
+        ),
+        (
+            "horizon",
+            json!(99),
+            "`horizon` is 99, but its scenario's horizon is",
+        ),
+        (
+            "shard_index",
+            json!(2),
+            "`shard_index` is 2 of 2 shards, which does not exist",
+        ),
+        (
+            "precision",
+            json!("single"),
+            "`precision` is \"single\", but a 2000-trial run of its scenario stores \"double\"",
+        ),
+        (
+            "scenario_hash",
+            json!("0000000000000000"),
+            "`scenario_hash` is 0000000000000000, which is not the hash of its scenario",
+        ),
+    ];
+    for (field, value, message) in cases {
+        let mut h = header.clone();
+        h[field] = value;
+        forge(&forged, &h, &body);
+        let out = bin()
+            .arg("merge")
+            .args([&a, &forged])
+            .args(["--max-memory", "64M"])
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0), "{field} forged, and merged");
+        refused(
+            out,
+            &format!("forged.bin does not hold together: its header's {message}"),
+        );
+    }
+    // Counts that agree with each other but not with the file's length.
+    let mut h = header.clone();
+    h["total_trials"] = json!(1u64 << 49);
+    h["first_trial"] = json!(1u64 << 48);
+    h["trials"] = json!(1u64 << 48);
+    h["precision"] = json!("single");
+    forge(&forged, &h, &body);
+    refused(
+        merge(&[&a, &forged]),
+        "`trials` is 281474976710656, whose outcomes take",
+    );
+    // The body cut short, with the checksum recomputed.
+    forge(&forged, &header, &body[..body.len() - 8]);
+    refused(merge(&[&a, &forged]), "but the file holds");
+    // A header that is not the header's layout.
+    forge(&forged, &json!({"format_version": 1, "trials": 3}), &body);
+    refused(merge(&[&a, &forged]), "its header is damaged");
 }

@@ -20,19 +20,38 @@ mod values;
 
 pub use values::suggest;
 
+use std::io::Read;
 use std::path::Path;
 
 use serde_json::Value;
 
 use super::{Problem, Scenario, ScenarioError};
 
+/// The largest scenario file read: 64 MiB. The largest scenario anyone has described
+/// (10,000 partners, each with every field uncertain) is under 10 MiB of JSON; the bound
+/// stops `/dev/zero`, a runaway pipe or a mistaken file from filling memory, since
+/// parsed JSON takes several times its text.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
 /// Reads a scenario file into JSON without validating it (a key given twice in one
-/// object is refused already).
+/// object is refused already). The file (or FIFO, or standard input as `/dev/stdin`) is
+/// read through a reader that stops after [`MAX_FILE_BYTES`].
 pub fn read_value(path: &Path) -> Result<Value, ScenarioError> {
-    let text = std::fs::read(path).map_err(|source| ScenarioError::Io {
+    let io = |source| ScenarioError::Io {
         path: path.display().to_string(),
         source,
-    })?;
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut text = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut text)
+        .map_err(io)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(ScenarioError::TooLarge {
+            path: path.display().to_string(),
+            limit_mib: MAX_FILE_BYTES >> 20,
+        });
+    }
     // Windows editors (Notepad among them) may start a UTF-8 file with a byte-order
     // mark, which JSON does not allow; it carries no content, so it is skipped.
     let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&text);
