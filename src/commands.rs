@@ -41,7 +41,16 @@ pub fn validate(file: PathBuf, overrides: &[String]) -> Result<()> {
     let mut notices = Vec::new();
     let loaded = run::load(&Source::Path(file), overrides, &mut notices);
     notify(&notices);
-    println!("ok\n{}", loaded?.scenario.summary());
+    let loaded = loaded?;
+    println!("ok\n{}", loaded.scenario.summary());
+    if !loaded.warnings.is_empty() {
+        let n = loaded.warnings.len();
+        let plural = if n == 1 { "value" } else { "values" };
+        println!("\n{n} {plural} probably meant as a fraction:");
+        for w in &loaded.warnings {
+            println!("  {w}");
+        }
+    }
     Ok(())
 }
 
@@ -129,21 +138,16 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
 pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
     check_run_outputs(&args.output)?;
     let start = Instant::now();
-    let run::Merged { merged, scenario } = run::merge(&args.parts)?;
-    let elapsed = merged.elapsed_seconds + start.elapsed().as_secs_f64();
-    let report = run::build_report(
-        &scenario,
-        merged.seed,
-        &merged.outcomes,
-        merged.threads,
-        elapsed,
-        monitor,
-    )?;
+    let mut notices = Vec::new();
+    let merged = run::merge(&args.parts, &mut notices);
+    notify(&notices);
+    let merged = merged?;
+    let report = merged.report(start.elapsed().as_secs_f64(), monitor)?;
     publish(
         &report,
-        &scenario,
         &merged.scenario,
-        &merged.outcomes,
+        &merged.merged.scenario,
+        &merged.merged.outcomes,
         &args.output,
         monitor,
     )
@@ -259,7 +263,7 @@ fn publish(
         }
     })?;
     if output.out.is_none() {
-        print!("{}", export::terminal::render(report, currency));
+        print!("{}", export::terminal::render(report, scenario));
     }
     if let Some(c) = &report.run.convergence {
         print!("{}", convergence_line(report, c, currency));

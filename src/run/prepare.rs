@@ -12,6 +12,7 @@ use super::memory;
 use super::target::{self, Target};
 use crate::engine::{self, Precision};
 use crate::plan::Plan;
+use crate::scenario::plausibility::{self, Warning};
 use crate::scenario::{self, Scenario};
 use crate::shard::Shard;
 
@@ -104,10 +105,13 @@ pub struct Loaded {
     pub scenario: Scenario,
     /// How messages about this scenario (and about edits of it) name it.
     pub origin: String,
+    /// Values valid but almost never meant (also added to the notices).
+    pub warnings: Vec<Warning>,
 }
 
 /// Reads a scenario, applies `overrides`, validates. A correlation matrix repaired at
-/// the scenario's request is reported in `notices`.
+/// the scenario's request, and each value that is valid but almost never meant (a rate
+/// typed as a whole percentage), is reported in `notices`.
 pub fn load(source: &Source, overrides: &[String], notices: &mut Vec<Notice>) -> Result<Loaded> {
     let mut value = source.read()?;
     for spec in overrides {
@@ -122,10 +126,17 @@ pub fn load(source: &Source, overrides: &[String], notices: &mut Vec<Notice>) ->
     {
         notices.push(Notice::Warning(note.clone().into()));
     }
+    let warnings = plausibility::implausible(&value);
+    notices.extend(
+        warnings
+            .iter()
+            .map(|w| Notice::Warning(w.to_string().into())),
+    );
     Ok(Loaded {
         value,
         scenario,
         origin,
+        warnings,
     })
 }
 
@@ -145,6 +156,8 @@ pub struct Prepared {
     pub scenario: Scenario,
     /// How messages name the scenario.
     pub origin: String,
+    /// Values valid but almost never meant, for the report.
+    pub warnings: Vec<Warning>,
     pub plan: Plan,
     /// Trials in the whole run (all shards), or the most a run to a target may run.
     pub total_trials: u64,
@@ -168,6 +181,7 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
         value,
         scenario,
         origin,
+        warnings,
     } = load(&options.scenario, &options.overrides, notices)?;
     let plan = Plan::compile(&scenario);
     let (total_trials, range) = match &options.target {
@@ -215,6 +229,7 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
         value,
         scenario,
         origin,
+        warnings,
         plan,
         total_trials,
         range,

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::error::{Error, Result, Setting, message};
+use super::error::{Error, Notice, Result, Setting, message};
 use super::prepare::Prepared;
 use crate::engine::{self, Interrupted, Monitor, Outcomes, Precision, trace};
+use crate::scenario::plausibility::{self, Warning};
 use crate::scenario::{self, Scenario};
 use crate::shard::{self, PartialHeader};
 use crate::summary::{self, Convergence, Report, RunInfo};
@@ -73,6 +74,7 @@ impl Prepared {
                 monitor,
             )
         })?;
+        report.warnings = self.warnings.clone();
         report.run.convergence = self.target.map(|t| Convergence {
             trials_used: simulation.outcomes.trials as u64,
             max_trials: self.total_trials,
@@ -179,16 +181,46 @@ pub fn worst_trial(outcomes: &Outcomes) -> u64 {
 pub struct Merged {
     pub merged: shard::Merged,
     pub scenario: Scenario,
+    /// The scenario's values that are valid but almost never meant.
+    pub warnings: Vec<Warning>,
+}
+
+impl Merged {
+    /// The report of the joined run, timed as the shards' time plus `seconds` spent
+    /// merging.
+    pub fn report(&self, seconds: f64, monitor: &Monitor) -> Result<Report> {
+        let mut report = build_report(
+            &self.scenario,
+            self.merged.seed,
+            &self.merged.outcomes,
+            self.merged.threads,
+            self.merged.elapsed_seconds + seconds,
+            monitor,
+        )?;
+        report.warnings = self.warnings.clone();
+        Ok(report)
+    }
 }
 
 /// Reads the partial results at `parts` (in any order) and joins them into the outcomes
-/// of the unsharded run.
-pub fn merge(parts: &[PathBuf]) -> Result<Merged> {
+/// of the unsharded run. The scenario's values that are valid but almost never meant are
+/// added to `notices`, as by [`load`](super::load).
+pub fn merge(parts: &[PathBuf], notices: &mut Vec<Notice>) -> Result<Merged> {
     let parts = parts
         .iter()
         .map(|p| shard::read_partial(p))
         .collect::<Result<Vec<_>, _>>()?;
     let merged = shard::merge(parts)?;
     let scenario = scenario::from_value(&merged.scenario, "the partial results' scenario")?;
-    Ok(Merged { merged, scenario })
+    let warnings = plausibility::implausible(&merged.scenario);
+    notices.extend(
+        warnings
+            .iter()
+            .map(|w| Notice::Warning(w.to_string().into())),
+    );
+    Ok(Merged {
+        merged,
+        scenario,
+        warnings,
+    })
 }

@@ -14,6 +14,7 @@ pub mod dist;
 pub mod inputs;
 pub mod load;
 pub mod overrides;
+pub mod plausibility;
 pub mod schema;
 
 pub use correlations::Correlations;

@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::engine::outcomes::NO_YEAR_U8;
 use crate::engine::{Column, Outcomes};
 use crate::scenario::Scenario;
+use crate::scenario::plausibility::Warning;
 use crate::stats::{Band, Figure, Proportion, Summary};
 
 /// Version of the report's layout.
@@ -30,6 +31,10 @@ pub struct Report {
     pub events: Events,
     /// Facts about this execution; the only part that differs between identical runs.
     pub run: RunInfo,
+    /// Scenario values that are valid but almost never meant (a rate typed as a whole
+    /// percentage); the key is left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 /// Consortium-wide figures.
@@ -202,6 +207,7 @@ impl Report {
                 dispute_years: dispute_years as f64 / nf,
             },
             run,
+            warnings: Vec::new(),
         }
     }
 }

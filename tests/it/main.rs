@@ -14,6 +14,7 @@ mod html;
 mod layers;
 mod loader_fuzz;
 mod model;
+mod plausibility;
 mod reference;
 mod schema;
 mod sensitivity;
