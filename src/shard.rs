@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::engine::{Column, Outcomes, Precision, TrialEvents};
 use crate::rng::label_key;
+use crate::scenario::origin::Origin;
 
 /// First bytes of every partial-result file.
 const MAGIC: &[u8] = b"consortium-sim partial\n";
@@ -152,6 +153,11 @@ pub struct PartialHeader {
     pub precision: String,
     pub threads: usize,
     pub elapsed_seconds: f64,
+    /// Where the scenario came from (file, hash, overrides), for the merged report's
+    /// provenance. Absent from partial results written before it was recorded, which merge
+    /// all the same (the report then says what it lacks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 /// Hash of a scenario's JSON text.
@@ -380,6 +386,8 @@ fn take_column<R: Read>(
 #[derive(Debug, Clone)]
 pub struct Merged {
     pub scenario: Value,
+    /// Where the scenario came from, as the first shard recorded it.
+    pub origin: Option<Origin>,
     pub seed: u64,
     pub outcomes: Outcomes,
     /// Most threads any shard used.
@@ -462,6 +470,7 @@ pub fn merge(mut parts: Vec<Partial>) -> Result<Merged, ShardError> {
         return mismatch("the partial results hold no trials".into());
     }
     Ok(Merged {
+        origin: h0.origin,
         scenario: h0.scenario,
         seed: h0.seed,
         outcomes: Outcomes::join(outcomes),

@@ -22,7 +22,7 @@ use super::crn::{Crn, Edit, Figures, edited, split_top_level};
 use super::{AnalysisError, Input};
 use crate::scenario::{Scenario, overrides::parse_value};
 use crate::stats;
-use crate::summary::{RunInfo, SCHEMA};
+use crate::summary::{AsRun, Provenance, RunInfo, SCHEMA};
 
 /// One scenario of a comparison.
 #[derive(Debug, Clone)]
@@ -32,6 +32,9 @@ pub struct Entrant {
     /// Where it came from: a file path, or the file and the variant's edits.
     pub source: String,
     pub scenario: Scenario,
+    /// The file it was read from and its JSON as run, for the comparison's provenance
+    /// (none for a variant, whose edits `source` gives).
+    pub as_run: Option<AsRun>,
 }
 
 /// Reads `NAME:POINTER=VALUE[;POINTER=VALUE...]` and builds that variant of `base`
@@ -71,6 +74,7 @@ pub fn variant(spec: &str, base: &Value, origin: &str) -> Result<Entrant, Analys
         name: name.to_string(),
         source: format!("{origin} with {}", text.join("; ")),
         scenario,
+        as_run: None,
     })
 }
 
@@ -138,6 +142,9 @@ pub struct Comparison {
     pub partners: Vec<String>,
     pub scenarios: Vec<Column>,
     pub run: RunInfo,
+    /// Where the result came from; set by the run API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
 }
 
 /// Runs every entrant under `crn` and compares each with the first.
@@ -177,6 +184,7 @@ pub fn run(entrants: &[Entrant], crn: &Crn) -> Result<Comparison, AnalysisError>
             start.elapsed().as_secs_f64(),
             entrants.len() * crn.trials,
         ),
+        provenance: None,
     })
 }
 

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::error::{Error, Notice, Result, Setting, message};
 use super::prepare::{self, Prepared, Source};
+use super::provenance;
 use super::simulate::interrupted;
 use crate::analysis::compare::{self, Comparison, Entrant};
 use crate::analysis::crn::Crn;
@@ -13,6 +14,7 @@ use crate::analysis::sensitivity::{Sensitivity, Study};
 use crate::analysis::sweep::{self, Param, Sweep};
 use crate::analysis::{AnalysisError, Input};
 use crate::engine::Monitor;
+use crate::summary::AsRun;
 
 /// Parses the parameters of a sweep: one (a line) or two (a grid).
 pub fn sweep_params(specs: &[String]) -> Result<Vec<Param>> {
@@ -70,9 +72,11 @@ impl Prepared {
     /// The scenario at each value of `params`: every point validated first, then run.
     pub fn sweep(&self, params: &[Param], monitor: &Monitor) -> Result<Sweep> {
         let points = sweep::scenarios(&self.value, &self.origin, params)?;
-        self.analyse(monitor, points.len(), |crn| {
+        let mut s = self.analyse(monitor, points.len(), |crn| {
             sweep::run(&self.value, &self.origin, params, crn)
-        })
+        })?;
+        s.provenance = Some(self.provenance());
+        Ok(s)
     }
 
     /// Tornado, rank correlations and switching values (of the `switch` pointers, or
@@ -85,7 +89,9 @@ impl Prepared {
         monitor: &Monitor,
     ) -> Result<Sensitivity> {
         let study = Study::new(&self.value, &self.origin, switch, target_prob_loss)?;
-        self.analyse(monitor, study.runs_at_most(), |crn| study.run(crn))
+        let mut s = self.analyse(monitor, study.runs_at_most(), |crn| study.run(crn))?;
+        s.provenance = Some(self.provenance());
+        Ok(s)
     }
 
     /// The run's scenario, as "base", and its variants (`NAME:POINTER=VALUE[;...]`).
@@ -94,6 +100,7 @@ impl Prepared {
             name: "base".into(),
             source: self.origin.clone(),
             scenario: self.scenario.clone(),
+            as_run: Some(self.as_run()),
         }];
         for spec in specs {
             let entrant = compare::variant(spec, &self.value, &self.origin)?;
@@ -131,12 +138,22 @@ impl Prepared {
             } else {
                 Some(prepare::load(source, overrides, notices)?)
             };
-            entrants.push(Entrant {
-                name,
-                source: loaded
-                    .as_ref()
-                    .map_or_else(|| self.origin.clone(), |l| l.origin.clone()),
-                scenario: loaded.map_or_else(|| self.scenario.clone(), |l| l.scenario),
+            entrants.push(match loaded {
+                None => Entrant {
+                    name,
+                    source: self.origin.clone(),
+                    scenario: self.scenario.clone(),
+                    as_run: Some(self.as_run()),
+                },
+                Some(l) => Entrant {
+                    name,
+                    source: l.origin,
+                    scenario: l.scenario,
+                    as_run: Some(AsRun {
+                        origin: l.from,
+                        scenario: l.value,
+                    }),
+                },
             });
         }
         Ok(entrants)
@@ -144,7 +161,10 @@ impl Prepared {
 
     /// Compares `entrants` trial by trial, each with the first.
     pub fn compare(&self, entrants: &[Entrant], monitor: &Monitor) -> Result<Comparison> {
-        self.analyse(monitor, entrants.len(), |crn| compare::run(entrants, crn))
+        let mut c = self.analyse(monitor, entrants.len(), |crn| compare::run(entrants, crn))?;
+        let scenarios = entrants.iter().filter_map(|e| e.as_run.clone()).collect();
+        c.provenance = Some(provenance::now(scenarios));
+        Ok(c)
     }
 }
 

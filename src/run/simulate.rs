@@ -8,11 +8,13 @@ use std::time::Instant;
 
 use super::error::{Error, Notice, Result, Setting, message};
 use super::prepare::Prepared;
+use super::provenance;
 use crate::engine::{self, Interrupted, Monitor, Outcomes, Precision, trace};
+use crate::scenario::origin::Origin;
 use crate::scenario::plausibility::{self, Warning};
 use crate::scenario::{self, Scenario};
 use crate::shard::{self, PartialHeader};
-use crate::summary::{self, Convergence, Report, RunInfo};
+use crate::summary::{self, AsRun, Convergence, Report, RunInfo};
 
 /// The outcomes of a run, with how long it took.
 pub struct Simulation {
@@ -75,6 +77,7 @@ impl Prepared {
             )
         })?;
         report.warnings = self.warnings.clone();
+        report.provenance = Some(self.provenance());
         report.run.convergence = self.target.map(|t| Convergence {
             trials_used: simulation.outcomes.trials as u64,
             max_trials: self.total_trials,
@@ -129,6 +132,7 @@ impl Prepared {
             },
             threads: self.pool.current_num_threads(),
             elapsed_seconds: simulation.seconds,
+            origin: Some(self.from.clone()),
         };
         interrupted(monitor)?;
         shard::write_partial(path, &header, &simulation.outcomes)?;
@@ -198,6 +202,21 @@ impl Merged {
             monitor,
         )?;
         report.warnings = self.warnings.clone();
+        let origin = self.merged.origin.clone().unwrap_or_else(|| Origin {
+            file: None,
+            sha256: None,
+            note: Some(
+                "the partial results do not record the scenario's file, its hash or the \
+                 overrides (written before they did)"
+                    .into(),
+            ),
+            shipped_example: false,
+            overrides: Vec::new(),
+        });
+        report.provenance = Some(provenance::now(vec![AsRun {
+            origin,
+            scenario: self.merged.scenario.clone(),
+        }]));
         Ok(report)
     }
 }

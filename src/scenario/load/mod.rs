@@ -33,10 +33,16 @@ pub fn read_value(path: &Path) -> Result<Value, ScenarioError> {
         path: path.display().to_string(),
         source,
     })?;
+    value_from_bytes(&text, &path.display().to_string())
+}
+
+/// Parses a scenario file's bytes (read by the caller, who may also hash them) into
+/// JSON without validating it, as [`read_value`] does; `origin` names it in messages.
+pub fn value_from_bytes(text: &[u8], origin: &str) -> Result<Value, ScenarioError> {
     // Windows editors (Notepad among them) may start a UTF-8 file with a byte-order
     // mark, which JSON does not allow; it carries no content, so it is skipped.
-    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&text);
-    parse(text, &path.display().to_string())
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+    parse(text, origin)
 }
 
 /// Parses JSON text, refusing a key given twice in one object (serde_json would keep
