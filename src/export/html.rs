@@ -48,6 +48,10 @@ impl Exporter for Html {
 /// a few thousand trials.
 const HISTOGRAM_BINS: usize = 40;
 
+/// Partner columns in one table of a page: few enough for an A4 page in print, so that
+/// a wide table is split rather than cut off.
+pub const PARTNERS_PER_TABLE: usize = 6;
+
 /// The system font stack: what the reader's own system uses, nothing downloaded.
 const FONT_STACK: &str = "system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", \
                           Arial, \"Noto Sans\", \"Liberation Sans\", sans-serif";
@@ -102,10 +106,20 @@ footer { margin-top: 3rem; padding-top: 1rem; border-top: 1px solid var(--line);
 .provenance dt { font-weight: 600; }
 .provenance dd { margin: 0; overflow-wrap: anywhere; }
 .provenance pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .8rem; }
+@page { size: A4; margin: 12mm; }
 @media print {
+  body { font-size: 10pt; }
   main { max-width: none; padding: 0; }
-  figure.chart, table, .stat { break-inside: avoid; }
+  figure.chart, .stat { break-inside: avoid; }
   h2, h3 { break-after: avoid; }
+  .table-wrap { overflow: visible; }
+  table { font-size: 7.5pt; }
+  th, td { padding: 3px 5px; }
+  thead th, thead th.num { white-space: normal; overflow-wrap: break-word; }
+  tbody th { min-width: 10em; }
+  thead { display: table-header-group; }
+  tr { break-inside: avoid; }
+  details pre { font-size: 6.5pt; }
 }
 "#;
 
@@ -474,23 +488,27 @@ fn partners_input_table(list: &[Value], c: &str) -> String {
             }
         }
     }
-    let mut t = String::from("<div class=\"table-wrap\"><table>\n<thead><tr><th>Field</th>");
-    for p in &partners {
-        let name = p.get("name").and_then(Value::as_str).unwrap_or("(unnamed)");
-        let _ = write!(t, "<th>{}</th>", escape(name));
-    }
-    t.push_str("</tr></thead>\n<tbody>\n");
-    for field in fields {
-        let _ = write!(t, "<tr><th><code>{}</code></th>", escape(field));
-        for p in &partners {
-            let text = p
-                .get(field)
-                .map_or_else(|| "default".to_string(), |v| value_text(field, v, c));
-            let _ = write!(t, "<td>{}</td>", escape(&text));
+    // A few partners per table, so that a printed page holds every column.
+    let mut t = String::new();
+    for group in partners.chunks(PARTNERS_PER_TABLE) {
+        t.push_str("<div class=\"table-wrap\"><table>\n<thead><tr><th>Field</th>");
+        for p in group {
+            let name = p.get("name").and_then(Value::as_str).unwrap_or("(unnamed)");
+            let _ = write!(t, "<th>{}</th>", escape(name));
         }
-        t.push_str("</tr>\n");
+        t.push_str("</tr></thead>\n<tbody>\n");
+        for field in &fields {
+            let _ = write!(t, "<tr><th><code>{}</code></th>", escape(field));
+            for p in group {
+                let text = p
+                    .get(*field)
+                    .map_or_else(|| "default".to_string(), |v| value_text(field, v, c));
+                let _ = write!(t, "<td>{}</td>", escape(&text));
+            }
+            t.push_str("</tr>\n");
+        }
+        t.push_str("</tbody></table></div>\n");
     }
-    t.push_str("</tbody></table></div>\n");
     t
 }
 

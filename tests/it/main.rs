@@ -15,6 +15,7 @@ mod layers;
 mod loader_fuzz;
 mod model;
 mod plausibility;
+mod print;
 mod provenance;
 mod reference;
 mod schema;

@@ -13,11 +13,12 @@ use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::sweep::Sweep;
 use crate::export::charts::{self, HeatMap, Line, LineChart, Metric, Swing, Tornado, Unit};
 use crate::export::format::{money, percent, significant, thousands};
-use crate::export::html::{escape, figure, illustrative, page, provenance};
+use crate::export::html::{PARTNERS_PER_TABLE, escape, figure, illustrative, page, provenance};
 use crate::summary::{Provenance, RunInfo};
 
 /// One table cell: its text, whether it is a number (right-aligned), and whether a
 /// negative value is bad news (money lost) and so shown in the warning colour.
+#[derive(Clone)]
 struct Cell {
     text: String,
     number: bool,
@@ -81,6 +82,26 @@ fn table(header: &[String], rows: &[Vec<Cell>]) -> String {
     }
     t.push_str("</tbody></table></div>\n");
     t
+}
+
+/// A table of `lead` leading columns and many more, as several tables of at most `per`
+/// further columns each, every one repeating the leading columns: a page then never
+/// needs a scroll bar, which a printed page would cut off (the sweep's partners, the
+/// scenarios of a comparison).
+fn tables(header: &[String], rows: &[Vec<Cell>], lead: usize, per: usize) -> String {
+    let end = header.len();
+    (lead..end)
+        .step_by(per)
+        .map(|start| {
+            let cols: Vec<usize> = (0..lead).chain(start..(start + per).min(end)).collect();
+            let h: Vec<String> = cols.iter().map(|&i| header[i].clone()).collect();
+            let r: Vec<Vec<Cell>> = rows
+                .iter()
+                .map(|row| cols.iter().map(|&i| row[i].clone()).collect())
+                .collect();
+            table(&h, &r)
+        })
+        .collect()
 }
 
 fn header(title: &str, meta: &str) -> String {
@@ -403,7 +424,21 @@ fn sweep_table(s: &Sweep, currency: &str) -> String {
             row
         })
         .collect();
-    table(&header, &rows)
+    // The consortium's figures, then the partners' P(worse off) a few at a time.
+    let lead = s.parameters.len();
+    let consortium = header.len() - partners.len();
+    let first: Vec<Vec<Cell>> = rows.iter().map(|r| r[..consortium].to_vec()).collect();
+    let mut out = table(&header[..consortium], &first);
+    if !partners.is_empty() {
+        // The parameters' columns, then the partners'.
+        fn keep<T: Clone>(v: &[T], lead: usize, from: usize) -> Vec<T> {
+            v[..lead].iter().chain(&v[from..]).cloned().collect()
+        }
+        let r: Vec<Vec<Cell>> = rows.iter().map(|r| keep(r, lead, consortium)).collect();
+        let h = keep(&header, lead, consortium);
+        out.push_str(&tables(&h, &r, lead, PARTNERS_PER_TABLE));
+    }
+    out
 }
 
 /// The sensitivity page: tornado charts, then tables of the tornado, the rank
@@ -695,7 +730,7 @@ pub fn compare(c: &Comparison, currency: &str) -> String {
             partner(s).map_or(String::new(), |p| percent(p.prob_worse_off))
         }));
     }
-    body.push_str(&table(&header_row, &rows));
+    body.push_str(&tables(&header_row, &rows, 1, PARTNERS_PER_TABLE - 1));
     body.push_str("</section>\n");
     body.push_str(&footer(&c.run, c.provenance.as_ref()));
     page("Comparison — consortium-sim", &body)
