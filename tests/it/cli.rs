@@ -121,13 +121,15 @@ fn report(args: &[&str]) -> Value {
     serde_json::from_str(&report_text(args)).expect("the report is JSON")
 }
 
-/// The report with its `run` object (timings, threads) removed, re-serialised.
+/// The report with its `run` object (timings, threads) and its `provenance` (the time,
+/// the overrides as given) removed, re-serialised.
 fn without_run(text: &str) -> String {
     let mut v: Value = serde_json::from_str(text).unwrap();
-    v.as_object_mut()
-        .unwrap()
-        .remove("run")
-        .expect("the report has a run object");
+    let report = v.as_object_mut().unwrap();
+    report.remove("run").expect("the report has a run object");
+    report
+        .remove("provenance")
+        .expect("the report has a provenance object");
     serde_json::to_string_pretty(&v).unwrap()
 }
 
