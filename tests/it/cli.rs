@@ -133,7 +133,8 @@ fn without_run(text: &str) -> String {
     serde_json::to_string_pretty(&v).unwrap()
 }
 
-/// The raw report text with the `"run": {...}` block cut out, byte for byte.
+/// The raw report text with the `"run": {...}` block cut out and the provenance's
+/// generation time masked (the moment differs between runs), otherwise byte for byte.
 fn cut_run_block(text: &str) -> String {
     let start = text
         .find("\n  \"run\": {")
@@ -147,7 +148,9 @@ fn cut_run_block(text: &str) -> String {
         1,
         "exactly one run block"
     );
-    format!("{}{}", &text[..start], &text[end..])
+    let generated = regex::Regex::new(r#""generated_at": "[^"]*""#).unwrap();
+    let text = format!("{}{}", &text[..start], &text[end..]);
+    generated.replace(&text, "GENERATED").into_owned()
 }
 
 /// A money figure as printed by the terminal and trace output ("-£1,234,567") in units.
