@@ -41,7 +41,16 @@ pub fn validate(file: PathBuf, overrides: &[String]) -> Result<()> {
     let mut notices = Vec::new();
     let loaded = run::load(&Source::Path(file), overrides, &mut notices);
     notify(&notices);
-    println!("ok\n{}", loaded?.scenario.summary());
+    let loaded = loaded?;
+    println!("ok\n{}", loaded.scenario.summary());
+    if !loaded.warnings.is_empty() {
+        let n = loaded.warnings.len();
+        let plural = if n == 1 { "value" } else { "values" };
+        println!("\n{n} {plural} probably meant as a fraction:");
+        for w in &loaded.warnings {
+            println!("  {w}");
+        }
+    }
     Ok(())
 }
 
@@ -147,22 +156,21 @@ pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
         .collect();
     check_run_outputs(&parts, &args.output)?;
     let start = Instant::now();
-    let merged = run::merge(&args.parts, args.max_memory, args.output.page())?;
-    let scenario = &merged.validated;
-    let elapsed = merged.elapsed_seconds + start.elapsed().as_secs_f64();
-    let report = run::build_report(
-        scenario,
-        merged.seed,
-        &merged.outcomes,
-        merged.threads,
-        elapsed,
-        monitor,
-    )?;
+    let mut notices = Vec::new();
+    let merged = run::merge(
+        &args.parts,
+        args.max_memory,
+        args.output.page(),
+        &mut notices,
+    );
+    notify(&notices);
+    let merged = merged?;
+    let report = merged.report(start.elapsed().as_secs_f64(), monitor)?;
     publish(
         &report,
-        scenario,
-        &merged.scenario,
-        &merged.outcomes,
+        &merged.merged.validated,
+        &merged.merged.scenario,
+        &merged.merged.outcomes,
         &args.output,
         monitor,
     )
@@ -345,7 +353,7 @@ fn publish(
         say(aside, &line);
     })?;
     if outputs.out.is_none() {
-        say(aside, &export::terminal::render(report, currency));
+        say(aside, &export::terminal::render(report, scenario));
     }
     if let Some(c) = &report.run.convergence {
         say(aside, &convergence_line(report, c, currency));

@@ -22,6 +22,7 @@ use crate::engine::{Column, Outcomes, Precision, TrialEvents};
 use crate::plan::Plan;
 use crate::rng::label_key;
 use crate::scenario::Scenario;
+use crate::scenario::origin::Origin;
 
 /// First bytes of every partial-result file.
 const MAGIC: &[u8] = b"consortium-sim partial\n";
@@ -162,6 +163,11 @@ pub struct PartialHeader {
     pub precision: String,
     pub threads: usize,
     pub elapsed_seconds: f64,
+    /// Where the scenario came from (file, hash, overrides), for the merged report's
+    /// provenance. Absent from partial results written before it was recorded, which merge
+    /// all the same (the report then says what it lacks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 /// Hash of a scenario's JSON text.
@@ -621,6 +627,8 @@ impl Parts {
             .unwrap_or(1);
         let elapsed_seconds = self.parts.iter().map(|p| p.header.elapsed_seconds).sum();
         let seed = self.parts[0].header.seed;
+        // The first part's record of the scenario's origin (all share one scenario).
+        let origin = self.parts[0].header.origin.clone();
         let scenario = self
             .parts
             .into_iter()
@@ -629,6 +637,7 @@ impl Parts {
             .expect("one part keeps the scenario");
         Ok(Merged {
             scenario,
+            origin,
             validated: self.scenario,
             seed,
             outcomes: out,
@@ -796,6 +805,8 @@ pub fn read_partial(path: &Path) -> Result<Partial, ShardError> {
 #[derive(Debug, Clone)]
 pub struct Merged {
     pub scenario: Value,
+    /// Where the scenario came from, as the first shard recorded it.
+    pub origin: Option<Origin>,
     /// `scenario`, validated.
     pub validated: Scenario,
     pub seed: u64,

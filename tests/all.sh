@@ -2,9 +2,10 @@
 # Every test of the project, as README.md's second command and CI run it:
 #   1. the Rust suite (unit, integration, golden files, the independent Python
 #      reference's comparison, doc tests): `cargo test --release`;
-#   2. every shipped scenario's HTML report rendered in headless Chromium
-#      (tests/browser/check.sh: no console errors, every chart drawn), Chromium installed
-#      from Debian's packages first if it is missing (as root).
+#   2. every shipped scenario's HTML report, and wide pages of every kind, rendered in
+#      headless Chromium and printed to PDF (tests/browser/check.sh: no console errors,
+#      every chart drawn, every table column in print), Chromium and poppler-utils
+#      installed from Debian's packages first if missing (as root).
 # Screenshots go to ${SCREENSHOTS:-a temporary folder}, for a person to look at.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +19,13 @@ for scenario in scenarios/*.json; do
     ./target/release/consortium-sim run "$scenario" --trials 5000 --quiet \
         --html "$pages/$name.html" >/dev/null
 done
+# Wide pages, which must print on A4 without losing a column: twelve partners with long
+# names, in a grid sweep, a sensitivity study, a run and a comparison.
+wide=tests/browser/wide.json
+sim=./target/release/consortium-sim
+$sim sweep "$wide" --trials 2000 --quiet --param /service/efficiency=0.05:0.25:5 \
+    --param /partners/0/exit_fee=0,500000 --html "$pages/wide-sweep.html" >/dev/null
+$sim sensitivity "$wide" --trials 2000 --quiet --html "$pages/wide-sensitivity.html" >/dev/null
+$sim run "$wide" --trials 2000 --quiet --html "$pages/wide-run.html" >/dev/null
+$sim compare "$wide" scenarios/*.json --trials 2000 --quiet --html "$pages/wide-compare.html" >/dev/null
 CI="${CI:-true}" bash tests/browser/check.sh --out "${SCREENSHOTS:-$pages/screenshots}" "$pages"/*.html

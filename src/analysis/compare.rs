@@ -23,7 +23,7 @@ use super::{AnalysisError, Input};
 use crate::scenario::Scenario;
 use crate::scenario::overrides::{parse_value, split_assignment};
 use crate::stats;
-use crate::summary::{RunInfo, SCHEMA};
+use crate::summary::{AsRun, Provenance, RunInfo, SCHEMA};
 
 /// One scenario of a comparison.
 #[derive(Debug, Clone)]
@@ -33,6 +33,9 @@ pub struct Entrant {
     /// Where it came from: a file path, or the file and the variant's edits.
     pub source: String,
     pub scenario: Scenario,
+    /// The file it was read from and its JSON as run, for the comparison's provenance
+    /// (none for a variant, whose edits `source` gives).
+    pub as_run: Option<AsRun>,
 }
 
 /// Reads `NAME:POINTER=VALUE[;POINTER=VALUE...]` and builds that variant of `base`
@@ -72,6 +75,7 @@ pub fn variant(spec: &str, base: &Value, origin: &str) -> Result<Entrant, Analys
         name: name.to_string(),
         source: format!("{origin} with {}", text.join("; ")),
         scenario,
+        as_run: None,
     })
 }
 
@@ -139,6 +143,9 @@ pub struct Comparison {
     pub partners: Vec<String>,
     pub scenarios: Vec<Column>,
     pub run: RunInfo,
+    /// Where the result came from; set by the run API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
 }
 
 /// Runs every entrant under `crn` and compares each with the first.
@@ -178,6 +185,7 @@ pub fn run(entrants: &[Entrant], crn: &Crn) -> Result<Comparison, AnalysisError>
             start.elapsed().as_secs_f64(),
             entrants.len().saturating_mul(crn.trials),
         ),
+        provenance: None,
     })
 }
 

@@ -30,7 +30,7 @@ use crate::plan::{Plan, SamplingScratch};
 use crate::rng::trial_key;
 use crate::scenario::overrides::{lookup, parse_pointer, partner_position, segment};
 use crate::scenario::{Dist, Scenario, inputs};
-use crate::summary::{RunInfo, SCHEMA};
+use crate::summary::{Provenance, RunInfo, SCHEMA};
 
 /// Bisection steps at most; the search also stops once the bracket is narrower than
 /// [`TOLERANCE`] of the value.
@@ -200,6 +200,9 @@ pub struct Sensitivity {
     pub rank_correlation: Vec<Rank>,
     pub switching_values: Vec<Switch>,
     pub run: RunInfo,
+    /// Where the result came from; set by the run API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
 }
 
 /// A sensitivity analysis ready to run: inputs found, `--switch` pointers resolved.
@@ -348,6 +351,7 @@ impl Study {
                 start.elapsed().as_secs_f64(),
                 runs * crn.trials,
             ),
+            provenance: None,
         })
     }
 

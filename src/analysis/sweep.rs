@@ -21,7 +21,7 @@ use super::crn::{Crn, Edit, Figures, edited, number, split_top_level, value_text
 use super::{AnalysisError, Input};
 use crate::scenario::Scenario;
 use crate::scenario::overrides::{parse_pointer, parse_value, split_assignment};
-use crate::summary::{RunInfo, SCHEMA};
+use crate::summary::{Provenance, RunInfo, SCHEMA};
 
 /// The most points one parameter may have: a sweep is read by people, and ten thousand
 /// points of a line are already more than a chart can show.
@@ -143,6 +143,9 @@ pub struct Sweep {
     pub points: Vec<Point>,
     /// Threads and timing: the only part that differs between identical sweeps.
     pub run: RunInfo,
+    /// Where the result came from; set by the run API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
 }
 
 impl Sweep {
@@ -256,6 +259,7 @@ pub fn run(
             start.elapsed().as_secs_f64(),
             total,
         ),
+        provenance: None,
     })
 }
 

@@ -4,7 +4,9 @@
 //! only when it holds a comma, a double quote or a line break, with quotes doubled (RFC
 //! 4180). Numbers are formatted here, in Rust's shortest round-trip form (`{}` of the
 //! stored value), so parsing a field gives back exactly that value; they never use an
-//! exponent.
+//! exponent. Single-precision figures are widened to f64 first and written in f64's
+//! shortest form, so a reader that parses as f64 (pandas, Python, Excel) gets exactly the
+//! stored value the report was computed from, not the nearest f64 to f32's short form.
 //!
 //! The trial table is for pandas and scripts: lines end in `\n` (which Excel, pandas and
 //! Python's `csv` module all read), and it is streamed from the outcome columns row by
@@ -73,9 +75,11 @@ const TRIALS_BUFFER: usize = 1 << 16;
 /// numbering), `npv` (consortium NPV), one column per partner named after it (its NPV),
 /// `payback_year` (first year, counted from 0, of non-negative cumulative discounted
 /// saving; empty if never), `withdrawals`, `rejoins`, `disputes` (disputes started),
-/// `dispute_years`, `collapse_year` (the year a collapse takes effect; empty if
-/// none), and, when the scenario's go-live may slip, `delay_years` (d). Partner NPVs stored in single precision (very large runs) are written at that
-/// precision.
+/// `dispute_years`, `collapse_year` (the year a collapse takes effect; empty if none),
+/// and, when the scenario's go-live may slip, `delay_years` (d).
+/// Partner NPVs stored in single precision (very large runs) are written widened
+/// to f64 (`550954.9375` rather than f32's shortest `550954.94`): a float64 reader then
+/// parses the stored value exactly, at the cost of a digit or two per field.
 ///
 /// # Panics
 /// If `outcomes` is not of `scenario` (a different number of partners).
@@ -110,7 +114,7 @@ pub fn write_trials(
         field.put(&mut out, outcomes.npv[k])?;
         match &outcomes.partner_npv {
             Column::F64(v) => (0..outcomes.partners).try_for_each(|i| field.put(&mut out, v[i * n + k]))?,
-            Column::F32(v) => (0..outcomes.partners).try_for_each(|i| field.put(&mut out, v[i * n + k]))?,
+            Column::F32(v) => (0..outcomes.partners).try_for_each(|i| field.put(&mut out, f64::from(v[i * n + k])))?,
         }
         field.year(&mut out, e.payback_year)?;
         field.put(&mut out, e.withdrawals)?;

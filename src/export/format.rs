@@ -4,6 +4,8 @@
 //! format through here, so a figure reads the same wherever it appears. Every function is
 //! pinned byte for byte by the golden files: change one and every output changes.
 
+use crate::scenario::DiscountRate;
+
 /// Money rounded to the unit with thousands separators: `-£1,234,567`.
 pub fn money(x: f64, currency: &str) -> String {
     let digits = grouped(x.round(), 0);
@@ -51,6 +53,33 @@ pub fn small_percent(p: f64) -> String {
 /// A rate as a percentage with up to three decimals: 0.035 -> "3.5%".
 pub fn rate(r: f64) -> String {
     format!("{}%", trim_zeros(format!("{:.3}", 100.0 * r)))
+}
+
+/// The discount rate a run used, as the summary states it: "3.5% a year", or a named
+/// schedule or bands with the rates that apply within the horizon ("the Green Book
+/// rates, 3.5% a year for these 10 years").
+pub fn discount(d: &DiscountRate, horizon: usize) -> String {
+    let bands = match d {
+        DiscountRate::Constant(r) => return format!("{} a year", rate(*r)),
+        DiscountRate::Bands(bands) => bands,
+    };
+    let name = if *d == DiscountRate::green_book() {
+        "the Green Book rates, "
+    } else if *d == DiscountRate::green_book_health() {
+        "the Green Book health rates, "
+    } else {
+        ""
+    };
+    let used: Vec<&(usize, f64)> = bands.iter().filter(|(from, _)| *from < horizon).collect();
+    let rates = match used.as_slice() {
+        [(_, r)] => format!("{} a year", rate(*r)),
+        _ => used
+            .iter()
+            .map(|(from, r)| format!("{} from year {from}", rate(*r)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    format!("{name}{rates}")
 }
 
 /// A number to `digits` significant digits, trailing zeros dropped: 0.112345 -> "0.1123".

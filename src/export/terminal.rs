@@ -6,21 +6,24 @@
 
 use std::fmt::Write;
 
-use super::format::{money, percent, thousands};
+use super::format::{discount, money, percent, thousands};
+use crate::scenario::Scenario;
 use crate::summary::Report;
 
-/// Renders the summary.
-pub fn render(r: &Report, currency: &str) -> String {
+/// Renders the summary of `r`, a run of `scenario` (its currency, its discount rate).
+pub fn render(r: &Report, scenario: &Scenario) -> String {
+    let currency = scenario.currency.as_str();
     let m = |x: f64| money(x, currency);
     let c = &r.consortium;
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{}\n{} trials, seed {}, {} years, discounted at base-year prices\n",
+        "{}\n{} trials, seed {}, {} years at base-year prices, discounted at {}\n",
         r.scenario,
         thousands(r.trials),
         r.seed,
-        r.horizon_years
+        r.horizon_years,
+        discount(&scenario.discount, r.horizon_years)
     );
     let _ = writeln!(
         s,

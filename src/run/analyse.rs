@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use super::error::{Error, Notice, Result, Setting, message};
 use super::memory::{self, Footprint};
 use super::prepare::{self, Prepared, Source};
+use super::provenance;
 use super::simulate::interrupted;
 use crate::analysis::compare::{self, Comparison, Entrant};
 use crate::analysis::crn::Crn;
@@ -15,6 +16,7 @@ use crate::analysis::sweep::{self, Param, Sweep};
 use crate::analysis::{AnalysisError, Input};
 use crate::engine::Monitor;
 use crate::scenario::Scenario;
+use crate::summary::AsRun;
 
 /// Parses the parameters of a sweep: one (a line) or two (a grid).
 pub fn sweep_params(specs: &[String]) -> Result<Vec<Param>> {
@@ -116,9 +118,11 @@ impl Prepared {
             }
         })?;
         notices.extend(held_note(&held, " at some points of the sweep"));
-        self.analyse(monitor, points, |crn| {
+        let mut s = self.analyse(monitor, points, |crn| {
             sweep::run(&self.value, &self.origin, params, crn)
-        })
+        })?;
+        s.provenance = Some(self.provenance());
+        Ok(s)
     }
 
     /// The footprint of one run of an analysis, before what the analysis keeps.
@@ -185,7 +189,9 @@ impl Prepared {
             ),
             message!["ask for fewer with ", Setting::Trials],
         )?;
-        self.analyse(monitor, study.runs_at_most(), |crn| study.run(crn))
+        let mut s = self.analyse(monitor, study.runs_at_most(), |crn| study.run(crn))?;
+        s.provenance = Some(self.provenance());
+        Ok(s)
     }
 
     /// The run's scenario, as "base", and its variants (`NAME:POINTER=VALUE[;...]`); a
@@ -195,6 +201,7 @@ impl Prepared {
             name: "base".into(),
             source: self.origin.clone(),
             scenario: self.scenario.clone(),
+            as_run: Some(self.as_run()),
         }];
         for spec in specs {
             let entrant = compare::variant(spec, &self.value, &self.origin)?;
@@ -234,12 +241,22 @@ impl Prepared {
             } else {
                 Some(prepare::load(source, overrides, notices)?)
             };
-            entrants.push(Entrant {
-                name,
-                source: loaded
-                    .as_ref()
-                    .map_or_else(|| self.origin.clone(), |l| l.origin.clone()),
-                scenario: loaded.map_or_else(|| self.scenario.clone(), |l| l.scenario),
+            entrants.push(match loaded {
+                None => Entrant {
+                    name,
+                    source: self.origin.clone(),
+                    scenario: self.scenario.clone(),
+                    as_run: Some(self.as_run()),
+                },
+                Some(l) => Entrant {
+                    name,
+                    source: l.origin,
+                    scenario: l.scenario,
+                    as_run: Some(AsRun {
+                        origin: l.from,
+                        scenario: l.value,
+                    }),
+                },
             });
         }
         Ok(entrants)
@@ -270,7 +287,10 @@ impl Prepared {
             format!("{runs} runs of {} trials", self.total_trials),
             message!["compare fewer, or ask for fewer with ", Setting::Trials],
         )?;
-        self.analyse(monitor, entrants.len(), |crn| compare::run(entrants, crn))
+        let mut c = self.analyse(monitor, entrants.len(), |crn| compare::run(entrants, crn))?;
+        let scenarios = entrants.iter().filter_map(|e| e.as_run.clone()).collect();
+        c.provenance = Some(provenance::now(scenarios));
+        Ok(c)
     }
 }
 

@@ -8,11 +8,15 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::error::{Error, Notice, Result, Setting, message};
+use super::provenance;
 use super::target::{self, Target};
 use crate::engine::Precision;
 use crate::plan::Plan;
+use crate::scenario::origin::Origin;
+use crate::scenario::plausibility::{self, Warning};
 use crate::scenario::{self, Scenario};
 use crate::shard::Shard;
+use crate::summary::{AsRun, Provenance};
 
 /// Where a scenario comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,13 +44,6 @@ impl Source {
                 .file_stem()
                 .map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into()),
             Source::Json { name, .. } => name.clone(),
-        }
-    }
-
-    fn read(&self) -> Result<Value> {
-        match self {
-            Source::Path(path) => Ok(scenario::load::read_value(path)?),
-            Source::Json { value, .. } => Ok(value.clone()),
         }
     }
 }
@@ -107,12 +104,18 @@ pub struct Loaded {
     pub scenario: Scenario,
     /// How messages about this scenario (and about edits of it) name it.
     pub origin: String,
+    /// Where it came from (file and hash, overrides), for provenance.
+    pub from: Origin,
+    /// Values valid but almost never meant (also added to the notices).
+    pub warnings: Vec<Warning>,
 }
 
 /// Reads a scenario, applies `overrides`, validates. A correlation matrix repaired at
-/// the scenario's request is reported in `notices`.
+/// the scenario's request, and each value that is valid but almost never meant (a rate
+/// typed as a whole percentage), is reported in `notices`.
 pub fn load(source: &Source, overrides: &[String], notices: &mut Vec<Notice>) -> Result<Loaded> {
-    let mut value = source.read()?;
+    let (mut value, mut from) = provenance::read(source)?;
+    from.overrides = overrides.to_vec();
     for spec in overrides {
         scenario::apply_set(&mut value, spec)?;
     }
@@ -130,10 +133,18 @@ pub fn load(source: &Source, overrides: &[String], notices: &mut Vec<Notice>) ->
         .as_ref()
         .map_or(&[][..], |c| &c.held[..]);
     notices.extend(super::analyse::held_note(held, ""));
+    let warnings = plausibility::implausible(&value);
+    notices.extend(
+        warnings
+            .iter()
+            .map(|w| Notice::Warning(w.to_string().into())),
+    );
     Ok(Loaded {
         value,
         scenario,
         origin,
+        from,
+        warnings,
     })
 }
 
@@ -153,6 +164,10 @@ pub struct Prepared {
     pub scenario: Scenario,
     /// How messages name the scenario.
     pub origin: String,
+    /// Where the scenario came from, for provenance.
+    pub from: Origin,
+    /// Values valid but almost never meant, for the report.
+    pub warnings: Vec<Warning>,
     pub plan: Plan,
     /// Trials in the whole run (all shards), or the most a run to a target may run.
     pub total_trials: u64,
@@ -180,6 +195,8 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
         value,
         scenario,
         origin,
+        from,
+        warnings,
     } = load(&options.scenario, &options.overrides, notices)?;
     let plan = Plan::compile(&scenario);
     let pool = thread_pool(options.threads)?;
@@ -215,6 +232,8 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
         value,
         scenario,
         origin,
+        from,
+        warnings,
         plan,
         total_trials,
         range,
@@ -260,6 +279,19 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 }
 
 impl Prepared {
+    /// The scenario as run, with its origin.
+    pub fn as_run(&self) -> AsRun {
+        AsRun {
+            origin: self.from.clone(),
+            scenario: self.value.clone(),
+        }
+    }
+
+    /// The provenance of a result of this run made now.
+    pub fn provenance(&self) -> Provenance {
+        provenance::now(vec![self.as_run()])
+    }
+
     /// Trials this process runs.
     pub fn trials(&self) -> usize {
         (self.range.end - self.range.start) as usize

@@ -6,13 +6,16 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::error::{Error, Message, Result, Setting, message};
+use super::error::{Error, Message, Notice, Result, Setting, message};
 use super::memory::{self, Footprint};
 use super::prepare::Prepared;
+use super::provenance;
 use crate::engine::{self, Interrupted, Monitor, Outcomes, Precision, trace};
 use crate::scenario::Scenario;
+use crate::scenario::origin::Origin;
+use crate::scenario::plausibility::{self, Warning};
 use crate::shard::{self, PartialHeader};
-use crate::summary::{self, Convergence, Report, RunInfo};
+use crate::summary::{self, AsRun, Convergence, Report, RunInfo};
 
 /// The outcomes of a run, with how long it took.
 pub struct Simulation {
@@ -129,6 +132,8 @@ impl Prepared {
                 monitor,
             )
         })?;
+        report.warnings = self.warnings.clone();
+        report.provenance = Some(self.provenance());
         report.run.convergence = self.target.map(|t| Convergence {
             trials_used: simulation.outcomes.trials as u64,
             max_trials: self.total_trials,
@@ -184,6 +189,7 @@ impl Prepared {
             },
             threads: self.pool.current_num_threads(),
             elapsed_seconds: simulation.seconds,
+            origin: Some(self.from.clone()),
         };
         interrupted(monitor)?;
         shard::write_partial(path, &header, &simulation.outcomes)?;
@@ -232,12 +238,59 @@ pub fn worst_trial(outcomes: &Outcomes) -> u64 {
     outcomes.first_trial + order[rank] as u64
 }
 
+/// Partial results joined back into one run (with its scenario validated, in
+/// `merged.validated`).
+pub struct Merged {
+    pub merged: shard::Merged,
+    /// The scenario's values that are valid but almost never meant.
+    pub warnings: Vec<Warning>,
+}
+
+impl Merged {
+    /// The report of the joined run, timed as the shards' time plus `seconds` spent
+    /// merging.
+    pub fn report(&self, seconds: f64, monitor: &Monitor) -> Result<Report> {
+        let mut report = build_report(
+            &self.merged.validated,
+            self.merged.seed,
+            &self.merged.outcomes,
+            self.merged.threads,
+            self.merged.elapsed_seconds + seconds,
+            monitor,
+        )?;
+        report.warnings = self.warnings.clone();
+        let origin = self.merged.origin.clone().unwrap_or_else(|| Origin {
+            file: None,
+            sha256: None,
+            note: Some(
+                "the partial results do not record the scenario's file, its hash or the \
+                 overrides (written before they did)"
+                    .into(),
+            ),
+            shipped_example: false,
+            overrides: Vec::new(),
+        });
+        report.provenance = Some(provenance::now(vec![AsRun {
+            origin,
+            scenario: self.merged.scenario.clone(),
+        }]));
+        Ok(report)
+    }
+}
+
 /// Reads the partial results at `paths` (in any order) and joins them into the outcomes
 /// of the unsharded run: every file checked first (its checksum over the whole file,
 /// its header against its scenario, the set against itself), then the memory the whole
 /// run's outcomes and report need checked against `max_memory`, then the outcomes read.
-/// `page` says whether the report will also be rendered as a page with charts.
-pub fn merge(paths: &[PathBuf], max_memory: Option<u64>, page: bool) -> Result<shard::Merged> {
+/// `page` says whether the report will also be rendered as a page with charts. The
+/// scenario's values that are valid but almost never meant are added to `notices`, as by
+/// [`load`](super::load).
+pub fn merge(
+    paths: &[PathBuf],
+    max_memory: Option<u64>,
+    page: bool,
+    notices: &mut Vec<Notice>,
+) -> Result<Merged> {
     let parts = shard::check_parts(paths)?;
     let trials = parts.total_trials();
     let precision = parts.precision();
@@ -255,5 +308,12 @@ pub fn merge(paths: &[PathBuf], max_memory: Option<u64>, page: bool) -> Result<s
         format!("the {trials} trials of these partial results"),
         message!["merge on a machine with more memory"],
     )?;
-    Ok(parts.load()?)
+    let merged = parts.load()?;
+    let warnings = plausibility::implausible(&merged.scenario);
+    notices.extend(
+        warnings
+            .iter()
+            .map(|w| Notice::Warning(w.to_string().into())),
+    );
+    Ok(Merged { merged, warnings })
 }

@@ -125,6 +125,10 @@ pub struct Input {
     pub absent: Absent,
     /// Whether the value is an amount of money (shown with the scenario's currency).
     pub money: bool,
+    /// Above this a value is valid but almost never meant: a rate typed as a whole
+    /// number of percent (`15` for 0.15). Loading warns about it (see
+    /// [`super::plausibility`]); checked on every value a distribution can take.
+    pub implausible_above: Option<f64>,
 }
 
 impl Input {
@@ -146,6 +150,14 @@ impl Input {
         format!("{}/{}", self.section.pointer(), self.name)
     }
 
+    /// This row with a bound above which a value is almost never meant.
+    const fn implausible_above(self, bound: f64) -> Input {
+        Input {
+            implausible_above: Some(bound),
+            ..self
+        }
+    }
+
     /// The field's range, for the kinds that have one.
     pub const fn range(&self) -> Range {
         match self.kind {
@@ -163,6 +175,7 @@ const fn field(name: &'static str, section: Section, kind: Kind, absent: Absent)
         kind,
         absent,
         money: false,
+        implausible_above: None,
     }
 }
 
@@ -173,6 +186,7 @@ const fn money(name: &'static str, section: Section, kind: Kind, absent: Absent)
         kind,
         absent,
         money: true,
+        implausible_above: None,
     }
 }
 
@@ -182,6 +196,12 @@ use Range as R;
 use Section as S;
 
 /// Every field of a scenario file, section by section.
+///
+/// The bounds above which a value is almost never meant (`implausible_above`) are for
+/// rates a finance officer may type as whole percentages: an efficiency, noise sd,
+/// yearly hazard, dispute uplift or discount rate above 1 (100 %), and an optimism bias
+/// above 2 (200 %, the top of the Green Book's ranges for equipment and development
+/// projects). Probabilities need none: above 1 they are refused.
 #[rustfmt::skip]
 pub const INPUTS: &[Input] = &[
     //    name                        section     kind                       if absent
@@ -190,7 +210,7 @@ pub const INPUTS: &[Input] = &[
     field("description",               S::Top,     K::Text,                   A::Text("")),
     field("currency",                  S::Top,     K::Text,                   A::Text("£")),
     field("horizon_years",             S::Top,     K::Whole(1, 100),          A::Required),
-    field("discount_rate",             S::Top,     K::Other,                  A::Other),
+    field("discount_rate",             S::Top,     K::Other,                  A::Other).implausible_above(1.0),
     field("trials",                    S::Top,     K::Whole(1, u64::MAX),     A::Whole(100_000)),
     field("seed",                      S::Top,     K::Whole(0, u64::MAX),     A::Whole(1)),
     field("min_members",               S::Top,     K::Whole(1, u64::MAX),     A::Whole(2)),
@@ -200,13 +220,13 @@ pub const INPUTS: &[Input] = &[
     field("correlations",              S::Top,     K::Other,                  A::Other),
     field("repair_correlations",       S::Top,     K::Other,                  A::Other),
     money("fixed_cost",                S::Service, K::Dist(R::NonNegative),   A::Number(0.0)),
-    field("efficiency",                S::Service, K::Dist(R::Any),           A::Required),
+    field("efficiency",                S::Service, K::Dist(R::Any),           A::Required).implausible_above(1.0),
     field("ramp",                      S::Service, K::List(R::Any),           A::List(&[1.0])),
-    field("efficiency_noise_sd",       S::Service, K::Number(R::NonNegative), A::Number(0.0)),
+    field("efficiency_noise_sd",       S::Service, K::Number(R::NonNegative), A::Number(0.0)).implausible_above(1.0),
     field("scale_elasticity",          S::Service, K::Number(R::Any),         A::Number(0.0)),
     money("transition_cost",           S::Service, K::Dist(R::NonNegative),   A::Number(0.0)),
     field("transition_profile",        S::Service, K::List(R::NonNegative),   A::List(&[1.0])),
-    field("optimism_bias",             S::Service, K::Number(R::NonNegative), A::Number(0.0)),
+    field("optimism_bias",             S::Service, K::Number(R::NonNegative), A::Number(0.0)).implausible_above(2.0),
     field("cost_sharing",              S::Service, K::Other,                  A::Other),
     field("delay_years",               S::Service, K::Dist(R::NonNegative),   A::Number(0.0)),
     money("delay_cost",                S::Service, K::Dist(R::NonNegative),   A::Number(0.0)),
@@ -215,7 +235,7 @@ pub const INPUTS: &[Input] = &[
     field("joins_year",                S::Partner, K::WholeOrDist,            A::Number(0.0)),
     field("join_probability",          S::Partner, K::Dist(R::Probability),   A::Number(1.0)),
     money("onboarding_cost",           S::Partner, K::Dist(R::NonNegative),   A::Number(0.0)),
-    field("withdrawal_hazard",         S::Partner, K::Dist(R::NonNegative),   A::Number(0.0)),
+    field("withdrawal_hazard",         S::Partner, K::Dist(R::NonNegative),   A::Number(0.0)).implausible_above(1.0),
     field("hazard_profile",            S::Partner, K::List(R::NonNegative),   A::List(&[1.0])),
     field("disappointment_sensitivity",S::Partner, K::Number(R::NonNegative), A::Number(0.0)),
     field("lock_in_years",             S::Partner, K::Whole(0, u64::MAX),     A::Whole(0)),
@@ -227,9 +247,10 @@ pub const INPUTS: &[Input] = &[
     field("resolution_probability",    S::Disputes,K::Number(R::Probability), A::Number(0.0)),
     money("annual_cost",               S::Disputes,K::Dist(R::NonNegative),   A::Number(0.0)),
     field("efficiency_loss",           S::Disputes,K::Number(R::Probability), A::Number(0.0)),
-    field("hazard_uplift",             S::Disputes,K::Number(R::NonNegative), A::Number(0.0)),
+    field("hazard_uplift",             S::Disputes,K::Number(R::NonNegative), A::Number(0.0)).implausible_above(1.0),
     // Last, so that the consortium's block keeps the service's and disputes' slots first.
-    field("contagion",                 S::Top,     K::Dist(R::NonNegative),   A::Number(0.0)),
+    // A hazard, like the others: above 1 it is almost never meant.
+    field("contagion",                 S::Top,     K::Dist(R::NonNegative),   A::Number(0.0)).implausible_above(1.0),
 ];
 
 /// The forms a distribution object may take (`{"uniform": [lo, hi]}` ...).

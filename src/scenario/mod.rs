@@ -13,7 +13,9 @@ pub mod correlations;
 pub mod dist;
 pub mod inputs;
 pub mod load;
+pub mod origin;
 pub mod overrides;
+pub mod plausibility;
 pub mod schema;
 
 pub use correlations::Correlations;

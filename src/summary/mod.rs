@@ -12,6 +12,8 @@ use serde_json::Value;
 use crate::engine::outcomes::NO_YEAR_U8;
 use crate::engine::{Column, Outcomes};
 use crate::scenario::Scenario;
+use crate::scenario::origin::Origin;
+use crate::scenario::plausibility::Warning;
 use crate::stats::{Band, Figure, Proportion, Summary};
 
 /// Version of the report's layout.
@@ -30,6 +32,41 @@ pub struct Report {
     pub events: Events,
     /// Facts about this execution; the only part that differs between identical runs.
     pub run: RunInfo,
+    /// Scenario values that are valid but almost never meant (a rate typed as a whole
+    /// percentage); the key is left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+    /// Where the report came from; set by the run API (absent only from a report built
+    /// directly with [`Report::build`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// Where a result came from, for tracing a figure back to its inputs: the engine, the
+/// moment, and each scenario as run with its origin. Built by the run API (which reads
+/// the files and the clock) and passed to the renderers as data.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    pub engine_version: String,
+    /// When the result was made: UTC, RFC 3339 to the second (`2026-12-04T07:40:12Z`).
+    pub generated_at: String,
+    /// The scenario as run (one; a comparison of files has one per file).
+    pub scenarios: Vec<AsRun>,
+}
+
+/// A scenario as run: its origin and its JSON with the overrides applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct AsRun {
+    #[serde(flatten)]
+    pub origin: Origin,
+    pub scenario: Value,
+}
+
+impl Provenance {
+    /// Whether every scenario is a shipped example, whose figures are illustrative.
+    pub fn illustrative(&self) -> bool {
+        self.scenarios.iter().all(|s| s.origin.shipped_example)
+    }
 }
 
 /// Consortium-wide figures.
@@ -225,6 +262,8 @@ impl Report {
                 delay_years: delay_total as f64 / nf,
             },
             run,
+            warnings: Vec::new(),
+            provenance: None,
         }
     }
 }

@@ -8,7 +8,11 @@
 # default 4000, tall), for a person to look at; the DOM after rendering; the browser's
 # log. Fails if the page logs anything to the console (an error, an uncaught
 # exception, a failed load), if any element with a data-chart attribute holds no <svg>
-# in the rendered DOM, or if there are no charts at all. Needs python3 (to read the DOM).
+# in the rendered DOM, or if there are no charts at all. Then prints the page to PDF
+# (DIR/NAME.pdf, A4 as the page's print CSS asks) and fails if any table's column
+# header is missing from the PDF's text (pdftotext): a column cut off in print (behind a
+# scroll bar, past the page's edge) is not in the PDF at all. Needs python3 (to read the
+# DOM and the PDF's text) and pdftotext (poppler-utils, installed under CI like Chromium).
 #
 # Chromium: /usr/bin/chromium (Debian's package). If it is missing: with CI set, it is
 # installed with apt-get (CI runs as root); otherwise the check is skipped (exit 0).
@@ -31,6 +35,16 @@ if [[ ! -x "$CHROMIUM" ]]; then
         apt-get update -qq && apt-get install -y -qq chromium >/dev/null
     else
         echo "SKIP: $CHROMIUM not found (install the chromium package, or set CI to install it)"
+        exit 0
+    fi
+fi
+
+if ! command -v pdftotext >/dev/null; then
+    if [[ -n "${CI:-}" ]]; then
+        echo "pdftotext not found: installing poppler-utils (CI is set)" >&2
+        apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null
+    else
+        echo "SKIP: pdftotext not found (install the poppler-utils package, or set CI to install it)"
         exit 0
     fi
 fi
@@ -98,6 +112,58 @@ print(len(p.charts), " ".join(missing))
 PY
 }
 
+# Prints the column headers of the page's tables ($1, the HTML) that the PDF's text ($2)
+# lacks, one a line. A header counts as present when its text, spaces removed, is inside
+# one text block of the PDF (pdftotext -bbox-layout), or else when each of its words
+# occurs in the PDF at least as often as all the tables' headers use it (a header
+# wrapped over lines may be split between blocks, but a clipped column loses its words).
+missing_headers() {
+    python3 - "$1" "$2" <<'PY'
+import re, subprocess, sys
+import xml.etree.ElementTree as ET
+from collections import Counter
+from html.parser import HTMLParser
+
+class Headers(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.in_head = self.in_th = False
+        self.text, self.headers = [], []
+    def handle_starttag(self, tag, attrs):
+        if tag == "thead":
+            self.in_head = True
+        elif tag == "th" and self.in_head:
+            self.in_th, self.text = True, []
+    def handle_endtag(self, tag):
+        if tag == "thead":
+            self.in_head = False
+        elif tag == "th" and self.in_th:
+            self.in_th = False
+            if "".join(self.text).strip():
+                self.headers.append("".join(self.text))
+    def handle_data(self, data):
+        if self.in_th:
+            self.text.append(data)
+
+p = Headers()
+p.feed(open(sys.argv[1], encoding="utf-8").read())
+xml = subprocess.run(["pdftotext", "-bbox-layout", sys.argv[2], "-"],
+                     capture_output=True, text=True, check=True).stdout
+xml = re.sub(r"<!DOCTYPE[^>]*>", "", re.sub(r'xmlns="[^"]*"', "", xml))
+root = ET.fromstring(xml)
+blocks = ["".join(w.text or "" for w in b.iter("word")) for b in root.iter("block")]
+words = Counter(w.text for w in root.iter("word"))
+used = Counter(w for h in p.headers for w in h.split())
+for h in p.headers:
+    flat = re.sub(r"\s+", "", h)
+    if any(flat in b for b in blocks):
+        continue
+    if all(words[w] >= used[w] for w in h.split()):
+        continue
+    print(h)
+PY
+}
+
 failed=0
 for page in "$@"; do
     start=$(date +%s%N)
@@ -123,9 +189,19 @@ for page in "$@"; do
     [[ "$count" -gt 0 ]] || problems+=("no data-chart elements in the rendered DOM")
     [[ -z "${missing:-}" ]] || problems+=("charts without an <svg>: $missing")
 
+    pdf="$out_dir/$name.pdf"
+    rm -f "$pdf"
+    if ! run_chromium /dev/null "$work/$name.print.log" --no-pdf-header-footer \
+        --print-to-pdf="$pdf" "$url" || [[ ! -s "$pdf" ]]; then
+        problems+=("chromium could not print the page to PDF")
+    else
+        lost="$(missing_headers "$page" "$pdf")"
+        [[ -z "$lost" ]] || problems+=("columns lost in print (headers not in the PDF): ${lost//$'\n'/; }")
+    fi
+
     ms=$(( ($(date +%s%N) - start) / 1000000 ))
     if [[ ${#problems[@]} -eq 0 ]]; then
-        printf 'ok    %s (%s charts, %d.%01d s) screenshot %s\n' \
+        printf 'ok    %s (%s charts, every column in print, %d.%01d s) screenshot %s\n' \
             "$page" "$count" $((ms / 1000)) $((ms % 1000 / 100)) "$shot"
     else
         failed=1

@@ -121,17 +121,20 @@ fn report(args: &[&str]) -> Value {
     serde_json::from_str(&report_text(args)).expect("the report is JSON")
 }
 
-/// The report with its `run` object (timings, threads) removed, re-serialised.
+/// The report with its `run` object (timings, threads) and its `provenance` (the time,
+/// the overrides as given) removed, re-serialised.
 fn without_run(text: &str) -> String {
     let mut v: Value = serde_json::from_str(text).unwrap();
-    v.as_object_mut()
-        .unwrap()
-        .remove("run")
-        .expect("the report has a run object");
+    let report = v.as_object_mut().unwrap();
+    report.remove("run").expect("the report has a run object");
+    report
+        .remove("provenance")
+        .expect("the report has a provenance object");
     serde_json::to_string_pretty(&v).unwrap()
 }
 
-/// The raw report text with the `"run": {...}` block cut out, byte for byte.
+/// The raw report text with the `"run": {...}` block cut out and the provenance's
+/// generation time masked (the moment differs between runs), otherwise byte for byte.
 pub(crate) fn cut_run_block(text: &str) -> String {
     let start = text
         .find("\n  \"run\": {")
@@ -145,7 +148,9 @@ pub(crate) fn cut_run_block(text: &str) -> String {
         1,
         "exactly one run block"
     );
-    format!("{}{}", &text[..start], &text[end..])
+    let generated = regex::Regex::new(r#""generated_at": "[^"]*""#).unwrap();
+    let text = format!("{}{}", &text[..start], &text[end..]);
+    generated.replace(&text, "GENERATED").into_owned()
 }
 
 /// A money figure as printed by the terminal and trace output ("-£1,234,567") in units.

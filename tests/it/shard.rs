@@ -18,12 +18,16 @@ use crate::util::{BIN, bad_input as refused, bin, ok};
 const SCENARIO: &str = "scenarios/social_care_informal.json";
 const TRIALS: &str = "30001";
 
-/// The report's text without its `run` block (the only part allowed to differ).
+/// The report's text without its `run` block and with its generation time masked (the
+/// only parts allowed to differ).
 fn without_run(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
     let start = text.find("  \"run\": {").expect("a run block");
     let end = start + text[start..].find('}').unwrap();
-    format!("{}{}", &text[..start], &text[end..])
+    // The provenance is compared too, but for the moment each report was made.
+    let generated = regex::Regex::new(r#""generated_at": "[^"]*""#).unwrap();
+    let text = format!("{}{}", &text[..start], &text[end..]);
+    generated.replace(&text, "GENERATED").into_owned()
 }
 
 fn single_run(dir: &Path) -> PathBuf {

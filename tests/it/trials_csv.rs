@@ -9,6 +9,8 @@ use consortium_sim::engine::outcomes::NO_YEAR_U8;
 use consortium_sim::engine::{Column, Outcomes};
 use consortium_sim::export::csv::write_trials;
 use consortium_sim::scenario::{self, Scenario};
+use consortium_sim::stats;
+use consortium_sim::summary::{Report, RunInfo};
 use serde_json::Value;
 
 use crate::util::{bad_input, ok, output, shipped, shipped_json};
@@ -211,23 +213,40 @@ fn partner_names_with_commas_quotes_and_line_breaks_are_quoted_rfc_4180() {
     assert_table_is_outcomes(&text, &s, &outcomes);
 }
 
+/// Single-precision partner NPVs (very large runs) parse as f64 (pandas' default) to
+/// exactly the stored values, so figures recomputed from the CSV are the report's to
+/// the last bit: the mean by the report's own summation, the percentiles by its own
+/// interpolation.
 #[test]
-fn single_precision_partner_npvs_are_written_at_their_own_precision() {
+fn single_precision_partner_npvs_parse_as_f64_to_the_stored_values_and_the_reports_figures() {
     let (_, s) = load(MIXED);
     let mut outcomes = consortium_sim::simulate(&s, 3, 300);
     let Column::F64(rows) = &outcomes.partner_npv else {
         panic!("a small run is stored in double precision")
     };
-    outcomes.partner_npv = Column::F32(rows.iter().map(|&v| v as f32).collect());
+    let narrowed: Vec<f32> = rows.iter().map(|&v| v as f32).collect();
+    outcomes.partner_npv = Column::F32(narrowed.clone());
+    let report = Report::build(&s, 3, &outcomes, RunInfo::new(1, 1.0, outcomes.trials));
     let text = table(&s, &outcomes);
-    for (k, row) in parse(&text)[1..].iter().enumerate() {
-        for i in 0..outcomes.partners {
-            let stored = match &outcomes.partner_npv {
-                Column::F32(v) => v[i * outcomes.trials + k],
-                Column::F64(_) => unreachable!(),
-            };
-            assert_eq!(row[2 + i].parse::<f32>().unwrap(), stored);
+    let records = parse(&text);
+    let n = outcomes.trials;
+    for i in 0..outcomes.partners {
+        let mut column: Vec<f64> = records[1..]
+            .iter()
+            .map(|row| row[2 + i].parse::<f64>().unwrap())
+            .collect();
+        for (k, &parsed) in column.iter().enumerate() {
+            assert_eq!(
+                parsed,
+                f64::from(narrowed[i * n + k]),
+                "partner {i}, trial {k}"
+            );
         }
+        let figures = &report.partners[i].npv;
+        assert_eq!(stats::mean(&column), figures.mean, "partner {i}");
+        column.sort_by(f64::total_cmp);
+        assert_eq!(stats::percentile_sorted(&column, 0.05), figures.p05);
+        assert_eq!(stats::percentile_sorted(&column, 0.95), figures.p95);
     }
 }
 

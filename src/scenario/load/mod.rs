@@ -37,6 +37,12 @@ pub const MAX_FILE_BYTES: u64 = 64 << 20;
 /// object is refused already). The file (or FIFO, or standard input as `/dev/stdin`) is
 /// read through a reader that stops after [`MAX_FILE_BYTES`].
 pub fn read_value(path: &Path) -> Result<Value, ScenarioError> {
+    value_from_bytes(&read_bytes(path)?, &path.display().to_string())
+}
+
+/// A scenario file's bytes, read through a reader that stops after [`MAX_FILE_BYTES`]
+/// (a file, a FIFO or standard input as `/dev/stdin`); more is refused as too large.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ScenarioError> {
     let io = |source| ScenarioError::Io {
         path: path.display().to_string(),
         source,
@@ -52,10 +58,16 @@ pub fn read_value(path: &Path) -> Result<Value, ScenarioError> {
             limit_mib: MAX_FILE_BYTES >> 20,
         });
     }
+    Ok(text)
+}
+
+/// Parses a scenario file's bytes (read by the caller, who may also hash them) into
+/// JSON without validating it, as [`read_value`] does; `origin` names it in messages.
+pub fn value_from_bytes(text: &[u8], origin: &str) -> Result<Value, ScenarioError> {
     // Windows editors (Notepad among them) may start a UTF-8 file with a byte-order
     // mark, which JSON does not allow; it carries no content, so it is skipped.
-    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&text);
-    parse(text, &path.display().to_string())
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+    parse(text, origin)
 }
 
 /// Parses JSON text, refusing a key given twice in one object (serde_json would keep

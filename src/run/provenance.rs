@@ -1,0 +1,106 @@
+//! The provenance of a result: what lets a reader trace a report back to its inputs.
+//!
+//! The run API reads the scenario file here, hashing the very bytes it parses (SHA-256),
+//! recognises the shipped examples by content (a copy of one counts, an edited copy does
+//! not), and stamps the moment a result is made. Reports and analyses receive the
+//! [`Provenance`] as data: the renderers never read a file or the clock.
+
+use std::time::SystemTime;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::error::Result;
+use super::prepare::Source;
+use crate::scenario;
+use crate::scenario::origin::Origin;
+use crate::summary::{AsRun, Provenance};
+
+/// The scenario files shipped in `scenarios/`, embedded at build time: a scenario with
+/// the same bytes (or, given as a value, the same JSON) is a shipped example, whose
+/// figures are illustrative.
+const SHIPPED: &[&[u8]] = &[
+    include_bytes!("../../scenarios/county_districts_ict.json"),
+    include_bytes!("../../scenarios/departments_shared_service_centre.json"),
+    include_bytes!("../../scenarios/eight_councils_revenues_benefits.json"),
+    include_bytes!("../../scenarios/four_districts_back_office.json"),
+    include_bytes!("../../scenarios/london_boroughs_strong_governance.json"),
+    include_bytes!("../../scenarios/mixed_jv_county_district_police.json"),
+    include_bytes!("../../scenarios/social_care_formal.json"),
+    include_bytes!("../../scenarios/social_care_informal.json"),
+];
+
+/// Reads `source` into JSON with its origin (before overrides, which the caller adds).
+pub(super) fn read(source: &Source) -> Result<(Value, Origin)> {
+    match source {
+        Source::Path(path) => {
+            let bytes = scenario::load::read_bytes(path)?;
+            let value = scenario::load::value_from_bytes(&bytes, &path.display().to_string())?;
+            let origin = Origin {
+                file: Some(path.display().to_string()),
+                sha256: Some(sha256_hex(&bytes)),
+                note: None,
+                shipped_example: SHIPPED.contains(&bytes.as_slice()),
+                overrides: Vec::new(),
+            };
+            Ok((value, origin))
+        }
+        Source::Json { value, name } => {
+            let origin = Origin {
+                file: None,
+                sha256: None,
+                note: Some(format!("given as a value, not a file: {name}")),
+                shipped_example: SHIPPED
+                    .iter()
+                    .any(|s| serde_json::from_slice::<Value>(s).is_ok_and(|v| v == *value)),
+                overrides: Vec::new(),
+            };
+            Ok((value.clone(), origin))
+        }
+    }
+}
+
+/// The provenance of a result made now from `scenarios`.
+pub(super) fn now(scenarios: Vec<AsRun>) -> Provenance {
+    Provenance {
+        engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        generated_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        scenarios,
+    }
+}
+
+/// SHA-256 of `bytes` in lower-case hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_scenario_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut files: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        files.sort();
+        let mut embedded: Vec<Vec<u8>> = SHIPPED.iter().map(|s| s.to_vec()).collect();
+        embedded.sort();
+        assert_eq!(files, embedded);
+    }
+
+    #[test]
+    fn sha256_is_the_standard_one() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
