@@ -80,6 +80,9 @@ pub struct Plan {
     /// Whether go-live may slip (the scenario's delay is not a fixed 0): only then does a
     /// run store each trial's delay.
     pub may_be_delayed: bool,
+    /// Whether go-live may slip or contagion may be non-zero: only then does the year
+    /// loop carry delay years and a contagion term.
+    pub delay_or_contagion: bool,
     pub lock_in_years: Vec<usize>,
     pub sensitivity: Vec<f64>,
     /// Hazard multipliers, year-major (`hazard_profile[t * partners + i]`), so that a
@@ -211,6 +214,8 @@ impl Plan {
                 .filter(|&i| s.partners[i].join_year().is_none())
                 .collect(),
             may_be_delayed: svc.may_be_delayed(),
+            delay_or_contagion: svc.may_be_delayed()
+                || !(s.contagion.is_fixed() && s.contagion.mean() == 0.0),
             lock_in_years: s.partners.iter().map(|p| p.lock_in_years).collect(),
             sensitivity: s
                 .partners

@@ -428,13 +428,11 @@ fn draw_years(plan: &Plan, key: u64, g: f64, delay: usize, years: &mut [YearDraw
         *y = YearDraws {
             active,
             started,
-            // The ramp counts years since go-live; a delay year has no efficiency.
-            efficiency: match t.checked_sub(delay) {
-                Some(since) => {
-                    g * plan.ramp[since] * (1.0 - plan.dispute_efficiency_loss * dispute)
-                }
-                None => 0.0,
-            },
+            // The ramp counts years since go-live. A delay year has no efficiency (the
+            // year loop never reads this for one), so its value needs no branch.
+            efficiency: g
+                * plan.ramp[t.saturating_sub(delay)]
+                * (1.0 - plan.dispute_efficiency_loss * dispute),
             noise: if plan.noise_sd > 0.0 {
                 plan.noise_sd * normal_from_word(noise_word)
             } else {
@@ -593,9 +591,11 @@ fn pool<const LIVE: bool>(
 /// `LIVE` is false in a delay year: a member then keeps no baseline (it still runs its
 /// own service), and its running saving is minus its share of the running pool. Made a
 /// constant so that a scenario without a delay runs exactly the loop it ran before v2.
-/// `contagion` is c * N_(t-1), the hazard that last year's notices add.
+/// `contagion` is c * N_(t-1), the hazard that last year's notices add; `CONTAGIOUS` says
+/// whether it is non-zero, so that a year without it (every year of a scenario without
+/// contagion) pays nothing for the term.
 #[inline(always)]
-fn savings_and_notices<const LIVE: bool>(
+fn savings_and_notices<const LIVE: bool, const CONTAGIOUS: bool>(
     plan: &Plan,
     t: usize,
     df: f64,
@@ -642,8 +642,12 @@ fn savings_and_notices<const LIVE: bool>(
             .max(0.0);
             // In docs/model.md's order: adding c x N_(t-1) last, after the
             // disappointment term, gives exactly its sum (and adds 0 without contagion).
-            let h = (p.hazard * multiplier + uplift + p.sensitivity * relative_loss + contagion)
-                .clamp(0.0, 1.0);
+            let h = if CONTAGIOUS {
+                p.hazard * multiplier + uplift + p.sensitivity * relative_loss + contagion
+            } else {
+                p.hazard * multiplier + uplift + p.sensitivity * relative_loss
+            }
+            .clamp(0.0, 1.0);
             // No `h > 0.0` test first: a uniform is never below 0, so a zero hazard
             // gives no notice all the same, and the test (a branch taken in every
             // partner-year of a real scenario) cost 3-4 % of the hot loop.
@@ -715,12 +719,31 @@ pub fn simulate<O: Observer>(
     s: &mut Scratch,
     obs: &mut O,
 ) -> TrialSummary {
+    if plan.delay_or_contagion {
+        simulate_model::<O, true>(plan, seed, trial, s, obs)
+    } else {
+        simulate_model::<O, false>(plan, seed, trial, s, obs)
+    }
+}
+
+/// [`simulate`] for a scenario that may have a go-live delay or contagion (`V2`), or has
+/// neither: then every year is live and no hazard has a contagion term, so the loop is
+/// compiled without either (a scenario that uses no v2 field runs the loop it ran before
+/// v2, at the same speed).
+#[inline(always)]
+fn simulate_model<O: Observer, const V2: bool>(
+    plan: &Plan,
+    seed: u64,
+    trial: u64,
+    s: &mut Scratch,
+    obs: &mut O,
+) -> TrialSummary {
     let key = trial_key(seed, trial);
     plan.sample_uncertain(key, &mut s.inputs, &mut s.sampling);
     let horizon = plan.horizon;
     let (service, partner_inputs) = s.inputs.split_at(plan::SERVICE_INPUTS);
     let service = ServiceInputs::read(service, horizon);
-    let delay = service.delay_years;
+    let delay = if V2 { service.delay_years } else { 0 };
     let partners = &mut s.partners[..];
     let cumulative_by_year = &mut s.cumulative[..horizon];
 
@@ -790,8 +813,12 @@ pub fn simulate<O: Observer>(
         );
         // Step 4.
         let dispute = disputes(year, &mut sum);
-        let contagion = service.contagion * last_notices as f64;
-        let live = t >= delay;
+        let contagion = if V2 {
+            service.contagion * last_notices as f64
+        } else {
+            0.0
+        };
+        let live = !V2 || t >= delay;
         let (g_t, pool, leaving);
         if live {
             // Step 5.
@@ -810,14 +837,20 @@ pub fn simulate<O: Observer>(
                 fees_in,
             );
             // Steps 7 and 8.
-            (cumulative, leaving) =
-                savings_and_notices::<true>(plan, t, df, partners, pool, dispute, contagion);
+            (cumulative, leaving) = if V2 && contagion != 0.0 {
+                savings_and_notices::<true, true>(plan, t, df, partners, pool, dispute, contagion)
+            } else {
+                savings_and_notices::<true, false>(plan, t, df, partners, pool, dispute, 0.0)
+            };
         } else {
             // A delay year: steps 5-8 without the service (no efficiency).
             g_t = 0.0;
             pool = self::pool::<false>(plan, t, &service, 0.0, 0.0, dispute, fees_in);
-            (cumulative, leaving) =
-                savings_and_notices::<false>(plan, t, df, partners, pool, dispute, contagion);
+            (cumulative, leaving) = if V2 && contagion != 0.0 {
+                savings_and_notices::<false, true>(plan, t, df, partners, pool, dispute, contagion)
+            } else {
+                savings_and_notices::<false, false>(plan, t, df, partners, pool, dispute, 0.0)
+            };
         }
         last_notices = leaving;
         *year_cumulative = cumulative;
