@@ -1190,10 +1190,10 @@ fn apply(v: &mut Value, m: &Mutation) {
             let (Seg::Key(old), parent) = p.split_last().unwrap() else {
                 return;
             };
-            if let Some(Value::Object(map)) = get_mut(v, parent) {
-                if let Some(x) = map.shift_remove(old) {
-                    map.insert(k.clone(), x);
-                }
+            if let Some(Value::Object(map)) = get_mut(v, parent)
+                && let Some(x) = map.shift_remove(old)
+            {
+                map.insert(k.clone(), x);
             }
         }
         Mutation::Grow(i, n) => {
@@ -1213,14 +1213,9 @@ fn apply(v: &mut Value, m: &Mutation) {
             }
             while items.len() < n {
                 let mut x = last.clone();
-                if partners {
-                    if let Some(name) = x.get_mut("name") {
-                        *name = Value::from(format!(
-                            "{} #{}",
-                            name.as_str().unwrap_or("?"),
-                            items.len()
-                        ));
-                    }
+                if partners && let Some(name) = x.get_mut("name") {
+                    *name =
+                        Value::from(format!("{} #{}", name.as_str().unwrap_or("?"), items.len()));
                 }
                 items.push(x);
             }
@@ -1695,11 +1690,10 @@ fn pointer_into(v: &Value) -> BoxedStrategy<String> {
     prop_oneof![
         6 => (any::<Index>(), any::<bool>(), prop::option::of(key())).prop_map(move |(i, by_name, extra)| {
             let mut p = all[i.index(all.len())].clone();
-            if by_name && p.len() >= 2 && p[0] == Seg::Key("partners".into()) {
-                if let Some(name) = v.pointer(&pointer_of(&p[..2])).and_then(|x| x.get("name")).and_then(Value::as_str) {
+            if by_name && p.len() >= 2 && p[0] == Seg::Key("partners".into())
+                && let Some(name) = v.pointer(&pointer_of(&p[..2])).and_then(|x| x.get("name")).and_then(Value::as_str) {
                     p[1] = Seg::Key(name.to_string());
                 }
-            }
             if let Some(k) = extra {
                 p.push(Seg::Key(k));
             }
