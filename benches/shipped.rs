@@ -9,6 +9,7 @@ use consortium_sim::scenario::{self, Scenario};
 pub const SHIPPED: &[&str] = &[
     "four_districts_back_office",
     "county_districts_ict",
+    "departments_shared_service_centre",
     "eight_councils_revenues_benefits",
     "london_boroughs_strong_governance",
     "mixed_jv_county_district_police",

@@ -187,6 +187,15 @@ pub fn grouped(x: f64, decimals: usize) -> String {
     out
 }
 
+/// The width of a text column of `names` (in characters), at least `at_least`.
+pub fn column_width<'a>(names: impl Iterator<Item = &'a str>, at_least: usize) -> usize {
+    names
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(at_least)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::format::{money, percent};
+use super::format::{column_width, money, percent};
 use crate::engine::Status;
 use crate::engine::trace::Replay;
 use crate::engine::trial::{NO_YEAR, event, whole_years};
@@ -28,13 +28,7 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
         m(replay.inputs[plan::DISPUTE_COST])
     );
     // Names in one column: at least 28 characters wide, wider for a longer name.
-    let width = scenario
-        .partners
-        .iter()
-        .map(|p| p.name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(28);
+    let width = column_width(scenario.partners.iter().map(|p| p.name.as_str()), 28);
     let horizon = replay.years.len();
     let delay = usize::from(replay.summary.delay_years);
     if scenario.service.may_be_delayed() {

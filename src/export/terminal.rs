@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::format::{discount, money, percent, thousands};
+use super::format::{column_width, discount, money, percent, thousands};
 use crate::scenario::Scenario;
 use crate::summary::Report;
 
@@ -73,13 +73,7 @@ pub fn render(r: &Report, scenario: &Scenario) -> String {
     }
     let _ = writeln!(s);
 
-    let width = r
-        .partners
-        .iter()
-        .map(|p| p.name.chars().count())
-        .max()
-        .unwrap_or(7)
-        .max(7);
+    let width = column_width(r.partners.iter().map(|p| p.name.as_str()), 7);
     let _ = writeln!(
         s,
         "  {:<width$}  {:>14}  {:>14}  {:>10}  {:>10}",
