@@ -303,7 +303,11 @@ pub fn files(
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["trial", "worst"])))]
+#[command(group(
+    clap::ArgGroup::new("which")
+        .required(true)
+        .args(["trial", "worst", "percentile", "median", "worst_for"])
+))]
 pub struct TraceArgs {
     #[command(flatten)]
     pub sim: SimArgs,
@@ -313,6 +317,27 @@ pub struct TraceArgs {
     /// Replay the trial at the 1st percentile of consortium NPV (runs the full run first).
     #[arg(long)]
     pub worst: bool,
+    /// Replay the trial at this percentile of consortium NPV, 0 to 100 (runs the full run
+    /// first): 5 is a bad case, 50 the median, 95 a good one.
+    #[arg(long, value_name = "P", value_parser = percentile)]
+    pub percentile: Option<f64>,
+    /// Replay the trial at the median consortium NPV (--percentile 50).
+    #[arg(long)]
+    pub median: bool,
+    /// Replay the trial at the 1st percentile of this partner's own NPV: its bad case
+    /// (a name, or its index from 0).
+    #[arg(long, value_name = "PARTNER")]
+    pub worst_for: Option<String>,
+}
+
+/// A percentile from the command line: a number from 0 to 100.
+fn percentile(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "expected a percentile from 0 to 100, found {text:?}"
+        )),
+    }
 }
 
 /// `sweep`: the scenario at each value of one or two parameters.

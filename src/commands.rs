@@ -128,16 +128,47 @@ fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Resul
 
 pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
     let prepared = prepare(&args.sim.options())?;
+    let (pick, whose) = match (&args.worst_for, args.percentile, args.median) {
+        (Some(who), ..) => {
+            let i = partner_named(&prepared.scenario, who)?;
+            let name = &prepared.scenario.partners[i].name;
+            let pick = run::Pick {
+                percentile: 1.0,
+                partner: Some(i),
+            };
+            (pick, format!("NPV of {name} (its own bad case)"))
+        }
+        (None, Some(p), _) => (
+            run::Pick {
+                percentile: p,
+                partner: None,
+            },
+            "consortium NPV".into(),
+        ),
+        (None, None, true) => (
+            run::Pick {
+                percentile: 50.0,
+                partner: None,
+            },
+            "consortium NPV".into(),
+        ),
+        (None, None, false) => (run::Pick::CONSORTIUM_WORST, "consortium NPV".into()),
+    };
     let (trial, why) = match args.trial {
         Some(k) => (k, String::new()),
         None => {
-            let worst =
-                progress::while_running(monitor, !args.sim.quiet, || prepared.worst(monitor))?;
+            let picked =
+                progress::while_running(monitor, !args.sim.quiet, || prepared.pick(pick, monitor))?;
+            let rank = if pick.percentile == 50.0 && pick.partner.is_none() {
+                "median".to_string()
+            } else {
+                format!("{}-percentile", ordinal(pick.percentile))
+            };
             let why = format!(
-                " (the 1st-percentile consortium NPV of {} trials, seed {})",
+                " (the {rank} {whose} of {} trials, seed {})",
                 prepared.total_trials, prepared.seed
             );
-            (worst, why)
+            (picked, why)
         }
     };
     let replay = prepared.replay(trial)?;
@@ -359,4 +390,38 @@ fn publish(
         say(aside, &convergence_line(report, c, currency));
     }
     Ok(())
+}
+
+/// The partner `who` names: its name exactly, or else its index from 0.
+fn partner_named(scenario: &consortium_sim::scenario::Scenario, who: &str) -> Result<usize> {
+    let names: Vec<&str> = scenario.partners.iter().map(|p| p.name.as_str()).collect();
+    if let Some(i) = names.iter().position(|n| *n == who) {
+        return Ok(i);
+    }
+    match who.parse::<usize>() {
+        Ok(i) if i < names.len() && who == i.to_string() => Ok(i),
+        _ => Err(Error::Request(
+            format!(
+                "--worst-for {who}: there is no partner of that name (partners: {})",
+                names.join(", ")
+            )
+            .into(),
+        )),
+    }
+}
+
+/// A percentile as an ordinal: 1st, 2nd, 3rd, 4th, 11th, 22nd, 12.5th.
+fn ordinal(p: f64) -> String {
+    if p.fract() != 0.0 {
+        return format!("{p}th");
+    }
+    let n = p as u64;
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }

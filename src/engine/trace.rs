@@ -3,7 +3,7 @@
 //! The replay runs [`simulate`] itself with a recording observer, so the story it tells
 //! is exactly the trial that the full run counted: same streams, same steps.
 
-use super::trial::{Observer, Scratch, Status, TrialSummary, YearView, simulate};
+use super::trial::{Hazard, Observer, Scratch, Status, TrialSummary, YearView, simulate};
 use crate::plan::Plan;
 
 /// One partner in one year of a replayed trial.
@@ -14,6 +14,9 @@ pub struct PartnerYear {
     pub saving: f64,
     /// Bits of [`super::trial::event`].
     pub events: u8,
+    /// Its withdrawal hazard this year and the parts of it, if it was a member free to
+    /// give notice.
+    pub hazard: Option<Hazard>,
 }
 
 /// One year of a replayed trial.
@@ -47,15 +50,19 @@ pub struct Replay {
 struct Recorder(Vec<YearRecord>);
 
 impl Observer for Recorder {
+    const HAZARDS: bool = true;
+
     fn year(&mut self, v: &YearView<'_>) {
         let partners = v
             .partners
             .iter()
-            .map(|p| PartnerYear {
+            .enumerate()
+            .map(|(i, p)| PartnerYear {
                 status: p.status,
                 weight: p.weight,
                 saving: p.saving,
                 events: p.events,
+                hazard: v.hazards.get(i).copied().flatten(),
             })
             .collect();
         self.0.push(YearRecord {

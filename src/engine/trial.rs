@@ -107,6 +107,8 @@ pub struct Scratch {
     pub cumulative: Vec<f64>,
     /// The consortium's yearly draws turned into what each year needs (see `simulate`).
     years: Vec<YearDraws>,
+    /// Each partner's hazard this year, recorded for an observer that asks.
+    hazards: Vec<Option<Hazard>>,
 }
 
 /// What the consortium's yearly draws decide for one year, before anything else in the
@@ -148,6 +150,7 @@ impl Scratch {
                 .collect(),
             cumulative: vec![0.0; plan.horizon],
             years: vec![YearDraws::default(); plan.horizon],
+            hazards: vec![None; plan.partners],
         }
     }
 }
@@ -186,14 +189,37 @@ pub struct YearView<'a> {
     pub pool: f64,
     /// Every partner's status, share, saving and events this year.
     pub partners: &'a [PartnerState],
+    /// For an observer that asks ([`Observer::HAZARDS`]), each partner's hazard this year
+    /// if it was free to give notice (`None` otherwise); empty for one that does not.
+    pub hazards: &'a [Option<Hazard>],
     /// Cumulative discounted consortium saving through this year.
     pub cumulative: f64,
 }
 
 /// Watches a trial year by year. A run uses [`NoObserver`]; `trace` records.
 pub trait Observer {
+    /// Whether the year step should record each member's hazard and its parts (for
+    /// `trace`): a run's observer says no, and the recording compiles away.
+    const HAZARDS: bool = false;
+
     /// Called once per year, after the year's savings are known.
     fn year(&mut self, view: &YearView<'_>);
+}
+
+/// A member's withdrawal hazard in one year and what it is made of (docs/model.md,
+/// step 8), as recorded for an observer that asks ([`Observer::HAZARDS`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hazard {
+    /// h_i x profile_i,t.
+    pub base: f64,
+    /// u x A_t, the dispute uplift.
+    pub dispute: f64,
+    /// k_i x max(0, -R_i,t / B_i), from the running loss.
+    pub disappointment: f64,
+    /// c x N_(t-1), from last year's notices.
+    pub contagion: f64,
+    /// The probability used: the sum, held to [0, 1].
+    pub total: f64,
 }
 
 /// The observer of a normal run: does nothing, and compiles to nothing.
@@ -594,22 +620,30 @@ fn pool<const LIVE: bool>(
 /// `contagion` is c * N_(t-1), the hazard that last year's notices add; `CONTAGIOUS` says
 /// whether it is non-zero, so that a year without it (every year of a scenario without
 /// contagion) pays nothing for the term.
+// The year's state, passed as it is (the step is inlined into the loop): bundling it
+// into a struct would only rename the arguments.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn savings_and_notices<const LIVE: bool, const CONTAGIOUS: bool>(
+fn savings_and_notices<O: Observer, const LIVE: bool, const CONTAGIOUS: bool>(
     plan: &Plan,
     t: usize,
     df: f64,
     partners: &mut [PartnerState],
+    hazards: &mut [Option<Hazard>],
     pool: Pool,
     dispute: f64,
     contagion: f64,
 ) -> (f64, usize) {
+    if O::HAZARDS {
+        hazards.fill(None);
+    }
     let notices_possible = t + 1 < plan.horizon;
     let uplift = plan.dispute_hazard_uplift * dispute;
     let profile = &plan.hazard_profile[t * partners.len()..(t + 1) * partners.len()];
     let mut leaving = 0usize;
     let mut cumulative = 0.0;
-    for (p, &multiplier) in partners.iter_mut().zip(profile) {
+    // (The index is used only to record hazards; a run's loop compiles without it.)
+    for (i, (p, &multiplier)) in partners.iter_mut().zip(profile).enumerate() {
         // One formula for every partner, without a branch on who is in (which changes
         // from trial to trial, so the processor mispredicts it): a non-member's share
         // is 0 and its B_i is left out (it runs the service itself), so only its
@@ -648,6 +682,15 @@ fn savings_and_notices<const LIVE: bool, const CONTAGIOUS: bool>(
                 p.hazard * multiplier + uplift + p.sensitivity * relative_loss
             }
             .clamp(0.0, 1.0);
+            if O::HAZARDS {
+                hazards[i] = Some(Hazard {
+                    base: p.hazard * multiplier,
+                    dispute: uplift,
+                    disappointment: p.sensitivity * relative_loss,
+                    contagion,
+                    total: h,
+                });
+            }
             // No `h > 0.0` test first: a uniform is never below 0, so a zero hazard
             // gives no notice all the same, and the test (a branch taken in every
             // partner-year of a real scenario) cost 3-4 % of the hot loop.
@@ -745,6 +788,7 @@ fn simulate_model<O: Observer, const V2: bool>(
     let service = ServiceInputs::read(service, horizon);
     let delay = if V2 { service.delay_years } else { 0 };
     let partners = &mut s.partners[..];
+    let hazards = &mut s.hazards[..];
     let cumulative_by_year = &mut s.cumulative[..horizon];
 
     let founders_baseline = start_partners(plan, key, partners, partner_inputs);
@@ -797,6 +841,7 @@ fn simulate_model<O: Observer, const V2: bool>(
                 efficiency: 0.0,
                 pool: 0.0,
                 partners,
+                hazards: &[],
                 cumulative,
             });
             continue;
@@ -838,18 +883,26 @@ fn simulate_model<O: Observer, const V2: bool>(
             );
             // Steps 7 and 8.
             (cumulative, leaving) = if V2 && contagion != 0.0 {
-                savings_and_notices::<true, true>(plan, t, df, partners, pool, dispute, contagion)
+                savings_and_notices::<O, true, true>(
+                    plan, t, df, partners, hazards, pool, dispute, contagion,
+                )
             } else {
-                savings_and_notices::<true, false>(plan, t, df, partners, pool, dispute, 0.0)
+                savings_and_notices::<O, true, false>(
+                    plan, t, df, partners, hazards, pool, dispute, 0.0,
+                )
             };
         } else {
             // A delay year: steps 5-8 without the service (no efficiency).
             g_t = 0.0;
             pool = self::pool::<false>(plan, t, &service, 0.0, 0.0, dispute, fees_in);
             (cumulative, leaving) = if V2 && contagion != 0.0 {
-                savings_and_notices::<false, true>(plan, t, df, partners, pool, dispute, contagion)
+                savings_and_notices::<O, false, true>(
+                    plan, t, df, partners, hazards, pool, dispute, contagion,
+                )
             } else {
-                savings_and_notices::<false, false>(plan, t, df, partners, pool, dispute, 0.0)
+                savings_and_notices::<O, false, false>(
+                    plan, t, df, partners, hazards, pool, dispute, 0.0,
+                )
             };
         }
         last_notices = leaving;
@@ -878,6 +931,7 @@ fn simulate_model<O: Observer, const V2: bool>(
             efficiency: g_t,
             pool: pool.total,
             partners,
+            hazards: if O::HAZARDS { hazards } else { &[] },
             cumulative,
         });
         if leaving > 0 {

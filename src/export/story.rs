@@ -142,8 +142,13 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
             if e & event::REESTABLISHED_AFTER_COLLAPSE != 0 {
                 notes.push("re-creates the service after the collapse");
             }
+            let notice;
             if e & event::NOTICE != 0 {
-                notes.push("gives notice");
+                notice = match py.hazard {
+                    Some(h) => format!("gives notice: {}", hazard_text(&h)),
+                    None => "gives notice".to_string(),
+                };
+                notes.push(&notice);
             }
             let state = match py.status {
                 Status::Member => format!("member, share {}", percent(py.weight)),
@@ -205,4 +210,25 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
         sum.withdrawals, sum.rejoins, sum.disputes
     );
     s
+}
+
+/// Why a member gave notice: the hazard it faced that year and its parts (only the parts
+/// that are not zero), as a board would ask.
+fn hazard_text(h: &crate::engine::trial::Hazard) -> String {
+    let mut parts = vec![format!("base {:.3}", h.base)];
+    for (name, x) in [
+        ("dispute", h.dispute),
+        ("disappointment", h.disappointment),
+        ("contagion", h.contagion),
+    ] {
+        if x != 0.0 {
+            parts.push(format!("{name} {x:.3}"));
+        }
+    }
+    let capped = if h.total < h.base + h.dispute + h.disappointment + h.contagion {
+        ", held to 1"
+    } else {
+        ""
+    };
+    format!("hazard {:.3} = {}{capped}", h.total, parts.join(" + "))
 }

@@ -44,7 +44,7 @@ pub use analyse::sweep_params;
 pub use error::{Error, Message, Notice, Result, Setting};
 pub use memory::{Footprint, parse_size};
 pub use prepare::{Loaded, MAX_THREADS, Prepared, RunOptions, Source, load, prepare};
-pub use simulate::{Simulation, build_report, interrupted, merge, worst_trial};
+pub use simulate::{Pick, Simulation, build_report, interrupted, merge, trial_at, worst_trial};
 pub use target::{FIRST_BLOCK, MAX_TRIALS, MIN_EACH, MIN_TRIALS, Target, Verdict};
 
 #[cfg(test)]

@@ -88,11 +88,21 @@ impl Prepared {
     /// Simulates the whole run and finds its worst trial ([`worst_trial`]), checking
     /// first the memory that takes: the outcomes and the sort, but no report.
     pub fn worst(&self, monitor: &Monitor) -> Result<u64> {
+        self.pick(Pick::CONSORTIUM_WORST, monitor)
+    }
+
+    /// Runs the whole run and returns the index of the trial that `pick` names (for
+    /// `trace`), under the same memory guard as [`Prepared::worst`].
+    pub fn pick(&self, pick: Pick, monitor: &Monitor) -> Result<u64> {
         let mut footprint = self.footprint();
         footprint.report = 0;
         footprint.summary = 8 * self.trials() as u64;
         self.check_memory(&footprint, Message::default())?;
-        Ok(worst_trial(&self.simulate_fixed(monitor)?.outcomes))
+        let outcomes = self.simulate_fixed(monitor)?.outcomes;
+        Ok(match pick.partner {
+            None => trial_at(&outcomes, pick.percentile, |k| outcomes.npv[k]),
+            Some(i) => trial_at(&outcomes, pick.percentile, |k| outcomes.partner_npv(k, i)),
+        })
     }
 
     fn simulate_fixed(&self, monitor: &Monitor) -> Result<Simulation> {
@@ -229,13 +239,38 @@ pub fn build_report(
     Ok(report)
 }
 
+/// Which trial `trace` replays when it is not given one: the trial at a percentile of the
+/// consortium's NPV, or of one partner's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pick {
+    /// The percentile, 0 to 100: 1 is the "worst" case, 50 the median.
+    pub percentile: f64,
+    /// The partner (its index) whose NPV ranks the trials; `None` for the consortium's.
+    pub partner: Option<usize>,
+}
+
+impl Pick {
+    /// The 1st-percentile consortium NPV: `trace --worst`.
+    pub const CONSORTIUM_WORST: Pick = Pick {
+        percentile: 1.0,
+        partner: None,
+    };
+}
+
 /// The trial at the 1st percentile of consortium NPV: rank round(0.01 (n - 1)) in the
 /// order of (NPV, trial index).
 pub fn worst_trial(outcomes: &Outcomes) -> u64 {
+    trial_at(outcomes, 1.0, |k| outcomes.npv[k])
+}
+
+/// The trial at `percentile` (0 to 100) of the values `value(k)`: rank
+/// round(percentile / 100 x (n - 1)) in the order of (value, trial index), so that ties
+/// and the choice of trial are the same on every machine.
+pub fn trial_at(outcomes: &Outcomes, percentile: f64, value: impl Fn(usize) -> f64) -> u64 {
     let mut order: Vec<usize> = (0..outcomes.trials).collect();
-    order.sort_by(|&a, &b| outcomes.npv[a].total_cmp(&outcomes.npv[b]).then(a.cmp(&b)));
-    let rank = (0.01 * (outcomes.trials - 1) as f64).round() as usize;
-    outcomes.first_trial + order[rank] as u64
+    order.sort_by(|&a, &b| value(a).total_cmp(&value(b)).then(a.cmp(&b)));
+    let rank = (percentile.clamp(0.0, 100.0) / 100.0 * (outcomes.trials - 1) as f64).round();
+    outcomes.first_trial + order[rank as usize] as u64
 }
 
 /// Partial results joined back into one run (with its scenario validated, in

@@ -29,4 +29,5 @@ mod shard;
 #[cfg(unix)]
 mod signals;
 mod sweep;
+mod trace_pick;
 mod trials_csv;
