@@ -328,6 +328,10 @@ pub struct TraceArgs {
     /// (a name, or its index from 0).
     #[arg(long, value_name = "PARTNER")]
     pub worst_for: Option<String>,
+    /// Also write the story as a page (HTML, self-contained, with a chart of the trial's
+    /// cumulative saving) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// A percentile from the command line: a number from 0 to 100.

@@ -127,6 +127,13 @@ fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Resul
 }
 
 pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
+    let scenario_file = [("the scenario".to_string(), args.sim.scenario.as_path())];
+    check_outputs(
+        &scenario_file,
+        &[("--html", &args.html)],
+        &[],
+        export::Kind::Run,
+    )?;
     let prepared = prepare(&args.sim.options())?;
     let (pick, whose) = match (&args.worst_for, args.percentile, args.median) {
         (Some(who), ..) => {
@@ -172,9 +179,19 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
         }
     };
     let replay = prepared.replay(trial)?;
-    print!(
-        "{}",
-        export::story::render(&prepared.scenario, &replay, &why)
+    // With the page on standard output, the story goes to stderr, as other commands'
+    // summaries do.
+    let aside = args.html.as_deref().is_some_and(output::writes_stdout);
+    if let Some(path) = &args.html {
+        let page = export::story::page(&prepared.scenario, &replay, &why);
+        output::write_atomically(path, page.as_bytes())?;
+        if !aside {
+            say(false, &format!("wrote {}\n", path.display()));
+        }
+    }
+    say(
+        aside,
+        &export::story::render(&prepared.scenario, &replay, &why),
     );
     Ok(())
 }

@@ -28,4 +28,7 @@ $sim sweep "$wide" --trials 2000 --quiet --param /service/efficiency=0.05:0.25:5
 $sim sensitivity "$wide" --trials 2000 --quiet --html "$pages/wide-sensitivity.html" >/dev/null
 $sim run "$wide" --trials 2000 --quiet --html "$pages/wide-run.html" >/dev/null
 $sim compare "$wide" scenarios/*.json --trials 2000 --quiet --html "$pages/wide-compare.html" >/dev/null
+# A replayed trial's page (trace --html), of a scenario whose go-live slips.
+$sim trace scenarios/departments_shared_service_centre.json --trials 2000 --quiet --worst \
+    --html "$pages/trace.html" >/dev/null
 CI="${CI:-true}" bash tests/browser/check.sh --out "${SCREENSHOTS:-$pages/screenshots}" "$pages"/*.html

@@ -106,6 +106,8 @@ footer { margin-top: 3rem; padding-top: 1rem; border-top: 1px solid var(--line);
 .provenance dt { font-weight: 600; }
 .provenance dd { margin: 0; overflow-wrap: anywhere; }
 .provenance pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .8rem; }
+pre.story { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .8rem;
+            line-height: 1.35; }
 @page { size: A4; margin: 12mm; }
 @media print {
   body { font-size: 10pt; }

@@ -232,3 +232,27 @@ fn hazard_text(h: &crate::engine::trial::Hazard) -> String {
     };
     format!("hazard {:.3} = {}{capped}", h.total, parts.join(" + "))
 }
+
+/// A replayed trial as a self-contained page, for a board pack: the cumulative saving as
+/// a chart, then the year-by-year story of [`render`].
+pub fn page(scenario: &Scenario, replay: &Replay, why: &str) -> String {
+    use super::html::{escape, figure};
+    let cumulative: Vec<f64> = replay.years.iter().map(|y| y.cumulative).collect();
+    let delay = usize::from(replay.summary.delay_years);
+    let title = format!("{}: trial {}", scenario.name, replay.trial);
+    let mut body = format!(
+        "<header>\n<h1>{}</h1>\n<p class=\"meta\">{}</p>\n</header>\n",
+        escape(&title),
+        escape(why.trim().trim_start_matches('(').trim_end_matches(')'))
+    );
+    body.push_str(&figure(
+        "trial-cumulative",
+        &super::charts::trial_cumulative(&cumulative, Some(delay), &scenario.currency),
+        "The consortium's cumulative discounted saving through each year of this one \
+         trial. Where the line crosses zero, this future has paid back.",
+    ));
+    body.push_str("<section>\n<h2>Year by year</h2>\n<pre class=\"story\">");
+    body.push_str(&escape(&render(scenario, replay, why)));
+    body.push_str("</pre>\n</section>\n");
+    super::html::page(&title, &body)
+}

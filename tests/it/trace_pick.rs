@@ -187,3 +187,45 @@ fn the_story_shows_the_hazard_behind_each_notice() {
         assert!(line.contains(" = base 0."), "{line}");
     }
 }
+
+/// `--html` writes the story as a page: the trial's chart and the very text printed.
+#[test]
+fn the_story_as_a_page_holds_the_chart_and_the_printed_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("trace.html");
+    let out = bin()
+        .args(["trace", "scenarios/departments_shared_service_centre.json"])
+        .args([
+            "--trials", "2000", "--seed", "3", "--median", "--quiet", "--html",
+        ])
+        .arg(&page)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (wrote, story) = stdout.split_once('\n').unwrap();
+    assert_eq!(wrote, format!("wrote {}", page.display()));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("data-chart=\"trial-cumulative\""));
+    assert!(html.contains("<svg"));
+    let escaped = consortium_sim::export::html::escape(story);
+    assert!(html.contains(&format!("<pre class=\"story\">{escaped}</pre>")));
+    // The page may not replace the scenario.
+    let copy = dir.path().join("s.json");
+    std::fs::copy(root().join(SCENARIO), &copy).unwrap();
+    let out = bin()
+        .arg("trace")
+        .arg(&copy)
+        .args(["--worst", "--html"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("would replace the scenario"), "{err}");
+}

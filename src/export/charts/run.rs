@@ -95,6 +95,55 @@ pub fn fan_chart_with_go_live(years: &[FanYear], currency: &str, go_live: Option
     })
 }
 
+/// One trial's cumulative discounted saving by year (`cumulative[t]` is year t), for a
+/// replayed trial's page: the line, the break-even line and, when go-live slipped, where
+/// the service went live.
+pub fn trial_cumulative(cumulative: &[f64], go_live: Option<usize>, currency: &str) -> String {
+    let mut legend = vec![
+        key("Cumulative saving", Swatch::Line(DARK_BLUE)),
+        key("Break-even", Swatch::Dashed(VERMILION)),
+    ];
+    let go_live = go_live.filter(|&y| y > 0 && y < cumulative.len());
+    if let Some(y) = go_live {
+        legend.push(key(format!("Go-live: year {y}"), Swatch::Dashed(GREEN)));
+    }
+    let title = "This trial's cumulative discounted saving";
+    render((WIDTH, 360), title, &legend, |area| {
+        let (lo, hi) = extent(cumulative.iter().copied().chain([0.0])).unwrap_or((0.0, 1.0));
+        let x = Axis::years(cumulative.len(), 0.3);
+        let y = Axis::values(lo, hi, 5, Unit::Money(currency));
+        let mut chart = chart2d(
+            area,
+            &Frame2d {
+                x: &x,
+                y: &y,
+                x_desc: "Year (0 = transition year)".into(),
+                y_desc: format!("Cumulative saving{}", Unit::Money(currency).suffix()),
+                x_grid: true,
+                y_grid: true,
+                right: 0,
+            },
+        )?;
+        dashed(&mut chart, (x.lo, 0.0), (x.hi, 0.0), VERMILION)?;
+        if let Some(year) = go_live {
+            let at = year as f64 - 0.5;
+            dashed(&mut chart, (at, y.lo), (at, y.hi), GREEN)?;
+        }
+        let points: Vec<(f64, f64)> = cumulative
+            .iter()
+            .enumerate()
+            .map(|(t, &c)| (t as f64, c))
+            .collect();
+        chart.draw_series(LineSeries::new(points.clone(), DARK_BLUE.stroke_width(3)))?;
+        chart.draw_series(
+            points
+                .iter()
+                .map(|&p| Circle::new(p, 3, DARK_BLUE.filled())),
+        )?;
+        Ok(())
+    })
+}
+
 /// Where each year of a fan is drawn: at the year itself, or, when there is only one
 /// year, at both ends of a short span around it so that its bands still have an area.
 pub(super) fn fan_points(years: &[FanYear]) -> Vec<(f64, &FanYear)> {
