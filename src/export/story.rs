@@ -97,9 +97,10 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
             let _ = writeln!(
                 s,
                 "delay year {} of {delay} (go-live has slipped: no shared service yet, each \
-                 member still runs its own; the pool pays the delay cost), {} members, pool {}{dispute}",
+                 member still runs its own; the pool pays the delay cost), {} member{}, pool {}{dispute}",
                 t + 1,
                 y.members,
+                if y.members == 1 { "" } else { "s" },
                 m(y.pool)
             );
         } else {
@@ -113,8 +114,9 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
             };
             let _ = writeln!(
                 s,
-                "{} members, efficiency {}, pool {}{dispute}",
+                "{} member{}, efficiency {}, pool {}{dispute}",
                 y.members,
+                if y.members == 1 { "" } else { "s" },
                 percent(y.efficiency),
                 m(y.pool)
             );

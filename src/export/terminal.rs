@@ -18,11 +18,12 @@ pub fn render(r: &Report, scenario: &Scenario) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{}\n{} trials, seed {}, {} years at base-year prices, discounted at {}\n",
+        "{}\n{} trials, seed {}, {} year{} at base-year prices, discounted at {}\n",
         r.scenario,
         thousands(r.trials),
         r.seed,
         r.horizon_years,
+        if r.horizon_years == 1 { "" } else { "s" },
         discount(&scenario.discount, r.horizon_years)
     );
     let _ = writeln!(
