@@ -777,11 +777,23 @@ fn whole_range(
             (x as f64, min, founders as u64, "1 to the founders")
         }
         ("lock_in_years", Some(p)) => (p.lock_in_years as f64, min, horizon, "0 to the horizon"),
-        ("joins_year", Some(p)) => {
-            // A drawn join year is searched from its mean, rounded as a trial rounds it.
-            // A drawn join year's base value is its mean.
-            (p.joins_year.mean(), min, horizon - 1, "0 to the last year")
+        // A founder's join year is not searched: moving it would change who founds the
+        // consortium (and may leave fewer founders than min_members).
+        ("joins_year", Some(p)) if p.is_founder() => {
+            return Err(format!(
+                "{} is a founder (joins_year 0): its join year cannot be searched; search a \
+                 late joiner's",
+                p.name
+            ));
         }
+        // A late joiner stays one, as a drawn join year always is: years 1 to the last.
+        // A drawn join year's base value is its mean.
+        ("joins_year", Some(p)) => (
+            p.joins_year.mean(),
+            min.max(1),
+            horizon - 1,
+            "1 to the last year",
+        ),
         _ => {
             return Err(format!(
                 "{field} cannot be searched: every run of a sensitivity analysis shares the \

@@ -199,10 +199,13 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
     } else {
         format!("collapse from year {}", sum.collapse_year)
     };
+    let years = |d: usize| format!("{d} year{}", if d == 1 { "" } else { "s" });
     let delayed = if !scenario.service.may_be_delayed() {
         String::new()
     } else if delay >= horizon {
-        format!("; never live ({delay} years of delay)")
+        format!("; never live ({} of delay)", years(delay))
+    } else if usize::from(sum.collapse_year) <= delay {
+        format!("; never live: collapsed before go-live (due in year {delay})")
     } else {
         format!("; live from year {delay}")
     };

@@ -330,3 +330,28 @@ fn command_line_writes_json_and_html_and_rejects_unknown_inputs() {
         assert!(stderr.contains(needle), "{stderr}");
     }
 }
+
+/// A late joiner's join year, fixed or drawn, is searched over the years a late joiner
+/// can have (1 to the last); a founder's cannot be searched (moving it would change who
+/// founds the consortium), and saying so beats failing half-way.
+#[test]
+fn join_years_are_searched_as_a_late_joiners_years_only() {
+    let mut v = linear();
+    v["partners"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "Late", "baseline_cost": 1000000, "joins_year": {"uniform": [1, 4]}}));
+    v["min_members"] = json!(2);
+    let s = analyse(&v, 500, &["/partners/Late/joins_year"], None);
+    let sw = &s.switching_values[0];
+    assert_eq!(sw.searched, [1.0, 9.0]);
+    assert_eq!(sw.range_basis, "1 to the last year");
+    let err = Study::new(&v, "test", &["/partners/0/joins_year".to_string()], None)
+        .err()
+        .expect("a founder's join year is refused");
+    assert!(
+        err.to_string()
+            .contains("District A is a founder (joins_year 0): its join year cannot be searched"),
+        "{err}"
+    );
+}
