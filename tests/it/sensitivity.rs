@@ -346,9 +346,9 @@ fn join_years_are_searched_as_a_late_joiners_years_only() {
     let sw = &s.switching_values[0];
     assert_eq!(sw.searched, [1.0, 9.0]);
     assert_eq!(sw.range_basis, "1 to the last year");
-    let err = Study::new(&v, "test", &["/partners/0/joins_year".to_string()], None)
-        .err()
-        .expect("a founder's join year is refused");
+    let Err(err) = Study::new(&v, "test", &["/partners/0/joins_year".to_string()], None) else {
+        panic!("a founder's join year is refused");
+    };
     assert!(
         err.to_string()
             .contains("District A is a founder (joins_year 0): its join year cannot be searched"),
