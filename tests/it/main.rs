@@ -22,6 +22,7 @@ mod model_v2;
 mod plausibility;
 mod print;
 mod provenance;
+mod readme;
 mod reference;
 mod schema;
 mod sensitivity;
