@@ -251,7 +251,7 @@ pub struct OutputArgs {
     pub html: Option<PathBuf>,
     /// Also write one CSV row per trial to this file: trial, npv, each partner's NPV (a
     /// column named after it), payback_year, withdrawals, rejoins, disputes,
-    /// dispute_years, collapse_year.
+    /// dispute_years, collapse_year, and delay_years when go-live may slip.
     #[arg(long, value_name = "FILE")]
     pub trials_csv: Option<PathBuf>,
     /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, or any

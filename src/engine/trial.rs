@@ -704,6 +704,29 @@ fn savings_and_notices<O: Observer, const LIVE: bool, const CONTAGIOUS: bool>(
     (cumulative, leaving)
 }
 
+/// [`savings_and_notices`] with the contagion term compiled in only for a year that has
+/// one (`contagion` is 0 in every year of a scenario without contagion).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn savings_and_notices_with<O: Observer, const LIVE: bool>(
+    plan: &Plan,
+    t: usize,
+    df: f64,
+    partners: &mut [PartnerState],
+    hazards: &mut [Option<Hazard>],
+    pool: Pool,
+    dispute: f64,
+    contagion: f64,
+) -> (f64, usize) {
+    if contagion != 0.0 {
+        savings_and_notices::<O, LIVE, true>(
+            plan, t, df, partners, hazards, pool, dispute, contagion,
+        )
+    } else {
+        savings_and_notices::<O, LIVE, false>(plan, t, df, partners, hazards, pool, dispute, 0.0)
+    }
+}
+
 /// Step 8's collapse: every member this year (leavers and stayers alike) re-creates the
 /// service next year, and pays no exit fee.
 #[inline(always)]
@@ -882,28 +905,16 @@ fn simulate_model<O: Observer, const V2: bool>(
                 fees_in,
             );
             // Steps 7 and 8.
-            (cumulative, leaving) = if V2 && contagion != 0.0 {
-                savings_and_notices::<O, true, true>(
-                    plan, t, df, partners, hazards, pool, dispute, contagion,
-                )
-            } else {
-                savings_and_notices::<O, true, false>(
-                    plan, t, df, partners, hazards, pool, dispute, 0.0,
-                )
-            };
+            (cumulative, leaving) = savings_and_notices_with::<O, true>(
+                plan, t, df, partners, hazards, pool, dispute, contagion,
+            );
         } else {
             // A delay year: steps 5-8 without the service (no efficiency).
             g_t = 0.0;
             pool = self::pool::<false>(plan, t, &service, 0.0, 0.0, dispute, fees_in);
-            (cumulative, leaving) = if V2 && contagion != 0.0 {
-                savings_and_notices::<O, false, true>(
-                    plan, t, df, partners, hazards, pool, dispute, contagion,
-                )
-            } else {
-                savings_and_notices::<O, false, false>(
-                    plan, t, df, partners, hazards, pool, dispute, 0.0,
-                )
-            };
+            (cumulative, leaving) = savings_and_notices_with::<O, false>(
+                plan, t, df, partners, hazards, pool, dispute, contagion,
+            );
         }
         last_notices = leaving;
         *year_cumulative = cumulative;

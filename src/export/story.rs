@@ -86,37 +86,33 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
     let _ = writeln!(s);
     for (t, y) in replay.years.iter().enumerate() {
         let _ = write!(s, "Year {:>2}: ", y.t);
+        let dispute = match (y.dispute_active, y.dispute_started) {
+            (true, true) => ", a dispute starts",
+            (true, false) => ", dispute continues",
+            _ => "",
+        };
+        let members = format!(
+            "{} member{}",
+            y.members,
+            if y.members == 1 { "" } else { "s" }
+        );
         if y.collapsed {
             let _ = writeln!(s, "consortium has collapsed");
         } else if !y.live {
-            let dispute = match (y.dispute_active, y.dispute_started) {
-                (true, true) => ", a dispute starts",
-                (true, false) => ", dispute continues",
-                _ => "",
-            };
             let _ = writeln!(
                 s,
                 "delay year {} of {delay} (go-live has slipped: no shared service yet, each \
-                 member still runs its own; the pool pays the delay cost), {} member{}, pool {}{dispute}",
+                 member still runs its own; the pool pays the delay cost), {members}, pool {}{dispute}",
                 t + 1,
-                y.members,
-                if y.members == 1 { "" } else { "s" },
                 m(y.pool)
             );
         } else {
             if t == delay && delay > 0 {
                 let _ = write!(s, "the service goes live after {delay} year(s) of delay; ");
             }
-            let dispute = match (y.dispute_active, y.dispute_started) {
-                (true, true) => ", a dispute starts",
-                (true, false) => ", dispute continues",
-                _ => "",
-            };
             let _ = writeln!(
                 s,
-                "{} member{}, efficiency {}, pool {}{dispute}",
-                y.members,
-                if y.members == 1 { "" } else { "s" },
+                "{members}, efficiency {}, pool {}{dispute}",
                 percent(y.efficiency),
                 m(y.pool)
             );

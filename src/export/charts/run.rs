@@ -53,18 +53,7 @@ pub fn fan_chart_with_go_live(years: &[FanYear], currency: &str, go_live: Option
         let (lo, hi) = extent(values.chain([0.0])).unwrap_or((0.0, 1.0));
         let x = Axis::years(years.len(), 0.0);
         let y = Axis::values(lo, hi, 6, Unit::Money(currency));
-        let mut chart = chart2d(
-            area,
-            &Frame2d {
-                x: &x,
-                y: &y,
-                x_desc: "Year (0 = transition year)".into(),
-                y_desc: format!("Cumulative saving{}", Unit::Money(currency).suffix()),
-                x_grid: true,
-                y_grid: true,
-                right: 0,
-            },
-        )?;
+        let mut chart = chart2d(area, &saving_by_year(&x, &y, currency))?;
         let points = fan_points(years);
         let band = |lo: fn(&FanYear) -> f64, hi: fn(&FanYear) -> f64| -> Vec<(f64, f64)> {
             let upper = points.iter().map(|&(x, y)| (x, hi(y)));
@@ -83,8 +72,7 @@ pub fn fan_chart_with_go_live(years: &[FanYear], currency: &str, go_live: Option
         )))?;
         dashed(&mut chart, (x.lo, 0.0), (x.hi, 0.0), VERMILION)?;
         if let Some(year) = go_live {
-            let at = (year as f64 - 0.5).max(x.lo);
-            dashed(&mut chart, (at, y.lo), (at, y.hi), GREEN)?;
+            go_live_line(&mut chart, year, &x, &y)?;
         }
         let median: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (x, y.p50)).collect();
         chart.draw_series(LineSeries::new(median.clone(), DARK_BLUE.stroke_width(3)))?;
@@ -112,22 +100,10 @@ pub fn trial_cumulative(cumulative: &[f64], go_live: Option<usize>, currency: &s
         let (lo, hi) = extent(cumulative.iter().copied().chain([0.0])).unwrap_or((0.0, 1.0));
         let x = Axis::years(cumulative.len(), 0.3);
         let y = Axis::values(lo, hi, 5, Unit::Money(currency));
-        let mut chart = chart2d(
-            area,
-            &Frame2d {
-                x: &x,
-                y: &y,
-                x_desc: "Year (0 = transition year)".into(),
-                y_desc: format!("Cumulative saving{}", Unit::Money(currency).suffix()),
-                x_grid: true,
-                y_grid: true,
-                right: 0,
-            },
-        )?;
+        let mut chart = chart2d(area, &saving_by_year(&x, &y, currency))?;
         dashed(&mut chart, (x.lo, 0.0), (x.hi, 0.0), VERMILION)?;
         if let Some(year) = go_live {
-            let at = year as f64 - 0.5;
-            dashed(&mut chart, (at, y.lo), (at, y.hi), GREEN)?;
+            go_live_line(&mut chart, year, &x, &y)?;
         }
         let points: Vec<(f64, f64)> = cumulative
             .iter()
@@ -142,6 +118,25 @@ pub fn trial_cumulative(cumulative: &[f64], go_live: Option<usize>, currency: &s
         )?;
         Ok(())
     })
+}
+
+/// The frame of a chart of cumulative discounted saving by year (the fan, one trial's).
+fn saving_by_year<'x>(x: &'x Axis<'x>, y: &'x Axis<'x>, currency: &str) -> Frame2d<'x> {
+    Frame2d {
+        x,
+        y,
+        x_desc: "Year (0 = transition year)".into(),
+        y_desc: format!("Cumulative saving{}", Unit::Money(currency).suffix()),
+        x_grid: true,
+        y_grid: true,
+        right: 0,
+    }
+}
+
+/// The go-live line of a chart by year: at the start of `year`, the first live one.
+fn go_live_line(chart: &mut Chart, year: usize, x: &Axis, y: &Axis) -> DrawResult {
+    let at = (year as f64 - 0.5).max(x.lo);
+    dashed(chart, (at, y.lo), (at, y.hi), GREEN)
 }
 
 /// Where each year of a fan is drawn: at the year itself, or, when there is only one
