@@ -138,12 +138,6 @@ impl Input {
         matches!(self.kind, Kind::Dist(_) | Kind::WholeOrDist)
     }
 
-    /// Whether this is the field `name` of the section whose pointer segment is
-    /// `section` ("service", "disputes" ...).
-    pub fn is_named(&self, section: &str, name: &str) -> bool {
-        self.name == name && self.section.pointer().strip_prefix('/') == Some(section)
-    }
-
     /// The JSON pointer of a consortium-level field (`/service/efficiency`,
     /// `/contagion`); a partner's fields have one per partner.
     pub fn pointer(&self) -> String {
