@@ -301,6 +301,13 @@ pub fn whole_years(x: f64, most: usize) -> usize {
     }
 }
 
+/// The year a late joiner whose join year is a distribution joins, from its draw `x`:
+/// rounded as [`whole_years`] and at least 1 (such a partner is never a founder); a
+/// result of `horizon` means it never joins.
+pub fn drawn_join_year(x: f64, horizon: usize) -> usize {
+    whole_years(x, horizon).max(1)
+}
+
 /// Input `field` of partner `i`, from the trial's partner inputs (laid out as
 /// [`Plan::inputs`] after the service's). Read only when something happens to the partner.
 #[inline(always)]
@@ -427,7 +434,7 @@ fn start_partners(
     // at or past the horizon never comes.
     for &i in &plan.uncertain_joins {
         let x = partner_inputs[i * plan::PARTNER_INPUTS + plan::JOINS_YEAR];
-        partners[i].joins_year = whole_years(x, plan.horizon).max(1);
+        partners[i].joins_year = drawn_join_year(x, plan.horizon);
     }
     founders_baseline
 }

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use super::format::{column_width, money, percent};
 use crate::engine::Status;
 use crate::engine::trace::Replay;
-use crate::engine::trial::{NO_YEAR, event, whole_years};
+use crate::engine::trial::{NO_YEAR, drawn_join_year, event};
 use crate::plan::{self, Plan};
 use crate::scenario::Scenario;
 
@@ -57,7 +57,7 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
         let v = |f| replay.inputs[Plan::partner_input(i, f)];
         let join = if p.join_year().is_none() {
             let drawn = v(plan::JOINS_YEAR);
-            let year = whole_years(drawn, horizon).max(1);
+            let year = drawn_join_year(drawn, horizon);
             let joined = replay
                 .years
                 .iter()
