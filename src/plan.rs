@@ -214,8 +214,7 @@ impl Plan {
                 .filter(|&i| s.partners[i].join_year().is_none())
                 .collect(),
             may_be_delayed: svc.may_be_delayed(),
-            delay_or_contagion: svc.may_be_delayed()
-                || !(s.contagion.is_fixed() && s.contagion.mean() == 0.0),
+            delay_or_contagion: svc.may_be_delayed() || s.may_be_contagious(),
             lock_in_years: s.partners.iter().map(|p| p.lock_in_years).collect(),
             sensitivity: s
                 .partners

@@ -47,7 +47,7 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
         );
     }
     let contagion = replay.inputs[plan::CONTAGION];
-    if !scenario.contagion.is_fixed() || contagion > 0.0 {
+    if scenario.may_be_contagious() {
         let _ = writeln!(
             s,
             "  contagion {contagion:.4}: each notice adds this to every member's hazard the next year"

@@ -336,6 +336,12 @@ impl ScenarioData {
         consortium_inputs(&self.service, &self.disputes, &self.contagion)
     }
 
+    /// Whether one partner's notice can raise the others' hazard: contagion is anything
+    /// but a fixed 0.
+    pub fn may_be_contagious(&self) -> bool {
+        !(self.contagion.is_fixed() && self.contagion.mean() == 0.0)
+    }
+
     /// Sum of the mean baseline costs of the founders (used in summaries).
     pub fn founders(&self) -> impl Iterator<Item = &Partner> {
         self.partners.iter().filter(|p| p.is_founder())
@@ -400,7 +406,7 @@ impl ScenarioData {
                 plural(uncertain_joins)
             ));
         }
-        if !(self.contagion.is_fixed() && self.contagion.mean() == 0.0) {
+        if self.may_be_contagious() {
             s.push_str(&format!(
                 "; contagion {} added to each member's hazard per notice the year before",
                 self.contagion
