@@ -1,7 +1,7 @@
 //! The scenario workbook: a scenario as an Excel file a finance officer fills in, read
 //! into the very JSON a scenario file holds, so that the loader validates both alike.
 //!
-//! The layout ([`write`] makes it, [`read`] reads it) follows the table of inputs
+//! The layout ([`write()`] makes it, [`read()`] reads it) follows the table of inputs
 //! ([`super::inputs`]), so a new field appears in the workbook without a change here:
 //! a **Scenario** sheet with one row per top-level and `service` field (section, field,
 //! value, unit, what it means, default; the meanings and defaults are the JSON
