@@ -16,6 +16,7 @@ Examples:
       --set /partners/Police/exit_fee=500000
   consortium-sim validate my.json
   consortium-sim init > my.json
+  consortium-sim init --xlsx my.xlsx && consortium-sim run my.xlsx
   consortium-sim trace scenarios/mixed_jv_county_district_police.json --worst
   consortium-sim run my.json --trials-csv trials.csv
   consortium-sim schema > scenario.schema.json
@@ -51,7 +52,8 @@ pub enum Command {
         after_help = "Examples:\n  consortium-sim run scenarios/four_districts_back_office.json --out report.json\n  consortium-sim run scenarios/four_districts_back_office.json --trials 1000000 --html report.html --trials-csv trials.csv"
     )]
     Run(RunArgs),
-    /// Check a scenario file and list every problem, each with its JSON path.
+    /// Check a scenario file (JSON or .xlsx) and list every problem, each with its JSON
+    /// path (and, in a workbook, its sheet and cell).
     ///
     /// Reads the file, applies any --set overrides and checks every field: types,
     /// ranges, required fields, unknown keys (suggesting the likely intended name),
@@ -60,7 +62,7 @@ pub enum Command {
     /// with code 2.
     #[command(after_help = "Example:\n  consortium-sim validate scenarios/social_care_formal.json")]
     Validate {
-        /// The scenario file.
+        /// The scenario file (JSON, or an Excel workbook made by `init --xlsx`).
         file: PathBuf,
         #[command(flatten)]
         set: SetArgs,
@@ -71,10 +73,34 @@ pub enum Command {
     /// founders and a late joiner, withdrawals, disputes, distributions), with
     /// illustrative figures to replace with your own. Redirect it to a file, edit it,
     /// and check it with `validate`.
+    ///
+    /// With --xlsx FILE it writes the same scenario as an Excel workbook instead, for a
+    /// finance officer to fill in: a Scenario sheet (one row per field, with its unit,
+    /// meaning and default), Partners, Disputes and Correlations. Every command that
+    /// takes a scenario reads the workbook as it reads JSON.
     #[command(
-        after_help = "Example:\n  consortium-sim init > my.json && consortium-sim validate my.json"
+        after_help = "Examples:\n  consortium-sim init > my.json && consortium-sim validate my.json\n  consortium-sim init --xlsx my.xlsx && consortium-sim run my.xlsx"
     )]
-    Init,
+    Init {
+        /// Write the template as an Excel workbook to this file instead of printing JSON.
+        #[arg(long, value_name = "FILE")]
+        xlsx: Option<PathBuf>,
+    },
+    /// Turn a JSON scenario into an Excel workbook, or a workbook into JSON.
+    ///
+    /// The format of OUT is chosen by its extension (.xlsx or .json; `-` prints JSON);
+    /// the input may be either. The scenario is validated first, so a scenario with
+    /// problems is refused with every problem listed. JSON -> xlsx -> JSON gives the
+    /// same scenario back.
+    #[command(
+        after_help = "Examples:\n  consortium-sim convert scenarios/social_care_formal.json social_care.xlsx\n  consortium-sim convert social_care.xlsx social_care.json"
+    )]
+    Convert {
+        /// The scenario to convert (JSON or .xlsx).
+        input: PathBuf,
+        /// The file to write: .xlsx for a workbook, .json (or `-`) for JSON.
+        output: PathBuf,
+    },
     /// Join the partial results of a sharded run into the report the unsharded run gives.
     ///
     /// Each shard (`run --shard K/N --partial FILE`) simulates a contiguous range of the
@@ -140,7 +166,7 @@ pub enum Command {
 /// Options shared by every command that simulates.
 #[derive(Debug, Args)]
 pub struct SimArgs {
-    /// The scenario file (JSON).
+    /// The scenario file (JSON, or an Excel workbook made by `init --xlsx` or `convert`).
     pub scenario: PathBuf,
     /// Number of trials (overrides the scenario's `trials`).
     #[arg(long, value_name = "N")]

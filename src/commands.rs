@@ -15,6 +15,7 @@ use consortium_sim::export::{self, Format, Kind, RunResult, Subject, format};
 use consortium_sim::output;
 use consortium_sim::run::{self, Error, Notice, Prepared, Result, RunOptions, Source, Target};
 use consortium_sim::scenario::Scenario;
+use consortium_sim::scenario::workbook;
 use consortium_sim::summary::{Convergence, Report};
 
 /// Prepares the run `options` asks for, printing its notices as `run::prepare` gives
@@ -222,6 +223,63 @@ pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
         &args.output,
         monitor,
     )
+}
+
+/// `init`: the template scenario printed as JSON, or written as a workbook.
+pub fn init(xlsx: Option<PathBuf>) -> Result<()> {
+    let Some(path) = xlsx else {
+        return print_all(consortium_sim::TEMPLATE.as_bytes());
+    };
+    output::check_writable(&path)?;
+    let value: Value =
+        serde_json::from_str(consortium_sim::TEMPLATE).expect("the template is JSON");
+    let bytes = workbook::write(&value, "the template")?;
+    output::write_atomically(&path, &bytes)?;
+    wrote(&path);
+    Ok(())
+}
+
+/// `convert`: a scenario, validated, written as a workbook or as JSON by the output's
+/// extension.
+pub fn convert(input: &Path, out: &Path) -> Result<()> {
+    let extension = out
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let to_workbook = match extension.as_deref() {
+        Some("xlsx") => true,
+        Some("json") => false,
+        _ if output::is_stdout(out) => false,
+        _ => {
+            return Err(Error::request(format!(
+                "convert writes a workbook (.xlsx) or JSON (.json), chosen by the extension of {}",
+                out.display()
+            )));
+        }
+    };
+    output::check_distinct(
+        &scenario_input(input),
+        &[("the converted scenario".into(), out)],
+    )?;
+    output::check_writable(out)?;
+    let mut notices = Vec::new();
+    let loaded = run::load(&Source::Path(input.to_path_buf()), &[], &mut notices);
+    notify(&notices);
+    let loaded = loaded?;
+    let bytes = if to_workbook {
+        workbook::write(&loaded.value, &loaded.origin)?
+    } else {
+        workbook::to_text(&loaded.value).into_bytes()
+    };
+    output::write_atomically(out, &bytes)?;
+    wrote(out);
+    Ok(())
+}
+
+/// Says a file was written, unless it went to standard output.
+fn wrote(path: &Path) {
+    if !output::writes_stdout(path) {
+        println!("wrote {}", path.display());
+    }
 }
 
 /// Prints the JSON Schema of the scenario format.

@@ -87,10 +87,8 @@ fn dispatch(cli: Cli, monitor: &Monitor) -> Result<ExitCode, Error> {
             });
         }
         Command::Validate { file, set } => commands::validate(file, &set.all()),
-        Command::Init => {
-            print!("{}", consortium_sim::TEMPLATE);
-            Ok(())
-        }
+        Command::Init { xlsx } => commands::init(xlsx),
+        Command::Convert { input, output } => commands::convert(&input, &output),
         Command::Trace(args) => commands::trace(args, monitor),
         Command::Merge(args) => commands::merge(args, monitor),
         Command::Sweep(args) => analyse::sweep(args, monitor),

@@ -21,7 +21,7 @@ use crate::summary::{AsRun, Provenance};
 /// Where a scenario comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
-    /// A scenario file (JSON).
+    /// A scenario file (JSON or an Excel workbook).
     Path(PathBuf),
     /// A scenario already parsed, with the name messages give it (a file name, a
     /// worksheet, "the request").
@@ -114,13 +114,16 @@ pub struct Loaded {
 /// the scenario's request, and each value that is valid but almost never meant (a rate
 /// typed as a whole percentage), is reported in `notices`.
 pub fn load(source: &Source, overrides: &[String], notices: &mut Vec<Notice>) -> Result<Loaded> {
-    let (mut value, mut from) = provenance::read(source)?;
+    let (mut value, mut from, places) = provenance::read(source)?;
     from.overrides = overrides.to_vec();
     for spec in overrides {
         scenario::apply_set(&mut value, spec)?;
     }
     let origin = origin(source, overrides);
-    let scenario = scenario::from_value(&value, &origin)?;
+    let scenario = match &places {
+        Some(places) => places.validate(&value, &origin)?,
+        None => scenario::from_value(&value, &origin)?,
+    };
     if let Some(note) = scenario
         .correlations
         .as_ref()

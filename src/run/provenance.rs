@@ -14,6 +14,7 @@ use super::error::Result;
 use super::prepare::Source;
 use crate::scenario;
 use crate::scenario::origin::Origin;
+use crate::scenario::workbook::Places;
 use crate::summary::{AsRun, Provenance};
 
 /// The scenario files shipped in `scenarios/`, embedded at build time: a scenario with
@@ -30,34 +31,44 @@ const SHIPPED: &[&[u8]] = &[
     include_bytes!("../../scenarios/social_care_informal.json"),
 ];
 
-/// Reads `source` into JSON with its origin (before overrides, which the caller adds).
-pub(super) fn read(source: &Source) -> Result<(Value, Origin)> {
+/// Reads `source` into JSON with its origin (before overrides, which the caller adds),
+/// and for a workbook where each value came from. A workbook's hash is of its bytes; it
+/// is a shipped example if its JSON is one's.
+pub(super) fn read(source: &Source) -> Result<(Value, Origin, Option<Places>)> {
     match source {
         Source::Path(path) => {
-            let bytes = scenario::load::read_bytes(path)?;
-            let value = scenario::load::value_from_bytes(&bytes, &path.display().to_string())?;
+            let file = scenario::load::read_file(path)?;
+            let shipped_example = match file.places {
+                None => SHIPPED.contains(&file.bytes.as_slice()),
+                Some(_) => is_shipped(&file.value),
+            };
             let origin = Origin {
                 file: Some(path.display().to_string()),
-                sha256: Some(sha256_hex(&bytes)),
+                sha256: Some(sha256_hex(&file.bytes)),
                 note: None,
-                shipped_example: SHIPPED.contains(&bytes.as_slice()),
+                shipped_example,
                 overrides: Vec::new(),
             };
-            Ok((value, origin))
+            Ok((file.value, origin, file.places))
         }
         Source::Json { value, name } => {
             let origin = Origin {
                 file: None,
                 sha256: None,
                 note: Some(format!("given as a value, not a file: {name}")),
-                shipped_example: SHIPPED
-                    .iter()
-                    .any(|s| serde_json::from_slice::<Value>(s).is_ok_and(|v| v == *value)),
+                shipped_example: is_shipped(value),
                 overrides: Vec::new(),
             };
-            Ok((value.clone(), origin))
+            Ok((value.clone(), origin, None))
         }
     }
+}
+
+/// Whether `value` is a shipped example's JSON.
+fn is_shipped(value: &Value) -> bool {
+    SHIPPED
+        .iter()
+        .any(|s| serde_json::from_slice::<Value>(s).is_ok_and(|v| v == *value))
 }
 
 /// The provenance of a result made now from `scenarios`.

@@ -8,6 +8,9 @@
 //! Which fields exist, where, with what range and default, is one table ([`inputs`]);
 //! the loader, the plan's input offsets, the correlation lookup and the money test all
 //! read it. A [`Scenario`] and a [`Dist`] can only be made validated.
+//!
+//! A scenario may also be an Excel workbook ([`workbook`]), read into the same JSON
+//! and validated by the same loader, its problems located by sheet and cell too.
 
 pub mod correlations;
 pub mod dist;
@@ -17,6 +20,7 @@ pub mod origin;
 pub mod overrides;
 pub mod plausibility;
 pub mod schema;
+pub mod workbook;
 
 pub use correlations::Correlations;
 pub use dist::{Dist, DistError, DistKind};
@@ -253,21 +257,25 @@ impl Default for Disputes {
     }
 }
 
-/// One problem found in a scenario: where (a JSON pointer, or a file) and what.
+/// One problem found in a scenario: where (a JSON pointer, or a file; and in a
+/// workbook, the cell) and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub path: String,
     pub message: String,
+    /// Where the value is in a scenario workbook (`Partners!J3`, `Partners row 3`,
+    /// `sheet Partners`), when the scenario was read from one ([`workbook`]).
+    pub cell: Option<String>,
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = if self.path.is_empty() {
-            "(top level)"
-        } else {
-            &self.path
-        };
-        write!(f, "{path}: {}", self.message)
+        match (&self.cell, self.path.as_str()) {
+            (Some(cell), "") => write!(f, "{cell}: {}", self.message),
+            (Some(cell), path) => write!(f, "{cell} ({path}): {}", self.message),
+            (None, "") => write!(f, "(top level): {}", self.message),
+            (None, path) => write!(f, "{path}: {}", self.message),
+        }
     }
 }
 
@@ -296,6 +304,10 @@ pub enum ScenarioError {
     /// A `--set` override could not be applied.
     #[error("--set {spec}: {message}")]
     Override { spec: String, message: String },
+    /// The file is not an Excel workbook that can be read or written (damaged, not an
+    /// .xlsx, or a text longer than a cell holds).
+    #[error("{origin} is not a readable Excel workbook (.xlsx): {message}")]
+    Workbook { origin: String, message: String },
     /// The JSON was read but some values are wrong; every problem is listed.
     #[error("{origin} has {} problem{}:\n{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, list(problems))]
     Invalid {

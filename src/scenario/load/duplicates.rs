@@ -62,6 +62,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
                         "\"{key}\" is given more than once in this object; JSON keeps only \
                          the last value, so give it once"
                     ),
+                    cell: None,
                 });
             }
             map.next_value_seed(Walk {

@@ -25,6 +25,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::workbook::{self, Places};
 use super::{Problem, Scenario, ScenarioError};
 
 /// The largest scenario file read: 64 MiB. The largest scenario anyone has described
@@ -37,7 +38,48 @@ pub const MAX_FILE_BYTES: u64 = 64 << 20;
 /// object is refused already). The file (or FIFO, or standard input as `/dev/stdin`) is
 /// read through a reader that stops after [`MAX_FILE_BYTES`].
 pub fn read_value(path: &Path) -> Result<Value, ScenarioError> {
-    value_from_bytes(&read_bytes(path)?, &path.display().to_string())
+    read_file(path).map(|file| file.value)
+}
+
+/// A scenario file read but not validated: JSON or an Excel workbook.
+#[derive(Debug, Clone)]
+pub struct FileValue {
+    /// The file's bytes, as read (and hashed for provenance).
+    pub bytes: Vec<u8>,
+    /// The scenario's JSON (a workbook's turned into it).
+    pub value: Value,
+    /// For a workbook, where each value came from, to locate the loader's problems.
+    pub places: Option<Places>,
+}
+
+impl FileValue {
+    /// Validates `value` (this file's JSON, perhaps edited since), a workbook's
+    /// problems located by sheet and cell.
+    pub fn validate(&self, value: &Value, origin: &str) -> Result<Scenario, ScenarioError> {
+        match &self.places {
+            Some(places) => places.validate(value, origin),
+            None => from_value(value, origin),
+        }
+    }
+}
+
+/// Reads a scenario file, a workbook ([`workbook::is_workbook`]) or JSON, without
+/// validating it (a workbook's own mistakes, such as text in a number cell, are refused
+/// already, with the loader's problems).
+pub fn read_file(path: &Path) -> Result<FileValue, ScenarioError> {
+    let bytes = read_bytes(path)?;
+    let origin = path.display().to_string();
+    let (value, places) = if workbook::is_workbook(&bytes) {
+        let read = workbook::read(&bytes, &origin)?;
+        (read.value, Some(read.places))
+    } else {
+        (value_from_bytes(&bytes, &origin)?, None)
+    };
+    Ok(FileValue {
+        bytes,
+        value,
+        places,
+    })
 }
 
 /// A scenario file's bytes, read through a reader that stops after [`MAX_FILE_BYTES`]
@@ -87,9 +129,10 @@ fn parse(text: &[u8], origin: &str) -> Result<Value, ScenarioError> {
     Ok(value)
 }
 
-/// Reads and validates a scenario file.
+/// Reads and validates a scenario file (JSON or a workbook).
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
-    from_value(&read_value(path)?, &path.display().to_string())
+    let file = read_file(path)?;
+    file.validate(&file.value, &path.display().to_string())
 }
 
 /// Parses and validates scenario JSON text; `origin` names it in error messages.

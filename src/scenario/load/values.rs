@@ -64,6 +64,7 @@ impl Checker {
         self.problems.push(Problem {
             path: path.to_string(),
             message: message.into(),
+            cell: None,
         });
     }
 

@@ -1,0 +1,560 @@
+//! Reading a scenario workbook (calamine) into the JSON of a scenario file, with the
+//! place of every value.
+//!
+//! What only a workbook can get wrong (text in a number cell, a distribution's text, an
+//! unknown field row or column, a cell holding an error or a date) is found here; every
+//! other rule is the loader's. When the workbook has mistakes of its own, the loader
+//! still checks the rest, so that all problems are listed at once, each with its cell.
+
+use std::io::Cursor;
+
+use calamine::{Data, Range, Reader, Xlsx, open_workbook_from_rs};
+use serde_json::{Map, Number, Value};
+
+use super::super::inputs::{self, INPUTS, PARTNER_KEYS, Section};
+use super::super::load::{from_value, suggest};
+use super::super::{Problem, ScenarioError};
+use super::{
+    CORRELATION_KEYS, CORRELATIONS, DISPUTES, Expect, PARTNERS, Places, SCENARIO, WEIGHT,
+    cell_name, escape, field_rows, pointer, section_label, sheet_sections, text,
+};
+
+/// A workbook read: the scenario's JSON (not yet validated) and where each value came
+/// from.
+#[derive(Debug, Clone)]
+pub struct Read {
+    pub value: Value,
+    pub places: Places,
+}
+
+/// Reads a scenario workbook's bytes; `origin` names it in messages. Mistakes only a
+/// workbook can make are returned with the loader's problems with the rest, all
+/// located; a workbook without them is returned for the caller to validate (after any
+/// overrides), locating the loader's problems with [`Places::locate`].
+pub fn read(bytes: &[u8], origin: &str) -> Result<Read, ScenarioError> {
+    let unreadable = |e: calamine::XlsxError| ScenarioError::Workbook {
+        origin: origin.to_string(),
+        message: e.to_string(),
+    };
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
+    let mut sheet = |name: &str| -> Result<Option<Range<Data>>, ScenarioError> {
+        if !book.sheet_names().iter().any(|s| s == name) {
+            return Ok(None);
+        }
+        book.worksheet_range(name).map(Some).map_err(unreadable)
+    };
+    let (scenario, partners) = (sheet(SCENARIO)?, sheet(PARTNERS)?);
+    let (disputes, correlations) = (sheet(DISPUTES)?, sheet(CORRELATIONS)?);
+    let mut r = Walk::default();
+    r.places.put("", format!("sheet {SCENARIO}"));
+    let mut fields = Fields::default();
+    match &scenario {
+        Some(range) => r.field_sheet(range, SCENARIO, &mut fields),
+        None => r.problem(
+            "",
+            None,
+            format!("the workbook has no sheet named {SCENARIO}"),
+        ),
+    }
+    if let Some(range) = &disputes {
+        r.field_sheet(range, DISPUTES, &mut fields);
+    }
+    let partners = partners.map(|range| r.partners(&range, &mut fields));
+    let correlations = correlations.map(|range| r.correlations(&range));
+    let value = assemble(fields, scenario.is_some(), partners, correlations);
+    r.places.read = value.clone();
+    if r.problems.is_empty() {
+        return Ok(Read {
+            value,
+            places: r.places,
+        });
+    }
+    Err(r.with_loaders(value, origin))
+}
+
+/// The fields read from the field sheets, by section.
+#[derive(Default)]
+struct Fields {
+    top: Map<String, Value>,
+    service: Map<String, Value>,
+    disputes: Map<String, Value>,
+    /// The row of `"cost_sharing": "fixed"`, whose weights are on the Partners sheet.
+    fixed_sharing: bool,
+}
+
+impl Fields {
+    fn of(&mut self, section: Section) -> &mut Map<String, Value> {
+        match section {
+            Section::Service => &mut self.service,
+            Section::Disputes => &mut self.disputes,
+            _ => &mut self.top,
+        }
+    }
+}
+
+/// The scenario's JSON, its keys in the table's order. The service is there whenever
+/// the Scenario sheet is (its missing fields are then the loader's to name), the
+/// partners whenever their sheet is; empty disputes and correlations are left out.
+fn assemble(
+    mut fields: Fields,
+    has_scenario: bool,
+    partners: Option<Vec<Value>>,
+    correlations: Option<Vec<Value>>,
+) -> Value {
+    let mut out = Map::new();
+    for input in INPUTS.iter().filter(|i| i.section == Section::Top) {
+        let v = match input.name {
+            "service" => has_scenario.then(|| Value::Object(std::mem::take(&mut fields.service))),
+            "partners" => partners.clone().map(Value::Array),
+            "disputes" => (!fields.disputes.is_empty())
+                .then(|| Value::Object(std::mem::take(&mut fields.disputes))),
+            "correlations" => correlations
+                .clone()
+                .filter(|c| !c.is_empty())
+                .map(Value::Array),
+            name => fields.top.remove(name),
+        };
+        if let Some(v) = v {
+            out.insert(input.name.to_string(), v);
+        }
+    }
+    Value::Object(out)
+}
+
+/// The walk over the sheets: the places found and the workbook's own problems.
+#[derive(Default)]
+struct Walk {
+    places: Places,
+    problems: Vec<Problem>,
+    /// Pointers whose cell was refused: the loader's "missing" there is not repeated.
+    refused: Vec<String>,
+}
+
+impl Walk {
+    fn problem(&mut self, path: &str, cell: Option<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.to_string(),
+            message: message.into(),
+            cell,
+        });
+    }
+
+    /// The value of a cell, or its problem reported and the pointer remembered.
+    fn value(&mut self, data: &Data, expect: Expect, path: &str, cell: String) -> Option<Value> {
+        match cell_value(data, expect) {
+            Ok(v) => v,
+            Err(message) => {
+                self.problem(path, Some(cell), message);
+                self.refused.push(path.to_string());
+                None
+            }
+        }
+    }
+
+    /// The error of a workbook with mistakes of its own: those, then the loader's
+    /// problems with what could be read (but not the absence of a refused value),
+    /// each at its place.
+    fn with_loaders(mut self, value: Value, origin: &str) -> ScenarioError {
+        if let Err(ScenarioError::Invalid { problems, .. }) = from_value(&value, origin) {
+            let refused = |p: &Problem| {
+                self.refused
+                    .iter()
+                    .any(|r| p.path == *r || p.path.starts_with(&format!("{r}/")))
+            };
+            let others: Vec<Problem> = problems.into_iter().filter(|p| !refused(p)).collect();
+            self.problems.extend(others);
+        }
+        let error = ScenarioError::Invalid {
+            origin: origin.to_string(),
+            problems: self.problems,
+        };
+        self.places.locate(error, &value)
+    }
+
+    /// A Scenario or Disputes sheet: one field a row, found by the Field column (and
+    /// the Section column, where there is one).
+    fn field_sheet(&mut self, range: &Range<Data>, sheet: &str, fields: &mut Fields) {
+        let columns = header(range);
+        let find = |name: &str| columns.iter().find(|(_, h)| h.eq_ignore_ascii_case(name));
+        let (Some(&(field_col, _)), Some(&(value_col, _))) = (find("Field"), find("Value")) else {
+            let place = format!("sheet {sheet}");
+            self.problem(
+                "",
+                Some(place),
+                "row 1 must name the columns Field and Value",
+            );
+            return;
+        };
+        let section_col = find("Section").map(|&(c, _)| c);
+        if sheet == DISPUTES {
+            self.places.put("/disputes", format!("sheet {DISPUTES}"));
+        } else {
+            self.places.put("/service", format!("sheet {SCENARIO}"));
+        }
+        let mut seen: Vec<(String, u32)> = Vec::new();
+        for row in 1..rows(range) {
+            let field = text_at(range, row, field_col);
+            let data = at(range, row, value_col);
+            if field.is_empty() {
+                if *data != Data::Empty {
+                    let cell = cell_name(sheet, row, value_col);
+                    self.problem("", Some(cell), "a value with no field name in its row");
+                }
+                continue;
+            }
+            let section = section_col.map(|c| (c, text_at(range, row, c)));
+            let Some(input) = self.field_row(sheet, row, field_col, section, &field) else {
+                continue;
+            };
+            let path = pointer(input.section, input.name);
+            let cell = cell_name(sheet, row, value_col);
+            if let Some((_, first)) = seen.iter().find(|(p, _)| *p == path) {
+                let message = format!("\"{field}\" is given twice (also in row {})", first + 1);
+                self.problem(&path, Some(cell), message);
+                continue;
+            }
+            seen.push((path.clone(), row));
+            self.places.put(&path, &cell);
+            let expect = Expect::of(input);
+            if expect == Expect::Sharing && is_word(data, "fixed") {
+                fields.fixed_sharing = true;
+                self.places.put(format!("{path}/fixed"), &cell);
+                continue;
+            }
+            if let Some(v) = self.value(data, expect, &path, cell) {
+                fields.of(input.section).insert(input.name.to_string(), v);
+            }
+        }
+    }
+
+    /// The table's row for a field sheet's row, or its problem reported.
+    fn field_row(
+        &mut self,
+        sheet: &str,
+        row: u32,
+        field_col: u32,
+        section: Option<(u32, String)>,
+        field: &str,
+    ) -> Option<&'static inputs::Input> {
+        let sections = sheet_sections(sheet);
+        let named = match section.filter(|(_, s)| !s.is_empty()) {
+            None => None,
+            Some((section_col, s)) => match sections.iter().find(|x| section_label(**x) == s) {
+                Some(x) => Some(*x),
+                None => {
+                    let labels: Vec<&str> = sections.iter().map(|x| section_label(*x)).collect();
+                    let cell = cell_name(sheet, row, section_col);
+                    let message = format!(
+                        "unknown section \"{s}\"{}; this sheet's sections are {}",
+                        hint(&s, &labels),
+                        labels.join(", ")
+                    );
+                    self.problem("", Some(cell), message);
+                    return None;
+                }
+            },
+        };
+        let candidates: Vec<&'static inputs::Input> = field_rows(sheet)
+            .filter(|i| named.is_none_or(|s| i.section == s))
+            .collect();
+        if let Some(input) = candidates.iter().find(|i| i.name == field) {
+            return Some(input);
+        }
+        let names: Vec<&str> = candidates.iter().map(|i| i.name).collect();
+        let section = named.unwrap_or(sections[0]);
+        let message = format!("unknown field \"{field}\"{}", hint(field, &names));
+        let cell = cell_name(sheet, row, field_col);
+        self.problem(&pointer(section, field), Some(cell), message);
+        None
+    }
+
+    /// The Partners sheet: one partner a row (an empty row is skipped), one field a
+    /// column; the weights of fixed cost sharing go to the service.
+    fn partners(&mut self, range: &Range<Data>, fields: &mut Fields) -> Vec<Value> {
+        self.places.put("/partners", format!("sheet {PARTNERS}"));
+        let mut known: Vec<&str> = PARTNER_KEYS.to_vec();
+        known.push(WEIGHT);
+        let columns = self.columns(range, PARTNERS, "/partners", &known);
+        let expect = |name: &str| match inputs::find(Section::Partner, name) {
+            Some(input) => Expect::of(input),
+            None => Expect::Number,
+        };
+        let mut partners = Vec::new();
+        let mut weights = Map::new();
+        let mut weight_cells = Vec::new();
+        for row in 1..rows(range) {
+            if self.blank(range, row, PARTNERS, &columns) {
+                continue;
+            }
+            let at_ = format!("/partners/{}", partners.len());
+            self.places.put(&at_, format!("{PARTNERS} row {}", row + 1));
+            let mut partner = Map::new();
+            let mut weight = None;
+            for &(col, name) in &columns {
+                let path = format!("{at_}/{}", escape(name));
+                let cell = cell_name(PARTNERS, row, col);
+                self.places.put(&path, &cell);
+                let v = self.value(at(range, row, col), expect(name), &path, cell.clone());
+                match (name, v) {
+                    (WEIGHT, Some(v)) => weight = Some((v, cell)),
+                    (_, Some(v)) => {
+                        partner.insert(name.to_string(), v);
+                    }
+                    _ => {}
+                }
+            }
+            if let (Some((w, cell)), Some(Value::String(name))) = (weight, partner.get("name")) {
+                let path = format!("/service/cost_sharing/fixed/{}", escape(name));
+                self.places.put(&path, &cell);
+                weights.insert(name.clone(), w);
+                weight_cells.push(cell);
+            }
+            partners.push(Value::Object(in_table_order(partner)));
+        }
+        if fields.fixed_sharing {
+            let fixed = Map::from_iter([("fixed".to_string(), Value::Object(weights))]);
+            fields
+                .service
+                .insert("cost_sharing".into(), Value::Object(fixed));
+        } else if let Some(cell) = weight_cells.into_iter().next() {
+            self.problem(
+                "/service/cost_sharing",
+                Some(cell),
+                format!(
+                    "a {WEIGHT} is given but cost_sharing is not fixed: set cost_sharing to \
+                     fixed on the {SCENARIO} sheet, or clear the weights"
+                ),
+            );
+        }
+        partners
+    }
+
+    /// The Correlations sheet: one pair a row.
+    fn correlations(&mut self, range: &Range<Data>) -> Vec<Value> {
+        self.places
+            .put("/correlations", format!("sheet {CORRELATIONS}"));
+        let columns = self.columns(range, CORRELATIONS, "/correlations", &CORRELATION_KEYS);
+        let mut out = Vec::new();
+        for row in 1..rows(range) {
+            if self.blank(range, row, CORRELATIONS, &columns) {
+                continue;
+            }
+            let at_ = format!("/correlations/{}", out.len());
+            self.places
+                .put(&at_, format!("{CORRELATIONS} row {}", row + 1));
+            let mut pair = Map::new();
+            for &(col, name) in &columns {
+                let path = format!("{at_}/{name}");
+                let cell = cell_name(CORRELATIONS, row, col);
+                self.places.put(&path, &cell);
+                let expect = if name == "rank_correlation" {
+                    Expect::Number
+                } else {
+                    Expect::Text
+                };
+                if let Some(v) = self.value(at(range, row, col), expect, &path, cell) {
+                    pair.insert(name.to_string(), v);
+                }
+            }
+            out.push(Value::Object(pair));
+        }
+        out
+    }
+
+    /// The known columns of a table sheet, by their header (the field name, before any
+    /// `(unit)`); an unknown or repeated header is reported at its cell.
+    fn columns(
+        &mut self,
+        range: &Range<Data>,
+        sheet: &str,
+        path: &str,
+        known: &[&'static str],
+    ) -> Vec<(u32, &'static str)> {
+        let mut out: Vec<(u32, &'static str)> = Vec::new();
+        for (col, header) in header(range) {
+            let name = header.split('(').next().unwrap_or_default().trim();
+            let cell = Some(cell_name(sheet, 0, col));
+            match known.iter().find(|k| **k == name) {
+                Some(k) if out.iter().any(|(_, n)| n == k) => {
+                    self.problem(path, cell, format!("the column \"{name}\" is given twice"))
+                }
+                Some(k) => out.push((col, k)),
+                None => self.problem(
+                    path,
+                    cell,
+                    format!("unknown field \"{name}\"{}", hint(name, known)),
+                ),
+            }
+        }
+        out
+    }
+
+    /// Whether a table row holds nothing; a value under no header is reported.
+    fn blank(
+        &mut self,
+        range: &Range<Data>,
+        row: u32,
+        sheet: &str,
+        columns: &[(u32, &str)],
+    ) -> bool {
+        let (first, last) = (
+            range.start().unwrap_or_default().1,
+            range.end().unwrap_or_default().1,
+        );
+        let mut blank = true;
+        for col in first..=last {
+            if is_empty(at(range, row, col)) {
+                continue;
+            }
+            if columns.iter().any(|(c, _)| *c == col) {
+                blank = false;
+            } else if text_at(range, 0, col).is_empty() {
+                let cell = Some(cell_name(sheet, row, col));
+                self.problem("", cell, "a value in a column with no field name in row 1");
+            }
+        }
+        blank
+    }
+}
+
+/// A partner's fields in the table's order (the columns may be in any).
+fn in_table_order(mut partner: Map<String, Value>) -> Map<String, Value> {
+    PARTNER_KEYS
+        .iter()
+        .filter_map(|k| Some((k.to_string(), partner.remove(*k)?)))
+        .collect()
+}
+
+/// ` (did you mean "x"?)`, or nothing.
+fn hint(word: &str, known: &[&str]) -> String {
+    suggest(word, known)
+        .map(|k| format!(" (did you mean \"{k}\"?)"))
+        .unwrap_or_default()
+}
+
+/// The rows to read: up to the last used one (row numbers are absolute).
+fn rows(range: &Range<Data>) -> u32 {
+    range.end().map_or(0, |(row, _)| row + 1)
+}
+
+/// Row 1's non-empty headers, with their columns.
+fn header(range: &Range<Data>) -> Vec<(u32, String)> {
+    let (Some((_, first)), Some((_, last))) = (range.start(), range.end()) else {
+        return Vec::new();
+    };
+    (first..=last)
+        .map(|col| (col, text_at(range, 0, col)))
+        .filter(|(_, h)| !h.is_empty())
+        .collect()
+}
+
+fn at(range: &Range<Data>, row: u32, col: u32) -> &Data {
+    range.get_value((row, col)).unwrap_or(&Data::Empty)
+}
+
+/// A cell's text, trimmed (a number as its text).
+fn text_at(range: &Range<Data>, row: u32, col: u32) -> String {
+    match at(range, row, col) {
+        Data::String(s) => s.trim().to_string(),
+        Data::Empty => String::new(),
+        other => other.to_string().trim().to_string(),
+    }
+}
+
+fn is_empty(data: &Data) -> bool {
+    match data {
+        Data::Empty => true,
+        Data::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+fn is_word(data: &Data, word: &str) -> bool {
+    matches!(data, Data::String(s) if s.trim() == word)
+}
+
+/// A cell's value as JSON: `None` for an empty cell (the field is absent).
+fn cell_value(data: &Data, expect: Expect) -> Result<Option<Value>, String> {
+    let v = match data {
+        _ if is_empty(data) => return Ok(None),
+        Data::Float(x) => number_value(*x, expect)?,
+        Data::Int(i) => number_value(*i as f64, expect)?,
+        Data::Bool(b) if expect == Expect::Bool => Value::Bool(*b),
+        Data::Bool(b) => {
+            return Err(format!(
+                "expected {}, found {}",
+                wanted(expect),
+                if *b { "TRUE" } else { "FALSE" }
+            ));
+        }
+        Data::String(s) => text_value(s, expect)?,
+        Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => {
+            return Err(format!(
+                "expected {}, found a date or time (the cell is formatted as one: format it as a number or as text)",
+                wanted(expect)
+            ));
+        }
+        Data::Error(e) => return Err(format!("the cell holds the error {e}")),
+        Data::Empty => return Ok(None),
+    };
+    Ok(Some(v))
+}
+
+/// What a cell of this kind should hold, in messages.
+fn wanted(expect: Expect) -> &'static str {
+    match expect {
+        Expect::Number => "a number",
+        Expect::Dist => "a number or a distribution such as pert(0.08, 0.15, 0.22)",
+        Expect::List => "numbers separated by commas",
+        Expect::Text => "text",
+        Expect::Discount => "a rate, green_book, green_book_health or bands(0: 0.035, 31: 0.03)",
+        Expect::Sharing => "proportional, equal or fixed",
+        Expect::Bool => "TRUE or FALSE",
+        Expect::Json => "JSON",
+    }
+}
+
+/// A number cell's value: a whole number (below 2^53) as JSON's whole number, as a
+/// scenario file writes it.
+fn number_value(x: f64, expect: Expect) -> Result<Value, String> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    let whole = x.fract() == 0.0 && x.abs() < EXACT;
+    let n = if whole && x >= 0.0 {
+        Number::from(x as u64)
+    } else if whole {
+        Number::from(x as i64)
+    } else {
+        Number::from_f64(x).ok_or("the cell holds a number that is not finite")?
+    };
+    match expect {
+        Expect::Text => Ok(Value::String(n.to_string())),
+        Expect::Sharing | Expect::Bool => {
+            Err(format!("expected {}, found the number {n}", wanted(expect)))
+        }
+        _ => Ok(Value::Number(n)),
+    }
+}
+
+/// A text cell's value. Text that begins with `{` or `[` is JSON, in any field.
+fn text_value(s: &str, expect: Expect) -> Result<Value, String> {
+    let t = s.trim();
+    if t.starts_with('{') || t.starts_with('[') {
+        return serde_json::from_str(t).map_err(|e| format!("the text is not valid JSON: {e}"));
+    }
+    match expect {
+        Expect::Text => Ok(Value::String(s.to_string())),
+        Expect::Number => {
+            text::number(t).map_err(|_| format!("expected a number, found the text \"{t}\""))
+        }
+        Expect::Dist => text::dist(t),
+        Expect::List => text::list(t),
+        Expect::Discount => text::discount(t),
+        Expect::Sharing => Ok(Value::String(t.to_string())),
+        Expect::Bool => match t.to_ascii_lowercase().as_str() {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(format!("expected TRUE or FALSE, found the text \"{t}\"")),
+        },
+        Expect::Json => Err(format!("expected JSON text, found \"{t}\"")),
+    }
+}
