@@ -32,3 +32,4 @@ mod signals;
 mod sweep;
 mod trace_pick;
 mod trials_csv;
+mod xlsx;
