@@ -20,6 +20,7 @@ mod analysis;
 mod run;
 
 use std::io::{self, Seek, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rust_xlsxwriter::{
     ConditionalFormat3ColorScale, DocProperties, ExcelDateTime, Format as CellFormat, FormatAlign,
@@ -96,13 +97,70 @@ fn lines(text: &str, width: f64) -> usize {
 }
 
 /// Writes `book` to `w`, through a temporary file so that a large workbook never sits in
-/// memory whole.
+/// memory whole. Compressing a million-row sheet takes seconds, so it runs on a thread
+/// of its own while this one asks `w` every [`POLL`] whether the command has been
+/// interrupted (writing nothing to the exporter's writer fails once it has); if so the
+/// compression stops at its next write.
 fn save(book: &mut Workbook, w: &mut dyn Write) -> io::Result<()> {
-    let mut file = tempfile::tempfile()?;
-    book.save_to_writer(&mut file).map_err(error)?;
+    let stop = AtomicBool::new(false);
+    let (interrupted, file) = std::thread::scope(|scope| {
+        let saving = scope.spawn(|| {
+            let mut out = Stoppable {
+                file: tempfile::tempfile()?,
+                stop: &stop,
+                failed: false,
+            };
+            book.save_to_writer(&mut out).map_err(error)?;
+            Ok::<_, io::Error>(out.file)
+        });
+        let mut interrupted = None;
+        while !saving.is_finished() {
+            if let Err(e) = w.write(&[]) {
+                stop.store(true, Ordering::Relaxed);
+                interrupted = Some(e);
+                break;
+            }
+            std::thread::sleep(POLL);
+        }
+        let saved = saving.join().expect("saving the workbook does not panic");
+        (interrupted, saved)
+    });
+    if let Some(e) = interrupted {
+        return Err(e);
+    }
+    let mut file = file?;
     file.rewind()?;
     io::copy(&mut file, w)?;
     Ok(())
+}
+
+/// How often an interruption is looked for while the workbook is compressed.
+const POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The temporary file a workbook is compressed into, which fails its next write once
+/// `stop` is set. Later writes (the zip writer finishing the archive as it is dropped)
+/// are swallowed: the file is thrown away, and a failure there would be printed.
+struct Stoppable<'a> {
+    file: std::fs::File,
+    stop: &'a AtomicBool,
+    failed: bool,
+}
+
+impl Write for Stoppable<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.failed {
+            return Ok(buf.len());
+        }
+        if self.stop.load(Ordering::Relaxed) {
+            self.failed = true;
+            return Err(io::Error::other("interrupted"));
+        }
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// A writer's error as an I/O error: what the exporter interface reports.
