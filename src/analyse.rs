@@ -12,7 +12,7 @@ use crate::commands::{check_outputs, notify, prepare, say, scenario_input};
 use crate::progress;
 use consortium_sim::engine::Monitor;
 use consortium_sim::export::analysis::terminal;
-use consortium_sim::export::{self, Format, Kind, Subject, csv, html, json};
+use consortium_sim::export::{self, Format, Kind, Subject, csv, html, json, xlsx};
 use consortium_sim::output;
 use consortium_sim::run::{self, Error, Result, Source};
 
@@ -48,6 +48,7 @@ pub fn sweep(args: SweepArgs, monitor: &Monitor) -> Result<()> {
             ("--out", &args.out),
             ("--csv", &args.csv),
             ("--html", &args.html),
+            ("--xlsx", &args.xlsx),
         ],
         &args.export,
         Kind::Sweep,
@@ -67,6 +68,7 @@ pub fn sweep(args: SweepArgs, monitor: &Monitor) -> Result<()> {
             (json::FORMAT, &args.out),
             (csv::FORMAT, &args.csv),
             (html::FORMAT, &args.html),
+            (xlsx::FORMAT, &args.xlsx),
         ],
         &args.export,
         monitor,
@@ -77,7 +79,11 @@ pub fn sweep(args: SweepArgs, monitor: &Monitor) -> Result<()> {
 pub fn sensitivity(args: SensitivityArgs, monitor: &Monitor) -> Result<()> {
     check_outputs(
         &scenario_input(&args.sim.scenario),
-        &[("--out", &args.out), ("--html", &args.html)],
+        &[
+            ("--out", &args.out),
+            ("--html", &args.html),
+            ("--xlsx", &args.xlsx),
+        ],
         &args.export,
         Kind::Sensitivity,
     )?;
@@ -92,7 +98,11 @@ pub fn sensitivity(args: SensitivityArgs, monitor: &Monitor) -> Result<()> {
     publish(
         &terminal::sensitivity(&result, currency),
         Subject::Sensitivity(&result, currency),
-        &[(json::FORMAT, &args.out), (html::FORMAT, &args.html)],
+        &[
+            (json::FORMAT, &args.out),
+            (html::FORMAT, &args.html),
+            (xlsx::FORMAT, &args.xlsx),
+        ],
         &args.export,
         monitor,
     )
@@ -122,7 +132,11 @@ pub fn compare(args: CompareArgs, monitor: &Monitor) -> Result<()> {
     );
     check_outputs(
         &inputs,
-        &[("--out", &args.out), ("--html", &args.html)],
+        &[
+            ("--out", &args.out),
+            ("--html", &args.html),
+            ("--xlsx", &args.xlsx),
+        ],
         &args.export,
         Kind::Compare,
     )?;
@@ -147,7 +161,11 @@ pub fn compare(args: CompareArgs, monitor: &Monitor) -> Result<()> {
     publish(
         &terminal::compare(&result, currency),
         Subject::Compare(&result, currency),
-        &[(json::FORMAT, &args.out), (html::FORMAT, &args.html)],
+        &[
+            (json::FORMAT, &args.out),
+            (html::FORMAT, &args.html),
+            (xlsx::FORMAT, &args.xlsx),
+        ],
         &args.export,
         monitor,
     )

@@ -280,8 +280,12 @@ pub struct OutputArgs {
     /// dispute_years, collapse_year, and delay_years when go-live may slip.
     #[arg(long, value_name = "FILE")]
     pub trials_csv: Option<PathBuf>,
-    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, or any
-    /// format the library registers). Repeatable.
+    /// Also write an Excel workbook (.xlsx) to this file: the summary, partners, years,
+    /// NPV distribution, events, inputs and trials, with native charts.
+    #[arg(long, value_name = "FILE")]
+    pub xlsx: Option<PathBuf>,
+    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, xlsx, or
+    /// any format the library registers). Repeatable.
     #[arg(long = "export", value_name = "FORMAT=FILE", value_parser = Format::with_path)]
     pub export: Vec<(Format, PathBuf)>,
 }
@@ -294,21 +298,22 @@ impl OutputArgs {
             .any(|(format, _)| *format == export::html::FORMAT)
     }
 
-    /// Every file asked for: `--out`, `--html`, `--trials-csv`, then `--export`s.
+    /// Every file asked for: `--out`, `--html`, `--trials-csv`, `--xlsx`, then `--export`s.
     pub fn paths(&self) -> impl Iterator<Item = &PathBuf> {
-        [&self.out, &self.html, &self.trials_csv]
+        [&self.out, &self.html, &self.trials_csv, &self.xlsx]
             .into_iter()
             .flatten()
             .chain(self.export.iter().map(|(_, path)| path))
     }
 
-    /// Every file asked for, with its format: the trial table, the page, the JSON
-    /// report (in the order they are written), then `--export`s.
+    /// Every file asked for, with its format: the trial table, the page, the workbook,
+    /// the JSON report (in the order they are written), then `--export`s.
     pub fn files(&self) -> Vec<(Format, PathBuf)> {
         files(
             &[
                 (export::csv::FORMAT, &self.trials_csv),
                 (export::html::FORMAT, &self.html),
+                (export::xlsx::FORMAT, &self.xlsx),
                 (export::json::FORMAT, &self.out),
             ],
             &self.export,
@@ -389,8 +394,11 @@ pub struct SweepArgs {
     /// Write an HTML page with charts to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, or any
-    /// format the library registers). Repeatable.
+    /// Write an Excel workbook (.xlsx) with the tables and native charts to this file.
+    #[arg(long, value_name = "FILE")]
+    pub xlsx: Option<PathBuf>,
+    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, xlsx, or
+    /// any format the library registers). Repeatable.
     #[arg(long = "export", value_name = "FORMAT=FILE", value_parser = Format::with_path)]
     pub export: Vec<(Format, PathBuf)>,
 }
@@ -413,8 +421,11 @@ pub struct SensitivityArgs {
     /// Write an HTML page with tornado charts to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, or any
-    /// format the library registers). Repeatable.
+    /// Write an Excel workbook (.xlsx) with the tables and native charts to this file.
+    #[arg(long, value_name = "FILE")]
+    pub xlsx: Option<PathBuf>,
+    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, xlsx, or
+    /// any format the library registers). Repeatable.
     #[arg(long = "export", value_name = "FORMAT=FILE", value_parser = Format::with_path)]
     pub export: Vec<(Format, PathBuf)>,
 }
@@ -437,8 +448,11 @@ pub struct CompareArgs {
     /// Write an HTML page with charts to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, or any
-    /// format the library registers). Repeatable.
+    /// Write an Excel workbook (.xlsx) with the tables and native charts to this file.
+    #[arg(long, value_name = "FILE")]
+    pub xlsx: Option<PathBuf>,
+    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, xlsx, or
+    /// any format the library registers). Repeatable.
     #[arg(long = "export", value_name = "FORMAT=FILE", value_parser = Format::with_path)]
     pub export: Vec<(Format, PathBuf)>,
 }

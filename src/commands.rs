@@ -74,7 +74,7 @@ pub fn run(args: RunArgs, monitor: &Monitor) -> Result<bool> {
     };
     if args.output.paths().next().is_some() {
         return Err(Error::request(
-            "--out, --html and --trials-csv go with `consortium-sim merge`, not with --shard: a shard writes only its partial result",
+            "--out, --html, --xlsx and --trials-csv go with `consortium-sim merge`, not with --shard: a shard writes only its partial result",
         ));
     }
     check_outputs(
@@ -395,6 +395,7 @@ fn check_run_outputs(inputs: &[(String, &Path)], o: &OutputArgs) -> Result<()> {
             ("--out", &o.out),
             ("--html", &o.html),
             ("--trials-csv", &o.trials_csv),
+            ("--xlsx", &o.xlsx),
         ],
         &o.export,
         Kind::Run,

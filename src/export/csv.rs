@@ -16,11 +16,21 @@
 //! for Excel as much as for scripts: CRLF line ends, no currency symbols or thousands
 //! separators, and per-partner columns named after the partners so that a reader does
 //! not need a key.
+//!
+//! Both are opened in spreadsheets, which run a cell that starts like a formula: a
+//! partner named `=HYPERLINK(...)` would be a link in someone's Excel. So a text field
+//! (a partner's name in a header, a swept value that is text) that starts with `=`, `+`,
+//! `-`, `@`, a tab or a carriage return gets a single quote in front ([`neutral`], the
+//! OWASP rule for CSV injection); numbers are never touched, so `-1250.5` stays a
+//! number. A partner named like one of the trial table's own columns gets a column
+//! name of its own ([`partner_column`]), so that no header appears twice.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use csv::{Terminator, WriterBuilder};
+use serde_json::Value;
 
 use super::format::plain;
 use super::{Exporter, Format, Kind, Subject};
@@ -65,6 +75,49 @@ pub const TRAILING_COLUMNS: &[&str] = &[
 /// tables keep exactly their columns): the trial's go-live delay d in years.
 pub const DELAY_COLUMN: &str = "delay_years";
 
+/// The trial table's header: the fixed columns around one column per partner, each
+/// named by [`partner_column`]; `delay` adds [`DELAY_COLUMN`]. As written here, before
+/// [`neutral`]: the workbook shows these names as typed.
+pub fn trial_columns<'a>(partners: impl IntoIterator<Item = &'a str>, delay: bool) -> Vec<String> {
+    LEADING_COLUMNS
+        .iter()
+        .map(|c| c.to_string())
+        .chain(partners.into_iter().map(|p| partner_column(p).into_owned()))
+        .chain(TRAILING_COLUMNS.iter().map(|c| c.to_string()))
+        .chain(delay.then(|| DELAY_COLUMN.to_string()))
+        .collect()
+}
+
+/// The trial table's column for a partner's NPV: its name, unless the name is one of
+/// the fixed columns (`npv`, `trial`, ..., `delay_years`, whether or not the table has
+/// it) or starts with `npv[`; then `npv[NAME]`. So a partner named `npv` has the column
+/// `npv[npv]`, no two partners share a column (names are unique, and only names
+/// starting with `npv[` map to such columns), and no partner takes a fixed column.
+pub fn partner_column(name: &str) -> Cow<'_, str> {
+    let fixed = LEADING_COLUMNS
+        .iter()
+        .chain(TRAILING_COLUMNS)
+        .chain([&DELAY_COLUMN])
+        .any(|c| *c == name);
+    if fixed || name.starts_with("npv[") {
+        Cow::Owned(format!("npv[{name}]"))
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+/// A text field as a spreadsheet should show it: with a single quote in front if it
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return, which Excel and others
+/// would read as the start of a formula (OWASP's rule against CSV injection). For text
+/// fields only: a number is written as it is.
+pub fn neutral(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// The csv crate's buffer for the trial table: large, since it is written in one go.
 const TRIALS_BUFFER: usize = 1 << 16;
 
@@ -76,7 +129,8 @@ const TRIALS_BUFFER: usize = 1 << 16;
 /// `payback_year` (first year, counted from 0, of non-negative cumulative discounted
 /// saving; empty if never), `withdrawals`, `rejoins`, `disputes` (disputes started),
 /// `dispute_years`, `collapse_year` (the year a collapse takes effect; empty if none),
-/// and, when the scenario's go-live may slip, `delay_years` (d).
+/// and, when the scenario's go-live may slip, `delay_years` (d). Partner columns are
+/// named by [`partner_column`] and headers made safe for spreadsheets by [`neutral`].
 /// Partner NPVs stored in single precision (very large runs) are written widened
 /// to f64 (`550954.9375` rather than f32's shortest `550954.94`): a float64 reader then
 /// parses the stored value exactly, at the cost of a digit or two per field.
@@ -98,14 +152,8 @@ pub fn write_trials(
         .buffer_capacity(TRIALS_BUFFER)
         .from_writer(w);
     let partners = scenario.partners.iter().map(|p| p.name.as_str());
-    out.write_record(
-        LEADING_COLUMNS
-            .iter()
-            .copied()
-            .chain(partners)
-            .chain(TRAILING_COLUMNS.iter().copied())
-            .chain((!outcomes.delay_years.is_empty()).then_some(DELAY_COLUMN)),
-    )?;
+    let header = trial_columns(partners, !outcomes.delay_years.is_empty());
+    out.write_record(header.iter().map(|c| neutral(c).into_owned()))?;
     let mut field = Field::default();
     let n = outcomes.trials;
     for k in 0..n {
@@ -187,6 +235,7 @@ pub fn write_sweep(w: &mut (impl Write + ?Sized), s: &Sweep) -> io::Result<()> {
         ]
         .map(String::from),
     );
+    // These start with a letter, so no partner name can make them look like a formula.
     for name in &partners {
         header.push(format!("mean_npv[{name}]"));
         header.push(format!("prob_worse_off[{name}]"));
@@ -195,7 +244,7 @@ pub fn write_sweep(w: &mut (impl Write + ?Sized), s: &Sweep) -> io::Result<()> {
     for (k, point) in s.points.iter().enumerate() {
         let f = &point.figures;
         let mut row: Vec<String> = (0..s.parameters.len())
-            .map(|p| value_text(s.value(k, p)))
+            .map(|p| swept_value(s.value(k, p)))
             .collect();
         row.extend(
             [
@@ -218,6 +267,15 @@ pub fn write_sweep(w: &mut (impl Write + ?Sized), s: &Sweep) -> io::Result<()> {
         out.write_record(&row)?;
     }
     out.flush()
+}
+
+/// A swept value as a field: text made safe by [`neutral`]; a number, a distribution
+/// or a list as its JSON (which starts with a digit, a sign of a number, `{` or `[`).
+fn swept_value(v: &Value) -> String {
+    match v {
+        Value::String(text) => neutral(text).into_owned(),
+        other => value_text(other),
+    }
 }
 
 #[cfg(test)]
@@ -249,5 +307,38 @@ mod tests {
             crlf(r#"{"uniform":[0.1,0.2]}"#),
             "\"{\"\"uniform\"\":[0.1,0.2]}\",x\r\n"
         );
+    }
+
+    #[test]
+    fn text_that_starts_like_a_formula_gets_a_quote_and_other_text_does_not() {
+        for risky in ["=HYPERLINK(\"x\")", "+1", "-2 Council", "@SUM(A1)", "\tTab", "\rCR"] {
+            assert_eq!(neutral(risky), format!("'{risky}"));
+        }
+        for safe in ["Otterby District Council", "1+1", "a=b", "", "'quoted", " =x"] {
+            assert_eq!(neutral(safe), safe);
+        }
+    }
+
+    #[test]
+    fn a_partner_named_like_a_fixed_column_gets_a_column_of_its_own() {
+        assert_eq!(partner_column("Otterby"), "Otterby");
+        assert_eq!(partner_column("npv"), "npv[npv]");
+        assert_eq!(partner_column("trial"), "npv[trial]");
+        assert_eq!(partner_column("delay_years"), "npv[delay_years]");
+        assert_eq!(partner_column("npv[npv]"), "npv[npv[npv]]");
+        assert_eq!(partner_column("NPV"), "NPV");
+        let columns = trial_columns(["npv", "npv[npv]", "trial", "x"], true);
+        let mut unique = columns.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), columns.len(), "{columns:?}");
+    }
+
+    #[test]
+    fn swept_text_is_neutralised_and_numbers_are_not() {
+        assert_eq!(swept_value(&Value::from("=1+1")), "'=1+1");
+        assert_eq!(swept_value(&Value::from("equal")), "equal");
+        assert_eq!(swept_value(&Value::from(-0.5)), "-0.5");
+        assert_eq!(swept_value(&serde_json::json!({"pert": [-1, 0, 1]})), "{\"pert\":[-1,0,1]}");
     }
 }

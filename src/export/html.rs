@@ -46,7 +46,7 @@ impl Exporter for Html {
 
 /// Bins of the NPV histogram: fine enough to show shape, coarse enough to stay smooth at
 /// a few thousand trials.
-const HISTOGRAM_BINS: usize = 40;
+pub const HISTOGRAM_BINS: usize = 40;
 
 /// Partner columns in one table of a page: few enough for an A4 page in print, so that
 /// a wide table is split rather than cut off.

@@ -6,7 +6,7 @@
 //! hyperfine's exporters: each file format is one module that implements [`Exporter`]
 //! and names itself in a [`Format`] constant, registered by one line in the
 //! `formats!` list below; [`write_all`] writes a list of (format, path) pairs, each file
-//! atomically. The terminal summary, the analysis tables and the trace's story are
+//! atomically (`xlsx`, the results workbook, is one of them). The terminal summary, the analysis tables and the trace's story are
 //! printed, not written to files, and are plain functions ([`terminal`],
 //! [`analysis::terminal`], [`story`]); the analyses' pages ([`analysis::html`]) and the
 //! [`charts`] are what the HTML format uses.
@@ -44,6 +44,7 @@ formats! {
     json,
     html,
     csv,
+    xlsx,
 }
 
 /// What can be exported: a run, or an analysis with its scenario's currency symbol.
@@ -308,7 +309,7 @@ mod tests {
         let mut names: Vec<&str> = FORMATS.iter().map(Format::name).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names, ["csv", "html", "json"]);
-        assert_eq!(Format::named("xlsx"), None);
+        assert_eq!(names, ["csv", "html", "json", "xlsx"]);
+        assert_eq!(Format::named("ods"), None);
     }
 }

@@ -33,3 +33,4 @@ mod sweep;
 mod trace_pick;
 mod trials_csv;
 mod workbook;
+mod xlsx;

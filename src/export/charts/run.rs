@@ -152,6 +152,21 @@ pub(super) fn fan_points(years: &[FanYear]) -> Vec<(f64, &FanYear)> {
     }
 }
 
+/// The bins of the NPV histogram as [`npv_histogram`] draws them: the lower edge of the
+/// first bin, the bins' width and the trials in each, for a renderer that draws its own
+/// chart (the workbook) and must agree with the page.
+pub fn npv_bins(npv: &[f64], bins: usize) -> (f64, f64, Vec<u64>) {
+    let values: Vec<f64> = npv.iter().copied().filter(|v| v.is_finite()).collect();
+    let (lo, hi) = extent(values.iter().copied()).unwrap_or((0.0, 0.0));
+    let (lo, hi) = widen(lo, hi);
+    let bins = bins.max(1);
+    (
+        lo,
+        (hi - lo) / bins as f64,
+        bin_counts(&values, lo, hi, bins),
+    )
+}
+
 /// Histogram of NPVs in `bins` equal bins, with the cumulative share of trials on a right
 /// axis (0-100 %) and the break-even line when zero is in or near the range.
 pub fn npv_histogram(npv: &[f64], bins: usize, currency: &str) -> String {
