@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::analysis::agreement::Agreement;
 use crate::analysis::compare::Comparison;
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::sweep::Sweep;
@@ -53,6 +54,7 @@ pub enum Subject<'a> {
     Sweep(&'a Sweep, &'a str),
     Sensitivity(&'a Sensitivity, &'a str),
     Compare(&'a Comparison, &'a str),
+    Agreement(&'a Agreement, &'a str),
 }
 
 /// The kind of a [`Subject`], known before the run that makes it: a front end checks
@@ -63,6 +65,7 @@ pub enum Kind {
     Sweep,
     Sensitivity,
     Compare,
+    Agreement,
 }
 
 impl Kind {
@@ -73,6 +76,7 @@ impl Kind {
             Kind::Sweep => "a sweep",
             Kind::Sensitivity => "a sensitivity analysis",
             Kind::Compare => "a comparison",
+            Kind::Agreement => "an agreement analysis",
         }
     }
 }
@@ -85,6 +89,7 @@ impl Subject<'_> {
             Subject::Sweep(..) => Kind::Sweep,
             Subject::Sensitivity(..) => Kind::Sensitivity,
             Subject::Compare(..) => Kind::Compare,
+            Subject::Agreement(..) => Kind::Agreement,
         }
     }
 }
