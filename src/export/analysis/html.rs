@@ -557,21 +557,30 @@ pub fn agreement(a: &Agreement, currency: &str) -> String {
                 |q, _| num(percent(q.prob_worse_off)),
             ),
         ];
-        body.push_str("<section>\n<h2>What each set does to each partner</h2>\n");
+        body.push_str(
+            "<section>\n<h2>What each set does to each partner</h2>\n<p>Sets in rank \
+             order, each named by its number and its terms.</p>\n",
+        );
         for (title, what, cell) in cells {
             let _ = writeln!(body, "<h3>{}</h3>", escape(title));
-            let mut h = head.clone();
+            // One leading column that names the set by its terms: the tables then keep
+            // their width for the partners, six to a table.
+            let mut h = vec!["Set".to_string()];
             h.extend(partners.iter().map(|n| format!("{what}: {n}")));
             let rows: Vec<Vec<Cell>> = a
                 .sets
                 .iter()
                 .map(|s| {
-                    let mut row = lead(s);
+                    let mut row = vec![text(format!(
+                        "{}: {}",
+                        s.set,
+                        super::set_terms(a, s, currency)
+                    ))];
                     row.extend(s.figures.partners.iter().map(|q| cell(q, currency)));
                     row
                 })
                 .collect();
-            body.push_str(&tables(&h, &rows, head.len(), PARTNERS_PER_TABLE));
+            body.push_str(&tables(&h, &rows, 1, PARTNERS_PER_TABLE));
         }
         body.push_str("</section>\n");
     }
