@@ -1,4 +1,4 @@
-//! The analysis subcommands: `sweep`, `sensitivity` and `compare`.
+//! The analysis subcommands: `sweep`, `sensitivity`, `compare` and `agreement`.
 //!
 //! Each checks every output path, then prepares its run through the run API as `run`
 //! does (the same `--set`, `--trials`, `--seed`, `--threads` and memory check), runs the
@@ -7,9 +7,10 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{CompareArgs, SensitivityArgs, SweepArgs, files};
+use crate::cli::{AgreementArgs, CompareArgs, SensitivityArgs, SweepArgs, files};
 use crate::commands::{check_outputs, notify, prepare, say, scenario_input};
 use crate::progress;
+use consortium_sim::analysis::agreement::Limits;
 use consortium_sim::engine::Monitor;
 use consortium_sim::export::analysis::terminal;
 use consortium_sim::export::{self, Format, Kind, Subject, csv, html, json, xlsx};
@@ -73,6 +74,52 @@ pub fn sweep(args: SweepArgs, monitor: &Monitor) -> Result<()> {
         &args.export,
         monitor,
     )
+}
+
+/// `agreement`: every set of terms validated first, then run, printed and written.
+/// Returns whether any set meets the limits (exit code 3 if none does).
+pub fn agreement(args: AgreementArgs, monitor: &Monitor) -> Result<bool> {
+    let terms = run::agreement_terms(&args.terms, args.terms_file.as_deref())?;
+    let limits = Limits {
+        max_worse_off: args.max_worse_off,
+        max_collapse: args.max_collapse,
+    };
+    let mut inputs = scenario_input(&args.sim.scenario);
+    if let Some(file) = &args.terms_file {
+        inputs.push(("the terms file".to_string(), file.as_path()));
+    }
+    check_outputs(
+        &inputs,
+        &[
+            ("--out", &args.out),
+            ("--csv", &args.csv),
+            ("--html", &args.html),
+            ("--xlsx", &args.xlsx),
+        ],
+        &args.export,
+        Kind::Agreement,
+    )?;
+    let prepared = prepare(&args.sim.options())?;
+    let mut notices = Vec::new();
+    let result = progress::while_running(monitor, !args.sim.quiet, || {
+        prepared.agreement(&terms, limits, monitor, &mut notices)
+    });
+    notify(&notices);
+    let result = result?;
+    let currency = &prepared.scenario.currency;
+    publish(
+        &terminal::agreement(&result, currency),
+        Subject::Agreement(&result, currency),
+        &[
+            (json::FORMAT, &args.out),
+            (csv::FORMAT, &args.csv),
+            (html::FORMAT, &args.html),
+            (xlsx::FORMAT, &args.xlsx),
+        ],
+        &args.export,
+        monitor,
+    )?;
+    Ok(!result.limits.any() || result.meeting_limits > 0)
 }
 
 /// `sensitivity`: `--switch` pointers resolved before the first run.

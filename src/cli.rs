@@ -23,8 +23,8 @@ Examples:
   source <(consortium-sim completions bash)
 
 Exit codes: 0 success, 1 internal error, 2 bad input (scenario, option or output path),
-3 a --target-se or --target-prob-ci target not met (the report is still written),
-130 interrupted.
+3 a --target-se or --target-prob-ci target not met, or no set of agreement terms
+within the limits (the outputs are still written), 130 interrupted.
 The model is described in docs/model.md; the scenario format in docs/scenario-format.md.";
 
 /// Monte Carlo stress tests for the business case of a shared service between public bodies.
@@ -129,6 +129,20 @@ pub enum Command {
         after_help = "Examples:\n  consortium-sim sweep scenarios/four_districts_back_office.json --param /service/efficiency=0.05:0.25:9 --trials 20000\n  consortium-sim sweep s.json --param /service/cost_sharing=proportional,equal --csv sweep.csv"
     )]
     Sweep(SweepArgs),
+    /// Which agreement terms keep every partner's risk within a limit, and what they cost.
+    ///
+    /// Varies the terms a partnership agreement fixes (each partner's exit_fee,
+    /// lock_in_years and rejoin_fee, the service's cost_sharing, the disputes'
+    /// resolution_probability), each over the values given, and runs every combination
+    /// (a set of terms) under common random numbers. Ranks the sets (those within
+    /// --max-worse-off and --max-collapse first, then by consortium mean NPV, then by the
+    /// worst partner's P(worse off)) and names the trade-off frontier between mean NPV
+    /// and the worst partner's P(worse off). Exit code 3 if no set meets the limits (the
+    /// outputs are written all the same).
+    #[command(
+        after_help = "Examples:\n  consortium-sim agreement scenarios/social_care_informal.json --term '/partners/*/exit_fee=0,250000,500000' --term '/partners/*/lock_in_years=0,3,5' --max-worse-off 0.3\n  consortium-sim agreement s.json --terms terms.json --max-worse-off 0.25 --max-collapse 0.05 --html agreement.html\n  consortium-sim agreement s.json --term '/partners/Otterby District Council/exit_fee=x0.5,x1,x2' --term /service/cost_sharing=proportional,equal"
+    )]
+    Agreement(AgreementArgs),
     /// Tornado of the inputs, their rank correlations with NPV, and switching values.
     #[command(
         after_help = "Example:\n  consortium-sim sensitivity scenarios/four_districts_back_office.json --trials 20000 --html sensitivity.html"
@@ -395,6 +409,45 @@ pub struct SweepArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Write an Excel workbook (.xlsx) with the tables and native charts to this file.
+    #[arg(long, value_name = "FILE")]
+    pub xlsx: Option<PathBuf>,
+    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, xlsx, or
+    /// any format the library registers). Repeatable.
+    #[arg(long = "export", value_name = "FORMAT=FILE", value_parser = Format::with_path)]
+    pub export: Vec<(Format, PathBuf)>,
+}
+
+/// `agreement`: sets of agreement terms against limits on each partner's risk.
+#[derive(Debug, Args)]
+pub struct AgreementArgs {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// A term and its values: POINTER=V1,V2,... or POINTER=START:STOP:STEPS, as with
+    /// sweep's --param. A partner's term for every partner is /partners/*/FIELD, for one
+    /// partner /partners/NAME/FIELD; a value xK (x0.5, x2) scales the scenario's own
+    /// value by K. Repeatable: every combination of values is run.
+    #[arg(long = "term", value_name = "POINTER=LIST|RANGE")]
+    pub terms: Vec<String>,
+    /// A JSON file of terms: {"terms": {"/partners/*/exit_fee": [0, 250000], ...}}.
+    #[arg(long = "terms", value_name = "FILE")]
+    pub terms_file: Option<PathBuf>,
+    /// The most any partner's P(worse off) may be for a set to meet the limits (0.3 for
+    /// 30%).
+    #[arg(long, value_name = "P")]
+    pub max_worse_off: Option<f64>,
+    /// The most P(collapse) may be for a set to meet the limits.
+    #[arg(long, value_name = "P")]
+    pub max_collapse: Option<f64>,
+    /// Write the analysis as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write one CSV row per set of terms, in rank order, to this file.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write an HTML page with the frontier chart to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write an Excel workbook (.xlsx) with the sets and the trade-off chart to this file.
     #[arg(long, value_name = "FILE")]
     pub xlsx: Option<PathBuf>,
     /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, xlsx, or

@@ -1,6 +1,6 @@
 //! The `consortium-sim` binary: parse the command line, call the library's run API, map
 //! errors to exit codes (0 ok, 1 internal error, 2 bad input, 3 a precision target not
-//! met, 130 interrupted).
+//! met or no agreement terms within the limits, 130 interrupted).
 
 mod analyse;
 mod cli;
@@ -72,8 +72,9 @@ fn what_was_written(written: &[Written]) -> String {
     }
 }
 
-/// Exit code of a `run` whose precision target was not met (or could not be judged): the
-/// report is written, and CI can tell it from success.
+/// Exit code of a `run` whose precision target was not met (or could not be judged), and
+/// of an `agreement` in which no set of terms meets the limits: the outputs are written,
+/// and a script can tell it from success.
 const TARGET_NOT_MET: u8 = 3;
 
 fn dispatch(cli: Cli, monitor: &Monitor) -> Result<ExitCode, Error> {
@@ -92,6 +93,14 @@ fn dispatch(cli: Cli, monitor: &Monitor) -> Result<ExitCode, Error> {
         Command::Trace(args) => commands::trace(args, monitor),
         Command::Merge(args) => commands::merge(args, monitor),
         Command::Sweep(args) => analyse::sweep(args, monitor),
+        Command::Agreement(args) => {
+            let met = analyse::agreement(args, monitor)?;
+            return Ok(if met {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(TARGET_NOT_MET)
+            });
+        }
         Command::Sensitivity(args) => analyse::sensitivity(args, monitor),
         Command::Compare(args) => analyse::compare(args, monitor),
         Command::Schema => commands::schema(),

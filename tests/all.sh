@@ -20,14 +20,22 @@ for scenario in scenarios/*.json; do
         --html "$pages/$name.html" >/dev/null
 done
 # Wide pages, which must print on A4 without losing a column: twelve partners with long
-# names, in a grid sweep, a sensitivity study, a run and a comparison.
+# names, in a grid sweep, a sensitivity study, a run, an agreement analysis (exit code 3
+# if no set meets its limit) and a comparison.
 wide=tests/browser/wide.json
 sim=./target/release/consortium-sim
 $sim sweep "$wide" --trials 2000 --quiet --param /service/efficiency=0.05:0.25:5 \
     --param /partners/0/exit_fee=0,500000 --html "$pages/wide-sweep.html" >/dev/null
 $sim sensitivity "$wide" --trials 2000 --quiet --html "$pages/wide-sensitivity.html" >/dev/null
 $sim run "$wide" --trials 2000 --quiet --html "$pages/wide-run.html" >/dev/null
+$sim agreement "$wide" --trials 2000 --quiet --term '/partners/*/lock_in_years=0,3' \
+    --term '/partners/*/exit_fee=0,500000' --max-worse-off 0.3 --html "$pages/wide-agreement.html" >/dev/null || [[ $? -eq 3 ]]
 $sim compare "$wide" scenarios/*.json --trials 2000 --quiet --html "$pages/wide-compare.html" >/dev/null
+# An agreement analysis of the informal social care scenario, the question README asks.
+$sim agreement scenarios/social_care_informal.json --trials 2000 --quiet \
+    --term '/partners/*/lock_in_years=0,3,5' --term '/partners/*/exit_fee=0,500000' \
+    --term /disputes/resolution_probability=0.2,0.8 --max-worse-off 0.3 \
+    --html "$pages/agreement.html" >/dev/null
 # A replayed trial's page (trace --html), of a scenario whose go-live slips.
 $sim trace scenarios/departments_shared_service_centre.json --trials 2000 --quiet --worst \
     --html "$pages/trace.html" >/dev/null

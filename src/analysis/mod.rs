@@ -3,11 +3,13 @@
 //! A finance officer rarely asks "what happens?" only once. They ask what happens if the
 //! efficiency is lower ([`sweep`]), which inputs matter most and at what value the case
 //! stops paying ([`sensitivity`]), and whether the formal agreement beats the informal
-//! one ([`compare`]). Each answer is a set of runs that differ in one or a few inputs, and
+//! one ([`compare`]), and which terms of the partnership agreement keep every partner's
+//! risk within a limit ([`agreement`]). Each answer is a set of runs that differ in one or a few inputs, and
 //! each set is run under common random numbers ([`crn`]): the same seed and trial count
 //! everywhere, so that trial k draws the same random numbers in every run and differences
 //! between runs are due to the inputs alone, not to sampling noise.
 
+pub mod agreement;
 pub mod compare;
 pub mod crn;
 pub mod sensitivity;
@@ -29,6 +31,14 @@ pub enum Input {
     Switch,
     /// The probability of loss whose switching value is sought (sensitivity).
     TargetProbLoss,
+    /// A term of the agreement and its values (agreement).
+    Term,
+    /// A file of agreement terms (agreement).
+    Terms,
+    /// The most a partner's P(worse off) may be (agreement).
+    MaxWorseOff,
+    /// The most P(collapse) may be (agreement).
+    MaxCollapse,
 }
 
 impl Input {
@@ -39,6 +49,10 @@ impl Input {
             Input::Variant => "variant",
             Input::Switch => "switch",
             Input::TargetProbLoss => "target_prob_loss",
+            Input::Term => "term",
+            Input::Terms => "terms",
+            Input::MaxWorseOff => "max_worse_off",
+            Input::MaxCollapse => "max_collapse",
         }
     }
 }

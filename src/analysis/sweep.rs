@@ -40,7 +40,13 @@ pub struct Param {
 impl Param {
     /// Reads `POINTER=START:STOP:STEPS` or `POINTER=V1,V2,...`.
     pub fn parse(spec: &str) -> Result<Param, AnalysisError> {
-        let fail = |message: String| AnalysisError::spec(Input::Param, spec, message);
+        Param::parse_as(spec, Input::Param)
+    }
+
+    /// [`Param::parse`], with mistakes reported as mistakes in `option` (an agreement's
+    /// terms are written the same way).
+    pub fn parse_as(spec: &str, option: Input) -> Result<Param, AnalysisError> {
+        let fail = |message: String| AnalysisError::spec(option, spec, message);
         let Some((pointer, raw)) = split_assignment(spec).map_err(&fail)? else {
             return Err(fail(
                 "expected POINTER=START:STOP:STEPS or POINTER=V1,V2,..., e.g. \

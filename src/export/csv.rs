@@ -1,4 +1,5 @@
-//! CSV: a run's trial table (one row per trial) and a sweep's table (one row per point).
+//! CSV: a run's trial table (one row per trial), a sweep's table (one row per point) and
+//! an agreement analysis's table (one row per set of terms, in rank order).
 //!
 //! Both go through the `csv` crate's writer, which does the quoting: a field is quoted
 //! only when it holds a comma, a double quote or a line break, with quotes doubled (RFC
@@ -34,26 +35,28 @@ use serde_json::Value;
 
 use super::format::plain;
 use super::{Exporter, Format, Kind, Subject};
+use crate::analysis::agreement::Agreement;
 use crate::analysis::crn::value_text;
 use crate::analysis::sweep::Sweep;
 use crate::engine::outcomes::NO_YEAR_U8;
 use crate::engine::{Column, Outcomes};
 use crate::scenario::Scenario;
 
-/// CSV: the trial table of a run, the points of a sweep.
+/// CSV: the trial table of a run, the points of a sweep, the sets of an agreement.
 pub const FORMAT: Format = Format::new("csv", &Csv);
 
 struct Csv;
 
 impl Exporter for Csv {
     fn supports(&self, kind: Kind) -> bool {
-        matches!(kind, Kind::Run | Kind::Sweep)
+        matches!(kind, Kind::Run | Kind::Sweep | Kind::Agreement)
     }
 
     fn write(&self, subject: &Subject, w: &mut dyn Write) -> io::Result<()> {
         match subject {
             Subject::Run(r) => write_trials(w, r.scenario, r.outcomes),
             Subject::Sweep(s, _) => write_sweep(w, s),
+            Subject::Agreement(a, _) => write_agreement(w, a),
             _ => Err(io::Error::other("csv has no rendering of this result")),
         }
     }
@@ -276,6 +279,65 @@ fn swept_value(v: &Value) -> String {
         Value::String(text) => neutral(text).into_owned(),
         other => value_text(other),
     }
+}
+
+/// Writes the agreement's sets in rank order: rank, set, each term's value (columns
+/// headed by their pointers), whether the set meets the limits and is on the frontier,
+/// the consortium's figures, the worst partner, then each partner's mean NPV and P(worse
+/// off) (columns named after the partners).
+pub fn write_agreement(w: &mut (impl Write + ?Sized), a: &Agreement) -> io::Result<()> {
+    let mut out = WriterBuilder::new()
+        .terminator(Terminator::CRLF)
+        .from_writer(w);
+    let partners: Vec<String> = a
+        .sets
+        .first()
+        .map(|s| s.figures.partners.iter().map(|q| q.name.clone()).collect())
+        .unwrap_or_default();
+    let mut header: Vec<String> = vec!["rank".into(), "set".into()];
+    // Pointers start with `/` and these names with a letter: no cell looks like a formula.
+    header.extend(a.terms.iter().map(|t| t.pointer.clone()));
+    header.extend(
+        [
+            "meets_limits",
+            "frontier",
+            "mean_npv",
+            "se_npv",
+            "prob_loss",
+            "prob_collapse",
+            "worst_partner",
+            "worst_prob_worse_off",
+        ]
+        .map(String::from),
+    );
+    for name in &partners {
+        header.push(format!("mean_npv[{name}]"));
+        header.push(format!("prob_worse_off[{name}]"));
+    }
+    out.write_record(&header)?;
+    for s in &a.sets {
+        let f = &s.figures;
+        let mut row: Vec<String> = vec![s.rank.to_string(), s.set.to_string()];
+        row.extend(a.terms.iter().map(|t| swept_value(&s.at[&t.pointer])));
+        row.extend([s.meets_limits.to_string(), s.frontier.to_string()]);
+        row.extend(
+            [
+                f.npv.mean,
+                f.npv.se,
+                f.prob_npv_negative.estimate,
+                f.prob_collapse,
+            ]
+            .map(plain),
+        );
+        row.push(neutral(&s.worst_partner).into_owned());
+        row.push(plain(s.worst_prob_worse_off));
+        for p in &f.partners {
+            row.push(plain(p.mean_npv));
+            row.push(plain(p.prob_worse_off));
+        }
+        out.write_record(&row)?;
+    }
+    out.flush()
 }
 
 #[cfg(test)]

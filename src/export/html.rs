@@ -39,6 +39,7 @@ impl Exporter for Html {
             Subject::Sweep(s, currency) => analysis::sweep(s, currency),
             Subject::Sensitivity(s, currency) => analysis::sensitivity(s, currency),
             Subject::Compare(c, currency) => analysis::compare(c, currency),
+            Subject::Agreement(a, currency) => analysis::agreement(a, currency),
         };
         w.write_all(page.as_bytes())
     }

@@ -23,6 +23,7 @@ impl Exporter for Json {
             Subject::Sweep(s, _) => to_json(s),
             Subject::Sensitivity(s, _) => to_json(s),
             Subject::Compare(c, _) => to_json(c),
+            Subject::Agreement(a, _) => to_json(a),
         };
         w.write_all(text.as_bytes())
     }

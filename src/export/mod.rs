@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::analysis::agreement::Agreement;
 use crate::analysis::compare::Comparison;
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::sweep::Sweep;
@@ -54,6 +55,7 @@ pub enum Subject<'a> {
     Sweep(&'a Sweep, &'a str),
     Sensitivity(&'a Sensitivity, &'a str),
     Compare(&'a Comparison, &'a str),
+    Agreement(&'a Agreement, &'a str),
 }
 
 /// The kind of a [`Subject`], known before the run that makes it: a front end checks
@@ -64,6 +66,7 @@ pub enum Kind {
     Sweep,
     Sensitivity,
     Compare,
+    Agreement,
 }
 
 impl Kind {
@@ -74,6 +77,7 @@ impl Kind {
             Kind::Sweep => "a sweep",
             Kind::Sensitivity => "a sensitivity analysis",
             Kind::Compare => "a comparison",
+            Kind::Agreement => "an agreement analysis",
         }
     }
 }
@@ -86,6 +90,7 @@ impl Subject<'_> {
             Subject::Sweep(..) => Kind::Sweep,
             Subject::Sensitivity(..) => Kind::Sensitivity,
             Subject::Compare(..) => Kind::Compare,
+            Subject::Agreement(..) => Kind::Agreement,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Analyses of a prepared run: a sweep, a sensitivity study or a comparison, each
+//! Analyses of a prepared run: a sweep, a sensitivity study, a comparison or a search of
+//! agreement terms, each
 //! checked before the first run starts and run on the run's threads under common random
 //! numbers (the run's seed and trial count).
 
@@ -9,6 +10,7 @@ use super::memory::{self, Footprint};
 use super::prepare::{self, Prepared, Source};
 use super::provenance;
 use super::simulate::interrupted;
+use crate::analysis::agreement::{self, Agreement, Limits, Term};
 use crate::analysis::compare::{self, Comparison, Entrant};
 use crate::analysis::crn::Crn;
 use crate::analysis::sensitivity::{Sensitivity, Study, label};
@@ -47,6 +49,34 @@ pub fn sweep_params(specs: &[String]) -> Result<Vec<Param>> {
         .into());
     }
     Ok(params)
+}
+
+/// The terms of an agreement analysis: those given one by one (`POINTER=V1,V2,...`),
+/// then those of a terms file (`{"terms": {"POINTER": [V1, ...]}}`), if one is named.
+/// A term given twice is refused.
+pub fn agreement_terms(specs: &[String], file: Option<&std::path::Path>) -> Result<Vec<Term>> {
+    let mut terms = specs
+        .iter()
+        .map(|s| Term::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(path) = file {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            AnalysisError::spec(Input::Terms, &name, format!("cannot be read: {e}"))
+        })?;
+        terms.extend(Term::from_file(&text, &name)?);
+    }
+    if terms.is_empty() {
+        return Err(Error::request(message![
+            "an agreement needs at least one term: ",
+            Setting::Term,
+            " POINTER=V1,V2,... (e.g. /partners/*/exit_fee=0,250000) or ",
+            Setting::Terms,
+            " FILE",
+        ]));
+    }
+    agreement::check_distinct(&terms)?;
+    Ok(terms)
 }
 
 /// What an analysis keeps of each run beyond its partners (the figures, the point's
@@ -123,6 +153,48 @@ impl Prepared {
         })?;
         s.provenance = Some(self.provenance());
         Ok(s)
+    }
+
+    /// Every set of `terms` run and judged against `limits`: the memory the whole
+    /// analysis needs checked and every set validated first, as for a sweep. A
+    /// correlated input that some sets hold at a number is noted in `notices`.
+    pub fn agreement(
+        &self,
+        terms: &[Term],
+        limits: Limits,
+        monitor: &Monitor,
+        notices: &mut Vec<Notice>,
+    ) -> Result<Agreement> {
+        limits.check()?;
+        let sets = agreement::set_count(terms).unwrap_or(usize::MAX);
+        let mut footprint = self.run_footprint();
+        // As a sweep: the edited scenario beside the base, and what is kept of each set.
+        footprint.scenario = footprint.scenario.saturating_mul(2);
+        footprint.report = 0;
+        footprint.analysis = (sets as u64).saturating_mul(self.point_bytes());
+        memory::check(
+            self.max_memory,
+            &footprint,
+            format!("{sets} sets of terms of {} trials", self.total_trials),
+            message![
+                "give the terms fewer values, or ask for fewer with ",
+                Setting::Trials
+            ],
+        )?;
+        let mut held: Vec<String> = Vec::new();
+        agreement::check_sets(&self.value, &self.origin, terms, |set| {
+            for label in newly_held(&self.scenario, [set]) {
+                if !held.contains(&label) {
+                    held.push(label);
+                }
+            }
+        })?;
+        notices.extend(held_note(&held, " in some sets of terms"));
+        let mut a = self.analyse(monitor, sets, |crn| {
+            agreement::run(&self.value, &self.origin, terms, limits, crn)
+        })?;
+        a.provenance = Some(self.provenance());
+        Ok(a)
     }
 
     /// The footprint of one run of an analysis, before what the analysis keeps.

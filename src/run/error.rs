@@ -156,6 +156,10 @@ pub enum Setting {
     Variant,
     Switch,
     TargetProbLoss,
+    Term,
+    Terms,
+    MaxWorseOff,
+    MaxCollapse,
 }
 
 impl Setting {
@@ -176,6 +180,10 @@ impl Setting {
             Setting::Variant => Input::Variant.name(),
             Setting::Switch => Input::Switch.name(),
             Setting::TargetProbLoss => Input::TargetProbLoss.name(),
+            Setting::Term => Input::Term.name(),
+            Setting::Terms => Input::Terms.name(),
+            Setting::MaxWorseOff => Input::MaxWorseOff.name(),
+            Setting::MaxCollapse => Input::MaxCollapse.name(),
         }
     }
 
@@ -192,6 +200,10 @@ impl From<Input> for Setting {
             Input::Variant => Setting::Variant,
             Input::Switch => Setting::Switch,
             Input::TargetProbLoss => Setting::TargetProbLoss,
+            Input::Term => Setting::Term,
+            Input::Terms => Setting::Terms,
+            Input::MaxWorseOff => Setting::MaxWorseOff,
+            Input::MaxCollapse => Setting::MaxCollapse,
         }
     }
 }

@@ -116,7 +116,8 @@ PY
 # lacks, one a line. A header counts as present when its text, spaces removed, is inside
 # one text block of the PDF (pdftotext -bbox-layout), or else when each of its words
 # occurs in the PDF at least as often as all the tables' headers use it (a header
-# wrapped over lines may be split between blocks, but a clipped column loses its words).
+# wrapped over lines may be split between blocks, but a clipped column loses its words;
+# a word broken after a hyphen counts whole).
 missing_headers() {
     python3 - "$1" "$2" <<'PY'
 import re, subprocess, sys
@@ -154,11 +155,19 @@ root = ET.fromstring(xml)
 blocks = ["".join(w.text or "" for w in b.iter("word")) for b in root.iter("block")]
 words = Counter(w.text for w in root.iter("word"))
 used = Counter(w for h in p.headers for w in h.split())
+
+def present(w, n):
+    """Whether word w occurs n times, whole or broken after one of its hyphens
+    ("Kensington-" then "upon-Linford" on the next line)."""
+    if words[w] >= n:
+        return True
+    return any(words[w[:i + 1]] >= n and present(w[i + 1:], n)
+               for i, c in enumerate(w[:-1]) if c == "-")
 for h in p.headers:
     flat = re.sub(r"\s+", "", h)
     if any(flat in b for b in blocks):
         continue
-    if all(words[w] >= used[w] for w in h.split()):
+    if all(present(w, used[w]) for w in h.split()):
         continue
     print(h)
 PY

@@ -5,6 +5,7 @@
 mod util;
 
 mod addressing;
+mod agreement;
 mod cli;
 mod compare;
 mod completions;

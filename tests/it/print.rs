@@ -65,6 +65,11 @@ fn every_page_has_print_css_for_a4_without_clipping() {
         page(dir.path(), "sensitivity", &["sensitivity", &w]),
         page(
             dir.path(),
+            "agreement",
+            &["agreement", &w, "--term", "/partners/*/exit_fee=0,500000"],
+        ),
+        page(
+            dir.path(),
             "compare",
             &["compare", &w, &shipped("social_care_formal.json")],
         ),
@@ -79,6 +84,42 @@ fn every_page_has_print_css_for_a4_without_clipping() {
         ] {
             assert!(print.contains(rule), "print CSS lacks {rule}");
         }
+    }
+}
+
+#[test]
+fn an_agreements_partner_tables_are_split_six_partners_to_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = wide();
+    let names = partner_names();
+    let agreement = page(
+        dir.path(),
+        "agreement",
+        &[
+            "agreement",
+            &w,
+            "--term",
+            "/partners/*/lock_in_years=0,3",
+            "--term",
+            "/partners/*/exit_fee=0,500000",
+        ],
+    );
+    let tables = table_headers(&agreement);
+    assert_eq!(tables[0][..4], ["Rank", "Set", "lock_in_years", "exit_fee"]);
+    // Then mean NPV and P(worse off), each over two tables of six partners.
+    assert_eq!(tables.len(), 1 + 2 * 2);
+    for (what, pair) in ["Mean NPV", "P(worse off)"]
+        .iter()
+        .zip(tables[1..].chunks(2))
+    {
+        let mut partners = Vec::new();
+        for t in pair {
+            assert_eq!(t[0], "Set");
+            assert_eq!(t.len(), 1 + 6);
+            partners.extend(t[1..].iter().cloned());
+        }
+        let expected: Vec<String> = names.iter().map(|n| format!("{what}: {n}")).collect();
+        assert_eq!(partners, expected);
     }
 }
 

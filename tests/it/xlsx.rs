@@ -474,7 +474,75 @@ fn analysis_workbooks_have_their_sheets_and_charts() {
         "--xlsx",
         &path("cmp.xlsx"),
     ]);
+    sim(&[
+        "agreement",
+        &scenario,
+        "--term",
+        "/partners/*/lock_in_years=0,4",
+        "--term",
+        "/partners/*/exit_fee=0,600000",
+        "--xlsx",
+        &path("terms.xlsx"),
+        "--out",
+        &path("terms.json"),
+    ]);
     let chart = "xl/charts/chart1.xml";
+    assert_eq!(
+        sheets_and_chart(&dir.path("terms.xlsx"), chart),
+        (vec!["Summary".into(), "Sets".into()], true)
+    );
+    // The trade-off is a scatter chart; each set's row holds its JSON figures, in rank
+    // order, and the frontier's table below lists exactly the frontier's sets.
+    assert!(entry(&unzip(&dir.path("terms.xlsx")), chart).contains("<c:scatterChart>"));
+    let json = read_json(&dir.path("terms.json"));
+    let sets = json["sets"].as_array().unwrap();
+    let table = rows(&mut open(&dir.path("terms.xlsx")), "Sets");
+    let col = |name: &str| {
+        table[0]
+            .iter()
+            .position(|c| c == &Data::String(name.into()))
+            .unwrap()
+    };
+    for (k, set) in sets.iter().enumerate() {
+        let row = &table[k + 1];
+        assert_eq!(row[0], Data::Float(set["rank"].as_f64().unwrap()));
+        assert_eq!(row[1], Data::Float(set["set"].as_f64().unwrap()));
+        assert_eq!(
+            row[col("/partners/*/exit_fee")],
+            Data::Float(set["at"]["/partners/*/exit_fee"].as_f64().unwrap())
+        );
+        assert_eq!(
+            row[col("Mean NPV")],
+            Data::Float(set["npv"]["mean"].as_f64().unwrap())
+        );
+        assert_eq!(
+            row[col("Worst P(worse off)")],
+            Data::Float(set["worst_prob_worse_off"].as_f64().unwrap())
+        );
+        let on = if set["frontier"].as_bool().unwrap() {
+            "yes"
+        } else {
+            "no"
+        };
+        assert_eq!(row[col("On frontier")], Data::String(on.into()));
+    }
+    let listed: Vec<f64> = table[sets.len() + 3..]
+        .iter()
+        .filter_map(|r| match r.first() {
+            Some(Data::Float(x)) => Some(*x),
+            _ => None,
+        })
+        .collect();
+    let mut frontier: Vec<f64> = json["frontier"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort_by(f64::total_cmp);
+    frontier.sort_by(f64::total_cmp);
+    assert_eq!(listed_sorted, frontier);
     assert_eq!(
         sheets_and_chart(&dir.path("line.xlsx"), chart),
         (vec!["Summary".into(), "Sweep".into()], true)

@@ -1,4 +1,4 @@
-//! HTML pages for sweeps, sensitivity and comparisons.
+//! HTML pages for sweeps, sensitivity, comparisons and agreement terms.
 //!
 //! Each page is self-contained like the `run` report (see [`crate::export::html`]): the
 //! same shell and styles, charts as inline SVG from [`crate::export::charts`], every piece
@@ -7,11 +7,17 @@
 
 use std::fmt::Write;
 
-use super::{input_value, param_value, short_name};
+use super::{
+    agreement_frontier, agreement_limits, agreement_transfers, agreement_verdict, input_value,
+    param_value, short_name, term_label,
+};
+use crate::analysis::agreement::{Agreement, TermSet};
 use crate::analysis::compare::{Column, Comparison};
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::sweep::Sweep;
-use crate::export::charts::{self, HeatMap, Line, LineChart, Metric, Swing, Tornado, Unit};
+use crate::export::charts::{
+    self, Frontier, HeatMap, Line, LineChart, Metric, Swing, Tornado, Unit,
+};
 use crate::export::format::{money, percent, significant, thousands};
 use crate::export::html::{PARTNERS_PER_TABLE, escape, figure, illustrative, page, provenance};
 use crate::summary::{Provenance, RunInfo};
@@ -439,6 +445,147 @@ fn sweep_table(s: &Sweep, currency: &str) -> String {
         out.push_str(&tables(&h, &r, lead, PARTNERS_PER_TABLE));
     }
     out
+}
+
+/// The agreement page: the verdict, the frontier chart, what fees do, the ranked sets,
+/// then each partner's mean NPV and P(worse off) in each set.
+pub fn agreement(a: &Agreement, currency: &str) -> String {
+    let m = |x: f64| money(x, currency);
+    let labels: Vec<String> = a.terms.iter().map(term_label).collect();
+    let mut body = header(
+        &a.scenario,
+        &format!(
+            "Agreement terms: {} · {} sets · {} trials each · seed {}",
+            labels.join(" × "),
+            a.sets.len(),
+            thousands(a.trials),
+            a.seed
+        ),
+    );
+    body.push_str(CRN_NOTE);
+    let _ = write!(
+        body,
+        "<section>\n<h2>Which terms keep every partner within the limits</h2>\n<p>{}.</p>\n\
+         <p><strong>{}</strong></p>\n",
+        escape(&agreement_limits(a)),
+        escape(&agreement_verdict(a, currency))
+    );
+    if let Some(note) = agreement_transfers(a) {
+        let _ = writeln!(body, "<p>{}</p>", escape(&note));
+    }
+    let worst: Vec<f64> = a.sets.iter().map(|s| s.worst_prob_worse_off).collect();
+    let mean: Vec<f64> = a.sets.iter().map(|s| s.figures.npv.mean).collect();
+    let numbers: Vec<String> = a.sets.iter().map(|s| format!("set {}", s.set)).collect();
+    let meets: Vec<bool> = a.sets.iter().map(|s| s.meets_limits).collect();
+    let on: Vec<bool> = a.sets.iter().map(|s| s.frontier).collect();
+    body.push_str(&figure(
+        "agreement-frontier",
+        &charts::frontier(&Frontier {
+            title: "Consortium mean NPV against the worst partner's P(worse off)",
+            worst: &worst,
+            mean_npv: &mean,
+            labels: &numbers,
+            meets: &meets,
+            on_frontier: &on,
+            limit: a.limits.max_worse_off,
+            currency,
+        }),
+        &agreement_frontier(a),
+    ));
+    let mut head: Vec<String> = vec!["Rank".into(), "Set".into()];
+    head.extend(labels.iter().cloned());
+    let lead = |s: &TermSet| -> Vec<Cell> {
+        let mut row = vec![text(s.rank.to_string()), num(s.set.to_string())];
+        row.extend(
+            a.terms
+                .iter()
+                .map(|t| text(param_value(&t.pointer, &s.at[&t.pointer], currency))),
+        );
+        row
+    };
+    let mut main = head.clone();
+    main.extend(
+        [
+            "Mean NPV",
+            "P(loss)",
+            "P(collapse)",
+            "Worst P(worse off)",
+            "Worst partner",
+            "Limits",
+            "Frontier",
+        ]
+        .map(String::from),
+    );
+    let rows: Vec<Vec<Cell>> = a
+        .sets
+        .iter()
+        .map(|s| {
+            let mut row = lead(s);
+            row.extend([
+                num(m(s.figures.npv.mean)),
+                num(percent(s.figures.prob_npv_negative.estimate)),
+                num(percent(s.figures.prob_collapse)),
+                num(percent(s.worst_prob_worse_off)),
+                text(s.worst_partner.clone()),
+                text(match (a.limits.any(), s.meets_limits) {
+                    (false, _) => "-",
+                    (true, true) => "met",
+                    (true, false) => "not met",
+                }),
+                text(if s.frontier { "yes" } else { "" }),
+            ]);
+            row
+        })
+        .collect();
+    body.push_str("<h3>Every set, ranked</h3>\n");
+    body.push_str(&table(&main, &rows));
+    body.push_str("</section>\n");
+    let partners: Vec<String> = a
+        .sets
+        .first()
+        .map(|s| s.figures.partners.iter().map(|q| q.name.clone()).collect())
+        .unwrap_or_default();
+    if !partners.is_empty() {
+        type Cellf = fn(&crate::analysis::crn::PartnerFigures, &str) -> Cell;
+        let cells: [(&str, &str, Cellf); 2] = [
+            ("Each partner's mean NPV", "Mean NPV", |q, c| {
+                num(money(q.mean_npv, c))
+            }),
+            (
+                "Each partner's chance of ending worse off than going alone",
+                "P(worse off)",
+                |q, _| num(percent(q.prob_worse_off)),
+            ),
+        ];
+        body.push_str(
+            "<section>\n<h2>What each set does to each partner</h2>\n<p>Sets in rank \
+             order, each named by its number and its terms.</p>\n",
+        );
+        for (title, what, cell) in cells {
+            let _ = writeln!(body, "<h3>{}</h3>", escape(title));
+            // One leading column that names the set by its terms: the tables then keep
+            // their width for the partners, six to a table.
+            let mut h = vec!["Set".to_string()];
+            h.extend(partners.iter().map(|n| format!("{what}: {n}")));
+            let rows: Vec<Vec<Cell>> = a
+                .sets
+                .iter()
+                .map(|s| {
+                    let mut row = vec![text(format!(
+                        "{}: {}",
+                        s.set,
+                        super::set_terms(a, s, currency)
+                    ))];
+                    row.extend(s.figures.partners.iter().map(|q| cell(q, currency)));
+                    row
+                })
+                .collect();
+            body.push_str(&tables(&h, &rows, 1, PARTNERS_PER_TABLE));
+        }
+        body.push_str("</section>\n");
+    }
+    body.push_str(&footer(&a.run, a.provenance.as_ref()));
+    page(&format!("{} — agreement terms", a.scenario), &body)
 }
 
 /// The sensitivity page: tornado charts, then tables of the tornado, the rank

@@ -9,7 +9,8 @@
 pub mod html;
 pub mod terminal;
 
-use super::format::{money, significant};
+use super::format::{money, percent, significant};
+use crate::analysis::agreement::{Agreement, Term, TermSet};
 use crate::analysis::crn::value_text;
 use crate::analysis::sensitivity::{Side, Switch, Target};
 use serde_json::Value;
@@ -47,6 +48,143 @@ pub fn short_name(pointer: &str) -> String {
         .unwrap_or(pointer)
         .replace("~1", "/")
         .replace("~0", "~")
+}
+
+/// A term's short name: its field (`exit_fee`), with the partner's name when it sets
+/// one partner's (`exit_fee (Otterby District Council)`).
+pub fn term_label(t: &Term) -> String {
+    let field = t.field();
+    let partner = crate::scenario::overrides::parse_pointer(&t.pointer)
+        .ok()
+        .filter(|s| s.len() == 3 && !t.every_partner())
+        .map(|s| s[1].text.clone());
+    match partner {
+        Some(p) => format!("{field} ({p})"),
+        None => field.to_string(),
+    }
+}
+
+/// A set's terms in words: "exit_fee £500,000, lock_in_years 3".
+pub fn set_terms(a: &Agreement, s: &TermSet, currency: &str) -> String {
+    a.terms
+        .iter()
+        .map(|t| {
+            let v = param_value(&t.pointer, &s.at[&t.pointer], currency);
+            format!("{} {v}", term_label(t))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The limits as a sentence.
+pub fn agreement_limits(a: &Agreement) -> String {
+    let mut parts = Vec::new();
+    if let Some(l) = a.limits.max_worse_off {
+        parts.push(format!(
+            "every partner's P(worse off) at most {}",
+            percent(l)
+        ));
+    }
+    if let Some(l) = a.limits.max_collapse {
+        parts.push(format!("P(collapse) at most {}", percent(l)));
+    }
+    if parts.is_empty() {
+        "Limits: none given, so every set counts as meeting them".to_string()
+    } else {
+        format!("Limits: {}", parts.join("; "))
+    }
+}
+
+/// Which sets meet the limits and the best of them, or that none does and how close
+/// the grid came.
+pub fn agreement_verdict(a: &Agreement, currency: &str) -> String {
+    let n = a.sets.len();
+    let Some(best) = a.sets.first() else {
+        return "No sets of terms were run.".into();
+    };
+    let describe = |s: &TermSet| {
+        format!(
+            "set {} ({}): mean NPV {}, worst partner's P(worse off) {} ({}), P(collapse) {}",
+            s.set,
+            set_terms(a, s, currency),
+            money(s.figures.npv.mean, currency),
+            percent(s.worst_prob_worse_off),
+            s.worst_partner,
+            percent(s.figures.prob_collapse)
+        )
+    };
+    if !a.limits.any() {
+        return format!("Highest mean NPV: {}.", describe(best));
+    }
+    if a.meeting_limits == 0 {
+        let safest = a
+            .sets
+            .iter()
+            .min_by(|x, y| {
+                x.worst_prob_worse_off
+                    .total_cmp(&y.worst_prob_worse_off)
+                    .then(x.figures.prob_collapse.total_cmp(&y.figures.prob_collapse))
+            })
+            .expect("a set");
+        return format!(
+            "No set of terms in the grid meets the limits. The lowest worst-partner risk is \
+             {}.",
+            describe(safest)
+        );
+    }
+    let of = if a.meeting_limits == 1 {
+        format!("1 of {n} sets meets the limits")
+    } else {
+        format!("{} of {n} sets meet the limits", a.meeting_limits)
+    };
+    format!("{of}. Best: {}.", describe(best))
+}
+
+/// The sets on the frontier as a sentence.
+pub fn agreement_frontier(a: &Agreement) -> String {
+    let sets: Vec<String> = a.frontier.iter().map(usize::to_string).collect();
+    let (noun, these) = if sets.len() == 1 {
+        ("set", "it")
+    } else {
+        ("sets", "one of these")
+    };
+    format!(
+        "Trade-off frontier (highest mean NPV first): {noun} {}. Every other set is beaten \
+         by {these}: as high a consortium mean NPV and as low a worst-partner \
+         P(worse off), and better on one of them.",
+        sets.join(", ")
+    )
+}
+
+/// What exit and rejoin fees do, when any is among the terms: they are transfers, which
+/// move no consortium NPV, and they move risk between partners.
+pub fn agreement_transfers(a: &Agreement) -> Option<String> {
+    let mut fields: Vec<&str> = a
+        .terms
+        .iter()
+        .filter(|t| t.is_transfer())
+        .map(|t| t.field())
+        .collect();
+    fields.dedup();
+    if fields.is_empty() {
+        return None;
+    }
+    let names = fields
+        .iter()
+        .map(|f| match *f {
+            "exit_fee" => "Exit fees",
+            _ => "Rejoin fees",
+        })
+        .collect::<Vec<_>>()
+        .join(" and ");
+    Some(format!(
+        "{names} are transfers between partners: what one partner pays, the other members \
+         receive in the same year, and no partner's decision to leave depends on them. So \
+         they move no consortium NPV in this model (sets that differ only in fees have the \
+         same mean NPV), but they move risk between partners: a partner that leaves bears \
+         more of the cost of its leaving and the partners that stay bear less. That is why \
+         they change each partner's P(worse off)."
+    ))
 }
 
 /// What a search that found no crossing found instead, as a sentence: "mean NPV stays

@@ -1,4 +1,4 @@
-//! Terminal tables for sweeps, sensitivity and comparisons.
+//! Terminal tables for sweeps, sensitivity, comparisons and agreement terms.
 //!
 //! Plain aligned columns that survive being pasted into an email: money with thousands
 //! separators and the scenario's currency, probabilities as percentages. Partner names
@@ -7,7 +7,11 @@
 
 use std::fmt::Write;
 
-use super::{input_value, param_value, short_name};
+use super::{
+    agreement_frontier, agreement_limits, agreement_transfers, agreement_verdict, input_value,
+    param_value, short_name, term_label,
+};
+use crate::analysis::agreement::Agreement;
 use crate::analysis::compare::{Column, Comparison, Difference};
 use crate::analysis::crn::Figures;
 use crate::analysis::sensitivity::Sensitivity;
@@ -154,6 +158,139 @@ pub fn sweep(s: &Sweep, currency: &str) -> String {
         }
     }
     let _ = writeln!(out, "\n{}", timing(&s.run));
+    out
+}
+
+/// The ranked sets of terms, each partner's mean NPV and P(worse off) in each, the
+/// frontier, the verdict and, when fees are among the terms, what fees do.
+pub fn agreement(a: &Agreement, currency: &str) -> String {
+    let m = |x: f64| money(x, currency);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}\nAgreement terms: {} sets of {} trials each, seed {} (common random numbers)\n{}\n",
+        a.scenario,
+        a.sets.len(),
+        thousands(a.trials),
+        a.seed,
+        agreement_limits(a)
+    );
+    let labels: Vec<String> = a.terms.iter().map(term_label).collect();
+    let lead = |s: &crate::analysis::agreement::TermSet| -> Vec<String> {
+        let mut row = vec![s.rank.to_string(), s.set.to_string()];
+        row.extend(
+            a.terms
+                .iter()
+                .map(|t| param_value(&t.pointer, &s.at[&t.pointer], currency)),
+        );
+        row
+    };
+    let mut header: Vec<String> = vec!["rank".into(), "set".into()];
+    header.extend(labels.iter().cloned());
+    let lead_right = vec![true; header.len()];
+    let partners: Vec<&str> = a
+        .sets
+        .first()
+        .map(|s| s.figures.partners.iter().map(|q| q.name.as_str()).collect())
+        .unwrap_or_default();
+    let number = |name: &str| {
+        partners
+            .iter()
+            .position(|p| *p == name)
+            .map_or(String::new(), |i| format!("#{}", i + 1))
+    };
+    let mut main = header.clone();
+    main.extend(
+        [
+            "mean NPV",
+            "P(collapse)",
+            "worst P(worse off)",
+            "partner",
+            "limits",
+            "frontier",
+        ]
+        .map(String::from),
+    );
+    let mut right = lead_right.clone();
+    right.extend([true, true, true, false, false, false]);
+    let mut t = Table::new(main, right);
+    for s in &a.sets {
+        let mut row = lead(s);
+        row.extend([
+            m(s.figures.npv.mean),
+            percent(s.figures.prob_collapse),
+            percent(s.worst_prob_worse_off),
+            number(&s.worst_partner),
+            match (a.limits.any(), s.meets_limits) {
+                (false, _) => "-".into(),
+                (true, true) => "met".into(),
+                (true, false) => "not met".into(),
+            },
+            if s.frontier {
+                "yes".into()
+            } else {
+                String::new()
+            },
+        ]);
+        t.push(row);
+    }
+    out.push_str(&t.render());
+    if !partners.is_empty() {
+        for (title, cell) in [
+            (
+                "Each partner's mean NPV",
+                &(|q: &crate::analysis::crn::PartnerFigures| m(q.mean_npv))
+                    as &dyn Fn(&crate::analysis::crn::PartnerFigures) -> String,
+            ),
+            ("Each partner's P(worse off than going alone)", &|q| {
+                percent(q.prob_worse_off)
+            }),
+        ] {
+            let _ = writeln!(out, "\n{title}\n");
+            let mut h = header.clone();
+            h.extend((1..=partners.len()).map(|i| format!("#{i}")));
+            let mut t = Table::new(h, vec![true; header.len() + partners.len()]);
+            for s in &a.sets {
+                let mut row = lead(s);
+                row.extend(s.figures.partners.iter().map(cell));
+                t.push(row);
+            }
+            out.push_str(&t.render());
+        }
+        for (i, name) in partners.iter().enumerate() {
+            let _ = writeln!(out, "  #{} {name}", i + 1);
+        }
+    }
+    out.push('\n');
+    let notes = [
+        Some(agreement_verdict(a, currency)),
+        Some(agreement_frontier(a)),
+    ];
+    for note in notes.into_iter().chain([agreement_transfers(a)]).flatten() {
+        out.push_str(&wrap(&note, 90));
+    }
+    let _ = writeln!(out, "\n{}", timing(&a.run));
+    out
+}
+
+/// `text` broken into lines of at most `width` characters at spaces (a longer word
+/// stays whole), each ending in a newline.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
     out
 }
 

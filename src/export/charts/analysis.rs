@@ -470,3 +470,86 @@ pub(super) fn draw_panel(area: &Area, m: &Metric, names: Vec<String>) -> DrawRes
     }
     Ok(())
 }
+
+/// The sets of an agreement analysis on the trade-off between the worst partner's
+/// P(worse off) (across) and the consortium's mean NPV (up).
+#[derive(Debug, Clone, Copy)]
+pub struct Frontier<'a> {
+    pub title: &'a str,
+    /// Each set's worst partner's P(worse off).
+    pub worst: &'a [f64],
+    /// Each set's consortium mean NPV.
+    pub mean_npv: &'a [f64],
+    /// Each set's label (its number), shown beside the frontier's points.
+    pub labels: &'a [String],
+    /// Whether each set meets the limits.
+    pub meets: &'a [bool],
+    /// Whether each set is on the frontier.
+    pub on_frontier: &'a [bool],
+    /// The limit on P(worse off), drawn as a dashed line, if one was given.
+    pub limit: Option<f64>,
+    pub currency: &'a str,
+}
+
+/// Every set as a point, those within the limits filled, the frontier joined by a line
+/// and labelled with the sets' numbers, and the limit on P(worse off) as a dashed line.
+pub fn frontier(f: &Frontier) -> String {
+    let mut legend = vec![
+        key("Set within the limits", Swatch::Fill(BLUE.mix(1.0))),
+        key("Set outside the limits", Swatch::Fill(MUTED.mix(0.5))),
+        key("Trade-off frontier", Swatch::Line(ORANGE)),
+    ];
+    if f.limit.is_some() {
+        legend.push(key("Limit on P(worse off)", Swatch::Dashed(VERMILION)));
+    }
+    render((WIDTH, HEIGHT), f.title, &legend, |area| {
+        let n = f.worst.len();
+        check_lengths("mean NPVs", n, f.mean_npv.len())?;
+        check_lengths("labels", n, f.labels.len())?;
+        check_lengths("limit flags", n, f.meets.len())?;
+        check_lengths("frontier flags", n, f.on_frontier.len())?;
+        let xs = f.worst.iter().copied().chain(f.limit);
+        let (xlo, xhi) = extent(xs).unwrap_or((0.0, 1.0));
+        let (ylo, yhi) = extent(f.mean_npv.iter().copied()).unwrap_or((0.0, 1.0));
+        let x = Axis::values(xlo.min(0.0), xhi, 8, Unit::Percent);
+        let y = Axis::values(ylo, yhi, 6, Unit::Money(f.currency));
+        let mut chart = chart2d(
+            area,
+            &Frame2d {
+                x: &x,
+                y: &y,
+                x_desc: format!("Worst partner's P(worse off){}", Unit::Percent.suffix()),
+                y_desc: format!("Consortium mean NPV{}", Unit::Money(f.currency).suffix()),
+                x_grid: true,
+                y_grid: true,
+                right: 0,
+            },
+        )?;
+        if let Some(limit) = f.limit {
+            dashed(&mut chart, (limit, y.lo), (limit, y.hi), VERMILION)?;
+        }
+        let points = |meets: bool| {
+            (0..n)
+                .filter(move |&i| f.meets[i] == meets)
+                .map(|i| (f.worst[i], f.mean_npv[i]))
+        };
+        chart.draw_series(points(false).map(|p| Circle::new(p, 4, MUTED.stroke_width(1))))?;
+        chart.draw_series(points(true).map(|p| Circle::new(p, 4, BLUE.filled())))?;
+        let mut line: Vec<(f64, f64)> = (0..n)
+            .filter(|&i| f.on_frontier[i])
+            .map(|i| (f.worst[i], f.mean_npv[i]))
+            .collect();
+        line.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        chart.draw_series(LineSeries::new(line, ORANGE.stroke_width(2)))?;
+        for i in (0..n).filter(|&i| f.on_frontier[i]) {
+            label_at(
+                &mut chart,
+                (f.worst[i], f.mean_npv[i]),
+                (6, -6),
+                f.labels[i].clone(),
+                anchored(VALUE_PX, HPos::Left, VPos::Bottom).color(&INK),
+            )?;
+        }
+        Ok(())
+    })
+}

@@ -27,7 +27,8 @@ mod frame;
 mod run;
 
 pub use analysis::{
-    HeatMap, Line, LineChart, Metric, Swing, Tornado, comparison, heat_map, line_chart, tornado,
+    Frontier, HeatMap, Line, LineChart, Metric, Swing, Tornado, comparison, frontier, heat_map,
+    line_chart, tornado,
 };
 use axes::*;
 use frame::*;

@@ -1,13 +1,15 @@
 //! The analyses' workbooks: a sweep (its table, a line chart, and for two parameters
 //! heat maps as colour-scaled cells), a sensitivity analysis (the tornado with a bar
 //! chart, the rank correlations, the switching values) and a comparison (the scenarios
-//! side by side with a column chart, and each partner in each scenario). Each starts with
-//! a Summary sheet saying what was run and where it came from.
+//! side by side with a column chart, and each partner in each scenario) and a search of
+//! agreement terms (every set in rank order, with the trade-off between the consortium's
+//! NPV and the worst partner's risk as a scatter chart). Each starts with a Summary
+//! sheet saying what was run and where it came from.
 
 use std::io;
 
 use rust_xlsxwriter::{
-    Chart, ChartAxisLabelPosition, ChartLegendPosition, ChartType, Workbook, Worksheet, XlsxError,
+    Chart, ChartAxisLabelPosition, ChartFormat, ChartLegendPosition, ChartType, Workbook, Worksheet, XlsxError,
 };
 use serde_json::Value;
 
@@ -15,6 +17,7 @@ use super::{
     MAX_COLUMNS, Num, Sheet, Styles, bar_categories, currency_label, error, largest, money_axis,
     new_book, provenance,
 };
+use crate::analysis::agreement::Agreement;
 use crate::analysis::compare::Comparison;
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::sweep::Sweep;
@@ -605,4 +608,146 @@ fn compare_partners(c: &Comparison, styles: &Styles) -> Result<Worksheet, XlsxEr
         }
     }
     sheet.finish(1, 1)
+}
+
+/// The agreement analysis's workbook.
+pub fn agreement(a: &Agreement, currency: &str) -> io::Result<Workbook> {
+    let styles = Styles::new(currency);
+    let terms: Vec<&str> = a.terms.iter().map(|t| t.pointer.as_str()).collect();
+    let limit = |p: Option<f64>| p.map_or_else(|| "none".to_string(), format::percent);
+    let best = a
+        .sets
+        .iter()
+        .find(|s| s.meets_limits)
+        .map_or_else(|| "no set meets the limits".to_string(), |s| format!("set {}", s.set));
+    let lines = [
+        ("Scenario", a.scenario.clone()),
+        ("Terms", terms.join(" × ")),
+        ("Sets", a.sets.len().to_string()),
+        ("Trials of each set", format::thousands(a.trials)),
+        ("Seed", a.seed.to_string()),
+        ("Limit on any partner's P(worse off)", limit(a.limits.max_worse_off)),
+        ("Limit on P(collapse)", limit(a.limits.max_collapse)),
+        ("Sets meeting the limits", a.meeting_limits.to_string()),
+        ("Best set", best),
+    ];
+    let sheets = vec![
+        summary(&styles, &format!("Agreement terms: {}", a.scenario), &lines, &a.run, a.provenance.as_ref()),
+        agreement_table(a, &styles),
+    ];
+    book_of(&a.scenario, a.provenance.as_ref(), sheets)
+}
+
+/// Columns of the agreement table after the terms'.
+const AGREEMENT_FIGURES: [&str; 8] = [
+    "Meets limits",
+    "On frontier",
+    "Mean NPV",
+    "Standard error",
+    "P(loss)",
+    "P(collapse)",
+    "Worst partner",
+    "Worst P(worse off)",
+];
+
+/// The Sets sheet: one row per set in rank order (rank, set, each term's value, the
+/// limits and frontier flags, the consortium's figures, the worst partner, then each
+/// partner's mean NPV and P(worse off)); below it, the trade-off as a scatter chart.
+fn agreement_table(a: &Agreement, styles: &Styles) -> Result<Worksheet, XlsxError> {
+    let mut sheet = Sheet::new("Sets", styles)?;
+    let lead = 2 + a.terms.len();
+    let partners: Vec<&str> = a
+        .sets
+        .first()
+        .map(|s| s.figures.partners.iter().map(|q| q.name.as_str()).collect())
+        .unwrap_or_default();
+    let room = (MAX_COLUMNS - lead - AGREEMENT_FIGURES.len()) / 2;
+    let shown = &partners[..partners.len().min(room)];
+    let mut header: Vec<String> = vec!["Rank".into(), "Set".into()];
+    header.extend(a.terms.iter().map(|t| t.pointer.clone()));
+    header.extend(AGREEMENT_FIGURES.map(String::from));
+    for name in shown {
+        header.push(format!("Mean NPV: {name}"));
+        header.push(format!("P(worse off): {name}"));
+    }
+    sheet.header(0, 0, &header)?;
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    for (k, set) in a.sets.iter().enumerate() {
+        let row = k as u32 + 1;
+        sheet.number(row, 0, set.rank as f64, Num::Count)?;
+        sheet.number(row, 1, set.set as f64, Num::Count)?;
+        for (j, term) in a.terms.iter().enumerate() {
+            let col = (2 + j) as u16;
+            match &set.at[&term.pointer] {
+                Value::Number(n) => {
+                    sheet.number(row, col, n.as_f64().unwrap_or(f64::NAN), input_kind(&term.pointer))?
+                }
+                v => sheet.value(row, col, v)?,
+            }
+        }
+        let col = lead as u16;
+        sheet.text(row, col, yes_no(set.meets_limits))?;
+        sheet.text(row, col + 1, yes_no(set.frontier))?;
+        let f = &set.figures;
+        sheet.number(row, col + 2, f.npv.mean, Num::Money)?;
+        sheet.number(row, col + 3, f.npv.se, Num::Money)?;
+        sheet.number(row, col + 4, f.prob_npv_negative.estimate, Num::Percent)?;
+        sheet.number(row, col + 5, f.prob_collapse, Num::Percent)?;
+        sheet.text(row, col + 6, &set.worst_partner)?;
+        sheet.number(row, col + 7, set.worst_prob_worse_off, Num::Percent)?;
+        for (i, q) in f.partners.iter().take(shown.len()).enumerate() {
+            let c = (lead + AGREEMENT_FIGURES.len() + 2 * i) as u16;
+            sheet.number(row, c, q.mean_npv, Num::Money)?;
+            sheet.number(row, c + 1, q.prob_worse_off, Num::Percent)?;
+        }
+    }
+    let last = a.sets.len() as u32;
+    if last > 0 {
+        // x: the worst partner's P(worse off); y: the consortium's mean NPV. Every set
+        // is a point; the frontier's sets (no other set is better on both) are a second
+        // series, listed by increasing risk below the table so that their line is a
+        // contiguous range.
+        let (risk, npv) = (lead as u16 + 7, lead as u16 + 2);
+        let mut chart = Chart::new(ChartType::ScatterStraightWithMarkers);
+        chart
+            .add_series()
+            .set_name("Every set")
+            .set_categories(("Sets", 1, risk, last, risk))
+            .set_values(("Sets", 1, npv, last, npv))
+            .set_format(ChartFormat::new().set_no_line());
+        let mut frontier: Vec<_> = a.sets.iter().filter(|s| s.frontier).collect();
+        frontier.sort_by(|x, y| x.worst_prob_worse_off.total_cmp(&y.worst_prob_worse_off));
+        let top = last + 2;
+        sheet.header(top, 0, &["Frontier set", "Worst P(worse off)", "Mean NPV"])?;
+        for (i, set) in frontier.iter().enumerate() {
+            let row = top + 1 + i as u32;
+            sheet.number(row, 0, set.set as f64, Num::Count)?;
+            sheet.number(row, 1, set.worst_prob_worse_off, Num::Percent)?;
+            sheet.number(row, 2, set.figures.npv.mean, Num::Money)?;
+        }
+        let bottom = top + frontier.len() as u32;
+        if !frontier.is_empty() {
+            chart
+                .add_series()
+                .set_name("Frontier")
+                .set_categories(("Sets", top + 1, 1, bottom, 1))
+                .set_values(("Sets", top + 1, 2, bottom, 2));
+        }
+        chart
+            .title()
+            .set_name("The trade-off: consortium NPV against the worst partner's risk");
+        chart
+            .x_axis()
+            .set_name("Worst partner's P(worse off)")
+            .set_num_format("0%")
+            .set_label_position(ChartAxisLabelPosition::Low);
+        chart
+            .y_axis()
+            .set_name(&format!("Mean consortium NPV ({})", currency_label(styles)))
+            .set_num_format(money_axis(styles, largest(a.sets.iter().map(|s| s.figures.npv.mean))));
+        chart.legend().set_position(ChartLegendPosition::Bottom);
+        chart.set_width(760).set_height(420);
+        sheet.ws.insert_chart(bottom + 2, 0, &chart)?;
+    }
+    sheet.finish(1, lead as u16)
 }

@@ -48,6 +48,7 @@ impl Exporter for Xlsx {
             Subject::Sweep(s, currency) => analysis::sweep(s, currency)?,
             Subject::Sensitivity(s, currency) => analysis::sensitivity(s, currency)?,
             Subject::Compare(c, currency) => analysis::compare(c, currency)?,
+            Subject::Agreement(a, currency) => analysis::agreement(a, currency)?,
         };
         save(&mut book, w)
     }
