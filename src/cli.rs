@@ -254,6 +254,15 @@ pub struct OutputArgs {
     /// dispute_years, collapse_year, and delay_years when go-live may slip.
     #[arg(long, value_name = "FILE")]
     pub trials_csv: Option<PathBuf>,
+    /// Also write each partner's cash by year to this CSV file, for a medium-term
+    /// financial plan: partner, year, then the mean, P5, P25, P50, P75 and P95 of its
+    /// saving in the year and cumulative, undiscounted and discounted.
+    #[arg(long, value_name = "FILE")]
+    pub cashflow_csv: Option<PathBuf>,
+    /// Also print each partner's cash by year: a table per partner of its saving in each
+    /// year and cumulative, undiscounted (mean, P5, P50, P95).
+    #[arg(long)]
+    pub by_year: bool,
     /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, or any
     /// format the library registers). Repeatable.
     #[arg(long = "export", value_name = "FORMAT=FILE", value_parser = Format::with_path)]
@@ -270,7 +279,7 @@ impl OutputArgs {
 
     /// Every file asked for: `--out`, `--html`, `--trials-csv`, then `--export`s.
     pub fn paths(&self) -> impl Iterator<Item = &PathBuf> {
-        [&self.out, &self.html, &self.trials_csv]
+        [&self.out, &self.html, &self.trials_csv, &self.cashflow_csv]
             .into_iter()
             .flatten()
             .chain(self.export.iter().map(|(_, path)| path))
@@ -282,6 +291,7 @@ impl OutputArgs {
         files(
             &[
                 (export::csv::FORMAT, &self.trials_csv),
+                (export::cashflow::FORMAT, &self.cashflow_csv),
                 (export::html::FORMAT, &self.html),
                 (export::json::FORMAT, &self.out),
             ],

@@ -71,9 +71,9 @@ pub fn run(args: RunArgs, monitor: &Monitor) -> Result<bool> {
             "--shard needs --partial FILE: a shard writes a partial result, which `consortium-sim merge` turns into the report",
         ));
     };
-    if args.output.paths().next().is_some() {
+    if args.output.paths().next().is_some() || args.output.by_year {
         return Err(Error::request(
-            "--out, --html and --trials-csv go with `consortium-sim merge`, not with --shard: a shard writes only its partial result",
+            "--out, --html, --trials-csv, --cashflow-csv and --by-year go with `consortium-sim merge`, not with --shard: a shard writes only its partial result",
         ));
     }
     check_outputs(
@@ -337,6 +337,7 @@ fn check_run_outputs(inputs: &[(String, &Path)], o: &OutputArgs) -> Result<()> {
             ("--out", &o.out),
             ("--html", &o.html),
             ("--trials-csv", &o.trials_csv),
+            ("--cashflow-csv", &o.cashflow_csv),
         ],
         &o.export,
         Kind::Run,
@@ -402,6 +403,12 @@ fn publish(
     })?;
     if outputs.out.is_none() {
         say(aside, &export::terminal::render(report, scenario));
+    }
+    if outputs.by_year {
+        say(
+            aside,
+            &format!("\n{}", export::terminal::by_year(report, scenario)),
+        );
     }
     if let Some(c) = &report.run.convergence {
         say(aside, &convergence_line(report, c, currency));

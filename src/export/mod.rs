@@ -44,6 +44,7 @@ formats! {
     json,
     html,
     csv,
+    cashflow,
 }
 
 /// What can be exported: a run, or an analysis with its scenario's currency symbol.
@@ -308,7 +309,7 @@ mod tests {
         let mut names: Vec<&str> = FORMATS.iter().map(Format::name).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names, ["csv", "html", "json"]);
+        assert_eq!(names, ["cashflow", "csv", "html", "json"]);
         assert_eq!(Format::named("xlsx"), None);
     }
 }

@@ -11,7 +11,7 @@
 //! small and very wide scenarios (within 15 %).
 
 use super::error::{Error, Message, Result, Setting, message};
-use crate::engine::outcomes::bytes_per_trial;
+use crate::engine::outcomes::{bytes_per_trial, cash_bytes, cash_trial_cap};
 use crate::engine::{PartnerState, Precision};
 use crate::plan::Plan;
 use crate::scenario::Scenario;
@@ -146,8 +146,10 @@ impl Footprint {
             scenario: scenario_bytes(scenario, plan),
             loading: LOADING_PER_PARTNER * partners,
             workers: worker_bytes(plan, busy),
-            outcomes: outcome_bytes(plan, trials, precision),
-            summary: summary_bytes(trials, precision),
+            outcomes: outcome_bytes(plan, trials, precision)
+                .saturating_add(cash_bytes(plan, trials)),
+            summary: summary_bytes(trials, precision)
+                .saturating_add(cash_summary_bytes(plan, trials)),
             report: per_partner * partners,
             analysis: 0,
         }
@@ -230,6 +232,13 @@ pub fn outcome_bytes(plan: &Plan, trials: u64, precision: Precision) -> u64 {
 /// The summary's copies: the consortium NPVs (8 bytes a trial), then two rows at a time.
 pub fn summary_bytes(trials: u64, precision: Precision) -> u64 {
     trials.saturating_mul(8.max(SUMMARY_ROWS * precision.bytes() as u64))
+}
+
+/// The summary's buffers for the partners' cash by year: three values per kept trial
+/// (running sums in cash and discounted, and a copy to select in) for each of
+/// `summary::ROWS_AT_ONCE` partners at once.
+pub fn cash_summary_bytes(plan: &Plan, trials: u64) -> u64 {
+    trials.min(cash_trial_cap(plan)) * 3 * 8 * SUMMARY_ROWS
 }
 
 /// Refuses a command whose `footprint` is more than `max_memory` (or half this

@@ -1688,7 +1688,7 @@ fn export_of_an_unknown_or_unsuitable_format_is_refused_before_the_run() {
     assert!(!csv.exists());
     sim(&["run", &scenario, "--export", "xlsx=a.xlsx"])
         .bad_input()
-        .stderr_has("no format named 'xlsx' (formats: json, html, csv)");
+        .stderr_has("no format named 'xlsx' (formats: json, html, csv, cashflow)");
     sim(&["run", &scenario, "--export", "report.json"])
         .bad_input()
         .stderr_has("expected FORMAT=FILE");

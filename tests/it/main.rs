@@ -5,6 +5,7 @@
 mod util;
 
 mod addressing;
+mod cash_by_year;
 mod cli;
 mod compare;
 mod completions;

@@ -32,8 +32,8 @@ pub use analysis::{
 use axes::*;
 use frame::*;
 pub use run::{
-    FanYear, collapse_years, delay_years, fan_chart, fan_chart_with_go_live, npv_histogram,
-    partner_npv, partner_risks, trial_cumulative,
+    FanYear, cash_fans, collapse_years, delay_years, fan_chart, fan_chart_with_go_live,
+    npv_histogram, partner_npv, partner_risks, trial_cumulative,
 };
 
 /// Width of every chart in SVG pixels; pages scale charts down to their column.
