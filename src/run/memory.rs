@@ -118,6 +118,9 @@ pub struct Footprint {
     pub workers: u64,
     /// The outcome columns of one run.
     pub outcomes: u64,
+    /// The partners' yearly savings a run keeps (for the cash by year) and the summary's
+    /// buffers for them ([`cash_footprint`]); none for an analysis's runs.
+    pub cash: u64,
     /// The summary's copies of the outcome rows.
     pub summary: u64,
     /// The report and its text (and page).
@@ -146,10 +149,9 @@ impl Footprint {
             scenario: scenario_bytes(scenario, plan),
             loading: LOADING_PER_PARTNER * partners,
             workers: worker_bytes(plan, busy),
-            outcomes: outcome_bytes(plan, trials, precision)
-                .saturating_add(cash_bytes(plan, trials)),
-            summary: summary_bytes(trials, precision)
-                .saturating_add(cash_summary_bytes(plan, trials)),
+            outcomes: outcome_bytes(plan, trials, precision),
+            cash: cash_footprint(plan, trials),
+            summary: summary_bytes(trials, precision),
             report: per_partner * partners,
             analysis: 0,
         }
@@ -160,6 +162,7 @@ impl Footprint {
         let running = self
             .workers
             .saturating_add(self.outcomes)
+            .saturating_add(self.cash)
             .saturating_add(self.analysis)
             .saturating_add(self.summary.max(self.report));
         self.process
@@ -171,6 +174,7 @@ impl Footprint {
     fn parts(&self) -> String {
         let mut parts = [
             ("outcomes", self.outcomes),
+            ("cash by year", self.cash),
             ("scenario", self.scenario),
             ("analysis", self.analysis),
             ("report", self.report),
@@ -234,11 +238,12 @@ pub fn summary_bytes(trials: u64, precision: Precision) -> u64 {
     trials.saturating_mul(8.max(SUMMARY_ROWS * precision.bytes() as u64))
 }
 
-/// The summary's buffers for the partners' cash by year: three values per kept trial
-/// (running sums in cash and discounted, and a copy to select in) for each of
-/// `summary::ROWS_AT_ONCE` partners at once.
-pub fn cash_summary_bytes(plan: &Plan, trials: u64) -> u64 {
-    trials.min(cash_trial_cap(plan)) * 3 * 8 * SUMMARY_ROWS
+/// The partners' yearly savings a run of `trials` keeps (P x H x 8 bytes for each of the
+/// first trials, at most 64 MiB: see [`cash_trial_cap`]), and the summary's buffers for
+/// them: three values per kept trial (running sums in cash and discounted, and a copy
+/// to select in) for each of `summary::ROWS_AT_ONCE` partners at once.
+pub fn cash_footprint(plan: &Plan, trials: u64) -> u64 {
+    cash_bytes(plan, trials) + trials.min(cash_trial_cap(plan)) * 3 * 8 * SUMMARY_ROWS
 }
 
 /// Refuses a command whose `footprint` is more than `max_memory` (or half this

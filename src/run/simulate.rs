@@ -332,6 +332,7 @@ pub fn merge(
     let run = Footprint::run(parts.scenario(), &parts.plan, 0, 0, page);
     let footprint = Footprint {
         outcomes: memory::outcome_bytes(&parts.plan, trials, precision),
+        cash: memory::cash_footprint(&parts.plan, trials),
         summary: memory::summary_bytes(trials, precision),
         // Checking a part holds its scenario beside the first part's.
         loading: run.loading.saturating_add(run.scenario),

@@ -228,11 +228,21 @@ pub(super) fn most_trials(
             let room = memory::allowed(max_memory)
                 .0
                 .saturating_sub(fixed.total() + fixed.report + rows * 16);
+            // The first trials also keep their yearly savings, up to a cap.
+            let cap = engine::outcomes::cash_trial_cap(plan);
+            let (cash_each, cash_most) = (
+                memory::cash_footprint(plan, 1),
+                memory::cash_footprint(plan, u64::MAX),
+            );
             let fits = |precision: Precision| {
                 let per_trial = engine::outcomes::bytes_per_trial(plan, precision)
                     + join_per_trial(precision)
                     + (rows * 16).div_ceil(1024);
-                MAX_TRIALS.min(room / per_trial)
+                let n = match room / (per_trial + cash_each) {
+                    n if n <= cap => n,
+                    _ => room.saturating_sub(cash_most) / per_trial,
+                };
+                MAX_TRIALS.min(n)
             };
             let n = match fits(Precision::Double) {
                 n if Precision::for_run(n, plan) == Precision::Double => n,
