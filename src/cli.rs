@@ -428,7 +428,8 @@ pub struct CompareArgs {
 }
 
 impl SimArgs {
-    /// The run API's request for these options: no shard, no precision target.
+    /// The run API's request for these options: no shard, no precision target, no cash
+    /// by year (`run` asks for it when an output shows it, and a shard always).
     pub fn options(&self) -> RunOptions {
         RunOptions {
             scenario: Source::Path(self.scenario.clone()),
@@ -440,6 +441,7 @@ impl SimArgs {
             shard: None,
             target: None,
             page: false,
+            cash_by_year: false,
         }
     }
 }

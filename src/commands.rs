@@ -84,6 +84,8 @@ pub fn run(args: RunArgs, monitor: &Monitor) -> Result<bool> {
     )?;
     let mut options = args.sim.options();
     options.shard = Some(shard);
+    // Its partial carries the yearly savings for the merged report's cash by year.
+    options.cash_by_year = true;
     let prepared = prepare(&options)?;
     let simulation =
         progress::while_running(monitor, !args.sim.quiet, || prepared.simulate(monitor))?;
@@ -111,6 +113,8 @@ fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Resul
     let mut options = args.sim.options();
     options.target = target;
     options.page = args.output.page();
+    // The printed summary shows no cash by year: a run with no other output keeps none.
+    options.cash_by_year = args.output.by_year || args.output.paths().next().is_some();
     let prepared = prepare(&options)?;
     let simulation =
         progress::while_running(monitor, !args.sim.quiet, || prepared.simulate(monitor))?;

@@ -65,11 +65,21 @@ impl Monitor {
 pub struct Interrupted;
 
 /// Runs trials `first_trial .. first_trial + trials` of `plan` under `seed` on the
-/// current rayon pool, storing rows at `precision`.
+/// current rayon pool, storing rows at the precision their number asks, and keeping no
+/// yearly savings (the engine's plain run, which the speed guard measures; the run API
+/// keeps them through [`run_keeping`]).
 pub fn run(plan: &Plan, seed: u64, first_trial: u64, trials: usize) -> Outcomes {
     let precision = Precision::for_run(trials as u64, plan);
-    run_monitored(plan, seed, first_trial, trials, precision, &Monitor::new())
-        .expect("a run nobody can cancel finishes")
+    run_keeping(
+        plan,
+        seed,
+        first_trial,
+        trials,
+        precision,
+        false,
+        &Monitor::new(),
+    )
+    .expect("a run nobody can cancel finishes")
 }
 
 /// Like [`run`], with the row precision given (a shard uses its whole run's), reporting

@@ -66,6 +66,9 @@ impl Prepared {
         // A shard stores its rows as its whole run does.
         f.outcomes = memory::outcome_bytes(&self.plan, self.trials() as u64, self.precision);
         f.summary = memory::summary_bytes(self.trials() as u64, self.precision);
+        if !self.cash_by_year {
+            f.cash = 0;
+        }
         f
     }
 
@@ -110,12 +113,13 @@ impl Prepared {
         monitor.done.store(0, Ordering::Relaxed);
         monitor.total.store(self.trials() as u64, Ordering::Relaxed);
         let outcomes = self.pool.install(|| {
-            engine::run_monitored(
+            engine::run_keeping(
                 &self.plan,
                 self.seed,
                 self.range.start,
                 self.trials(),
                 self.precision,
+                self.cash_by_year,
                 monitor,
             )
         })?;

@@ -176,6 +176,7 @@ pub(super) fn most_trials(
     threads: usize,
     max_memory: Option<u64>,
     page: bool,
+    cash_by_year: bool,
     notices: &mut Vec<Notice>,
 ) -> Result<u64> {
     // Joining the blocks at the end (Outcomes::join) needs, beyond the outcomes
@@ -195,6 +196,9 @@ pub(super) fn most_trials(
         let precision = Precision::for_run(trials, plan);
         let mut f = Footprint::run(scenario, plan, trials, threads, page);
         f.summary = trials.saturating_mul(join_per_trial(precision));
+        if !cash_by_year {
+            f.cash = 0;
+        }
         f
     };
     let total_trials = match target.max_trials {
@@ -230,10 +234,14 @@ pub(super) fn most_trials(
                 .saturating_sub(fixed.total() + fixed.report + rows * 16);
             // The first trials also keep their yearly savings, up to a cap.
             let cap = engine::outcomes::cash_trial_cap(plan);
-            let (cash_each, cash_most) = (
-                memory::cash_footprint(plan, 1),
-                memory::cash_footprint(plan, u64::MAX),
-            );
+            let (cash_each, cash_most) = if cash_by_year {
+                (
+                    memory::cash_footprint(plan, 1),
+                    memory::cash_footprint(plan, u64::MAX),
+                )
+            } else {
+                (0, 0)
+            };
             let fits = |precision: Precision| {
                 let per_trial = engine::outcomes::bytes_per_trial(plan, precision)
                     + join_per_trial(precision)
@@ -306,12 +314,13 @@ impl Prepared {
             }
             monitor.total.store(end, Ordering::Relaxed);
             let block = self.pool.install(|| {
-                engine::run_monitored(
+                engine::run_keeping(
                     &self.plan,
                     self.seed,
                     begin,
                     (end - begin) as usize,
                     precision,
+                    self.cash_by_year,
                     monitor,
                 )
             })?;

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use consortium_sim::engine::{self, Outcomes, trace};
+use consortium_sim::engine::{self, Monitor, Outcomes, Precision, trace};
 use consortium_sim::plan::Plan;
 use consortium_sim::run::Footprint;
 use consortium_sim::scenario::{self, Scenario};
@@ -18,6 +18,12 @@ use crate::util::{Dir, read_json, shipped_json, sim};
 
 fn scenario(v: Value) -> Scenario {
     scenario::from_value(&v, "test").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Trials `first .. first + n` of `plan`, keeping the yearly savings as the run API does.
+fn keeping(plan: &Plan, seed: u64, first: u64, n: usize) -> Outcomes {
+    let precision = Precision::for_run(n as u64, plan);
+    engine::run_keeping(plan, seed, first, n, precision, true, &Monitor::new()).unwrap()
 }
 
 fn report(s: &Scenario, seed: u64, out: &Outcomes) -> Report {
@@ -54,7 +60,7 @@ fn close(got: f64, want: f64) -> bool {
 #[test]
 fn without_uncertainty_every_percentile_is_the_closed_form_value() {
     let s = scenario(certain());
-    let r = report(&s, 3, &engine::run(&Plan::compile(&s), 3, 0, 40));
+    let r = report(&s, 3, &keeping(&Plan::compile(&s), 3, 0, 40));
     assert_eq!(r.by_year_trials, 40);
     let (g, b, f, t_prime) = (0.15, 8_000_000.0, 300_000.0, 2_000_000.0 * 1.2);
     let ramp = |t: usize| [0.25, 0.6, 1.0][t.min(2)];
@@ -137,7 +143,7 @@ fn percentiles_equal_a_brute_force_recomputation_from_every_trials_replay() {
     let s = scenario(shipped_json("four_districts_back_office.json"));
     let plan = Plan::compile(&s);
     let (seed, n) = (17, 1500);
-    let r = report(&s, seed, &engine::run(&plan, seed, 0, n));
+    let r = report(&s, seed, &keeping(&plan, seed, 0, n));
     let discount = s.discount.factors(plan.horizon);
     let replays: Vec<trace::Replay> = (0..n as u64)
         .map(|k| trace::replay(&plan, seed, k))
@@ -346,12 +352,14 @@ fn a_run_too_large_keeps_the_first_trials_yearly_savings_and_says_so() {
     let s = wide(200);
     let plan = Plan::compile(&s);
     assert_eq!(engine::outcomes::cash_trial_cap(&plan), 4194);
-    let whole = engine::run(&plan, 2, 0, 6000);
+    // The engine's plain run (which the speed guard measures) keeps none.
+    assert_eq!(engine::run(&plan, 2, 0, 10).cash_trials, 0);
+    let whole = keeping(&plan, 2, 0, 6000);
     assert_eq!(whole.cash_trials, 4194);
     let r = report(&s, 2, &whole);
     assert_eq!((r.trials, r.by_year_trials), (6000, 4194));
     // The figures are those of a run of the first 4,194 trials.
-    let first = report(&s, 2, &engine::run(&plan, 2, 0, 4194));
+    let first = report(&s, 2, &keeping(&plan, 2, 0, 4194));
     for (a, b) in r.partners.iter().zip(&first.partners) {
         assert_eq!(
             serde_json::to_value(&a.by_year).unwrap(),
@@ -359,10 +367,7 @@ fn a_run_too_large_keeps_the_first_trials_yearly_savings_and_says_so() {
         );
     }
     // Pieces keep what the whole run keeps: the second of these none.
-    let parts = vec![
-        engine::run(&plan, 2, 0, 3000),
-        engine::run(&plan, 2, 3000, 3000),
-    ];
+    let parts = vec![keeping(&plan, 2, 0, 3000), keeping(&plan, 2, 3000, 3000)];
     assert_eq!((parts[0].cash_trials, parts[1].cash_trials), (3000, 1194));
     assert_eq!(Outcomes::join(parts), whole);
     let text = consortium_sim::export::terminal::by_year(&r, &s);
