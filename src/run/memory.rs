@@ -119,7 +119,7 @@ pub struct Footprint {
     /// The outcome columns of one run.
     pub outcomes: u64,
     /// The partners' yearly savings a run keeps (for the cash by year) and the summary's
-    /// buffers for them ([`cash_footprint`]); none for an analysis's runs.
+    /// buffers for them (`cash_footprint`); none for an analysis's runs.
     pub cash: u64,
     /// The summary's copies of the outcome rows.
     pub summary: u64,

@@ -222,16 +222,7 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
             (total, range)
         }
         Some(target) => {
-            let most = target::most_trials(
-                target,
-                &scenario,
-                &plan,
-                threads,
-                options.max_memory,
-                options.page,
-                options.cash_by_year,
-                notices,
-            )?;
+            let most = target::most_trials(target, &scenario, &plan, threads, options, notices)?;
             (most, 0..most)
         }
     };

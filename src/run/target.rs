@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::error::{Error, Notice, Result, Setting, message};
 use super::memory::{self, Footprint};
-use super::prepare::Prepared;
+use super::prepare::{Prepared, RunOptions};
 use super::simulate::{Simulation, interrupted};
 use crate::engine::{self, Column, Monitor, Outcomes, Precision};
 use crate::export::format::thousands;
@@ -174,11 +174,10 @@ pub(super) fn most_trials(
     scenario: &Scenario,
     plan: &Plan,
     threads: usize,
-    max_memory: Option<u64>,
-    page: bool,
-    cash_by_year: bool,
+    options: &RunOptions,
     notices: &mut Vec<Notice>,
 ) -> Result<u64> {
+    let (max_memory, page, cash_by_year) = (options.max_memory, options.page, options.cash_by_year);
     // Joining the blocks at the end (Outcomes::join) needs, beyond the outcomes
     // themselves, a copy of the per-trial scalars and, since each block's rows are freed
     // once copied while the joined rows fill, at most the largest block's rows: half
