@@ -298,8 +298,17 @@ pub struct OutputArgs {
     /// NPV distribution, events, inputs and trials, with native charts.
     #[arg(long, value_name = "FILE")]
     pub xlsx: Option<PathBuf>,
-    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, xlsx, or
-    /// any format the library registers). Repeatable.
+    /// Also write each partner's cash by year to this CSV file, for a medium-term
+    /// financial plan: partner, year, then the mean, P5, P25, P50, P75 and P95 of its
+    /// saving in the year and cumulative, undiscounted and discounted.
+    #[arg(long, value_name = "FILE")]
+    pub cashflow_csv: Option<PathBuf>,
+    /// Also print each partner's cash by year: a table per partner of its saving in each
+    /// year and cumulative, undiscounted (mean, P5, P50, P95).
+    #[arg(long)]
+    pub by_year: bool,
+    /// Also write the result in a format by name: FORMAT=FILE (json, html, csv, xlsx,
+    /// cashflow, or any format the library registers). Repeatable.
     #[arg(long = "export", value_name = "FORMAT=FILE", value_parser = Format::with_path)]
     pub export: Vec<(Format, PathBuf)>,
 }
@@ -314,7 +323,7 @@ impl OutputArgs {
 
     /// Every file asked for: `--out`, `--html`, `--trials-csv`, `--xlsx`, then `--export`s.
     pub fn paths(&self) -> impl Iterator<Item = &PathBuf> {
-        [&self.out, &self.html, &self.trials_csv, &self.xlsx]
+        [&self.out, &self.html, &self.trials_csv, &self.xlsx, &self.cashflow_csv]
             .into_iter()
             .flatten()
             .chain(self.export.iter().map(|(_, path)| path))
@@ -326,6 +335,7 @@ impl OutputArgs {
         files(
             &[
                 (export::csv::FORMAT, &self.trials_csv),
+                (export::cashflow::FORMAT, &self.cashflow_csv),
                 (export::html::FORMAT, &self.html),
                 (export::xlsx::FORMAT, &self.xlsx),
                 (export::json::FORMAT, &self.out),
@@ -511,7 +521,8 @@ pub struct CompareArgs {
 }
 
 impl SimArgs {
-    /// The run API's request for these options: no shard, no precision target.
+    /// The run API's request for these options: no shard, no precision target, no cash
+    /// by year (`run` asks for it when an output shows it, and a shard always).
     pub fn options(&self) -> RunOptions {
         RunOptions {
             scenario: Source::Path(self.scenario.clone()),
@@ -523,6 +534,7 @@ impl SimArgs {
             shard: None,
             target: None,
             page: false,
+            cash_by_year: false,
         }
     }
 }

@@ -72,9 +72,9 @@ pub fn run(args: RunArgs, monitor: &Monitor) -> Result<bool> {
             "--shard needs --partial FILE: a shard writes a partial result, which `consortium-sim merge` turns into the report",
         ));
     };
-    if args.output.paths().next().is_some() {
+    if args.output.paths().next().is_some() || args.output.by_year {
         return Err(Error::request(
-            "--out, --html, --xlsx and --trials-csv go with `consortium-sim merge`, not with --shard: a shard writes only its partial result",
+            "--out, --html, --xlsx, --trials-csv, --cashflow-csv and --by-year go with `consortium-sim merge`, not with --shard: a shard writes only its partial result",
         ));
     }
     check_outputs(
@@ -85,6 +85,8 @@ pub fn run(args: RunArgs, monitor: &Monitor) -> Result<bool> {
     )?;
     let mut options = args.sim.options();
     options.shard = Some(shard);
+    // Its partial carries the yearly savings for the merged report's cash by year.
+    options.cash_by_year = true;
     let prepared = prepare(&options)?;
     let simulation =
         progress::while_running(monitor, !args.sim.quiet, || prepared.simulate(monitor))?;
@@ -112,6 +114,8 @@ fn run_whole(args: &RunArgs, target: Option<Target>, monitor: &Monitor) -> Resul
     let mut options = args.sim.options();
     options.target = target;
     options.page = args.output.page();
+    // The printed summary shows no cash by year: a run with no other output keeps none.
+    options.cash_by_year = args.output.by_year || args.output.paths().next().is_some();
     let prepared = prepare(&options)?;
     let simulation =
         progress::while_running(monitor, !args.sim.quiet, || prepared.simulate(monitor))?;
@@ -396,6 +400,7 @@ fn check_run_outputs(inputs: &[(String, &Path)], o: &OutputArgs) -> Result<()> {
             ("--html", &o.html),
             ("--trials-csv", &o.trials_csv),
             ("--xlsx", &o.xlsx),
+            ("--cashflow-csv", &o.cashflow_csv),
         ],
         &o.export,
         Kind::Run,
@@ -461,6 +466,12 @@ fn publish(
     })?;
     if outputs.out.is_none() {
         say(aside, &export::terminal::render(report, scenario));
+    }
+    if outputs.by_year {
+        say(
+            aside,
+            &format!("\n{}", export::terminal::by_year(report, scenario)),
+        );
     }
     if let Some(c) = &report.run.convergence {
         say(aside, &convergence_line(report, c, currency));

@@ -27,7 +27,8 @@ use crate::scenario::origin::Origin;
 /// First bytes of every partial-result file.
 const MAGIC: &[u8] = b"consortium-sim partial\n";
 /// The layout written here; a reader refuses any other.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 added the partners' yearly savings of the run's first trials.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Why sharding or merging failed. Every message names the file or variable at fault.
 #[derive(Debug, thiserror::Error)]
@@ -238,6 +239,11 @@ pub fn write_partial(
         // Each trial's go-live delay, for a scenario whose go-live may slip (otherwise
         // empty, so other partials keep the layout they had before model v2).
         w.put(&outcomes.delay_years)?;
+        // The partners' yearly savings of the trials kept (those of the run's first
+        // trials that fall in this shard; none in a later shard of a large run).
+        for x in &outcomes.cash {
+            w.put(&x.to_le_bytes())?;
+        }
         let sum = w.sum.0;
         w.inner.write_all(&sum.to_le_bytes())
     })
@@ -493,7 +499,9 @@ fn check_fields(
     let per_trial = crate::engine::outcomes::bytes_per_trial(&plan, precision)
         - std::mem::size_of::<TrialEvents>() as u64
         + EVENT_BYTES;
-    let needed = u128::from(h.trials) * u128::from(per_trial);
+    let kept = crate::engine::outcomes::cash_trials(&plan, h.first_trial, h.trials as usize);
+    let needed = u128::from(h.trials) * u128::from(per_trial)
+        + (kept * plan.partners * plan.horizon * 8) as u128;
     if needed != u128::from(body_len) {
         return Err((
             "trials",
@@ -709,6 +717,16 @@ fn read_body<R: Read>(
     if !out.delay_years.is_empty() {
         r.fill(&mut out.delay_years[a..a + n])?;
     }
+    // The kept trials are a prefix of the run: this part keeps those of its trials that
+    // fall in `out`'s kept ones.
+    let (kept_total, kept) = (out.cash_trials, out.cash_trials.saturating_sub(a).min(n));
+    if kept > 0 {
+        for row in out.cash.chunks_mut(kept_total) {
+            for x in &mut row[a..a + kept] {
+                *x = f64::from_le_bytes(r.take::<8>()?);
+            }
+        }
+    }
     Ok(())
 }
 
@@ -776,7 +794,10 @@ pub fn read_partial(path: &Path) -> Result<Partial, ShardError> {
     let (part, scenario) = check_part(path)?;
     let plan = Plan::compile(&scenario);
     let n = part.header.trials as usize;
-    let mut outcomes = Outcomes::zeroed(&plan, 0, n, part.precision);
+    // Sized for the part's own trials (which of them keep their yearly savings follows
+    // from their indices in the whole run), then read as if it started at trial 0.
+    let mut outcomes = Outcomes::zeroed(&plan, part.header.first_trial, n, part.precision);
+    outcomes.first_trial = 0;
     let mut local = part.clone();
     local.header.first_trial = 0;
     let file = File::open(path).map_err(|source| ShardError::Io {

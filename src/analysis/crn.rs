@@ -44,7 +44,16 @@ impl Crn<'_> {
     pub fn outcomes(&self, scenario: &Scenario) -> Result<Outcomes, Interrupted> {
         let plan = Plan::compile(scenario);
         let precision = Precision::for_run(self.trials as u64, &plan);
-        engine::run_monitored(&plan, self.seed, 0, self.trials, precision, self.monitor)
+        // An analysis shows no cash by year, so its runs keep no yearly savings.
+        engine::run_keeping(
+            &plan,
+            self.seed,
+            0,
+            self.trials,
+            precision,
+            false,
+            self.monitor,
+        )
     }
 
     /// Runs `scenario` and summarises it as a `run` report would.

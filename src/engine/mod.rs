@@ -65,11 +65,21 @@ impl Monitor {
 pub struct Interrupted;
 
 /// Runs trials `first_trial .. first_trial + trials` of `plan` under `seed` on the
-/// current rayon pool, storing rows at `precision`.
+/// current rayon pool, storing rows at the precision their number asks, and keeping no
+/// yearly savings (the engine's plain run, which the speed guard measures; the run API
+/// keeps them through [`run_keeping`]).
 pub fn run(plan: &Plan, seed: u64, first_trial: u64, trials: usize) -> Outcomes {
     let precision = Precision::for_run(trials as u64, plan);
-    run_monitored(plan, seed, first_trial, trials, precision, &Monitor::new())
-        .expect("a run nobody can cancel finishes")
+    run_keeping(
+        plan,
+        seed,
+        first_trial,
+        trials,
+        precision,
+        false,
+        &Monitor::new(),
+    )
+    .expect("a run nobody can cancel finishes")
 }
 
 /// Like [`run`], with the row precision given (a shard uses its whole run's), reporting
@@ -82,7 +92,22 @@ pub fn run_monitored(
     precision: Precision,
     monitor: &Monitor,
 ) -> Result<Outcomes, Interrupted> {
-    let mut out = Outcomes::zeroed(plan, first_trial, trials, precision);
+    run_keeping(plan, seed, first_trial, trials, precision, true, monitor)
+}
+
+/// Like [`run_monitored`]; without `keep_cash` no trial keeps its partners' yearly
+/// savings, and every trial runs the year loop without an observer (an analysis reports
+/// no cash by year).
+pub fn run_keeping(
+    plan: &Plan,
+    seed: u64,
+    first_trial: u64,
+    trials: usize,
+    precision: Precision,
+    keep_cash: bool,
+    monitor: &Monitor,
+) -> Result<Outcomes, Interrupted> {
+    let mut out = Outcomes::zeroed_keeping(plan, first_trial, trials, precision, keep_cash);
     let views = out.chunk_views(CHUNK);
     views.into_par_iter().for_each_init(
         || Scratch::new(plan),
@@ -92,7 +117,12 @@ pub fn run_monitored(
             }
             for j in 0..view.len() {
                 let trial = first_trial + (view.start + j) as u64;
-                let summary = simulate(plan, seed, trial, scratch, &mut NoObserver);
+                // The first trials of a run also keep their partners' yearly savings;
+                // the others run the year loop exactly as before (no observer).
+                let summary = match view.cash_recorder(j, plan.horizon) {
+                    Some(mut keep) => simulate(plan, seed, trial, scratch, &mut keep),
+                    None => simulate(plan, seed, trial, scratch, &mut NoObserver),
+                };
                 view.store(j, &summary, scratch);
             }
             monitor.done.fetch_add(view.len() as u64, Ordering::Relaxed);

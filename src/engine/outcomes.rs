@@ -5,6 +5,10 @@
 //! trial: statistics then rearrange a row in place instead of copying it, which is what lets
 //! a 10-million-trial run stay under 1 GiB. The last year's cumulative saving is the
 //! consortium NPV itself, so it is not stored twice.
+//!
+//! Each partner's yearly saving S_i,t (the cash by year of a medium-term financial
+//! plan) is kept too, for the first [`cash_trial_cap`] trials of a run only: one row per
+//! partner and year holds P x H values a trial, too many to keep for ten million trials.
 
 use crate::engine::trial::{NO_YEAR, Scratch, TrialSummary};
 use crate::plan::Plan;
@@ -18,6 +22,33 @@ const DOUBLE_ROWS_LIMIT: u64 = 512 << 20;
 /// The largest discount factor single-precision rows allow: with money up to the
 /// loader's 1e15, discounted sums stay far inside f32's range.
 const MAX_SINGLE_DISCOUNT: f64 = 1e6;
+
+/// The most bytes the partners' yearly savings ([`Outcomes::cash`]) may take: 64 MiB,
+/// enough for 100,000 trials of an 8-partner, 10-year scenario, and small enough that ten
+/// million trials of it stay under 1 GiB.
+const CASH_LIMIT: u64 = 64 << 20;
+
+/// How many trials, counted from trial 0 of a run, keep their partners' yearly savings:
+/// as many as fit in 64 MiB at 8 bytes a partner-year (at least one). It depends only on
+/// the scenario's shape, so whether trial k is kept is the same in a whole run, a shard
+/// and a block of a run to a precision target.
+pub fn cash_trial_cap(plan: &Plan) -> u64 {
+    let per_trial = (plan.partners * plan.horizon * 8) as u64;
+    (CASH_LIMIT / per_trial).max(1)
+}
+
+/// How many of trials `first_trial .. first_trial + trials` keep their yearly savings:
+/// those below [`cash_trial_cap`], a prefix of the range.
+pub fn cash_trials(plan: &Plan, first_trial: u64, trials: usize) -> usize {
+    cash_trial_cap(plan)
+        .saturating_sub(first_trial)
+        .min(trials as u64) as usize
+}
+
+/// Bytes the yearly savings of a run of `trials` trials take.
+pub fn cash_bytes(plan: &Plan, trials: u64) -> u64 {
+    trials.min(cash_trial_cap(plan)) * (plan.partners * plan.horizon * 8) as u64
+}
 
 /// How per-partner and per-year rows are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +190,13 @@ pub struct Outcomes {
     /// Each trial's go-live delay d, for a scenario whose go-live may slip; empty (every
     /// d is 0) otherwise, so that a scenario without a delay stores what it did before.
     pub delay_years: Vec<u8>,
+    /// How many of these trials (the first ones) keep their partners' yearly savings
+    /// (see [`cash_trials`]).
+    pub cash_trials: usize,
+    /// Partner i's saving S_i,t in year t, undiscounted, one row per partner and year of
+    /// `cash_trials` values: `cash[(i * horizon + t) * cash_trials + k]`. Always double
+    /// precision.
+    pub cash: Vec<f64>,
 }
 
 /// Bytes of notice flags per trial.
@@ -177,9 +215,27 @@ pub fn bytes_per_trial(plan: &Plan, precision: Precision) -> u64 {
 }
 
 impl Outcomes {
-    /// Outcomes of `trials` trials, all zero, ready to be filled.
+    /// Outcomes of `trials` trials, all zero, ready to be filled, keeping the yearly
+    /// savings of those among the run's first trials (see [`cash_trials`]).
     pub fn zeroed(plan: &Plan, first_trial: u64, trials: usize, precision: Precision) -> Outcomes {
+        Outcomes::zeroed_keeping(plan, first_trial, trials, precision, true)
+    }
+
+    /// Like [`Outcomes::zeroed`]; without `keep_cash`, no trial keeps its yearly savings
+    /// (for an analysis, which reports none).
+    pub fn zeroed_keeping(
+        plan: &Plan,
+        first_trial: u64,
+        trials: usize,
+        precision: Precision,
+        keep_cash: bool,
+    ) -> Outcomes {
         let (p, h) = (plan.partners, plan.horizon);
+        let kept = if keep_cash {
+            cash_trials(plan, first_trial, trials)
+        } else {
+            0
+        };
         Outcomes {
             trials,
             partners: p,
@@ -195,7 +251,16 @@ impl Outcomes {
             } else {
                 Vec::new()
             },
+            cash_trials: kept,
+            cash: vec![0.0; kept * p * h],
         }
+    }
+
+    /// Partner `i`'s yearly savings in year `t`, one per trial kept (see
+    /// [`Outcomes::cash_trials`]).
+    pub fn cash_row(&self, i: usize, t: usize) -> &[f64] {
+        let m = self.cash_trials;
+        &self.cash[(i * self.horizon + t) * m..][..m]
     }
 
     /// Trial `k`'s go-live delay d.
@@ -264,6 +329,8 @@ impl Outcomes {
         let mut gave_notice = Vec::with_capacity(trials * notice_bytes(partners));
         let mut delay_years = Vec::new();
         let (mut partner_rows, mut year_rows) = (Vec::new(), Vec::new());
+        let cash_lens: Vec<usize> = parts.iter().map(|p| p.cash_trials).collect();
+        let mut cash_rows = Vec::new();
         for part in parts {
             assert_eq!(part.first_trial, next, "parts must be consecutive");
             assert_eq!((part.partners, part.horizon), (partners, horizon));
@@ -274,7 +341,14 @@ impl Outcomes {
             delay_years.extend_from_slice(&part.delay_years);
             partner_rows.push(part.partner_npv);
             year_rows.push(part.cumulative);
+            cash_rows.push(Column::F64(part.cash));
         }
+        // The kept trials are a prefix of the run, so the parts' kept trials, in order,
+        // are the joined run's.
+        let cash = match join_rows(cash_rows, &cash_lens, partners * horizon) {
+            Column::F64(v) => v,
+            Column::F32(_) => unreachable!("yearly savings are kept in double precision"),
+        };
         Outcomes {
             trials,
             partners,
@@ -286,6 +360,8 @@ impl Outcomes {
             cumulative: join_rows(year_rows, &lens, horizon - 1),
             gave_notice,
             delay_years,
+            cash_trials: cash_lens.iter().sum(),
+            cash,
         }
     }
 
@@ -299,6 +375,7 @@ impl Outcomes {
         let nb = notice_bytes(self.partners);
         let mut partner_rows = split_rows(&mut self.partner_npv, n, chunk, chunks);
         let mut year_rows = split_rows(&mut self.cumulative, n, chunk, chunks);
+        let mut cash_rows = split_cash(&mut self.cash, self.cash_trials, chunk, chunks);
         // Empty pieces when no delay is stored.
         let mut delays: Vec<&mut [u8]> = self.delay_years.chunks_mut(chunk).collect();
         delays.resize_with(chunks, Default::default);
@@ -317,6 +394,7 @@ impl Outcomes {
                 notice_bytes: nb,
                 partner_rows: std::mem::take(&mut partner_rows[c]),
                 year_rows: std::mem::take(&mut year_rows[c]),
+                cash_rows: std::mem::take(&mut cash_rows[c]),
             })
             .collect()
     }
@@ -410,6 +488,20 @@ fn split_rows(column: &mut Column, n: usize, chunk: usize, chunks: usize) -> Vec
     }
 }
 
+/// Cuts each row of the yearly savings (rows `kept` long, the run's first trials) into
+/// pieces of `chunk` trials, grouped by chunk: chunks past the kept trials get none.
+fn split_cash(cash: &mut [f64], kept: usize, chunk: usize, chunks: usize) -> Vec<Vec<&mut [f64]>> {
+    let mut per_chunk: Vec<Vec<&mut [f64]>> = (0..chunks).map(|_| Vec::new()).collect();
+    if kept > 0 {
+        for row in cash.chunks_mut(kept) {
+            for (c, piece) in row.chunks_mut(chunk).enumerate() {
+                per_chunk[c].push(piece);
+            }
+        }
+    }
+    per_chunk
+}
+
 /// The part of [`Outcomes`] that one chunk of trials writes.
 pub(crate) struct ChunkView<'a> {
     /// Index (within the outcomes) of the chunk's first trial.
@@ -422,11 +514,45 @@ pub(crate) struct ChunkView<'a> {
     notice_bytes: usize,
     partner_rows: RowPieces<'a>,
     year_rows: RowPieces<'a>,
+    /// Pieces of the yearly savings' rows (partner-major, then year), if this chunk
+    /// holds kept trials; each piece covers the chunk's first kept trials.
+    cash_rows: Vec<&'a mut [f64]>,
 }
 
-impl ChunkView<'_> {
+/// The observer that keeps a trial's yearly savings: writes each partner's S_i,t into
+/// its row of [`Outcomes::cash`] as the year step shows it.
+pub(crate) struct CashRecorder<'v, 'a> {
+    rows: &'v mut [&'a mut [f64]],
+    horizon: usize,
+    j: usize,
+}
+
+impl crate::engine::Observer for CashRecorder<'_, '_> {
+    #[inline]
+    fn year(&mut self, view: &crate::engine::YearView<'_>) {
+        let (h, j, t) = (self.horizon, self.j, view.t);
+        for (i, p) in view.partners.iter().enumerate() {
+            self.rows[i * h + t][j] = p.saving;
+        }
+    }
+}
+
+impl<'a> ChunkView<'a> {
     pub fn len(&self) -> usize {
         self.npv.len()
+    }
+
+    /// The observer that keeps the `j`th trial's yearly savings, if that trial is kept.
+    #[inline]
+    pub fn cash_recorder(&mut self, j: usize, horizon: usize) -> Option<CashRecorder<'_, 'a>> {
+        match self.cash_rows.first() {
+            Some(piece) if j < piece.len() => Some(CashRecorder {
+                rows: &mut self.cash_rows,
+                horizon,
+                j,
+            }),
+            _ => None,
+        }
     }
 
     /// Stores the `j`th trial of the chunk from its summary and the scratch it left.

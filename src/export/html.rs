@@ -89,6 +89,9 @@ p { margin: .5rem 0; max-width: 75ch; }
 figure.chart { margin: 1.4rem 0; }
 figure.chart svg { display: block; width: 100%; height: auto; border: 1px solid var(--line);
                    border-radius: 6px; }
+.multiples { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr));
+             gap: 0 16px; }
+.multiples figure.chart { margin: .6rem 0; }
 figcaption { font-size: .9rem; color: var(--muted); margin-top: .4rem; max-width: 80ch; }
 .table-wrap { overflow-x: auto; margin: .8rem 0 1.2rem; }
 table { border-collapse: collapse; width: 100%; font-size: .92rem;
@@ -114,6 +117,7 @@ pre.story { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .8rem;
   body { font-size: 10pt; }
   main { max-width: none; padding: 0; }
   figure.chart, .stat { break-inside: avoid; }
+  .multiples { grid-template-columns: 1fr 1fr; }
   h2, h3 { break-after: avoid; }
   .table-wrap { overflow: visible; }
   table { font-size: 7.5pt; }
@@ -179,6 +183,7 @@ pub fn run_page(
     body.push_str(HOW_TO_READ);
     body.push_str(&npv_section(report, outcomes, c));
     body.push_str(&partners_section(&report.partners, c));
+    body.push_str(&cash_section(report, c));
     body.push_str(&delay_section(report));
     body.push_str(&events_section(report));
     body.push_str(&inputs_section(report, inputs, c));
@@ -358,6 +363,52 @@ fn partners_section(partners: &[PartnerReport], c: &str) -> String {
     ));
     s.push_str(&partner_table(partners, c));
     s.push_str("</section>\n");
+    s
+}
+
+/// Each partner's cash by year: small multiples, one fan of its cumulative cash
+/// (undiscounted) per partner, all on one scale, two to a row.
+fn cash_section(r: &Report, c: &str) -> String {
+    let fans: Vec<Vec<FanYear>> = r
+        .partners
+        .iter()
+        .map(|p| {
+            p.by_year
+                .iter()
+                .map(|y| {
+                    let s = &y.cumulative_cash;
+                    FanYear {
+                        p05: s.p05,
+                        p25: s.p25,
+                        p50: s.p50,
+                        p75: s.p75,
+                        p95: s.p95,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let mut s = String::from("<section>\n<h2>Cash by year</h2>\n");
+    let _ = writeln!(
+        s,
+        "<p>Each partner's cumulative saving against going alone, in cash (undiscounted), \
+         through each year, {}: the dark band holds the middle half of futures, the light \
+         band 90% of them, the line is the median and the dashed line break-even. Every \
+         chart has the same scale. The figures for a financial plan, year by year and \
+         also discounted, are in the report's <code>partners[].by_year</code> and \
+         <code>--cashflow-csv</code>.</p>",
+        escape(&super::terminal::by_year_source(r))
+    );
+    s.push_str("<div class=\"multiples\">\n");
+    let names: Vec<&str> = r.partners.iter().map(|p| p.name.as_str()).collect();
+    for (name, svg) in names.iter().zip(charts::cash_fans(&names, &fans, c)) {
+        s.push_str(&figure(
+            "cash-fan",
+            &svg,
+            &format!("{name}: cumulative cash by year."),
+        ));
+    }
+    s.push_str("</div>\n</section>\n");
     s
 }
 

@@ -46,6 +46,7 @@ formats! {
     html,
     csv,
     xlsx,
+    cashflow,
 }
 
 /// What can be exported: a run, or an analysis with its scenario's currency symbol.
@@ -314,7 +315,7 @@ mod tests {
         let mut names: Vec<&str> = FORMATS.iter().map(Format::name).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names, ["csv", "html", "json", "xlsx"]);
+        assert_eq!(names, ["cashflow", "csv", "html", "json", "xlsx"]);
         assert_eq!(Format::named("ods"), None);
     }
 }

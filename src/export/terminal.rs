@@ -107,6 +107,76 @@ pub fn render(r: &Report, scenario: &Scenario) -> String {
     s
 }
 
+/// Each partner's cash by year (`run --by-year`): one compact table per partner, a row
+/// per year with the mean, P5, P50 and P95 of its saving that year and of its
+/// cumulative saving, both undiscounted, as a medium-term financial plan reads them (the
+/// report and the cash-flow CSV add P25, P75 and the discounted figures).
+pub fn by_year(r: &Report, scenario: &Scenario) -> String {
+    let currency = scenario.currency.as_str();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Cash by year: each partner's saving against going alone, in cash (undiscounted)"
+    );
+    let _ = writeln!(
+        s,
+        "mean, P5, P50 and P95 {}; P25, P75 and discounted figures in --out and --cashflow-csv",
+        by_year_source(r)
+    );
+    for p in &r.partners {
+        let cells: Vec<[String; 8]> = p
+            .by_year
+            .iter()
+            .map(|y| {
+                let (a, c) = (&y.cash, &y.cumulative_cash);
+                [a.mean, a.p05, a.p50, a.p95, c.mean, c.p05, c.p50, c.p95]
+                    .map(|x| money(x, currency))
+            })
+            .collect();
+        let w = column_width(cells.iter().flatten().map(String::as_str), 10);
+        let group = 4 * (w + 2) - 2;
+        let _ = writeln!(
+            s,
+            "
+  {}",
+            p.name
+        );
+        let _ = writeln!(
+            s,
+            "  {:>4}  {:>group$}  {:>group$}",
+            "", "saving in the year", "cumulative saving"
+        );
+        let _ = writeln!(
+            s,
+            "  {:>4}  {:>w$}  {:>w$}  {:>w$}  {:>w$}  {:>w$}  {:>w$}  {:>w$}  {:>w$}",
+            "year", "mean", "P5", "P50", "P95", "mean", "P5", "P50", "P95"
+        );
+        for (y, row) in p.by_year.iter().zip(&cells) {
+            let _ = write!(s, "  {:>4}", y.year);
+            for cell in row {
+                let _ = write!(s, "  {cell:>w$}");
+            }
+            let _ = writeln!(s);
+        }
+    }
+    s
+}
+
+/// Which trials the partners' cash by year comes from: all of them, or, when the run was
+/// too large to keep every trial's yearly savings, the first ones, said plainly.
+pub fn by_year_source(r: &Report) -> String {
+    if r.by_year_trials == r.trials {
+        format!("of {} trials", thousands(r.trials))
+    } else {
+        format!(
+            "of the first {} of the {} trials (a run this large keeps the yearly savings of the first {} only)",
+            thousands(r.by_year_trials),
+            thousands(r.trials),
+            thousands(r.by_year_trials)
+        )
+    }
+}
+
 /// The go-live delay's line, for a scenario whose go-live may slip: its mean and the
 /// probability of each delay, in order of delay; when there are many, the likeliest few
 /// and, if it can happen, never going live.

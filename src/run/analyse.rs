@@ -199,13 +199,17 @@ impl Prepared {
 
     /// The footprint of one run of an analysis, before what the analysis keeps.
     fn run_footprint(&self) -> Footprint {
-        Footprint::run(
-            &self.scenario,
-            &self.plan,
-            self.total_trials,
-            self.pool.current_num_threads(),
-            false,
-        )
+        Footprint {
+            // An analysis's runs keep no yearly savings.
+            cash: 0,
+            ..Footprint::run(
+                &self.scenario,
+                &self.plan,
+                self.total_trials,
+                self.pool.current_num_threads(),
+                false,
+            )
+        }
     }
 
     /// What an analysis keeps of one run of a scenario like this one (its figures, each

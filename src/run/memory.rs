@@ -11,7 +11,7 @@
 //! small and very wide scenarios (within 15 %).
 
 use super::error::{Error, Message, Result, Setting, message};
-use crate::engine::outcomes::bytes_per_trial;
+use crate::engine::outcomes::{bytes_per_trial, cash_bytes, cash_trial_cap};
 use crate::engine::{PartnerState, Precision};
 use crate::plan::Plan;
 use crate::scenario::Scenario;
@@ -118,6 +118,9 @@ pub struct Footprint {
     pub workers: u64,
     /// The outcome columns of one run.
     pub outcomes: u64,
+    /// The partners' yearly savings a run keeps (for the cash by year) and the summary's
+    /// buffers for them (`cash_footprint`); none for an analysis's runs.
+    pub cash: u64,
     /// The summary's copies of the outcome rows.
     pub summary: u64,
     /// The report and its text (and page).
@@ -147,6 +150,7 @@ impl Footprint {
             loading: LOADING_PER_PARTNER * partners,
             workers: worker_bytes(plan, busy),
             outcomes: outcome_bytes(plan, trials, precision),
+            cash: cash_footprint(plan, trials),
             summary: summary_bytes(trials, precision),
             report: per_partner * partners,
             analysis: 0,
@@ -158,6 +162,7 @@ impl Footprint {
         let running = self
             .workers
             .saturating_add(self.outcomes)
+            .saturating_add(self.cash)
             .saturating_add(self.analysis)
             .saturating_add(self.summary.max(self.report));
         self.process
@@ -169,6 +174,7 @@ impl Footprint {
     fn parts(&self) -> String {
         let mut parts = [
             ("outcomes", self.outcomes),
+            ("cash by year", self.cash),
             ("scenario", self.scenario),
             ("analysis", self.analysis),
             ("report", self.report),
@@ -230,6 +236,14 @@ pub fn outcome_bytes(plan: &Plan, trials: u64, precision: Precision) -> u64 {
 /// The summary's copies: the consortium NPVs (8 bytes a trial), then two rows at a time.
 pub fn summary_bytes(trials: u64, precision: Precision) -> u64 {
     trials.saturating_mul(8.max(SUMMARY_ROWS * precision.bytes() as u64))
+}
+
+/// The partners' yearly savings a run of `trials` keeps (P x H x 8 bytes for each of the
+/// first trials, at most 64 MiB: see [`cash_trial_cap`]), and the summary's buffers for
+/// them: three values per kept trial (running sums in cash and discounted, and a copy
+/// to select in) for each of `summary::ROWS_AT_ONCE` partners at once.
+pub fn cash_footprint(plan: &Plan, trials: u64) -> u64 {
+    cash_bytes(plan, trials) + trials.min(cash_trial_cap(plan)) * 3 * 8 * SUMMARY_ROWS
 }
 
 /// Refuses a command whose `footprint` is more than `max_memory` (or half this

@@ -77,6 +77,11 @@ pub struct RunOptions {
     /// Whether the report will also be rendered as a page with charts (HTML), which the
     /// memory guard counts.
     pub page: bool,
+    /// Whether the report is to carry each partner's cash by year (`partners[].by_year`):
+    /// the run then keeps the yearly savings of its first trials (at most 64 MiB). True
+    /// unless set otherwise; the command line sets it false for a run whose only output
+    /// is the printed summary, which does not show it.
+    pub cash_by_year: bool,
 }
 
 impl RunOptions {
@@ -92,6 +97,7 @@ impl RunOptions {
             shard: None,
             target: None,
             page: false,
+            cash_by_year: true,
         }
     }
 }
@@ -185,6 +191,8 @@ pub struct Prepared {
     pub max_memory: Option<u64>,
     /// Whether the report will also be rendered as a page with charts.
     pub page: bool,
+    /// Whether the run keeps the yearly savings for the cash by year.
+    pub cash_by_year: bool,
 }
 
 /// Prepares the run `options` asks for. What the caller should tell the user on the way
@@ -217,15 +225,7 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
             (total, range)
         }
         Some(target) => {
-            let most = target::most_trials(
-                target,
-                &scenario,
-                &plan,
-                threads,
-                options.max_memory,
-                options.page,
-                notices,
-            )?;
+            let most = target::most_trials(target, &scenario, &plan, threads, options, notices)?;
             (most, 0..most)
         }
     };
@@ -245,6 +245,7 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
         target: options.target,
         max_memory: options.max_memory,
         page: options.page,
+        cash_by_year: options.cash_by_year,
     })
 }
 

@@ -66,6 +66,9 @@ impl Prepared {
         // A shard stores its rows as its whole run does.
         f.outcomes = memory::outcome_bytes(&self.plan, self.trials() as u64, self.precision);
         f.summary = memory::summary_bytes(self.trials() as u64, self.precision);
+        if !self.cash_by_year {
+            f.cash = 0;
+        }
         f
     }
 
@@ -110,12 +113,13 @@ impl Prepared {
         monitor.done.store(0, Ordering::Relaxed);
         monitor.total.store(self.trials() as u64, Ordering::Relaxed);
         let outcomes = self.pool.install(|| {
-            engine::run_monitored(
+            engine::run_keeping(
                 &self.plan,
                 self.seed,
                 self.range.start,
                 self.trials(),
                 self.precision,
+                self.cash_by_year,
                 monitor,
             )
         })?;
@@ -332,6 +336,7 @@ pub fn merge(
     let run = Footprint::run(parts.scenario(), &parts.plan, 0, 0, page);
     let footprint = Footprint {
         outcomes: memory::outcome_bytes(&parts.plan, trials, precision),
+        cash: memory::cash_footprint(&parts.plan, trials),
         summary: memory::summary_bytes(trials, precision),
         // Checking a part holds its scenario beside the first part's.
         loading: run.loading.saturating_add(run.scenario),

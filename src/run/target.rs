@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::error::{Error, Notice, Result, Setting, message};
 use super::memory::{self, Footprint};
-use super::prepare::Prepared;
+use super::prepare::{Prepared, RunOptions};
 use super::simulate::{Simulation, interrupted};
 use crate::engine::{self, Column, Monitor, Outcomes, Precision};
 use crate::export::format::thousands;
@@ -174,10 +174,10 @@ pub(super) fn most_trials(
     scenario: &Scenario,
     plan: &Plan,
     threads: usize,
-    max_memory: Option<u64>,
-    page: bool,
+    options: &RunOptions,
     notices: &mut Vec<Notice>,
 ) -> Result<u64> {
+    let (max_memory, page, cash_by_year) = (options.max_memory, options.page, options.cash_by_year);
     // Joining the blocks at the end (Outcomes::join) needs, beyond the outcomes
     // themselves, a copy of the per-trial scalars and, since each block's rows are freed
     // once copied while the joined rows fill, at most the largest block's rows: half
@@ -195,6 +195,9 @@ pub(super) fn most_trials(
         let precision = Precision::for_run(trials, plan);
         let mut f = Footprint::run(scenario, plan, trials, threads, page);
         f.summary = trials.saturating_mul(join_per_trial(precision));
+        if !cash_by_year {
+            f.cash = 0;
+        }
         f
     };
     let total_trials = match target.max_trials {
@@ -228,11 +231,25 @@ pub(super) fn most_trials(
             let room = memory::allowed(max_memory)
                 .0
                 .saturating_sub(fixed.total() + fixed.report + rows * 16);
+            // The first trials also keep their yearly savings, up to a cap.
+            let cap = engine::outcomes::cash_trial_cap(plan);
+            let (cash_each, cash_most) = if cash_by_year {
+                (
+                    memory::cash_footprint(plan, 1),
+                    memory::cash_footprint(plan, u64::MAX),
+                )
+            } else {
+                (0, 0)
+            };
             let fits = |precision: Precision| {
                 let per_trial = engine::outcomes::bytes_per_trial(plan, precision)
                     + join_per_trial(precision)
                     + (rows * 16).div_ceil(1024);
-                MAX_TRIALS.min(room / per_trial)
+                let n = match room / (per_trial + cash_each) {
+                    n if n <= cap => n,
+                    _ => room.saturating_sub(cash_most) / per_trial,
+                };
+                MAX_TRIALS.min(n)
             };
             let n = match fits(Precision::Double) {
                 n if Precision::for_run(n, plan) == Precision::Double => n,
@@ -296,12 +313,13 @@ impl Prepared {
             }
             monitor.total.store(end, Ordering::Relaxed);
             let block = self.pool.install(|| {
-                engine::run_monitored(
+                engine::run_keeping(
                     &self.plan,
                     self.seed,
                     begin,
                     (end - begin) as usize,
                     precision,
+                    self.cash_by_year,
                     monitor,
                 )
             })?;

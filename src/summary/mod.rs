@@ -27,6 +27,10 @@ pub struct Report {
     pub seed: u64,
     pub trials: u64,
     pub horizon_years: usize,
+    /// Addition to docs/model.md: how many trials, the first of the run, each partner's
+    /// `by_year` is computed from: `trials`, unless the run was too large to keep every
+    /// trial's yearly savings (see [`crate::engine::outcomes::cash_trial_cap`]).
+    pub by_year_trials: u64,
     pub consortium: Consortium,
     pub partners: Vec<PartnerReport>,
     pub events: Events,
@@ -104,6 +108,50 @@ pub struct PartnerReport {
     pub prob_worse_off: f64,
     /// P(gives notice at least once).
     pub prob_withdraws: f64,
+    /// Addition to docs/model.md: the partner's cash by year, for a medium-term
+    /// financial plan.
+    pub by_year: Vec<CashYear>,
+}
+
+/// One year of a partner's cash: the distribution, over the trials, of its saving S_i,t
+/// that year and of its cumulative saving through that year, in cash (undiscounted) and
+/// discounted (the last year's cumulative discounted saving is the partner's NPV).
+#[derive(Debug, Clone, Serialize)]
+pub struct CashYear {
+    /// The year t, from 0.
+    pub year: usize,
+    pub cash: Spread,
+    pub cumulative_cash: Spread,
+    pub discounted: Spread,
+    pub cumulative_discounted: Spread,
+}
+
+/// A figure's percentiles and mean over the trials (a fan chart's band without its year).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Spread {
+    pub p05: f64,
+    pub p25: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p95: f64,
+    pub mean: f64,
+}
+
+impl Spread {
+    /// The spread of values in trial order, rearranging them in place: the same means and
+    /// rank selection as the consortium's fan chart.
+    pub fn of_in_place(values: &mut [f64]) -> Spread {
+        let b = Band::of_in_place(0, values);
+        // + 0.0 turns -0 (the saving of a partner out with nothing to pay) into 0.
+        Spread {
+            p05: b.p05 + 0.0,
+            p25: b.p25 + 0.0,
+            p50: b.p50 + 0.0,
+            p75: b.p75 + 0.0,
+            p95: b.p95 + 0.0,
+            mean: b.mean + 0.0,
+        }
+    }
 }
 
 /// Mean event counts per trial.
@@ -223,16 +271,19 @@ impl Report {
         let mut by_year = row_bands(&out.cumulative, n);
         by_year.push(Band::from_summary(h - 1, &npv));
         let partner_npv = row_summaries(&out.partner_npv, n);
+        let cash = partner_cash(out, &scenario.discount.factors(h));
         let partners = scenario
             .partners
             .iter()
             .zip(partner_npv)
             .zip(left)
-            .map(|((p, (npv, worse)), left)| PartnerReport {
+            .zip(cash)
+            .map(|(((p, (npv, worse)), left), by_year)| PartnerReport {
                 name: p.name.clone(),
                 npv,
                 prob_worse_off: worse as f64 / nf,
                 prob_withdraws: left as f64 / nf,
+                by_year,
             })
             .collect();
         Report {
@@ -241,6 +292,7 @@ impl Report {
             seed,
             trials: n as u64,
             horizon_years: h,
+            by_year_trials: out.cash_trials as u64,
             consortium: Consortium {
                 npv,
                 prob_npv_negative: Proportion::new(negative, n as u64),
@@ -306,6 +358,60 @@ where
     let mut out: Vec<(usize, R)> = stripes.into_iter().flatten().collect();
     out.sort_unstable_by_key(|&(t, _)| t);
     out.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Each partner's cash by year from the kept trials' yearly savings, with `discount`'s
+/// factors. Partners are dealt into [`ROWS_AT_ONCE`] stripes like the rows, each stripe
+/// with four buffers of one value per kept trial: the running cumulative saving in cash
+/// and discounted, and a copy to select ranks in. The discounted cumulative saving is
+/// summed in year order as the engine sums a partner's NPV, so its last year is the NPV
+/// exactly.
+fn partner_cash(out: &Outcomes, discount: &[f64]) -> Vec<Vec<CashYear>> {
+    let m = out.cash_trials;
+    if m == 0 {
+        // Outcomes that kept no yearly savings (an analysis's).
+        return vec![Vec::new(); out.partners];
+    }
+    let stripes: Vec<Vec<(usize, Vec<CashYear>)>> = (0..ROWS_AT_ONCE)
+        .into_par_iter()
+        .map(|stripe| {
+            let (mut cum, mut dcum, mut copy) = (vec![0.0; m], vec![0.0; m], vec![0.0; m]);
+            let mut spread = |values: &mut dyn Iterator<Item = f64>| {
+                copy.clear();
+                copy.extend(values);
+                Spread::of_in_place(&mut copy)
+            };
+            (stripe..out.partners)
+                .step_by(ROWS_AT_ONCE)
+                .map(|i| {
+                    cum.fill(0.0);
+                    dcum.fill(0.0);
+                    let years = discount
+                        .iter()
+                        .enumerate()
+                        .map(|(t, &df)| {
+                            let row = out.cash_row(i, t);
+                            for ((c, d), &x) in cum.iter_mut().zip(dcum.iter_mut()).zip(row) {
+                                *c += x;
+                                *d += df * x;
+                            }
+                            CashYear {
+                                year: t,
+                                cash: spread(&mut row.iter().copied()),
+                                cumulative_cash: spread(&mut cum.iter().copied()),
+                                discounted: spread(&mut row.iter().map(|&x| df * x)),
+                                cumulative_discounted: spread(&mut dcum.iter().copied()),
+                            }
+                        })
+                        .collect();
+                    (i, years)
+                })
+                .collect()
+        })
+        .collect();
+    let mut all: Vec<(usize, Vec<CashYear>)> = stripes.into_iter().flatten().collect();
+    all.sort_unstable_by_key(|&(i, _)| i);
+    all.into_iter().map(|(_, years)| years).collect()
 }
 
 /// Summary of each row (and its count of negative values).

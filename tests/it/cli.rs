@@ -1688,7 +1688,7 @@ fn export_of_an_unknown_or_unsuitable_format_is_refused_before_the_run() {
     assert!(!csv.exists());
     sim(&["run", &scenario, "--export", "ods=a.ods"])
         .bad_input()
-        .stderr_has("no format named 'ods' (formats: json, html, csv, xlsx)");
+        .stderr_has("no format named 'ods' (formats: json, html, csv, xlsx, cashflow)");
     sim(&["run", &scenario, "--export", "report.json"])
         .bad_input()
         .stderr_has("expected FORMAT=FILE");

@@ -219,9 +219,23 @@ fn every_shipped_scenario_page_has_all_charts_with_labelled_svgs() {
                 "{file}: delay-years has few labels"
             );
         }
+        // And one cash fan per partner, each titled with its partner's name.
+        let partners = shipped_json(&file)["partners"].as_array().unwrap().len();
+        assert_eq!(
+            page.matches("data-chart=\"cash-fan\"").count(),
+            partners,
+            "{file}"
+        );
+        for p in shipped_json(&file)["partners"].as_array().unwrap() {
+            let name = html::escape(p["name"].as_str().unwrap());
+            assert!(
+                page.contains(&format!("{name}: cumulative cash by year.")),
+                "{file}: {name}"
+            );
+        }
         assert_eq!(
             page.matches("data-chart=").count(),
-            RUN_CHARTS.len() + usize::from(delayed),
+            RUN_CHARTS.len() + usize::from(delayed) + partners,
             "{file}"
         );
         assert!(!page.contains("could not be drawn"), "{file}");

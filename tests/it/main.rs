@@ -6,6 +6,7 @@ mod util;
 
 mod addressing;
 mod agreement;
+mod cash_by_year;
 mod cli;
 mod compare;
 mod completions;

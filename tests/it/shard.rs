@@ -498,6 +498,6 @@ fn merge_refuses_forged_headers_with_valid_checksums() {
     forge(&forged, &header, &body[..body.len() - 8]);
     refused(merge(&[&a, &forged]), "but the file holds");
     // A header that is not the header's layout.
-    forge(&forged, &json!({"format_version": 1, "trials": 3}), &body);
+    forge(&forged, &json!({"format_version": 2, "trials": 3}), &body);
     refused(merge(&[&a, &forged]), "its header is damaged");
 }

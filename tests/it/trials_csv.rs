@@ -340,7 +340,7 @@ fn shard_refuses_trials_csv_and_merge_writes_the_unsharded_table() {
     refused.extend(common);
     bad_input(
         output(&refused),
-        "--trials-csv go with `consortium-sim merge`",
+        "--cashflow-csv and --by-year go with `consortium-sim merge`",
     );
     assert!(!Path::new(&never).exists());
 

@@ -33,7 +33,7 @@ pub use analysis::{
 use axes::*;
 use frame::*;
 pub use run::{
-    FanYear, collapse_years, delay_years, fan_chart, fan_chart_with_go_live, npv_bins,
+    FanYear, cash_fans, collapse_years, delay_years, fan_chart, fan_chart_with_go_live, npv_bins,
     npv_histogram, partner_npv, partner_risks, trial_cumulative,
 };
 

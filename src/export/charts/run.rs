@@ -48,12 +48,69 @@ pub fn fan_chart_with_go_live(years: &[FanYear], currency: &str, go_live: Option
         ));
     }
     let title = "Cumulative discounted saving by year";
-    render((WIDTH, HEIGHT), title, &legend, |area| {
-        let values = years.iter().flat_map(|y| [y.p05, y.p95]);
-        let (lo, hi) = extent(values.chain([0.0])).unwrap_or((0.0, 1.0));
+    let values = years.iter().flat_map(|y| [y.p05, y.p95]);
+    let range = extent(values.chain([0.0])).unwrap_or((0.0, 1.0));
+    let fan = Fan {
+        size: (WIDTH, HEIGHT),
+        title,
+        y_desc: "Cumulative saving",
+        range,
+        ticks: 6,
+    };
+    draw_fan(&fan, &legend, years, currency, go_live)
+}
+
+/// Width and height of each partner's cash fan: two fit side by side in a page's column.
+const SMALL: (u32, u32) = (480, 300);
+
+/// Each partner's cumulative cash (undiscounted) by year as a small fan chart titled
+/// with its name (`fans[i]` is partner `names[i]`'s), for the small multiples of the
+/// partners' cash by year: one scale for all, so that their heights compare. The page
+/// says what the bands are.
+pub fn cash_fans(names: &[&str], fans: &[Vec<FanYear>], currency: &str) -> Vec<String> {
+    let values = fans.iter().flatten().flat_map(|y| [y.p05, y.p95]);
+    let range = extent(values.chain([0.0])).unwrap_or((0.0, 1.0));
+    names
+        .iter()
+        .zip(fans)
+        .map(|(name, years)| {
+            let fan = Fan {
+                size: SMALL,
+                title: name,
+                y_desc: "Cumulative cash",
+                range,
+                ticks: 4,
+            };
+            draw_fan(&fan, &[], years, currency, None)
+        })
+        .collect()
+}
+
+/// What differs between fan charts: their size, title, y axis and its range.
+struct Fan<'a> {
+    size: (u32, u32),
+    title: &'a str,
+    y_desc: &'a str,
+    range: (f64, f64),
+    ticks: usize,
+}
+
+/// A fan chart: the P5-P95 and P25-P75 bands, the median line, the break-even line and,
+/// if given, the median go-live line.
+fn draw_fan(
+    fan: &Fan,
+    legend: &[Key],
+    years: &[FanYear],
+    currency: &str,
+    go_live: Option<usize>,
+) -> String {
+    render(fan.size, fan.title, legend, |area| {
+        let (lo, hi) = fan.range;
         let x = Axis::years(years.len(), 0.0);
-        let y = Axis::values(lo, hi, 6, Unit::Money(currency));
-        let mut chart = chart2d(area, &saving_by_year(&x, &y, currency))?;
+        let y = Axis::values(lo, hi, fan.ticks, Unit::Money(currency));
+        let mut frame = saving_by_year(&x, &y, currency);
+        frame.y_desc = format!("{}{}", fan.y_desc, Unit::Money(currency).suffix());
+        let mut chart = chart2d(area, &frame)?;
         let points = fan_points(years);
         let band = |lo: fn(&FanYear) -> f64, hi: fn(&FanYear) -> f64| -> Vec<(f64, f64)> {
             let upper = points.iter().map(|&(x, y)| (x, hi(y)));
