@@ -140,45 +140,32 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
         export::Kind::Run,
     )?;
     let prepared = prepare(&args.sim.options())?;
-    let (pick, whose) = match (&args.worst_for, args.percentile, args.median) {
-        (Some(who), ..) => {
-            let i = partner_named(&prepared.scenario, who)?;
-            let name = &prepared.scenario.partners[i].name;
-            let pick = run::Pick {
-                percentile: 1.0,
-                partner: Some(i),
-            };
-            (pick, format!("NPV of {name} (its own bad case)"))
-        }
-        (None, Some(p), _) => (
-            run::Pick {
-                percentile: p,
-                partner: None,
-            },
-            "consortium NPV".into(),
-        ),
-        (None, None, true) => (
-            run::Pick {
-                percentile: 50.0,
-                partner: None,
-            },
-            "consortium NPV".into(),
-        ),
-        (None, None, false) => (run::Pick::CONSORTIUM_WORST, "consortium NPV".into()),
+    let pick = match (&args.worst_for, args.percentile, args.median) {
+        (Some(who), ..) => run::Pick {
+            percentile: 1.0,
+            partner: Some(partner_named(&prepared.scenario, who)?),
+        },
+        (None, Some(p), _) => run::Pick {
+            percentile: p,
+            partner: None,
+        },
+        (None, None, true) => run::Pick {
+            percentile: 50.0,
+            partner: None,
+        },
+        (None, None, false) => run::Pick::CONSORTIUM_WORST,
     };
     let (trial, why) = match args.trial {
         Some(k) => (k, String::new()),
         None => {
             let picked =
                 progress::while_running(monitor, !args.sim.quiet, || prepared.pick(pick, monitor))?;
-            let rank = if pick.percentile == 50.0 && pick.partner.is_none() {
-                "median".to_string()
-            } else {
-                format!("{}-percentile", ordinal(pick.percentile))
-            };
-            let why = format!(
-                " (the {rank} {whose} of {} trials, seed {})",
-                prepared.total_trials, prepared.seed
+            let why = export::story::why(
+                &prepared.scenario,
+                pick.percentile,
+                pick.partner,
+                prepared.total_trials,
+                prepared.seed,
             );
             (picked, why)
         }
@@ -495,20 +482,4 @@ fn partner_named(scenario: &consortium_sim::scenario::Scenario, who: &str) -> Re
             .into(),
         )),
     }
-}
-
-/// A percentile as an ordinal: 1st, 2nd, 3rd, 4th, 11th, 22nd, 12.5th.
-fn ordinal(p: f64) -> String {
-    if p.fract() != 0.0 {
-        return format!("{p}th");
-    }
-    let n = p as u64;
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
 }

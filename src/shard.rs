@@ -216,8 +216,25 @@ pub fn write_partial(
     header: &PartialHeader,
     outcomes: &Outcomes,
 ) -> Result<(), crate::output::OutputError> {
+    crate::output::write_atomically_with(path, |inner| put_partial(inner, header, outcomes))
+}
+
+/// A partial result as bytes, exactly as [`write_partial`] writes its file: for a front
+/// end that passes shards between processes without files (a Python worker pool).
+pub fn partial_bytes(header: &PartialHeader, outcomes: &Outcomes) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    put_partial(&mut bytes, header, outcomes).expect("writing to memory cannot fail");
+    bytes
+}
+
+/// Writes a partial result (magic, header, columns, checksum) to `inner`.
+fn put_partial(
+    inner: &mut (impl Write + ?Sized),
+    header: &PartialHeader,
+    outcomes: &Outcomes,
+) -> std::io::Result<()> {
     let head = serde_json::to_vec(header).expect("a header serialises");
-    crate::output::write_atomically_with(path, |inner| {
+    {
         let mut w = Writer {
             inner,
             sum: Checksum::new(),
@@ -246,7 +263,7 @@ pub fn write_partial(
         }
         let sum = w.sum.0;
         w.inner.write_all(&sum.to_le_bytes())
-    })
+    }
 }
 
 fn put_column<W: Write>(w: &mut Writer<W>, column: &Column) -> std::io::Result<()> {

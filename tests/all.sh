@@ -2,7 +2,11 @@
 # Every test of the project, as README.md's second command and CI run it:
 #   1. the Rust suite (unit, integration, golden files, the independent Python
 #      reference's comparison, doc tests): `cargo test --release`;
-#   2. every shipped scenario's HTML report, and wide pages of every kind, rendered in
+#   2. the Python package (python/), installed with pip into a virtual environment made
+#      here (target/python-venv), as a user installs it, then its pytest suite, which
+#      compares it with the release binary step 1 built (python3-venv installed from
+#      Debian's packages first when CI is set and venv is missing);
+#   3. every shipped scenario's HTML report, and wide pages of every kind, rendered in
 #      headless Chromium and printed to PDF (tests/browser/check.sh: no console errors,
 #      every chart drawn, every table column in print), Chromium and poppler-utils
 #      installed from Debian's packages first if missing (as root).
@@ -11,6 +15,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo test --release
+
+if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    if [ -n "${CI:-}" ]; then
+        apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    else
+        echo "tests/all.sh: python3 cannot make a virtual environment; install python3-venv" >&2
+        exit 1
+    fi
+fi
+venv=target/python-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -m pip install -q pytest pandas numpy tqdm matplotlib
+"$venv/bin/python" -m pip install -q ./python
+# pytest exits 5 when it collects no test: under `set -e` that fails the run, as it must.
+"$venv/bin/python" -m pytest -q python/tests
 
 pages="$(mktemp -d)"
 trap 'rm -rf "$pages"' EXIT

@@ -194,6 +194,45 @@ pub fn run_page(
     )
 }
 
+/// A run's headline figures and its fan chart as a fragment to place inside another
+/// page: a notebook cell (the Python package's `_repr_html_`), say. It has no page around
+/// it and styles only its own elements (under `.consortium-sim`), so it cannot restyle
+/// the notebook.
+pub fn run_fragment(report: &Report, scenario: &Scenario) -> String {
+    let years: Vec<FanYear> = report.consortium.by_year.iter().map(FanYear::from).collect();
+    let go_live = median_go_live(&report.consortium.delay_years_probability);
+    format!(
+        "<div class=\"consortium-sim\">\n<style>{}</style>\n<p class=\"meta\"><strong>{}</strong> · \
+         {} trials · seed {} · {} years</p>\n{}{}</div>\n",
+        FRAGMENT_CSS,
+        escape(&report.scenario),
+        thousands(report.trials),
+        report.seed,
+        report.horizon_years,
+        headline(report, scenario),
+        figure(
+            "fan",
+            &charts::fan_chart_with_go_live(&years, &scenario.currency, go_live),
+            "Cumulative discounted saving through each year: the median, the middle half \
+             and 90% of futures.",
+        ),
+    )
+}
+
+/// The styles of [`run_fragment`], each scoped to it.
+const FRAGMENT_CSS: &str = ".consortium-sim { font-family: system-ui, sans-serif; color: #1f2328; max-width: 1040px; }
+.consortium-sim .meta { color: #57606a; margin: .3rem 0; }
+.consortium-sim .headline { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: 10px; margin: .6rem 0; }
+.consortium-sim .stat { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 12px; background: #f6f8fa; }
+.consortium-sim .stat .label { font-size: .75rem; text-transform: uppercase; letter-spacing: .05em; color: #57606a; }
+.consortium-sim .stat .value { font-size: 1.3rem; font-weight: 650; white-space: nowrap; }
+.consortium-sim .stat .long { font-size: 1.05rem; }
+.consortium-sim .stat .note { font-size: .82rem; color: #57606a; }
+.consortium-sim .neg { color: #b3470a; }
+.consortium-sim figure { margin: .8rem 0; }
+.consortium-sim figure svg { display: block; width: 100%; height: auto; border: 1px solid #d0d7de; border-radius: 6px; }
+.consortium-sim figcaption { font-size: .85rem; color: #57606a; }";
+
 /// Title, description and what was run.
 fn header(r: &Report, s: &Scenario) -> String {
     let mut h = format!("<header>\n<h1>{}</h1>\n", escape(&r.scenario));
@@ -815,6 +854,25 @@ pub fn provenance(p: Option<&Provenance>) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The notebook fragment has the headline figures and the fan chart, and styles
+    /// nothing outside itself.
+    #[test]
+    fn the_fragment_shows_the_headline_and_the_fan_and_keeps_its_styles_to_itself() {
+        let value: Value = serde_json::from_str(crate::TEMPLATE).unwrap();
+        let scenario = crate::scenario::from_value(&value, "the template").unwrap();
+        let plan = crate::plan::Plan::compile(&scenario);
+        let outcomes = crate::engine::run(&plan, 1, 0, 500);
+        let report = Report::build(&scenario, 1, &outcomes, crate::summary::RunInfo::new(1, 0.0, 500));
+        let html = run_fragment(&report, &scenario);
+        assert!(html.starts_with("<div class=\"consortium-sim\">"));
+        assert!(html.contains("Mean NPV") && html.contains("P(loss: NPV &lt; 0)"));
+        assert!(html.contains("data-chart=\"fan\"") && html.contains("<svg"));
+        let css = html.split("<style>").nth(1).unwrap().split("</style>").next().unwrap();
+        for rule in css.lines().filter(|l| l.contains('{')) {
+            assert!(rule.starts_with(".consortium-sim"), "{rule}");
+        }
+    }
 
     #[test]
     fn escape_covers_markup_and_quotes() {

@@ -12,6 +12,45 @@ use crate::engine::trial::{NO_YEAR, drawn_join_year, event};
 use crate::plan::{self, Plan};
 use crate::scenario::Scenario;
 
+/// Why this trial was replayed, as the story's first line gives it after the trial's
+/// number: " (the 1st-percentile consortium NPV of 100000 trials, seed 42)", ranked by
+/// the NPV of `partner` (an index) when one is given; "median" for the consortium's
+/// 50th percentile.
+pub fn why(
+    scenario: &Scenario,
+    percentile: f64,
+    partner: Option<usize>,
+    trials: u64,
+    seed: u64,
+) -> String {
+    let whose = match partner {
+        Some(i) => format!("NPV of {} (its own bad case)", scenario.partners[i].name),
+        None => "consortium NPV".into(),
+    };
+    let rank = if percentile == 50.0 && partner.is_none() {
+        "median".to_string()
+    } else {
+        format!("{}-percentile", ordinal(percentile))
+    };
+    format!(" (the {rank} {whose} of {trials} trials, seed {seed})")
+}
+
+/// A percentile as an ordinal: 1st, 2nd, 3rd, 4th, 11th, 22nd, 12.5th.
+fn ordinal(p: f64) -> String {
+    if p.fract() != 0.0 {
+        return format!("{p}th");
+    }
+    let n = p as u64;
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 /// Renders a replayed trial as text.
 pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
     let cur = scenario.currency.as_str();

@@ -99,6 +99,31 @@ mod tests {
         assert_eq!(masked(&json), std::fs::read_to_string(golden).unwrap());
     }
 
+    /// A shard's partial result in memory is the file `write_partial` writes, byte for
+    /// byte, so a front end may pass either to `merge`.
+    #[test]
+    fn a_partial_result_in_memory_is_the_file() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut options = RunOptions::new(
+            root.join("scenarios/departments_shared_service_centre.json")
+                .as_path(),
+        );
+        options.trials = Some(900);
+        options.shard = Some(crate::shard::Shard::parse("1/2").unwrap());
+        let prepared = prepare(&options, &mut Vec::new()).unwrap();
+        let monitor = Monitor::new();
+        let simulation = prepared.simulate(&monitor).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("part.bin");
+        prepared
+            .write_partial(&path, &simulation, &monitor)
+            .unwrap();
+        let bytes = prepared.partial_bytes(&simulation);
+        assert_eq!(bytes, std::fs::read(&path).unwrap());
+        let back = crate::shard::read_partial(&path).unwrap();
+        assert_eq!(back.outcomes, simulation.outcomes);
+    }
+
     #[test]
     fn bad_requests_are_user_input_and_name_the_setting_neutrally() {
         let mut options = RunOptions::new(Source::Json {

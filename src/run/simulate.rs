@@ -181,10 +181,25 @@ impl Prepared {
         simulation: &Simulation,
         monitor: &Monitor,
     ) -> Result<()> {
+        let header = self.partial_header(simulation);
+        interrupted(monitor)?;
+        shard::write_partial(path, &header, &simulation.outcomes)?;
+        Ok(())
+    }
+
+    /// A shard's outcomes as a partial result in memory, the bytes
+    /// [`Prepared::write_partial`] would write: for a front end whose workers hand
+    /// results back rather than share a disk. [`merge`] reads them from files.
+    pub fn partial_bytes(&self, simulation: &Simulation) -> Vec<u8> {
+        shard::partial_bytes(&self.partial_header(simulation), &simulation.outcomes)
+    }
+
+    /// The header of this shard's partial result. Only for a sharded run.
+    fn partial_header(&self, simulation: &Simulation) -> PartialHeader {
         let shard = self
             .shard
             .expect("a partial result comes from a sharded run");
-        let header = PartialHeader {
+        PartialHeader {
             format_version: shard::FORMAT_VERSION,
             engine_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario_hash: shard::scenario_hash(&self.value),
@@ -204,10 +219,7 @@ impl Prepared {
             threads: self.pool.current_num_threads(),
             elapsed_seconds: simulation.seconds,
             origin: Some(self.from.clone()),
-        };
-        interrupted(monitor)?;
-        shard::write_partial(path, &header, &simulation.outcomes)?;
-        Ok(())
+        }
     }
 }
 

@@ -1,0 +1,573 @@
+"""consortium-sim in Python: the engine itself, with results as pandas tables.
+
+Every figure comes from the Rust library's run API, the same code the command line
+calls, so a run here gives the command line's report to the last bit for the same
+scenario, seed and trials. This module only passes requests in and shapes what comes
+back: reports as dicts, trials and tables as pandas DataFrames, files written by the
+library's exporters.
+
+    import consortium_sim as cs
+    s = cs.Scenario.load("scenarios/four_districts_back_office.json")
+    r = cs.run(s, trials=20_000, seed=7)
+    print(r.summary())
+    r.trials.npv.describe()
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import warnings
+from functools import cached_property
+from typing import (
+    TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union,
+)
+
+from . import _native
+from ._native import Error, RequestError, ScenarioError
+
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = [
+    "Scenario",
+    "Run",
+    "Sweep",
+    "Sensitivity",
+    "Comparison",
+    "Trace",
+    "run",
+    "run_shard",
+    "merge",
+    "sweep",
+    "sensitivity",
+    "compare",
+    "trace",
+    "formats",
+    "Error",
+    "ScenarioError",
+    "RequestError",
+    "ScenarioWarning",
+    "ENGINE_VERSION",
+]
+
+#: The version of the engine (the Rust library) this package was built with.
+ENGINE_VERSION: str = _native.ENGINE_VERSION
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class ScenarioWarning(UserWarning):
+    """A run goes ahead, but differs from what was asked or rests on a doubtful value
+    (a repaired correlation matrix, a rate typed as a whole percentage, a default the
+    engine chose): the command line's `warning:` and `note:` lines."""
+
+
+def _tell(notices: Iterable[Tuple[str, str]]) -> None:
+    for kind, text in notices:
+        warnings.warn(f"{kind}: {text}", ScenarioWarning, stacklevel=3)
+
+
+class Scenario:
+    """A validated scenario: a file, a dict or JSON text, with any overrides.
+
+    Build one with `Scenario.load`, `Scenario.from_dict` or `Scenario.from_json`; an
+    invalid scenario raises `ScenarioError`, whose `.problems` lists every problem as
+    (JSON path, message). A Scenario is immutable and can be pickled (to send it to a
+    worker process).
+    """
+
+    def __init__(self, _spec: Tuple[Optional[str], Optional[str], str, List[str]]):
+        value, summary, plausibility, notices = _native.load(_spec)
+        self._spec = _spec
+        self._value = value
+        self._summary = summary
+        self._warnings = list(plausibility)
+        _tell(notices)
+
+    @classmethod
+    def load(cls, path: PathLike) -> "Scenario":
+        """Reads a scenario file (JSON), named in messages as given."""
+        return cls((os.fspath(path), None, os.fspath(path), []))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], name: str = "the scenario") -> "Scenario":
+        """A scenario from a dict (as `json.load` gives it); `name` is how messages
+        name it."""
+        return cls.from_json(json.dumps(d), name)
+
+    @classmethod
+    def from_json(cls, text: str, name: str = "the scenario") -> "Scenario":
+        """A scenario from JSON text; `name` is how messages name it."""
+        return cls((None, text, name, []))
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The scenario as it runs (overrides applied), as a new dict."""
+        value: Dict[str, Any] = json.loads(self._value)
+        return value
+
+    def with_values(self, values: Mapping[str, Any]) -> "Scenario":
+        """A copy with values changed, each given by a JSON pointer as `--set` takes it
+        (partners may be named: "/partners/Otterby District Council/exit_fee"). Values
+        are any JSON value (a number, a string, a distribution as a dict). Raises
+        `ScenarioError` if a pointer or the edited scenario is wrong."""
+        path, text, name, overrides = self._spec
+        added = [f"{pointer}={_json_value(v)}" for pointer, v in values.items()]
+        return Scenario((path, text, name, overrides + added))
+
+    def validate(self) -> str:
+        """The one-paragraph summary `consortium-sim validate` prints after `ok` (the
+        scenario was validated when it was made)."""
+        return self._summary
+
+    @property
+    def overrides(self) -> List[str]:
+        """The `--set` overrides applied, as POINTER=VALUE."""
+        return list(self._spec[3])
+
+    @property
+    def name(self) -> str:
+        """How messages name the scenario (its path, or the name given)."""
+        return self._spec[2]
+
+    @property
+    def warnings(self) -> List[str]:
+        """Values valid but probably meant as fractions (as `validate` lists them)."""
+        return list(self._warnings)
+
+    def __repr__(self) -> str:
+        extra = f", {len(self._spec[3])} overrides" if self._spec[3] else ""
+        return f"<Scenario {self._spec[2]!r}{extra}>"
+
+
+def _json_value(v: Any) -> str:
+    return json.dumps(v, separators=(",", ":"))
+
+
+ScenarioLike = Union[Scenario, PathLike, Mapping[str, Any]]
+
+
+def _scenario(s: ScenarioLike) -> Scenario:
+    if isinstance(s, Scenario):
+        return s
+    if isinstance(s, Mapping):
+        return Scenario.from_dict(s)
+    return Scenario.load(s)
+
+
+class _Progress:
+    """A tqdm bar for work longer than a second (none if tqdm is not installed or
+    `enabled` is false); the engine calls it every tick with (done, total) trials."""
+
+    DELAY = 1.0
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.bar: Any = None
+
+    def callback(self) -> Optional[Callable[[int, int], None]]:
+        return self if self.enabled else None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if time.monotonic() - self.start < self.DELAY or total == 0:
+                return
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                self.enabled = False
+                return
+            self.bar = tqdm(total=total, unit="trials", unit_scale=True, leave=False)
+        if self.bar.total != total:
+            self.bar.reset(total=total)
+        self.bar.n = done
+        self.bar.refresh()
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class Run:
+    """A finished run: its report, its trials and its files.
+
+    `.report` is the command line's JSON report as a dict; `.trials` the trials CSV as
+    a DataFrame (built from the outcome columns through numpy); `.by_year` and
+    `.partners` the report's tables. In Jupyter a Run shows its headline figures and
+    fan chart.
+    """
+
+    def __init__(self, native: "_native.Run"):
+        self._native = native
+        _tell(native.notices)
+
+    @cached_property
+    def report(self) -> Dict[str, Any]:
+        """The report, equal to `consortium-sim run ... --out report.json` read with
+        `json.load`."""
+        report: Dict[str, Any] = json.loads(self._native.report_json())
+        return report
+
+    def report_json(self) -> str:
+        """The report's JSON text, byte for byte what `--out` writes."""
+        return self._native.report_json()
+
+    def summary(self) -> str:
+        """The terminal summary, as `consortium-sim run` prints it."""
+        return self._native.summary()
+
+    @cached_property
+    def trials(self) -> "pandas.DataFrame":
+        """One row per trial, the columns of `--trials-csv` in its order: `trial`,
+        `npv`, each partner's NPV (named after it), `payback_year`, `withdrawals`,
+        `rejoins`, `disputes`, `dispute_years`, `collapse_year` and, when go-live may
+        slip, `delay_years`. Counts are int64, money float64, and the two year columns
+        float64 with NaN for "never", as pandas reads the CSV."""
+        import pandas as pd
+
+        columns = self._native.columns()
+        frame = pd.DataFrame({i: a for i, (_, a) in enumerate(columns)}, copy=False)
+        frame.columns = [name for name, _ in columns]
+        return frame
+
+    @cached_property
+    def by_year(self) -> "pandas.DataFrame":
+        """The fan chart's figures: cumulative discounted saving by year (mean and
+        percentiles), one row per year from 0."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.report["consortium"]["by_year"])
+        frame.index.name = "year"
+        return frame
+
+    @cached_property
+    def partners(self) -> "pandas.DataFrame":
+        """One row per partner, indexed by name: its NPV's summary (`npv_mean`,
+        `npv_p05`, ...), P(worse off), P(withdraws) and any other figure the report
+        gives each partner."""
+        import pandas as pd
+
+        frame = pd.json_normalize(self.report["partners"], sep="_")
+        return frame.set_index("name")
+
+    @property
+    def target_reached(self) -> bool:
+        """Whether a run to a precision target met it (always true without one)."""
+        return self._native.target_reached
+
+    def export(self, format: str, path: PathLike) -> None:
+        """Writes the run in a format the library registers (`formats()`: json, html,
+        csv, and any added later), atomically; Ctrl-C leaves nothing."""
+        self._native.export(format, os.fspath(path))
+
+    def write_json(self, path: PathLike) -> None:
+        """The JSON report, as `--out` writes it."""
+        self.export("json", path)
+
+    def write_html(self, path: PathLike) -> None:
+        """The self-contained page with charts, as `--html` writes it."""
+        self.export("html", path)
+
+    def write_trials_csv(self, path: PathLike) -> None:
+        """The trial table, as `--trials-csv` writes it."""
+        self.export("csv", path)
+
+    def _repr_html_(self) -> str:
+        return self._native.html_fragment()
+
+    def __repr__(self) -> str:
+        r = self.report
+        mean = r["consortium"]["npv"]["mean"]
+        return f"<Run {r['scenario']!r}: {r['trials']} trials, seed {r['seed']}, mean NPV {mean:,.0f}>"
+
+
+def formats() -> List[str]:
+    """The names of the export formats the library registers."""
+    return list(_native.formats())
+
+
+def run(
+    scenario: ScenarioLike,
+    trials: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    target_se: Optional[float] = None,
+    target_prob_ci: Optional[float] = None,
+    max_trials: Optional[int] = None,
+    max_memory: Union[int, str, None] = None,
+    progress: bool = True,
+) -> Run:
+    """Runs a scenario (a `Scenario`, a path or a dict), as `consortium-sim run` does.
+
+    `trials` and `seed` default to the scenario's; `threads` to one per core (results
+    do not depend on it). `target_se` or `target_prob_ci` (with `max_trials`) run until
+    that precision is met. `max_memory` (bytes, or "4G") bounds the memory the run may
+    take. A progress bar (tqdm, if installed) shows for runs longer than a second
+    unless `progress=False`. Ctrl-C stops the run and raises `KeyboardInterrupt`.
+    """
+    s = _scenario(scenario)
+    with _Progress(progress) as bar:
+        native = _native.run_scenario(
+            s._spec,
+            trials=trials,
+            seed=seed,
+            threads=threads,
+            target_se=target_se,
+            target_prob_ci=target_prob_ci,
+            max_trials=max_trials,
+            max_memory=max_memory,
+            progress=bar.callback(),
+        )
+    return Run(native)
+
+
+def run_shard(
+    scenario: ScenarioLike,
+    shard: int,
+    shards: int,
+    trials: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    max_memory: Union[int, str, None] = None,
+) -> bytes:
+    """Runs shard `shard` (0 to `shards` - 1) of a run and returns its partial result
+    as bytes (what `run --shard K/N --partial FILE` writes), for a worker pool to hand
+    back; `merge` joins them."""
+    s = _scenario(scenario)
+    return _native.run_shard(
+        s._spec, shard, shards, trials=trials, seed=seed, threads=threads, max_memory=max_memory
+    )
+
+
+def merge(parts: Sequence[Union[bytes, PathLike]], max_memory: Optional[int] = None) -> Run:
+    """Joins partial results (bytes from `run_shard`, or files written by `run --shard`)
+    into the run they are shards of: its report is the single run's, byte for byte but
+    for timings and the generation time."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="consortium-sim-parts-") as folder:
+        paths = []
+        for k, part in enumerate(parts):
+            if isinstance(part, (bytes, bytearray, memoryview)):
+                path = os.path.join(folder, f"part-{k + 1}.bin")
+                with open(path, "wb") as f:
+                    f.write(part)
+                paths.append(path)
+            else:
+                paths.append(os.fspath(part))
+        return Run(_native.merge(paths, max_memory=max_memory))
+
+
+def _table(csv_text: str) -> "pandas.DataFrame":
+    import pandas as pd
+
+    return pd.read_csv(io.StringIO(csv_text))
+
+
+class _Analysis:
+    def __init__(self, result: str, text: str):
+        self.result: Dict[str, Any] = json.loads(result)
+        self._json = result
+        self.text = text
+
+    def to_json(self) -> str:
+        """The analysis as `--out` writes it."""
+        return self._json
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Sweep(_Analysis):
+    """A sweep: `.table` has one row per point (the `--csv` table), `.result` the whole
+    analysis (the `--out` JSON) as a dict, `.text` the printed table."""
+
+    def __init__(self, result: str, text: str, csv_text: str):
+        super().__init__(result, text)
+        self.csv = csv_text
+        self.table = _table(csv_text)
+
+    def _repr_html_(self) -> str:
+        return str(self.table._repr_html_())
+
+
+class Sensitivity(_Analysis):
+    """A sensitivity study: `.tornado`, `.rank_correlation` and `.switching_values` as
+    DataFrames (one row per input, the JSON's fields flattened with `_`), `.result` the
+    whole study as a dict, `.text` the printed tables."""
+
+    def __init__(self, result: str, text: str):
+        super().__init__(result, text)
+        import pandas as pd
+
+        self.tornado = pd.json_normalize(self.result["tornado"], sep="_")
+        self.rank_correlation = pd.json_normalize(self.result["rank_correlation"], sep="_")
+        self.switching_values = pd.json_normalize(self.result["switching_values"], sep="_")
+
+    def _repr_html_(self) -> str:
+        return str(self.tornado._repr_html_())
+
+
+class Comparison(_Analysis):
+    """A comparison: `.table` has one row per scenario (its figures flattened with `_`),
+    `.partners` one row per scenario and partner, `.result` the whole comparison as a
+    dict, `.text` the printed table."""
+
+    def __init__(self, result: str, text: str):
+        super().__init__(result, text)
+        import pandas as pd
+
+        rows = [{k: v for k, v in s.items() if k != "partners"} for s in self.result["scenarios"]]
+        self.table = pd.json_normalize(rows, sep="_").set_index("name")
+        self.partners = pd.json_normalize(
+            self.result["scenarios"], record_path="partners", meta=["name"], record_prefix="partner_", sep="_"
+        )
+
+    def _repr_html_(self) -> str:
+        return str(self.table._repr_html_())
+
+
+class Trace:
+    """A replayed trial: `.table` has one row per year and partner, `.story` the text
+    `consortium-sim trace` prints, `.trial` its index; `write_html` writes its page."""
+
+    def __init__(self, trial: int, story: str, page: str, rows: List[Dict[str, Any]]):
+        import pandas as pd
+
+        self.trial = trial
+        self.story = story
+        self._page = page
+        self.table = pd.DataFrame(rows)
+
+    def write_html(self, path: PathLike) -> None:
+        """The trial's page, as `trace --html` writes it."""
+        tmp = f"{os.fspath(path)}.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(self._page)
+        os.replace(tmp, path)
+
+    def __str__(self) -> str:
+        return self.story
+
+
+def _params(params: Mapping[str, Union[str, Sequence[Any]]]) -> List[str]:
+    specs = []
+    for pointer, values in params.items():
+        if isinstance(values, str):
+            specs.append(f"{pointer}={values}")
+        else:
+            specs.append(f"{pointer}=" + ",".join(_json_value(v) for v in values))
+    return specs
+
+
+def sweep(
+    scenario: ScenarioLike,
+    params: Mapping[str, Union[str, Sequence[Any]]],
+    trials: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    max_memory: Union[int, str, None] = None,
+    progress: bool = True,
+) -> Sweep:
+    """Runs the scenario at each value of one parameter (a line) or two (a grid), as
+    `consortium-sim sweep` does: `{"/service/efficiency": [0.05, 0.1, 0.15]}`, or a
+    range as the command line writes it, `{"/service/efficiency": "0.05:0.25:9"}`."""
+    s = _scenario(scenario)
+    with _Progress(progress) as bar:
+        result, text, csv_text, notices = _native.sweep(
+            s._spec, _params(params), trials=trials, seed=seed, threads=threads,
+            max_memory=max_memory, progress=bar.callback(),
+        )
+    _tell(notices)
+    assert csv_text is not None, "a sweep always has its table"
+    return Sweep(result, text, csv_text)
+
+
+def sensitivity(
+    scenario: ScenarioLike,
+    switch: Sequence[str] = (),
+    target_prob_loss: Optional[float] = None,
+    trials: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    max_memory: Union[int, str, None] = None,
+    progress: bool = True,
+) -> Sensitivity:
+    """Tornado, rank correlations and switching values, as `consortium-sim
+    sensitivity` gives them (`switch`: the pointers whose switching values to find)."""
+    s = _scenario(scenario)
+    with _Progress(progress) as bar:
+        result, text, _, notices = _native.sensitivity(
+            s._spec, list(switch), target_prob_loss=target_prob_loss, trials=trials, seed=seed,
+            threads=threads, max_memory=max_memory, progress=bar.callback(),
+        )
+    _tell(notices)
+    return Sensitivity(result, text)
+
+
+def compare(
+    scenario: ScenarioLike,
+    *others: ScenarioLike,
+    variants: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    trials: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    max_memory: Union[int, str, None] = None,
+    progress: bool = True,
+) -> Comparison:
+    """Compares scenarios trial by trial under common random numbers, as `consortium-sim
+    compare` does: several scenarios, or one and its `variants`, each a name and the
+    values it changes: `variants={"equal shares": {"/service/cost_sharing": "equal"}}`."""
+    s = _scenario(scenario)
+    specs = [
+        f"{name}:" + ";".join(f"{p}={_json_value(v)}" for p, v in values.items())
+        for name, values in (variants or {}).items()
+    ]
+    with _Progress(progress) as bar:
+        result, text, _, notices = _native.compare(
+            s._spec, [_scenario(o)._spec for o in others], specs, trials=trials, seed=seed,
+            threads=threads, max_memory=max_memory, progress=bar.callback(),
+        )
+    _tell(notices)
+    return Comparison(result, text)
+
+
+def trace(
+    scenario: ScenarioLike,
+    trial: Optional[int] = None,
+    percentile: Optional[float] = None,
+    worst_for: Union[str, int, None] = None,
+    trials: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    max_memory: Union[int, str, None] = None,
+    progress: bool = True,
+) -> Trace:
+    """Replays one trial year by year, as `consortium-sim trace` does: `trial=k`, or the
+    trial at a `percentile` of the consortium's NPV (the 1st, "the worst", if neither is
+    given), or at a partner's own 1st percentile (`worst_for`, its name or index)."""
+    s = _scenario(scenario)
+    partner = None
+    if worst_for is not None:
+        names = [p["name"] for p in s.to_dict()["partners"]]
+        if isinstance(worst_for, str) and worst_for in names:
+            partner = names.index(worst_for)
+        elif isinstance(worst_for, int) and 0 <= worst_for < len(names):
+            partner = worst_for
+        else:
+            raise RequestError(
+                f"`worst_for` {worst_for}: there is no partner of that name (partners: {', '.join(names)})"
+            )
+        percentile = 1.0 if percentile is None else percentile
+    with _Progress(progress) as bar:
+        k, story, page, rows = _native.trace(
+            s._spec, trial=trial, percentile=percentile, partner=partner, trials=trials,
+            seed=seed, threads=threads, max_memory=max_memory, progress=bar.callback(),
+        )
+    return Trace(k, story, page, rows)

@@ -1,0 +1,87 @@
+"""Sweeps, sensitivity studies, comparisons and traces: the command line's, as tables."""
+
+import pandas as pd
+import pytest
+
+import consortium_sim as cs
+from conftest import cli, masked, read_json
+
+FOUR = "scenarios/four_districts_back_office.json"
+DEPTS = "scenarios/departments_shared_service_centre.json"
+
+
+def test_a_grid_sweep_is_the_command_lines_csv_and_json(tmp_path):
+    csv, out = tmp_path / "s.csv", tmp_path / "s.json"
+    cli("sweep", FOUR, "--trials", 1500, "--seed", 3, "--quiet", "--csv", csv, "--out", out,
+        "--param", "/service/efficiency=0.05:0.25:5", "--param", "/partners/0/exit_fee=0,500000")
+    s = cs.sweep(FOUR, {"/service/efficiency": "0.05:0.25:5", "/partners/0/exit_fee": [0, 500000]},
+                 trials=1500, seed=3, progress=False)
+    assert s.csv.encode() == csv.read_bytes()
+    pd.testing.assert_frame_equal(s.table, pd.read_csv(csv), check_exact=True)
+    assert len(s.table) == 10 and s.table.columns[:2].tolist() == ["/service/efficiency", "/partners/0/exit_fee"]
+    assert masked(s.result) == masked(read_json(out))
+
+
+def test_a_sweep_of_listed_values_is_the_command_lines(tmp_path):
+    csv = tmp_path / "s.csv"
+    cli("sweep", FOUR, "--trials", 1000, "--seed", 3, "--quiet", "--csv", csv,
+        "--param", "/service/efficiency=0.05,0.1,0.15")
+    s = cs.sweep(FOUR, {"/service/efficiency": [0.05, 0.1, 0.15]}, trials=1000, seed=3, progress=False)
+    pd.testing.assert_frame_equal(s.table, pd.read_csv(csv), check_exact=True)
+    with pytest.raises(cs.RequestError, match="^`param` /seed"):
+        cs.sweep(FOUR, {"/seed": [1, 2]}, trials=100, progress=False)
+
+
+def test_sensitivity_is_the_command_lines(tmp_path):
+    out = tmp_path / "s.json"
+    cli("sensitivity", DEPTS, "--trials", 1000, "--seed", 2, "--quiet", "--out", out,
+        "--switch", "/service/delay_years")
+    s = cs.sensitivity(DEPTS, switch=["/service/delay_years"], trials=1000, seed=2, progress=False)
+    expected = read_json(out)
+    assert masked(s.result) == masked(expected)
+    pd.testing.assert_frame_equal(s.tornado, pd.json_normalize(expected["tornado"], sep="_"))
+    assert s.switching_values["input"].tolist() == [v["input"] for v in expected["switching_values"]]
+    assert s.rank_correlation["spearman"].tolist() == [v["spearman"] for v in expected["rank_correlation"]]
+
+
+def test_comparisons_of_variants_and_of_files_are_the_command_lines(tmp_path):
+    out = tmp_path / "c.json"
+    cli("compare", FOUR, "--trials", 1000, "--seed", 2, "--quiet", "--out", out,
+        "--variant", 'equal:/service/cost_sharing="equal"')
+    c = cs.compare(FOUR, variants={"equal": {"/service/cost_sharing": "equal"}}, trials=1000, seed=2,
+                   progress=False)
+    assert masked(c.result) == masked(read_json(out))
+    assert c.table.index.tolist() == ["base", "equal"]
+    assert c.table.loc["equal", "npv_mean"] == read_json(out)["scenarios"][1]["npv"]["mean"]
+    assert len(c.partners) == 2 * len(read_json(FOUR)["partners"])
+    cli("compare", FOUR, DEPTS, "--trials", 1000, "--seed", 2, "--quiet", "--out", out)
+    files = cs.compare(FOUR, DEPTS, trials=1000, seed=2, progress=False)
+    assert masked(files.result) == masked(read_json(out))
+
+
+@pytest.mark.parametrize("how,flags", [
+    (dict(trial=17), ["--trial", 17]),
+    (dict(), ["--worst"]),
+    (dict(percentile=50), ["--median"]),
+    (dict(worst_for="Otterby District Council"), ["--worst-for", "Otterby District Council"]),
+])
+def test_a_trace_tells_the_command_lines_story(how, flags, tmp_path):
+    printed = cli("trace", FOUR, "--trials", 3000, "--seed", 11, "--quiet", *flags).stdout
+    t = cs.trace(FOUR, trials=3000, seed=11, progress=False, **how)
+    assert t.story == printed
+
+
+def test_a_traces_table_is_its_trial_year_by_year(tmp_path):
+    csv = tmp_path / "t.csv"
+    cli("run", DEPTS, "--trials", 3000, "--seed", 11, "--quiet", "--trials-csv", csv)
+    row = pd.read_csv(csv).iloc[41]
+    t = cs.trace(DEPTS, trial=41, trials=3000, seed=11, progress=False)
+    years = t.table.groupby("year").first()
+    assert len(years) == read_json(DEPTS)["horizon_years"]
+    # The last year's cumulative discounted saving is the trial's NPV in the trials CSV.
+    assert years["cumulative"].iloc[-1] == pytest.approx(row["npv"], rel=1e-12, abs=1e-6)
+    page = tmp_path / "t.html"
+    t.write_html(page)
+    assert "trial 41" in page.read_text()
+    with pytest.raises(cs.RequestError, match="^`trial` 3000 is not a trial of this run"):
+        cs.trace(DEPTS, trial=3000, trials=3000, progress=False)

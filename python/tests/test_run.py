@@ -1,0 +1,123 @@
+"""A run from Python is the command line's run: report, summary, trial table, files."""
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import consortium_sim as cs
+from conftest import SCENARIOS, cli, masked, read_json
+
+
+@pytest.mark.parametrize("path", SCENARIOS)
+def test_the_report_dict_is_the_command_lines_json(path, tmp_path):
+    out = tmp_path / "report.json"
+    cli("run", path, "--trials", 3000, "--seed", 11, "--quiet", "--out", out)
+    r = cs.run(cs.Scenario.load(path), trials=3000, seed=11, progress=False)
+    assert masked(r.report) == masked(read_json(out))
+    assert r.report["trials"] == 3000 and r.report["seed"] == 11
+
+
+@pytest.mark.parametrize("path", SCENARIOS)
+def test_the_trials_frame_is_the_trials_csv_bit_for_bit(path, tmp_path):
+    csv = tmp_path / "trials.csv"
+    cli("run", path, "--trials", 3000, "--seed", 11, "--quiet", "--trials-csv", csv)
+    from_csv = pd.read_csv(csv)
+    frame = cs.run(path, trials=3000, seed=11, progress=False).trials
+    assert list(frame.columns) == list(from_csv.columns)
+    # Year columns are float64 with NaN for "never" even where every trial has a year
+    # (pandas would then read int64): the frame's dtype does not depend on the draws.
+    for year in ("payback_year", "collapse_year"):
+        assert frame[year].dtype == np.float64
+        from_csv[year] = from_csv[year].astype(np.float64)
+    assert dict(frame.dtypes) == dict(from_csv.dtypes)
+    pd.testing.assert_frame_equal(frame, from_csv, check_exact=True)
+    # Bit for bit: the same float64 bytes, not just equal within a tolerance.
+    for name in frame.columns:
+        a, b = frame[name].to_numpy(), from_csv[name].to_numpy()
+        assert a.tobytes() == b.tobytes(), name
+
+
+def test_the_summary_is_what_the_command_line_prints():
+    path = "scenarios/four_districts_back_office.json"
+    printed = cli("run", path, "--trials", 3000, "--seed", 11, "--quiet").stdout
+    summary = cs.run(path, trials=3000, seed=11, progress=False).summary()
+    # The last line times the run ("... 0.00 s, 2,023,344 trials/s)").
+    timing = re.compile(r"[0-9.]+ s, [0-9,]+ trials/s")
+    assert timing.search(printed)
+    assert timing.sub("TIMED", summary) == timing.sub("TIMED", printed)
+
+
+def test_files_are_the_command_lines_files(tmp_path):
+    path = "scenarios/departments_shared_service_centre.json"
+    cli("run", path, "--trials", 2000, "--seed", 5, "--quiet", "--out", tmp_path / "cli.json",
+        "--trials-csv", tmp_path / "cli.csv", "--html", tmp_path / "cli.html")
+    r = cs.run(path, trials=2000, seed=5, progress=False)
+    r.write_json(tmp_path / "py.json")
+    r.write_trials_csv(tmp_path / "py.csv")
+    r.write_html(tmp_path / "py.html")
+    assert (tmp_path / "py.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    assert masked(read_json(tmp_path / "py.json")) == masked(read_json(tmp_path / "cli.json"))
+    page = (tmp_path / "py.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "data-chart=\"fan\"" in page
+    assert json.loads(r.report_json()) == r.report
+    with pytest.raises(cs.RequestError, match="no format named 'xlsx'"):
+        r.export("xlsx", tmp_path / "r.xlsx")
+    assert {"json", "html", "csv"} <= set(cs.formats())
+
+
+def test_by_year_and_partners_are_the_reports_tables():
+    r = cs.run("scenarios/four_districts_back_office.json", trials=2000, seed=3, progress=False)
+    bands = r.report["consortium"]["by_year"]
+    assert len(r.by_year) == r.report["horizon_years"] == len(bands)
+    assert r.by_year.index.name == "year"
+    assert r.by_year.iloc[-1].to_dict() == bands[-1]
+    assert list(r.partners.index) == [p["name"] for p in r.report["partners"]]
+    first = r.report["partners"][0]
+    assert r.partners.iloc[0]["npv_mean"] == first["npv"]["mean"]
+    assert r.partners.iloc[0]["prob_worse_off"] == first["prob_worse_off"]
+    # The trial table's mean NPV is the report's.
+    assert r.trials["npv"].mean() == pytest.approx(r.report["consortium"]["npv"]["mean"], rel=1e-12)
+
+
+def test_threads_one_and_two_give_the_same_report_and_trials():
+    path = "scenarios/mixed_jv_county_district_police.json"
+    one = cs.run(path, trials=5000, seed=2, threads=1, progress=False)
+    two = cs.run(path, trials=5000, seed=2, threads=2, progress=False)
+    assert one.report["run"]["threads"] == 1 and two.report["run"]["threads"] == 2
+    assert masked(one.report) == masked(two.report)
+    pd.testing.assert_frame_equal(one.trials, two.trials, check_exact=True)
+
+
+def test_a_precision_target_runs_as_the_command_lines(tmp_path):
+    path = "scenarios/four_districts_back_office.json"
+    out = tmp_path / "r.json"
+    cli("run", path, "--target-se", 60000, "--seed", 4, "--quiet", "--out", out)
+    r = cs.run(path, target_se=60000, seed=4, progress=False)
+    assert masked(r.report) == masked(read_json(out))
+    assert r.target_reached and r.report["run"]["target_reached"]
+    assert r.report["run"]["trials_used"] == r.report["trials"] < r.report["run"]["max_trials"]
+
+
+def test_bad_settings_are_request_errors_naming_the_keyword():
+    with pytest.raises(cs.RequestError, match="^`trials` must be at least 1$"):
+        cs.run("scenarios/four_districts_back_office.json", trials=0, progress=False)
+    with pytest.raises(cs.RequestError, match="`threads` 5000 is more than"):
+        cs.run("scenarios/four_districts_back_office.json", threads=5000, progress=False)
+    with pytest.raises(cs.RequestError, match=r"need about 780 MiB .*, more than the 1.0 MiB allowed \(set by `max_memory`\)"):
+        cs.run("scenarios/four_districts_back_office.json", trials=10_000_000, max_memory="1M",
+               progress=False)
+
+
+def test_the_notebook_view_shows_the_headline_and_the_fan_chart():
+    r = cs.run("scenarios/four_districts_back_office.json", trials=2000, seed=3, progress=False)
+    html = r._repr_html_()
+    assert html.startswith('<div class="consortium-sim">')
+    assert "Mean NPV" in html and "P(loss: NPV &lt; 0)" in html
+    assert 'data-chart="fan"' in html and "<svg" in html
+    # Its styles are scoped: nothing restyles the notebook around it.
+    style = html.split("<style>")[1].split("</style>")[0]
+    rules = [line.split("{")[0].strip() for line in style.splitlines() if "{" in line]
+    assert rules and all(rule.startswith(".consortium-sim") for rule in rules), rules
