@@ -16,34 +16,48 @@ use crate::scenario;
 use crate::scenario::origin::Origin;
 use crate::summary::{AsRun, Provenance};
 
-/// The scenario files shipped in `scenarios/`, embedded at build time: a scenario with
-/// the same bytes (or, given as a value, the same JSON) is a shipped example, whose
-/// figures are illustrative.
-const SHIPPED: &[&[u8]] = &[
-    include_bytes!("../../scenarios/county_districts_ict.json"),
-    include_bytes!("../../scenarios/departments_shared_service_centre.json"),
-    include_bytes!("../../scenarios/eight_councils_revenues_benefits.json"),
-    include_bytes!("../../scenarios/four_districts_back_office.json"),
-    include_bytes!("../../scenarios/london_boroughs_strong_governance.json"),
-    include_bytes!("../../scenarios/mixed_jv_county_district_police.json"),
-    include_bytes!("../../scenarios/social_care_formal.json"),
-    include_bytes!("../../scenarios/social_care_informal.json"),
+/// A shipped scenario's (file name, bytes).
+macro_rules! shipped {
+    ($name:literal) => {
+        ($name, include_bytes!(concat!("../../scenarios/", $name)))
+    };
+}
+
+/// The scenario files shipped in `scenarios/`, embedded at build time with their file
+/// names: a scenario with the same bytes (or, given as a value, the same JSON) is a
+/// shipped example, whose figures are illustrative. A front end offers them by name.
+pub const SHIPPED: &[(&str, &[u8])] = &[
+    shipped!("county_districts_ict.json"),
+    shipped!("departments_shared_service_centre.json"),
+    shipped!("eight_councils_revenues_benefits.json"),
+    shipped!("four_districts_back_office.json"),
+    shipped!("london_boroughs_strong_governance.json"),
+    shipped!("mixed_jv_county_district_police.json"),
+    shipped!("social_care_formal.json"),
+    shipped!("social_care_informal.json"),
 ];
+
+/// Whether `bytes` are a shipped scenario file's.
+fn is_shipped(bytes: &[u8]) -> bool {
+    SHIPPED.iter().any(|(_, s)| *s == bytes)
+}
 
 /// Reads `source` into JSON with its origin (before overrides, which the caller adds).
 pub(super) fn read(source: &Source) -> Result<(Value, Origin)> {
     match source {
-        Source::Path(path) => {
-            let bytes = scenario::load::read_bytes(path)?;
-            let value = scenario::load::value_from_bytes(&bytes, &path.display().to_string())?;
-            let origin = Origin {
-                file: Some(path.display().to_string()),
-                sha256: Some(sha256_hex(&bytes)),
-                note: None,
-                shipped_example: SHIPPED.contains(&bytes.as_slice()),
-                overrides: Vec::new(),
-            };
-            Ok((value, origin))
+        Source::Path(path) => file(
+            &scenario::load::read_bytes(path)?,
+            &path.display().to_string(),
+        ),
+        Source::Bytes { bytes, name } => {
+            if bytes.len() as u64 > scenario::load::MAX_FILE_BYTES {
+                return Err(scenario::ScenarioError::TooLarge {
+                    path: name.clone(),
+                    limit_mib: scenario::load::MAX_FILE_BYTES >> 20,
+                }
+                .into());
+            }
+            file(bytes, name)
         }
         Source::Json { value, name } => {
             let origin = Origin {
@@ -52,12 +66,25 @@ pub(super) fn read(source: &Source) -> Result<(Value, Origin)> {
                 note: Some(format!("given as a value, not a file: {name}")),
                 shipped_example: SHIPPED
                     .iter()
-                    .any(|s| serde_json::from_slice::<Value>(s).is_ok_and(|v| v == *value)),
+                    .any(|(_, s)| serde_json::from_slice::<Value>(s).is_ok_and(|v| v == *value)),
                 overrides: Vec::new(),
             };
             Ok((value.clone(), origin))
         }
     }
+}
+
+/// A scenario file's JSON and origin, from its `bytes` and its name.
+fn file(bytes: &[u8], name: &str) -> Result<(Value, Origin)> {
+    let value = scenario::load::value_from_bytes(bytes, name)?;
+    let origin = Origin {
+        file: Some(name.to_string()),
+        sha256: Some(sha256_hex(bytes)),
+        note: None,
+        shipped_example: is_shipped(bytes),
+        overrides: Vec::new(),
+    };
+    Ok((value, origin))
 }
 
 /// The provenance of a result made now from `scenarios`.
@@ -91,7 +118,7 @@ mod tests {
             .map(|p| std::fs::read(p).unwrap())
             .collect();
         files.sort();
-        let mut embedded: Vec<Vec<u8>> = SHIPPED.iter().map(|s| s.to_vec()).collect();
+        let mut embedded: Vec<Vec<u8>> = SHIPPED.iter().map(|(_, s)| s.to_vec()).collect();
         embedded.sort();
         assert_eq!(files, embedded);
     }
