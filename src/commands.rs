@@ -224,6 +224,15 @@ pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
     )
 }
 
+/// `serve`: starts the web app and serves until the process ends.
+#[cfg(feature = "serve")]
+pub fn serve(args: crate::cli::ServeArgs) -> Result<()> {
+    let server = consortium_sim::serve::bind(args.config())?;
+    println!("consortium-sim serves on {}", server.url());
+    println!("(Ctrl-C stops it; the history is kept)");
+    server.run()
+}
+
 /// Prints the JSON Schema of the scenario format.
 pub fn schema() -> Result<()> {
     print_all(consortium_sim::scenario::schema::to_json().as_bytes())

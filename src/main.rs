@@ -98,6 +98,8 @@ fn dispatch(cli: Cli, monitor: &Monitor) -> Result<ExitCode, Error> {
         Command::Compare(args) => analyse::compare(args, monitor),
         Command::Schema => commands::schema(),
         Command::Completions { shell } => commands::completions(shell),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => commands::serve(args),
     };
     done.map(|()| ExitCode::SUCCESS)
 }
