@@ -132,7 +132,10 @@ mod tests {
         .err()
         .unwrap();
         assert!(e.is_user_input());
-        assert!(e.to_string().starts_with("upload.json is not valid JSON"), "{e}");
+        assert!(
+            e.to_string().starts_with("upload.json is not valid JSON"),
+            "{e}"
+        );
     }
 
     #[test]

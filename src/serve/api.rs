@@ -276,6 +276,9 @@ impl App {
 
     /// Checks a job's request and queues its work.
     fn start(&self, r: JobRequest) -> Result<Arc<Job>, Error> {
+        if let Some(n) = r.trials {
+            tasks::over_limit(n, self.config.max_trials)?;
+        }
         let history = self.history.clone();
         let request = |scenario| Request {
             scenario,

@@ -87,7 +87,9 @@ fn prepare(request: Request, page: bool) -> Result<Ready> {
     })
 }
 
-fn over_limit(trials: u64, max: u64) -> Result<()> {
+/// Refuses more trials than the server runs (checked when a job is asked for, and
+/// again once the scenario's own `trials` is known).
+pub fn over_limit(trials: u64, max: u64) -> Result<()> {
     if trials > max {
         return Err(Error::request(format!(
             "`trials` {trials} is more than this server runs at once ({max}, its --max-trials): ask for fewer"

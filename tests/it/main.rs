@@ -26,6 +26,8 @@ mod readme;
 mod reference;
 mod schema;
 mod sensitivity;
+#[cfg(feature = "serve")]
+mod serve;
 mod shard;
 #[cfg(unix)]
 mod signals;
