@@ -343,15 +343,17 @@ function jsonBox(value, path) {
   value === undefined ? "" : JSON.stringify(value));
 }
 
+// The first sentence of a field's description (a full stop before a capital or a
+// symbol, not the one of "e.g."), for the label; the whole is its tooltip.
 function short(description) {
-  return (description || "").split(/(?<=\.)\s/)[0];
+  return (description || "").split(/(?<=[^.][a-z0-9)%"]\.)\s+(?=[A-Z(])/)[0];
 }
 
 // One labelled field.
 function field(name, propSchema, path, required) {
   const s = resolve(propSchema);
   return h("div", { class: "field", "data-path": pointer(path) },
-    h("label", {}, name, h("span", { class: "help" }, short(s.description))),
+    h("label", { title: s.description || "" }, name, h("span", { class: "help" }, short(s.description))),
     h("div", {}, widget(propSchema, path, required), h("div", { class: "problem", "data-problem": pointer(path) })));
 }
 
@@ -482,7 +484,13 @@ function follow(job, bar, status) {
         : s.state === "running" ? `Running: ${s.done.toLocaleString("en-GB")} of ${s.total.toLocaleString("en-GB")} trials` : "";
     };
     events.addEventListener("progress", (e) => update(JSON.parse(e.data)));
-    events.addEventListener("end", (e) => { events.close(); const s = JSON.parse(e.data); update(s); resolve(s); });
+    events.addEventListener("end", (e) => {
+      events.close();
+      const s = JSON.parse(e.data);
+      update(s);
+      if (s.state === "done" || s.state === "shown") bar.value = bar.max;
+      resolve(s);
+    });
     events.onerror = () => { if (events.readyState === EventSource.CLOSED) resolve({ state: "failed", message: "lost the server" }); };
   });
 }
