@@ -183,11 +183,11 @@ try:
         " && f.contentDocument.querySelectorAll('[data-chart] svg').length > 0"))
     shot("compare")
 
-    # A sweep of the efficiency's most likely value.
+    # A sweep of the efficiency.
     driver.get(URL + "#/sweep")
     Select(css("#scenario")).select_by_value(SCENARIO)
     type_into("#trials", "2000")
-    type_into("#specs", "/partners/0/exit_fee=0:1000000:5")
+    type_into("#specs", "/service/efficiency=0.05:0.25:5")
     css("#start").click()
     wait.until(lambda d: d.execute_script(
         "const f = document.querySelector('iframe.report');"
