@@ -5,10 +5,10 @@
 //! It is one more front end of the [run API](crate::run): its handlers build
 //! [`RunOptions`](crate::run::RunOptions), pass a [`Monitor`](crate::engine::Monitor) that
 //! the page's Cancel button sets, and render through the [exporters](crate::export); no
-//! figure is computed here. The parts: [`guard`] (which requests are let in: Host,
-//! Origin, token, the Content-Security-Policy), [`library`] (the scenarios offered: the
-//! shipped ones and a folder's), [`jobs`] (the queue of runs and analyses, their
-//! progress and cancellation), [`history`] (the runs kept in SQLite), `api` (the
+//! figure is computed here. The parts: `guard` (which requests are let in: Host,
+//! Origin, token, the Content-Security-Policy), `library` (the scenarios offered: the
+//! shipped ones and a folder's), `jobs` (the queue of runs and analyses, their
+//! progress and cancellation), `history` (the runs kept in SQLite), `api` (the
 //! routes) and `assets` (the page, its script and style, embedded in the binary).
 
 mod api;

@@ -833,3 +833,29 @@ fn a_killed_server_keeps_its_earlier_runs() {
     child.wait().unwrap();
     assert!(Path::new(&db).exists());
 }
+
+/// Names from a scenario are text everywhere: in the kept pages they are escaped, and
+/// the API gives them back as JSON strings.
+#[test]
+fn user_text_is_escaped() {
+    let s = start(|_| {});
+    let mut v: Value = serde_json::from_str(consortium_sim::TEMPLATE).unwrap();
+    v["name"] = json!("<script>alert(1)</script> & Co");
+    v["partners"][0]["name"] = json!("<img src=x onerror=alert(2)>");
+    let end = s.finish(run_of(json!({ "json": v, "name": "<b>draft</b>" }), 500, 1));
+    assert_eq!(end["state"], "done", "{end}");
+    let id = end["run"].as_i64().unwrap();
+    for piece in ["report.html", "trace.html"] {
+        let page = s.get(&format!("/api/runs/{id}/{piece}")).text();
+        assert!(
+            !page.contains("<script>alert") && !page.contains("<img src=x"),
+            "{piece}"
+        );
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"),
+            "{piece}"
+        );
+    }
+    let listed = s.get(&format!("/api/runs/{id}")).json();
+    assert_eq!(listed["title"], "<script>alert(1)</script> & Co");
+}
