@@ -131,10 +131,16 @@ try:
     fee = css('td[data-path="/partners/0/exit_fee"]')
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", fee)
     shot("editor-partners")
+    type_into("#save-name", "my case.json")
+    css("#save").click()
+    saved = wait.until(lambda d: d.find_element(By.ID, "save-status").text or False)
+    assert saved == "Saved as my case.json.", saved
     css("#run-draft").click()
 
     # Run the edited scenario; the Results page's figures are the command line's.
     edited = run_from_page(TRIALS, SEED, "efficiency min 0.1, exit fee 900k")
+    page_mean = css("#mean-npv").text
+    css("#summary-box summary").click()
     page_summary = TIMING.sub("TIMING", css("#summary").text)
     scenario = fetch(f"/api/runs/{edited}/scenario.json")
     as_run = json.loads(scenario)
@@ -142,7 +148,6 @@ try:
     assert as_run["partners"][0]["exit_fee"] == 900000
     cli = cli_summary(scenario, TRIALS, SEED)
     mean = re.search(r"^  mean +(\S+)", cli, re.M).group(1)
-    page_mean = re.search(r"^ *mean +(\S+)", page_summary, re.M).group(1)
     assert page_mean == mean, (page_mean, mean)
     # The <pre> keeps every line; Selenium's text trims the ends of the whole.
     assert page_summary.strip() == cli.strip(), (page_summary, cli)
@@ -168,8 +173,15 @@ try:
     shot("history")
     rows[1].find_element(By.LINK_TEXT, "Open").click()
     wait.until(lambda d: d.current_url.endswith(f"#/results/{edited}"))
+    assert css("#mean-npv").text == page_mean
+    css("#summary-box summary").click()
     again = TIMING.sub("TIMING", css("#summary").text)
     assert again == page_summary
+
+    # The saved scenario is listed after the shipped ones.
+    driver.get(URL + "#/scenarios")
+    assert css("#scenarios tbody tr:last-child").text.startswith("Four districts"), "saved scenario"
+    assert "my case.json" in css("#scenarios tbody tr:last-child").text
 
     # Compare the two from History: paired figures under common random numbers.
     driver.get(URL + "#/history")

@@ -859,3 +859,32 @@ fn user_text_is_escaped() {
     let listed = s.get(&format!("/api/runs/{id}")).json();
     assert_eq!(listed["title"], "<script>alert(1)</script> & Co");
 }
+
+/// The small routes: the schema is the `schema` command's, the template `init`'s, the
+/// info names this engine and the limits; an unknown job or run is 404 or a message.
+#[test]
+fn schema_template_and_info() {
+    let s = start(|c| c.max_trials = 1234);
+    let schema = s.get("/api/schema");
+    assert_eq!(schema.header("content-type"), Some("application/json"));
+    assert_eq!(schema.text(), util::sim(&["schema"]).stdout);
+    assert_eq!(s.get("/api/template").text(), util::sim(&["init"]).stdout);
+    let info = s.get("/api/info").json();
+    assert_eq!(info["engine_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(info["max_trials"], 1234);
+    assert_eq!(info["max_body_bytes"], 1 << 20);
+    assert_eq!(s.get("/api/jobs/99").status, 404);
+    assert_eq!(s.get("/api/jobs/99/events").status, 404);
+    assert_eq!(s.get("/api/jobs/99/page.html").status, 404);
+    assert_eq!(s.post("/api/jobs/99/cancel", &json!({})).status, 404);
+    let missing = s.get("/api/runs/7/report.json");
+    assert_eq!(missing.status, 400);
+    assert_eq!(missing.json()["error"], "there is no run 7 in the history");
+    assert_eq!(s.get("/api/runs/7/secrets.txt").status, 404);
+    let script = s.get("/app.js");
+    assert_eq!(
+        script.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(s.get("/app.css").status, 200);
+}

@@ -551,19 +551,27 @@ async function resultsView(id) {
     h("thead", {}, h("tr", {}, ["Partner", "mean NPV", "P5 NPV", "P(worse off)", "P(leaves)"].map((t) => h("th", {}, t)))),
     h("tbody", {}, report.partners.map((p) => h("tr", {}, h("td", {}, p.name), h("td", { class: "num" }, money(p.npv.mean, run.currency)),
       h("td", { class: "num" }, money(p.npv.p05, run.currency)), h("td", { class: "num" }, percent(p.prob_worse_off)), h("td", { class: "num" }, percent(p.prob_withdraws))))));
+  const c = report.consortium;
+  const card = (label, value, id, note) => h("div", { class: "card" }, h("div", { class: "label" }, label),
+    h("div", { class: "value", id }, value), note ? h("div", { class: "note" }, note) : null);
   show(
     h("h1", {}, "Results: ", run.title),
     h("p", { class: "note" }, `Run ${run.id}${run.label ? " (" + run.label + ")" : ""}: ${run.trials.toLocaleString("en-GB")} trials, seed ${run.seed}, engine ${run.engine_version}, ${run.created}.`),
+    h("div", { class: "cards" },
+      card("Mean NPV", money(c.npv.mean, run.currency), "mean-npv", "saving against every partner going it alone"),
+      card("P(loss)", percent(c.prob_npv_negative.estimate), "prob-loss", "chance the consortium loses money"),
+      card("P(collapse)", percent(c.prob_collapse), "prob-collapse", "too few members left"),
+      card("Worst 5% (mean)", money(c.npv.cvar05, run.currency), "worst", "average of the worst 1 in 20 futures")),
     h("div", { class: "row" },
       h("a", { class: "button", href: base + "report.html", download: `run-${id}.html` }, "Report (HTML)"),
       h("a", { class: "button", href: base + "report.json", download: `run-${id}.json` }, "Report (JSON)"),
       csv, csvStatus,
       h("a", { class: "button", href: base + "scenario.json", download: `run-${id}-scenario.json` }, "Scenario as run"),
       h("a", { class: "button", href: base + "trace.html", target: "_blank", id: "trace" }, "Worst case, year by year")),
-    h("h2", {}, "Headline figures"),
-    h("pre", { class: "summary", id: "summary" }, summary),
     h("h2", {}, "Who is exposed"), partners,
-    h("h2", {}, "Charts"),
+    h("details", { id: "summary-box" }, h("summary", {}, "The figures as the command line prints them"),
+      h("pre", { class: "summary", id: "summary" }, summary)),
+    h("h2", {}, "The report, with its charts"),
     h("iframe", { class: "report", src: base + "report.html", title: "The run's report" }));
 }
 
