@@ -116,7 +116,7 @@ fn error(e: Error) -> Response {
     } else {
         StatusCode::INTERNAL_SERVER_ERROR
     };
-    failure(status, &e.render(|s| format!("`{}`", s.name())))
+    failure(status, &e.render(super::jobs::setting))
 }
 
 fn typed(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
@@ -196,7 +196,7 @@ async fn validate(body: Bytes) -> Response {
         .into_response(),
         Err(e) => axum::Json(json!({
             "ok": false,
-            "problems": [{ "path": "", "message": e.render(|s| s.name().to_string()) }],
+            "problems": [{ "path": "", "message": e.render(super::jobs::setting) }],
         }))
         .into_response(),
     }

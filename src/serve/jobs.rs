@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use crate::engine::Monitor;
-use crate::run::Error;
+use crate::run::{Error, Setting};
 
 /// How many finished jobs are remembered (their pages, for an analysis) before the
 /// oldest are forgotten. Runs themselves are kept in the history.
@@ -156,7 +156,7 @@ impl Queue {
                 }
                 Ok(Err(e)) if e.is_interrupted() => State::Cancelled,
                 Ok(Err(e)) => State::Failed {
-                    message: e.render(|s| s.name().to_string()),
+                    message: e.render(setting),
                     user_input: e.is_user_input(),
                 },
                 Err(e) => State::Failed {
@@ -166,5 +166,17 @@ impl Queue {
             });
         });
         job
+    }
+}
+
+/// How the app's messages name a request's settings: as its forms and the server's
+/// options call them.
+pub fn setting(s: Setting) -> String {
+    match s {
+        Setting::Trials => "the trials".into(),
+        Setting::Seed => "the seed".into(),
+        Setting::MaxMemory => "the server's --max-memory".into(),
+        Setting::MaxTrials => "the server's --max-trials".into(),
+        other => format!("`{}`", other.name()),
     }
 }

@@ -888,3 +888,31 @@ fn schema_template_and_info() {
     );
     assert_eq!(s.get("/app.css").status, 200);
 }
+
+/// Each run is under the command line's memory guard: one that needs more than the
+/// server's `max_memory` fails before it starts, as the user's input, saying why.
+#[test]
+fn the_memory_guard_refuses_a_run_too_large() {
+    let s = start(|c| c.max_memory = Some(1 << 20));
+    let end = s.finish(run_of(
+        json!({ "file": "four_districts_back_office.json" }),
+        100_000,
+        1,
+    ));
+    assert_eq!(end["state"], "failed", "{end}");
+    assert_eq!(end["user_input"], true);
+    let message = end["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("100000 trials of this scenario need about"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(
+            "more than the 1.0 MiB allowed (set by the server's --max-memory); ask for fewer \
+             with the trials or the scenario's \"trials\", split the run with `shard`, or \
+             raise the server's --max-memory"
+        ),
+        "{message}"
+    );
+    assert_eq!(end["done"], 0);
+}
