@@ -46,8 +46,13 @@ sim=./target/release/consortium-sim
 [[ -x "$sim" ]] || cargo build --release
 work="$(mktemp -d)"
 server=""
+# Stops the server (which exits 130 on SIGTERM, as every command does) and removes the
+# scratch folder; the script's own status is kept.
 cleanup() {
-    [[ -n "$server" ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    if [[ -n "$server" ]]; then
+        kill "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
