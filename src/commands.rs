@@ -224,10 +224,15 @@ pub fn merge(args: MergeArgs, monitor: &Monitor) -> Result<()> {
     )
 }
 
+/// Set while `serve` serves: a signal then stops the server (see `main`).
+#[cfg(feature = "serve")]
+pub static SERVING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// `serve`: starts the web app and serves until the process ends.
 #[cfg(feature = "serve")]
 pub fn serve(args: crate::cli::ServeArgs) -> Result<()> {
     let server = consortium_sim::serve::bind(args.config())?;
+    SERVING.store(true, std::sync::atomic::Ordering::SeqCst);
     println!("consortium-sim serves on {}", server.url());
     println!("(Ctrl-C stops it; the history is kept)");
     server.run()

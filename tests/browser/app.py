@@ -146,6 +146,8 @@ try:
     as_run = json.loads(scenario)
     assert as_run["service"]["efficiency"] == {"pert": [0.1, 0.15, 0.22]}, as_run["service"]
     assert as_run["partners"][0]["exit_fee"] == 900000
+    listed = json.loads(fetch(f"/api/runs/{edited}"))
+    assert listed["file"].endswith("/my case.json"), listed["file"]
     cli = cli_summary(scenario, TRIALS, SEED)
     mean = re.search(r"^  mean +(\S+)", cli, re.M).group(1)
     assert page_mean == mean, (page_mean, mean)

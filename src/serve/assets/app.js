@@ -50,6 +50,12 @@ function money(x, currency) {
   return sign + (currency || "£") + Math.round(Math.abs(x)).toLocaleString("en-GB");
 }
 
+// A kept run's time (UTC, RFC 3339) in the browser's own time zone.
+function when(created) {
+  const t = new Date(created);
+  return isNaN(t) ? created : t.toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" });
+}
+
 function percent(p) {
   return (100 * p).toFixed(1) + "%";
 }
@@ -221,12 +227,12 @@ function numberInput(s, value, path, placeholder) {
 }
 
 // A number-or-distribution field: a list of forms, its parameters, its density.
-function uncertainWidget(u, value, path, required) {
+function uncertainWidget(u, value, path, required, def) {
   const box = h("span", { class: "uncertain" });
   const forms = u.forms.map((f) => f.key);
   const current = value === undefined ? "" : typeof value === "number" ? "number" : Object.keys(value)[0];
   const select = h("select", { "data-form": pointer(path) },
-    required ? null : h("option", { value: "" }, "(default)"),
+    required ? null : h("option", { value: "" }, def === undefined ? "(default)" : `(default: ${JSON.stringify(def)})`),
     h("option", { value: "number" }, "a number"),
     forms.map((k) => h("option", { value: k }, k)));
   select.value = current;
@@ -284,7 +290,7 @@ function widget(raw, path, required) {
   const s = resolve(raw);
   const value = getAt(path);
   const u = uncertain(s);
-  if (u) return uncertainWidget(u, value, path, required);
+  if (u) return uncertainWidget(u, value, path, required, s.default);
   if (s.type === "number" || s.type === "integer") return numberInput(s, value, path, s.default !== undefined ? "default " + s.default : "");
   if (s.type === "boolean") return h("input", { type: "checkbox", checked: !!value, "data-input": pointer(path), onchange: (e) => setAt(path, e.target.checked) });
   if (s.type === "string") return h("input", { type: "text", value: value || "", placeholder: s.default || "", "data-input": pointer(path), oninput: (e) => setAt(path, e.target.value === "" && !required ? undefined : e.target.value) });
@@ -388,6 +394,7 @@ let EDITING = null; // { file, shipped }
 let validateTimer = null;
 
 function changed() {
+  if (EDITING) EDITING.saved = false;
   clearTimeout(validateTimer);
   validateTimer = setTimeout(validate, 250);
 }
@@ -449,14 +456,18 @@ function editorForm() {
     try {
       const r = await api("PUT", "/api/scenarios/" + encodeURIComponent(name.value), JSON.stringify(DRAFT, null, 2) + "\n", true);
       saved.textContent = "Saved as " + r.saved + ".";
-      EDITING.file = r.saved; EDITING.shipped = false;
+      EDITING.file = r.saved; EDITING.shipped = false; EDITING.saved = true;
     } catch (e) { saved.replaceChildren(failed(e)); }
   } }, "Save");
   show(
     h("h1", {}, "Edit: ", DRAFT.name || "(no name)"),
     EDITING.shipped ? h("p", { class: "note" }, "This is a shipped example: it is saved under a new name.") : null,
     h("div", { class: "row" }, h("label", {}, "Save as ", name), save, saved,
-      h("button", { type: "button", class: "primary", id: "run-draft", onclick: () => { RUN_DRAFT = { json: DRAFT, name: name.value }; location.hash = "#/run/draft"; } }, "Run this"),
+      h("button", { type: "button", class: "primary", id: "run-draft", onclick: () => {
+        // Saved and unchanged since: run the file; otherwise the draft as it stands.
+        if (EDITING.saved) { location.hash = "#/run/" + encodeURIComponent(EDITING.file); return; }
+        RUN_DRAFT = { json: DRAFT, name: name.value }; location.hash = "#/run/draft";
+      } }, "Run this"),
       h("a", { class: "button", href: "#/scenarios" }, "Back")),
     h("p", { id: "validation", class: "status" }, "Checking…"),
     h("div", { id: "top-problems", class: "problem", "data-problem": "/" }),
@@ -556,7 +567,7 @@ async function resultsView(id) {
     h("div", { class: "value", id }, value), note ? h("div", { class: "note" }, note) : null);
   show(
     h("h1", {}, "Results: ", run.title),
-    h("p", { class: "note" }, `Run ${run.id}${run.label ? " (" + run.label + ")" : ""}: ${run.trials.toLocaleString("en-GB")} trials, seed ${run.seed}, engine ${run.engine_version}, ${run.created}.`),
+    h("p", { class: "note" }, `Run ${run.id}${run.label ? " (" + run.label + ")" : ""}: ${run.trials.toLocaleString("en-GB")} trials, seed ${run.seed}, engine ${run.engine_version}, ${when(run.created)}.`),
     h("div", { class: "cards" },
       card("Mean NPV", money(c.npv.mean, run.currency), "mean-npv", "saving against every partner going it alone"),
       card("P(loss)", percent(c.prob_npv_negative.estimate), "prob-loss", "chance the consortium loses money"),
@@ -583,7 +594,7 @@ async function historyView() {
   const compare = h("button", { type: "button", id: "compare", disabled: true, onclick: () => { const [a, b] = [...picked]; location.hash = `#/compare/${a}/${b}`; } }, "Compare the two ticked");
   const rowsOf = runs.map((r) => h("tr", { "data-run": r.id },
     h("td", {}, h("input", { type: "checkbox", "aria-label": "pick run " + r.id, onchange: (e) => { if (e.target.checked) picked.add(r.id); else picked.delete(r.id); compare.disabled = picked.size !== 2; } })),
-    h("td", { class: "num" }, r.id), h("td", {}, r.created), h("td", {}, r.title, h("div", { class: "note" }, r.file)),
+    h("td", { class: "num" }, r.id), h("td", { title: r.created }, when(r.created)), h("td", {}, r.title, h("div", { class: "note" }, r.file)),
     h("td", {}, h("input", { type: "text", value: r.label, placeholder: "label", onchange: (e) => api("PATCH", "/api/runs/" + r.id, { label: e.target.value }) })),
     h("td", { class: "num" }, r.trials.toLocaleString("en-GB")), h("td", { class: "num" }, r.seed),
     h("td", { class: "num" }, money(r.mean_npv, r.currency)), h("td", { class: "num" }, percent(r.prob_loss)),
