@@ -175,6 +175,72 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Start the web app: edit scenarios, run them, keep every run.
+    ///
+    /// Serves pages to edit a scenario, run it (with progress and Cancel), see the
+    /// report's figures and charts, and find, compare or delete past runs, kept in a
+    /// SQLite history. Prints the address to open. Listens on this machine only unless
+    /// --bind names another address, which then needs the token (--token, or one
+    /// generated and printed). Stop it with Ctrl-C: the history is kept.
+    #[cfg(feature = "serve")]
+    #[command(
+        after_help = "Examples:\n  consortium-sim serve\n  consortium-sim serve --scenarios my-cases --db team-history.sqlite3\n  consortium-sim serve --bind 0.0.0.0:8300 --host finance-pc:8300 --token SECRET"
+    )]
+    Serve(ServeArgs),
+}
+
+/// The options of `serve`.
+#[cfg(feature = "serve")]
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address and port to listen on (port 0: any free port).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8300")]
+    pub bind: std::net::SocketAddr,
+    /// The folder of your scenarios, listed beside the shipped ones; the editor saves
+    /// only here [default: scenarios/ in the data directory, beside the history].
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// The history's SQLite file [default: history.sqlite3 in the user's data
+    /// directory, e.g. ~/.local/share/consortium-sim/].
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// The most trials one run may ask for.
+    #[arg(long, value_name = "N", default_value_t = consortium_sim::serve::DEFAULT_MAX_TRIALS)]
+    pub max_trials: u64,
+    /// How many runs go at once; the others wait their turn.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub concurrent: usize,
+    /// The most memory one run may take (e.g. 4G) [default: half this machine's].
+    #[arg(long, value_name = "SIZE", value_parser = run::parse_size)]
+    pub max_memory: Option<u64>,
+    /// The secret a browser must present (once, as ?token=, then as a cookie). Needed
+    /// off this machine: one is generated if --bind is not a loopback address.
+    #[arg(long, value_name = "SECRET")]
+    pub token: Option<String>,
+    /// Another name browsers use to reach the server (the machine's name, a reverse
+    /// proxy's), as HOST or HOST:PORT; requests addressed to other names are refused.
+    #[arg(long = "host", value_name = "HOST")]
+    pub hosts: Vec<String>,
+}
+
+#[cfg(feature = "serve")]
+impl ServeArgs {
+    /// The server's configuration.
+    pub fn config(self) -> consortium_sim::serve::Config {
+        let mut config = consortium_sim::serve::Config::new(self.bind);
+        if let Some(dir) = self.scenarios {
+            config.scenarios = dir;
+        }
+        if let Some(db) = self.db {
+            config.db = db;
+        }
+        config.max_trials = self.max_trials;
+        config.concurrent = self.concurrent;
+        config.max_memory = self.max_memory;
+        config.token = self.token;
+        config.hosts = self.hosts;
+        config
+    }
 }
 
 /// Options shared by every command that simulates.

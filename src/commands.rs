@@ -273,6 +273,20 @@ fn wrote(path: &Path) {
     }
 }
 
+/// Set while `serve` serves: a signal then stops the server (see `main`).
+#[cfg(feature = "serve")]
+pub static SERVING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `serve`: starts the web app and serves until the process ends.
+#[cfg(feature = "serve")]
+pub fn serve(args: crate::cli::ServeArgs) -> Result<()> {
+    let server = consortium_sim::serve::bind(args.config())?;
+    SERVING.store(true, std::sync::atomic::Ordering::SeqCst);
+    println!("consortium-sim serves on {}", server.url());
+    println!("(Ctrl-C stops it; the history is kept)");
+    server.run()
+}
+
 /// Prints the JSON Schema of the scenario format.
 pub fn schema() -> Result<()> {
     print_all(consortium_sim::scenario::schema::to_json().as_bytes())

@@ -28,6 +28,8 @@ pub mod rng;
 pub mod run;
 pub mod sample;
 pub mod scenario;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod shard;
 pub mod stats;
 pub mod summary;

@@ -30,6 +30,11 @@ fn main() -> ExitCode {
         if progress::watched() && !MONITOR.cancel.swap(true, Ordering::SeqCst) {
             return;
         }
+        #[cfg(feature = "serve")]
+        if commands::SERVING.load(Ordering::SeqCst) {
+            eprintln!("stopped: the history is kept (a run in progress is not)");
+            std::process::exit(130);
+        }
         eprintln!("interrupted: {}", what_was_written(&output::abandon()));
         std::process::exit(130);
     });
@@ -105,6 +110,8 @@ fn dispatch(cli: Cli, monitor: &Monitor) -> Result<ExitCode, Error> {
         Command::Compare(args) => analyse::compare(args, monitor),
         Command::Schema => commands::schema(),
         Command::Completions { shell } => commands::completions(shell),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => commands::serve(args),
     };
     done.map(|()| ExitCode::SUCCESS)
 }

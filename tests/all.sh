@@ -9,8 +9,13 @@
 #   3. every shipped scenario's HTML report, and wide pages of every kind, rendered in
 #      headless Chromium and printed to PDF (tests/browser/check.sh: no console errors,
 #      every chart drawn, every table column in print), Chromium and poppler-utils
-#      installed from Debian's packages first if missing (as root).
-# Screenshots go to ${SCREENSHOTS:-a temporary folder}, for a person to look at.
+#      installed from Debian's packages first if missing (as root);
+#   4. the web app (`serve`) in headless Chromium driven through WebDriver
+#      (tests/browser/app.sh: chromium-driver from Debian's packages, Python selenium
+#      in a venv under target/): edit, run, figures equal to the command line's,
+#      history, compare, sweep.
+# Screenshots go to ${SCREENSHOTS:-a temporary folder} (the web app's to
+# ${SCREENSHOTS:-target/screenshots}/app), for a person to look at.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,3 +64,4 @@ $sim agreement scenarios/social_care_informal.json --trials 2000 --quiet \
 $sim trace scenarios/departments_shared_service_centre.json --trials 2000 --quiet --worst \
     --html "$pages/trace.html" >/dev/null
 CI="${CI:-true}" bash tests/browser/check.sh --out "${SCREENSHOTS:-$pages/screenshots}" "$pages"/*.html
+CI="${CI:-true}" bash tests/browser/app.sh --out "${SCREENSHOTS:-target/screenshots}/app"

@@ -44,6 +44,7 @@ pub use analyse::{agreement_terms, sweep_params};
 pub use error::{Error, Message, Notice, Result, Setting};
 pub use memory::{Footprint, parse_size};
 pub use prepare::{Loaded, MAX_THREADS, Prepared, RunOptions, Source, load, prepare};
+pub use provenance::SHIPPED;
 pub use simulate::{Pick, Simulation, build_report, interrupted, merge, trial_at, worst_trial};
 pub use target::{FIRST_BLOCK, MAX_TRIALS, MIN_EACH, MIN_TRIALS, Target, Verdict};
 
@@ -122,6 +123,44 @@ mod tests {
         assert_eq!(bytes, std::fs::read(&path).unwrap());
         let back = crate::shard::read_partial(&path).unwrap();
         assert_eq!(back.outcomes, simulation.outcomes);
+    }
+
+    /// A scenario file's bytes given with its name (an upload, a kept run) make the
+    /// file's own report, provenance included.
+    #[test]
+    fn bytes_named_as_their_file_give_the_files_report() {
+        let file = "scenarios/four_districts_back_office.json";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let report = |source: Source| {
+            let mut options = RunOptions::new(source);
+            options.trials = Some(500);
+            let prepared = prepare(&options, &mut Vec::new()).unwrap();
+            let monitor = Monitor::new();
+            let simulation = prepared.simulate(&monitor).unwrap();
+            let report = prepared.report(&simulation, &monitor).unwrap();
+            masked(&crate::export::json::to_json(&report))
+        };
+        let bytes = std::fs::read(&path).unwrap();
+        let from_bytes = report(Source::Bytes {
+            bytes,
+            name: path.display().to_string(),
+        });
+        assert_eq!(from_bytes, report(Source::Path(path)));
+        assert!(from_bytes.contains("\"shipped_example\": true"));
+        let e = prepare(
+            &RunOptions::new(Source::Bytes {
+                bytes: b"{".to_vec(),
+                name: "upload.json".into(),
+            }),
+            &mut Vec::new(),
+        )
+        .err()
+        .unwrap();
+        assert!(e.is_user_input());
+        assert!(
+            e.to_string().starts_with("upload.json is not valid JSON"),
+            "{e}"
+        );
     }
 
     #[test]

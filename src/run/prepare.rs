@@ -26,6 +26,10 @@ pub enum Source {
     /// A scenario already parsed, with the name messages give it (a file name, a
     /// worksheet, "the request").
     Json { value: Value, name: String },
+    /// A scenario file's bytes, already read (an upload, a run kept in a history), with
+    /// the file name it is known by: it is read, hashed and named in provenance exactly
+    /// as the file of that name would be, so its report is the file's.
+    Bytes { bytes: Vec<u8>, name: String },
 }
 
 impl Source {
@@ -33,7 +37,7 @@ impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Path(path) => path.display().to_string(),
-            Source::Json { name, .. } => name.clone(),
+            Source::Json { name, .. } | Source::Bytes { name, .. } => name.clone(),
         }
     }
 
@@ -44,6 +48,9 @@ impl Source {
                 .file_stem()
                 .map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into()),
             Source::Json { name, .. } => name.clone(),
+            Source::Bytes { name, .. } => Path::new(name)
+                .file_stem()
+                .map_or_else(|| name.clone(), |s| s.to_string_lossy().into()),
         }
     }
 }

@@ -17,39 +17,57 @@ use crate::scenario::origin::Origin;
 use crate::scenario::workbook::Places;
 use crate::summary::{AsRun, Provenance};
 
-/// The scenario files shipped in `scenarios/`, embedded at build time: a scenario with
-/// the same bytes (or, given as a value, the same JSON) is a shipped example, whose
-/// figures are illustrative.
-const SHIPPED: &[&[u8]] = &[
-    include_bytes!("../../scenarios/county_districts_ict.json"),
-    include_bytes!("../../scenarios/departments_shared_service_centre.json"),
-    include_bytes!("../../scenarios/eight_councils_revenues_benefits.json"),
-    include_bytes!("../../scenarios/four_districts_back_office.json"),
-    include_bytes!("../../scenarios/london_boroughs_strong_governance.json"),
-    include_bytes!("../../scenarios/mixed_jv_county_district_police.json"),
-    include_bytes!("../../scenarios/social_care_formal.json"),
-    include_bytes!("../../scenarios/social_care_informal.json"),
+/// A shipped scenario's (file name, bytes).
+macro_rules! shipped {
+    ($name:literal) => {
+        ($name, include_bytes!(concat!("../../scenarios/", $name)))
+    };
+}
+
+/// The scenario files shipped in `scenarios/`, embedded at build time with their file
+/// names: a scenario with the same bytes (or, given as a value, the same JSON) is a
+/// shipped example, whose figures are illustrative. A front end offers them by name.
+pub const SHIPPED: &[(&str, &[u8])] = &[
+    shipped!("county_districts_ict.json"),
+    shipped!("departments_shared_service_centre.json"),
+    shipped!("eight_councils_revenues_benefits.json"),
+    shipped!("four_districts_back_office.json"),
+    shipped!("london_boroughs_strong_governance.json"),
+    shipped!("mixed_jv_county_district_police.json"),
+    shipped!("social_care_formal.json"),
+    shipped!("social_care_informal.json"),
 ];
 
+/// Whether `bytes` are a shipped scenario file's.
+fn is_shipped_file(bytes: &[u8]) -> bool {
+    SHIPPED.iter().any(|(_, s)| *s == bytes)
+}
+
+/// Whether `value` is a shipped example's JSON.
+fn is_shipped(value: &Value) -> bool {
+    SHIPPED
+        .iter()
+        .any(|(_, s)| serde_json::from_slice::<Value>(s).is_ok_and(|v| v == *value))
+}
+
 /// Reads `source` into JSON with its origin (before overrides, which the caller adds),
-/// and for a workbook where each value came from. A workbook's hash is of its bytes; it
-/// is a shipped example if its JSON is one's.
+/// and for a workbook where each value came from. A file's hash is of its bytes; a
+/// workbook is a shipped example if its JSON is one's.
 pub(super) fn read(source: &Source) -> Result<(Value, Origin, Option<Places>)> {
     match source {
         Source::Path(path) => {
-            let file = scenario::load::read_file(path)?;
-            let shipped_example = match file.places {
-                None => SHIPPED.contains(&file.bytes.as_slice()),
-                Some(_) => is_shipped(&file.value),
-            };
-            let origin = Origin {
-                file: Some(path.display().to_string()),
-                sha256: Some(sha256_hex(&file.bytes)),
-                note: None,
-                shipped_example,
-                overrides: Vec::new(),
-            };
-            Ok((file.value, origin, file.places))
+            let name = path.display().to_string();
+            file(scenario::load::file_value(scenario::load::read_bytes(path)?, &name)?, &name)
+        }
+        Source::Bytes { bytes, name } => {
+            if bytes.len() as u64 > scenario::load::MAX_FILE_BYTES {
+                return Err(scenario::ScenarioError::TooLarge {
+                    path: name.clone(),
+                    limit_mib: scenario::load::MAX_FILE_BYTES >> 20,
+                }
+                .into());
+            }
+            file(scenario::load::file_value(bytes.clone(), name)?, name)
         }
         Source::Json { value, name } => {
             let origin = Origin {
@@ -64,11 +82,20 @@ pub(super) fn read(source: &Source) -> Result<(Value, Origin, Option<Places>)> {
     }
 }
 
-/// Whether `value` is a shipped example's JSON.
-fn is_shipped(value: &Value) -> bool {
-    SHIPPED
-        .iter()
-        .any(|s| serde_json::from_slice::<Value>(s).is_ok_and(|v| v == *value))
+/// A scenario file's JSON, origin and places, from the file as read and its name.
+fn file(file: scenario::load::FileValue, name: &str) -> Result<(Value, Origin, Option<Places>)> {
+    let shipped_example = match file.places {
+        None => is_shipped_file(&file.bytes),
+        Some(_) => is_shipped(&file.value),
+    };
+    let origin = Origin {
+        file: Some(name.to_string()),
+        sha256: Some(sha256_hex(&file.bytes)),
+        note: None,
+        shipped_example,
+        overrides: Vec::new(),
+    };
+    Ok((file.value, origin, file.places))
 }
 
 /// The provenance of a result made now from `scenarios`.
@@ -102,7 +129,7 @@ mod tests {
             .map(|p| std::fs::read(p).unwrap())
             .collect();
         files.sort();
-        let mut embedded: Vec<Vec<u8>> = SHIPPED.iter().map(|s| s.to_vec()).collect();
+        let mut embedded: Vec<Vec<u8>> = SHIPPED.iter().map(|(_, s)| s.to_vec()).collect();
         embedded.sort();
         assert_eq!(files, embedded);
     }

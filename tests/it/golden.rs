@@ -63,7 +63,7 @@ fn produce(args: &[String], out: &Path) -> Vec<(String, String)> {
 }
 
 /// Masks the parts of an output that depend on the machine and the moment.
-fn normalise(text: &str) -> String {
+pub fn normalise(text: &str) -> String {
     let timing = Regex::new(r"\(\d+ threads?, [0-9.]+ s(, [0-9,]+ trials/s)?\)").unwrap();
     let json = Regex::new(r#""(threads|elapsed_seconds|trials_per_second)": [0-9.e+-]+"#).unwrap();
     let generated = Regex::new(r#""generated_at": "[^"]*""#).unwrap();

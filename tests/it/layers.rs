@@ -26,6 +26,7 @@ const LIBRARY: &[&[&str]] = &[
     &["analysis"],
     &["export"],
     &["run"],
+    &["serve"],
 ];
 
 /// The binary's modules, in the same sense (`main` is the entry point, last).

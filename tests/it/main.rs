@@ -28,6 +28,8 @@ mod readme;
 mod reference;
 mod schema;
 mod sensitivity;
+#[cfg(feature = "serve")]
+mod serve;
 mod shard;
 #[cfg(unix)]
 mod signals;

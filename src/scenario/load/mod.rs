@@ -67,13 +67,17 @@ impl FileValue {
 /// validating it (a workbook's own mistakes, such as text in a number cell, are refused
 /// already, with the loader's problems).
 pub fn read_file(path: &Path) -> Result<FileValue, ScenarioError> {
-    let bytes = read_bytes(path)?;
-    let origin = path.display().to_string();
+    file_value(read_bytes(path)?, &path.display().to_string())
+}
+
+/// A scenario file's bytes (read from disk, uploaded, or kept), a workbook or JSON, as
+/// [`read_file`] reads them; `origin` names the file in messages.
+pub fn file_value(bytes: Vec<u8>, origin: &str) -> Result<FileValue, ScenarioError> {
     let (value, places) = if workbook::is_workbook(&bytes) {
-        let read = workbook::read(&bytes, &origin)?;
+        let read = workbook::read(&bytes, origin)?;
         (read.value, Some(read.places))
     } else {
-        (value_from_bytes(&bytes, &origin)?, None)
+        (value_from_bytes(&bytes, origin)?, None)
     };
     Ok(FileValue {
         bytes,

@@ -1,0 +1,503 @@
+//! The routes: the page and its assets, and a JSON API under `/api/` that the page
+//! calls (and tests drive). Each handler checks its request, then hands the work to a
+//! job ([`super::jobs`]) or reads the library of scenarios or the history; errors come
+//! back as `{"error": message}` with 400 for the user's input, 409 for a cancelled run
+//! and 500 for a fault (422 with the problems, each at its field, for a scenario the
+//! validator refuses).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::Stream;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::history::{History, Piece};
+use super::jobs::{Job, Queue};
+use super::library::Library;
+use super::tasks::{self, Request, Scenario};
+use super::{Config, MAX_BODY_BYTES, assets, guard};
+use crate::run::{self, Error, Source};
+use crate::scenario::ScenarioError;
+
+/// The server's state, shared by every request.
+pub struct App {
+    pub config: Config,
+    pub address: SocketAddr,
+    /// The names requests may address the server by (see [`guard::own_hosts`]).
+    pub hosts: Vec<String>,
+    library: Library,
+    history: Arc<History>,
+    queue: Queue,
+}
+
+impl App {
+    pub fn new(config: Config, address: SocketAddr, history: History) -> App {
+        App {
+            hosts: guard::own_hosts(address, &config.hosts),
+            library: Library {
+                dir: config.scenarios.clone(),
+            },
+            queue: Queue::new(config.concurrent),
+            history: Arc::new(history),
+            address,
+            config,
+        }
+    }
+}
+
+type Shared = State<Arc<App>>;
+
+/// Every route, behind the guard, with the limit on a request's body.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(assets::index))
+        .route("/app.js", get(assets::script))
+        .route("/app.css", get(assets::style))
+        .route("/api/info", get(info))
+        .route("/api/schema", get(schema))
+        .route("/api/template", get(template))
+        .route("/api/scenarios", get(list_scenarios))
+        .route(
+            "/api/scenarios/{file}",
+            get(get_scenario).put(save_scenario),
+        )
+        .route("/api/validate", post(validate))
+        .route("/api/jobs", post(start_job))
+        .route("/api/jobs/{id}", get(job_state))
+        .route("/api/jobs/{id}/events", get(events))
+        .route("/api/jobs/{id}/cancel", post(cancel))
+        .route("/api/jobs/{id}/page.html", get(job_page))
+        .route("/api/jobs/{id}/data", get(job_data))
+        .route("/api/runs", get(list_runs))
+        .route(
+            "/api/runs/{id}",
+            get(get_run).delete(delete_run).patch(label_run),
+        )
+        .route("/api/runs/{id}/{piece}", get(run_piece))
+        .fallback(|| async { failure(StatusCode::NOT_FOUND, "no such page") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            guard::check,
+        ))
+        .with_state(app)
+}
+
+/// A JSON error response.
+fn failure(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "error": message }))).into_response()
+}
+
+/// The response for an error of the run API: its status says whose it is; a scenario
+/// the validator refuses lists its problems by field (JSON pointer).
+fn error(e: Error) -> Response {
+    if let Error::Scenario(ScenarioError::Invalid { problems, .. }) = &e {
+        let problems: Vec<Value> = problems
+            .iter()
+            .map(|p| json!({ "path": p.path, "message": p.message }))
+            .collect();
+        let body = json!({ "error": e.to_string(), "problems": problems });
+        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
+    }
+    let status = if e.is_interrupted() {
+        StatusCode::CONFLICT
+    } else if e.is_user_input() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    failure(status, &e.render(super::jobs::setting))
+}
+
+fn typed(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body.into()).into_response()
+}
+
+const JSON: &str = "application/json";
+const HTML: &str = "text/html; charset=utf-8";
+
+/// The engine's version (a kept run of another version is not run again to compare)
+/// and the server's limits.
+async fn info(State(app): Shared) -> Response {
+    axum::Json(json!({
+        "engine_version": env!("CARGO_PKG_VERSION"),
+        "max_trials": app.config.max_trials,
+        "concurrent": app.config.concurrent,
+        "max_body_bytes": MAX_BODY_BYTES,
+    }))
+    .into_response()
+}
+
+async fn schema() -> Response {
+    typed(JSON, crate::scenario::schema::to_json())
+}
+
+async fn template() -> Response {
+    typed(JSON, crate::TEMPLATE)
+}
+
+async fn list_scenarios(State(app): Shared) -> Response {
+    axum::Json(json!({
+        "scenarios": app.library.list(),
+        "folder": app.library.dir.display().to_string(),
+    }))
+    .into_response()
+}
+
+async fn get_scenario(State(app): Shared, Path(file): Path<String>) -> Response {
+    match app.library.get(&file) {
+        Ok(found) => typed(JSON, found.bytes),
+        Err(e) => error(e),
+    }
+}
+
+/// Saves the body (a scenario file's text) as `file` in the scenarios folder.
+async fn save_scenario(State(app): Shared, Path(file): Path<String>, body: Bytes) -> Response {
+    match app.library.save(&file, &body) {
+        Ok(path) => {
+            axum::Json(json!({ "saved": file, "path": path.display().to_string() })).into_response()
+        }
+        Err(e) => error(e),
+    }
+}
+
+/// Checks the body (a scenario's text) with the engine's validator: `ok`, or the
+/// problems by field; the values valid but probably meant as fractions as warnings.
+async fn validate(body: Bytes) -> Response {
+    let source = Source::Bytes {
+        bytes: body.to_vec(),
+        name: "the scenario".into(),
+    };
+    match run::load(&source, &[], &mut Vec::new()) {
+        Ok(loaded) => axum::Json(json!({
+            "ok": true,
+            "problems": [],
+            "warnings": loaded.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            "summary": loaded.scenario.summary(),
+        }))
+        .into_response(),
+        Err(Error::Scenario(ScenarioError::Invalid { problems, .. })) => axum::Json(json!({
+            "ok": false,
+            "problems": problems
+                .iter()
+                .map(|p| json!({ "path": p.path, "message": p.message }))
+                .collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(e) => axum::Json(json!({
+            "ok": false,
+            "problems": [{ "path": "", "message": e.render(super::jobs::setting) }],
+        }))
+        .into_response(),
+    }
+}
+
+/// The scenario a job names: a file of the library, or the editor's JSON.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioRef {
+    file: Option<String>,
+    json: Option<Value>,
+    name: Option<String>,
+}
+
+/// A job's request.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobRequest {
+    kind: String,
+    scenario: Option<ScenarioRef>,
+    trials: Option<u64>,
+    seed: Option<u64>,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    params: Vec<String>,
+    #[serde(default)]
+    switch: Vec<String>,
+    target_prob_loss: Option<f64>,
+    /// The two kept runs a comparison or the run a trial table is of.
+    #[serde(default)]
+    runs: Vec<i64>,
+}
+
+impl App {
+    fn scenario(&self, reference: Option<ScenarioRef>) -> Result<Scenario, Error> {
+        match reference {
+            Some(ScenarioRef {
+                file: Some(file),
+                json: None,
+                ..
+            }) => {
+                let found = self.library.get(&file)?;
+                Ok(Scenario::File {
+                    bytes: found.bytes,
+                    name: found.name,
+                })
+            }
+            Some(ScenarioRef {
+                file: None,
+                json: Some(value),
+                name,
+            }) => Ok(Scenario::Edited {
+                value,
+                name: name.unwrap_or_else(|| "the edited scenario".into()),
+            }),
+            _ => Err(Error::request(
+                "`scenario` must name a file ({\"file\": NAME}) or give one ({\"json\": {...}})",
+            )),
+        }
+    }
+
+    /// A kept run's scenario as a file of the name it went by, with its seed and trials.
+    fn kept(&self, id: i64) -> Result<Request, Error> {
+        let listed = self.history.get(id)?;
+        Ok(Request {
+            scenario: Scenario::File {
+                bytes: self.history.piece(id, Piece::Scenario)?,
+                name: listed.file,
+            },
+            trials: Some(listed.trials),
+            seed: Some(listed.seed),
+            max_trials: self.config.max_trials,
+            max_memory: self.config.max_memory,
+        })
+    }
+
+    /// Checks a job's request and queues its work.
+    fn start(&self, r: JobRequest) -> Result<Arc<Job>, Error> {
+        if let Some(n) = r.trials {
+            tasks::over_limit(n, self.config.max_trials)?;
+        }
+        let history = self.history.clone();
+        let request = |scenario| Request {
+            scenario,
+            trials: r.trials,
+            seed: r.seed,
+            max_trials: self.config.max_trials,
+            max_memory: self.config.max_memory,
+        };
+        Ok(match r.kind.as_str() {
+            "run" => {
+                let request = request(self.scenario(r.scenario)?);
+                let label = r.label;
+                self.queue
+                    .start(move |m| tasks::run(request, label, &history, m))
+            }
+            "sweep" => {
+                let request = request(self.scenario(r.scenario)?);
+                let params = r.params;
+                self.queue.start(move |m| tasks::sweep(request, &params, m))
+            }
+            "sensitivity" => {
+                let request = request(self.scenario(r.scenario)?);
+                let (switch, target) = (r.switch, r.target_prob_loss);
+                self.queue
+                    .start(move |m| tasks::sensitivity(request, &switch, target, m))
+            }
+            "compare" => {
+                let [a, b] = r.runs[..] else {
+                    return Err(Error::request("`runs` must name two kept runs to compare"));
+                };
+                let first = self.kept(a)?;
+                let second = self.kept(b)?.scenario;
+                self.queue.start(move |m| tasks::compare(first, second, m))
+            }
+            "trials_csv" => {
+                let [id] = r.runs[..] else {
+                    return Err(Error::request("`runs` must name the kept run"));
+                };
+                let request = self.kept(id)?;
+                self.queue.start(move |m| tasks::trials_csv(request, m))
+            }
+            other => {
+                return Err(Error::request(format!(
+                    "`kind` {other:?} is not a job: run, sweep, sensitivity, compare or trials_csv"
+                )));
+            }
+        })
+    }
+}
+
+async fn start_job(State(app): Shared, body: Bytes) -> Response {
+    let request: JobRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return failure(StatusCode::BAD_REQUEST, &format!("the request: {e}")),
+    };
+    match app.start(request) {
+        Ok(job) => (StatusCode::ACCEPTED, axum::Json(json!({ "job": job.id }))).into_response(),
+        Err(e) => error(e),
+    }
+}
+
+fn no_job(id: u64) -> Response {
+    failure(StatusCode::NOT_FOUND, &format!("there is no job {id}"))
+}
+
+/// A job's state with its progress.
+fn progress(job: &Job) -> Value {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut value = serde_json::to_value(job.state()).unwrap_or(Value::Null);
+    value["done"] = json!(job.monitor.done.load(Relaxed));
+    value["total"] = json!(job.monitor.total.load(Relaxed));
+    value["job"] = json!(job.id);
+    value
+}
+
+async fn job_state(State(app): Shared, Path(id): Path<u64>) -> Response {
+    match app.queue.get(id) {
+        Some(job) => axum::Json(progress(&job)).into_response(),
+        None => no_job(id),
+    }
+}
+
+async fn cancel(State(app): Shared, Path(id): Path<u64>) -> Response {
+    match app.queue.get(id) {
+        Some(job) => {
+            job.cancel();
+            axum::Json(progress(&job)).into_response()
+        }
+        None => no_job(id),
+    }
+}
+
+/// How often a job's progress is sent.
+const TICK: Duration = Duration::from_millis(200);
+
+/// Cancels its job when dropped unfinished: when the page that follows the job's
+/// events goes away.
+struct Follower(Arc<Job>);
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        if !self.0.state().finished() {
+            self.0.cancel();
+        }
+    }
+}
+
+/// The job's progress as server-sent events (`progress` while it waits or runs, then
+/// one `end` with its final state); a client that goes away cancels the job.
+async fn events(State(app): Shared, Path(id): Path<u64>) -> Response {
+    let Some(job) = app.queue.get(id) else {
+        return no_job(id);
+    };
+    Sse::new(stream(Follower(job)))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+fn stream(follower: Follower) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures_util::stream::unfold(Some(follower), |follower| async move {
+        let follower = follower?;
+        let state = progress(&follower.0);
+        if follower.0.state().finished() {
+            return Some((
+                Ok(Event::default().event("end").data(state.to_string())),
+                None,
+            ));
+        }
+        let event = Event::default().event("progress").data(state.to_string());
+        tokio::time::sleep(TICK).await;
+        Some((Ok(event), Some(follower)))
+    })
+}
+
+async fn job_page(State(app): Shared, Path(id): Path<u64>) -> Response {
+    let Some(job) = app.queue.get(id) else {
+        return no_job(id);
+    };
+    match job.page() {
+        Some(page) if !page.html.is_empty() => typed(HTML, page.html),
+        _ => failure(StatusCode::NOT_FOUND, "this job has no page (yet)"),
+    }
+}
+
+async fn job_data(State(app): Shared, Path(id): Path<u64>) -> Response {
+    let Some(job) = app.queue.get(id) else {
+        return no_job(id);
+    };
+    match job.page() {
+        Some(page) => {
+            let kind = if page.data_name.ends_with(".csv") {
+                "text/csv; charset=utf-8"
+            } else {
+                JSON
+            };
+            let disposition = format!("attachment; filename=\"{}\"", page.data_name);
+            (
+                [
+                    (header::CONTENT_TYPE, kind.to_string()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                page.data,
+            )
+                .into_response()
+        }
+        None => failure(StatusCode::NOT_FOUND, "this job has no result (yet)"),
+    }
+}
+
+async fn list_runs(State(app): Shared) -> Response {
+    match app.history.list() {
+        Ok(runs) => axum::Json(json!({ "runs": runs })).into_response(),
+        Err(e) => error(e),
+    }
+}
+
+async fn get_run(State(app): Shared, Path(id): Path<i64>) -> Response {
+    match app.history.get(id) {
+        Ok(run) => axum::Json(run).into_response(),
+        Err(e) => error(e),
+    }
+}
+
+async fn delete_run(State(app): Shared, Path(id): Path<i64>) -> Response {
+    match app.history.delete(id) {
+        Ok(()) => axum::Json(json!({ "deleted": id })).into_response(),
+        Err(e) => error(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Label {
+    label: String,
+}
+
+async fn label_run(State(app): Shared, Path(id): Path<i64>, body: Bytes) -> Response {
+    let label: Label = match serde_json::from_slice(&body) {
+        Ok(l) => l,
+        Err(e) => return failure(StatusCode::BAD_REQUEST, &format!("the request: {e}")),
+    };
+    match app.history.label(id, &label.label) {
+        Ok(()) => axum::Json(json!({ "id": id, "label": label.label })).into_response(),
+        Err(e) => error(e),
+    }
+}
+
+/// A stored piece of a kept run, by file name.
+async fn run_piece(State(app): Shared, Path((id, piece)): Path<(i64, String)>) -> Response {
+    let (piece, kind) = match piece.as_str() {
+        "scenario.json" => (Piece::Scenario, JSON),
+        "summary.txt" => (Piece::Summary, "text/plain; charset=utf-8"),
+        "report.json" => (Piece::ReportJson, JSON),
+        "report.html" => (Piece::ReportHtml, HTML),
+        "trace.html" => (Piece::TraceHtml, HTML),
+        _ => return failure(StatusCode::NOT_FOUND, &format!("a run has no {piece}")),
+    };
+    match app.history.piece(id, piece) {
+        Ok(bytes) => typed(kind, bytes),
+        Err(e) => error(e),
+    }
+}

@@ -1,0 +1,182 @@
+//! The queue: every run and analysis the app starts is a job that waits for one of a
+//! fixed number of places (the server's `concurrent` runs), then runs on a blocking
+//! thread through the run API, its progress and cancellation in its own
+//! [`Monitor`]. A job cancelled while it waits never runs.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::engine::Monitor;
+use crate::run::{Error, Setting};
+
+/// How many finished jobs are remembered (their pages, for an analysis) before the
+/// oldest are forgotten. Runs themselves are kept in the history.
+const KEPT: usize = 64;
+
+/// Where a job is.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum State {
+    Queued,
+    Running,
+    /// A run, kept in the history as `run`.
+    Done {
+        run: i64,
+    },
+    /// An analysis, whose page is the job's.
+    Shown,
+    Failed {
+        message: String,
+        user_input: bool,
+    },
+    Cancelled,
+}
+
+impl State {
+    pub fn finished(&self) -> bool {
+        !matches!(self, State::Queued | State::Running)
+    }
+}
+
+/// A job: its monitor, its state and, for an analysis, its result.
+pub struct Job {
+    pub id: u64,
+    pub monitor: Monitor,
+    state: Mutex<State>,
+    page: Mutex<Option<Page>>,
+}
+
+/// An analysis's result: its page and a file (its JSON; a run's trial table).
+#[derive(Clone)]
+pub struct Page {
+    pub html: String,
+    pub data: Vec<u8>,
+    /// The file's name, which says its kind: `analysis.json`, `trials.csv`.
+    pub data_name: &'static str,
+}
+
+/// What a finished job produced.
+pub enum Output {
+    Run(i64),
+    Page(Page),
+}
+
+impl Job {
+    pub fn state(&self) -> State {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, state: State) {
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = state;
+    }
+
+    pub fn page(&self) -> Option<Page> {
+        self.page.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Stops the job: a queued one never starts, a running one stops at the workers'
+    /// next check of the monitor.
+    pub fn cancel(&self) {
+        self.monitor.cancel.store(true, Ordering::SeqCst);
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if matches!(*state, State::Queued) {
+            *state = State::Cancelled;
+        }
+    }
+}
+
+/// The jobs and the places they wait for.
+pub struct Queue {
+    places: Arc<Semaphore>,
+    next: AtomicU64,
+    jobs: Mutex<BTreeMap<u64, Arc<Job>>>,
+}
+
+impl Queue {
+    pub fn new(concurrent: usize) -> Queue {
+        Queue {
+            places: Arc::new(Semaphore::new(concurrent)),
+            next: AtomicU64::new(1),
+            jobs: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn get(&self, id: u64) -> Option<Arc<Job>> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
+    }
+
+    /// Queues `work`, which runs on a blocking thread once a place is free (unless the
+    /// job is cancelled first), and returns the job.
+    pub fn start(
+        &self,
+        work: impl FnOnce(&Monitor) -> Result<Output, Error> + Send + 'static,
+    ) -> Arc<Job> {
+        let job = Arc::new(Job {
+            id: self.next.fetch_add(1, Ordering::Relaxed),
+            monitor: Monitor::new(),
+            state: Mutex::new(State::Queued),
+            page: Mutex::new(None),
+        });
+        {
+            let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            jobs.insert(job.id, job.clone());
+            while jobs.len() > KEPT {
+                let Some((&oldest, _)) = jobs.iter().find(|(_, j)| j.state().finished()) else {
+                    break;
+                };
+                jobs.remove(&oldest);
+            }
+        }
+        let places = self.places.clone();
+        let running = job.clone();
+        tokio::spawn(async move {
+            let Ok(_place) = places.acquire_owned().await else {
+                return;
+            };
+            if running.monitor.is_cancelled() {
+                running.set(State::Cancelled);
+                return;
+            }
+            running.set(State::Running);
+            let worker = running.clone();
+            let done = tokio::task::spawn_blocking(move || work(&worker.monitor)).await;
+            running.set(match done {
+                Ok(Ok(Output::Run(id))) => State::Done { run: id },
+                Ok(Ok(Output::Page(page))) => {
+                    *running.page.lock().unwrap_or_else(|e| e.into_inner()) = Some(page);
+                    State::Shown
+                }
+                Ok(Err(e)) if e.is_interrupted() => State::Cancelled,
+                Ok(Err(e)) => State::Failed {
+                    message: e.render(setting),
+                    user_input: e.is_user_input(),
+                },
+                Err(e) => State::Failed {
+                    message: format!("the run failed: {e}"),
+                    user_input: false,
+                },
+            });
+        });
+        job
+    }
+}
+
+/// How the app's messages name a request's settings: as its forms and the server's
+/// options call them.
+pub fn setting(s: Setting) -> String {
+    match s {
+        Setting::Trials => "the trials".into(),
+        Setting::Seed => "the seed".into(),
+        Setting::MaxMemory => "the server's --max-memory".into(),
+        Setting::MaxTrials => "the server's --max-trials".into(),
+        other => format!("`{}`", other.name()),
+    }
+}

@@ -1,0 +1,218 @@
+"""A finance officer's session in the web app, in headless Chromium through WebDriver.
+
+    app.py URL OUT_DIR      (SIM: the consortium-sim binary, to check the figures)
+
+Fails (exit 1) on the first step that does not do what it should, or if the browser's
+console shows an error (a script error, a resource the Content-Security-Policy
+refused). Saves a screenshot of every page in OUT_DIR.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+URL, OUT = sys.argv[1], sys.argv[2]
+SIM = os.environ.get("SIM", "./target/release/consortium-sim")
+SCENARIO = "four_districts_back_office.json"
+TRIALS, SEED = 20000, 7
+# The run's summary, as the page and the command line print it, without its timing line.
+TIMING = re.compile(r"\(\d+ threads?, [0-9.]+ s, [0-9,]+ trials/s\)")
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1400,1800", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--hide-scrollbars"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+driver = browser()
+wait = WebDriverWait(driver, 120)
+step_no = 0
+
+
+def shot(name):
+    global step_no
+    step_no += 1
+    path = os.path.join(OUT, f"{step_no:02d}-{name}.png")
+    driver.save_screenshot(path)
+    print(f"  screenshot {path}")
+
+
+def check_console():
+    errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+    if errors:
+        raise AssertionError(f"console errors: {errors}")
+
+
+def css(selector):
+    return wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, selector)))
+
+
+def type_into(selector, text):
+    field = css(selector)
+    field.clear()
+    field.send_keys(text)
+
+
+def cli_summary(scenario_bytes, trials, seed):
+    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as f:
+        f.write(scenario_bytes)
+    try:
+        out = subprocess.run([SIM, "run", f.name, "--trials", str(trials), "--seed", str(seed)],
+                             capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(f.name)
+    return TIMING.sub("TIMING", out)
+
+
+def fetch(path):
+    with urllib.request.urlopen(URL.rstrip("/") + path, timeout=60) as r:
+        return r.read()
+
+
+def run_from_page(trials, seed, label):
+    """On the Run page: sets trials, seed and label, runs, waits for the Results page."""
+    css("#start")
+    type_into("#trials", str(trials))
+    type_into("#seed", str(seed))
+    type_into("#label", label)
+    css("#start").click()
+    shot("run")
+    wait.until(lambda d: "#/results/" in d.current_url)
+    css("#summary")
+    return int(driver.current_url.rsplit("/", 1)[1])
+
+
+try:
+    # Scenarios: the shipped ones are listed.
+    driver.get(URL)
+    table = css("#scenarios")
+    assert SCENARIO in table.text, table.text
+    shot("scenarios")
+
+    # The editor, from a shipped scenario.
+    driver.get(URL + "#/edit/" + SCENARIO)
+    css("#valid")
+    shot("editor")
+
+    # An invalid efficiency: a PERT whose minimum is above its mode. The engine's
+    # message appears beside the field, and Run is disabled.
+    type_into('[data-input="/service/efficiency/pert/0"]', "0.3")
+    problem = wait.until(lambda d: d.find_element(
+        By.CSS_SELECTOR, '[data-problem="/service/efficiency"]').text or False)
+    assert "min 0.3 is greater than mode 0.15" in problem, problem
+    assert css("#invalid").is_displayed()
+    assert not css("#run-draft").is_enabled()
+    field = css('.field[data-path="/service/efficiency"]')
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", field)
+    shot("editor-invalid")
+
+    # Fixed: the error goes; then the first partner's exit fee is raised.
+    type_into('[data-input="/service/efficiency/pert/0"]', "0.1")
+    css("#valid")
+    assert driver.find_element(By.CSS_SELECTOR, '[data-problem="/service/efficiency"]').text == ""
+    type_into('[data-input="/partners/0/exit_fee"]', "900000")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#valid"))
+    fee = css('td[data-path="/partners/0/exit_fee"]')
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", fee)
+    shot("editor-partners")
+    type_into("#save-name", "my case.json")
+    css("#save").click()
+    saved = wait.until(lambda d: d.find_element(By.ID, "save-status").text or False)
+    assert saved == "Saved as my case.json.", saved
+    css("#run-draft").click()
+
+    # Run the edited scenario; the Results page's figures are the command line's.
+    edited = run_from_page(TRIALS, SEED, "efficiency min 0.1, exit fee 900k")
+    page_mean = css("#mean-npv").text
+    css("#summary-box summary").click()
+    page_summary = TIMING.sub("TIMING", css("#summary").text)
+    scenario = fetch(f"/api/runs/{edited}/scenario.json")
+    as_run = json.loads(scenario)
+    assert as_run["service"]["efficiency"] == {"pert": [0.1, 0.15, 0.22]}, as_run["service"]
+    assert as_run["partners"][0]["exit_fee"] == 900000
+    listed = json.loads(fetch(f"/api/runs/{edited}"))
+    assert listed["file"].endswith("/my case.json"), listed["file"]
+    cli = cli_summary(scenario, TRIALS, SEED)
+    mean = re.search(r"^  mean +(\S+)", cli, re.M).group(1)
+    assert page_mean == mean, (page_mean, mean)
+    # The <pre> keeps every line; Selenium's text trims the ends of the whole.
+    assert page_summary.strip() == cli.strip(), (page_summary, cli)
+    print(f"  mean NPV on the page {page_mean} = the command line's {mean}")
+    wait.until(lambda d: d.execute_script(
+        "const f = document.querySelector('iframe.report');"
+        "return f && f.contentDocument && f.contentDocument.querySelectorAll('[data-chart] svg').length > 0"))
+    shot("results")
+    driver.execute_script("document.querySelector('iframe.report').scrollIntoView()")
+    shot("results-charts")
+
+    # The unchanged scenario, same seed and trials, for the comparison.
+    driver.get(URL + "#/run/" + SCENARIO)
+    unchanged = run_from_page(TRIALS, SEED, "as shipped")
+
+    # History lists both; open the edited run again from there.
+    driver.get(URL + "#/history")
+    css("#history")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")
+    assert [int(r.get_attribute("data-run")) for r in rows] == [unchanged, edited]
+    labels = [r.find_element(By.CSS_SELECTOR, "input[type=text]").get_property("value") for r in rows]
+    assert labels == ["as shipped", "efficiency min 0.1, exit fee 900k"], labels
+    shot("history")
+    rows[1].find_element(By.LINK_TEXT, "Open").click()
+    wait.until(lambda d: d.current_url.endswith(f"#/results/{edited}"))
+    assert css("#mean-npv").text == page_mean
+    css("#summary-box summary").click()
+    again = TIMING.sub("TIMING", css("#summary").text)
+    assert again == page_summary
+
+    # The saved scenario is listed after the shipped ones.
+    driver.get(URL + "#/scenarios")
+    assert css("#scenarios tbody tr:last-child").text.startswith("Four districts"), "saved scenario"
+    assert "my case.json" in css("#scenarios tbody tr:last-child").text
+
+    # Compare the two from History: paired figures under common random numbers.
+    driver.get(URL + "#/history")
+    css("#history")
+    for row in driver.find_elements(By.CSS_SELECTOR, "#history tbody tr"):
+        row.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+    css("#compare").click()
+    wait.until(lambda d: d.execute_script(
+        "const f = document.querySelector('iframe.report');"
+        "return f && f.contentDocument && f.contentDocument.readyState === 'complete'"
+        " && f.contentDocument.querySelectorAll('[data-chart] svg').length > 0"))
+    shot("compare")
+
+    # A sweep of the efficiency.
+    driver.get(URL + "#/sweep")
+    Select(css("#scenario")).select_by_value(SCENARIO)
+    type_into("#trials", "2000")
+    type_into("#specs", "/service/efficiency=0.05:0.25:5")
+    css("#start").click()
+    wait.until(lambda d: d.execute_script(
+        "const f = document.querySelector('iframe.report');"
+        "return f && f.contentDocument && f.contentDocument.querySelectorAll('[data-chart] svg').length > 0"))
+    shot("sweep")
+
+    check_console()
+    print("ok    the web app in Chromium: edit, invalid value shown at its field, run, "
+          "figures equal to the command line's, history, compare, sweep")
+except Exception:
+    shot("failure")
+    raise
+finally:
+    driver.quit()

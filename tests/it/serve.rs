@@ -1,0 +1,918 @@
+//! The web app's HTTP API (`consortium-sim serve`), driven over a real socket on
+//! 127.0.0.1 (port 0): runs with their server-sent progress, cancel, the queue, the
+//! history (whose report is the command line's, byte for byte but the clock), the
+//! scenarios folder (no name leaves it, no shipped scenario is overwritten), the
+//! validator's problems by field, the limits, and the guard (Host, Origin, token, CSP).
+//! A small HTTP/1.1 client here, written on a TcpStream, lets a test send what a
+//! browser would not (a foreign Host, a huge body) and drop a connection at will.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::time::Duration;
+
+use consortium_sim::serve::{self, Config};
+use serde_json::{Value, json};
+
+use crate::golden::normalise;
+use crate::util::{self, Dir};
+
+/// How long a test waits on a socket before failing (a bound, not a measurement).
+const PATIENCE: Duration = Duration::from_secs(300);
+
+/// A server on a free loopback port, serving from a thread, with its folder and history
+/// in a scratch directory.
+struct Server {
+    address: SocketAddr,
+    dir: Dir,
+}
+
+fn start(edit: impl FnOnce(&mut Config)) -> Server {
+    let dir = Dir::new();
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap());
+    config.scenarios = dir.path("scenarios");
+    config.db = dir.path("history.sqlite3");
+    edit(&mut config);
+    let server = serve::bind(config).expect("the server binds");
+    let address = server.address();
+    std::thread::spawn(move || server.run());
+    Server { address, dir }
+}
+
+/// A response: status, headers (names lower-case), body.
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Server {
+    fn host(&self) -> String {
+        self.address.to_string()
+    }
+
+    /// Sends one request (with this server's Host unless `headers` gives one).
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut stream = self.connect(method, path, headers, body);
+        let mut reader = BufReader::new(&mut stream);
+        let (status, headers) = head(&mut reader);
+        let chunked = headers
+            .iter()
+            .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+        let body = if chunked {
+            let mut body = Vec::new();
+            while let Some(chunk) = next_chunk(&mut reader) {
+                body.extend(chunk);
+            }
+            body
+        } else {
+            let mut body = Vec::new();
+            reader.read_to_end(&mut body).unwrap();
+            body
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn connect(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> TcpStream {
+        let mut stream = TcpStream::connect(self.address).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut request = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+            request.push_str(&format!("Host: {}\r\n", self.host()));
+        }
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        stream.write_all(request.as_bytes()).unwrap();
+        // A refused body may be cut off by the server: its answer still comes.
+        let _ = stream.write_all(body);
+        stream
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, &[], b"")
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send("POST", path, &[], body.to_string().as_bytes())
+    }
+
+    /// Starts a job; its id.
+    fn job(&self, request: Value) -> u64 {
+        let reply = self.post("/api/jobs", &request);
+        assert_eq!(reply.status, 202, "{}", reply.text());
+        reply.json()["job"].as_u64().unwrap()
+    }
+
+    /// Follows a job's events to its end: the progress events seen, and the end.
+    fn follow(&self, job: u64) -> (Vec<Value>, Value) {
+        let mut events = Events::open(self, job);
+        let mut progress = Vec::new();
+        loop {
+            let (name, data) = events.next().expect("the stream ends with an end event");
+            match name.as_str() {
+                "progress" => progress.push(data),
+                "end" => return (progress, data),
+                other => panic!("unexpected event {other}"),
+            }
+        }
+    }
+
+    /// Runs `request` to its end; the end event.
+    fn finish(&self, request: Value) -> Value {
+        let job = self.job(request);
+        self.follow(job).1
+    }
+}
+
+/// The status line and headers of a response.
+fn head(reader: &mut impl BufRead) -> (u16, Vec<(String, String)>) {
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let status = line.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        let l = line.trim_end();
+        if l.is_empty() {
+            return (status, headers);
+        }
+        let (n, v) = l.split_once(':').unwrap();
+        headers.push((n.to_ascii_lowercase(), v.trim().to_string()));
+    }
+}
+
+/// The next chunk of a chunked body, or None at its end.
+fn next_chunk(reader: &mut impl BufRead) -> Option<Vec<u8>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let size = usize::from_str_radix(line.trim(), 16).ok()?;
+    if size == 0 {
+        return None;
+    }
+    let mut chunk = vec![0; size + 2];
+    reader.read_exact(&mut chunk).ok()?;
+    chunk.truncate(size);
+    Some(chunk)
+}
+
+/// A job's server-sent events, read as they come.
+struct Events {
+    reader: BufReader<TcpStream>,
+    buffer: String,
+}
+
+impl Events {
+    fn open(server: &Server, job: u64) -> Events {
+        let stream = server.connect("GET", &format!("/api/jobs/{job}/events"), &[], b"");
+        let mut reader = BufReader::new(stream);
+        let (status, headers) = head(&mut reader);
+        assert_eq!(status, 200);
+        assert!(
+            headers
+                .iter()
+                .any(|(n, v)| n == "content-type" && v == "text/event-stream")
+        );
+        Events {
+            reader,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event with data: (name, data as JSON).
+    fn next(&mut self) -> Option<(String, Value)> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut name = String::from("message");
+                let mut data = None;
+                for line in block.lines() {
+                    if let Some(n) = line.strip_prefix("event: ") {
+                        name = n.to_string();
+                    } else if let Some(d) = line.strip_prefix("data: ") {
+                        data = Some(serde_json::from_str(d).unwrap());
+                    }
+                }
+                if let Some(data) = data {
+                    return Some((name, data));
+                }
+                continue;
+            }
+            let chunk = next_chunk(&mut self.reader)?;
+            self.buffer.push_str(&String::from_utf8(chunk).unwrap());
+        }
+    }
+}
+
+fn run_of(scenario: Value, trials: u64, seed: u64) -> Value {
+    json!({ "kind": "run", "scenario": scenario, "trials": trials, "seed": seed })
+}
+
+/// Waits (a bounded number of polls) until job `id`'s state is `state`.
+fn await_state(server: &Server, id: u64, state: &str) -> Value {
+    for _ in 0..3000 {
+        let now = server.get(&format!("/api/jobs/{id}")).json();
+        if now["state"] == state {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("job {id} never reached {state}");
+}
+
+/// A run through the API is kept in the history, and its report is the command line's
+/// `run --out` for the same file, seed and trials, byte for byte once the clock and
+/// the machine are masked (as the golden files mask them).
+#[test]
+fn a_kept_report_is_the_command_lines() {
+    let s = start(|_| {});
+    let text = util::shipped("four_districts_back_office.json");
+    let text = std::fs::read_to_string(text)
+        .unwrap()
+        .replace("Linford", "Lynford");
+    let saved = s.send("PUT", "/api/scenarios/lynford.json", &[], text.as_bytes());
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    let end = s.finish(run_of(json!({ "file": "lynford.json" }), 3000, 11));
+    assert_eq!(end["state"], "done", "{end}");
+    let id = end["run"].as_i64().unwrap();
+    let kept = s.get(&format!("/api/runs/{id}/report.json"));
+    assert_eq!(kept.status, 200);
+
+    let file = s.dir.path("scenarios/lynford.json");
+    let out = s.dir.path("cli.json");
+    util::sim(&[
+        "run",
+        file.to_str().unwrap(),
+        "--trials",
+        "3000",
+        "--seed",
+        "11",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    let cli = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(normalise(&kept.text()), normalise(&cli));
+    assert!(kept.text().contains("Lynford District Council"));
+
+    // The summary kept is what `run` prints; the listing has the run's facts.
+    let listed = s.get(&format!("/api/runs/{id}")).json();
+    assert_eq!(listed["seed"], 11);
+    assert_eq!(listed["trials"], 3000);
+    assert_eq!(listed["engine_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(listed["file"], file.display().to_string());
+    let printed = util::sim(&[
+        "run",
+        file.to_str().unwrap(),
+        "--trials",
+        "3000",
+        "--seed",
+        "11",
+    ]);
+    let summary = s.get(&format!("/api/runs/{id}/summary.txt")).text();
+    assert_eq!(normalise(&summary), normalise(&printed.stdout));
+    // The scenario as run is the file's bytes.
+    let as_run = s.get(&format!("/api/runs/{id}/scenario.json")).text();
+    assert_eq!(as_run, text);
+}
+
+/// A shipped scenario runs under the name the command line gives it from the project's
+/// folder, so its kept report is the golden file of `run ... --trials 3000 --seed 11`.
+#[test]
+fn a_shipped_scenarios_report_is_its_golden_file() {
+    let s = start(|_| {});
+    let end = s.finish(run_of(
+        json!({ "file": "four_districts_back_office.json" }),
+        3000,
+        11,
+    ));
+    let id = end["run"].as_i64().unwrap();
+    let kept = s.get(&format!("/api/runs/{id}/report.json")).text();
+    let golden = util::root().join("tests/golden/run-four_districts_back_office/report.json");
+    assert_eq!(normalise(&kept), std::fs::read_to_string(golden).unwrap());
+}
+
+/// Progress arrives as server-sent events, counting trials up to the total; the end
+/// event names the kept run.
+#[test]
+fn progress_comes_as_server_sent_events() {
+    let s = start(|_| {});
+    let job = s.job(run_of(
+        json!({ "file": "four_districts_back_office.json" }),
+        400_000,
+        1,
+    ));
+    let (progress, end) = s.follow(job);
+    assert_eq!(end["state"], "done");
+    assert_eq!(end["done"], 400_000);
+    assert_eq!(end["total"], 400_000);
+    assert!(!progress.is_empty());
+    let done: Vec<u64> = progress
+        .iter()
+        .map(|p| p["done"].as_u64().unwrap())
+        .collect();
+    assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
+    assert!(done.iter().all(|&d| d <= 400_000));
+    let runs = s.get("/api/runs").json();
+    assert_eq!(runs["runs"][0]["id"], end["run"]);
+}
+
+/// Cancel stops the workers: the job ends cancelled, short of its trials, and nothing
+/// is kept. A job waiting in the queue (one run at a time) that is cancelled never
+/// runs, and one whose follower disconnects is cancelled too.
+#[test]
+fn cancel_stops_a_run_and_a_queued_run_never_starts() {
+    let s = start(|c| c.concurrent = 1);
+    let long = run_of(
+        json!({ "file": "four_districts_back_office.json" }),
+        10_000_000,
+        1,
+    );
+    let first = s.job(long.clone());
+    let second = s.job(long.clone());
+    let third = s.job(long);
+    let mut events = Events::open(&s, first);
+    // Wait until the first is running and has done some trials.
+    loop {
+        let (name, data) = events.next().unwrap();
+        assert_eq!(name, "progress", "{data}");
+        if data["state"] == "running" && data["done"].as_u64().unwrap() > 0 {
+            break;
+        }
+    }
+    assert_eq!(
+        s.get(&format!("/api/jobs/{second}")).json()["state"],
+        "queued"
+    );
+
+    // The third's follower goes away while it waits: it is cancelled.
+    drop(Events::open(&s, third));
+    await_state(&s, third, "cancelled");
+
+    let cancelled = s.post(&format!("/api/jobs/{second}/cancel"), &json!({}));
+    assert_eq!(cancelled.json()["state"], "cancelled");
+    assert_eq!(
+        s.post(&format!("/api/jobs/{first}/cancel"), &json!({}))
+            .status,
+        200
+    );
+    let end = loop {
+        let (name, data) = events.next().unwrap();
+        if name == "end" {
+            break data;
+        }
+    };
+    assert_eq!(end["state"], "cancelled", "{end}");
+    assert!(end["done"].as_u64().unwrap() < 10_000_000);
+    // The queued ones never ran: the place went to nobody.
+    for id in [second, third] {
+        let state = s.get(&format!("/api/jobs/{id}")).json();
+        assert_eq!(state["state"], "cancelled");
+        assert_eq!(state["done"], 0);
+    }
+    assert_eq!(s.get("/api/runs").json()["runs"], json!([]));
+}
+
+/// No request names a file outside the scenarios folder; a shipped scenario is never
+/// overwritten, nor a copy of one in the folder.
+#[test]
+fn names_stay_in_the_folder_and_shipped_scenarios_stay_as_shipped() {
+    let s = start(|_| {});
+    let template = consortium_sim::TEMPLATE.as_bytes();
+    for bad in [
+        "..%2Foutside.json",
+        "..%2F..%2Foutside.json",
+        "%2Ftmp%2Foutside.json",
+        "sub%2Fx.json",
+        ".hidden.json",
+        "no-extension",
+    ] {
+        let put = s.send("PUT", &format!("/api/scenarios/{bad}"), &[], template);
+        assert_eq!(put.status, 400, "{bad}: {}", put.text());
+        assert!(
+            put.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("is not a scenario name")
+        );
+        let get = s.get(&format!("/api/scenarios/{bad}"));
+        assert_eq!(get.status, 400, "{bad}");
+    }
+    let get = s.get("/api/scenarios/..%2F..%2F..%2F..%2Fetc%2Fpasswd");
+    assert_eq!(get.status, 400);
+    assert!(!s.dir.path("outside.json").exists());
+    assert!(
+        !s.dir
+            .0
+            .path()
+            .parent()
+            .unwrap()
+            .join("outside.json")
+            .exists()
+    );
+
+    let put = s.send(
+        "PUT",
+        "/api/scenarios/four_districts_back_office.json",
+        &[],
+        template,
+    );
+    assert_eq!(put.status, 400);
+    assert_eq!(
+        put.json()["error"],
+        "four_districts_back_office.json is a shipped scenario, which cannot be overwritten: save it under another name"
+    );
+    let shipped = s.get("/api/scenarios/four_districts_back_office.json");
+    let file = std::fs::read(util::shipped("four_districts_back_office.json")).unwrap();
+    assert_eq!(shipped.body, file);
+
+    // A copy of a shipped scenario dropped in the folder is not overwritten either.
+    std::fs::write(s.dir.path("scenarios/copy.json"), &file).unwrap();
+    let put = s.send("PUT", "/api/scenarios/copy.json", &[], template);
+    assert_eq!(put.status, 400);
+    assert!(put.text().contains("is a copy of a shipped scenario"));
+    assert_eq!(
+        std::fs::read(s.dir.path("scenarios/copy.json")).unwrap(),
+        file
+    );
+
+    // A good name saves, and the list shows it after the shipped ones.
+    let put = s.send("PUT", "/api/scenarios/mine.json", &[], template);
+    assert_eq!(put.status, 200, "{}", put.text());
+    assert_eq!(
+        std::fs::read(s.dir.path("scenarios/mine.json")).unwrap(),
+        template
+    );
+    let list = s.get("/api/scenarios").json();
+    let files: Vec<&str> = list["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), consortium_sim::run::SHIPPED.len() + 2);
+    assert_eq!(files[files.len() - 2..], ["copy.json", "mine.json"]);
+}
+
+/// The validator's problems come back by field (JSON pointer), as the user types and
+/// when a bad scenario is saved (422, nothing written).
+#[test]
+fn a_bad_scenarios_problems_are_located() {
+    let s = start(|_| {});
+    let mut v: Value = serde_json::from_str(consortium_sim::TEMPLATE).unwrap();
+    v["partners"][1]["exit_fee"] = json!(-5);
+    v["service"]["efficiency"] = json!({ "pert": [0.3, 0.2, 0.1] });
+    let text = v.to_string();
+    let checked = s.send("POST", "/api/validate", &[], text.as_bytes()).json();
+    assert_eq!(checked["ok"], false);
+    let paths: Vec<&str> = checked["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"/partners/1/exit_fee"), "{checked}");
+    assert!(paths.contains(&"/service/efficiency/pert"), "{checked}");
+    let fee = &checked["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["path"] == "/partners/1/exit_fee")
+        .unwrap()["message"];
+    assert!(fee.as_str().unwrap().contains("-5"), "{fee}");
+
+    let saved = s.send("PUT", "/api/scenarios/bad.json", &[], text.as_bytes());
+    assert_eq!(saved.status, 422);
+    assert!(saved.json()["problems"].as_array().unwrap().len() >= 2);
+    assert!(!s.dir.path("scenarios/bad.json").exists());
+
+    let syntax = s.send("POST", "/api/validate", &[], b"{\"name\": ").json();
+    assert_eq!(syntax["ok"], false);
+    assert!(
+        syntax["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the scenario is not valid JSON")
+    );
+    let good = s
+        .send(
+            "POST",
+            "/api/validate",
+            &[],
+            consortium_sim::TEMPLATE.as_bytes(),
+        )
+        .json();
+    assert_eq!(good["ok"], true, "{good}");
+
+    // A run of a bad edited scenario fails as the user's input, saying where.
+    let end = s.finish(run_of(json!({ "json": v, "name": "draft" }), 100, 1));
+    assert_eq!(end["state"], "failed");
+    assert_eq!(end["user_input"], true);
+    assert!(
+        end["message"]
+            .as_str()
+            .unwrap()
+            .contains("/partners/1/exit_fee")
+    );
+}
+
+/// Requests over the limits are refused: a body over 1 MiB (413), more trials than
+/// `max_trials` (400, saying so), a job of no known kind.
+#[test]
+fn limits_are_kept() {
+    let s = start(|c| c.max_trials = 50_000);
+    let big = vec![b' '; serve::MAX_BODY_BYTES + 1];
+    let reply = s.send("POST", "/api/validate", &[], &big);
+    assert_eq!(reply.status, 413);
+    let reply = s.post(
+        "/api/jobs",
+        &run_of(
+            json!({ "file": "four_districts_back_office.json" }),
+            50_001,
+            1,
+        ),
+    );
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.json()["error"],
+        "`trials` 50001 is more than this server runs at once (50000, its --max-trials): ask for fewer"
+    );
+    // The scenario's own trials (100,000) are over the limit too.
+    let end = s.finish(
+        json!({ "kind": "run", "scenario": { "file": "four_districts_back_office.json" } }),
+    );
+    assert_eq!(end["state"], "failed");
+    assert!(
+        end["message"]
+            .as_str()
+            .unwrap()
+            .contains("`trials` 100000 is more")
+    );
+    let reply = s.post("/api/jobs", &json!({ "kind": "dance" }));
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("\"dance\" is not a job")
+    );
+    let reply = s.post("/api/jobs", &json!({ "kind": "run", "trials": "many" }));
+    assert_eq!(reply.status, 400);
+    assert_eq!(s.get("/api/nothing").status, 404);
+}
+
+/// The guard: a foreign Host (DNS rebinding) or Origin (another site's page) is
+/// refused; every answer carries the Content-Security-Policy, and the page has no
+/// inline script.
+#[test]
+fn foreign_hosts_and_origins_are_refused() {
+    let s = start(|_| {});
+    let evil = s.send(
+        "GET",
+        "/api/scenarios",
+        &[("Host", "evil.example:8300")],
+        b"",
+    );
+    assert_eq!(evil.status, 403);
+    assert!(evil.text().contains("(Host)"));
+    let port = s.address.port().to_string();
+    let localhost = format!("localhost:{port}");
+    let ok = s.send("GET", "/api/scenarios", &[("Host", &localhost)], b"");
+    assert_eq!(ok.status, 200);
+    let cross = s.send(
+        "POST",
+        "/api/jobs",
+        &[("Origin", "http://evil.example")],
+        b"{}",
+    );
+    assert_eq!(cross.status, 403);
+    assert!(cross.text().contains("(Origin)"));
+    let own = format!("http://{}", s.host());
+    let same = s.send("POST", "/api/validate", &[("Origin", &own)], b"{}");
+    assert_eq!(same.status, 200);
+
+    let page = s.get("/");
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains("script-src 'self';") && !csp.contains("unsafe-eval"));
+    assert!(csp.starts_with("default-src 'none'"));
+    assert_eq!(evil.header("content-security-policy"), Some(csp));
+    let html = page.text();
+    assert!(html.contains("<script src=\"/app.js\" defer></script>"));
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    let script = s.get("/app.js").text();
+    assert!(
+        !script.contains("innerHTML"),
+        "user text goes in as text only"
+    );
+}
+
+/// With a token every request needs it: refused without, a first visit with ?token=
+/// sets the cookie, and the cookie lets requests in.
+#[test]
+fn a_token_is_needed_when_the_server_has_one() {
+    let s = start(|c| c.token = Some("s3cret".into()));
+    assert_eq!(s.get("/").status, 403);
+    assert_eq!(s.get("/api/scenarios").status, 403);
+    assert_eq!(s.get("/?token=wrong").status, 403);
+    let first = s.get("/?token=s3cret");
+    assert_eq!(first.status, 303);
+    assert_eq!(first.header("location"), Some("/"));
+    let cookie = first.header("set-cookie").unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    let pair = cookie.split(';').next().unwrap();
+    let again = s.send("GET", "/api/scenarios", &[("Cookie", pair)], b"");
+    assert_eq!(again.status, 200);
+    let bad = s.send(
+        "GET",
+        "/api/scenarios",
+        &[("Cookie", "consortium_sim_token=s3cre")],
+        b"",
+    );
+    assert_eq!(bad.status, 403);
+}
+
+/// A server bound off loopback without a token gets one, which its URL carries.
+#[test]
+fn an_address_off_loopback_gets_a_token() {
+    let dir = Dir::new();
+    let mut config = Config::new("0.0.0.0:0".parse().unwrap());
+    config.scenarios = dir.path("scenarios");
+    config.db = dir.path("h.sqlite3");
+    let server = serve::bind(config).unwrap();
+    let url = server.url();
+    let token = url.split("?token=").nth(1).expect("a token in the URL");
+    assert_eq!(token.len(), 32);
+    assert!(token.chars().all(|c| c.is_ascii_hexdigit()));
+}
+
+/// The history: label, list, open, compare two re-runnable runs under common random
+/// numbers (the `compare` command's page), delete. Sweep and sensitivity jobs give their
+/// pages.
+#[test]
+fn history_compare_and_analyses() {
+    let s = start(|_| {});
+    let base = json!({ "file": "four_districts_back_office.json" });
+    let mut edited: Value = serde_json::from_slice(
+        &std::fs::read(util::shipped("four_districts_back_office.json")).unwrap(),
+    )
+    .unwrap();
+    edited["partners"][0]["exit_fee"] = json!(900000);
+    let a = s.finish(run_of(base.clone(), 2000, 5))["run"]
+        .as_i64()
+        .unwrap();
+    let b = s.finish(run_of(
+        json!({ "json": edited, "name": "higher fee" }),
+        2000,
+        5,
+    ))["run"]
+        .as_i64()
+        .unwrap();
+    let labelled = s.send(
+        "PATCH",
+        &format!("/api/runs/{b}"),
+        &[],
+        br#"{"label": "exit fee 900k"}"#,
+    );
+    assert_eq!(labelled.status, 200);
+    let runs = s.get("/api/runs").json();
+    assert_eq!(runs["runs"][0]["id"], b);
+    assert_eq!(runs["runs"][0]["label"], "exit fee 900k");
+    assert_eq!(runs["runs"][1]["id"], a);
+
+    let end = s.finish(json!({ "kind": "compare", "runs": [a, b] }));
+    assert_eq!(end["state"], "shown", "{end}");
+    let page = s.get(&format!("/api/jobs/{}/page.html", end["job"])).text();
+    assert!(page.contains("four_districts_back_office") && page.contains("higher fee"));
+    let data = s.get(&format!("/api/jobs/{}/data", end["job"])).json();
+    assert_eq!(data["trials"], 2000);
+
+    let sweep = s.finish(json!({
+        "kind": "sweep", "scenario": base, "trials": 500, "seed": 1,
+        "params": ["/service/efficiency=0.1,0.2"]
+    }));
+    assert_eq!(sweep["state"], "shown", "{sweep}");
+    let page = s
+        .get(&format!("/api/jobs/{}/page.html", sweep["job"]))
+        .text();
+    assert!(page.contains("data-chart"));
+    let sens = s.finish(json!({
+        "kind": "sensitivity", "scenario": base, "trials": 500, "seed": 1,
+        "switch": ["/service/efficiency"]
+    }));
+    assert_eq!(sens["state"], "shown", "{sens}");
+
+    let csv = s.finish(json!({ "kind": "trials_csv", "runs": [a] }));
+    assert_eq!(csv["state"], "shown");
+    let table = s.get(&format!("/api/jobs/{}/data", csv["job"]));
+    assert_eq!(
+        table.header("content-type"),
+        Some("text/csv; charset=utf-8")
+    );
+    let dir = Dir::new();
+    let out = dir.path("t.csv");
+    util::sim(&[
+        "run",
+        "scenarios/four_districts_back_office.json",
+        "--trials",
+        "2000",
+        "--seed",
+        "5",
+        "--trials-csv",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(table.body, std::fs::read(out).unwrap());
+
+    assert_eq!(
+        s.send("DELETE", &format!("/api/runs/{a}"), &[], b"").status,
+        200
+    );
+    assert_eq!(s.get(&format!("/api/runs/{a}")).status, 400);
+    assert_eq!(
+        s.send("DELETE", &format!("/api/runs/{a}"), &[], b"").status,
+        400
+    );
+    assert_eq!(
+        s.get("/api/runs").json()["runs"].as_array().unwrap().len(),
+        1
+    );
+}
+
+/// The history survives the server: killed with SIGKILL in the middle of a run, the
+/// server started again on the same file lists every earlier run, reports intact.
+#[cfg(unix)]
+#[test]
+fn a_killed_server_keeps_its_earlier_runs() {
+    let dir = Dir::new();
+    let db = dir.path("h.sqlite3");
+    let launch = || {
+        let mut child = util::cmd(&[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--db",
+            db.to_str().unwrap(),
+            "--scenarios",
+            dir.path("scenarios").to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_string();
+        let address: SocketAddr = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap();
+        (
+            child,
+            Server {
+                address,
+                dir: Dir::new(),
+            },
+        )
+    };
+    let (mut child, s) = launch();
+    let base = json!({ "file": "four_districts_back_office.json" });
+    let first = s.finish(run_of(base.clone(), 2000, 1))["run"]
+        .as_i64()
+        .unwrap();
+    let report = s.get(&format!("/api/runs/{first}/report.json")).body;
+    let job = s.job(run_of(base, 10_000_000, 1));
+    await_state(&s, job, "running");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let (mut child, s) = launch();
+    let runs = s.get("/api/runs").json();
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 1, "{runs}");
+    assert_eq!(runs["runs"][0]["id"], first);
+    assert_eq!(
+        s.get(&format!("/api/runs/{first}/report.json")).body,
+        report
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(Path::new(&db).exists());
+}
+
+/// Names from a scenario are text everywhere: in the kept pages they are escaped, and
+/// the API gives them back as JSON strings.
+#[test]
+fn user_text_is_escaped() {
+    let s = start(|_| {});
+    let mut v: Value = serde_json::from_str(consortium_sim::TEMPLATE).unwrap();
+    v["name"] = json!("<script>alert(1)</script> & Co");
+    v["partners"][0]["name"] = json!("<img src=x onerror=alert(2)>");
+    let end = s.finish(run_of(json!({ "json": v, "name": "<b>draft</b>" }), 500, 1));
+    assert_eq!(end["state"], "done", "{end}");
+    let id = end["run"].as_i64().unwrap();
+    for piece in ["report.html", "trace.html"] {
+        let page = s.get(&format!("/api/runs/{id}/{piece}")).text();
+        assert!(
+            !page.contains("<script>alert") && !page.contains("<img src=x"),
+            "{piece}"
+        );
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"),
+            "{piece}"
+        );
+    }
+    let listed = s.get(&format!("/api/runs/{id}")).json();
+    assert_eq!(listed["title"], "<script>alert(1)</script> & Co");
+}
+
+/// The small routes: the schema is the `schema` command's, the template `init`'s, the
+/// info names this engine and the limits; an unknown job or run is 404 or a message.
+#[test]
+fn schema_template_and_info() {
+    let s = start(|c| c.max_trials = 1234);
+    let schema = s.get("/api/schema");
+    assert_eq!(schema.header("content-type"), Some("application/json"));
+    assert_eq!(schema.text(), util::sim(&["schema"]).stdout);
+    assert_eq!(s.get("/api/template").text(), util::sim(&["init"]).stdout);
+    let info = s.get("/api/info").json();
+    assert_eq!(info["engine_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(info["max_trials"], 1234);
+    assert_eq!(info["max_body_bytes"], 1 << 20);
+    assert_eq!(s.get("/api/jobs/99").status, 404);
+    assert_eq!(s.get("/api/jobs/99/events").status, 404);
+    assert_eq!(s.get("/api/jobs/99/page.html").status, 404);
+    assert_eq!(s.post("/api/jobs/99/cancel", &json!({})).status, 404);
+    let missing = s.get("/api/runs/7/report.json");
+    assert_eq!(missing.status, 400);
+    assert_eq!(missing.json()["error"], "there is no run 7 in the history");
+    assert_eq!(s.get("/api/runs/7/secrets.txt").status, 404);
+    let script = s.get("/app.js");
+    assert_eq!(
+        script.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(s.get("/app.css").status, 200);
+}
+
+/// Each run is under the command line's memory guard: one that needs more than the
+/// server's `max_memory` fails before it starts, as the user's input, saying why.
+#[test]
+fn the_memory_guard_refuses_a_run_too_large() {
+    let s = start(|c| c.max_memory = Some(1 << 20));
+    let end = s.finish(run_of(
+        json!({ "file": "four_districts_back_office.json" }),
+        100_000,
+        1,
+    ));
+    assert_eq!(end["state"], "failed", "{end}");
+    assert_eq!(end["user_input"], true);
+    let message = end["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("100000 trials of this scenario need about"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(
+            "more than the 1.0 MiB allowed (set by the server's --max-memory); ask for fewer \
+             with the trials or the scenario's \"trials\", split the run with `shard`, or \
+             raise the server's --max-memory"
+        ),
+        "{message}"
+    );
+    assert_eq!(end["done"], 0);
+}
