@@ -387,12 +387,19 @@ impl OutputArgs {
             .any(|(format, _)| *format == export::html::FORMAT)
     }
 
-    /// Every file asked for: `--out`, `--html`, `--trials-csv`, `--xlsx`, then `--export`s.
+    /// Every file asked for: `--out`, `--html`, `--trials-csv`, `--xlsx`, `--cashflow-csv`,
+    /// then `--export`s.
     pub fn paths(&self) -> impl Iterator<Item = &PathBuf> {
-        [&self.out, &self.html, &self.trials_csv, &self.xlsx, &self.cashflow_csv]
-            .into_iter()
-            .flatten()
-            .chain(self.export.iter().map(|(_, path)| path))
+        [
+            &self.out,
+            &self.html,
+            &self.trials_csv,
+            &self.xlsx,
+            &self.cashflow_csv,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.export.iter().map(|(_, path)| path))
     }
 
     /// Every file asked for, with its format: the trial table, the page, the workbook,

@@ -57,7 +57,10 @@ pub(super) fn read(source: &Source) -> Result<(Value, Origin, Option<Places>)> {
     match source {
         Source::Path(path) => {
             let name = path.display().to_string();
-            file(scenario::load::file_value(scenario::load::read_bytes(path)?, &name)?, &name)
+            file(
+                scenario::load::file_value(scenario::load::read_bytes(path)?, &name)?,
+                &name,
+            )
         }
         Source::Bytes { bytes, name } => {
             if bytes.len() as u64 > scenario::load::MAX_FILE_BYTES {

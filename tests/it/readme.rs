@@ -60,5 +60,5 @@ fn the_questions_sections_snippets_are_what_the_commands_print() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 5, "five snippets");
+    assert_eq!(checked, 6, "six snippets");
 }
