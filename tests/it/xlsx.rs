@@ -130,6 +130,8 @@ fn summary_figures_equal_the_json_report_and_every_sheet_is_there() {
         json.to_str().unwrap(),
         "--xlsx",
         xlsx.to_str().unwrap(),
+        "--cashflow-csv",
+        dir.path("cash.csv").to_str().unwrap(),
     ]));
     let report = read_json(&json);
     let mut book = open(&xlsx);
@@ -139,6 +141,7 @@ fn summary_figures_equal_the_json_report_and_every_sheet_is_there() {
             "Summary",
             "Partners",
             "By year",
+            "Cash by year",
             "NPV distribution",
             "Events",
             "Inputs",
@@ -171,6 +174,26 @@ fn summary_figures_equal_the_json_report_and_every_sheet_is_there() {
             .collect();
         assert_eq!(years[i + 1], expected);
     }
+    // Cash by year: the cash flow CSV's rows and columns, cell for cell.
+    let cash = rows(&mut book, "Cash by year");
+    let text = std::fs::read_to_string(dir.path("cash.csv")).unwrap();
+    let csv_rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(csv_rows.len(), 10 * 10);
+    for (k, fields) in csv_rows.iter().enumerate() {
+        let row = &cash[k + 1];
+        assert_eq!(row[0], Data::String(fields[0].into()));
+        for (j, f) in fields.iter().enumerate().skip(1) {
+            assert_eq!(
+                row[j],
+                Data::Float(f.parse().unwrap()),
+                "row {k} column {j}"
+            );
+        }
+    }
     // NPV distribution: 40 bins whose counts add up to the trials, cumulative to 100 %.
     let bins = rows(&mut book, "NPV distribution");
     let counts: f64 = bins[1..].iter().map(|r| r[3].as_f64().unwrap()).sum();
@@ -196,12 +219,13 @@ fn summary_figures_equal_the_json_report_and_every_sheet_is_there() {
         field("efficiency"),
         Data::String("pert(0.05, 0.11, 0.22)".into())
     );
-    // Charts: the partners' bars, the fan and the histogram.
+    // Charts: the partners' bars, the fan, the partners' cash and the histogram.
     let entries = unzip(&xlsx);
     for chart in [
         "xl/charts/chart1.xml",
         "xl/charts/chart2.xml",
         "xl/charts/chart3.xml",
+        "xl/charts/chart4.xml",
     ] {
         assert!(entries.iter().any(|(n, _)| n == chart), "{chart}");
     }

@@ -40,6 +40,7 @@ pub fn workbook(r: &RunResult, w: &mut dyn Write) -> io::Result<Workbook> {
         summary(report, r.scenario, &styles),
         partners(report, &styles),
         by_year(report, &styles),
+        cash_by_year(report, &styles),
         distribution(r.outcomes, &styles),
         events(report, &styles),
         inputs(r.value, &styles),
@@ -260,6 +261,94 @@ fn by_year(r: &Report, styles: &Styles) -> Result<rust_xlsxwriter::Worksheet, Xl
         sheet.ws.insert_chart(last + 2, 0, &chart)?;
     }
     sheet.finish(1, 0)
+}
+
+/// The statistics of each measure on the Cash by year sheet, in the cash flow CSV's
+/// order.
+const CASH_STATISTICS: [&str; 6] = ["mean", "P5", "P25", "P50", "P75", "P95"];
+
+/// The Cash by year sheet, for a medium-term financial plan: one row per partner and
+/// year (the cash flow CSV's rows), each partner's saving in the year and cumulative, in
+/// cash and discounted; below, a line chart of each partner's median cumulative cash.
+fn cash_by_year(r: &Report, styles: &Styles) -> Result<rust_xlsxwriter::Worksheet, XlsxError> {
+    const NAME: &str = "Cash by year";
+    let mut sheet = Sheet::new(NAME, styles)?;
+    let measures = [
+        "Saving in the year (cash)",
+        "Cumulative saving (cash)",
+        "Saving in the year (discounted)",
+        "Cumulative saving (discounted)",
+    ];
+    let mut header: Vec<String> = vec!["Partner".into(), "Year".into()];
+    for m in measures {
+        header.extend(CASH_STATISTICS.map(|s| format!("{m}: {s}")));
+    }
+    sheet.header(0, 0, &header)?;
+    let mut row = 1;
+    // (first row, last row) of each partner, for the chart's series.
+    let mut spans = Vec::with_capacity(r.partners.len());
+    for p in &r.partners {
+        let first = row;
+        for y in &p.by_year {
+            sheet.text(row, 0, &p.name)?;
+            sheet.number(row, 1, y.year as f64, Num::General)?;
+            let spreads = [y.cash, y.cumulative_cash, y.discounted, y.cumulative_discounted];
+            for (m, s) in spreads.iter().enumerate() {
+                for (j, x) in [s.mean, s.p05, s.p25, s.p50, s.p75, s.p95].into_iter().enumerate() {
+                    sheet.number(row, (2 + 6 * m + j) as u16, x, Num::Money)?;
+                }
+            }
+            row += 1;
+        }
+        if row > first {
+            spans.push((p.name.as_str(), first, row - 1));
+        }
+    }
+    let mut below = row + 1;
+    if r.by_year_trials < r.trials {
+        sheet.note(
+            below,
+            0,
+            &format!(
+                "Computed from the first {} of the {} trials: keeping every trial's yearly cash would pass the memory guard.",
+                format::thousands(r.by_year_trials),
+                format::thousands(r.trials)
+            ),
+        )?;
+        below += 2;
+    }
+    if !spans.is_empty() {
+        // Column of the cumulative cash's median: Partner, Year, six of the year's cash,
+        // then mean, P5, P25, P50.
+        let median = 2 + 6 + 3;
+        let mut chart = Chart::new(ChartType::Line);
+        for (name, first, last) in spans.iter().take(12) {
+            chart
+                .add_series()
+                .set_name(*name)
+                .set_categories((NAME, *first, 1, *last, 1))
+                .set_values((NAME, *first, median, *last, median));
+        }
+        chart
+            .title()
+            .set_name("Each partner's median cumulative saving, in cash");
+        chart
+            .x_axis()
+            .set_name("Year (0 = transition)")
+            .set_label_position(ChartAxisLabelPosition::Low);
+        let extremes = r
+            .partners
+            .iter()
+            .flat_map(|p| p.by_year.iter().map(|y| y.cumulative_cash.p50));
+        chart
+            .y_axis()
+            .set_name(&format!("Cumulative saving ({})", currency_label(styles)))
+            .set_num_format(money_axis(styles, largest(extremes)));
+        chart.legend().set_position(rust_xlsxwriter::ChartLegendPosition::Bottom);
+        chart.set_width(760).set_height(420);
+        sheet.ws.insert_chart(below, 0, &chart)?;
+    }
+    sheet.finish(1, 2)
 }
 
 /// The NPV distribution sheet: the histogram's bins (as the page draws them) with each
