@@ -51,10 +51,13 @@ __all__ = [
     "RequestError",
     "ScenarioWarning",
     "ENGINE_VERSION",
+    "__version__",
 ]
 
 #: The version of the engine (the Rust library) this package was built with.
 ENGINE_VERSION: str = _native.ENGINE_VERSION
+#: The package's version: the engine's, since the package is the engine.
+__version__: str = ENGINE_VERSION
 
 PathLike = Union[str, "os.PathLike[str]"]
 

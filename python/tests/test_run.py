@@ -18,6 +18,7 @@ def test_the_report_dict_is_the_command_lines_json(path, tmp_path):
     r = cs.run(cs.Scenario.load(path), trials=3000, seed=11, progress=False)
     assert masked(r.report) == masked(read_json(out))
     assert r.report["trials"] == 3000 and r.report["seed"] == 11
+    assert cs.__version__ == cs.ENGINE_VERSION == r.report["run"]["engine_version"]
 
 
 @pytest.mark.parametrize("path", SCENARIOS)
