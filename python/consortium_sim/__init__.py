@@ -197,6 +197,11 @@ class _Progress:
             self.bar.close()
 
 
+#: The measures and statistics of a partner's cash by year, in the cash flow CSV's order.
+_CASH_MEASURES = ("cash", "cumulative_cash", "discounted", "cumulative_discounted")
+_CASH_STATISTICS = ("mean", "p05", "p25", "p50", "p75", "p95")
+
+
 class Run:
     """A finished run: its report, its trials and its files.
 
@@ -256,8 +261,30 @@ class Run:
         gives each partner."""
         import pandas as pd
 
-        frame = pd.json_normalize(self.report["partners"], sep="_")
+        # Each partner's cash by year is a table of its own (`cash_by_year`), not a
+        # column of lists.
+        partners = [{k: v for k, v in p.items() if k != "by_year"} for p in self.report["partners"]]
+        frame = pd.json_normalize(partners, sep="_")
         return frame.set_index("name")
+
+    @cached_property
+    def cash_by_year(self) -> "pandas.DataFrame":
+        """Each partner's cash by year, for a medium-term financial plan: one row per
+        partner and year (indexed by both), with the cash flow CSV's columns: the mean,
+        P5, P25, P50, P75 and P95 of the saving in the year (`cash_mean`, `cash_p05`,
+        ...), of its sum so far (`cumulative_cash_...`), and of both discounted
+        (`discounted_...`, `cumulative_discounted_...`)."""
+        import pandas as pd
+
+        rows = []
+        for p in self.report["partners"]:
+            for y in p["by_year"]:
+                row: Dict[str, Any] = {"partner": p["name"], "year": y["year"]}
+                for measure in _CASH_MEASURES:
+                    for stat in _CASH_STATISTICS:
+                        row[f"{measure}_{stat}"] = y[measure][stat]
+                rows.append(row)
+        return pd.DataFrame(rows).set_index(["partner", "year"])
 
     @property
     def target_reached(self) -> bool:

@@ -87,6 +87,16 @@ def test_by_year_and_partners_are_the_reports_tables():
     first = r.report["partners"][0]
     assert r.partners.iloc[0]["npv_mean"] == first["npv"]["mean"]
     assert r.partners.iloc[0]["prob_worse_off"] == first["prob_worse_off"]
+    assert "by_year" not in r.partners.columns
+
+
+def test_cash_by_year_is_the_cash_flow_csv(tmp_path):
+    path = "scenarios/four_districts_back_office.json"
+    cli("run", path, "--trials", 2000, "--seed", 3, "--quiet", "--cashflow-csv", tmp_path / "cash.csv")
+    r = cs.run(path, trials=2000, seed=3, progress=False)
+    expected = pd.read_csv(tmp_path / "cash.csv", engine="python").set_index(["partner", "year"])
+    assert r.cash_by_year.shape == (4 * 10, 24)
+    pd.testing.assert_frame_equal(r.cash_by_year, expected, check_exact=True)
     # The trial table's mean NPV is the report's.
     assert r.trials["npv"].mean() == pytest.approx(r.report["consortium"]["npv"]["mean"], rel=1e-12)
 
