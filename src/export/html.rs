@@ -101,6 +101,7 @@ th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: le
 thead th { background: var(--panel); font-weight: 600; border-bottom: 2px solid var(--line); }
 tbody th { font-weight: 600; }
 .num { text-align: right; white-space: nowrap; }
+td.name { min-width: 14em; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
        font-size: .88em; }
 footer { margin-top: 3rem; padding-top: 1rem; border-top: 1px solid var(--line);
@@ -124,6 +125,7 @@ pre.story { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .8rem;
   th, td { padding: 3px 5px; }
   thead th, thead th.num { white-space: normal; overflow-wrap: break-word; }
   tbody th { min-width: 10em; }
+  td.name { min-width: 9em; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; }
   details pre { font-size: 6.5pt; }

@@ -29,6 +29,17 @@ struct Cell {
     text: String,
     number: bool,
     warn_if_negative: bool,
+    /// A partner's name among figures: kept wide enough that a long name takes two or
+    /// three lines, not one word to a line (which made every row of a wide table tall).
+    name: bool,
+}
+
+/// A partner's name in a table of figures.
+fn name(s: impl Into<String>) -> Cell {
+    Cell {
+        name: true,
+        ..text(s)
+    }
 }
 
 fn text(s: impl Into<String>) -> Cell {
@@ -36,6 +47,7 @@ fn text(s: impl Into<String>) -> Cell {
         text: s.into(),
         number: false,
         warn_if_negative: false,
+        name: false,
     }
 }
 
@@ -45,6 +57,7 @@ fn num(s: impl Into<String>) -> Cell {
         text: s.into(),
         number: true,
         warn_if_negative: true,
+        name: false,
     }
 }
 
@@ -77,9 +90,10 @@ fn table(header: &[String], rows: &[Vec<Cell>]) -> String {
         for (i, c) in row.iter().enumerate() {
             let tag = if i == 0 { "th" } else { "td" };
             let negative = c.warn_if_negative && c.text.starts_with('-') && c.text.len() > 1;
-            let class = match (c.number, negative) {
-                (true, true) => " class=\"num neg\"",
-                (true, false) => " class=\"num\"",
+            let class = match (c.number, negative, c.name) {
+                (true, true, _) => " class=\"num neg\"",
+                (true, false, _) => " class=\"num\"",
+                (false, _, true) => " class=\"name\"",
                 _ => "",
             };
             let _ = write!(t, "<{tag}{class}>{}</{tag}>", escape(&c.text));
@@ -526,7 +540,7 @@ pub fn agreement(a: &Agreement, currency: &str) -> String {
                 num(percent(s.figures.prob_npv_negative.estimate)),
                 num(percent(s.figures.prob_collapse)),
                 num(percent(s.worst_prob_worse_off)),
-                text(s.worst_partner.clone()),
+                name(s.worst_partner.clone()),
                 text(match (a.limits.any(), s.meets_limits) {
                     (false, _) => "-",
                     (true, true) => "met",
