@@ -80,6 +80,11 @@ def cli_summary(scenario_bytes, trials, seed):
     return TIMING.sub("TIMING", out)
 
 
+def api_path(href):
+    """The path of a link's URL (from /api/), for fetch."""
+    return "/api/" + href.split("/api/", 1)[1]
+
+
 def fetch(path):
     with urllib.request.urlopen(URL.rstrip("/") + path, timeout=60) as r:
         return r.read()
@@ -104,6 +109,19 @@ try:
     table = css("#scenarios")
     assert SCENARIO in table.text, table.text
     shot("scenarios")
+
+    # Each scenario downloads as a workbook too; a workbook uploads, kept as JSON.
+    excel = css(f'a[data-xlsx="{SCENARIO}"]').get_attribute("href")
+    assert fetch(api_path(excel)).startswith(b"PK"), excel
+    with tempfile.TemporaryDirectory() as scratch:
+        book = os.path.join(scratch, "a plan.xlsx")
+        subprocess.run([SIM, "convert", os.path.join("scenarios", SCENARIO), book],
+                       capture_output=True, check=True)
+        css("#upload").send_keys(book)
+        status = wait.until(lambda d: d.find_element(By.ID, "upload-status").text or False)
+    assert status.startswith("Saved a plan.xlsx as a plan.json"), status
+    assert "a plan.json" in css("#scenarios").text
+    shot("scenarios-uploaded")
 
     # The editor, from a shipped scenario.
     driver.get(URL + "#/edit/" + SCENARIO)
@@ -154,6 +172,7 @@ try:
     # The <pre> keeps every line; Selenium's text trims the ends of the whole.
     assert page_summary.strip() == cli.strip(), (page_summary, cli)
     print(f"  mean NPV on the page {page_mean} = the command line's {mean}")
+    assert css("#xlsx").text == "Results (Excel)" 
     wait.until(lambda d: d.execute_script(
         "const f = document.querySelector('iframe.report');"
         "return f && f.contentDocument && f.contentDocument.querySelectorAll('[data-chart] svg').length > 0"))
@@ -206,6 +225,7 @@ try:
     wait.until(lambda d: d.execute_script(
         "const f = document.querySelector('iframe.report');"
         "return f && f.contentDocument && f.contentDocument.querySelectorAll('[data-chart] svg').length > 0"))
+    assert fetch(api_path(css("#analysis-xlsx").get_attribute("href"))).startswith(b"PK")
     shot("sweep")
 
     check_console()
