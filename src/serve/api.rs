@@ -21,13 +21,13 @@ use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::history::{History, Piece};
+use super::history::{History, Listed, Piece};
 use super::jobs::{Job, Queue};
-use super::library::Library;
+use super::library::{self, Library};
 use super::tasks::{self, Request, Scenario};
 use super::{Config, MAX_BODY_BYTES, assets, guard};
 use crate::run::{self, Error, Source};
-use crate::scenario::ScenarioError;
+use crate::scenario::{Problem, ScenarioError};
 
 /// The server's state, shared by every request.
 pub struct App {
@@ -71,6 +71,9 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/scenarios/{file}",
             get(get_scenario).put(save_scenario),
         )
+        .route("/api/scenarios/{file}/xlsx", get(scenario_workbook))
+        .route("/api/upload/{file}", post(upload_scenario))
+        .route("/api/workbook", post(draft_workbook))
         .route("/api/validate", post(validate))
         .route("/api/jobs", post(start_job))
         .route("/api/jobs/{id}", get(job_state))
@@ -78,6 +81,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/jobs/{id}/cancel", post(cancel))
         .route("/api/jobs/{id}/page.html", get(job_page))
         .route("/api/jobs/{id}/data", get(job_data))
+        .route("/api/jobs/{id}/results.xlsx", get(job_workbook))
         .route("/api/runs", get(list_runs))
         .route(
             "/api/runs/{id}",
@@ -98,15 +102,23 @@ fn failure(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
 }
 
+/// A scenario's problems as the page shows them: by field (JSON pointer) and, for a
+/// workbook, by sheet and cell (`Partners!F3`).
+fn problems(problems: &[Problem]) -> Vec<Value> {
+    problems
+        .iter()
+        .map(|p| json!({ "path": p.path, "message": p.message, "cell": p.cell }))
+        .collect()
+}
+
 /// The response for an error of the run API: its status says whose it is; a scenario
-/// the validator refuses lists its problems by field (JSON pointer).
+/// the validator refuses lists its problems by field (JSON pointer) and cell.
 fn error(e: Error) -> Response {
-    if let Error::Scenario(ScenarioError::Invalid { problems, .. }) = &e {
-        let problems: Vec<Value> = problems
-            .iter()
-            .map(|p| json!({ "path": p.path, "message": p.message }))
-            .collect();
-        let body = json!({ "error": e.to_string(), "problems": problems });
+    if let Error::Scenario(ScenarioError::Invalid {
+        problems: found, ..
+    }) = &e
+    {
+        let body = json!({ "error": e.to_string(), "problems": problems(found) });
         return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
     }
     let status = if e.is_interrupted() {
@@ -125,6 +137,21 @@ fn typed(content_type: &'static str, body: impl Into<axum::body::Body>) -> Respo
 
 const JSON: &str = "application/json";
 const HTML: &str = "text/html; charset=utf-8";
+const CSV: &str = "text/csv; charset=utf-8";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A file to save (Content-Disposition: attachment) named `name`, of type `kind`.
+fn attachment(kind: &'static str, name: &str, body: impl Into<axum::body::Body>) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    (
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body.into(),
+    )
+        .into_response()
+}
 
 /// The engine's version (a kept run of another version is not run again to compare)
 /// and the server's limits.
@@ -171,6 +198,42 @@ async fn save_scenario(State(app): Shared, Path(file): Path<String>, body: Bytes
     }
 }
 
+/// Saves an uploaded scenario file (`NAME.json`, or a workbook `NAME.xlsx`) as
+/// `NAME.json` in the scenarios folder, once the validator accepts it; a workbook's
+/// problems name their sheet and cell. The body limit is the one of every request
+/// ([`MAX_BODY_BYTES`]): a workbook is a zip, smaller than its scenario's JSON.
+async fn upload_scenario(State(app): Shared, Path(file): Path<String>, body: Bytes) -> Response {
+    match app.library.upload(&file, &body) {
+        Ok((saved, path)) => axum::Json(json!({
+            "saved": saved,
+            "uploaded": file,
+            "path": path.display().to_string(),
+        }))
+        .into_response(),
+        Err(e) => error(e),
+    }
+}
+
+/// The scenario `file` as a scenario workbook, named after it (`NAME.xlsx`).
+async fn scenario_workbook(State(app): Shared, Path(file): Path<String>) -> Response {
+    match app.library.workbook(&file) {
+        Ok(bytes) => {
+            let name = format!("{}.xlsx", file.trim_end_matches(".json"));
+            attachment(XLSX, &name, bytes)
+        }
+        Err(e) => error(e),
+    }
+}
+
+/// The body (the editor's draft, as JSON text) as a scenario workbook, once the
+/// validator accepts it: the draft as it stands, saved or not.
+async fn draft_workbook(body: Bytes) -> Response {
+    match library::as_workbook(body.to_vec(), "the scenario".into()) {
+        Ok(bytes) => attachment(XLSX, "scenario.xlsx", bytes),
+        Err(e) => error(e),
+    }
+}
+
 /// Checks the body (a scenario's text) with the engine's validator: `ok`, or the
 /// problems by field; the values valid but probably meant as fractions as warnings.
 async fn validate(body: Bytes) -> Response {
@@ -186,14 +249,9 @@ async fn validate(body: Bytes) -> Response {
             "summary": loaded.scenario.summary(),
         }))
         .into_response(),
-        Err(Error::Scenario(ScenarioError::Invalid { problems, .. })) => axum::Json(json!({
-            "ok": false,
-            "problems": problems
-                .iter()
-                .map(|p| json!({ "path": p.path, "message": p.message }))
-                .collect::<Vec<_>>(),
-        }))
-        .into_response(),
+        Err(Error::Scenario(ScenarioError::Invalid {
+            problems: found, ..
+        })) => axum::Json(json!({ "ok": false, "problems": problems(&found) })).into_response(),
         Err(e) => axum::Json(json!({
             "ok": false,
             "problems": [{ "path": "", "message": e.render(super::jobs::setting) }],
@@ -274,6 +332,25 @@ impl App {
         })
     }
 
+    /// The one kept run `runs` names, to be made again for a file of its own (its
+    /// trials, its workbook): refused when it was made by another version of the
+    /// engine, whose figures this one would not give again.
+    fn remade(&self, runs: &[i64]) -> Result<(Request, Listed), Error> {
+        let [id] = runs[..] else {
+            return Err(Error::request("`runs` must name the kept run"));
+        };
+        let listed = self.history.get(id)?;
+        let engine = env!("CARGO_PKG_VERSION");
+        if listed.engine_version != engine {
+            return Err(Error::request(format!(
+                "run {id} was made by engine {}, and this is engine {engine}, whose figures \
+                 may differ: run its scenario again to get its files",
+                listed.engine_version
+            )));
+        }
+        Ok((self.kept(id)?, listed))
+    }
+
     /// Checks a job's request and queues its work.
     fn start(&self, r: JobRequest) -> Result<Arc<Job>, Error> {
         if let Some(n) = r.trials {
@@ -314,15 +391,18 @@ impl App {
                 self.queue.start(move |m| tasks::compare(first, second, m))
             }
             "trials_csv" => {
-                let [id] = r.runs[..] else {
-                    return Err(Error::request("`runs` must name the kept run"));
-                };
-                let request = self.kept(id)?;
+                let (request, _) = self.remade(&r.runs)?;
                 self.queue.start(move |m| tasks::trials_csv(request, m))
+            }
+            "xlsx" => {
+                let (request, listed) = self.remade(&r.runs)?;
+                let (id, created) = (listed.id, listed.created);
+                self.queue
+                    .start(move |m| tasks::results_xlsx(request, id, created, m))
             }
             other => {
                 return Err(Error::request(format!(
-                    "`kind` {other:?} is not a job: run, sweep, sensitivity, compare or trials_csv"
+                    "`kind` {other:?} is not a job: run, sweep, sensitivity, compare, trials_csv or xlsx"
                 )));
             }
         })
@@ -423,6 +503,8 @@ async fn job_page(State(app): Shared, Path(id): Path<u64>) -> Response {
     }
 }
 
+/// A job's file (an analysis's JSON, a kept run's trials or workbook), its type by
+/// its name's extension.
 async fn job_data(State(app): Shared, Path(id): Path<u64>) -> Response {
     let Some(job) = app.queue.get(id) else {
         return no_job(id);
@@ -430,21 +512,26 @@ async fn job_data(State(app): Shared, Path(id): Path<u64>) -> Response {
     match job.page() {
         Some(page) => {
             let kind = if page.data_name.ends_with(".csv") {
-                "text/csv; charset=utf-8"
+                CSV
+            } else if page.data_name.ends_with(".xlsx") {
+                XLSX
             } else {
                 JSON
             };
-            let disposition = format!("attachment; filename=\"{}\"", page.data_name);
-            (
-                [
-                    (header::CONTENT_TYPE, kind.to_string()),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                page.data,
-            )
-                .into_response()
+            attachment(kind, &page.data_name, page.data)
         }
         None => failure(StatusCode::NOT_FOUND, "this job has no result (yet)"),
+    }
+}
+
+/// An analysis's results workbook, named by its kind (`sweep.xlsx`).
+async fn job_workbook(State(app): Shared, Path(id): Path<u64>) -> Response {
+    let Some(job) = app.queue.get(id) else {
+        return no_job(id);
+    };
+    match job.page().and_then(|page| page.workbook) {
+        Some((name, bytes)) => attachment(XLSX, &name, bytes),
+        None => failure(StatusCode::NOT_FOUND, "this job has no workbook (yet)"),
     }
 }
 

@@ -50,13 +50,18 @@ pub struct Job {
     page: Mutex<Option<Page>>,
 }
 
-/// An analysis's result: its page and a file (its JSON; a run's trial table).
+/// An analysis's result: its page and a file (its JSON; a kept run's trial table or
+/// results workbook, made again), and an analysis's results workbook.
 #[derive(Clone)]
 pub struct Page {
     pub html: String,
     pub data: Vec<u8>,
-    /// The file's name, which says its kind: `analysis.json`, `trials.csv`.
-    pub data_name: &'static str,
+    /// The file's name, whose extension says its kind: `analysis.json`, `trials.csv`,
+    /// `run-7.xlsx`.
+    pub data_name: String,
+    /// An analysis's results workbook (.xlsx): its name (`sweep.xlsx`) and bytes,
+    /// rendered with its page since the result is kept nowhere else to render later.
+    pub workbook: Option<(String, Vec<u8>)>,
 }
 
 /// What a finished job produced.

@@ -2,6 +2,12 @@
 //! only) and the JSON files of the scenarios folder, the only place anything is saved.
 //! A name from a request is a bare file name checked here before it touches the file
 //! system, so that no request can name a file outside the folder.
+//!
+//! A scenario workbook (.xlsx) uploaded is validated as the command line reads one
+//! (through the run API's `Source::Bytes`, so its problems name sheet and cell) and kept
+//! as JSON under the workbook's base name (`my case.xlsx` becomes `my case.json`): the
+//! folder holds one format, which the editor edits and the history keeps, and the
+//! workbook is written again from it on demand ([`Library::workbook`]).
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +15,7 @@ use serde::Serialize;
 
 use crate::output;
 use crate::run::{self, Error, Result, SHIPPED, Source};
+use crate::scenario::workbook;
 
 /// The longest scenario name accepted, in bytes.
 const MAX_NAME: usize = 100;
@@ -91,9 +98,24 @@ impl Library {
     }
 
     /// Saves `bytes` as `file` in the folder, atomically, once the engine's validator
-    /// accepts them; never over a shipped scenario.
+    /// accepts them; never over a shipped scenario. Workbook bytes are kept as their
+    /// JSON (see the module's note).
     pub fn save(&self, file: &str, bytes: &[u8]) -> Result<PathBuf> {
-        let file = checked(file)?;
+        self.store(checked(file)?, bytes, file)
+    }
+
+    /// Saves an uploaded file (`NAME.json` or `NAME.xlsx`, JSON or a workbook: the
+    /// bytes decide, as for the command line) as `NAME.json`; the name it is kept by
+    /// and where. Problems name the file as uploaded (and a workbook's, their cells).
+    pub fn upload(&self, name: &str, bytes: &[u8]) -> Result<(String, PathBuf)> {
+        let file = json_name(name)?;
+        let path = self.store(checked(&file)?, bytes, name)?;
+        Ok((file, path))
+    }
+
+    /// Validates `bytes` (named `origin` in messages) and writes them, or a workbook's
+    /// JSON, as `file` (already checked).
+    fn store(&self, file: &str, bytes: &[u8], origin: &str) -> Result<PathBuf> {
         if shipped(file).is_some() {
             return Err(Error::request(format!(
                 "{file} is a shipped scenario, which cannot be overwritten: save it under another name"
@@ -102,18 +124,51 @@ impl Library {
         let path = self.dir.join(file);
         let source = Source::Bytes {
             bytes: bytes.to_vec(),
-            name: file.to_string(),
+            name: origin.to_string(),
         };
-        run::load(&source, &[], &mut Vec::new())?;
+        let loaded = run::load(&source, &[], &mut Vec::new())?;
         if std::fs::read(&path).is_ok_and(|old| SHIPPED.iter().any(|(_, s)| *s == old)) {
             return Err(Error::request(format!(
                 "{} is a copy of a shipped scenario, which cannot be overwritten: save it under another name",
                 path.display()
             )));
         }
-        output::write_atomically(&path, bytes)?;
+        if workbook::is_workbook(bytes) {
+            output::write_atomically(&path, workbook::to_text(&loaded.value).as_bytes())?;
+        } else {
+            output::write_atomically(&path, bytes)?;
+        }
         Ok(path)
     }
+
+    /// The scenario of file name `file` as a scenario workbook (what `convert` writes),
+    /// once the validator accepts it: a file dropped into the folder by hand may not.
+    pub fn workbook(&self, file: &str) -> Result<Vec<u8>> {
+        let found = self.get(file)?;
+        as_workbook(found.bytes, found.name)
+    }
+}
+
+/// A scenario's bytes (JSON or a workbook), validated, written as a scenario workbook.
+pub fn as_workbook(bytes: Vec<u8>, name: String) -> Result<Vec<u8>> {
+    let loaded = run::load(&Source::Bytes { bytes, name }, &[], &mut Vec::new())?;
+    Ok(workbook::write(&loaded.value, &loaded.origin)?)
+}
+
+/// The name an uploaded file is kept by: `NAME.json` for `NAME.json` or `NAME.xlsx`
+/// (any case of the extension), checked as every name is.
+pub fn json_name(upload: &str) -> Result<String> {
+    let lower = upload.to_ascii_lowercase();
+    let stem = [".xlsx", ".json"]
+        .iter()
+        .find(|e| lower.ends_with(*e))
+        .map(|e| &upload[..upload.len() - e.len()])
+        .ok_or_else(|| {
+            Error::request(format!(
+                "{upload:?} is not a scenario file to upload: its name must end in .json or .xlsx"
+            ))
+        })?;
+    Ok(format!("{stem}.json"))
 }
 
 /// The shipped scenario of file name `file`.
@@ -170,5 +225,14 @@ mod tests {
             assert!(checked(bad).is_err(), "{bad}");
         }
         assert_eq!(checked("my case-2.json").unwrap(), "my case-2.json");
+    }
+
+    #[test]
+    fn an_upload_is_kept_under_its_base_name_as_json() {
+        assert_eq!(json_name("my case.xlsx").unwrap(), "my case.json");
+        assert_eq!(json_name("Budget.XLSX").unwrap(), "Budget.json");
+        assert_eq!(json_name("a.json").unwrap(), "a.json");
+        assert!(json_name("a.xls").is_err());
+        assert!(json_name("..xlsx").is_ok_and(|n| checked(&n).is_err()));
     }
 }

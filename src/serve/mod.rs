@@ -25,7 +25,9 @@ use std::sync::Arc;
 
 use crate::run::{Error, Result};
 
-/// Requests larger than this are refused (413) before they are read.
+/// Requests larger than this are refused (413) before they are read. Uploaded
+/// scenario workbooks too: a workbook is a zip, several times smaller than its
+/// scenario's JSON, so a limit that fits a large JSON scenario fits its workbook.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The most trials one request may ask for unless the server is started with another

@@ -1,7 +1,7 @@
 //! The work of each kind of job, done on a blocking thread: a run (kept in the
 //! history), a sweep, a sensitivity analysis, a comparison of two kept runs, and a kept
-//! run's trial table (made again from its scenario, seed and trials, which give the
-//! same trials). Each is a sequence of run API calls and exporters, as the command
+//! run's trial table or results workbook (made again from its scenario, seed and
+//! trials, which give the same trials). Each is a sequence of run API calls and exporters, as the command
 //! line's are; nothing here computes a figure.
 
 use serde_json::Value;
@@ -153,14 +153,18 @@ pub fn run(
     Ok(Output::Run(id))
 }
 
-/// The page and JSON of an analysis's `subject`.
-fn page(subject: &Subject) -> Result<Page> {
+/// The page, JSON and results workbook (named `kind.xlsx`) of an analysis's `subject`.
+fn page(subject: &Subject, kind: &str) -> Result<Page> {
     let html = export::html::FORMAT.render(subject)?;
     let json = export::json::FORMAT.render(subject)?;
     Ok(Page {
         html: String::from_utf8_lossy(&html).into_owned(),
         data: json,
-        data_name: "analysis.json",
+        data_name: "analysis.json".into(),
+        workbook: Some((
+            format!("{kind}.xlsx"),
+            export::xlsx::FORMAT.render(subject)?,
+        )),
     })
 }
 
@@ -169,10 +173,8 @@ pub fn sweep(request: Request, params: &[String], monitor: &Monitor) -> Result<O
     let params = run::sweep_params(params)?;
     let prepared = prepare(request, false)?.prepared;
     let sweep = prepared.sweep(&params, monitor, &mut Vec::new())?;
-    Ok(Output::Page(page(&Subject::Sweep(
-        &sweep,
-        &prepared.scenario.currency,
-    ))?))
+    let subject = Subject::Sweep(&sweep, &prepared.scenario.currency);
+    Ok(Output::Page(page(&subject, "sweep")?))
 }
 
 /// A sensitivity analysis (tornado, and switching values of `switch`).
@@ -184,10 +186,8 @@ pub fn sensitivity(
 ) -> Result<Output> {
     let prepared = prepare(request, false)?.prepared;
     let study = prepared.sensitivity(switch, target_prob_loss, monitor, &mut Vec::new())?;
-    Ok(Output::Page(page(&Subject::Sensitivity(
-        &study,
-        &prepared.scenario.currency,
-    ))?))
+    let subject = Subject::Sensitivity(&study, &prepared.scenario.currency);
+    Ok(Output::Page(page(&subject, "sensitivity")?))
 }
 
 /// Two kept runs compared under common random numbers, with the first one's seed and
@@ -199,26 +199,61 @@ pub fn compare(first: Request, second: Scenario, monitor: &Monitor) -> Result<Ou
     let (other, ..) = second.source();
     let entrants = prepared.files(&source, &[other], &[], &mut Vec::new())?;
     let comparison = prepared.compare(&entrants, monitor)?;
-    Ok(Output::Page(page(&Subject::Compare(
-        &comparison,
-        &prepared.scenario.currency,
-    ))?))
+    let subject = Subject::Compare(&comparison, &prepared.scenario.currency);
+    Ok(Output::Page(page(&subject, "comparison")?))
 }
 
 /// A kept run's trial table (CSV), made again from its scenario, seed and trials.
 pub fn trials_csv(request: Request, monitor: &Monitor) -> Result<Output> {
+    let data = remade(request, None, export::csv::FORMAT, monitor)?;
+    Ok(Output::Page(Page {
+        html: String::new(),
+        data,
+        data_name: "trials.csv".into(),
+        workbook: None,
+    }))
+}
+
+/// A kept run's results workbook (what `run --xlsx` writes), made again from its
+/// scenario, seed and trials, dated `created` (the kept run's time) so that it names
+/// the run it is of. Made on demand rather than kept: its Trials sheet holds every
+/// trial, far more than the history keeps for a run.
+pub fn results_xlsx(
+    request: Request,
+    id: i64,
+    created: String,
+    monitor: &Monitor,
+) -> Result<Output> {
+    let data = remade(request, Some(created), export::xlsx::FORMAT, monitor)?;
+    Ok(Output::Page(Page {
+        html: String::new(),
+        data,
+        data_name: format!("run-{id}.xlsx"),
+        workbook: None,
+    }))
+}
+
+/// A run simulated and reported again (the same scenario, seed and trials give the
+/// same trials), rendered by `format`; dated `created` when given.
+fn remade(
+    request: Request,
+    created: Option<String>,
+    format: export::Format,
+    monitor: &Monitor,
+) -> Result<Vec<u8>> {
     let prepared = prepare(request, false)?.prepared;
     let simulation = prepared.simulate(monitor)?;
-    let report = prepared.report(&simulation, monitor)?;
+    let mut report = prepared.report(&simulation, monitor)?;
+    if let (Some(provenance), Some(created)) = (report.provenance.as_mut(), created) {
+        provenance.generated_at = created;
+    }
     let subject = Subject::Run(RunResult {
         report: &report,
         scenario: &prepared.scenario,
         value: &prepared.value,
         outcomes: &simulation.outcomes,
     });
-    Ok(Output::Page(Page {
-        html: String::new(),
-        data: export::csv::FORMAT.render(&subject)?,
-        data_name: "trials.csv",
-    }))
+    let bytes = format.render(&subject)?;
+    run::interrupted(monitor)?;
+    Ok(bytes)
 }

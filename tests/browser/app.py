@@ -10,6 +10,7 @@ refused). Saves a screenshot of every page in OUT_DIR.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ SIM = os.environ.get("SIM", "./target/release/consortium-sim")
 SCENARIO = "four_districts_back_office.json"
 TRIALS, SEED = 20000, 7
 # The run's summary, as the page and the command line print it, without its timing line.
+DOWNLOADS = tempfile.mkdtemp(prefix="app-downloads-")
 TIMING = re.compile(r"\(\d+ threads?, [0-9.]+ s, [0-9,]+ trials/s\)")
 
 
@@ -37,6 +39,8 @@ def browser():
                  "--disable-component-update", "--no-first-run", "--hide-scrollbars"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.add_experimental_option("prefs", {"download.default_directory": DOWNLOADS,
+                                              "download.prompt_for_download": False})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
@@ -80,6 +84,11 @@ def cli_summary(scenario_bytes, trials, seed):
     return TIMING.sub("TIMING", out)
 
 
+def api_path(href):
+    """The path of a link's URL (from /api/), for fetch."""
+    return "/api/" + href.split("/api/", 1)[1]
+
+
 def fetch(path):
     with urllib.request.urlopen(URL.rstrip("/") + path, timeout=60) as r:
         return r.read()
@@ -104,6 +113,21 @@ try:
     table = css("#scenarios")
     assert SCENARIO in table.text, table.text
     shot("scenarios")
+
+    # Each scenario downloads as a workbook too; a workbook uploads, kept as JSON.
+    excel = css(f'a[data-xlsx="{SCENARIO}"]').get_attribute("href")
+    assert fetch(api_path(excel)).startswith(b"PK"), excel
+    with tempfile.TemporaryDirectory() as scratch:
+        book = os.path.join(scratch, "a plan.xlsx")
+        subprocess.run([SIM, "convert", os.path.join("scenarios", SCENARIO), book],
+                       capture_output=True, check=True)
+        css("#upload").send_keys(book)
+        # Read in one script: the list is drawn again while the upload ends.
+        status = wait.until(lambda d: d.execute_script(
+            "const s = document.getElementById('upload-status'); return s && s.textContent"))
+    assert status.startswith("Saved a plan.xlsx as a plan.json"), status
+    assert "a plan.json" in css("#scenarios").text
+    shot("scenarios-uploaded")
 
     # The editor, from a shipped scenario.
     driver.get(URL + "#/edit/" + SCENARIO)
@@ -132,6 +156,13 @@ try:
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", fee)
     shot("editor-partners")
     type_into("#save-name", "my case.json")
+    # The draft as it stands, downloaded as a scenario workbook.
+    css("#draft-xlsx").click()
+    book = os.path.join(DOWNLOADS, "my case.xlsx")
+    wait.until(lambda d: os.path.exists(book) and open(book, "rb").read(4) == b"PK\x03\x04")
+    drafted = json.loads(subprocess.run([SIM, "convert", book, "-"], capture_output=True,
+                                        text=True, check=True).stdout)
+    assert drafted["partners"][0]["exit_fee"] == 900000, drafted["partners"][0]
     css("#save").click()
     saved = wait.until(lambda d: d.find_element(By.ID, "save-status").text or False)
     assert saved == "Saved as my case.json.", saved
@@ -154,6 +185,10 @@ try:
     # The <pre> keeps every line; Selenium's text trims the ends of the whole.
     assert page_summary.strip() == cli.strip(), (page_summary, cli)
     print(f"  mean NPV on the page {page_mean} = the command line's {mean}")
+    # The results workbook, made again from the kept scenario, seed and trials.
+    css("#xlsx").click()
+    results = os.path.join(DOWNLOADS, f"run-{edited}.xlsx")
+    wait.until(lambda d: os.path.exists(results) and open(results, "rb").read(4) == b"PK\x03\x04")
     wait.until(lambda d: d.execute_script(
         "const f = document.querySelector('iframe.report');"
         "return f && f.contentDocument && f.contentDocument.querySelectorAll('[data-chart] svg').length > 0"))
@@ -206,13 +241,15 @@ try:
     wait.until(lambda d: d.execute_script(
         "const f = document.querySelector('iframe.report');"
         "return f && f.contentDocument && f.contentDocument.querySelectorAll('[data-chart] svg').length > 0"))
+    assert fetch(api_path(css("#analysis-xlsx").get_attribute("href"))).startswith(b"PK")
     shot("sweep")
 
     check_console()
-    print("ok    the web app in Chromium: edit, invalid value shown at its field, run, "
+    print("ok    the web app in Chromium: a workbook uploaded and downloaded, edit, invalid value shown at its field, run, "
           "figures equal to the command line's, history, compare, sweep")
 except Exception:
     shot("failure")
     raise
 finally:
     driver.quit()
+    shutil.rmtree(DOWNLOADS, ignore_errors=True)

@@ -2,7 +2,8 @@
 # The web app in a real browser: starts `consortium-sim serve` on a free loopback port
 # with a scratch history and scenarios folder, and drives headless Chromium through
 # WebDriver (chromedriver, Python selenium) through a finance officer's session
-# (tests/browser/app.py): open a shipped scenario, make the efficiency invalid and see
+# (tests/browser/app.py): download a scenario as a workbook, upload one (kept as JSON),
+# open a shipped scenario, make the efficiency invalid and see
 # the error beside the field, fix it, change a partner's exit fee, run, check the
 # figures against the command line's for the same scenario, seed and trials, find the
 # run in History, open it again, compare it with the unchanged scenario's run, and run

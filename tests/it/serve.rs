@@ -916,3 +916,260 @@ fn the_memory_guard_refuses_a_run_too_large() {
     );
     assert_eq!(end["done"], 0);
 }
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The shipped four districts scenario's JSON.
+fn four_districts() -> Value {
+    util::shipped_json("four_districts_back_office.json")
+}
+
+/// A workbook's sheet, read with calamine from the bytes of a download.
+fn sheet(bytes: &[u8], name: &str) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
+            .expect("the download opens as a workbook");
+    let range = book.worksheet_range(name).expect("the sheet is there");
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+/// The value of the Summary figure whose report key is `key`.
+fn summary_figure(bytes: &[u8], key: &str) -> f64 {
+    let rows = sheet(bytes, "Summary");
+    let row = rows
+        .iter()
+        .find(|r| r.get(2) == Some(&calamine::Data::String(key.into())))
+        .unwrap_or_else(|| panic!("no {key} on the Summary sheet"));
+    match row[1] {
+        calamine::Data::Float(x) => x,
+        ref other => panic!("{key} is {other:?}"),
+    }
+}
+
+/// A scenario workbook uploaded is kept as JSON under its base name, which runs as the
+/// JSON it came from does; the scenario downloaded as a workbook reads back to the
+/// same scenario. A name that is neither .json nor .xlsx is refused.
+#[test]
+fn an_uploaded_workbook_is_kept_as_json_and_runs_as_its_json_does() {
+    use consortium_sim::scenario::{self, workbook};
+    let s = start(|_| {});
+    let value = four_districts();
+    let book = workbook::write(&value, "test").unwrap();
+    let up = s.send("POST", "/api/upload/Districts%20plan.xlsx", &[], &book);
+    assert_eq!(up.status, 200, "{}", up.text());
+    assert_eq!(up.json()["saved"], "Districts plan.json");
+    assert_eq!(up.json()["uploaded"], "Districts plan.xlsx");
+    let kept = std::fs::read(s.dir.path("scenarios/Districts plan.json")).unwrap();
+    let kept: Value = serde_json::from_slice(&kept).expect("kept as JSON");
+    assert_eq!(
+        crate::workbook::numbers_as_doubles(&kept),
+        crate::workbook::numbers_as_doubles(&value)
+    );
+    let listed = s.get("/api/scenarios").json();
+    assert!(
+        listed["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["file"] == "Districts plan.json"),
+        "{listed}"
+    );
+
+    // Its run is the JSON's: the same figures for the same seed and trials.
+    let report = |scenario: Value| {
+        let end = s.finish(run_of(scenario, 2000, 4));
+        assert_eq!(end["state"], "done", "{end}");
+        s.get(&format!("/api/runs/{}/report.json", end["run"]))
+            .json()
+    };
+    let from_upload = report(json!({ "file": "Districts plan.json" }));
+    let from_json = report(json!({ "file": "four_districts_back_office.json" }));
+    for part in ["/consortium", "/partners"] {
+        assert_eq!(from_upload.pointer(part), from_json.pointer(part), "{part}");
+    }
+
+    // Downloaded as a workbook, it reads back to the same scenario.
+    let down = s.get("/api/scenarios/Districts%20plan.json/xlsx");
+    assert_eq!(down.status, 200, "{}", down.text());
+    assert_eq!(down.header("content-type"), Some(XLSX));
+    assert_eq!(
+        down.header("content-disposition"),
+        Some("attachment; filename=\"Districts plan.xlsx\"")
+    );
+    let back = workbook::read(&down.body, "down.xlsx").unwrap().value;
+    assert_eq!(
+        crate::workbook::numbers_as_doubles(&back),
+        crate::workbook::numbers_as_doubles(&value)
+    );
+    let summary = |v: &Value| scenario::from_value(v, "x").unwrap().summary();
+    assert_eq!(summary(&back), summary(&value));
+    // A shipped one too, and the editor's draft (JSON in the body).
+    let shipped = s.get("/api/scenarios/four_districts_back_office.json/xlsx");
+    assert_eq!(shipped.status, 200);
+    assert_eq!(workbook::read(&shipped.body, "s.xlsx").unwrap().value, back);
+    let draft = s.send("POST", "/api/workbook", &[], value.to_string().as_bytes());
+    assert_eq!(draft.status, 200, "{}", draft.text());
+    assert_eq!(draft.header("content-type"), Some(XLSX));
+    assert_eq!(workbook::read(&draft.body, "d.xlsx").unwrap().value, back);
+
+    // A JSON upload is kept as sent; another extension is refused.
+    let text = consortium_sim::TEMPLATE.as_bytes();
+    let up = s.send("POST", "/api/upload/plain.json", &[], text);
+    assert_eq!(up.status, 200, "{}", up.text());
+    assert_eq!(
+        std::fs::read(s.dir.path("scenarios/plain.json")).unwrap(),
+        text
+    );
+    let odd = s.send("POST", "/api/upload/plan.xls", &[], &book);
+    assert_eq!(odd.status, 400);
+    assert!(
+        odd.text().contains("must end in .json or .xlsx"),
+        "{}",
+        odd.text()
+    );
+    let outside = s.send("POST", "/api/upload/..%2Fout.xlsx", &[], &book);
+    assert_eq!(outside.status, 400);
+    assert!(outside.text().contains("is not a scenario name"));
+    assert!(!s.dir.path("out.json").exists());
+}
+
+/// A workbook the validator refuses is not kept, and each problem names its sheet and
+/// cell (as the command line does) beside its field; a damaged one is refused as such.
+#[test]
+fn a_workbooks_mistakes_are_refused_by_sheet_and_cell() {
+    use consortium_sim::scenario::workbook;
+    let s = start(|_| {});
+    let mut value = four_districts();
+    value["partners"][1]["exit_fee"] = json!(-5);
+    let book = workbook::write(&value, "test").unwrap();
+    let up = s.send("POST", "/api/upload/bad.xlsx", &[], &book);
+    assert_eq!(up.status, 422, "{}", up.text());
+    let body = up.json();
+    let fee = body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["path"] == "/partners/1/exit_fee")
+        .unwrap_or_else(|| panic!("{body}"));
+    let cell = fee["cell"].as_str().unwrap();
+    assert!(
+        cell.starts_with("Partners!") && cell.ends_with('3'),
+        "{cell}"
+    );
+    let error = body["error"].as_str().unwrap();
+    assert!(error.starts_with("bad.xlsx has 1 problem"), "{error}");
+    assert!(
+        error.contains(&format!(
+            "{cell} (/partners/1/exit_fee): -5 is out of range"
+        )),
+        "{error}"
+    );
+    assert!(!s.dir.path("scenarios/bad.json").exists());
+
+    let damaged = s.send(
+        "POST",
+        "/api/upload/broken.xlsx",
+        &[],
+        b"PK\x03\x04 not a zip",
+    );
+    assert_eq!(damaged.status, 400);
+    assert!(
+        damaged
+            .text()
+            .contains("broken.xlsx is not a readable Excel workbook"),
+        "{}",
+        damaged.text()
+    );
+    // The draft's workbook is refused alike, by field.
+    let draft = s.send("POST", "/api/workbook", &[], value.to_string().as_bytes());
+    assert_eq!(draft.status, 422);
+    assert_eq!(draft.json()["problems"][0]["path"], "/partners/1/exit_fee");
+}
+
+/// A kept run's results workbook, made again from its scenario, seed and trials, is
+/// `run --xlsx`'s: its Summary's mean NPV is the kept report's. Sweeps, sensitivity
+/// analyses and comparisons give theirs with their pages. The guard applies to these
+/// routes as to every other; a run kept by another engine version is not made again.
+#[test]
+fn results_workbooks_are_downloaded() {
+    let s = start(|_| {});
+    let base = json!({ "file": "four_districts_back_office.json" });
+    let end = s.finish(run_of(base.clone(), 2000, 5));
+    let id = end["run"].as_i64().unwrap();
+    let report = s.get(&format!("/api/runs/{id}/report.json")).json();
+    let made = s.finish(json!({ "kind": "xlsx", "runs": [id] }));
+    assert_eq!(made["state"], "shown", "{made}");
+    let book = s.get(&format!("/api/jobs/{}/data", made["job"]));
+    assert_eq!(book.status, 200);
+    assert_eq!(book.header("content-type"), Some(XLSX));
+    assert_eq!(
+        book.header("content-disposition"),
+        Some(format!("attachment; filename=\"run-{id}.xlsx\"").as_str())
+    );
+    for key in ["npv.mean", "prob_npv_negative.estimate", "npv.p05"] {
+        let kept = report["consortium"]
+            .pointer(&format!("/{}", key.replace('.', "/")))
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        assert_eq!(
+            summary_figure(&book.body, &format!("consortium.{key}")),
+            kept
+        );
+    }
+    let trials = sheet(&book.body, "Trials");
+    assert_eq!(
+        trials
+            .iter()
+            .filter(|r| matches!(r[0], calamine::Data::Float(_)))
+            .count(),
+        2000
+    );
+    let foreign = s.send(
+        "GET",
+        &format!("/api/jobs/{}/data", made["job"]),
+        &[("Host", "evil.example")],
+        b"",
+    );
+    assert_eq!(foreign.status, 403);
+
+    let sweep = s.finish(json!({
+        "kind": "sweep", "scenario": base, "trials": 300, "seed": 1,
+        "params": ["/service/efficiency=0.1,0.2"]
+    }));
+    let book = s.get(&format!("/api/jobs/{}/results.xlsx", sweep["job"]));
+    assert_eq!(book.header("content-type"), Some(XLSX));
+    assert_eq!(
+        book.header("content-disposition"),
+        Some("attachment; filename=\"sweep.xlsx\"")
+    );
+    assert!(sheet(&book.body, "Sweep").len() > 2);
+    let other = s.finish(run_of(base.clone(), 2000, 5))["run"]
+        .as_i64()
+        .unwrap();
+    let compared = s.finish(json!({ "kind": "compare", "runs": [id, other] }));
+    let book = s.get(&format!("/api/jobs/{}/results.xlsx", compared["job"]));
+    assert_eq!(book.status, 200);
+    assert!(!sheet(&book.body, "Comparison").is_empty());
+    // A run has no analysis workbook (its own is made by an `xlsx` job).
+    assert_eq!(
+        s.get(&format!("/api/jobs/{}/results.xlsx", end["job"]))
+            .status,
+        404
+    );
+
+    let db = rusqlite::Connection::open(s.dir.path("history.sqlite3")).unwrap();
+    db.execute(
+        "UPDATE runs SET engine_version = '0.0.1' WHERE id = ?1",
+        [other],
+    )
+    .unwrap();
+    let refused = s.post("/api/jobs", &json!({ "kind": "xlsx", "runs": [other] }));
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.text().contains("was made by engine 0.0.1"),
+        "{}",
+        refused.text()
+    );
+}

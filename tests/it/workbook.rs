@@ -16,7 +16,7 @@ use crate::util::{Dir, all_shipped, read_json, shipped, sim};
 /// written `1.0` or `1` (JSON itself does not distinguish them, nor does the loader),
 /// so a whole number comes back as `1`; everything else (keys, their presence, text,
 /// list order, the spelling of numbers in distribution and list cells) must be equal.
-fn numbers_as_doubles(v: &Value) -> Value {
+pub fn numbers_as_doubles(v: &Value) -> Value {
     match v {
         Value::Number(n) => serde_json::json!(n.as_f64().unwrap()),
         Value::Array(items) => Value::Array(items.iter().map(numbers_as_doubles).collect()),

@@ -68,16 +68,17 @@ function failed(e) {
 
 async function scenariosView() {
   const list = await api("GET", "/api/scenarios");
-  const upload = h("input", { type: "file", accept: ".json,application/json", id: "upload" });
+  const upload = h("input", { type: "file", accept: ".json,.xlsx,application/json," + XLSX, id: "upload" });
   const message = h("p", { class: "status", id: "upload-status" });
+  // The file's bytes as they are (a workbook is binary); the server keeps a workbook
+  // as JSON under its base name, which the list then shows.
   upload.addEventListener("change", async () => {
     const file = upload.files[0];
     if (!file) return;
     try {
-      const text = await file.text();
-      await api("PUT", "/api/scenarios/" + encodeURIComponent(file.name), text, true);
-      message.textContent = "Saved " + file.name + " in " + list.folder;
-      scenariosView();
+      const r = await api("POST", "/api/upload/" + encodeURIComponent(file.name), file, true);
+      await scenariosView();
+      document.getElementById("upload-status").textContent = "Saved " + file.name + " as " + r.saved + " in " + list.folder + ".";
     } catch (e) {
       message.replaceChildren(failed(e));
       if (e.data && e.data.problems) message.append(problemList(e.data.problems));
@@ -90,19 +91,39 @@ async function scenariosView() {
       h("td", {},
         h("a", { class: "button", href: "#/edit/" + encodeURIComponent(s.file) }, "Edit"), " ",
         h("a", { class: "button", href: "#/run/" + encodeURIComponent(s.file) }, "Run"), " ",
-        h("a", { class: "button", href: "/api/scenarios/" + encodeURIComponent(s.file), download: s.file }, "Download"))));
+        h("a", { class: "button", href: "/api/scenarios/" + encodeURIComponent(s.file), download: s.file }, "JSON"), " ",
+        h("a", { class: "button", href: "/api/scenarios/" + encodeURIComponent(s.file) + "/xlsx", download: s.file.replace(/\.json$/, ".xlsx"), "data-xlsx": s.file }, "Excel"))));
   show(
     h("h1", {}, "Scenarios"),
     h("p", { class: "note" }, "Shipped examples cannot be overwritten: edit one and save it under a new name. Your scenarios are kept in ", h("code", {}, list.folder), "."),
     h("div", { class: "row" },
       h("a", { class: "button", href: "#/edit/new" }, "New from the template"),
-      h("label", {}, "Upload a scenario (.json): ", upload)),
+      h("label", {}, "Upload a scenario (.json or .xlsx): ", upload)),
     message,
     h("table", { id: "scenarios" }, h("thead", {}, h("tr", {}, h("th", {}, "Scenario"), h("th", {}, "File"), h("th", {}, ""))), h("tbody", {}, rows)));
 }
 
+// A problem named as the command line names it: by cell for a workbook's, with the
+// field's pointer.
+function where(p) {
+  if (p.cell) return p.path ? `${p.cell} (${p.path})` : p.cell;
+  return p.path || "(top level)";
+}
+
 function problemList(problems) {
-  return h("ul", { class: "problem" }, problems.map((p) => h("li", {}, (p.path || "(top level)") + ": " + p.message)));
+  return h("ul", { class: "problem" }, problems.map((p) => h("li", {}, where(p) + ": " + p.message)));
+}
+
+const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+// Saves `blob` as a file named `name` (the editor's draft as a workbook, made by a POST).
+function saveAs(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = h("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 // ---- The schema -------------------------------------------------------------------
@@ -428,6 +449,8 @@ async function validate() {
   const save = document.getElementById("save");
   if (run) run.disabled = !result.ok;
   if (save) save.disabled = !result.ok;
+  const excel = document.getElementById("draft-xlsx");
+  if (excel) excel.disabled = !result.ok;
 }
 
 async function editorView(file) {
@@ -459,6 +482,14 @@ function editorForm() {
       EDITING.file = r.saved; EDITING.shipped = false; EDITING.saved = true;
     } catch (e) { saved.replaceChildren(failed(e)); }
   } }, "Save");
+  const excel = h("button", { type: "button", id: "draft-xlsx", onclick: async () => {
+    // The draft as it stands, saved or not; the validator must accept it.
+    try {
+      const r = await fetch("/api/workbook", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(DRAFT) });
+      if (!r.ok) { const data = await r.json(); throw Object.assign(new Error(data.error), { data }); }
+      saveAs(await r.blob(), name.value.replace(/\.json$/i, "") + ".xlsx");
+    } catch (e) { saved.replaceChildren(failed(e)); }
+  } }, "Download (.xlsx)");
   show(
     h("h1", {}, "Edit: ", DRAFT.name || "(no name)"),
     EDITING.shipped ? h("p", { class: "note" }, "This is a shipped example: it is saved under a new name.") : null,
@@ -468,6 +499,7 @@ function editorForm() {
         if (EDITING.saved) { location.hash = "#/run/" + encodeURIComponent(EDITING.file); return; }
         RUN_DRAFT = { json: DRAFT, name: name.value }; location.hash = "#/run/draft";
       } }, "Run this"),
+      excel,
       h("a", { class: "button", href: "#/scenarios" }, "Back")),
     h("p", { id: "validation", class: "status" }, "Checking…"),
     h("div", { id: "top-problems", class: "problem", "data-problem": "/" }),
@@ -544,20 +576,30 @@ async function runView(file) {
 
 // ---- Results -------------------------------------------------------------------------
 
+// A button that makes a kept run's file again (its trials, its workbook) as a job of
+// `kind`, then downloads it; progress and failures go to `status`.
+function remadeButton(id, kind, elementId, label, status) {
+  const button = h("button", { type: "button", id: elementId }, label);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const { job } = await api("POST", "/api/jobs", { kind, runs: [id] });
+      const end = await follow(job, h("progress"), status);
+      if (end.state === "shown") location.href = `/api/jobs/${job}/data`; else status.textContent = end.message || end.state;
+    } catch (e) { status.replaceChildren(failed(e)); }
+    button.disabled = false;
+  });
+  return button;
+}
+
 async function resultsView(id) {
   const run = await api("GET", "/api/runs/" + id);
   const summary = await api("GET", `/api/runs/${id}/summary.txt`);
   const report = await api("GET", `/api/runs/${id}/report.json`);
   const base = `/api/runs/${id}/`;
-  const csv = h("button", { type: "button", id: "csv" }, "Trials (CSV)");
   const csvStatus = h("span", { class: "status" });
-  csv.addEventListener("click", async () => {
-    csv.disabled = true;
-    const { job } = await api("POST", "/api/jobs", { kind: "trials_csv", runs: [id] });
-    const end = await follow(job, h("progress"), csvStatus);
-    csv.disabled = false;
-    if (end.state === "shown") location.href = `/api/jobs/${job}/data`; else csvStatus.textContent = end.message || end.state;
-  });
+  const csv = remadeButton(id, "trials_csv", "csv", "Trials (CSV)", csvStatus);
+  const xlsx = remadeButton(id, "xlsx", "xlsx", "Results (Excel)", csvStatus);
   const partners = h("table", { id: "partners" },
     h("thead", {}, h("tr", {}, ["Partner", "mean NPV", "P5 NPV", "P(worse off)", "P(leaves)"].map((t) => h("th", {}, t)))),
     h("tbody", {}, report.partners.map((p) => h("tr", {}, h("td", {}, p.name), h("td", { class: "num" }, money(p.npv.mean, run.currency)),
@@ -576,7 +618,7 @@ async function resultsView(id) {
     h("div", { class: "row" },
       h("a", { class: "button", href: base + "report.html", download: `run-${id}.html` }, "Report (HTML)"),
       h("a", { class: "button", href: base + "report.json", download: `run-${id}.json` }, "Report (JSON)"),
-      csv, csvStatus,
+      xlsx, csv, csvStatus,
       h("a", { class: "button", href: base + "scenario.json", download: `run-${id}-scenario.json` }, "Scenario as run"),
       h("a", { class: "button", href: base + "trace.html", target: "_blank", id: "trace" }, "Worst case, year by year")),
     h("h2", {}, "Who is exposed"), partners,
@@ -621,7 +663,13 @@ async function compareView(a, b) {
   if (paired) {
     const { job } = await api("POST", "/api/jobs", { kind: "compare", runs: [Number(a), Number(b)] });
     const end = await follow(job, bar, status);
-    if (end.state === "shown") body.append(h("iframe", { class: "report", src: `/api/jobs/${job}/page.html`, title: "Comparison" }));
+    if (end.state === "shown") {
+      body.append(h("div", { class: "row" },
+        h("a", { class: "button", href: `/api/jobs/${job}/page.html`, download: "comparison.html" }, "Page (HTML)"),
+        h("a", { class: "button", href: `/api/jobs/${job}/data` }, "Figures (JSON)"),
+        h("a", { class: "button", href: `/api/jobs/${job}/results.xlsx`, id: "compare-xlsx" }, "Figures (Excel)")),
+      h("iframe", { class: "report", src: `/api/jobs/${job}/page.html`, title: "Comparison" }));
+    }
     else status.replaceChildren(failed(new Error(end.message || end.state)));
   } else {
     const [sa, sb] = await Promise.all([api("GET", `/api/runs/${a}/summary.txt`), api("GET", `/api/runs/${b}/summary.txt`)]);
@@ -655,7 +703,8 @@ async function analysisView(kind) {
       const end = await follow(job, bar, status);
       if (end.state === "shown") {
         out.append(h("div", { class: "row" }, h("a", { class: "button", href: `/api/jobs/${job}/page.html`, download: `${kind}.html` }, "Page (HTML)"),
-          h("a", { class: "button", href: `/api/jobs/${job}/data` }, "Figures (JSON)")),
+          h("a", { class: "button", href: `/api/jobs/${job}/data` }, "Figures (JSON)"),
+          h("a", { class: "button", href: `/api/jobs/${job}/results.xlsx`, id: "analysis-xlsx" }, "Figures (Excel)")),
         h("iframe", { class: "report", src: `/api/jobs/${job}/page.html`, title: kind }));
       } else status.replaceChildren(failed(new Error(end.message || end.state)));
     } catch (e) { status.replaceChildren(failed(e)); }
