@@ -244,3 +244,27 @@ fn a_damaged_workbook_is_refused_as_bad_input() {
         .bad_input()
         .stderr_has("broken.xlsx is not a readable Excel workbook (.xlsx)");
 }
+
+/// A workbook that would unpack to more than 256 MiB (a "zip bomb": 300 MiB of one
+/// letter packs into well under a megabyte) is refused from its zip directory, before
+/// anything is unpacked, with exit code 2; one part under the bound is read as usual.
+#[test]
+fn a_workbook_that_unpacks_too_large_is_refused_before_it_is_read() {
+    use std::io::Write;
+    let dir = Dir::new();
+    let path = dir.path("bomb.xlsx");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+    let block = vec![b'a'; 1 << 20];
+    for _ in 0..300 {
+        zip.write_all(&block).unwrap();
+    }
+    zip.finish().unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 2 << 20);
+    sim(&["validate", path.to_str().unwrap()])
+        .bad_input()
+        .stderr_has("bomb.xlsx is not a readable Excel workbook (.xlsx): it unpacks to 300 MiB, more than the 256 MiB a scenario workbook may hold");
+}

@@ -19,6 +19,36 @@ use super::{
     cell_name, escape, field_rows, pointer, section_label, sheet_sections, text,
 };
 
+/// The most a scenario workbook may hold once unpacked: 256 MiB. A workbook is a zip, so
+/// a small file (an upload under the web app's limit) could unpack to gigabytes of XML
+/// that calamine would read into memory; the largest real scenario's workbook (3,000
+/// partners) unpacks to a few MiB.
+pub const MAX_UNPACKED_BYTES: u64 = 256 << 20;
+
+/// Refuses a workbook whose parts, as its zip directory declares them, add up to more
+/// than [`MAX_UNPACKED_BYTES`], before any part is unpacked. (The zip crate is the one
+/// calamine reads with, so this costs no second copy of it.)
+fn check_unpacked_size(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> {
+    let fail = |message: String| ScenarioError::Workbook {
+        origin: origin.to_string(),
+        message,
+    };
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| fail(e.to_string()))?;
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let part = archive.by_index_raw(i).map_err(|e| fail(e.to_string()))?;
+        total = total.saturating_add(part.size());
+    }
+    if total > MAX_UNPACKED_BYTES {
+        return Err(fail(format!(
+            "it unpacks to {} MiB, more than the {} MiB a scenario workbook may hold",
+            total >> 20,
+            MAX_UNPACKED_BYTES >> 20
+        )));
+    }
+    Ok(())
+}
+
 /// A workbook read: the scenario's JSON (not yet validated) and where each value came
 /// from.
 #[derive(Debug, Clone)]
@@ -36,6 +66,7 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Read, ScenarioError> {
         origin: origin.to_string(),
         message: e.to_string(),
     };
+    check_unpacked_size(bytes, origin)?;
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
     let mut sheet = |name: &str| -> Result<Option<Range<Data>>, ScenarioError> {
         if !book.sheet_names().iter().any(|s| s == name) {
