@@ -268,3 +268,20 @@ fn a_workbook_that_unpacks_too_large_is_refused_before_it_is_read() {
         .bad_input()
         .stderr_has("bomb.xlsx is not a readable Excel workbook (.xlsx): it unpacks to 300 MiB, more than the 256 MiB a scenario workbook may hold");
 }
+
+/// A sheet whose used cells lie far apart (A1 and the last cell of a sheet: a file of a
+/// few kilobytes) is refused before calamine would lay out its whole area in memory.
+#[test]
+fn a_sheet_spanning_too_many_cells_is_refused_before_it_is_laid_out() {
+    let dir = Dir::new();
+    let path = dir.path("stray.xlsx");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet().set_name("Partners").unwrap();
+    sheet.write_string(0, 0, "name").unwrap();
+    sheet.write_string(1_048_575, 16_383, "stray").unwrap();
+    book.save(&path).unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 64 << 10);
+    sim(&["validate", path.to_str().unwrap()])
+        .bad_input()
+        .stderr_has("stray.xlsx is not a readable Excel workbook (.xlsx): its sheet Partners uses cells from Partners!A1 to Partners!XFD1048576, more than the 2000000 cells a scenario sheet may span");
+}

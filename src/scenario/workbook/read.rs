@@ -8,7 +8,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Range, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{Data, DataType, Range, Reader, Xlsx, open_workbook_from_rs};
 use serde_json::{Map, Number, Value};
 
 use super::super::inputs::{self, INPUTS, PARTNER_KEYS, Section};
@@ -49,6 +49,52 @@ fn check_unpacked_size(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> 
     Ok(())
 }
 
+/// The most cells a scenario sheet's used area (from its first used cell to its last)
+/// may span: 2,000,000. calamine's own `worksheet_range` makes a dense grid of the whole
+/// area, so two cells far apart (A1 and XFD1048576, in a file of a few hundred bytes)
+/// would ask for hundreds of gigabytes; a scenario of 3,000 partners spans about 75,000.
+pub const MAX_SHEET_CELLS: u64 = 2_000_000;
+
+/// A sheet's cells as a range, read cell by cell (as calamine's `worksheet_range` does)
+/// but refused, before the grid is made, when its used area spans more than
+/// [`MAX_SHEET_CELLS`].
+fn sheet_range(
+    book: &mut Xlsx<Cursor<&[u8]>>,
+    name: &str,
+    origin: &str,
+) -> Result<Range<Data>, ScenarioError> {
+    let fail = |message: String| ScenarioError::Workbook {
+        origin: origin.to_string(),
+        message,
+    };
+    let mut reader = match book.worksheet_cells_reader(name) {
+        Ok(reader) => reader,
+        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(Range::default()),
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    let mut cells = Vec::new();
+    let (mut first, mut last) = ((u32::MAX, u32::MAX), (0u32, 0u32));
+    while let Some(cell) = reader.next_cell().map_err(|e| fail(e.to_string()))? {
+        if cell.get_value().is_empty() {
+            continue;
+        }
+        let (row, col) = cell.get_position();
+        first = (first.0.min(row), first.1.min(col));
+        last = (last.0.max(row), last.1.max(col));
+        let span = u64::from(last.0 - first.0 + 1) * u64::from(last.1 - first.1 + 1);
+        if span > MAX_SHEET_CELLS {
+            return Err(fail(format!(
+                "its sheet {name} uses cells from {} to {}, more than the {} cells a scenario sheet may span; delete the stray cells",
+                cell_name(name, first.0, first.1),
+                cell_name(name, last.0, last.1),
+                MAX_SHEET_CELLS
+            )));
+        }
+        cells.push(calamine::Cell::new((row, col), Data::from(cell.get_value().clone())));
+    }
+    Ok(Range::from_sparse(cells))
+}
+
 /// A workbook read: the scenario's JSON (not yet validated) and where each value came
 /// from.
 #[derive(Debug, Clone)]
@@ -72,7 +118,7 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Read, ScenarioError> {
         if !book.sheet_names().iter().any(|s| s == name) {
             return Ok(None);
         }
-        book.worksheet_range(name).map(Some).map_err(unreadable)
+        sheet_range(&mut book, name, origin).map(Some)
     };
     let (scenario, partners) = (sheet(SCENARIO)?, sheet(PARTNERS)?);
     let (disputes, correlations) = (sheet(DISPUTES)?, sheet(CORRELATIONS)?);
