@@ -656,3 +656,27 @@ fn csv_text_that_starts_like_a_formula_is_neutralised_and_numbers_are_not() {
         lines[1]
     );
 }
+
+/// A seed above 2^53, which a double would round, is written as text on the Summary and
+/// Inputs sheets, so that it can be typed back and the run repeated.
+#[test]
+fn a_seed_too_large_for_a_double_is_written_as_text() {
+    let dir = Dir::new();
+    let xlsx = dir.path("r.xlsx");
+    let seed = "18446744073709551615";
+    ok(output(&[
+        "run",
+        &shipped("four_districts_back_office.json"),
+        "--trials",
+        "200",
+        "--set",
+        &format!("/seed={seed}"),
+        "--quiet",
+        "--xlsx",
+        xlsx.to_str().unwrap(),
+    ]));
+    let mut book = open(&xlsx);
+    let has_seed = |rows: &[Vec<Data>]| rows.iter().any(|r| r.contains(&Data::String(seed.into())));
+    assert!(has_seed(&rows(&mut book, "Summary")));
+    assert!(has_seed(&rows(&mut book, "Inputs")));
+}

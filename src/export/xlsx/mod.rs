@@ -397,7 +397,9 @@ impl<'s> Sheet<'s> {
     /// else as compact JSON.
     pub fn value(&mut self, row: u32, col: u16, v: &Value) -> Result<(), XlsxError> {
         match v {
-            Value::Number(n) => match n.as_f64() {
+            // A whole number a double cannot hold exactly (a seed above 2^53) as text, as
+            // the scenario workbook writes it.
+            Value::Number(n) => match crate::scenario::workbook::exact(n) {
                 Some(x) => self.number(row, col, x, Num::General),
                 None => self.text(row, col, &n.to_string()),
             },

@@ -131,6 +131,9 @@ fn summary(r: &Report, s: &Scenario, styles: &Styles) -> Result<rust_xlsxwriter:
         match figure {
             Figure::Money(x) => sheet.number(row, 1, x, Num::Money)?,
             Figure::Percent(x) => sheet.number(row, 1, x, Num::Percent)?,
+            // A count a double cannot hold exactly (a seed above 2^53) as text, so that
+            // it can be typed back.
+            Figure::Count(x) if x > 1 << 53 => sheet.text(row, 1, &x.to_string())?,
             Figure::Count(x) => sheet.number(row, 1, x as f64, Num::General)?,
             Figure::Decimal(x) => sheet.number(row, 1, x, Num::Decimal)?,
             Figure::Text(t) => sheet.text(row, 1, &t)?,

@@ -22,6 +22,7 @@ mod write;
 pub use json::to_text;
 pub use read::{Read, read};
 pub use write::write;
+pub(crate) use write::exact;
 
 use std::collections::BTreeMap;
 

@@ -488,7 +488,7 @@ fn cell(
 
 /// A JSON number as a double, if the double is exactly it: a whole number beyond 2^53
 /// (a large seed) would be rounded in a number cell, so it is written as text.
-fn exact(n: &Number) -> Option<f64> {
+pub(crate) fn exact(n: &Number) -> Option<f64> {
     const EXACT: u64 = 1 << 53;
     match (n.as_u64(), n.as_i64()) {
         (Some(u), _) if u > EXACT => None,
