@@ -505,9 +505,31 @@ fn set_scenario(
     Ok((at, scenario))
 }
 
+/// Resolves every term, refusing two that set the same field of the same partner by
+/// different spellings (`/partners/0/exit_fee` and `/partners/*/exit_fee`): the later
+/// would silently win, and sets differing only in the earlier would be the same run.
 fn resolve_all<'t>(terms: &'t [Term], base: &Value) -> Result<Vec<Resolved<'t>>, AnalysisError> {
     check_distinct(terms)?;
-    terms.iter().map(|t| resolve(t, base)).collect()
+    let resolved: Vec<Resolved> = terms.iter().map(|t| resolve(t, base)).collect::<Result<_, _>>()?;
+    for (i, r) in resolved.iter().enumerate() {
+        for earlier in &resolved[..i] {
+            if let Some((pointer, _)) = r
+                .targets
+                .iter()
+                .find(|(p, _)| earlier.targets.iter().any(|(q, _)| q == p))
+            {
+                return Err(AnalysisError::spec(
+                    Input::Term,
+                    &r.term.spec,
+                    format!(
+                        "sets {pointer}, which {} sets too: give each field of each partner in one term",
+                        earlier.term.pointer
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(resolved)
 }
 
 /// Validates every set before any is run, so that a bad value is reported at once;

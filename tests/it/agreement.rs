@@ -388,6 +388,15 @@ fn bad_terms_are_refused_naming_the_term_before_anything_runs() {
             "/partners/*/exit_fee is given twice",
         ),
         (
+            &[
+                "--term",
+                "/partners/0/exit_fee=0,500000",
+                "--term",
+                "/partners/*/exit_fee=0,250000",
+            ],
+            "--term /partners/*/exit_fee=0,250000: sets /partners/Brackenfield District Council/exit_fee, which /partners/0/exit_fee sets too",
+        ),
+        (
             &[],
             "an agreement needs at least one term: --term POINTER=V1,V2",
         ),
