@@ -352,7 +352,12 @@ impl Run {
                         .collect(),
                 ),
             };
-            columns.push((partner.name.clone(), row.into_any()));
+            // Named as the trials CSV names it, so that no partner shadows a fixed
+            // column (a partner named `npv` is `npv[npv]`).
+            columns.push((
+                consortium_sim::export::csv::partner_column(&partner.name).into_owned(),
+                row.into_any(),
+            ));
         }
         let count = |f: fn(&TrialEvents) -> i64| ints(e.iter().map(f).collect());
         let years = |f: fn(&TrialEvents) -> u8| floats(e.iter().map(|t| year(f(t))).collect());

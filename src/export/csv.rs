@@ -93,16 +93,18 @@ pub fn trial_columns<'a>(partners: impl IntoIterator<Item = &'a str>, delay: boo
 
 /// The trial table's column for a partner's NPV: its name, unless the name is one of
 /// the fixed columns (`npv`, `trial`, ..., `delay_years`, whether or not the table has
-/// it) or starts with `npv[`; then `npv[NAME]`. So a partner named `npv` has the column
-/// `npv[npv]`, no two partners share a column (names are unique, and only names
-/// starting with `npv[` map to such columns), and no partner takes a fixed column.
+/// it), starts with `npv[`, or starts with a single quote; then `npv[NAME]`. So a
+/// partner named `npv` has the column `npv[npv]`, no two partners share a column (names
+/// are unique, and only names starting with `npv[` map to such columns), and no partner
+/// takes a fixed column. The quote rule keeps headers distinct after [`neutral`]: `=A`
+/// is written `'=A`, and a partner named `'=A` gets `npv['=A]`.
 pub fn partner_column(name: &str) -> Cow<'_, str> {
     let fixed = LEADING_COLUMNS
         .iter()
         .chain(TRAILING_COLUMNS)
         .chain([&DELAY_COLUMN])
         .any(|c| *c == name);
-    if fixed || name.starts_with("npv[") {
+    if fixed || name.starts_with("npv[") || name.starts_with('\'') {
         Cow::Owned(format!("npv[{name}]"))
     } else {
         Cow::Borrowed(name)
@@ -394,6 +396,13 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), columns.len(), "{columns:?}");
+        // Distinct after the spreadsheet quote too: `=A` is written `'=A`.
+        let written: Vec<String> = trial_columns(["=A", "'=A"], false)
+            .iter()
+            .map(|c| neutral(c).into_owned())
+            .collect();
+        assert!(written.contains(&"'=A".to_string()), "{written:?}");
+        assert!(written.contains(&"npv['=A]".to_string()), "{written:?}");
     }
 
     #[test]
