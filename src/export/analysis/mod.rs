@@ -159,13 +159,14 @@ pub fn agreement_frontier(a: &Agreement) -> String {
 /// What exit and rejoin fees do, when any is among the terms: they are transfers, which
 /// move no consortium NPV, and they move risk between partners.
 pub fn agreement_transfers(a: &Agreement) -> Option<String> {
-    let mut fields: Vec<&str> = a
-        .terms
-        .iter()
-        .filter(|t| t.is_transfer())
-        .map(|t| t.field())
-        .collect();
-    fields.dedup();
+    // Each field once, in the order the terms first name it (a partner's fee may be
+    // one term and another partner's a later one).
+    let mut fields: Vec<&str> = Vec::new();
+    for field in a.terms.iter().filter(|t| t.is_transfer()).map(|t| t.field()) {
+        if !fields.contains(&field) {
+            fields.push(field);
+        }
+    }
     if fields.is_empty() {
         return None;
     }

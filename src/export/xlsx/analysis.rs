@@ -124,7 +124,7 @@ fn sweep_table(s: &Sweep, styles: &Styles) -> Result<Worksheet, XlsxError> {
         .map(|p| p.figures.partners.iter().map(|q| q.name.as_str()).collect())
         .unwrap_or_default();
     // Partners' columns only while they fit in a sheet.
-    let room = (MAX_COLUMNS - lead - SWEEP_FIGURES.len()) / 2;
+    let room = MAX_COLUMNS.saturating_sub(lead + SWEEP_FIGURES.len()) / 2;
     let shown = &partners[..partners.len().min(room)];
     let mut header: Vec<String> = s.parameters.iter().map(|p| p.pointer.clone()).collect();
     header.extend(SWEEP_FIGURES.map(String::from));
@@ -661,7 +661,7 @@ fn agreement_table(a: &Agreement, styles: &Styles) -> Result<Worksheet, XlsxErro
         .first()
         .map(|s| s.figures.partners.iter().map(|q| q.name.as_str()).collect())
         .unwrap_or_default();
-    let room = (MAX_COLUMNS - lead - AGREEMENT_FIGURES.len()) / 2;
+    let room = MAX_COLUMNS.saturating_sub(lead + AGREEMENT_FIGURES.len()) / 2;
     let shown = &partners[..partners.len().min(room)];
     let mut header: Vec<String> = vec!["Rank".into(), "Set".into()];
     header.extend(a.terms.iter().map(|t| t.pointer.clone()));
