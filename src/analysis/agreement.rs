@@ -510,7 +510,10 @@ fn set_scenario(
 /// would silently win, and sets differing only in the earlier would be the same run.
 fn resolve_all<'t>(terms: &'t [Term], base: &Value) -> Result<Vec<Resolved<'t>>, AnalysisError> {
     check_distinct(terms)?;
-    let resolved: Vec<Resolved> = terms.iter().map(|t| resolve(t, base)).collect::<Result<_, _>>()?;
+    let resolved: Vec<Resolved> = terms
+        .iter()
+        .map(|t| resolve(t, base))
+        .collect::<Result<_, _>>()?;
     for (i, r) in resolved.iter().enumerate() {
         for earlier in &resolved[..i] {
             if let Some((pointer, _)) = r

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -202,8 +202,47 @@ async fn save_scenario(State(app): Shared, Path(file): Path<String>, body: Bytes
 /// `NAME.json` in the scenarios folder, once the validator accepts it; a workbook's
 /// problems name their sheet and cell. The body limit is the one of every request
 /// ([`MAX_BODY_BYTES`]): a workbook is a zip, smaller than its scenario's JSON.
-async fn upload_scenario(State(app): Shared, Path(file): Path<String>, body: Bytes) -> Response {
-    match app.library.upload(&file, &body) {
+/// `?replace=1`: the user has agreed to replace a scenario of the same name.
+#[derive(Deserialize)]
+struct UploadQuery {
+    #[serde(default)]
+    replace: u8,
+}
+
+async fn upload_scenario(
+    State(app): Shared,
+    Path(file): Path<String>,
+    Query(query): Query<UploadQuery>,
+    body: Bytes,
+) -> Response {
+    if query.replace == 0 {
+        match app.library.upload_would_replace(&file) {
+            Ok(Some(kept)) => {
+                let body = json!({
+                    "error": format!("the scenarios folder has a {kept} already: uploading {file} would replace it"),
+                    "exists": kept,
+                });
+                return (StatusCode::CONFLICT, axum::Json(body)).into_response();
+            }
+            Ok(None) => {}
+            Err(e) => return error(e),
+        }
+    }
+    // Reading and validating a large file or workbook takes a while: off the
+    // runtime's few worker threads, so that progress events and Cancel keep flowing.
+    let library = app.library.clone();
+    let uploaded = file.clone();
+    let result = tokio::task::spawn_blocking(move || library.upload(&uploaded, &body)).await;
+    let result = match result {
+        Ok(result) => result,
+        Err(e) => {
+            return failure(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("the upload stopped: {e}"),
+            );
+        }
+    };
+    match result {
         Ok((saved, path)) => axum::Json(json!({
             "saved": saved,
             "uploaded": file,
@@ -228,10 +267,26 @@ async fn scenario_workbook(State(app): Shared, Path(file): Path<String>) -> Resp
 /// The body (the editor's draft, as JSON text) as a scenario workbook, once the
 /// validator accepts it: the draft as it stands, saved or not.
 async fn draft_workbook(body: Bytes) -> Response {
-    match library::as_workbook(body.to_vec(), "the scenario".into()) {
-        Ok(bytes) => attachment(XLSX, "scenario.xlsx", bytes),
-        Err(e) => error(e),
+    let made = blocking(move || library::as_workbook(body.to_vec(), "the scenario".into())).await;
+    match made {
+        Ok(Ok(bytes)) => attachment(XLSX, "scenario.xlsx", bytes),
+        Ok(Err(e)) => error(e),
+        Err(stopped) => stopped,
     }
+}
+
+/// Runs `work` (reading, validating or writing a scenario: CPU work that a large file
+/// makes long) off the runtime's few worker threads, so that other requests, progress
+/// events and Cancel keep flowing meanwhile.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Response> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        failure(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("the request stopped: {e}"),
+        )
+    })
 }
 
 /// Checks the body (a scenario's text) with the engine's validator: `ok`, or the
@@ -241,7 +296,11 @@ async fn validate(body: Bytes) -> Response {
         bytes: body.to_vec(),
         name: "the scenario".into(),
     };
-    match run::load(&source, &[], &mut Vec::new()) {
+    let loaded = match blocking(move || run::load(&source, &[], &mut Vec::new())).await {
+        Ok(loaded) => loaded,
+        Err(stopped) => return stopped,
+    };
+    match loaded {
         Ok(loaded) => axum::Json(json!({
             "ok": true,
             "problems": [],

@@ -32,6 +32,7 @@ pub struct Entry {
 }
 
 /// The scenarios folder.
+#[derive(Clone)]
 pub struct Library {
     pub dir: PathBuf,
 }
@@ -111,6 +112,15 @@ impl Library {
         let file = json_name(name)?;
         let path = self.store(checked(&file)?, bytes, name)?;
         Ok((file, path))
+    }
+
+    /// The file an upload named `name` would be kept as, if the folder has one by that
+    /// name already: an upload replaces it only when the user has said so, since a
+    /// workbook `plan.xlsx` is kept as `plan.json` and would silently overwrite an
+    /// edited `plan.json`.
+    pub fn upload_would_replace(&self, name: &str) -> Result<Option<String>> {
+        let file = json_name(name)?;
+        Ok(self.dir.join(checked(&file)?).exists().then_some(file))
     }
 
     /// Validates `bytes` (named `origin` in messages) and writes them, or a workbook's

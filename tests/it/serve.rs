@@ -1021,6 +1021,26 @@ fn an_uploaded_workbook_is_kept_as_json_and_runs_as_its_json_does() {
         std::fs::read(s.dir.path("scenarios/plain.json")).unwrap(),
         text
     );
+    // A second upload of that name does not replace the first unless asked to.
+    let again = s.send("POST", "/api/upload/plain.xlsx", &[], &book);
+    assert_eq!(again.status, 409, "{}", again.text());
+    assert!(
+        again
+            .text()
+            .contains("the scenarios folder has a plain.json already"),
+        "{}",
+        again.text()
+    );
+    assert_eq!(
+        std::fs::read(s.dir.path("scenarios/plain.json")).unwrap(),
+        text
+    );
+    let replaced = s.send("POST", "/api/upload/plain.xlsx?replace=1", &[], &book);
+    assert_eq!(replaced.status, 200, "{}", replaced.text());
+    assert_ne!(
+        std::fs::read(s.dir.path("scenarios/plain.json")).unwrap(),
+        text
+    );
     let odd = s.send("POST", "/api/upload/plan.xls", &[], &book);
     assert_eq!(odd.status, 400);
     assert!(

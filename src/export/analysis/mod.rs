@@ -162,7 +162,12 @@ pub fn agreement_transfers(a: &Agreement) -> Option<String> {
     // Each field once, in the order the terms first name it (a partner's fee may be
     // one term and another partner's a later one).
     let mut fields: Vec<&str> = Vec::new();
-    for field in a.terms.iter().filter(|t| t.is_transfer()).map(|t| t.field()) {
+    for field in a
+        .terms
+        .iter()
+        .filter(|t| t.is_transfer())
+        .map(|t| t.field())
+    {
         if !fields.contains(&field) {
             fields.push(field);
         }

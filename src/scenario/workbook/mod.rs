@@ -21,8 +21,8 @@ mod write;
 
 pub use json::to_text;
 pub use read::{Read, read};
-pub use write::write;
 pub(crate) use write::exact;
+pub use write::write;
 
 use std::collections::BTreeMap;
 

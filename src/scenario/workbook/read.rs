@@ -90,7 +90,10 @@ fn sheet_range(
                 MAX_SHEET_CELLS
             )));
         }
-        cells.push(calamine::Cell::new((row, col), Data::from(cell.get_value().clone())));
+        cells.push(calamine::Cell::new(
+            (row, col),
+            Data::from(cell.get_value().clone()),
+        ));
     }
     Ok(Range::from_sparse(cells))
 }

@@ -75,8 +75,20 @@ async function scenariosView() {
   upload.addEventListener("change", async () => {
     const file = upload.files[0];
     if (!file) return;
+    const url = "/api/upload/" + encodeURIComponent(file.name);
     try {
-      const r = await api("POST", "/api/upload/" + encodeURIComponent(file.name), file, true);
+      let r;
+      try {
+        r = await api("POST", url, file, true);
+      } catch (e) {
+        // A scenario of that name is there already: replace it only if the user says so.
+        if (!(e.data && e.data.exists)) throw e;
+        if (!window.confirm("Replace " + e.data.exists + " with " + file.name + "?")) {
+          message.textContent = "Kept " + e.data.exists + " as it was; " + file.name + " was not uploaded.";
+          return;
+        }
+        r = await api("POST", url + "?replace=1", file, true);
+      }
       await scenariosView();
       document.getElementById("upload-status").textContent = "Saved " + file.name + " as " + r.saved + " in " + list.folder + ".";
     } catch (e) {
