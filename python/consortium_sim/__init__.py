@@ -37,6 +37,7 @@ __all__ = [
     "Sweep",
     "Sensitivity",
     "Comparison",
+    "Agreement",
     "Trace",
     "run",
     "run_shard",
@@ -44,6 +45,7 @@ __all__ = [
     "sweep",
     "sensitivity",
     "compare",
+    "agreement",
     "trace",
     "formats",
     "Error",
@@ -463,6 +465,25 @@ class Comparison(_Analysis):
         return str(self.table._repr_html_())
 
 
+class Agreement(_Analysis):
+    """Sets of agreement terms: `.table` has one row per set in rank order (the
+    `agreement --csv` table: the terms' values, whether the set meets the limits and is
+    on the frontier, the consortium's figures, the worst partner, each partner's mean
+    NPV and P(worse off)); `.frontier` the frontier's set numbers, `.meeting_limits` how
+    many sets meet the limits, `.result` the whole analysis as a dict, `.text` the
+    printed tables."""
+
+    def __init__(self, result: str, text: str, csv_text: str):
+        super().__init__(result, text)
+        self.csv = csv_text
+        self.table = _table(csv_text)
+        self.frontier: List[int] = list(self.result["frontier"])
+        self.meeting_limits: int = int(self.result["meeting_limits"])
+
+    def _repr_html_(self) -> str:
+        return str(self.table._repr_html_())
+
+
 class Trace:
     """A replayed trial: `.table` has one row per year and partner, `.story` the text
     `consortium-sim trace` prints, `.trial` its index; `write_html` writes its page."""
@@ -539,6 +560,33 @@ def sensitivity(
         )
     _tell(notices)
     return Sensitivity(result, text)
+
+
+def agreement(
+    scenario: ScenarioLike,
+    terms: Mapping[str, Union[str, Sequence[Any]]],
+    max_worse_off: Optional[float] = None,
+    max_collapse: Optional[float] = None,
+    trials: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    max_memory: Union[int, str, None] = None,
+    progress: bool = True,
+) -> Agreement:
+    """Every set of the terms' values, as `consortium-sim agreement` runs them under
+    common random numbers, judged against the limits on any partner's P(worse off) and
+    on P(collapse), ranked, with the trade-off frontier: `{"/partners/*/exit_fee": [0,
+    500000], "/partners/*/lock_in_years": "0:6:4"}`. No set meeting the limits is an
+    answer, not an error: `.meeting_limits` is then 0."""
+    s = _scenario(scenario)
+    with _Progress(progress) as bar:
+        result, text, csv_text, notices = _native.agreement(
+            s._spec, _params(terms), max_worse_off=max_worse_off, max_collapse=max_collapse,
+            trials=trials, seed=seed, threads=threads, max_memory=max_memory, progress=bar.callback(),
+        )
+    _tell(notices)
+    assert csv_text is not None, "an agreement always has its table"
+    return Agreement(result, text, csv_text)
 
 
 def compare(

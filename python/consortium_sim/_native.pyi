@@ -67,6 +67,17 @@ def sweep(
     max_memory: _Size = None,
     progress: _Progress = None,
 ) -> Tuple[str, str, Optional[str], _Notices]: ...
+def agreement(
+    spec: _Spec,
+    terms: List[str],
+    max_worse_off: Optional[float] = None,
+    max_collapse: Optional[float] = None,
+    trials: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    max_memory: _Size = None,
+    progress: _Progress = None,
+) -> Tuple[str, str, Optional[str], _Notices]: ...
 def sensitivity(
     spec: _Spec,
     switch: List[str],

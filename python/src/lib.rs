@@ -534,6 +534,46 @@ fn sweep(
     })
 }
 
+/// Sets of agreement terms (`POINTER=V1,V2,...` or `POINTER=START:STOP:STEPS`, as
+/// `agreement --term`), judged against the limits, ranked, with their frontier.
+#[pyfunction]
+#[pyo3(signature = (spec, terms, max_worse_off=None, max_collapse=None, trials=None, seed=None, threads=None, max_memory=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn agreement(
+    py: Python<'_>,
+    spec: Spec,
+    terms: Vec<String>,
+    max_worse_off: Option<f64>,
+    max_collapse: Option<f64>,
+    trials: Option<u64>,
+    seed: Option<u64>,
+    threads: Option<usize>,
+    max_memory: Option<&Bound<'_, PyAny>>,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Analysed> {
+    let options = options(&spec, trials, seed, threads, max_memory, None, None)?;
+    watched(py, progress, |monitor| {
+        let terms = run::agreement_terms(&terms, None)?;
+        let limits = consortium_sim::analysis::agreement::Limits {
+            max_worse_off,
+            max_collapse,
+        };
+        let mut told = Vec::new();
+        let prepared = prepare(&options?, &mut told)?;
+        let a = prepared.agreement(&terms, limits, monitor, &mut told)?;
+        let currency = &prepared.scenario.currency;
+        let mut table = Vec::new();
+        export::csv::write_agreement(&mut table, &a)
+            .map_err(|e| LibError::fault("cannot write the agreement's table", e))?;
+        Ok((
+            export::json::to_json(&a),
+            export::analysis::terminal::agreement(&a, currency),
+            Some(String::from_utf8(table).expect("the table is UTF-8")),
+            notices(&told),
+        ))
+    })
+}
+
 /// A sensitivity study: tornado, rank correlations and switching values.
 #[pyfunction]
 #[pyo3(signature = (spec, switch, target_prob_loss=None, trials=None, seed=None, threads=None, max_memory=None, progress=None))]
@@ -707,6 +747,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(compare, m)?)?;
+    m.add_function(wrap_pyfunction!(agreement, m)?)?;
     m.add_function(wrap_pyfunction!(trace, m)?)?;
     m.add_function(wrap_pyfunction!(formats, m)?)?;
     Ok(())

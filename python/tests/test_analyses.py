@@ -85,3 +85,23 @@ def test_a_traces_table_is_its_trial_year_by_year(tmp_path):
     assert "trial 41" in page.read_text()
     with pytest.raises(cs.RequestError, match="^`trial` 3000 is not a trial of this run"):
         cs.trace(DEPTS, trial=3000, trials=3000, progress=False)
+
+
+def test_an_agreement_is_the_command_lines_csv_and_json(tmp_path):
+    csv, out = tmp_path / "a.csv", tmp_path / "a.json"
+    terms = ["--term", "/partners/*/lock_in_years=0,4", "--term", "/partners/*/exit_fee=0,600000"]
+    cli("agreement", FOUR, "--trials", 1500, "--seed", 4, "--quiet", "--csv", csv, "--out", out,
+        "--max-worse-off", 0.3, *terms)
+    a = cs.agreement(FOUR, {"/partners/*/lock_in_years": [0, 4], "/partners/*/exit_fee": [0, 600000]},
+                     max_worse_off=0.3, trials=1500, seed=4, progress=False)
+    assert a.csv.encode() == csv.read_bytes()
+    pd.testing.assert_frame_equal(a.table, pd.read_csv(csv), check_exact=True)
+    assert masked(a.result) == masked(read_json(out))
+    assert len(a.table) == 4 and list(a.table["rank"]) == [1, 2, 3, 4]
+    assert a.frontier == read_json(out)["frontier"] and a.meeting_limits == read_json(out)["meeting_limits"]
+    # No set meeting the limits is an answer (the command line's exit code 3), not an error.
+    none = cs.agreement(FOUR, {"/partners/*/exit_fee": [0, 600000]}, max_worse_off=0.01, trials=500,
+                        progress=False)
+    assert none.meeting_limits == 0 and len(none.table) == 2
+    with pytest.raises(cs.RequestError, match="efficiency is not a term of the partnership agreement"):
+        cs.agreement(FOUR, {"/service/efficiency": [0.1, 0.2]}, trials=100, progress=False)
