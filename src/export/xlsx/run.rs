@@ -287,6 +287,18 @@ fn cash_by_year(r: &Report, styles: &Styles) -> Result<rust_xlsxwriter::Workshee
         header.extend(CASH_STATISTICS.map(|s| format!("{m}: {s}")));
     }
     sheet.header(0, 0, &header)?;
+    let rows: usize = r.partners.iter().map(|p| p.by_year.len()).sum();
+    if rows > MAX_ROWS {
+        sheet.note(
+            2,
+            0,
+            &format!(
+                "{} partner-years are more rows than a sheet holds: write them with --cashflow-csv FILE.",
+                format::thousands(rows as u64)
+            ),
+        )?;
+        return sheet.finish(1, 2);
+    }
     let mut row = 1;
     // (first row, last row) of each partner, for the chart's series.
     let mut spans = Vec::with_capacity(r.partners.len());
