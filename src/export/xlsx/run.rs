@@ -325,7 +325,7 @@ fn cash_by_year(r: &Report, styles: &Styles) -> Result<rust_xlsxwriter::Workshee
             below,
             0,
             &format!(
-                "Computed from the first {} of the {} trials: keeping every trial's yearly cash would pass the memory guard.",
+                "Computed from the first {} of the {} trials: every trial's yearly cash would take more than the 64 MiB kept for it.",
                 format::thousands(r.by_year_trials),
                 format::thousands(r.trials)
             ),
