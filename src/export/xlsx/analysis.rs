@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::{
     MAX_COLUMNS, Num, Sheet, Styles, bar_categories, currency_label, error, largest, money_axis,
-    new_book, provenance,
+    new_book, place_chart, provenance, share_axis,
 };
 use crate::analysis::agreement::Agreement;
 use crate::analysis::compare::Comparison;
@@ -194,15 +194,8 @@ fn sweep_table(s: &Sweep, styles: &Styles) -> Result<Worksheet, XlsxError> {
                 .set_name(&format!("Mean consortium NPV ({})", currency_label(styles)))
                 .set_num_format(money_axis(styles, largest(s.points.iter().map(|p| p.figures.npv.mean))));
             chart.combine(&loss);
-            chart
-                .y2_axis()
-                .set_name("P(consortium NPV < 0)")
-                .set_num_format("0%")
-                .set_min(0.0)
-                .set_max(1.0);
-            chart.legend().set_position(ChartLegendPosition::Bottom);
-            chart.set_width(760).set_height(420);
-            sheet.ws.insert_chart(chart_row, 0, &chart)?;
+            share_axis(chart.y2_axis(), "P(consortium NPV < 0)");
+            place_chart(&mut sheet.ws, chart_row, 0, &mut chart)?;
         }
         [px, py] => {
             // Mean NPV against the first parameter, one line per value of the second.
@@ -248,9 +241,7 @@ fn sweep_table(s: &Sweep, styles: &Styles) -> Result<Worksheet, XlsxError> {
                 .y_axis()
                 .set_name(&format!("Mean consortium NPV ({})", currency_label(styles)))
                 .set_num_format(money_axis(styles, largest(s.points.iter().map(|p| p.figures.npv.mean))));
-            chart.legend().set_position(ChartLegendPosition::Bottom);
-            chart.set_width(760).set_height(420);
-            sheet.ws.insert_chart(bottom + 2, 0, &chart)?;
+            place_chart(&mut sheet.ws, bottom + 2, 0, &mut chart)?;
         }
         _ => {}
     }
@@ -574,15 +565,8 @@ fn comparison(c: &Comparison, styles: &Styles) -> Result<Worksheet, XlsxError> {
             .set_name(&format!("Mean consortium NPV ({})", currency_label(styles)))
             .set_num_format(money_axis(styles, largest(c.scenarios.iter().map(|s| s.figures.npv.mean))));
         chart.combine(&loss);
-        chart
-            .y2_axis()
-            .set_name("P(consortium NPV < 0)")
-            .set_num_format("0%")
-            .set_min(0.0)
-            .set_max(1.0);
-        chart.legend().set_position(ChartLegendPosition::Bottom);
-        chart.set_width(760).set_height(420);
-        sheet.ws.insert_chart(last + 2, 0, &chart)?;
+        share_axis(chart.y2_axis(), "P(consortium NPV < 0)");
+        place_chart(&mut sheet.ws, last + 2, 0, &mut chart)?;
     }
     sheet.finish(1, 1)
 }
@@ -745,9 +729,7 @@ fn agreement_table(a: &Agreement, styles: &Styles) -> Result<Worksheet, XlsxErro
             .y_axis()
             .set_name(&format!("Mean consortium NPV ({})", currency_label(styles)))
             .set_num_format(money_axis(styles, largest(a.sets.iter().map(|s| s.figures.npv.mean))));
-        chart.legend().set_position(ChartLegendPosition::Bottom);
-        chart.set_width(760).set_height(420);
-        sheet.ws.insert_chart(bottom + 2, 0, &chart)?;
+        place_chart(&mut sheet.ws, bottom + 2, 0, &mut chart)?;
     }
     sheet.finish(1, lead as u16)
 }

@@ -23,7 +23,7 @@ use std::io::{self, Seek, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rust_xlsxwriter::{
-    ConditionalFormat3ColorScale, DocProperties, ExcelDateTime, Format as CellFormat, FormatAlign,
+    Chart, ChartAxis, ChartLegendPosition, ConditionalFormat3ColorScale, DocProperties, ExcelDateTime, Format as CellFormat, FormatAlign,
     Workbook, Worksheet, XlsxError,
 };
 use serde_json::{Map, Value};
@@ -641,6 +641,23 @@ pub(super) fn money_axis(styles: &Styles, largest: f64) -> String {
         ("#,##0,", "k")
     };
     format!("\"{symbol}\"{digits}\"{unit}\";-\"{symbol}\"{digits}\"{unit}\"")
+}
+
+/// Makes `axis` a share, 0 % to 100 %, named `name` (P(loss), a cumulative share).
+pub(super) fn share_axis(axis: &mut ChartAxis, name: &str) {
+    axis.set_name(name)
+        .set_num_format("0%")
+        .set_min(0.0)
+        .set_max(1.0);
+}
+
+/// Puts `chart` on the sheet at (`row`, `col`), its legend below: every wide chart of a
+/// workbook has the same size, so that the sheets print alike.
+pub(super) fn place_chart(ws: &mut Worksheet, row: u32, col: u16, chart: &mut Chart) -> Result<(), XlsxError> {
+    chart.legend().set_position(ChartLegendPosition::Bottom);
+    chart.set_width(760).set_height(420);
+    ws.insert_chart(row, col, chart)?;
+    Ok(())
 }
 
 /// The largest magnitude among `values`, for [`money_axis`].

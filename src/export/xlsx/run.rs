@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::{
     MAX_COLUMNS, MAX_ROWS, Num, Sheet, Styles, bar_categories, currency_label, error, largest,
-    money_axis, new_book, provenance,
+    money_axis, new_book, place_chart, provenance, share_axis,
 };
 use crate::engine::outcomes::NO_YEAR_U8;
 use crate::engine::{Column, Outcomes};
@@ -259,9 +259,7 @@ fn by_year(r: &Report, styles: &Styles) -> Result<rust_xlsxwriter::Worksheet, Xl
             .y_axis()
             .set_name(&format!("Cumulative saving ({})", currency_label(styles)))
             .set_num_format(money_axis(styles, largest(years.iter().flat_map(|b| [b.p05, b.p95]))));
-        chart.legend().set_position(rust_xlsxwriter::ChartLegendPosition::Bottom);
-        chart.set_width(760).set_height(420);
-        sheet.ws.insert_chart(last + 2, 0, &chart)?;
+        place_chart(&mut sheet.ws, last + 2, 0, &mut chart)?;
     }
     sheet.finish(1, 0)
 }
@@ -359,9 +357,7 @@ fn cash_by_year(r: &Report, styles: &Styles) -> Result<rust_xlsxwriter::Workshee
             .y_axis()
             .set_name(&format!("Cumulative saving ({})", currency_label(styles)))
             .set_num_format(money_axis(styles, largest(extremes)));
-        chart.legend().set_position(rust_xlsxwriter::ChartLegendPosition::Bottom);
-        chart.set_width(760).set_height(420);
-        sheet.ws.insert_chart(below, 0, &chart)?;
+        place_chart(&mut sheet.ws, below, 0, &mut chart)?;
     }
     sheet.finish(1, 2)
 }
@@ -419,14 +415,8 @@ fn distribution(outcomes: &Outcomes, styles: &Styles) -> Result<rust_xlsxwriter:
         .set_num_format("0%");
     bars.combine(&curve);
     // The secondary axis is set through the primary chart.
-    bars.y2_axis()
-        .set_name("Cumulative share of trials")
-        .set_num_format("0%")
-        .set_min(0.0)
-        .set_max(1.0);
-    bars.legend().set_position(rust_xlsxwriter::ChartLegendPosition::Bottom);
-    bars.set_width(760).set_height(420);
-    sheet.ws.insert_chart(1, 7, &bars)?;
+    share_axis(bars.y2_axis(), "Cumulative share of trials");
+    place_chart(&mut sheet.ws, 1, 7, &mut bars)?;
     sheet.finish(1, 0)
 }
 
