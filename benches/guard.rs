@@ -50,7 +50,7 @@ fn engine_floor_sampling(plan: &Plan, pool: &rayon::ThreadPool) -> [Duration; 3]
             }),
             time(|| {
                 for k in 0..TRIALS as u64 {
-                    plan.sample_uncertain(trial_key(1, k), &mut inputs, &mut scratch);
+                    plan.sample_uncertain(1, k, trial_key(1, k), &mut inputs, &mut scratch);
                 }
                 std::hint::black_box(&inputs);
             }),

@@ -83,7 +83,7 @@ fn sampling(c: &mut Criterion) {
         group.bench_function(*name, |b| {
             b.iter(|| {
                 for k in 0..TRIALS as u64 {
-                    plan.sample_uncertain(trial_key(1, k), &mut inputs, &mut scratch);
+                    plan.sample_uncertain(1, k, trial_key(1, k), &mut inputs, &mut scratch);
                 }
                 inputs[0]
             })

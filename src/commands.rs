@@ -12,6 +12,7 @@ use crate::cli::{MergeArgs, OutputArgs, RunArgs, TraceArgs, flag};
 use crate::progress;
 use consortium_sim::engine::{Monitor, Outcomes};
 use consortium_sim::export::{self, Format, Kind, RunResult, Subject, format};
+use consortium_sim::lhs::Sampling;
 use consortium_sim::output;
 use consortium_sim::run::{self, Error, Notice, Prepared, Result, RunOptions, Source, Target};
 use consortium_sim::scenario::Scenario;
@@ -343,8 +344,12 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
             max_trials: None,
         };
         let losses = (report.consortium.prob_npv_negative.estimate * c.trials_used as f64).round();
+        let sampling = match report.sampling {
+            Some(_) => Sampling::Lhs,
+            None => Sampling::Plain,
+        };
         let why = target
-            .unjudged(c.trials_used, losses as u64)
+            .unjudged(c.trials_used, losses as u64, sampling)
             .unwrap_or_default();
         format!(
             "Target NOT met: it could not be judged, stopped at --max-trials, {max} trials: \

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! [`scenario`] reads and validates; [`plan`] compiles; [`sample`] draws the uncertain
-//! inputs; [`engine`] runs trials (its [`engine::trial`] module is the only place that
+//! inputs ([`lhs`] stratifies them for Latin hypercube sampling); [`engine`] runs
+//! trials (its [`engine::trial`] module is the only place that
 //! knows the year-step order of the model); [`stats`] and [`summary`] summarise;
 //! [`export`] renders.
 //! [`shard`] splits a run across machines and joins it back exactly; [`analysis`] runs
@@ -22,6 +23,7 @@ pub mod analysis;
 pub mod copula;
 pub mod engine;
 pub mod export;
+pub mod lhs;
 pub mod output;
 pub mod plan;
 pub mod rng;

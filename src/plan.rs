@@ -6,7 +6,8 @@
 //! and never sees a name, a string or a map.
 
 use crate::copula::Copula;
-use crate::rng::{Stream, label_key, step_to};
+use crate::lhs::{Sampling, Strata};
+use crate::rng::{Stream, label_key, step_to, trial_key};
 use crate::sample::{Clamp, Sampler};
 use crate::scenario::inputs::{self, Range, Section};
 use crate::scenario::{CostSharing, Dist, Scenario};
@@ -115,6 +116,9 @@ pub struct Plan {
     pub year_key: u64,
     /// Stream key of the trial-level inputs' draws.
     pub inputs_key: u64,
+    /// How the trial-level inputs are sampled: a setting of the run, not of the
+    /// scenario ([`Plan::compile`] gives [`Sampling::Plain`]; the run API sets it).
+    pub sampling: Sampling,
 }
 
 /// Marks, in [`Plan::joins_year`], a join year drawn per trial.
@@ -256,6 +260,7 @@ impl Plan {
                 .collect(),
             year_key: label_key("consortium:years"),
             inputs_key: label_key("consortium:inputs"),
+            sampling: Sampling::Plain,
         }
     }
 
@@ -265,10 +270,11 @@ impl Plan {
         SERVICE_INPUTS + i * PARTNER_INPUTS + field
     }
 
-    /// Samples every input for the trial with key `trial_key` into `out`.
-    pub fn sample_inputs(&self, trial_key: u64, out: &mut [f64]) {
+    /// Samples every input of trial `trial` under `seed` into `out`.
+    pub fn sample_inputs(&self, seed: u64, trial: u64, out: &mut [f64]) {
         self.fill_fixed(out);
-        self.sample_uncertain(trial_key, out, &mut SamplingScratch::new(self));
+        let key = trial_key(seed, trial);
+        self.sample_uncertain(seed, trial, key, out, &mut SamplingScratch::new(self));
     }
 
     /// Writes the inputs that never vary (most of a scenario's) into `out`: done once
@@ -281,8 +287,9 @@ impl Plan {
         }
     }
 
-    /// Samples the distribution-valued inputs of trial `trial_key` into their slots of
-    /// `out`, leaving the fixed ones as [`Plan::fill_fixed`] wrote them.
+    /// Samples the distribution-valued inputs of trial `trial` under `seed` (whose
+    /// [`trial_key`] is `key`, which the caller has already computed) into their slots
+    /// of `out`, leaving the fixed ones as [`Plan::fill_fixed`] wrote them.
     ///
     /// Each input's draw comes from the word of the trial's inputs stream at the position
     /// given by the input's key (a hash of its JSON path, partners by name), so that no
@@ -292,16 +299,44 @@ impl Plan {
     /// uncorrelated; the copula then bends the words' normal scores together. So a
     /// correlation of 0 moves a draw by rounding only, and correlating two inputs leaves
     /// every other input's draws where they were.
+    ///
+    /// Under [`Sampling::Lhs`] each word's top bits are first replaced by the input's
+    /// stratum in this trial (see [`crate::lhs`]), and normal and log-normal inputs take
+    /// the inverse distribution function of the word rather than its ziggurat normal,
+    /// which is not monotone in the word and so would not keep the strata.
     #[inline(never)]
-    pub fn sample_uncertain(&self, trial_key: u64, out: &mut [f64], scratch: &mut SamplingScratch) {
-        let stream = Stream::new(trial_key, self.inputs_key);
+    pub fn sample_uncertain(
+        &self,
+        seed: u64,
+        trial: u64,
+        key: u64,
+        out: &mut [f64],
+        scratch: &mut SamplingScratch,
+    ) {
+        let stream = Stream::new(key, self.inputs_key);
         for (w, &step) in scratch.words.iter_mut().zip(&self.draw_steps) {
             *w = stream.word_after(step);
+        }
+        let lhs = self.sampling == Sampling::Lhs;
+        if lhs {
+            let strata = Strata::of_trial(seed, trial);
+            for (w, &i) in scratch
+                .words
+                .iter_mut()
+                .zip(self.uncertain.iter().chain(&self.correlated))
+            {
+                *w = strata.stratify(self.inputs[i].key, *w);
+            }
         }
         let (own, correlated) = scratch.words.split_at(self.uncertain.len());
         for (&w, &i) in own.iter().zip(&self.uncertain) {
             let input = &self.inputs[i];
-            out[i] = input.clamp.apply(input.sampler.from_word(w));
+            let x = if lhs {
+                input.sampler.monotone_from_word(w)
+            } else {
+                input.sampler.from_word(w)
+            };
+            out[i] = input.clamp.apply(x);
         }
         if let Some(copula) = &self.copula {
             for ((z, &w), &i) in scratch
@@ -310,7 +345,12 @@ impl Plan {
                 .zip(correlated)
                 .zip(&self.correlated)
             {
-                *z = self.inputs[i].sampler.normal_score(w);
+                let sampler = &self.inputs[i].sampler;
+                *z = if lhs {
+                    sampler.monotone_normal_score(w)
+                } else {
+                    sampler.normal_score(w)
+                };
             }
             copula.correlate_scores(&mut scratch.scores);
             for (&z, &i) in scratch.scores.iter().zip(&self.correlated) {

@@ -149,6 +149,27 @@ impl Sampler {
         }
     }
 
+    /// The draw of an uncorrelated input from `word` by its inverse distribution
+    /// function alone, so that a higher word never gives a lower value: what Latin
+    /// hypercube sampling needs (see [`crate::lhs`]). Equal to [`Sampler::from_word`]
+    /// for every form but normal and log-normal, which take Phi^-1 of the word's uniform
+    /// instead of its ziggurat normal.
+    #[inline]
+    pub fn monotone_from_word(&self, word: u64) -> f64 {
+        match *self {
+            Sampler::Normal { .. } | Sampler::LogNormal { .. } => {
+                self.at_score(normal_quantile(open_unit(word)))
+            }
+            _ => self.from_word(word),
+        }
+    }
+
+    /// The standard normal score of `word`, Phi^-1 of its uniform for every form: the
+    /// monotone counterpart of [`Sampler::normal_score`], for Latin hypercube sampling.
+    pub fn monotone_normal_score(&self, word: u64) -> f64 {
+        normal_quantile(open_unit(word))
+    }
+
     /// The value at standard normal score `z`: the inverse of
     /// [`Sampler::normal_score`], up to rounding.
     pub fn at_score(&self, z: f64) -> f64 {

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::engine::{Column, Outcomes, Precision, TrialEvents};
+use crate::lhs::Sampling;
 use crate::plan::Plan;
 use crate::rng::label_key;
 use crate::scenario::Scenario;
@@ -169,6 +170,10 @@ pub struct PartialHeader {
     /// all the same (the report then says what it lacks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
+    /// How the run sampled its trial-level inputs; absent for plain sampling, so a plain
+    /// run's partial results are written as before.
+    #[serde(default, skip_serializing_if = "Sampling::is_plain")]
+    pub sampling: Sampling,
 }
 
 /// Hash of a scenario's JSON text.
@@ -598,6 +603,13 @@ pub fn check_parts(paths: &[PathBuf]) -> Result<Parts, ShardError> {
                 h.total_trials, h0.total_trials
             ));
         }
+        if h.sampling != h0.sampling {
+            return mismatch(format!(
+                "{p} used --sampling {}, {p0} used --sampling {}",
+                h.sampling.name(),
+                h0.sampling.name()
+            ));
+        }
         parts.push(part);
     }
     parts.sort_by_key(|p| (p.header.first_trial, p.header.trials));
@@ -627,7 +639,8 @@ pub fn check_parts(paths: &[PathBuf]) -> Result<Parts, ShardError> {
             h0.total_trials
         ));
     }
-    let plan = Plan::compile(&scenario);
+    let mut plan = Plan::compile(&scenario);
+    plan.sampling = parts[0].header.sampling;
     Ok(Parts {
         parts,
         scenario,
@@ -809,7 +822,8 @@ impl<R: Read> Reader<R> {
 /// its own outcomes (trial indices from its `first_trial`).
 pub fn read_partial(path: &Path) -> Result<Partial, ShardError> {
     let (part, scenario) = check_part(path)?;
-    let plan = Plan::compile(&scenario);
+    let mut plan = Plan::compile(&scenario);
+    plan.sampling = part.header.sampling;
     let n = part.header.trials as usize;
     // Sized for the part's own trials (which of them keep their yearly savings follows
     // from their indices in the whole run), then read as if it started at trial 0.

@@ -7,6 +7,8 @@
 
 use serde::Serialize;
 
+use crate::lhs;
+
 /// z for a two-sided 95 % interval, as docs/model.md fixes it.
 pub const Z95: f64 = 1.959964;
 
@@ -217,13 +219,74 @@ fn select_ranks<T: Figure>(part: &mut [T], ranks: &[usize], offset: usize) {
 
 /// Wilson score interval at z = 1.959964.
 pub fn wilson(successes: u64, n: u64) -> [f64; 2] {
-    let n = n as f64;
-    let p = successes as f64 / n;
+    wilson_at(successes as f64 / n as f64, n as f64)
+}
+
+/// Wilson score interval at z = 1.959964 for an estimate `p` worth `n` independent
+/// trials (not necessarily a whole number: an LHS run's effective trials, see
+/// [`lhs_effective_trials`]).
+pub fn wilson_at(p: f64, n: f64) -> [f64; 2] {
     let z2 = Z95 * Z95;
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
     [(centre - half).max(0.0), (centre + half).min(1.0)]
+}
+
+// Latin hypercube estimates (see crate::lhs): standard errors from blocks' means.
+
+/// The variance of an LHS mean estimated from its whole blocks' means: for F blocks
+/// whose means have variance s^2, the mean of n trials has variance s^2 B / n (an
+/// incomplete last block counted as its share of a block). Values are in trial order,
+/// from trial 0. `None` with fewer than [`lhs::MIN_BLOCKS`] whole blocks.
+fn variance_of_mean<T: Figure>(values: &[T]) -> Option<f64> {
+    let b = lhs::BLOCK as usize;
+    let blocks = values.len() / b;
+    if (blocks as u64) < lhs::MIN_BLOCKS {
+        return None;
+    }
+    let means: Vec<f64> = values.chunks_exact(b).map(mean).collect();
+    let s = sd(&means, mean(&means));
+    Some(s * s * lhs::BLOCK as f64 / values.len() as f64)
+}
+
+/// The standard error of the mean of `values` (trial order, from trial 0) from an LHS
+/// run, or `None` with too few blocks to estimate it (see [`lhs::MIN_BLOCKS`]).
+pub fn lhs_standard_error<T: Figure>(values: &[T]) -> Option<f64> {
+    variance_of_mean(values).map(f64::sqrt)
+}
+
+/// The effective number of independent trials behind an LHS estimate of P(NPV < 0)
+/// from `npv` (trial order, from trial 0): p (1 - p) over the estimate's variance from
+/// its blocks, so that a Wilson interval at this n has the LHS estimate's width. The
+/// variance is held at no less than 1 / (4 B n), the spread of a perfectly stratified
+/// indicator's mean, so that a run whose blocks happened to agree exactly does not
+/// claim a certainty no sample gives. `None` with too few blocks, or when p is 0 or 1
+/// (the plain interval then applies).
+pub fn lhs_effective_trials(npv: &[f64]) -> Option<f64> {
+    let n = npv.len() as f64;
+    let losses: Vec<f64> = npv
+        .iter()
+        .map(|&v| if v < 0.0 { 1.0 } else { 0.0 })
+        .collect();
+    let p = mean(&losses);
+    if p <= 0.0 || p >= 1.0 {
+        return None;
+    }
+    let floor = 1.0 / (4.0 * lhs::BLOCK as f64 * n);
+    variance_of_mean(&losses).map(|v| p * (1.0 - p) / v.max(floor))
+}
+
+/// The Wilson 95 % interval of P(NPV < 0) as an LHS run reports it: at the effective
+/// number of trials ([`lhs_effective_trials`]), or the plain interval when that cannot be
+/// estimated.
+pub fn lhs_loss_interval(npv: &[f64]) -> [f64; 2] {
+    let losses = npv.iter().filter(|&&v| v < 0.0).count() as u64;
+    let n = npv.len() as u64;
+    match lhs_effective_trials(npv) {
+        Some(effective) => wilson_at(losses as f64 / n as f64, effective),
+        None => wilson(losses, n),
+    }
 }
 
 impl Summary {
@@ -429,5 +492,34 @@ mod tests {
     fn compensated_mean_is_exact_where_naive_is_not() {
         let v = [1e16, 1.0, -1e16, 1.0];
         assert_eq!(mean(&v), 0.5);
+    }
+
+    #[test]
+    fn block_standard_error_of_independent_values_is_the_plain_one() {
+        // For independent values the block estimate and the plain one agree within the
+        // block estimate's own error (about 1/sqrt(2 x 63) = 9 % at 64 blocks; 4 sigma).
+        let mut stream = crate::rng::Stream::new(1, 2);
+        let v: Vec<f64> = (0..64 * lhs::BLOCK).map(|_| stream.uniform()).collect();
+        let plain = sd(&v, mean(&v)) / (v.len() as f64).sqrt();
+        let block = lhs_standard_error(&v).unwrap();
+        assert!((block / plain - 1.0).abs() < 0.36, "{block} vs {plain}");
+        assert_eq!(
+            lhs_standard_error(&v[..(lhs::MIN_BLOCKS as usize * 1024 - 1)]),
+            None
+        );
+    }
+
+    #[test]
+    fn a_perfectly_stratified_loss_keeps_a_finite_interval() {
+        // NPV = u - 0.3 with u stratified exactly: every block has the same 307 losses.
+        let npv: Vec<f64> = (0..32 * lhs::BLOCK)
+            .map(|k| ((k % lhs::BLOCK) as f64 + 0.5) / lhs::BLOCK as f64 - 0.3)
+            .collect();
+        let n_eff = lhs_effective_trials(&npv).unwrap();
+        let p: f64 = 307.0 / 1024.0;
+        let bound = p * (1.0 - p) * 4.0 * lhs::BLOCK as f64 * npv.len() as f64;
+        assert!((n_eff - bound).abs() < 1e-6 * bound, "{n_eff} vs {bound}");
+        let [lo, hi] = lhs_loss_interval(&npv);
+        assert!(lo < p && p < hi && hi - lo > 0.0);
     }
 }

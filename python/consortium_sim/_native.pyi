@@ -42,6 +42,7 @@ def run_scenario(
     trials: Optional[int] = None,
     seed: Optional[int] = None,
     threads: Optional[int] = None,
+    sampling: Optional[str] = None,
     target_se: Optional[float] = None,
     target_prob_ci: Optional[float] = None,
     max_trials: Optional[int] = None,
@@ -55,6 +56,7 @@ def run_shard(
     trials: Optional[int] = None,
     seed: Optional[int] = None,
     threads: Optional[int] = None,
+    sampling: Optional[str] = None,
     max_memory: _Size = None,
 ) -> bytes: ...
 def merge(paths: List[str], max_memory: Optional[int] = None) -> Run: ...
@@ -64,6 +66,7 @@ def sweep(
     trials: Optional[int] = None,
     seed: Optional[int] = None,
     threads: Optional[int] = None,
+    sampling: Optional[str] = None,
     max_memory: _Size = None,
     progress: _Progress = None,
 ) -> Tuple[str, str, Optional[str], _Notices]: ...
@@ -75,6 +78,7 @@ def agreement(
     trials: Optional[int] = None,
     seed: Optional[int] = None,
     threads: Optional[int] = None,
+    sampling: Optional[str] = None,
     max_memory: _Size = None,
     progress: _Progress = None,
 ) -> Tuple[str, str, Optional[str], _Notices]: ...
@@ -85,6 +89,7 @@ def sensitivity(
     trials: Optional[int] = None,
     seed: Optional[int] = None,
     threads: Optional[int] = None,
+    sampling: Optional[str] = None,
     max_memory: _Size = None,
     progress: _Progress = None,
 ) -> Tuple[str, str, Optional[str], _Notices]: ...
@@ -95,6 +100,7 @@ def compare(
     trials: Optional[int] = None,
     seed: Optional[int] = None,
     threads: Optional[int] = None,
+    sampling: Optional[str] = None,
     max_memory: _Size = None,
     progress: _Progress = None,
 ) -> Tuple[str, str, Optional[str], _Notices]: ...
@@ -106,6 +112,7 @@ def trace(
     trials: Optional[int] = None,
     seed: Optional[int] = None,
     threads: Optional[int] = None,
+    sampling: Optional[str] = None,
     max_memory: _Size = None,
     progress: _Progress = None,
 ) -> Tuple[int, str, str, List[Dict[str, Any]]]: ...

@@ -21,6 +21,7 @@ use std::time::Duration;
 use consortium_sim::engine::outcomes::NO_YEAR_U8;
 use consortium_sim::engine::{Column, Monitor, Outcomes, TrialEvents};
 use consortium_sim::export::{self, Format, RunResult, Subject};
+use consortium_sim::lhs::Sampling;
 use consortium_sim::run::{self, Error as LibError, Notice, Prepared, RunOptions, Source, Target};
 use consortium_sim::scenario::{Scenario, ScenarioError as LibScenarioError};
 use consortium_sim::shard::Shard;
@@ -196,6 +197,7 @@ fn options(
     trials: Option<u64>,
     seed: Option<u64>,
     threads: Option<usize>,
+    sampling: Option<&str>,
     max_memory: Option<&Bound<'_, PyAny>>,
     target: Option<Target>,
     shard: Option<Shard>,
@@ -218,7 +220,20 @@ fn options(
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
     };
+    let sampling = match sampling.map(Sampling::parse) {
+        None => Sampling::Plain,
+        Some(Some(method)) => method,
+        Some(None) => {
+            return Ok(Err(LibError::request(format!(
+                "`sampling` {:?} is not a sampling method; expected \"plain\" or \"lhs\" \
+                 (Latin hypercube)",
+                sampling.unwrap_or_default()
+            ))
+            .into()));
+        }
+    };
     let mut options = RunOptions::new(source);
+    options.sampling = sampling;
     options.overrides = spec.3.clone();
     options.trials = trials;
     options.seed = seed;
@@ -414,7 +429,7 @@ impl Run {
 
 /// Runs a scenario: whole, or to a precision target.
 #[pyfunction]
-#[pyo3(signature = (spec, trials=None, seed=None, threads=None, target_se=None, target_prob_ci=None, max_trials=None, max_memory=None, progress=None))]
+#[pyo3(signature = (spec, trials=None, seed=None, threads=None, sampling=None, target_se=None, target_prob_ci=None, max_trials=None, max_memory=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn run_scenario(
     py: Python<'_>,
@@ -422,6 +437,7 @@ fn run_scenario(
     trials: Option<u64>,
     seed: Option<u64>,
     threads: Option<usize>,
+    sampling: Option<&str>,
     target_se: Option<f64>,
     target_prob_ci: Option<f64>,
     max_trials: Option<u64>,
@@ -434,7 +450,9 @@ fn run_scenario(
             prob_ci: target_prob_ci,
             max_trials,
         });
-    let options = options(&spec, trials, seed, threads, max_memory, target, None)?;
+    let options = options(
+        &spec, trials, seed, threads, sampling, max_memory, target, None,
+    )?;
     watched(py, progress, |monitor| {
         let mut options = options?;
         options.page = true;
@@ -456,7 +474,7 @@ fn run_scenario(
 /// Runs shard `index` of `count` and returns its partial result as bytes (the file
 /// `run --shard K/N --partial` writes).
 #[pyfunction]
-#[pyo3(signature = (spec, index, count, trials=None, seed=None, threads=None, max_memory=None))]
+#[pyo3(signature = (spec, index, count, trials=None, seed=None, threads=None, sampling=None, max_memory=None))]
 #[allow(clippy::too_many_arguments)]
 fn run_shard<'py>(
     py: Python<'py>,
@@ -466,11 +484,21 @@ fn run_shard<'py>(
     trials: Option<u64>,
     seed: Option<u64>,
     threads: Option<usize>,
+    sampling: Option<&str>,
     max_memory: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let shard = Shard::parse(&format!("{index}/{count}"))
         .map_err(|e| Error_(LibError::from(e)).into_py(py))?;
-    let options = options(&spec, trials, seed, threads, max_memory, None, Some(shard))?;
+    let options = options(
+        &spec,
+        trials,
+        seed,
+        threads,
+        sampling,
+        max_memory,
+        None,
+        Some(shard),
+    )?;
     let bytes = watched(py, None, |monitor| {
         let prepared = prepare(&options?, &mut Vec::new())?;
         let simulation = prepared.simulate(monitor)?;
@@ -506,7 +534,7 @@ type Analysed = (String, String, Option<String>, Vec<(&'static str, String)>);
 
 /// A sweep of `params` (`POINTER=START:STOP:STEPS` or `POINTER=V1,V2,...`).
 #[pyfunction]
-#[pyo3(signature = (spec, params, trials=None, seed=None, threads=None, max_memory=None, progress=None))]
+#[pyo3(signature = (spec, params, trials=None, seed=None, threads=None, sampling=None, max_memory=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn sweep(
     py: Python<'_>,
@@ -515,10 +543,13 @@ fn sweep(
     trials: Option<u64>,
     seed: Option<u64>,
     threads: Option<usize>,
+    sampling: Option<&str>,
     max_memory: Option<&Bound<'_, PyAny>>,
     progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Analysed> {
-    let options = options(&spec, trials, seed, threads, max_memory, None, None)?;
+    let options = options(
+        &spec, trials, seed, threads, sampling, max_memory, None, None,
+    )?;
     watched(py, progress, |monitor| {
         let params = run::sweep_params(&params)?;
         let mut told = Vec::new();
@@ -537,7 +568,7 @@ fn sweep(
 /// Sets of agreement terms (`POINTER=V1,V2,...` or `POINTER=START:STOP:STEPS`, as
 /// `agreement --term`), judged against the limits, ranked, with their frontier.
 #[pyfunction]
-#[pyo3(signature = (spec, terms, max_worse_off=None, max_collapse=None, trials=None, seed=None, threads=None, max_memory=None, progress=None))]
+#[pyo3(signature = (spec, terms, max_worse_off=None, max_collapse=None, trials=None, seed=None, threads=None, sampling=None, max_memory=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn agreement(
     py: Python<'_>,
@@ -548,10 +579,13 @@ fn agreement(
     trials: Option<u64>,
     seed: Option<u64>,
     threads: Option<usize>,
+    sampling: Option<&str>,
     max_memory: Option<&Bound<'_, PyAny>>,
     progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Analysed> {
-    let options = options(&spec, trials, seed, threads, max_memory, None, None)?;
+    let options = options(
+        &spec, trials, seed, threads, sampling, max_memory, None, None,
+    )?;
     watched(py, progress, |monitor| {
         let terms = run::agreement_terms(&terms, None)?;
         let limits = consortium_sim::analysis::agreement::Limits {
@@ -576,7 +610,7 @@ fn agreement(
 
 /// A sensitivity study: tornado, rank correlations and switching values.
 #[pyfunction]
-#[pyo3(signature = (spec, switch, target_prob_loss=None, trials=None, seed=None, threads=None, max_memory=None, progress=None))]
+#[pyo3(signature = (spec, switch, target_prob_loss=None, trials=None, seed=None, threads=None, sampling=None, max_memory=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn sensitivity(
     py: Python<'_>,
@@ -586,10 +620,13 @@ fn sensitivity(
     trials: Option<u64>,
     seed: Option<u64>,
     threads: Option<usize>,
+    sampling: Option<&str>,
     max_memory: Option<&Bound<'_, PyAny>>,
     progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Analysed> {
-    let options = options(&spec, trials, seed, threads, max_memory, None, None)?;
+    let options = options(
+        &spec, trials, seed, threads, sampling, max_memory, None, None,
+    )?;
     watched(py, progress, |monitor| {
         let mut told = Vec::new();
         let prepared = prepare(&options?, &mut told)?;
@@ -607,7 +644,7 @@ fn sensitivity(
 /// A comparison: the first scenario with each of `more` (other scenarios, run with the
 /// first's overrides), or with its `variants` (`NAME:POINTER=VALUE[;...]`).
 #[pyfunction]
-#[pyo3(signature = (spec, more, variants, trials=None, seed=None, threads=None, max_memory=None, progress=None))]
+#[pyo3(signature = (spec, more, variants, trials=None, seed=None, threads=None, sampling=None, max_memory=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn compare(
     py: Python<'_>,
@@ -617,10 +654,13 @@ fn compare(
     trials: Option<u64>,
     seed: Option<u64>,
     threads: Option<usize>,
+    sampling: Option<&str>,
     max_memory: Option<&Bound<'_, PyAny>>,
     progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Analysed> {
-    let options = options(&spec, trials, seed, threads, max_memory, None, None)?;
+    let options = options(
+        &spec, trials, seed, threads, sampling, max_memory, None, None,
+    )?;
     watched(py, progress, |monitor| {
         let options = options?;
         let mut told = Vec::new();
@@ -647,7 +687,7 @@ fn compare(
 /// story as `consortium-sim trace` prints it, its page, and one record per year and
 /// partner.
 #[pyfunction]
-#[pyo3(signature = (spec, trial=None, percentile=None, partner=None, trials=None, seed=None, threads=None, max_memory=None, progress=None))]
+#[pyo3(signature = (spec, trial=None, percentile=None, partner=None, trials=None, seed=None, threads=None, sampling=None, max_memory=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn trace<'py>(
     py: Python<'py>,
@@ -658,10 +698,13 @@ fn trace<'py>(
     trials: Option<u64>,
     seed: Option<u64>,
     threads: Option<usize>,
+    sampling: Option<&str>,
     max_memory: Option<&Bound<'py, PyAny>>,
     progress: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<(u64, String, String, Bound<'py, PyList>)> {
-    let options = options(&spec, trials, seed, threads, max_memory, None, None)?;
+    let options = options(
+        &spec, trials, seed, threads, sampling, max_memory, None, None,
+    )?;
     let (prepared, replay, why) = watched(py, progress, |monitor| {
         let prepared = prepare(&options?, &mut Vec::new())?;
         let (trial, why) = match trial {

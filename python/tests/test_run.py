@@ -120,7 +120,30 @@ def test_a_precision_target_runs_as_the_command_lines(tmp_path):
     assert r.report["run"]["trials_used"] == r.report["trials"] < r.report["run"]["max_trials"]
 
 
+def test_latin_hypercube_runs_as_the_command_lines(tmp_path):
+    path = "scenarios/four_districts_back_office.json"
+    out = tmp_path / "r.json"
+    cli("run", path, "--sampling", "lhs", "--trials", 20000, "--seed", 4, "--quiet", "--out", out)
+    r = cs.run(path, trials=20000, seed=4, sampling="lhs", progress=False)
+    assert masked(r.report) == masked(read_json(out))
+    assert r.report["sampling"]["method"] == "lhs"
+    assert r.report["sampling"]["standard_errors"] == "block_means"
+    plain = cs.run(path, trials=20000, seed=4, progress=False)
+    assert "sampling" not in plain.report
+    # The sweep samples its points the same way as `sweep --sampling lhs`.
+    sweep = cs.sweep(path, {"/service/efficiency": [0.1, 0.2]}, trials=2048, seed=4,
+                     sampling="lhs", progress=False)
+    csv = tmp_path / "s.csv"
+    cli("sweep", path, "--param", "/service/efficiency=0.1,0.2", "--trials", 2048, "--seed", 4,
+        "--sampling", "lhs", "--quiet", "--csv", csv)
+    assert sweep.csv.encode() == csv.read_bytes()
+    plain = cs.sweep(path, {"/service/efficiency": [0.1, 0.2]}, trials=2048, seed=4, progress=False)
+    assert plain.csv != sweep.csv
+
+
 def test_bad_settings_are_request_errors_naming_the_keyword():
+    with pytest.raises(cs.RequestError, match='^`sampling` "sobol" is not a sampling method'):
+        cs.run("scenarios/four_districts_back_office.json", sampling="sobol", progress=False)
     with pytest.raises(cs.RequestError, match="^`trials` must be at least 1$"):
         cs.run("scenarios/four_districts_back_office.json", trials=0, progress=False)
     with pytest.raises(cs.RequestError, match="`threads` 5000 is more than"):

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::{AnalysisError, Input};
 use crate::engine::{self, Interrupted, Monitor, Outcomes, Precision};
+use crate::lhs::Sampling;
 use crate::plan::Plan;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::stats::{self, Proportion, Summary};
@@ -29,6 +30,9 @@ pub struct Crn<'m> {
     pub trials: usize,
     /// Watches the runs: cancelling it stops the analysis; it counts finished trials.
     pub monitor: &'m Monitor,
+    /// How every run samples its trial-level inputs: a Latin hypercube keeps common
+    /// random numbers, since trial k's strata depend only on (seed, k).
+    pub sampling: Sampling,
 }
 
 /// What one run of an analysis keeps: its summary figures and, in trial order, the
@@ -42,7 +46,8 @@ pub struct Run {
 impl Crn<'_> {
     /// Runs every trial of `scenario`; rows of the outcomes are in trial order.
     pub fn outcomes(&self, scenario: &Scenario) -> Result<Outcomes, Interrupted> {
-        let plan = Plan::compile(scenario);
+        let mut plan = Plan::compile(scenario);
+        plan.sampling = self.sampling;
         let precision = Precision::for_run(self.trials as u64, &plan);
         // An analysis shows no cash by year, so its runs keep no yearly savings.
         engine::run_keeping(

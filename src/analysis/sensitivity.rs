@@ -295,7 +295,7 @@ impl Study {
         let base_npv = crn.npv(&self.scenario)?;
         runs += 1;
         let base = Headline::of(&base_npv);
-        let rank_correlation = self.rank_correlations(crn.seed, &base_npv);
+        let rank_correlation = self.rank_correlations(crn, &base_npv);
         drop(base_npv);
 
         let mut tornado = Vec::with_capacity(self.levers.len());
@@ -363,7 +363,11 @@ impl Study {
     }
 
     /// Spearman's rho of each uncertain input with the NPV of the base run's trials.
-    fn rank_correlations(&self, seed: u64, npv: &[f64]) -> Vec<Rank> {
+    fn rank_correlations(&self, crn: &Crn, npv: &[f64]) -> Vec<Rank> {
+        let seed = crn.seed;
+        // Sampled as the base run sampled them.
+        let mut plan = self.plan.clone();
+        plan.sampling = crn.sampling;
         let uncertain: Vec<usize> = (0..self.plan.inputs.len())
             .filter(|&i| self.plan.inputs[i].sampler.fixed_value().is_none())
             .filter(|&i| !self.is_founders_join(&self.plan.input_labels[i]))
@@ -374,8 +378,13 @@ impl Study {
         let mut scratch = SamplingScratch::new(&self.plan);
         for k in 0..npv.len() {
             // Exactly the draws the engine made for trial k (first trial 0).
-            self.plan
-                .sample_uncertain(trial_key(seed, k as u64), &mut buf, &mut scratch);
+            plan.sample_uncertain(
+                seed,
+                k as u64,
+                trial_key(seed, k as u64),
+                &mut buf,
+                &mut scratch,
+            );
             for (column, &i) in columns.iter_mut().zip(&uncertain) {
                 column.push(buf[i]);
             }

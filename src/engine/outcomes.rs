@@ -11,6 +11,7 @@
 //! partner and year holds P x H values a trial, too many to keep for ten million trials.
 
 use crate::engine::trial::{NO_YEAR, Scratch, TrialSummary};
+use crate::lhs::Sampling;
 use crate::plan::Plan;
 
 /// Marks "never" in the u8 year fields of [`TrialEvents`] (horizons are at most 100).
@@ -177,6 +178,9 @@ pub struct Outcomes {
     pub horizon: usize,
     /// Index of the first trial (0 unless this is a shard of a larger run).
     pub first_trial: u64,
+    /// How the trials' inputs were sampled (the plan's), which decides how a report
+    /// estimates standard errors.
+    pub sampling: Sampling,
     /// Consortium NPV by trial.
     pub npv: Vec<f64>,
     pub events: Vec<TrialEvents>,
@@ -241,6 +245,7 @@ impl Outcomes {
             partners: p,
             horizon: h,
             first_trial,
+            sampling: plan.sampling,
             npv: vec![0.0; trials],
             events: vec![TrialEvents::default(); trials],
             partner_npv: Column::zeroed(precision, trials * p),
@@ -321,6 +326,7 @@ impl Outcomes {
     pub fn join(parts: Vec<Outcomes>) -> Outcomes {
         let first = parts.first().expect("at least one part");
         let (partners, horizon, first_trial) = (first.partners, first.horizon, first.first_trial);
+        let sampling = first.sampling;
         let lens: Vec<usize> = parts.iter().map(|p| p.trials).collect();
         let trials: usize = lens.iter().sum();
         let mut next = first_trial;
@@ -334,6 +340,7 @@ impl Outcomes {
         for part in parts {
             assert_eq!(part.first_trial, next, "parts must be consecutive");
             assert_eq!((part.partners, part.horizon), (partners, horizon));
+            assert_eq!(part.sampling, sampling, "parts must be sampled alike");
             next += part.trials as u64;
             npv.extend_from_slice(&part.npv);
             events.extend_from_slice(&part.events);
@@ -354,6 +361,7 @@ impl Outcomes {
             partners,
             horizon,
             first_trial,
+            sampling,
             npv,
             events,
             partner_npv: join_rows(partner_rows, &lens, partners),

@@ -812,7 +812,7 @@ fn simulate_model<O: Observer, const V2: bool>(
     obs: &mut O,
 ) -> TrialSummary {
     let key = trial_key(seed, trial);
-    plan.sample_uncertain(key, &mut s.inputs, &mut s.sampling);
+    plan.sample_uncertain(seed, trial, key, &mut s.inputs, &mut s.sampling);
     let horizon = plan.horizon;
     let (service, partner_inputs) = s.inputs.split_at(plan::SERVICE_INPUTS);
     let service = ServiceInputs::read(service, horizon);

@@ -5,6 +5,7 @@
 //! pinned byte for byte by the golden files: change one and every output changes.
 
 use crate::scenario::DiscountRate;
+use crate::summary::SamplingInfo;
 
 /// Money rounded to the unit with thousands separators: `-£1,234,567`.
 pub fn money(x: f64, currency: &str) -> String {
@@ -194,6 +195,24 @@ pub fn column_width<'a>(names: impl Iterator<Item = &'a str>, at_least: usize) -
         .max()
         .unwrap_or(0)
         .max(at_least)
+}
+
+/// How a Latin hypercube run sampled, in one line for a report's readers: "Latin
+/// hypercube sampling in blocks of 1,024 trials; standard errors from the means of its
+/// 97 blocks".
+pub fn sampling(info: &SamplingInfo) -> String {
+    let from = match info.standard_errors {
+        "block_means" => format!("from the means of its {} blocks", thousands(info.blocks)),
+        _ => format!(
+            "as if the trials were independent (an overstatement: fewer than {} whole \
+             blocks)",
+            crate::lhs::MIN_BLOCKS
+        ),
+    };
+    format!(
+        "Latin hypercube sampling in blocks of {} trials; standard errors {from}",
+        thousands(info.block_trials)
+    )
 }
 
 #[cfg(test)]

@@ -243,11 +243,15 @@ fn header(r: &Report, s: &Scenario) -> String {
     }
     let _ = writeln!(
         h,
-        "<p class=\"meta\">{} trials · seed {} · {} years · money discounted to base-year prices</p>\n</header>",
+        "<p class=\"meta\">{} trials · seed {} · {} years · money discounted to base-year prices</p>",
         thousands(r.trials),
         r.seed,
         r.horizon_years
     );
+    if let Some(sampling) = &r.sampling {
+        let _ = writeln!(h, "<p class=\"meta\">{}</p>", escape(&format::sampling(sampling)));
+    }
+    h.push_str("</header>\n");
     h
 }
 

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::format::{column_width, discount, money, percent, thousands};
+use super::format::{self, column_width, discount, money, percent, thousands};
 use crate::scenario::Scenario;
 use crate::summary::Report;
 
@@ -26,6 +26,9 @@ pub fn render(r: &Report, scenario: &Scenario) -> String {
         if r.horizon_years == 1 { "" } else { "s" },
         discount(&scenario.discount, r.horizon_years)
     );
+    if let Some(sampling) = &r.sampling {
+        let _ = writeln!(s, "{}\n", format::sampling(sampling));
+    }
     let _ = writeln!(
         s,
         "Consortium NPV (saving against every partner going it alone)"

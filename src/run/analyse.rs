@@ -104,6 +104,7 @@ impl Prepared {
             seed: self.seed,
             trials: self.total_trials as usize,
             monitor,
+            sampling: self.plan.sampling,
         };
         monitor.done.store(0, Ordering::Relaxed);
         let total = (runs as u64).saturating_mul(self.total_trials);

@@ -11,6 +11,7 @@ use super::error::{Error, Notice, Result, Setting, message};
 use super::provenance;
 use super::target::{self, Target};
 use crate::engine::Precision;
+use crate::lhs::Sampling;
 use crate::plan::Plan;
 use crate::scenario::origin::Origin;
 use crate::scenario::plausibility::{self, Warning};
@@ -89,6 +90,8 @@ pub struct RunOptions {
     /// unless set otherwise; the command line sets it false for a run whose only output
     /// is the printed summary, which does not show it.
     pub cash_by_year: bool,
+    /// How the trial-level inputs are sampled (default plain; see [`crate::lhs`]).
+    pub sampling: Sampling,
 }
 
 impl RunOptions {
@@ -105,6 +108,7 @@ impl RunOptions {
             target: None,
             page: false,
             cash_by_year: true,
+            sampling: Sampling::Plain,
         }
     }
 }
@@ -216,7 +220,8 @@ pub fn prepare(options: &RunOptions, notices: &mut Vec<Notice>) -> Result<Prepar
         from,
         warnings,
     } = load(&options.scenario, &options.overrides, notices)?;
-    let plan = Plan::compile(&scenario);
+    let mut plan = Plan::compile(&scenario);
+    plan.sampling = options.sampling;
     let pool = thread_pool(options.threads)?;
     let threads = pool.current_num_threads();
     let (total_trials, range) = match &options.target {

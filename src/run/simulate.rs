@@ -27,6 +27,9 @@ pub struct Simulation {
     /// Whether a run with a target had enough trials to judge it (see
     /// [`super::Target::unjudged`]); true for a run without one.
     pub target_judged: bool,
+    /// For a run with a target, the trial counts at which it was judged, in order (the
+    /// last is the trials used); empty for a run without one.
+    pub checkpoints: Vec<u64>,
 }
 
 /// Fails with [`Interrupted`] once `monitor` has been cancelled.
@@ -47,7 +50,8 @@ impl Prepared {
     /// checked when it was prepared.
     pub fn simulate(&self, monitor: &Monitor) -> Result<Simulation> {
         if let Some(target) = self.target {
-            return self.simulate_until(monitor, |npv| target.judge(npv));
+            let sampling = self.plan.sampling;
+            return self.simulate_until(monitor, |npv| target.judge(npv, sampling));
         }
         let split = message![", split the run with ", Setting::Shard];
         self.check_memory(&self.footprint(), split)?;
@@ -128,6 +132,7 @@ impl Prepared {
             seconds: start.elapsed().as_secs_f64(),
             target_reached: true,
             target_judged: true,
+            checkpoints: Vec::new(),
         })
     }
 
@@ -155,6 +160,7 @@ impl Prepared {
             target_prob_ci: t.prob_ci,
             target_reached: simulation.target_reached,
             target_judged: simulation.target_judged,
+            checkpoints: simulation.checkpoints.clone(),
         });
         Ok(report)
     }
@@ -219,6 +225,7 @@ impl Prepared {
             threads: self.pool.current_num_threads(),
             elapsed_seconds: simulation.seconds,
             origin: Some(self.from.clone()),
+            sampling: self.plan.sampling,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Runs that stop at a precision target: the target and when it is met, how many trials
-//! such a run may take, and the run itself, in blocks that end at fixed checkpoints.
+//! such a run may take, and the run itself, in blocks that end at checkpoints projected
+//! from the trials so far.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -10,6 +11,7 @@ use super::prepare::{Prepared, RunOptions};
 use super::simulate::{Simulation, interrupted};
 use crate::engine::{self, Column, Monitor, Outcomes, Precision};
 use crate::export::format::thousands;
+use crate::lhs::{self, Sampling};
 use crate::plan::Plan;
 use crate::scenario::Scenario;
 use crate::stats;
@@ -18,9 +20,36 @@ use crate::stats;
 pub const MAX_TRIALS: u64 = 10_000_000;
 
 /// Trials in the first block of a run with a precision target (or the scenario's
-/// `trials`, if fewer, but at least [`MIN_TRIALS`]); each later block doubles the trials
-/// run so far.
+/// `trials`, if fewer, but at least [`MIN_TRIALS`]); see [`next_checkpoint`] for the
+/// later ones.
 pub const FIRST_BLOCK: u64 = 10_000;
+
+/// The trial count a run with a target checks next, after `trials` trials assessed as
+/// `assessment`, before the cap. Not judged yet: twice the trials. Not met: the trials
+/// the shortfall says are needed ([`Assessment::shortfall`]), plus a tenth so that a
+/// standard error estimated a little low does not need one more checkpoint, but at
+/// least a tenth more and at most twice the trials (an early estimate is rough, and
+/// the memory guard counts on no block being larger than the trials before it).
+/// Rounded up to whole blocks of [`lhs::BLOCK`] trials (within twice the trials),
+/// which a Latin hypercube run needs for its standard errors and a plain run does not
+/// mind. It is a function of the
+/// trials' results alone, so the trials a run uses depend only on the seed and the
+/// target, never on threads or timing.
+pub fn next_checkpoint(trials: u64, assessment: Assessment) -> u64 {
+    let wanted = match assessment.verdict {
+        Verdict::NotJudged | Verdict::Met => trials.saturating_mul(2),
+        Verdict::NotMet => {
+            let projected = trials as f64 * assessment.shortfall * 1.1;
+            let (least, most) = (trials as f64 * 1.1, trials as f64 * 2.0);
+            projected.clamp(least, most).ceil() as u64
+        }
+    };
+    // Whole blocks, but never more than twice the trials (10,000 doubles to 20,000).
+    wanted
+        .div_ceil(lhs::BLOCK)
+        .saturating_mul(lhs::BLOCK)
+        .min(trials.saturating_mul(2))
+}
 
 /// The fewest trials on which a target is judged. A standard error is only as good as the
 /// standard deviation it is computed from, whose own relative error is about
@@ -32,6 +61,17 @@ pub const MIN_TRIALS: u64 = 1_000;
 /// is judged: with fewer, the estimate the interval's width follows is itself uncertain
 /// by more than a fifth (1/sqrt(30) = 18 %), and the width by about a tenth.
 pub const MIN_EACH: u64 = 30;
+
+/// How far the trials so far are from a target: its verdict, and for a target not met
+/// how many times the trials so far it would take to meet it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Assessment {
+    pub verdict: Verdict,
+    /// For [`Verdict::NotMet`], the largest of (achieved / target)^2 over the targets:
+    /// a standard error and an interval's width shrink as 1 / sqrt(trials), so this is
+    /// the factor by which the trials must grow. 1 otherwise.
+    pub shortfall: f64,
+}
 
 /// How a run with a target ended, judged on all the trials run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,28 +153,61 @@ impl Target {
     /// Whether the consortium NPVs so far meet every target, judged on the figures the
     /// report will give (its standard error, and half the width of its P(loss)
     /// interval) once there are enough of them (see [`Target::unjudged`]).
-    pub fn judge(&self, npv: &[f64]) -> Verdict {
+    ///
+    /// Under Latin hypercube sampling both figures come from the blocks' means, as the
+    /// report's do (see [`crate::lhs`]), and a verdict needs [`lhs::MIN_BLOCKS`] whole
+    /// blocks.
+    pub fn judge(&self, npv: &[f64], sampling: Sampling) -> Assessment {
         let losses = npv.iter().filter(|&&v| v < 0.0).count() as u64;
-        if self.unjudged(npv.len() as u64, losses).is_some() {
-            return Verdict::NotJudged;
+        if self.unjudged(npv.len() as u64, losses, sampling).is_some() {
+            return Assessment {
+                verdict: Verdict::NotJudged,
+                shortfall: 1.0,
+            };
         }
-        let met = self.se.is_none_or(|target| standard_error(npv) <= target)
-            && self
-                .prob_ci
-                .is_none_or(|target| loss_half_width(npv) <= target);
-        if met { Verdict::Met } else { Verdict::NotMet }
+        let squared = |achieved: f64, target: f64| (achieved / target).powi(2);
+        let shortfall = self
+            .se
+            .map_or(0.0, |t| squared(standard_error(npv, sampling), t))
+            .max(
+                self.prob_ci
+                    .map_or(0.0, |t| squared(loss_half_width(npv, sampling), t)),
+            );
+        if shortfall <= 1.0 {
+            Assessment {
+                verdict: Verdict::Met,
+                shortfall: 1.0,
+            }
+        } else {
+            Assessment {
+                verdict: Verdict::NotMet,
+                shortfall,
+            }
+        }
     }
 
     /// Why `trials` trials with `losses` losses (NPV < 0) are too few to judge this
     /// target, in words ("fewer than 1,000 trials"); `None` if they are enough: at least
     /// [`MIN_TRIALS`], and for a P(loss) target at least [`MIN_EACH`] losses and as many
     /// trials without one.
-    pub fn unjudged(&self, trials: u64, losses: u64) -> Option<String> {
+    /// Under Latin hypercube sampling it also needs [`lhs::MIN_BLOCKS`] whole blocks
+    /// of [`lhs::BLOCK`] trials, from whose means its figures are estimated.
+    pub fn unjudged(&self, trials: u64, losses: u64, sampling: Sampling) -> Option<String> {
         if trials < MIN_TRIALS {
             return Some(format!(
                 "{} trials are too few to judge it (a verdict needs at least {})",
                 thousands(trials),
                 thousands(MIN_TRIALS)
+            ));
+        }
+        if sampling == Sampling::Lhs && trials / lhs::BLOCK < lhs::MIN_BLOCKS {
+            return Some(format!(
+                "{} trials are too few to judge it under Latin hypercube sampling (a \
+                 verdict needs {} whole blocks of {} trials, {} trials)",
+                thousands(trials),
+                lhs::MIN_BLOCKS,
+                thousands(lhs::BLOCK),
+                thousands(lhs::MIN_BLOCKS * lhs::BLOCK)
             ));
         }
         let wins = trials - losses;
@@ -152,14 +225,23 @@ impl Target {
 }
 
 /// The standard error of the mean, computed as the report computes it.
-fn standard_error(npv: &[f64]) -> f64 {
-    stats::sd(npv, stats::mean(npv)) / (npv.len() as f64).sqrt()
+fn standard_error(npv: &[f64], sampling: Sampling) -> f64 {
+    let plain = || stats::sd(npv, stats::mean(npv)) / (npv.len() as f64).sqrt();
+    match sampling {
+        Sampling::Plain => plain(),
+        Sampling::Lhs => stats::lhs_standard_error(npv).unwrap_or_else(plain),
+    }
 }
 
 /// Half the width of the Wilson 95 % interval of P(NPV < 0), as the report gives it.
-fn loss_half_width(npv: &[f64]) -> f64 {
-    let negative = npv.iter().filter(|&&v| v < 0.0).count() as u64;
-    let [low, high] = stats::wilson(negative, npv.len() as u64);
+fn loss_half_width(npv: &[f64], sampling: Sampling) -> f64 {
+    let [low, high] = match sampling {
+        Sampling::Plain => {
+            let negative = npv.iter().filter(|&&v| v < 0.0).count() as u64;
+            stats::wilson(negative, npv.len() as u64)
+        }
+        Sampling::Lhs => stats::lhs_loss_interval(npv),
+    };
     (high - low) / 2.0
 }
 
@@ -181,7 +263,7 @@ pub(super) fn most_trials(
     // Joining the blocks at the end (Outcomes::join) needs, beyond the outcomes
     // themselves, a copy of the per-trial scalars and, since each block's rows are freed
     // once copied while the joined rows fill, at most the largest block's rows: half
-    // the trials, as each block doubles the trials so far. (Measured: 233 MiB for 20,000
+    // the trials, as no block is larger than the trials before it. (Measured: 233 MiB for 20,000
     // trials of 1,000 partners, 64 MiB more than a plain run; 38 MiB for 200,000 of 4.)
     // That is more than the summary's copies afterwards, once the blocks are freed.
     let join_per_trial = |precision: Precision| {
@@ -286,9 +368,10 @@ impl Prepared {
     /// stops early once `monitor` is cancelled. `monitor.total` is set to each block's
     /// end, for progress displays.
     ///
-    /// The blocks end at fixed checkpoints, [`FIRST_BLOCK`] (or the scenario's `trials`,
-    /// if fewer, but at least [`MIN_TRIALS`]) then twice the trials so far, capped at `total_trials`, so the result
-    /// depends only on the seed and the trials used, never on threads or timing. Each
+    /// The blocks end at checkpoints: [`FIRST_BLOCK`] (or the scenario's `trials`, if
+    /// fewer, but at least [`MIN_TRIALS`]), then as many as the last assessment projects
+    /// ([`next_checkpoint`]), capped at `total_trials`; so the result depends only on the
+    /// seed and the target, never on threads or timing. Each
     /// block stores its rows at the precision of a plain run of the trials so far, and
     /// earlier blocks are narrowed to single precision (as the engine narrows) before
     /// the first block that needs it: the outcomes equal a plain run of the trials used,
@@ -296,11 +379,12 @@ impl Prepared {
     pub fn simulate_until(
         &self,
         monitor: &Monitor,
-        judge: impl Fn(&[f64]) -> Verdict,
+        judge: impl Fn(&[f64]) -> Assessment,
     ) -> Result<Simulation> {
         let start = Instant::now();
         monitor.done.store(0, Ordering::Relaxed);
         let mut blocks: Vec<Outcomes> = Vec::new();
+        let mut checkpoints = Vec::new();
         let mut end = FIRST_BLOCK
             .min(self.scenario.trials)
             .max(MIN_TRIALS)
@@ -327,17 +411,20 @@ impl Prepared {
             interrupted(monitor)?;
             // The consortium NPVs so far, in trial order (a transient copy).
             let npv: Vec<f64> = blocks.iter().flat_map(|b| b.npv.iter().copied()).collect();
-            let verdict = judge(&npv);
+            let assessment = judge(&npv);
+            let verdict = assessment.verdict;
+            checkpoints.push(end);
             if verdict == Verdict::Met || end >= self.total_trials {
                 drop(npv);
                 return Ok(Simulation {
+                    checkpoints,
                     outcomes: Outcomes::join(blocks),
                     seconds: start.elapsed().as_secs_f64(),
                     target_reached: verdict == Verdict::Met,
                     target_judged: verdict != Verdict::NotJudged,
                 });
             }
-            end = end.saturating_mul(2).min(self.total_trials);
+            end = next_checkpoint(end, assessment).min(self.total_trials);
         }
     }
 }

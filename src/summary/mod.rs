@@ -11,10 +11,11 @@ use serde_json::Value;
 
 use crate::engine::outcomes::NO_YEAR_U8;
 use crate::engine::{Column, Outcomes};
+use crate::lhs::{self, Sampling};
 use crate::scenario::Scenario;
 use crate::scenario::origin::Origin;
 use crate::scenario::plausibility::Warning;
-use crate::stats::{Band, Figure, Proportion, Summary};
+use crate::stats::{self, Band, Figure, Proportion, Summary};
 
 /// Version of the report's layout.
 pub const SCHEMA: u32 = 1;
@@ -26,6 +27,11 @@ pub struct Report {
     pub scenario: String,
     pub seed: u64,
     pub trials: u64,
+    /// Addition to docs/model.md: present only for a run with Latin hypercube sampling
+    /// (`--sampling lhs`), whose standard errors and P(loss) interval come from its
+    /// blocks' means; a plain run's report keeps exactly its keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<SamplingInfo>,
     pub horizon_years: usize,
     /// Addition to docs/model.md: how many trials, the first of the run, each partner's
     /// `by_year` is computed from: `trials`, unless the run was too large to keep every
@@ -70,6 +76,37 @@ impl Provenance {
     /// Whether every scenario is a shipped example, whose figures are illustrative.
     pub fn illustrative(&self) -> bool {
         self.scenarios.iter().all(|s| s.origin.shipped_example)
+    }
+}
+
+/// How a Latin hypercube run sampled, and where its standard errors come from.
+#[derive(Debug, Clone, Serialize)]
+pub struct SamplingInfo {
+    /// `"lhs"`.
+    pub method: &'static str,
+    /// Trials per Latin hypercube ([`lhs::BLOCK`]).
+    pub block_trials: u64,
+    /// Whole blocks in the run.
+    pub blocks: u64,
+    /// `"block_means"`: every `se` and the P(loss) interval are estimated from the
+    /// spread of the whole blocks' means; `"independent_trials"`: the run has fewer
+    /// than [`lhs::MIN_BLOCKS`] whole blocks, so they are the plain figures, which
+    /// overstate an LHS run's noise.
+    pub standard_errors: &'static str,
+}
+
+impl SamplingInfo {
+    fn lhs(trials: u64, from_blocks: bool) -> SamplingInfo {
+        SamplingInfo {
+            method: Sampling::Lhs.name(),
+            block_trials: lhs::BLOCK,
+            blocks: trials / lhs::BLOCK,
+            standard_errors: if from_blocks {
+                "block_means"
+            } else {
+                "independent_trials"
+            },
+        }
     }
 }
 
@@ -198,6 +235,10 @@ pub struct Convergence {
     /// and for a P(loss) target at least 30 losses and 30 trials without one. A target
     /// is never reported met unless judged.
     pub target_judged: bool,
+    /// The trial counts at which the target was judged, in order; the last is
+    /// `trials_used`. The first is 10,000 (or the scenario's `trials`, if fewer, but at
+    /// least 1,000); each later one is projected from the figures at the one before.
+    pub checkpoints: Vec<u64>,
 }
 
 impl RunInfo {
@@ -267,10 +308,22 @@ impl Report {
             .map(|i| (0..n).filter(|&k| out.gave_notice(k, i)).count() as u64)
             .collect();
 
-        let npv = Summary::of(&out.npv);
+        let mut npv = Summary::of(&out.npv);
+        let mut prob_npv_negative = Proportion::new(negative, n as u64);
+        let sampling = match out.sampling {
+            Sampling::Plain => None,
+            Sampling::Lhs => {
+                let se = stats::lhs_standard_error(&out.npv);
+                if let Some(se) = se {
+                    npv.se = se;
+                    prob_npv_negative.ci95 = stats::lhs_loss_interval(&out.npv);
+                }
+                Some(SamplingInfo::lhs(n as u64, se.is_some()))
+            }
+        };
         let mut by_year = row_bands(&out.cumulative, n);
         by_year.push(Band::from_summary(h - 1, &npv));
-        let partner_npv = row_summaries(&out.partner_npv, n);
+        let partner_npv = row_summaries(&out.partner_npv, n, out.sampling);
         let cash = partner_cash(out, &scenario.discount.factors(h));
         let partners = scenario
             .partners
@@ -291,11 +344,12 @@ impl Report {
             scenario: scenario.name.clone(),
             seed,
             trials: n as u64,
+            sampling,
             horizon_years: h,
             by_year_trials: out.cash_trials as u64,
             consortium: Consortium {
                 npv,
-                prob_npv_negative: Proportion::new(negative, n as u64),
+                prob_npv_negative,
                 prob_collapse: collapsed as f64 / nf,
                 payback_year: Payback {
                     prob_within_horizon: paid_back_by.iter().sum::<u64>() as f64 / nf,
@@ -415,16 +469,31 @@ fn partner_cash(out: &Outcomes, discount: &[f64]) -> Vec<Vec<CashYear>> {
 }
 
 /// Summary of each row (and its count of negative values).
-fn row_summaries(column: &Column, n: usize) -> Vec<(Summary, u64)> {
-    fn rows<T: Figure + PartialOrd + Default>(v: &[T], n: usize) -> Vec<(Summary, u64)> {
+/// Under Latin hypercube sampling each standard error is estimated from the row's
+/// blocks (see [`crate::stats::lhs_standard_error`]), read in trial order before the copy is
+/// rearranged.
+fn row_summaries(column: &Column, n: usize, sampling: Sampling) -> Vec<(Summary, u64)> {
+    fn rows<T: Figure + PartialOrd + Default>(
+        v: &[T],
+        n: usize,
+        sampling: Sampling,
+    ) -> Vec<(Summary, u64)> {
         each_row(v, n, |_, row, copy| {
             let negative = row.iter().filter(|&&x| x < T::default()).count() as u64;
-            (Summary::of_in_place(copy), negative)
+            let lhs_se = match sampling {
+                Sampling::Lhs => stats::lhs_standard_error(row),
+                Sampling::Plain => None,
+            };
+            let mut summary = Summary::of_in_place(copy);
+            if let Some(se) = lhs_se {
+                summary.se = se;
+            }
+            (summary, negative)
         })
     }
     match column {
-        Column::F64(v) => rows(v, n),
-        Column::F32(v) => rows(v, n),
+        Column::F64(v) => rows(v, n, sampling),
+        Column::F32(v) => rows(v, n, sampling),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Runs with a precision target (`run --target-se`, `--target-prob-ci`): they stop at the
-//! first checkpoint of a fixed schedule (10,000 trials, or the scenario's `trials` if
-//! fewer, then doubling, capped at `--max-trials`) where every target is met; the report
+//! first checkpoint where every target is met (10,000 trials, or the scenario's `trials`
+//! if fewer, then as many as each checkpoint projects, capped at `--max-trials`); the report
 //! is the plain run of the trials used, byte for byte apart from `run`, whatever the
 //! threads; a target out of reach stops at `--max-trials` and says so; what cannot go
 //! with a target is refused with exit code 2.
@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::util::{bad_input as refused, bin, f as f64_at, ok, read_json};
 
 /// Standard deviation of NPV about £5.2m: a target SE of £25,000 needs about 43,000
-/// trials, so the run stops at the 80,000 checkpoint.
+/// trials.
 const SCENARIO: &str = "scenarios/social_care_informal.json";
 
 /// Runs `run SCENARIO ARGS --out FILE` and returns the report's path.
@@ -53,14 +53,29 @@ fn a_reached_target_se_stops_at_the_first_checkpoint_that_meets_it() {
     assert_eq!(r["run"]["max_trials"], json!(10_000_000));
     assert!(r["run"].get("target_prob_ci").is_none());
     assert!(r["consortium"]["npv"]["se"].as_f64().unwrap() <= 25000.0);
-    // A checkpoint of the schedule, and the one before it did not meet the target.
-    assert_eq!(trials, 80_000);
-    let before = read_json(&report(
-        dir.path(),
-        "before.json",
-        &["--trials", "40000", "--seed", "5"],
-    ));
-    assert!(before["consortium"]["npv"]["se"].as_f64().unwrap() > 25000.0);
+    // The checkpoints: 10,000, then each projected from the one before, the last the
+    // trials used; the one before the last did not meet the target.
+    let checkpoints: Vec<u64> = serde_json::from_value(r["run"]["checkpoints"].clone()).unwrap();
+    assert_eq!(checkpoints[0], 10_000, "{checkpoints:?}");
+    assert_eq!(*checkpoints.last().unwrap(), trials);
+    assert!((40_000..60_000).contains(&trials), "{checkpoints:?}");
+    for pair in checkpoints.windows(2) {
+        let (before, after) = (pair[0], pair[1]);
+        assert!(after > before && after <= 2 * before, "{checkpoints:?}");
+        let r = read_json(&report(
+            dir.path(),
+            "before.json",
+            &["--trials", &before.to_string(), "--seed", "5"],
+        ));
+        let se = r["consortium"]["npv"]["se"].as_f64().unwrap();
+        assert!(se > 25000.0, "{before}: {se}");
+        // Projected: a tenth more than (se / target)^2 times the trials, in whole
+        // blocks of 1,024, at least a tenth more and at most double.
+        let projected = (before as f64 * (se / 25000.0).powi(2) * 1.1)
+            .clamp(before as f64 * 1.1, before as f64 * 2.0)
+            .ceil() as u64;
+        assert_eq!(after, (projected.div_ceil(1024) * 1024).min(2 * before));
+    }
 }
 
 #[test]
@@ -80,7 +95,7 @@ fn the_report_is_the_plain_run_of_the_trials_used() {
         ],
     );
     let used = read_json(&target)["run"]["trials_used"].to_string();
-    assert_eq!(used, "80000");
+    assert_ne!(used, "10000", "the target should need more than one block");
     let plain = report(
         dir.path(),
         "plain.json",

@@ -3,7 +3,6 @@
 
 use consortium_sim::copula::spearman;
 use consortium_sim::plan::Plan;
-use consortium_sim::rng::trial_key;
 use consortium_sim::scenario::{self, ScenarioError};
 use serde_json::{Value, json};
 
@@ -34,7 +33,7 @@ fn sampled(v: &Value, trials: u64) -> (Plan, Vec<Vec<f64>>) {
     let mut columns = vec![Vec::with_capacity(trials as usize); plan.inputs.len()];
     let mut buf = vec![0.0; plan.inputs.len()];
     for k in 0..trials {
-        plan.sample_inputs(trial_key(3, k), &mut buf);
+        plan.sample_inputs(3, k, &mut buf);
         for (c, &x) in columns.iter_mut().zip(&buf) {
             c.push(x);
         }

@@ -17,6 +17,7 @@ use regex::Regex;
 const LIBRARY: &[&[&str]] = &[
     &["output", "copula"],
     &["rng"],
+    &["lhs"],
     &["scenario"],
     &["sample"],
     &["plan"],

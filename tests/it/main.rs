@@ -17,6 +17,7 @@ mod files;
 mod golden;
 mod html;
 mod layers;
+mod lhs;
 mod loader_fuzz;
 mod memory;
 mod model;

@@ -19,6 +19,7 @@ fn analyse(v: &Value, trials: usize, switch: &[&str], target: Option<f64>) -> Se
         seed: 7,
         trials,
         monitor: &monitor,
+        sampling: Default::default(),
     };
     study.run(&crn).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -146,6 +147,7 @@ fn scan(v: &Value, pointer: &str, values: std::ops::RangeInclusive<u64>) -> Vec<
         seed: 7,
         trials: 2000,
         monitor: &monitor,
+        sampling: Default::default(),
     };
     values
         .map(|k| {

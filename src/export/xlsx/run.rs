@@ -82,6 +82,10 @@ fn summary(r: &Report, s: &Scenario, styles: &Styles) -> Result<rust_xlsxwriter:
             discount(&s.discount, r.horizon_years)
         ),
     )?;
+    if let Some(sampling) = &r.sampling {
+        row += 1;
+        sheet.note(row, 0, &format::sampling(sampling))?;
+    }
     row += 2;
     sheet.header(row, 0, &["Figure", "Value", "Report key (JSON)"])?;
     row += 1;
