@@ -6,7 +6,12 @@
 //!   first scenario (its throughput hardly depends on the shape), for the ratio the
 //!   engine is held to (printed per scenario by the `guard` bench);
 //! - `sampling/<scenario>`: trial-level sampling of every input (elements: trials);
-//! - `statistics/<scenario>`: building the report from outcomes (elements: trials).
+//! - `sampling_lhs/<scenario>`: the same under Latin hypercube sampling;
+//! - `statistics/<scenario>`: building the report from outcomes (elements: trials);
+//! - `time_to_target/{se,prob_ci}/<scenario>/{plain,lhs}`: a run to a standard error of
+//!   0.5 % of |mean NPV|, or to a P(loss) interval of +/- 0.25 points, through the run
+//!   API on one thread per core (elements: the trials it used, which it also prints),
+//!   plain against Latin hypercube sampling.
 
 #[path = "floor.rs"]
 mod floor;
@@ -15,9 +20,12 @@ mod shipped;
 
 use std::time::Duration;
 
-use consortium_sim::engine::{self, Outcomes};
+use consortium_sim::engine::{self, Monitor, Outcomes};
+use consortium_sim::lhs::Sampling;
 use consortium_sim::plan::SamplingScratch;
 use consortium_sim::rng::trial_key;
+use consortium_sim::run::{self, RunOptions, Target};
+use consortium_sim::stats;
 use consortium_sim::summary::{Report, RunInfo};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use shipped::{SHIPPED, load, pool};
@@ -92,6 +100,84 @@ fn sampling(c: &mut Criterion) {
     group.finish();
 }
 
+fn sampling_lhs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sampling_lhs");
+    group.throughput(Throughput::Elements(TRIALS as u64));
+    for name in SHIPPED {
+        let (_, mut plan) = load(name);
+        plan.sampling = Sampling::Lhs;
+        let mut inputs = vec![0.0; plan.inputs.len()];
+        plan.fill_fixed(&mut inputs);
+        let mut scratch = SamplingScratch::new(&plan);
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                for k in 0..TRIALS as u64 {
+                    plan.sample_uncertain(1, k, trial_key(1, k), &mut inputs, &mut scratch);
+                }
+                inputs[0]
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The most trials a run to a target may take here: P(loss) targets of scenarios that
+/// almost never lose cannot be judged (30 losses) in fewer, and are left out.
+const MOST_TRIALS: u64 = 10_000_000;
+
+fn time_to_target(c: &mut Criterion) {
+    let mut group = c.benchmark_group("time_to_target");
+    for name in SHIPPED {
+        let (_, plan) = load(name);
+        // The targets, from a large plain run: 0.5 % of |mean NPV|, and +/- 0.25 points.
+        let npv = engine::run(&plan, 99, 0, 200_000).npv;
+        let losses = npv.iter().filter(|&&v| v < 0.0).count() as f64 / npv.len() as f64;
+        let targets = [
+            (
+                "se",
+                Target {
+                    se: Some(0.005 * stats::mean(&npv).abs()),
+                    prob_ci: None,
+                    max_trials: Some(MOST_TRIALS),
+                },
+            ),
+            (
+                "prob_ci",
+                Target {
+                    se: None,
+                    prob_ci: Some(0.0025),
+                    max_trials: Some(MOST_TRIALS),
+                },
+            ),
+        ];
+        for (which, target) in targets {
+            if which == "prob_ci" && losses * (MOST_TRIALS as f64) < 300.0 {
+                eprintln!("time_to_target/{which}/{name}: left out, P(loss) is {losses}");
+                continue;
+            }
+            for sampling in [Sampling::Plain, Sampling::Lhs] {
+                let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("scenarios")
+                    .join(format!("{name}.json"));
+                let mut options = RunOptions::new(path.as_path());
+                options.target = Some(target);
+                options.sampling = sampling;
+                options.cash_by_year = false;
+                let prepared = run::prepare(&options, &mut Vec::new()).expect("prepares");
+                let monitor = Monitor::new();
+                let used = prepared.simulate(&monitor).expect("runs").outcomes.trials;
+                let id = format!("{which}/{name}/{}", sampling.name());
+                eprintln!("time_to_target/{id}: {used} trials");
+                group.throughput(Throughput::Elements(used as u64));
+                group.bench_function(id, |b| {
+                    b.iter(|| prepared.simulate(&monitor).expect("runs").outcomes.trials)
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
 fn statistics(c: &mut Criterion) {
     let mut group = c.benchmark_group("statistics");
     group.throughput(Throughput::Elements(TRIALS as u64));
@@ -116,6 +202,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hot_loops, floor_loop, sampling, statistics, whole_runs
+    targets = hot_loops, floor_loop, sampling, sampling_lhs, statistics, whole_runs, time_to_target
 }
 criterion_main!(benches);

@@ -327,7 +327,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub partial: Option<PathBuf>,
     /// Run until the standard error of the mean consortium NPV is at most X (currency
-    /// units), instead of a fixed count: checked after 10,000 trials, then at the trials
+    /// units), instead of a fixed count: checked after 10,000 trials (16,384 with
+    /// --sampling lhs), then at the trials
     /// each check projects to be enough (plus a tenth; at least a tenth more, at most
     /// double).
     /// No verdict before 1,000 trials. Exit code 3 if the target is not met by

@@ -84,22 +84,41 @@ impl Sampling {
 /// Keeps LHS strata apart from every other use of the seed.
 const SALT: u64 = 0x4c48_535f_7374_7261; // "LHS_stra"
 
-/// Where trial k's strata come from: its block's key material and its position in
-/// the block. Computed once a trial; [`Strata::stratify`] then costs a hash and a
-/// few multiplies per input.
+/// Where trial k's strata come from: its block's key and its position in the block.
+/// [`BlockKeys`] does the same work for a worker's many trials, hashing each input's
+/// key once a block instead of once a trial.
 #[derive(Debug, Clone, Copy)]
 pub struct Strata {
     block_key: u64,
     position: u64,
 }
 
+/// The key of block `block` under `seed`, from which each input's permutation key is
+/// hashed.
+#[inline]
+fn block_key(seed: u64, block: u64) -> u64 {
+    mix64(seed ^ SALT) ^ block.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// The key of the permutation of the input with key `input_key` in the block with key
+/// `block_key`.
+#[inline]
+fn permutation_key(block_key: u64, input_key: u64) -> u64 {
+    mix64(block_key ^ input_key)
+}
+
+/// `word` with its top [`BLOCK_BITS`] bits replaced by `stratum`.
+#[inline]
+fn with_stratum(word: u64, stratum: u64) -> u64 {
+    (stratum << (64 - BLOCK_BITS)) | (word & (u64::MAX >> BLOCK_BITS))
+}
+
 impl Strata {
     /// Trial `trial`'s strata under `seed`.
     #[inline]
     pub fn of_trial(seed: u64, trial: u64) -> Strata {
-        let block = trial >> BLOCK_BITS;
         Strata {
-            block_key: mix64(seed ^ SALT) ^ block.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            block_key: block_key(seed, trial >> BLOCK_BITS),
             position: trial & (BLOCK - 1),
         }
     }
@@ -107,7 +126,7 @@ impl Strata {
     /// The input with key `input_key`'s stratum in this trial, in 0 .. [`BLOCK`].
     #[inline]
     pub fn stratum(&self, input_key: u64) -> u64 {
-        permute(self.position, mix64(self.block_key ^ input_key))
+        permute(self.position, permutation_key(self.block_key, input_key))
     }
 
     /// `word` with its top [`BLOCK_BITS`] bits replaced by the input's stratum: its
@@ -115,8 +134,47 @@ impl Strata {
     /// it by the word's other bits.
     #[inline]
     pub fn stratify(&self, input_key: u64, word: u64) -> u64 {
-        let low = word & (u64::MAX >> BLOCK_BITS);
-        (self.stratum(input_key) << (64 - BLOCK_BITS)) | low
+        with_stratum(word, self.stratum(input_key))
+    }
+}
+
+/// A worker's permutation keys for the inputs a trial draws, kept while its trials stay
+/// in one block (a worker's trials come in chunks of consecutive trials), so that each
+/// trial costs a permutation per input and no hashing. Gives exactly [`Strata`]'s
+/// words.
+#[derive(Debug, Clone)]
+pub struct BlockKeys {
+    /// The (seed, block) the keys are for, if any yet.
+    of: Option<(u64, u64)>,
+    keys: Vec<u64>,
+}
+
+impl BlockKeys {
+    /// Room for `inputs` inputs' keys.
+    pub fn new(inputs: usize) -> BlockKeys {
+        BlockKeys {
+            of: None,
+            keys: vec![0; inputs],
+        }
+    }
+
+    /// Replaces the top bits of each of `words`, the words of trial `trial` under
+    /// `seed` of the inputs with keys `input_keys` (in the same order), by that input's
+    /// stratum in the trial (see [`Strata::stratify`]).
+    #[inline]
+    pub fn stratify(&mut self, seed: u64, trial: u64, input_keys: &[u64], words: &mut [u64]) {
+        let block = trial >> BLOCK_BITS;
+        if self.of != Some((seed, block)) {
+            let key = block_key(seed, block);
+            for (k, &input) in self.keys.iter_mut().zip(input_keys) {
+                *k = permutation_key(key, input);
+            }
+            self.of = Some((seed, block));
+        }
+        let position = trial & (BLOCK - 1);
+        for (w, &k) in words.iter_mut().zip(&self.keys) {
+            *w = with_stratum(*w, permute(position, k));
+        }
     }
 }
 
@@ -199,6 +257,23 @@ mod tests {
         let e = n as f64 / 16.0;
         let chi2: f64 = bins.iter().map(|&c| (c as f64 - e).powi(2) / e).sum();
         assert!(chi2 < 37.7, "chi-square {chi2}, bins {bins:?}");
+    }
+
+    #[test]
+    fn block_keys_give_the_strata_of_each_trial() {
+        let inputs = [5u64, 6, 1 << 50];
+        let mut keys = BlockKeys::new(inputs.len());
+        for trial in [0u64, 1, 1023, 1024, 5000, 3, 1 << 40] {
+            for seed in [1u64, 2] {
+                let mut words = [u64::MAX, 0, 0x5555_5555_5555_5555];
+                let before = words;
+                keys.stratify(seed, trial, &inputs, &mut words);
+                let strata = Strata::of_trial(seed, trial);
+                for ((w, b), input) in words.iter().zip(before).zip(inputs) {
+                    assert_eq!(*w, strata.stratify(input, b), "trial {trial} seed {seed}");
+                }
+            }
+        }
     }
 
     #[test]

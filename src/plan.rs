@@ -6,7 +6,7 @@
 //! and never sees a name, a string or a map.
 
 use crate::copula::Copula;
-use crate::lhs::{Sampling, Strata};
+use crate::lhs::{BlockKeys, Sampling};
 use crate::rng::{Stream, label_key, step_to, trial_key};
 use crate::sample::{Clamp, Sampler};
 use crate::scenario::inputs::{self, Range, Section};
@@ -110,6 +110,9 @@ pub struct Plan {
     /// word for, in the order [`Plan::sample_uncertain`] draws them: where its draw is
     /// in the trial's inputs stream (at the position of its key), as a [`step_to`].
     pub draw_steps: Vec<u64>,
+    /// The key of each input of [`Plan::draw_steps`], in its order (for Latin hypercube
+    /// strata).
+    pub draw_keys: Vec<u64>,
     /// Stream key of each partner's year-by-year draws.
     pub partner_keys: Vec<u64>,
     /// Stream key of the consortium-wide yearly draws (disputes, efficiency noise).
@@ -191,11 +194,12 @@ impl Plan {
         let uncertain: Vec<usize> = (0..inputs.len())
             .filter(|&i| inputs[i].sampler.fixed_value().is_none() && !correlated.contains(&i))
             .collect();
-        let draw_steps = uncertain
+        let draw_keys: Vec<u64> = uncertain
             .iter()
             .chain(&correlated)
-            .map(|&i| step_to(inputs[i].key))
+            .map(|&i| inputs[i].key)
             .collect();
+        let draw_steps = draw_keys.iter().map(|&key| step_to(key)).collect();
         Plan {
             horizon: h,
             partners: s.partners.len(),
@@ -249,6 +253,7 @@ impl Plan {
             dispute_hazard_uplift: s.disputes.hazard_uplift,
             uncertain,
             draw_steps,
+            draw_keys,
             correlated,
             copula,
             inputs,
@@ -319,14 +324,9 @@ impl Plan {
         }
         let lhs = self.sampling == Sampling::Lhs;
         if lhs {
-            let strata = Strata::of_trial(seed, trial);
-            for (w, &i) in scratch
-                .words
-                .iter_mut()
-                .zip(self.uncertain.iter().chain(&self.correlated))
-            {
-                *w = strata.stratify(self.inputs[i].key, *w);
-            }
+            scratch
+                .strata
+                .stratify(seed, trial, &self.draw_keys, &mut scratch.words);
         }
         let (own, correlated) = scratch.words.split_at(self.uncertain.len());
         for (&w, &i) in own.iter().zip(&self.uncertain) {
@@ -367,6 +367,8 @@ impl Plan {
 pub struct SamplingScratch {
     words: Vec<u64>,
     scores: Vec<f64>,
+    /// The current block's Latin hypercube keys (unused by plain sampling).
+    strata: BlockKeys,
 }
 
 impl SamplingScratch {
@@ -374,6 +376,7 @@ impl SamplingScratch {
         SamplingScratch {
             words: vec![0; plan.draw_steps.len()],
             scores: vec![0.0; plan.correlated.len()],
+            strata: BlockKeys::new(plan.draw_keys.len()),
         }
     }
 }

@@ -24,6 +24,18 @@ pub const MAX_TRIALS: u64 = 10_000_000;
 /// later ones.
 pub const FIRST_BLOCK: u64 = 10_000;
 
+/// The trial count a run with a target checks first, before the cap: [`FIRST_BLOCK`],
+/// or the scenario's `trials` if fewer, but at least [`MIN_TRIALS`]; under Latin
+/// hypercube sampling at least the [`lhs::MIN_BLOCKS`] whole blocks a verdict needs
+/// (16,384 trials), since fewer would only be run to be judged later.
+pub fn first_checkpoint(scenario_trials: u64, sampling: Sampling) -> u64 {
+    let first = FIRST_BLOCK.min(scenario_trials).max(MIN_TRIALS);
+    match sampling {
+        Sampling::Plain => first,
+        Sampling::Lhs => first.max(lhs::MIN_BLOCKS * lhs::BLOCK),
+    }
+}
+
 /// The trial count a run with a target checks next, after `trials` trials assessed as
 /// `assessment`, before the cap. Not judged yet: twice the trials. Not met: the trials
 /// the shortfall says are needed ([`Assessment::shortfall`]), plus a tenth so that a
@@ -368,8 +380,8 @@ impl Prepared {
     /// stops early once `monitor` is cancelled. `monitor.total` is set to each block's
     /// end, for progress displays.
     ///
-    /// The blocks end at checkpoints: [`FIRST_BLOCK`] (or the scenario's `trials`, if
-    /// fewer, but at least [`MIN_TRIALS`]), then as many as the last assessment projects
+    /// The blocks end at checkpoints: [`first_checkpoint`], then as many as the last
+    /// assessment projects
     /// ([`next_checkpoint`]), capped at `total_trials`; so the result depends only on the
     /// seed and the target, never on threads or timing. Each
     /// block stores its rows at the precision of a plain run of the trials so far, and
@@ -385,10 +397,8 @@ impl Prepared {
         monitor.done.store(0, Ordering::Relaxed);
         let mut blocks: Vec<Outcomes> = Vec::new();
         let mut checkpoints = Vec::new();
-        let mut end = FIRST_BLOCK
-            .min(self.scenario.trials)
-            .max(MIN_TRIALS)
-            .min(self.total_trials);
+        let mut end =
+            first_checkpoint(self.scenario.trials, self.plan.sampling).min(self.total_trials);
         loop {
             let begin = blocks.iter().map(|b| b.trials as u64).sum::<u64>();
             let precision = Precision::for_run(end, &self.plan);
