@@ -26,6 +26,7 @@ use super::jobs::{Job, Queue};
 use super::library::{self, Library};
 use super::tasks::{self, Request, Scenario};
 use super::{Config, MAX_BODY_BYTES, assets, guard};
+use crate::lhs::Sampling;
 use crate::run::{self, Error, Source};
 use crate::scenario::{Problem, ScenarioError};
 
@@ -336,6 +337,8 @@ struct JobRequest {
     scenario: Option<ScenarioRef>,
     trials: Option<u64>,
     seed: Option<u64>,
+    /// `"plain"` (the default) or `"lhs"`.
+    sampling: Option<String>,
     #[serde(default)]
     label: String,
     #[serde(default)]
@@ -386,6 +389,7 @@ impl App {
             },
             trials: Some(listed.trials),
             seed: Some(listed.seed),
+            sampling: Sampling::parse(&listed.sampling).unwrap_or_default(),
             max_trials: self.config.max_trials,
             max_memory: self.config.max_memory,
         })
@@ -416,10 +420,19 @@ impl App {
             tasks::over_limit(n, self.config.max_trials)?;
         }
         let history = self.history.clone();
+        let sampling = match r.sampling.as_deref() {
+            None => Sampling::Plain,
+            Some(name) => Sampling::parse(name).ok_or_else(|| {
+                Error::request(format!(
+                    "`sampling` must be \"plain\" or \"lhs\" (Latin hypercube), not {name:?}"
+                ))
+            })?,
+        };
         let request = |scenario| Request {
             scenario,
             trials: r.trials,
             seed: r.seed,
+            sampling,
             max_trials: self.config.max_trials,
             max_memory: self.config.max_memory,
         };

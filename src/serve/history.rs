@@ -1,5 +1,5 @@
 //! The run history: every finished run kept in one SQLite file, with the scenario as
-//! run (its bytes and the name it went by), seed, trials, engine version, time, the
+//! run (its bytes and the name it went by), seed, trials, sampling, engine version, time, the
 //! report (JSON, page, worst-case trace page: stored once, as rendered) and a label.
 //!
 //! A run is written in one transaction when it has finished, and SQLite's journal keeps
@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::lhs::Sampling;
 use crate::run::{Error, Result};
 
 /// The history's tables (created if missing).
@@ -35,6 +36,10 @@ CREATE TABLE IF NOT EXISTS runs (
     trace_html TEXT NOT NULL
 );";
 
+/// Columns added since the first history: each is added to a history that lacks it, with
+/// the value its runs had (a history kept before LHS holds plain runs only).
+const ADDED: &[(&str, &str)] = &[("sampling", "TEXT NOT NULL DEFAULT 'plain'")];
+
 /// A run to keep.
 pub struct NewRun {
     pub created: String,
@@ -46,6 +51,7 @@ pub struct NewRun {
     pub scenario: Vec<u8>,
     pub seed: u64,
     pub trials: u64,
+    pub sampling: Sampling,
     pub engine_version: String,
     pub mean_npv: f64,
     pub prob_loss: f64,
@@ -67,6 +73,8 @@ pub struct Listed {
     pub file: String,
     pub seed: u64,
     pub trials: u64,
+    /// `"plain"` or `"lhs"`.
+    pub sampling: String,
     pub engine_version: String,
     pub mean_npv: f64,
     pub prob_loss: f64,
@@ -105,7 +113,7 @@ fn fault(what: &str) -> impl FnOnce(rusqlite::Error) -> Error + '_ {
 }
 
 const LISTED: &str = "id, created, label, title, file, seed, trials, engine_version, \
-                      mean_npv, prob_loss, currency";
+                      mean_npv, prob_loss, currency, sampling";
 
 fn listed(row: &rusqlite::Row) -> rusqlite::Result<Listed> {
     Ok(Listed {
@@ -120,7 +128,23 @@ fn listed(row: &rusqlite::Row) -> rusqlite::Result<Listed> {
         mean_npv: row.get(8)?,
         prob_loss: row.get(9)?,
         currency: row.get(10)?,
+        sampling: row.get(11)?,
     })
+}
+
+/// Adds each of [`ADDED`] that the history's table lacks.
+fn add_columns(db: &Connection) -> rusqlite::Result<()> {
+    for (name, definition) in ADDED {
+        let present: bool = db.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('runs') WHERE name = ?1",
+            [name],
+            |row| row.get(0),
+        )?;
+        if !present {
+            db.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {name} {definition}"))?;
+        }
+    }
+    Ok(())
 }
 
 impl History {
@@ -139,6 +163,7 @@ impl History {
         })?;
         db.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
             .and_then(|()| db.execute_batch(SCHEMA))
+            .and_then(|()| add_columns(&db))
             .map_err(|e| {
                 Error::request(format!(
                     "{} is not a history this program can use: {e}",
@@ -158,8 +183,9 @@ impl History {
         let tx = db.transaction().map_err(fault("cannot start a write"))?;
         tx.execute(
             "INSERT INTO runs (created, label, title, file, scenario, seed, trials, \
-             engine_version, mean_npv, prob_loss, currency, summary, report_json, report_html, trace_html) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             engine_version, mean_npv, prob_loss, currency, summary, report_json, report_html, trace_html, \
+             sampling) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 run.created,
                 run.label,
@@ -175,7 +201,8 @@ impl History {
                 run.summary,
                 run.report_json,
                 run.report_html,
-                run.trace_html
+                run.trace_html,
+                run.sampling.name()
             ],
         )
         .map_err(fault("cannot keep the run"))?;

@@ -10,14 +10,17 @@ use super::history::{History, NewRun};
 use super::jobs::{Output, Page};
 use crate::engine::Monitor;
 use crate::export::{self, RunResult, Subject};
+use crate::lhs::Sampling;
 use crate::run::{self, Error, Prepared, Result, RunOptions, Source};
 
 /// What a job asks of the run API: the scenario (a file's bytes and name, or the
-/// editor's JSON), trials and seed (default: the scenario's), and the server's limits.
+/// editor's JSON), trials and seed (default: the scenario's), how to sample the inputs,
+/// and the server's limits.
 pub struct Request {
     pub scenario: Scenario,
     pub trials: Option<u64>,
     pub seed: Option<u64>,
+    pub sampling: Sampling,
     pub max_trials: u64,
     pub max_memory: Option<u64>,
 }
@@ -75,6 +78,7 @@ fn prepare(request: Request, page: bool) -> Result<Ready> {
     let mut options = RunOptions::new(source.clone());
     options.trials = request.trials;
     options.seed = request.seed;
+    options.sampling = request.sampling;
     options.max_memory = request.max_memory;
     options.page = page;
     let prepared = run::prepare(&options, &mut Vec::new())?;
@@ -141,6 +145,7 @@ pub fn run(
         scenario: bytes,
         seed: prepared.seed,
         trials: prepared.total_trials,
+        sampling: prepared.plan.sampling,
         engine_version: env!("CARGO_PKG_VERSION").to_string(),
         mean_npv: report.consortium.npv.mean,
         prob_loss: report.consortium.prob_npv_negative.estimate,

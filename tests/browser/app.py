@@ -73,11 +73,12 @@ def type_into(selector, text):
     field.send_keys(text)
 
 
-def cli_summary(scenario_bytes, trials, seed):
+def cli_summary(scenario_bytes, trials, seed, sampling="plain"):
     with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as f:
         f.write(scenario_bytes)
     try:
-        out = subprocess.run([SIM, "run", f.name, "--trials", str(trials), "--seed", str(seed)],
+        out = subprocess.run([SIM, "run", f.name, "--trials", str(trials), "--seed", str(seed),
+                              "--sampling", sampling],
                              capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(f.name)
@@ -94,12 +95,15 @@ def fetch(path):
         return r.read()
 
 
-def run_from_page(trials, seed, label):
-    """On the Run page: sets trials, seed and label, runs, waits for the Results page."""
+def run_from_page(trials, seed, label, sampling=None):
+    """On the Run page: sets trials, seed, label (and sampling, if given), runs, waits for
+    the Results page."""
     css("#start")
     type_into("#trials", str(trials))
     type_into("#seed", str(seed))
     type_into("#label", label)
+    if sampling:
+        Select(css("#sampling")).select_by_value(sampling)
     css("#start").click()
     shot("run")
     wait.until(lambda d: "#/results/" in d.current_url)
@@ -244,9 +248,21 @@ try:
     assert fetch(api_path(css("#analysis-xlsx").get_attribute("href"))).startswith(b"PK")
     shot("sweep")
 
+    # A Latin hypercube run: chosen on the Run page, said on the Results page, and the
+    # command line's figures for --sampling lhs.
+    driver.get(URL + "#/run/" + SCENARIO)
+    lhs = run_from_page(20000, SEED, "Latin hypercube", sampling="lhs")
+    assert "Latin hypercube sampling" in css("#run-facts").text, css("#run-facts").text
+    shipped = fetch(f"/api/runs/{lhs}/scenario.json")
+    cli = cli_summary(shipped, 20000, SEED, "lhs")
+    mean = re.search(r"^  mean +(\S+)", cli, re.M).group(1)
+    assert css("#mean-npv").text == mean, (css("#mean-npv").text, mean)
+    print(f"  Latin hypercube: mean NPV on the page {mean} = the command line's --sampling lhs")
+    shot("results-lhs")
+
     check_console()
     print("ok    the web app in Chromium: a workbook uploaded and downloaded, edit, invalid value shown at its field, run, "
-          "figures equal to the command line's, history, compare, sweep")
+          "figures equal to the command line's, history, compare, sweep, a Latin hypercube run")
 except Exception:
     shot("failure")
     raise

@@ -1193,3 +1193,106 @@ fn results_workbooks_are_downloaded() {
         refused.text()
     );
 }
+
+/// A run may ask for Latin hypercube sampling: its kept report is the command line's
+/// `run --sampling lhs`, the listing says how it sampled, its trial table is made again
+/// the same way, and two kept runs sampled differently are not paired. A sampling
+/// method the engine does not know is refused by name.
+#[test]
+fn a_latin_hypercube_run_is_kept_with_its_sampling() {
+    let s = start(|_| {});
+    let four = json!({ "file": "four_districts_back_office.json" });
+    let mut request = run_of(four.clone(), 3000, 11);
+    request["sampling"] = json!("lhs");
+    let end = s.finish(request);
+    assert_eq!(end["state"], "done", "{end}");
+    let id = end["run"].as_i64().unwrap();
+    let listed = s.get(&format!("/api/runs/{id}")).json();
+    assert_eq!(listed["sampling"], "lhs");
+    let kept = s.get(&format!("/api/runs/{id}/report.json")).text();
+    assert!(kept.contains("\"method\": \"lhs\""), "{kept}");
+
+    let dir = Dir::new();
+    let (out, csv) = (dir.path("cli.json"), dir.path("cli.csv"));
+    util::sim(&[
+        "run",
+        "scenarios/four_districts_back_office.json",
+        "--trials",
+        "3000",
+        "--seed",
+        "11",
+        "--sampling",
+        "lhs",
+        "--out",
+        out.to_str().unwrap(),
+        "--trials-csv",
+        csv.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(
+        normalise(&kept),
+        normalise(&std::fs::read_to_string(&out).unwrap())
+    );
+    let table = s.finish(json!({ "kind": "trials_csv", "runs": [id] }));
+    assert_eq!(table["state"], "shown", "{table}");
+    let remade = s.get(&format!("/api/jobs/{}/data", table["job"]));
+    assert_eq!(remade.body, std::fs::read(&csv).unwrap());
+
+    // A plain run of the same file, seed and trials lists as plain.
+    let plain = s.finish(run_of(four.clone(), 3000, 11))["run"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        s.get(&format!("/api/runs/{plain}")).json()["sampling"],
+        "plain"
+    );
+
+    let mut bad = run_of(four, 3000, 11);
+    bad["sampling"] = json!("sobol");
+    let reply = s.post("/api/jobs", &bad);
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert!(
+        reply.text().contains(
+            "`sampling` must be \\\"plain\\\" or \\\"lhs\\\" (Latin hypercube), not \\\"sobol\\\""
+        ),
+        "{}",
+        reply.text()
+    );
+}
+
+/// A history kept before runs recorded their sampling opens, and its runs list as
+/// plain (the only sampling there was).
+#[test]
+fn a_history_from_before_sampling_opens_with_its_runs_plain() {
+    let dir = Dir::new();
+    let path = dir.path("old.sqlite3");
+    {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.execute_batch(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, created TEXT NOT NULL, label TEXT NOT \
+             NULL DEFAULT '', title TEXT NOT NULL, file TEXT NOT NULL, scenario BLOB NOT NULL, \
+             seed INTEGER NOT NULL, trials INTEGER NOT NULL, engine_version TEXT NOT NULL, \
+             mean_npv REAL NOT NULL, prob_loss REAL NOT NULL, currency TEXT NOT NULL, summary \
+             TEXT NOT NULL, report_json TEXT NOT NULL, report_html TEXT NOT NULL, trace_html \
+             TEXT NOT NULL);
+             INSERT INTO runs VALUES (1, '2026-12-01T10:00:00Z', '', 'Old', 'old.json', x'7b7d', \
+             7, 2000, '0.4.0', 1.5, 0.25, '£', '', '{}', '', '');",
+        )
+        .unwrap();
+    }
+    let s = start(|c| c.db = path.clone());
+    let runs = s.get("/api/runs").json();
+    assert_eq!(runs["runs"][0]["sampling"], "plain", "{runs}");
+    assert_eq!(runs["runs"][0]["seed"], 7);
+    // The column is there now: a new run is kept beside the old one.
+    let end = s.finish(run_of(
+        json!({ "file": "four_districts_back_office.json" }),
+        1000,
+        2,
+    ));
+    assert_eq!(end["state"], "done", "{end}");
+    assert_eq!(
+        s.get("/api/runs").json()["runs"].as_array().unwrap().len(),
+        2
+    );
+}
