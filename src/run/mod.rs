@@ -46,7 +46,10 @@ pub use memory::{Footprint, parse_size};
 pub use prepare::{Loaded, MAX_THREADS, Prepared, RunOptions, Source, load, prepare};
 pub use provenance::SHIPPED;
 pub use simulate::{Pick, Simulation, build_report, interrupted, merge, trial_at, worst_trial};
-pub use target::{FIRST_BLOCK, MAX_TRIALS, MIN_EACH, MIN_TRIALS, Target, Verdict};
+pub use target::{
+    Assessment, FIRST_BLOCK, MAX_TRIALS, MIN_EACH, MIN_TRIALS, Target, Verdict, first_checkpoint,
+    next_checkpoint,
+};
 
 #[cfg(test)]
 mod tests {
