@@ -44,16 +44,17 @@ pub fn first_checkpoint(scenario_trials: u64, sampling: Sampling) -> u64 {
 /// the memory guard counts on no block being larger than the trials before it).
 /// Rounded up to whole blocks of [`lhs::BLOCK`] trials (within twice the trials),
 /// which a Latin hypercube run needs for its standard errors and a plain run does not
-/// mind. It is a function of the
-/// trials' results alone, so the trials a run uses depend only on the seed and the
-/// target, never on threads or timing.
+/// mind. It is a function of the trials' results alone, so the trials a run uses
+/// depend only on the seed and the target, never on threads or timing.
 pub fn next_checkpoint(trials: u64, assessment: Assessment) -> u64 {
     let wanted = match assessment.verdict {
         Verdict::NotJudged | Verdict::Met => trials.saturating_mul(2),
         Verdict::NotMet => {
             let projected = trials as f64 * assessment.shortfall * 1.1;
             let (least, most) = (trials as f64 * 1.1, trials as f64 * 2.0);
-            projected.clamp(least, most).ceil() as u64
+            // max before min: a shortfall that is not a number (it cannot be, for
+            // finite NPVs) still moves the run on by a tenth.
+            projected.max(least).min(most).ceil() as u64
         }
     };
     // Whole blocks, but never more than twice the trials (10,000 doubles to 20,000).
@@ -452,6 +453,30 @@ fn narrow(block: &mut Outcomes) {
 #[cfg(test)]
 mod tests {
     use std::ops::Range;
+
+    #[test]
+    fn checkpoints_grow_by_a_tenth_to_double_in_whole_blocks() {
+        let not_met = |shortfall| Assessment {
+            verdict: Verdict::NotMet,
+            shortfall,
+        };
+        // 1.3^2 x 1.1 = 1.859 times 10,000 = 18,590, up to whole blocks: 18,432 + 1,024.
+        assert_eq!(next_checkpoint(10_000, not_met(1.69)), 19_456);
+        // Barely short: a tenth more (11,000), in whole blocks.
+        assert_eq!(next_checkpoint(10_000, not_met(1.0001)), 11_264);
+        // Far short: at most double, even when that is not whole blocks.
+        assert_eq!(next_checkpoint(10_000, not_met(50.0)), 20_000);
+        assert_eq!(next_checkpoint(10_000, not_met(f64::NAN)), 11_264);
+        assert_eq!(next_checkpoint(10_000, not_met(f64::INFINITY)), 20_000);
+        let unjudged = Assessment {
+            verdict: Verdict::NotJudged,
+            shortfall: 1.0,
+        };
+        assert_eq!(next_checkpoint(16_384, unjudged), 32_768);
+        assert_eq!(first_checkpoint(100_000, Sampling::Plain), 10_000);
+        assert_eq!(first_checkpoint(100_000, Sampling::Lhs), 16_384);
+        assert_eq!(first_checkpoint(10, Sampling::Plain), 1_000);
+    }
 
     use super::*;
     use crate::scenario;
