@@ -237,15 +237,15 @@ pub fn wilson_at(p: f64, n: f64) -> [f64; 2] {
 
 /// The variance of an LHS mean estimated from its whole blocks' means: for F blocks
 /// whose means have variance s^2, the mean of n trials has variance s^2 B / n (an
-/// incomplete last block counted as its share of a block). Values are in trial order,
-/// from trial 0. `None` with fewer than [`lhs::MIN_BLOCKS`] whole blocks.
-fn variance_of_mean<T: Figure>(values: &[T]) -> Option<f64> {
+/// incomplete last block counted as its share of a block). `block_mean` gives a whole
+/// block's mean; `n` values in trial order, from trial 0. `None` with fewer than
+/// [`lhs::MIN_BLOCKS`] whole blocks.
+fn variance_of_mean<T>(values: &[T], block_mean: impl Fn(&[T]) -> f64) -> Option<f64> {
     let b = lhs::BLOCK as usize;
-    let blocks = values.len() / b;
-    if (blocks as u64) < lhs::MIN_BLOCKS {
+    if ((values.len() / b) as u64) < lhs::MIN_BLOCKS {
         return None;
     }
-    let means: Vec<f64> = values.chunks_exact(b).map(mean).collect();
+    let means: Vec<f64> = values.chunks_exact(b).map(block_mean).collect();
     let s = sd(&means, mean(&means));
     Some(s * s * lhs::BLOCK as f64 / values.len() as f64)
 }
@@ -253,7 +253,7 @@ fn variance_of_mean<T: Figure>(values: &[T]) -> Option<f64> {
 /// The standard error of the mean of `values` (trial order, from trial 0) from an LHS
 /// run, or `None` with too few blocks to estimate it (see [`lhs::MIN_BLOCKS`]).
 pub fn lhs_standard_error<T: Figure>(values: &[T]) -> Option<f64> {
-    variance_of_mean(values).map(f64::sqrt)
+    variance_of_mean(values, mean).map(f64::sqrt)
 }
 
 /// The effective number of independent trials behind an LHS estimate of P(NPV < 0)
@@ -265,16 +265,15 @@ pub fn lhs_standard_error<T: Figure>(values: &[T]) -> Option<f64> {
 /// (the plain interval then applies).
 pub fn lhs_effective_trials(npv: &[f64]) -> Option<f64> {
     let n = npv.len() as f64;
-    let losses: Vec<f64> = npv
-        .iter()
-        .map(|&v| if v < 0.0 { 1.0 } else { 0.0 })
-        .collect();
-    let p = mean(&losses);
+    // Counted block by block: no copy of the trials.
+    let loss_rate =
+        |values: &[f64]| values.iter().filter(|&&v| v < 0.0).count() as f64 / values.len() as f64;
+    let p = loss_rate(npv);
     if p <= 0.0 || p >= 1.0 {
         return None;
     }
     let floor = 1.0 / (4.0 * lhs::BLOCK as f64 * n);
-    variance_of_mean(&losses).map(|v| p * (1.0 - p) / v.max(floor))
+    variance_of_mean(npv, loss_rate).map(|v| p * (1.0 - p) / v.max(floor))
 }
 
 /// The Wilson 95 % interval of P(NPV < 0) as an LHS run reports it: at the effective
