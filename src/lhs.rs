@@ -42,8 +42,9 @@ pub const BLOCK_BITS: u32 = 10;
 pub const BLOCK: u64 = 1 << BLOCK_BITS;
 
 /// The fewest whole blocks a standard error is estimated from; with fewer, a report
-/// gives the plain standard error, which overstates an LHS run's noise (it is an upper
-/// bound, not a guess). The estimate's own relative error is about 1 / sqrt(2 (F - 1))
+/// gives the plain standard error, which errs on the safe side: a Latin hypercube's
+/// variance is never more than n / (n - 1) times plain sampling's (Owen, 1997), and is
+/// usually less. The block estimate's own relative error is about 1 / sqrt(2 (F - 1))
 /// for F blocks: 18 % at 16.
 pub const MIN_BLOCKS: u64 = 16;
 
