@@ -79,16 +79,18 @@ fn floor_loop(c: &mut Criterion) {
     group.finish();
 }
 
-fn sampling(c: &mut Criterion) {
-    let mut group = c.benchmark_group("sampling");
+/// Trial-level sampling of every shipped scenario, as the engine does it (fixed inputs
+/// written once, buffers reused), in the group `name` with the given sampling method.
+fn sampling_group(c: &mut Criterion, name: &str, sampling: Sampling) {
+    let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(TRIALS as u64));
-    for name in SHIPPED {
-        let (_, plan) = load(name);
-        // As the engine does it: fixed inputs written once, buffers reused.
+    for scenario in SHIPPED {
+        let (_, mut plan) = load(scenario);
+        plan.sampling = sampling;
         let mut inputs = vec![0.0; plan.inputs.len()];
         plan.fill_fixed(&mut inputs);
         let mut scratch = SamplingScratch::new(&plan);
-        group.bench_function(*name, |b| {
+        group.bench_function(*scenario, |b| {
             b.iter(|| {
                 for k in 0..TRIALS as u64 {
                     plan.sample_uncertain(1, k, trial_key(1, k), &mut inputs, &mut scratch);
@@ -100,25 +102,12 @@ fn sampling(c: &mut Criterion) {
     group.finish();
 }
 
+fn sampling(c: &mut Criterion) {
+    sampling_group(c, "sampling", Sampling::Plain);
+}
+
 fn sampling_lhs(c: &mut Criterion) {
-    let mut group = c.benchmark_group("sampling_lhs");
-    group.throughput(Throughput::Elements(TRIALS as u64));
-    for name in SHIPPED {
-        let (_, mut plan) = load(name);
-        plan.sampling = Sampling::Lhs;
-        let mut inputs = vec![0.0; plan.inputs.len()];
-        plan.fill_fixed(&mut inputs);
-        let mut scratch = SamplingScratch::new(&plan);
-        group.bench_function(*name, |b| {
-            b.iter(|| {
-                for k in 0..TRIALS as u64 {
-                    plan.sample_uncertain(1, k, trial_key(1, k), &mut inputs, &mut scratch);
-                }
-                inputs[0]
-            })
-        });
-    }
-    group.finish();
+    sampling_group(c, "sampling_lhs", Sampling::Lhs);
 }
 
 /// The most trials a run to a target may take here: P(loss) targets of scenarios that
