@@ -204,8 +204,8 @@ pub fn sampling(info: &SamplingInfo) -> String {
     let from = match info.standard_errors {
         "block_means" => format!("from the means of its {} blocks", thousands(info.blocks)),
         _ => format!(
-            "as if the trials were independent (an overstatement: fewer than {} whole \
-             blocks)",
+            "as if the trials were independent, which errs on the safe side (fewer than {} \
+             whole blocks to estimate them from)",
             crate::lhs::MIN_BLOCKS
         ),
     };

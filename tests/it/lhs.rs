@@ -248,7 +248,8 @@ fn a_plain_report_has_no_sampling_key_and_an_lhs_one_says_how_it_sampled() {
     assert!(
         r.stdout.contains(
             "Latin hypercube sampling in blocks of 1,024 trials; standard errors as if the \
-             trials were independent (an overstatement: fewer than 16 whole blocks)"
+             trials were independent, which errs on the safe side (fewer than 16 whole \
+             blocks to estimate them from)"
         ),
         "{}",
         r.stdout
