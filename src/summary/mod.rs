@@ -91,7 +91,7 @@ pub struct SamplingInfo {
     /// `"block_means"`: every `se` and the P(loss) interval are estimated from the
     /// spread of the whole blocks' means; `"independent_trials"`: the run has fewer
     /// than [`lhs::MIN_BLOCKS`] whole blocks, so they are the plain figures, which
-    /// overstate an LHS run's noise.
+    /// usually overstate an LHS run's noise.
     pub standard_errors: &'static str,
 }
 
