@@ -366,7 +366,7 @@ impl Prepared {
         )?;
         let mut c = self.analyse(monitor, entrants.len(), |crn| compare::run(entrants, crn))?;
         let scenarios = entrants.iter().filter_map(|e| e.as_run.clone()).collect();
-        c.provenance = Some(provenance::now(scenarios));
+        c.provenance = Some(provenance::now(scenarios, self.plan.sampling));
         Ok(c)
     }
 }

@@ -305,7 +305,7 @@ impl Prepared {
 
     /// The provenance of a result of this run made now.
     pub fn provenance(&self) -> Provenance {
-        provenance::now(vec![self.as_run()])
+        provenance::now(vec![self.as_run()], self.plan.sampling)
     }
 
     /// Trials this process runs.

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::Result;
 use super::prepare::Source;
+use crate::lhs::Sampling;
 use crate::scenario;
 use crate::scenario::origin::Origin;
 use crate::scenario::workbook::Places;
@@ -101,12 +102,13 @@ fn file(file: scenario::load::FileValue, name: &str) -> Result<(Value, Origin, O
     Ok((file.value, origin, file.places))
 }
 
-/// The provenance of a result made now from `scenarios`.
-pub(super) fn now(scenarios: Vec<AsRun>) -> Provenance {
+/// The provenance of a result made now from `scenarios`, sampled by `sampling`.
+pub(super) fn now(scenarios: Vec<AsRun>, sampling: Sampling) -> Provenance {
     Provenance {
         engine_version: env!("CARGO_PKG_VERSION").to_string(),
         generated_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         scenarios,
+        sampling,
     }
 }
 

@@ -328,10 +328,13 @@ impl Merged {
             shipped_example: false,
             overrides: Vec::new(),
         });
-        report.provenance = Some(provenance::now(vec![AsRun {
-            origin,
-            scenario: self.merged.scenario.clone(),
-        }]));
+        report.provenance = Some(provenance::now(
+            vec![AsRun {
+                origin,
+                scenario: self.merged.scenario.clone(),
+            }],
+            self.merged.outcomes.sampling,
+        ));
         Ok(report)
     }
 }

@@ -62,6 +62,10 @@ pub struct Provenance {
     pub generated_at: String,
     /// The scenario as run (one; a comparison of files has one per file).
     pub scenarios: Vec<AsRun>,
+    /// How the trial-level inputs were sampled; absent for plain sampling (so a plain
+    /// result's provenance is as before), `"lhs"` for a Latin hypercube.
+    #[serde(skip_serializing_if = "Sampling::is_plain")]
+    pub sampling: Sampling,
 }
 
 /// A scenario as run: its origin and its JSON with the overrides applied.
@@ -74,6 +78,15 @@ pub struct AsRun {
 
 impl Provenance {
     /// Whether every scenario is a shipped example, whose figures are illustrative.
+    /// ", Latin hypercube sampling" for a result sampled so, nothing otherwise: for the
+    /// line that names a result's seed and trials.
+    pub fn sampling_note(provenance: Option<&Provenance>) -> &'static str {
+        match provenance.map(|p| p.sampling) {
+            Some(Sampling::Lhs) => ", Latin hypercube sampling",
+            _ => "",
+        }
+    }
+
     pub fn illustrative(&self) -> bool {
         self.scenarios.iter().all(|s| s.origin.shipped_example)
     }

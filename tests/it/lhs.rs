@@ -287,3 +287,46 @@ fn lhs_reaches_a_target_se_with_fewer_trials() {
     assert!(lhs < plain, "LHS {lhs} trials, plain {plain}");
     assert_eq!(lhs % BLOCK, 0, "an LHS run stops at whole blocks: {lhs}");
 }
+
+#[test]
+fn an_analysis_says_it_sampled_by_latin_hypercube() {
+    let scenario = shipped("four_districts_back_office.json");
+    let dir = Dir::new();
+    let out = dir.path("sweep.json");
+    let r = sim(&[
+        "sweep",
+        &scenario,
+        "--quiet",
+        "--trials",
+        "2048",
+        "--sampling",
+        "lhs",
+        "--param",
+        "/service/efficiency=0.1,0.2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    r.ok();
+    assert!(
+        r.stdout
+            .contains("2 points of 2,048 trials each, seed 1, Latin hypercube sampling"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(read_json(&out)["provenance"]["sampling"], json!("lhs"));
+    // A plain analysis's provenance is as before: no sampling key.
+    let plain = sim(&[
+        "sweep",
+        &scenario,
+        "--quiet",
+        "--trials",
+        "2048",
+        "--param",
+        "/service/efficiency=0.1,0.2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    plain.ok();
+    assert!(!plain.stdout.contains("Latin hypercube"));
+    assert!(read_json(&out)["provenance"].get("sampling").is_none());
+}

@@ -17,6 +17,7 @@ use crate::analysis::crn::Figures;
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::sweep::Sweep;
 use crate::export::format::{money, percent, significant, thousands};
+use crate::summary::Provenance;
 
 /// Rows of cells, the first row the header; numbers right-aligned.
 struct Table {
@@ -87,12 +88,13 @@ pub fn sweep(s: &Sweep, currency: &str) -> String {
     let pointers: Vec<&str> = s.parameters.iter().map(|p| p.pointer.as_str()).collect();
     let _ = writeln!(
         out,
-        "{}\nSweep of {}: {} points of {} trials each, seed {} (common random numbers)\n",
+        "{}\nSweep of {}: {} points of {} trials each, seed {}{} (common random numbers)\n",
         s.scenario,
         pointers.join(" x "),
         s.points.len(),
         thousands(s.trials),
-        s.seed
+        s.seed,
+        Provenance::sampling_note(s.provenance.as_ref())
     );
     let names: Vec<String> = pointers.iter().map(|p| short_name(p)).collect();
     let mut header = names.clone();
@@ -168,11 +170,12 @@ pub fn agreement(a: &Agreement, currency: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}\nAgreement terms: {} sets of {} trials each, seed {} (common random numbers)\n{}\n",
+        "{}\nAgreement terms: {} sets of {} trials each, seed {}{} (common random numbers)\n{}\n",
         a.scenario,
         a.sets.len(),
         thousands(a.trials),
         a.seed,
+        Provenance::sampling_note(a.provenance.as_ref()),
         agreement_limits(a)
     );
     let labels: Vec<String> = a.terms.iter().map(term_label).collect();
@@ -310,11 +313,12 @@ pub fn sensitivity(s: &Sensitivity, currency: &str) -> String {
     let b = &s.base;
     let _ = writeln!(
         out,
-        "{}\nSensitivity: {} trials per run, seed {} (common random numbers)\n\
+        "{}\nSensitivity: {} trials per run, seed {}{} (common random numbers)\n\
          Base: mean NPV {} (se {}), P(loss) {}\n",
         s.scenario,
         thousands(s.trials),
         s.seed,
+        Provenance::sampling_note(s.provenance.as_ref()),
         m(b.mean_npv),
         m(b.se_npv),
         percent(b.prob_npv_negative.estimate)
@@ -426,9 +430,10 @@ pub fn compare(c: &Comparison, currency: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Comparison: {} trials each, seed {} (common random numbers: trial k pairs with trial k)\n",
+        "Comparison: {} trials each, seed {}{} (common random numbers: trial k pairs with trial k)\n",
         thousands(c.trials),
-        c.seed
+        c.seed,
+        Provenance::sampling_note(c.provenance.as_ref())
     );
     for col in &c.scenarios {
         let _ = writeln!(out, "  {}: {} ({})", col.name, col.scenario, col.source);
