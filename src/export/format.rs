@@ -202,7 +202,16 @@ pub fn column_width<'a>(names: impl Iterator<Item = &'a str>, at_least: usize) -
 /// 97 blocks".
 pub fn sampling(info: &SamplingInfo) -> String {
     let from = match info.standard_errors {
-        "block_means" => format!("from the means of its {} blocks", thousands(info.blocks)),
+        "block_means" if info.trials_after_blocks == 0 => {
+            format!("from the means of its {} blocks", thousands(info.blocks))
+        }
+        "block_means" => format!(
+            "from the means of its {} blocks, and the {} trials after them counted as \
+             independent (a multiple of {} trials is more precise)",
+            thousands(info.blocks),
+            thousands(info.trials_after_blocks),
+            thousands(info.block_trials)
+        ),
         _ => format!(
             "as if the trials were independent, which errs on the safe side (fewer than {} \
              whole blocks to estimate them from)",

@@ -101,6 +101,10 @@ pub struct SamplingInfo {
     pub block_trials: u64,
     /// Whole blocks in the run.
     pub blocks: u64,
+    /// Trials after the last whole block: they hold only part of a block's strata, so
+    /// their standard errors count them as independent draws, and they add noise that
+    /// a whole number of blocks would not (ask for a multiple of 1,024 trials).
+    pub trials_after_blocks: u64,
     /// `"block_means"`: every `se` and the P(loss) interval are estimated from the
     /// spread of the whole blocks' means; `"independent_trials"`: the run has fewer
     /// than [`lhs::MIN_BLOCKS`] whole blocks, so they are the plain figures, which
@@ -114,6 +118,7 @@ impl SamplingInfo {
             method: Sampling::Lhs.name(),
             block_trials: lhs::BLOCK,
             blocks: trials / lhs::BLOCK,
+            trials_after_blocks: trials % lhs::BLOCK,
             standard_errors: if from_blocks {
                 "block_means"
             } else {
