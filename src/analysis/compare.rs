@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use super::crn::{Crn, Edit, Figures, edited, split_top_level};
 use super::{AnalysisError, Input};
+use crate::lhs::Sampling;
 use crate::scenario::Scenario;
 use crate::scenario::overrides::{parse_value, split_assignment};
 use crate::stats;
@@ -95,8 +96,15 @@ pub struct Difference {
 }
 
 impl Difference {
-    /// The difference of `npv` from `first`, both in trial order.
+    /// The difference of `npv` from `first`, both in trial order, under plain sampling.
     pub fn between(first: &[f64], npv: &[f64]) -> Difference {
+        Difference::sampled(first, npv, Sampling::Plain)
+    }
+
+    /// The difference of `npv` from `first`, both in trial order, from runs sampled by
+    /// `sampling`: under Latin hypercube sampling every standard error comes from the
+    /// blocks, as the runs' own do (see [`crate::stats::lhs_standard_error`]).
+    pub fn sampled(first: &[f64], npv: &[f64], sampling: Sampling) -> Difference {
         let n = first.len() as f64;
         let d: Vec<f64> = npv.iter().zip(first).map(|(b, a)| b - a).collect();
         let mean = stats::mean(&d);
@@ -107,13 +115,19 @@ impl Difference {
             .map(|(b, a)| loss(b) - loss(a))
             .collect();
         let mean_loss = stats::mean(&dl);
-        let se = |v: &[f64]| stats::sd(v, stats::mean(v)) / n.sqrt();
+        let se = |v: &[f64]| {
+            let plain = || stats::sd(v, stats::mean(v)) / n.sqrt();
+            match sampling {
+                Sampling::Plain => plain(),
+                Sampling::Lhs => stats::lhs_standard_error(v).unwrap_or_else(plain),
+            }
+        };
         Difference {
             mean_npv: mean,
-            se_paired: stats::sd(&d, mean) / n.sqrt(),
+            se_paired: se(&d),
             se_unpaired: se(first).hypot(se(npv)),
             prob_npv_negative: mean_loss,
-            prob_npv_negative_se_paired: stats::sd(&dl, mean_loss) / n.sqrt(),
+            prob_npv_negative_se_paired: se(&dl),
         }
     }
 }
@@ -155,7 +169,9 @@ pub fn run(entrants: &[Entrant], crn: &Crn) -> Result<Comparison, AnalysisError>
     let mut columns = Vec::with_capacity(entrants.len());
     for e in entrants {
         let run = crn.run(&e.scenario)?;
-        let vs_first = first.as_deref().map(|a| Difference::between(a, &run.npv));
+        let vs_first = first
+            .as_deref()
+            .map(|a| Difference::sampled(a, &run.npv, crn.sampling));
         if first.is_none() {
             first = Some(run.npv);
         }

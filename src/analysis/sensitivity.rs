@@ -294,7 +294,7 @@ impl Study {
         let mut runs = 0;
         let base_npv = crn.npv(&self.scenario)?;
         runs += 1;
-        let base = Headline::of(&base_npv);
+        let base = Headline::sampled(&base_npv, crn.sampling);
         let rank_correlation = self.rank_correlations(crn, &base_npv);
         drop(base_npv);
 
@@ -359,7 +359,7 @@ impl Study {
     fn headline_at(&self, crn: &Crn, pointer: &str, x: f64) -> Result<Headline, AnalysisError> {
         let edit = Edit::number(pointer, x);
         let (_, scenario) = edited(&self.base, &[edit], &self.origin, Input::Switch, pointer)?;
-        Ok(Headline::of(&crn.npv(&scenario)?))
+        Ok(Headline::sampled(&crn.npv(&scenario)?, crn.sampling))
     }
 
     /// Spearman's rho of each uncertain input with the NPV of the base run's trials.
