@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::lhs;
+use crate::lhs::{self, Sampling};
 
 /// z for a two-sided 95 % interval, as docs/model.md fixes it.
 pub const Z95: f64 = 1.959964;
@@ -305,6 +305,29 @@ pub fn lhs_loss_interval(npv: &[f64]) -> [f64; 2] {
     match lhs_effective_trials(npv) {
         Some(effective) => wilson_at(losses as f64 / n as f64, effective),
         None => wilson(losses, n),
+    }
+}
+
+/// The standard error of the mean of `values` (trial order, from trial 0) from a run
+/// sampled by `sampling`, as a report gives it: from the blocks under Latin hypercube
+/// sampling when there are enough of them, the plain sd / sqrt(n) otherwise.
+pub fn standard_error<T: Figure>(values: &[T], sampling: Sampling) -> f64 {
+    let plain = || sd(values, mean(values)) / (values.len() as f64).sqrt();
+    match sampling {
+        Sampling::Plain => plain(),
+        Sampling::Lhs => lhs_standard_error(values).unwrap_or_else(plain),
+    }
+}
+
+/// The Wilson 95 % interval of P(NPV < 0) from a run sampled by `sampling`, as a
+/// report gives it (see [`lhs_loss_interval`]).
+pub fn loss_interval(npv: &[f64], sampling: Sampling) -> [f64; 2] {
+    match sampling {
+        Sampling::Plain => {
+            let losses = npv.iter().filter(|&&v| v < 0.0).count() as u64;
+            wilson(losses, npv.len() as u64)
+        }
+        Sampling::Lhs => lhs_loss_interval(npv),
     }
 }
 

@@ -105,7 +105,6 @@ impl Difference {
     /// `sampling`: under Latin hypercube sampling every standard error comes from the
     /// blocks, as the runs' own do (see [`crate::stats::lhs_standard_error`]).
     pub fn sampled(first: &[f64], npv: &[f64], sampling: Sampling) -> Difference {
-        let n = first.len() as f64;
         let d: Vec<f64> = npv.iter().zip(first).map(|(b, a)| b - a).collect();
         let mean = stats::mean(&d);
         let loss = |x: &f64| f64::from(u8::from(*x < 0.0));
@@ -115,13 +114,7 @@ impl Difference {
             .map(|(b, a)| loss(b) - loss(a))
             .collect();
         let mean_loss = stats::mean(&dl);
-        let se = |v: &[f64]| {
-            let plain = || stats::sd(v, stats::mean(v)) / n.sqrt();
-            match sampling {
-                Sampling::Plain => plain(),
-                Sampling::Lhs => stats::lhs_standard_error(v).unwrap_or_else(plain),
-            }
-        };
+        let se = |v: &[f64]| stats::standard_error(v, sampling);
         Difference {
             mean_npv: mean,
             se_paired: se(&d),

@@ -137,21 +137,15 @@ impl Headline {
     /// under Latin hypercube sampling the standard error and P(loss) interval come from
     /// the blocks, as a report's do.
     pub fn sampled(npv: &[f64], sampling: Sampling) -> Headline {
-        let mean = stats::mean(npv);
-        let n = npv.len();
         let negative = npv.iter().filter(|&&v| v < 0.0).count() as u64;
-        let mut headline = Headline {
-            mean_npv: mean,
-            se_npv: stats::sd(npv, mean) / (n as f64).sqrt(),
-            prob_npv_negative: Proportion::new(negative, n as u64),
-        };
-        if sampling == Sampling::Lhs
-            && let Some(se) = stats::lhs_standard_error(npv)
-        {
-            headline.se_npv = se;
-            headline.prob_npv_negative.ci95 = stats::lhs_loss_interval(npv);
+        Headline {
+            mean_npv: stats::mean(npv),
+            se_npv: stats::standard_error(npv, sampling),
+            prob_npv_negative: Proportion {
+                estimate: negative as f64 / npv.len() as f64,
+                ci95: stats::loss_interval(npv, sampling),
+            },
         }
-        headline
     }
 }
 

@@ -181,11 +181,10 @@ impl Target {
         let squared = |achieved: f64, target: f64| (achieved / target).powi(2);
         let shortfall = self
             .se
-            .map_or(0.0, |t| squared(standard_error(npv, sampling), t))
-            .max(
-                self.prob_ci
-                    .map_or(0.0, |t| squared(loss_half_width(npv, sampling), t)),
-            );
+            .map_or(0.0, |t| squared(stats::standard_error(npv, sampling), t))
+            .max(self.prob_ci.map_or(0.0, |t| {
+                squared(loss_half_width(stats::loss_interval(npv, sampling)), t)
+            }));
         if shortfall <= 1.0 {
             Assessment {
                 verdict: Verdict::Met,
@@ -237,24 +236,8 @@ impl Target {
     }
 }
 
-/// The standard error of the mean, computed as the report computes it.
-fn standard_error(npv: &[f64], sampling: Sampling) -> f64 {
-    let plain = || stats::sd(npv, stats::mean(npv)) / (npv.len() as f64).sqrt();
-    match sampling {
-        Sampling::Plain => plain(),
-        Sampling::Lhs => stats::lhs_standard_error(npv).unwrap_or_else(plain),
-    }
-}
-
-/// Half the width of the Wilson 95 % interval of P(NPV < 0), as the report gives it.
-fn loss_half_width(npv: &[f64], sampling: Sampling) -> f64 {
-    let [low, high] = match sampling {
-        Sampling::Plain => {
-            let negative = npv.iter().filter(|&&v| v < 0.0).count() as u64;
-            stats::wilson(negative, npv.len() as u64)
-        }
-        Sampling::Lhs => stats::lhs_loss_interval(npv),
-    };
+/// Half the width of an interval.
+fn loss_half_width([low, high]: [f64; 2]) -> f64 {
     (high - low) / 2.0
 }
 
