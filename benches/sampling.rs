@@ -2,8 +2,8 @@
 //! scenario, over many seeds.
 //!
 //! `cargo bench --bench sampling` runs each shipped scenario `SEEDS` times (default 100)
-//! at `TRIALS` trials (default 16,384: sixteen LHS blocks, the fewest from which a
-//! report estimates an LHS standard error), with each method, and prints per scenario:
+//! at `TRIALS` trials (default 65,536: 64 LHS blocks, the fewest from which a report
+//! estimates an LHS standard error), with each method, and prints per scenario:
 //!
 //! - the variance, across seeds, of the mean consortium NPV and of P(loss) under each
 //!   method, and their ratio (plain / LHS) with a 95 % interval: how many times as
@@ -64,7 +64,7 @@ fn main() {
     }
     let seeds = env_or("SEEDS", 100);
     let threads = pool(2);
-    let trials = env_or("TRIALS", 16 * lhs::BLOCK as usize);
+    let trials = env_or("TRIALS", (lhs::MIN_BLOCKS * lhs::BLOCK) as usize);
     println!(
         "{seeds} seeds x {trials} trials per method; variance ratio = plain / LHS (95 % interval)"
     );

@@ -265,20 +265,13 @@ pub struct SimArgs {
     /// How to sample the trial-level inputs: `plain` (independent draws) or `lhs`
     /// (Latin hypercube in blocks of 1,024 trials: the same figures with less noise, so
     /// fewer trials for a given precision; standard errors then come from the blocks).
-    #[arg(long, value_name = "METHOD", default_value = "plain", value_parser = parse_sampling)]
+    #[arg(long, value_name = "METHOD", default_value = "plain", value_parser = str::parse::<Sampling>)]
     pub sampling: Sampling,
     /// No progress bar (it is shown only on a terminal, for runs over about a second).
     #[arg(long, short)]
     pub quiet: bool,
     #[command(flatten)]
     pub set: SetArgs,
-}
-
-/// Reads `--sampling`.
-fn parse_sampling(name: &str) -> Result<Sampling, String> {
-    Sampling::parse(name).ok_or_else(|| {
-        format!("unknown sampling method \"{name}\"; expected plain or lhs (Latin hypercube)")
-    })
 }
 
 /// `--set` overrides.
@@ -327,8 +320,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub partial: Option<PathBuf>,
     /// Run until the standard error of the mean consortium NPV is at most X (currency
-    /// units), instead of a fixed count: checked after 10,000 trials (16,384 with
-    /// --sampling lhs), then at the trials
+    /// units), instead of a fixed count: checked after 10,000 trials (10,240, whole
+    /// blocks, with --sampling lhs), then at the trials
     /// each check projects to be enough (plus a tenth; at least a tenth more, at most
     /// double).
     /// No verdict before 1,000 trials. Exit code 3 if the target is not met by

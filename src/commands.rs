@@ -12,7 +12,6 @@ use crate::cli::{MergeArgs, OutputArgs, RunArgs, TraceArgs, flag};
 use crate::progress;
 use consortium_sim::engine::{Monitor, Outcomes};
 use consortium_sim::export::{self, Format, Kind, RunResult, Subject, format};
-use consortium_sim::lhs::Sampling;
 use consortium_sim::output;
 use consortium_sim::run::{self, Error, Notice, Prepared, Result, RunOptions, Source, Target};
 use consortium_sim::scenario::Scenario;
@@ -157,7 +156,7 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
         (None, None, false) => run::Pick::CONSORTIUM_WORST,
     };
     let (trial, why) = match args.trial {
-        Some(k) => (k, String::new()),
+        Some(k) => (k, export::story::chosen(prepared.plan.sampling)),
         None => {
             let picked =
                 progress::while_running(monitor, !args.sim.quiet, || prepared.pick(pick, monitor))?;
@@ -167,6 +166,7 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
                 pick.partner,
                 prepared.total_trials,
                 prepared.seed,
+                prepared.plan.sampling,
             );
             (picked, why)
         }
@@ -344,12 +344,8 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
             max_trials: None,
         };
         let losses = (report.consortium.prob_npv_negative.estimate * c.trials_used as f64).round();
-        let sampling = match report.sampling {
-            Some(_) => Sampling::Lhs,
-            None => Sampling::Plain,
-        };
         let why = target
-            .unjudged(c.trials_used, losses as u64, sampling)
+            .unjudged(c.trials_used, losses as u64)
             .unwrap_or_default();
         format!(
             "Target NOT met: it could not be judged, stopped at --max-trials, {max} trials: \

@@ -27,9 +27,24 @@ use crate::scenario::origin::Origin;
 
 /// First bytes of every partial-result file.
 const MAGIC: &[u8] = b"consortium-sim partial\n";
-/// The layout written here; a reader refuses any other.
-/// Version 2 added the partners' yearly savings of the run's first trials.
+/// The layout written here for a plain run; a reader refuses any but this and
+/// [`LHS_FORMAT_VERSION`]. Version 2 added the partners' yearly savings of the run's
+/// first trials.
 pub const FORMAT_VERSION: u32 = 2;
+
+/// The layout of a Latin hypercube run's partial result: version 2's, with `sampling`
+/// in its header. Numbered apart so that an engine from before `--sampling`, which
+/// reads version 2 and would ignore the field, refuses the file rather than merging it
+/// as plain sampling; plain runs keep writing version 2, which such an engine merges.
+pub const LHS_FORMAT_VERSION: u32 = 3;
+
+/// The format version of a partial result of a run sampled by `sampling`.
+pub fn format_version(sampling: Sampling) -> u32 {
+    match sampling {
+        Sampling::Plain => FORMAT_VERSION,
+        Sampling::Lhs => LHS_FORMAT_VERSION,
+    }
+}
 
 /// Why sharding or merging failed. Every message names the file or variable at fault.
 #[derive(Debug, thiserror::Error)]
@@ -397,9 +412,11 @@ fn parse_header(head: &[u8]) -> Result<PartialHeader, String> {
     let value: Value =
         serde_json::from_slice(head).map_err(|e| format!("its header is damaged ({e})"))?;
     let version = value.get("format_version").and_then(Value::as_u64);
-    if version != Some(u64::from(FORMAT_VERSION)) {
+    if !matches!(version, Some(v) if v == u64::from(FORMAT_VERSION) || v == u64::from(LHS_FORMAT_VERSION))
+    {
         return Err(format!(
-            "it has format version {}, and this engine reads version {FORMAT_VERSION}",
+            "it has format version {}, and this engine reads versions {FORMAT_VERSION} \
+             and {LHS_FORMAT_VERSION}",
             version.map_or_else(|| "(none)".to_string(), |v| v.to_string())
         ));
     }
@@ -413,6 +430,17 @@ fn check_fields(
     h: &PartialHeader,
     body_len: u64,
 ) -> Result<(Scenario, Precision), (&'static str, String)> {
+    if h.format_version != format_version(h.sampling) {
+        return Err((
+            "format_version",
+            format!(
+                "is {}, but a partial result of a run with --sampling {} has version {}",
+                h.format_version,
+                h.sampling.name(),
+                format_version(h.sampling)
+            ),
+        ));
+    }
     let ours = env!("CARGO_PKG_VERSION");
     if h.engine_version != ours {
         return Err((

@@ -553,10 +553,10 @@ mod tests {
 
     #[test]
     fn trials_after_the_last_whole_block_count_as_plain_draws() {
-        // x = u, stratified exactly in 16 whole blocks (their means all 1/2), then 512
+        // x = u, stratified exactly in 64 whole blocks (their means all 1/2), then 512
         // more trials: the whole blocks add nothing to the variance, the 512 their plain
         // variance, 1/12 each.
-        let mut v: Vec<f64> = (0..16 * lhs::BLOCK)
+        let mut v: Vec<f64> = (0..64 * lhs::BLOCK)
             .map(|k| ((k % lhs::BLOCK) as f64 + 0.5) / lhs::BLOCK as f64)
             .collect();
         v.extend((0..512).map(|k| (k as f64 + 0.5) / 512.0));
@@ -572,13 +572,13 @@ mod tests {
             "{se} vs {expected}"
         );
         // Whole blocks only: no left-over term.
-        assert_eq!(lhs_standard_error(&v[..16 * 1024]), Some(0.0));
+        assert_eq!(lhs_standard_error(&v[..64 * 1024]), Some(0.0));
     }
 
     #[test]
     fn a_perfectly_stratified_loss_keeps_a_finite_interval() {
         // NPV = u - 0.3 with u stratified exactly: every block has the same 307 losses.
-        let npv: Vec<f64> = (0..32 * lhs::BLOCK)
+        let npv: Vec<f64> = (0..lhs::MIN_BLOCKS * lhs::BLOCK)
             .map(|k| ((k % lhs::BLOCK) as f64 + 0.5) / lhs::BLOCK as f64 - 0.3)
             .collect();
         let n_eff = lhs_effective_trials(&npv).unwrap();

@@ -220,16 +220,11 @@ fn options(
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
     };
-    let sampling = match sampling.map(Sampling::parse) {
+    let sampling = match sampling.map(str::parse::<Sampling>) {
         None => Sampling::Plain,
-        Some(Some(method)) => method,
-        Some(None) => {
-            return Ok(Err(LibError::request(format!(
-                "`sampling` {:?} is not a sampling method; expected \"plain\" or \"lhs\" \
-                 (Latin hypercube)",
-                sampling.unwrap_or_default()
-            ))
-            .into()));
+        Some(Ok(method)) => method,
+        Some(Err(e)) => {
+            return Ok(Err(LibError::request(format!("`sampling`: {e}")).into()));
         }
     };
     let mut options = RunOptions::new(source);
@@ -708,7 +703,7 @@ fn trace<'py>(
     let (prepared, replay, why) = watched(py, progress, |monitor| {
         let prepared = prepare(&options?, &mut Vec::new())?;
         let (trial, why) = match trial {
-            Some(k) => (k, String::new()),
+            Some(k) => (k, export::story::chosen(prepared.plan.sampling)),
             None => {
                 let percentile = percentile.unwrap_or(run::Pick::CONSORTIUM_WORST.percentile);
                 if let Some(i) = partner
@@ -730,6 +725,7 @@ fn trace<'py>(
                     partner,
                     prepared.total_trials,
                     prepared.seed,
+                    prepared.plan.sampling,
                 );
                 (k, why)
             }

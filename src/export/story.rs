@@ -9,19 +9,22 @@ use super::format::{column_width, money, percent};
 use crate::engine::Status;
 use crate::engine::trace::Replay;
 use crate::engine::trial::{NO_YEAR, drawn_join_year, event};
+use crate::lhs::Sampling;
 use crate::plan::{self, Plan};
 use crate::scenario::Scenario;
 
 /// Why this trial was replayed, as the story's first line gives it after the trial's
 /// number: " (the 1st-percentile consortium NPV of 100000 trials, seed 42)", ranked by
 /// the NPV of `partner` (an index) when one is given; "median" for the consortium's
-/// 50th percentile.
+/// 50th percentile. Under Latin hypercube sampling it says so, as [`chosen`] does: the
+/// same trial number draws other inputs under plain sampling.
 pub fn why(
     scenario: &Scenario,
     percentile: f64,
     partner: Option<usize>,
     trials: u64,
     seed: u64,
+    sampling: Sampling,
 ) -> String {
     let whose = match partner {
         Some(i) => format!("NPV of {} (its own bad case)", scenario.partners[i].name),
@@ -32,7 +35,20 @@ pub fn why(
     } else {
         format!("{}-percentile", ordinal(percentile))
     };
-    format!(" (the {rank} {whose} of {trials} trials, seed {seed})")
+    let how = match sampling {
+        Sampling::Plain => "",
+        Sampling::Lhs => ", Latin hypercube sampling",
+    };
+    format!(" (the {rank} {whose} of {trials} trials, seed {seed}{how})")
+}
+
+/// What the story's first line says after the number of a trial asked for by number:
+/// nothing under plain sampling, " (Latin hypercube sampling)" under LHS.
+pub fn chosen(sampling: Sampling) -> String {
+    match sampling {
+        Sampling::Plain => String::new(),
+        Sampling::Lhs => " (Latin hypercube sampling)".into(),
+    }
 }
 
 /// A percentile as an ordinal: 1st, 2nd, 3rd, 4th, 11th, 22nd, 12.5th.

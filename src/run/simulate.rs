@@ -206,7 +206,7 @@ impl Prepared {
             .shard
             .expect("a partial result comes from a sharded run");
         PartialHeader {
-            format_version: shard::FORMAT_VERSION,
+            format_version: shard::format_version(self.plan.sampling),
             engine_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario_hash: shard::scenario_hash(&self.value),
             scenario: self.value.clone(),

@@ -26,13 +26,14 @@ pub const FIRST_BLOCK: u64 = 10_000;
 
 /// The trial count a run with a target checks first, before the cap: [`FIRST_BLOCK`],
 /// or the scenario's `trials` if fewer, but at least [`MIN_TRIALS`]; under Latin
-/// hypercube sampling at least the [`lhs::MIN_BLOCKS`] whole blocks a verdict needs
-/// (16,384 trials), since fewer would only be run to be judged later.
+/// hypercube sampling rounded up to whole blocks of [`lhs::BLOCK`] trials (10,240), as
+/// every later checkpoint is, since trials after the last whole block make the mean
+/// noisier than whole blocks would.
 pub fn first_checkpoint(scenario_trials: u64, sampling: Sampling) -> u64 {
     let first = FIRST_BLOCK.min(scenario_trials).max(MIN_TRIALS);
     match sampling {
         Sampling::Plain => first,
-        Sampling::Lhs => first.max(lhs::MIN_BLOCKS * lhs::BLOCK),
+        Sampling::Lhs => first.div_ceil(lhs::BLOCK) * lhs::BLOCK,
     }
 }
 
@@ -167,12 +168,13 @@ impl Target {
     /// report will give (its standard error, and half the width of its P(loss)
     /// interval) once there are enough of them (see [`Target::unjudged`]).
     ///
-    /// Under Latin hypercube sampling both figures come from the blocks' means, as the
-    /// report's do (see [`crate::lhs`]), and a verdict needs [`lhs::MIN_BLOCKS`] whole
-    /// blocks.
+    /// Under Latin hypercube sampling both figures come from the blocks' means once
+    /// there are [`lhs::MIN_BLOCKS`] whole blocks, as the report's do (see
+    /// [`crate::lhs`]); before that they are the plain figures, which overstate an LHS
+    /// run's noise a little and so never stop it early.
     pub fn judge(&self, npv: &[f64], sampling: Sampling) -> Assessment {
         let losses = npv.iter().filter(|&&v| v < 0.0).count() as u64;
-        if self.unjudged(npv.len() as u64, losses, sampling).is_some() {
+        if self.unjudged(npv.len() as u64, losses).is_some() {
             return Assessment {
                 verdict: Verdict::NotJudged,
                 shortfall: 1.0,
@@ -202,24 +204,12 @@ impl Target {
     /// target, in words ("fewer than 1,000 trials"); `None` if they are enough: at least
     /// [`MIN_TRIALS`], and for a P(loss) target at least [`MIN_EACH`] losses and as many
     /// trials without one.
-    /// Under Latin hypercube sampling it also needs [`lhs::MIN_BLOCKS`] whole blocks
-    /// of [`lhs::BLOCK`] trials, from whose means its figures are estimated.
-    pub fn unjudged(&self, trials: u64, losses: u64, sampling: Sampling) -> Option<String> {
+    pub fn unjudged(&self, trials: u64, losses: u64) -> Option<String> {
         if trials < MIN_TRIALS {
             return Some(format!(
                 "{} trials are too few to judge it (a verdict needs at least {})",
                 thousands(trials),
                 thousands(MIN_TRIALS)
-            ));
-        }
-        if sampling == Sampling::Lhs && trials / lhs::BLOCK < lhs::MIN_BLOCKS {
-            return Some(format!(
-                "{} trials are too few to judge it under Latin hypercube sampling (a \
-                 verdict needs {} whole blocks of {} trials, {} trials)",
-                thousands(trials),
-                lhs::MIN_BLOCKS,
-                thousands(lhs::BLOCK),
-                thousands(lhs::MIN_BLOCKS * lhs::BLOCK)
             ));
         }
         let wins = trials - losses;
@@ -256,23 +246,14 @@ pub(super) fn most_trials(
     notices: &mut Vec<Notice>,
 ) -> Result<u64> {
     let (max_memory, page, cash_by_year) = (options.max_memory, options.page, options.cash_by_year);
-    // Joining the blocks at the end (Outcomes::join) needs, beyond the outcomes
-    // themselves, a copy of the per-trial scalars and, since each block's rows are freed
-    // once copied while the joined rows fill, at most the largest block's rows: half
-    // the trials, as no block is larger than the trials before it. (Measured: 233 MiB for 20,000
-    // trials of 1,000 partners, 64 MiB more than a plain run; 38 MiB for 200,000 of 4.)
-    // That is more than the summary's copies afterwards, once the blocks are freed.
-    let join_per_trial = |precision: Precision| {
-        let rows = (plan.partners + plan.horizon - 1) as u64;
-        let scalars = 8
-            + std::mem::size_of::<engine::TrialEvents>() as u64
-            + engine::outcomes::notice_bytes(plan.partners) as u64;
-        rows * precision.bytes() as u64 / 2 + scalars
-    };
+    let rows = (plan.partners + plan.horizon - 1) as u64;
+    let join_per_trial =
+        |precision: Precision| rows * precision.bytes() as u64 / 2 + join_scalar_bytes(plan);
+    let first = first_checkpoint(scenario.trials, plan.sampling);
     let footprint = |trials: u64| {
         let precision = Precision::for_run(trials, plan);
         let mut f = Footprint::run(scenario, plan, trials, threads, page);
-        f.summary = trials.saturating_mul(join_per_trial(precision));
+        f.summary = join_bytes(plan, first, trials, precision);
         if !cash_by_year {
             f.cash = 0;
         }
@@ -305,7 +286,6 @@ pub(super) fn most_trials(
                 workers: memory::worker_bytes(plan, threads.max(RESERVED_WORKERS)),
                 ..footprint(0)
             };
-            let rows = (plan.partners + plan.horizon - 1) as u64;
             let room = memory::allowed(max_memory)
                 .0
                 .saturating_sub(fixed.total() + fixed.report + rows * 16);
@@ -329,10 +309,16 @@ pub(super) fn most_trials(
                 };
                 MAX_TRIALS.min(n)
             };
-            let n = match fits(Precision::Double) {
+            let mut n = match fits(Precision::Double) {
                 n if Precision::for_run(n, plan) == Precision::Double => n,
                 _ => fits(Precision::Single),
             };
+            // Per trial, the join counts half a row; a cap under twice the first block
+            // holds a first block of more than half the trials, so it may need less.
+            let limit = memory::allowed(max_memory).0;
+            while n > 1 && n < 2 * first && footprint(n).total() > limit {
+                n -= n.div_ceil(10);
+            }
             if 0 < n && n < MAX_TRIALS {
                 notices.push(Notice::Note(message![
                     format!("at most {n} trials, the most the memory guard allows (see "),
@@ -352,6 +338,28 @@ pub(super) fn most_trials(
         message!["lower ", Setting::MaxTrials],
     )?;
     Ok(total_trials)
+}
+
+/// What joining the blocks of a run to a target at the end ([`Outcomes::join`]) takes
+/// beyond the outcomes themselves, for `trials` trials whose first block is `first`
+/// trials: a copy of the per-trial scalars and, since each block's rows are freed once
+/// copied while the joined rows fill, the largest block's rows. That is half the
+/// trials, as no later block is larger than the trials before it, or the first block,
+/// if it is more. (Measured: 233 MiB for 20,000 trials of 1,000 partners, 64 MiB more
+/// than a plain run; 38 MiB for 200,000 of 4.) It is more than the summary's copies
+/// afterwards, once the blocks are freed.
+fn join_bytes(plan: &Plan, first: u64, trials: u64, precision: Precision) -> u64 {
+    let rows = (plan.partners + plan.horizon - 1) as u64;
+    let largest_block = first.min(trials).max(trials.div_ceil(2));
+    trials
+        .saturating_mul(join_scalar_bytes(plan))
+        .saturating_add(largest_block.saturating_mul(rows * precision.bytes() as u64))
+}
+
+/// Per trial, the scalars [`join_bytes`] copies.
+fn join_scalar_bytes(plan: &Plan) -> u64 {
+    8 + std::mem::size_of::<engine::TrialEvents>() as u64
+        + engine::outcomes::notice_bytes(plan.partners) as u64
 }
 
 /// Threads whose scratch a run to a target reserves memory for, however few it has: its
@@ -457,8 +465,10 @@ mod tests {
         };
         assert_eq!(next_checkpoint(16_384, unjudged), 32_768);
         assert_eq!(first_checkpoint(100_000, Sampling::Plain), 10_000);
-        assert_eq!(first_checkpoint(100_000, Sampling::Lhs), 16_384);
+        assert_eq!(first_checkpoint(100_000, Sampling::Lhs), 10_240);
+        assert_eq!(first_checkpoint(5_000, Sampling::Lhs), 5_120);
         assert_eq!(first_checkpoint(10, Sampling::Plain), 1_000);
+        assert_eq!(first_checkpoint(10, Sampling::Lhs), 1_024);
     }
 
     use super::*;
@@ -472,6 +482,28 @@ mod tests {
     fn block(plan: &Plan, trials: Range<u64>, precision: Precision) -> Outcomes {
         let n = (trials.end - trials.start) as usize;
         engine::run_monitored(plan, 7, trials.start, n, precision, &Monitor::new()).unwrap()
+    }
+
+    #[test]
+    fn joining_counts_the_largest_block() {
+        let plan = plan();
+        let rows = (plan.partners + plan.horizon - 1) as u64 * 8;
+        let scalars = join_scalar_bytes(&plan);
+        // 100,000 trials: no block is more than half of them.
+        assert_eq!(
+            join_bytes(&plan, 10_000, 100_000, Precision::Double),
+            100_000 * scalars + 50_000 * rows
+        );
+        // 12,000 trials: the first block, 10,000 of them, is the largest.
+        assert_eq!(
+            join_bytes(&plan, 10_000, 12_000, Precision::Double),
+            12_000 * scalars + 10_000 * rows
+        );
+        // Fewer trials than the first block: one block.
+        assert_eq!(
+            join_bytes(&plan, 10_000, 3_000, Precision::Double),
+            3_000 * scalars + 3_000 * rows
+        );
     }
 
     #[test]

@@ -422,11 +422,9 @@ impl App {
         let history = self.history.clone();
         let sampling = match r.sampling.as_deref() {
             None => Sampling::Plain,
-            Some(name) => Sampling::parse(name).ok_or_else(|| {
-                Error::request(format!(
-                    "`sampling` must be \"plain\" or \"lhs\" (Latin hypercube), not {name:?}"
-                ))
-            })?,
+            Some(name) => name
+                .parse()
+                .map_err(|e| Error::request(format!("`sampling`: {e}")))?,
         };
         let request = |scenario| Request {
             scenario,

@@ -255,8 +255,8 @@ pub struct Convergence {
     pub target_judged: bool,
     /// The trial counts at which the target was judged, in order; the last is
     /// `trials_used`. The first is 10,000 (or the scenario's `trials`, if fewer, but at
-    /// least 1,000; under Latin hypercube sampling at least 16,384); each later one is
-    /// projected from the figures at the one before.
+    /// least 1,000; under Latin hypercube sampling rounded up to whole blocks of 1,024);
+    /// each later one is projected from the figures at the one before.
     pub checkpoints: Vec<u64>,
 }
 

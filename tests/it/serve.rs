@@ -1253,7 +1253,7 @@ fn a_latin_hypercube_run_is_kept_with_its_sampling() {
     assert_eq!(reply.status, 400, "{}", reply.text());
     assert!(
         reply.text().contains(
-            "`sampling` must be \\\"plain\\\" or \\\"lhs\\\" (Latin hypercube), not \\\"sobol\\\""
+            "`sampling`: unknown sampling method \\\"sobol\\\"; expected plain or lhs (Latin hypercube)"
         ),
         "{}",
         reply.text()

@@ -427,7 +427,7 @@ fn merge_refuses_forged_headers_with_valid_checksums() {
     ok(merge(&[&a, &same]));
     let forged = dir.path().join("forged.bin");
     let partners = header["partners"].as_u64().unwrap();
-    let cases: [(&str, serde_json::Value, &str); 7] = [
+    let cases: [(&str, serde_json::Value, &str); 8] = [
         (
             "trials",
             json!(1u64 << 49),
@@ -460,6 +460,11 @@ fn merge_refuses_forged_headers_with_valid_checksums() {
             "precision",
             json!("single"),
             "`precision` is \"single\", but a 2000-trial run of its scenario stores \"double\"",
+        ),
+        (
+            "sampling",
+            json!("lhs"),
+            "`format_version` is 2, but a partial result of a run with --sampling lhs has version 3",
         ),
         (
             "scenario_hash",
@@ -497,6 +502,14 @@ fn merge_refuses_forged_headers_with_valid_checksums() {
     // The body cut short, with the checksum recomputed.
     forge(&forged, &header, &body[..body.len() - 8]);
     refused(merge(&[&a, &forged]), "but the file holds");
+    // A format this engine does not read.
+    let mut h = header.clone();
+    h["format_version"] = json!(4);
+    forge(&forged, &h, &body);
+    refused(
+        merge(&[&a, &forged]),
+        "it has format version 4, and this engine reads versions 2 and 3",
+    );
     // A header that is not the header's layout.
     forge(&forged, &json!({"format_version": 2, "trials": 3}), &body);
     refused(merge(&[&a, &forged]), "its header is damaged");
