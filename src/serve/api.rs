@@ -26,6 +26,7 @@ use super::jobs::{Job, Queue};
 use super::library::{self, Library};
 use super::tasks::{self, Request, Scenario};
 use super::{Config, MAX_BODY_BYTES, assets, guard};
+use crate::analysis::agreement::Limits;
 use crate::lhs::Sampling;
 use crate::run::{self, Error, Source};
 use crate::scenario::{Problem, ScenarioError};
@@ -346,6 +347,12 @@ struct JobRequest {
     #[serde(default)]
     switch: Vec<String>,
     target_prob_loss: Option<f64>,
+    /// An agreement analysis's terms, each `POINTER=V1,V2,...` as `agreement --term`
+    /// takes them, and its limits (probabilities).
+    #[serde(default)]
+    terms: Vec<String>,
+    max_worse_off: Option<f64>,
+    max_collapse: Option<f64>,
     /// The two kept runs a comparison or the run a trial table is of.
     #[serde(default)]
     runs: Vec<i64>,
@@ -452,6 +459,16 @@ impl App {
                 self.queue
                     .start(move |m| tasks::sensitivity(request, &switch, target, m))
             }
+            "agreement" => {
+                let request = request(self.scenario(r.scenario)?);
+                let terms = r.terms;
+                let limits = Limits {
+                    max_worse_off: r.max_worse_off,
+                    max_collapse: r.max_collapse,
+                };
+                self.queue
+                    .start(move |m| tasks::agreement(request, &terms, limits, m))
+            }
             "compare" => {
                 let [a, b] = r.runs[..] else {
                     return Err(Error::request("`runs` must name two kept runs to compare"));
@@ -472,7 +489,7 @@ impl App {
             }
             other => {
                 return Err(Error::request(format!(
-                    "`kind` {other:?} is not a job: run, sweep, sensitivity, compare, trials_csv or xlsx"
+                    "`kind` {other:?} is not a job: run, sweep, sensitivity, agreement, compare, trials_csv or xlsx"
                 )));
             }
         })

@@ -1,5 +1,6 @@
 //! The work of each kind of job, done on a blocking thread: a run (kept in the
-//! history), a sweep, a sensitivity analysis, a comparison of two kept runs, and a kept
+//! history), a sweep, a sensitivity analysis, an agreement analysis, a comparison of two
+//! kept runs, and a kept
 //! run's trial table or results workbook (made again from its scenario, seed and
 //! trials, which give the same trials). Each is a sequence of run API calls and exporters, as the command
 //! line's are; nothing here computes a figure.
@@ -8,6 +9,7 @@ use serde_json::Value;
 
 use super::history::{History, NewRun};
 use super::jobs::{Output, Page};
+use crate::analysis::agreement::Limits;
 use crate::engine::Monitor;
 use crate::export::{self, RunResult, Subject};
 use crate::lhs::Sampling;
@@ -193,6 +195,23 @@ pub fn sensitivity(
     let study = prepared.sensitivity(switch, target_prob_loss, monitor, &mut Vec::new())?;
     let subject = Subject::Sensitivity(&study, &prepared.scenario.currency);
     Ok(Output::Page(page(&subject, "sensitivity")?))
+}
+
+/// An agreement analysis: every set of `terms` (each `POINTER=V1,V2,...`) run under
+/// common random numbers, ranked, and checked against `limits` (the `agreement`
+/// command's figures). A set of terms that meets no limit is a finding, not a failure:
+/// the page says so.
+pub fn agreement(
+    request: Request,
+    terms: &[String],
+    limits: Limits,
+    monitor: &Monitor,
+) -> Result<Output> {
+    let terms = run::agreement_terms(terms, None)?;
+    let prepared = prepare(request, false)?.prepared;
+    let agreement = prepared.agreement(&terms, limits, monitor, &mut Vec::new())?;
+    let subject = Subject::Agreement(&agreement, &prepared.scenario.currency);
+    Ok(Output::Page(page(&subject, "agreement")?))
 }
 
 /// Two kept runs compared under common random numbers, with the first one's seed and

@@ -248,6 +248,24 @@ try:
     assert fetch(api_path(css("#analysis-xlsx").get_attribute("href"))).startswith(b"PK")
     shot("sweep")
 
+    # Agreement terms: the page's own example terms, the default limit of 30 %, and the
+    # ranked sets with the frontier chart.
+    driver.get(URL + "#/agreement")
+    Select(css("#scenario")).select_by_value(SCENARIO)
+    type_into("#trials", "2000")
+    assert "/partners/*/lock_in_years=0,3,5" in css("#specs").get_attribute("value")
+    assert css("#max-worse-off").get_attribute("value") == "0.3"
+    css("#start").click()
+    wait.until(lambda d: d.execute_script(
+        "const f = document.querySelector('iframe.report');"
+        "return f && f.contentDocument && f.contentDocument.querySelectorAll('[data-chart] svg').length > 0"))
+    text = driver.execute_script("return document.querySelector('iframe.report').contentDocument.body.innerText")
+    assert "of 6 sets meet the limits" in text, text[:2000]
+    assert "transfers" in text.lower(), text[:2000]
+    assert fetch(api_path(css("#analysis-xlsx").get_attribute("href"))).startswith(b"PK")
+    print("  agreement: 6 sets ranked against the 30 % limit, frontier chart drawn")
+    shot("agreement")
+
     # A Latin hypercube run: chosen on the Run page, said on the Results page, and the
     # command line's figures for --sampling lhs.
     driver.get(URL + "#/run/" + SCENARIO)
@@ -262,7 +280,7 @@ try:
 
     check_console()
     print("ok    the web app in Chromium: a workbook uploaded and downloaded, edit, invalid value shown at its field, run, "
-          "figures equal to the command line's, history, compare, sweep, a Latin hypercube run")
+          "figures equal to the command line's, history, compare, sweep, agreement terms, a Latin hypercube run")
 except Exception:
     shot("failure")
     raise

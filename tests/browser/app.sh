@@ -7,7 +7,7 @@
 # the error beside the field, fix it, change a partner's exit fee, run, check the
 # figures against the command line's for the same scenario, seed and trials, find the
 # run in History, open it again, compare it with the unchanged scenario's run, run
-# a sweep, and run with Latin hypercube sampling. Screenshots of every page go to DIR (default target/screenshots/app).
+# a sweep, rank sets of agreement terms, and run with Latin hypercube sampling. Screenshots of every page go to DIR (default target/screenshots/app).
 #
 #   tests/browser/app.sh [--out DIR]
 #

@@ -772,6 +772,94 @@ fn history_compare_and_analyses() {
     );
 }
 
+/// An agreement analysis from the web app gives the `agreement` command's figures (its
+/// JSON, less the run's timings and provenance), a page with the frontier chart and a
+/// workbook; a set of terms the engine cannot read fails the job, naming the term.
+#[test]
+fn an_agreement_job_gives_the_commands_figures() {
+    let s = start(|_| {});
+    let base = json!({ "file": "four_districts_back_office.json" });
+    let terms = [
+        "/partners/*/lock_in_years=0,5",
+        "/partners/*/exit_fee=0,250000",
+    ];
+    let end = s.finish(json!({
+        "kind": "agreement", "scenario": base, "trials": 1500, "seed": 3,
+        "terms": terms, "max_worse_off": 0.25
+    }));
+    assert_eq!(end["state"], "shown", "{end}");
+    let job = &end["job"];
+    let mut page_data = s.get(&format!("/api/jobs/{job}/data")).json();
+
+    let dir = Dir::new();
+    let out = dir.path("a.json");
+    let cli = util::sim(&[
+        "agreement",
+        "scenarios/four_districts_back_office.json",
+        "--term",
+        terms[0],
+        "--term",
+        terms[1],
+        "--max-worse-off",
+        "0.25",
+        "--trials",
+        "1500",
+        "--seed",
+        "3",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    cli.ok();
+    let mut file: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    for v in [&mut page_data, &mut file] {
+        let o = v.as_object_mut().unwrap();
+        o.remove("run").expect("timings");
+        o.remove("provenance").expect("provenance");
+    }
+    assert_eq!(page_data, file);
+    assert_eq!(page_data["sets"].as_array().unwrap().len(), 4);
+    assert_eq!(page_data["limits"]["max_worse_off"], 0.25);
+
+    let page = s.get(&format!("/api/jobs/{job}/page.html")).text();
+    assert!(page.contains("data-chart"), "no chart");
+    assert!(page.contains("frontier"), "no frontier");
+    let book = s.get(&format!("/api/jobs/{job}/results.xlsx"));
+    assert_eq!(book.header("content-type"), Some(XLSX));
+    assert_eq!(
+        book.header("content-disposition"),
+        Some("attachment; filename=\"agreement.xlsx\"")
+    );
+
+    let bad = s.finish(json!({
+        "kind": "agreement", "scenario": base, "trials": 500,
+        "terms": ["/partners/*/exit_fee"]
+    }));
+    assert_eq!(bad["state"], "failed", "{bad}");
+    let message = bad["message"].as_str().unwrap_or_default();
+    assert!(message.contains("/partners/*/exit_fee"), "{bad}");
+    let limit = s.post(
+        "/api/jobs",
+        &json!({
+            "kind": "agreement", "scenario": base, "trials": 500,
+            "terms": terms, "max_collapse": 2
+        }),
+    );
+    let refused = if limit.status == 202 {
+        let id = limit.json()["job"].as_u64().unwrap();
+        await_state(&s, id, "failed")["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    } else {
+        limit.text()
+    };
+    assert!(
+        refused.contains("`max_collapse` 2: must be a probability between 0 and 1"),
+        "{refused}"
+    );
+}
+
 /// The history survives the server: killed with SIGKILL in the middle of a run, the
 /// server started again on the same file lists every earlier run, reports intact.
 #[cfg(unix)]

@@ -1,5 +1,5 @@
 // consortium-sim's web app: one page whose views (Scenarios, Editor, Run, Results,
-// History, Compare, Sweep, Sensitivity) are drawn here from the server's JSON API.
+// History, Compare, Sweep, Sensitivity, Agreement) are drawn here from the server's JSON API.
 // User text only ever goes into the page as text (textContent), never as markup, and
 // the Content-Security-Policy allows no other script than this file.
 "use strict";
@@ -699,17 +699,45 @@ async function compareView(a, b) {
   }
 }
 
-// ---- Sweep and Sensitivity -----------------------------------------------------------
+// ---- Sweep, Sensitivity and Agreement ----------------------------------------------
+
+// What each analysis asks for beyond the scenario, trials, seed and sampling: one spec a
+// line, and for some a number or two.
+const ANALYSES = {
+  sweep: {
+    title: "Sweep",
+    note: "Runs the scenario at each value of one or two inputs (one a line: POINTER=START:STOP:STEPS or POINTER=V1,V2,...), all with the same random numbers.",
+    lines: "Inputs to vary ",
+    example: "/service/efficiency=0.05:0.25:5",
+    field: "params",
+  },
+  sensitivity: {
+    title: "Sensitivity",
+    note: "Ranks the uncertain inputs by how much they move the NPV (a tornado); for each input named (one a line, e.g. /service/delay_years), finds the value at which the mean NPV turns negative.",
+    lines: "Switching values of ",
+    placeholder: "/service/delay_years",
+    field: "switch",
+  },
+  agreement: {
+    title: "Agreement terms",
+    note: "Runs the scenario under every combination of the terms a partnership agreement fixes (one term a line: POINTER=V1,V2,...; /partners/*/FIELD for every partner, /partners/NAME/FIELD for one; a value x0.5 scales the scenario's own), all with the same random numbers, and ranks the sets: which keep every partner's chance of being worse off, and the chance of collapse, within the limits, and which lie on the frontier of consortium NPV against the worst-placed partner's risk. Exit fees move money between partners, not the consortium's NPV: they matter because they move risk.",
+    lines: "Terms ",
+    example: "/partners/*/lock_in_years=0,3,5\n/partners/*/exit_fee=0,250000",
+    field: "terms",
+  },
+};
 
 async function analysisView(kind) {
+  const spec = ANALYSES[kind];
   const list = await api("GET", "/api/scenarios");
   const pick = h("select", { id: "scenario" }, list.scenarios.map((s) => h("option", { value: s.file }, (s.title || s.file) + (s.shipped ? "" : " (" + s.file + ")"))));
   const trials = h("input", { type: "number", id: "trials", min: 1, value: 2000 });
   const seed = h("input", { type: "number", id: "seed", min: 0, value: 1 });
   const sampling = samplingPicker();
-  const lines = h("textarea", { id: "specs", placeholder: kind === "sweep" ? "/service/efficiency=0.05:0.25:5" : "/service/delay_years" },
-    kind === "sweep" ? "/service/efficiency=0.05:0.25:5" : "");
+  const lines = h("textarea", { id: "specs", placeholder: spec.example || spec.placeholder }, spec.example || "");
   const target = h("input", { type: "number", id: "target", step: "any", placeholder: "e.g. 0.2" });
+  const worseOff = h("input", { type: "number", id: "max-worse-off", step: "any", min: 0, max: 1, value: 0.3 });
+  const collapse = h("input", { type: "number", id: "max-collapse", step: "any", min: 0, max: 1, placeholder: "e.g. 0.05" });
   const status = h("p", { class: "status" });
   const bar = h("progress", { value: 0, max: 1 });
   const out = h("div");
@@ -718,7 +746,12 @@ async function analysisView(kind) {
     go.disabled = true; out.replaceChildren();
     const specs = lines.value.split("\n").map((l) => l.trim()).filter(Boolean);
     const request = { kind, scenario: { file: pick.value }, trials: Number(trials.value), seed: Number(seed.value), sampling: sampling.value };
-    if (kind === "sweep") request.params = specs; else { request.switch = specs; if (target.value !== "") request.target_prob_loss = Number(target.value); }
+    request[spec.field] = specs;
+    if (kind === "sensitivity" && target.value !== "") request.target_prob_loss = Number(target.value);
+    if (kind === "agreement") {
+      if (worseOff.value !== "") request.max_worse_off = Number(worseOff.value);
+      if (collapse.value !== "") request.max_collapse = Number(collapse.value);
+    }
     try {
       const { job } = await api("POST", "/api/jobs", request);
       const end = await follow(job, bar, status);
@@ -726,18 +759,18 @@ async function analysisView(kind) {
         out.append(h("div", { class: "row" }, h("a", { class: "button", href: `/api/jobs/${job}/page.html`, download: `${kind}.html` }, "Page (HTML)"),
           h("a", { class: "button", href: `/api/jobs/${job}/data` }, "Figures (JSON)"),
           h("a", { class: "button", href: `/api/jobs/${job}/results.xlsx`, id: "analysis-xlsx" }, "Figures (Excel)")),
-        h("iframe", { class: "report", src: `/api/jobs/${job}/page.html`, title: kind }));
+        h("iframe", { class: "report", src: `/api/jobs/${job}/page.html`, title: spec.title }));
       } else status.replaceChildren(failed(new Error(end.message || end.state)));
     } catch (e) { status.replaceChildren(failed(e)); }
     go.disabled = false;
   });
-  show(h("h1", {}, kind === "sweep" ? "Sweep" : "Sensitivity"),
-    h("p", { class: "note" }, kind === "sweep"
-      ? "Runs the scenario at each value of one or two inputs (one a line: POINTER=START:STOP:STEPS or POINTER=V1,V2,...), all with the same random numbers."
-      : "Ranks the uncertain inputs by how much they move the NPV (a tornado); for each input named (one a line, e.g. /service/delay_years), finds the value at which the mean NPV turns negative."),
+  show(h("h1", {}, spec.title),
+    h("p", { class: "note" }, spec.note),
     h("div", { class: "row" }, h("label", {}, "Scenario ", pick), h("label", {}, "Trials ", trials), h("label", {}, "Seed ", seed), h("label", {}, "Sampling ", sampling)),
-    h("div", { class: "row" }, h("label", {}, kind === "sweep" ? "Inputs to vary " : "Switching values of ", lines),
-      kind === "sensitivity" ? h("label", {}, "Target P(loss) ", target) : null),
+    h("div", { class: "row" }, h("label", {}, spec.lines, lines),
+      kind === "sensitivity" ? h("label", {}, "Target P(loss) ", target) : null,
+      kind === "agreement" ? h("label", {}, "Most P(worse off) for any partner ", worseOff) : null,
+      kind === "agreement" ? h("label", {}, "Most P(collapse) ", collapse) : null),
     h("div", { class: "row" }, go, bar), status, out);
 }
 
@@ -758,6 +791,7 @@ async function route() {
       case "compare": await compareView(Number(a), Number(b)); break;
       case "sweep": await analysisView("sweep"); break;
       case "sensitivity": await analysisView("sensitivity"); break;
+      case "agreement": await analysisView("agreement"); break;
       default: await scenariosView();
     }
   } catch (e) { show(failed(e)); }
