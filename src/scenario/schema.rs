@@ -198,56 +198,70 @@ pub struct ScenarioFile {
     #[serde(rename = "$schema", default, skip_serializing_if = "String::is_empty")]
     pub schema: String,
     /// The scenario's name, shown in reports. Keep it short.
+    #[schemars(title = "Name")]
     #[schemars(length(min = 1))]
     pub name: String,
     /// Free text for the reader of the file; it does not affect the results.
+    #[schemars(title = "Description")]
     #[serde(default)]
     pub description: String,
     /// The symbol put before money in summaries and traces, e.g. "£", "€" or "GBP ". It
     /// changes no figure.
+    #[schemars(title = "Currency symbol")]
     #[serde(default = "pound")]
     pub currency: String,
-    /// H: the number of years simulated, including year 0.
+    /// The number of years simulated (H), including year 0.
+    #[schemars(title = "Horizon (years)")]
     #[schemars(range(min = 1, max = 100))]
     pub horizon_years: u64,
     /// A number (> -0.99), "green_book", "green_book_health", or a list of
     /// {"from_year", "rate"} bands.
+    #[schemars(title = "Discount rate")]
     #[serde(default = "default_discount")]
     pub discount_rate: DiscountRate,
     /// The number of random trials; the command line's --trials overrides it.
+    #[schemars(title = "Trials")]
     #[serde(default = "default_trials")]
     #[schemars(range(min = 1))]
     pub trials: u64,
     /// The random seed; the command line's --seed overrides it. The same scenario, seed
     /// and trial count always give the same report.
+    #[schemars(title = "Seed")]
     #[serde(default = "default_seed")]
     pub seed: u64,
     /// The consortium collapses if withdrawals would leave fewer members than this. The
     /// founders (joins_year 0) must number at least min_members.
+    #[schemars(title = "Fewest members before collapse")]
     #[serde(default = "default_min_members")]
     #[schemars(range(min = 1))]
     pub min_members: u64,
     /// The shared service's costs and savings.
+    #[schemars(title = "Service")]
     pub service: Service,
     /// The public bodies that found or may join the consortium; names must be unique.
+    #[schemars(title = "Partners")]
     #[schemars(length(min = 1))]
     pub partners: Vec<Partner>,
     /// The dispute process: a dispute is active or not in each year. Without this object
     /// there are no disputes.
+    #[schemars(title = "Disputes")]
     #[serde(default)]
     pub disputes: Disputes,
-    /// c: contagion. Each notice given at the end of a year adds c to every member's
-    /// withdrawal probability in the next year (one exit makes the next more likely).
+    /// How much one exit makes the next more likely (c): each notice given at the end of
+    /// a year adds c to every member's withdrawal probability in the next year.
     /// >= 0; draws are held >= 0, and only the final probability is held to 1.
+    #[schemars(title = "Contagion (extra exit chance per notice)")]
     #[serde(default = "zero")]
     pub contagion: Uncertain<NonNegative>,
     /// Rank (Spearman) correlations between distribution-valued inputs, sampled through
     /// a Gaussian copula. The set must be consistent (a valid correlation matrix on the
     /// copula's normal scale), unless repair_correlations is true.
+    #[schemars(title = "Correlations")]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub correlations: Vec<Correlation>,
     /// Use the nearest consistent set of correlations, with a warning, instead of
     /// refusing an inconsistent one (what --repair-correlations sets).
+    #[schemars(title = "Repair inconsistent correlations")]
     #[serde(default)]
     pub repair_correlations: bool,
 }
@@ -258,10 +272,13 @@ pub struct ScenarioFile {
 pub struct Correlation {
     /// A JSON pointer to a distribution-valued input, e.g. "/service/efficiency" or
     /// "/partners/North Council/baseline_cost" (partners by name or index).
+    #[schemars(title = "Input")]
     pub a: String,
     /// The other input.
+    #[schemars(title = "Other input")]
     pub b: String,
     /// The target rank correlation between them.
+    #[schemars(title = "Rank correlation")]
     #[schemars(range(min = -1.0, max = 1.0))]
     pub rank_correlation: f64,
 }
@@ -298,49 +315,60 @@ fn one_list() -> Vec<NonNegative> {
 #[derive(JsonSchema, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
-    /// F: the annual cost of running the shared service itself (governance, hosting,
+    /// The annual cost of running the shared service itself (F: governance, hosting,
     /// contract management), paid every year the consortium exists.
+    #[schemars(title = "Annual fixed cost")]
     #[serde(default = "zero")]
     pub fixed_cost: Uncertain<NonNegative>,
-    /// g: the fraction of the members' pooled baseline cost saved at full ramp and
+    /// The fraction of the members' pooled baseline cost saved (g) at full ramp and
     /// founding scale; 0.15 is 15 %. Each year's realised efficiency is held between -1
     /// and 0.95.
+    #[schemars(title = "Efficiency saving")]
     pub efficiency: Uncertain<Number>,
     /// The fraction of g achieved in years 0, 1, 2, ...; the last value repeats.
+    #[schemars(title = "Ramp-up by year")]
     #[serde(default = "ramp")]
     #[schemars(length(min = 1))]
     pub ramp: Vec<Number>,
     /// The standard deviation of a normal year-to-year shock added to the efficiency, in
     /// the units of g.
+    #[schemars(title = "Year-to-year efficiency noise (sd)")]
     #[serde(default)]
     pub efficiency_noise_sd: NonNegative,
-    /// e: economies of scale. Each year the efficiency is multiplied by (members'
+    /// Economies of scale (e): each year the efficiency is multiplied by (members'
     /// baseline cost / founders' baseline cost) ^ e; negative for diseconomies.
+    #[schemars(title = "Scale elasticity")]
     #[serde(default)]
     pub scale_elasticity: Number,
-    /// T: the one-off cost of setting up the shared service, before optimism bias.
+    /// The one-off cost of setting up the shared service (T), before optimism bias.
+    #[schemars(title = "Transition cost")]
     #[serde(default = "zero")]
     pub transition_cost: Uncertain<NonNegative>,
     /// The shares of the transition cost paid in years 0, 1, 2, ...; each >= 0, summing
     /// to 1 within 1e-9. Years beyond the list pay nothing.
+    #[schemars(title = "Transition cost by year")]
     #[serde(default = "one_list")]
     #[schemars(length(min = 1))]
     pub transition_profile: Vec<NonNegative>,
     /// The Green Book uplift on the transition cost: T' = T x (1 + optimism_bias).
+    #[schemars(title = "Optimism bias")]
     #[serde(default)]
     pub optimism_bias: NonNegative,
     /// "proportional" (to baseline cost), "equal", or fixed weights:
     /// `{"fixed": {"partner name": weight, ...}}`.
+    #[schemars(title = "Cost sharing")]
     #[serde(default = "proportional")]
     pub cost_sharing: CostSharing,
-    /// d: how many whole years go-live slips. A drawn value x becomes floor(x + 0.5),
+    /// How many whole years go-live slips (d). A drawn value x becomes floor(x + 0.5),
     /// held between 0 and horizon_years (which means the service never goes live). In
     /// the delay years each member still runs its own service; the pool pays only
     /// delay_cost, transition payments and dispute costs; the ramp starts at go-live.
+    #[schemars(title = "Go-live delay (years)")]
     #[serde(default = "zero")]
     pub delay_years: Uncertain<NonNegative>,
     /// The pool's extra cost in each year of delay (extended legacy contracts, the
     /// programme team kept on).
+    #[schemars(title = "Cost of each year of delay")]
     #[serde(default = "zero")]
     pub delay_cost: Uncertain<NonNegative>,
 }
@@ -358,47 +386,61 @@ fn proportional() -> CostSharing {
 #[serde(deny_unknown_fields)]
 pub struct Partner {
     /// Used in reports and in cost_sharing weights; unique among the partners.
+    #[schemars(title = "Name")]
     #[schemars(length(min = 1))]
     pub name: String,
-    /// B: what the partner would spend each year running the service alone (the
+    /// What the partner would spend each year running the service alone (B, the
     /// counterfactual).
+    #[schemars(title = "Baseline cost (going alone)")]
     pub baseline_cost: Uncertain<Positive>,
     /// 0 for a founder; a later year makes a late joiner, which joins in that year with
     /// probability join_probability or never. A plain year (or {"fixed": y}) is a whole
     /// number; any other distribution makes an uncertain late joiner, whose drawn year x
     /// becomes max(1, floor(x + 0.5)).
+    #[schemars(title = "Joins in year")]
     #[serde(default = "founder")]
     pub joins_year: Uncertain<WholeYear>,
     /// The chance that a late joiner joins; founders always join.
+    #[schemars(title = "Chance of joining")]
     #[serde(default = "certain")]
     pub join_probability: Uncertain<Probability>,
     /// A one-off cost the partner pays in the year it first joins; not pooled.
+    #[schemars(title = "Onboarding cost")]
     #[serde(default = "zero")]
     pub onboarding_cost: Uncertain<NonNegative>,
-    /// h: the base annual probability of giving notice to leave.
+    /// The base annual probability of giving notice to leave (h).
+    #[schemars(title = "Chance of leaving each year")]
     #[serde(default = "zero")]
     pub withdrawal_hazard: Uncertain<NonNegative>,
     /// Multipliers of the hazard in years 0, 1, 2, ...; the last value repeats.
+    #[schemars(title = "Leaving chance by year (multipliers)")]
     #[serde(default = "one_list")]
     #[schemars(length(min = 1))]
     pub hazard_profile: Vec<NonNegative>,
-    /// k: extra hazard per unit of relative loss on the member's running account.
+    /// Extra withdrawal probability per unit of relative loss on the member's running
+    /// account (k): 0.5 adds 5 points in a year the member runs 10 % worse than alone.
+    #[schemars(title = "Disappointment sensitivity")]
     #[serde(default)]
     pub disappointment_sensitivity: NonNegative,
-    /// L: no withdrawal takes effect before year L (counted from year 0).
+    /// No withdrawal takes effect before this year (L, counted from year 0).
+    #[schemars(title = "Lock-in (years)")]
     #[serde(default)]
     pub lock_in_years: u64,
     /// Paid by a leaver into the pool in its first year out (not on a collapse).
+    #[schemars(title = "Exit fee")]
     #[serde(default = "zero")]
     pub exit_fee: Uncertain<NonNegative>,
     /// The leaver's own one-off cost of setting the service up again, in its first year
     /// out; on a collapse every member of the final year pays it.
+    #[schemars(title = "Cost of going back in-house")]
     #[serde(default = "zero")]
     pub reestablish_cost: Uncertain<NonNegative>,
     /// The chance each year that a partner out for a whole year comes back.
+    #[schemars(title = "Chance of rejoining each year")]
     #[serde(default = "never")]
     pub rejoin_probability: Uncertain<Probability>,
     /// Paid by a rejoiner into the pool in the year it rejoins.
+    #[schemars(title = "Rejoin fee")]
     #[serde(default = "zero")]
     pub rejoin_fee: Uncertain<NonNegative>,
 }
@@ -419,21 +461,26 @@ fn never() -> Uncertain<Probability> {
 #[derive(JsonSchema, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Disputes {
-    /// p_d: the chance that a new dispute starts in a year when none is active.
+    /// The chance that a new dispute starts (p_d) in a year when none is active.
+    #[schemars(title = "Chance a dispute starts")]
     #[serde(default)]
     pub annual_probability: Probability,
-    /// rho: the chance that an active dispute ends in a given year; with 0 a dispute
+    /// The chance that an active dispute ends (rho) in a given year; with 0 a dispute
     /// never ends. The expected length of a dispute is about 1 / rho years.
+    #[schemars(title = "Chance a dispute ends")]
     #[serde(default)]
     pub resolution_probability: Probability,
-    /// K: the cost added to the pool in each year a dispute is active.
+    /// The cost added to the pool (K) in each year a dispute is active.
+    #[schemars(title = "Cost of each dispute year")]
     #[serde(default = "zero")]
     pub annual_cost: Uncertain<NonNegative>,
-    /// delta: the fraction of the year's efficiency lost while a dispute is active.
+    /// The fraction of the year's efficiency lost (delta) while a dispute is active.
+    #[schemars(title = "Efficiency lost in a dispute")]
     #[serde(default)]
     pub efficiency_loss: Probability,
-    /// u: added to every member's withdrawal probability in each year a dispute is
+    /// The extra withdrawal probability (u) of every member in each year a dispute is
     /// active.
+    #[schemars(title = "Extra exit chance in a dispute")]
     #[serde(default)]
     pub hazard_uplift: NonNegative,
 }

@@ -147,14 +147,14 @@ async function schema() {
   return SCHEMA;
 }
 
-// The schema behind $ref, with the referring description kept.
+// The schema behind $ref, with the referring title and description kept.
 function resolve(s) {
-  let description = s.description;
+  let { title, description } = s;
   while (s && s.$ref) {
     s = SCHEMA.$defs[s.$ref.split("/").pop()];
     description = description || s.description;
   }
-  return Object.assign({}, s, { description });
+  return Object.assign({}, s, { title, description });
 }
 
 // A field that takes a number or a distribution: [number schema, distribution forms].
@@ -392,7 +392,8 @@ function short(description) {
 function field(name, propSchema, path, required) {
   const s = resolve(propSchema);
   return h("div", { class: "field", "data-path": pointer(path) },
-    h("label", { title: s.description || "" }, name, h("span", { class: "help" }, short(s.description))),
+    h("label", { title: s.description || "" }, s.title || name, s.title ? h("code", { class: "key" }, name) : null,
+      h("span", { class: "help" }, short(s.description))),
     h("div", {}, widget(propSchema, path, required), h("div", { class: "problem", "data-problem": pointer(path) })));
 }
 
@@ -417,7 +418,10 @@ function rows(title, arraySchema, path, blank) {
       h("div", { class: "problem", "data-problem": pointer(path.concat([i])) }))));
   return h("fieldset", { "data-path": pointer(path), class: "table-wrap" }, h("legend", {}, title),
     h("table", { class: title.toLowerCase() },
-      h("thead", {}, h("tr", {}, keys.map((k) => h("th", { title: short(resolve(items.properties[k]).description) }, k)), h("th", {}, ""))),
+      h("thead", {}, h("tr", {}, keys.map((k) => {
+        const p = resolve(items.properties[k]);
+        return h("th", { title: k + ": " + short(p.description) }, p.title || k, p.title ? h("code", { class: "key" }, k) : null);
+      }), h("th", {}, ""))),
       h("tbody", {}, body)),
     h("button", { type: "button", onclick: () => { const l = getAt(path) || []; l.push(blank(l.length)); setAt(path, l); editorForm(); } }, "Add a row"),
     h("div", { class: "problem", "data-problem": pointer(path) }));
