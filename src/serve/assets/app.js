@@ -282,8 +282,8 @@ function uncertainWidget(u, value, path, required, def) {
     } else if (form === "lognormal") {
       const p = (v && v.lognormal) || {};
       for (const key of ["mean", "sd"]) {
-        params.append(key + " ", h("input", { type: "number", step: "any", value: p[key] === undefined ? "" : p[key], "data-input": pointer(path.concat(["lognormal", key])),
-          oninput: (e) => { const q = Object.assign({}, (getAt(path) || {}).lognormal); q[key] = Number(e.target.value); setAt(path, { lognormal: q }); redraw(); } }), " ");
+        params.append(h("label", { class: "param" }, key, h("input", { type: "number", step: "any", value: p[key] === undefined ? "" : p[key], "data-input": pointer(path.concat(["lognormal", key])),
+          oninput: (e) => { const q = Object.assign({}, (getAt(path) || {}).lognormal); q[key] = Number(e.target.value); setAt(path, { lognormal: q }); redraw(); } })));
       }
     } else if (form === "discrete") {
       params.append(h("textarea", { "data-input": pointer(path.concat(["discrete"])), placeholder: "[[value, weight], ...]",
@@ -298,10 +298,12 @@ function uncertainWidget(u, value, path, required, def) {
       const n = arr.maxItems || 2;
       const names = { uniform: ["lo", "hi"], triangular: ["min", "mode", "max"], pert: ["min", "mode", "max"], normal: ["mean", "sd"] }[form] || [];
       const p = (v && Array.isArray(v[form])) ? v[form] : [];
+      // Each box says which parameter it is, filled or not (a placeholder vanishes
+      // once there is a value).
       for (let i = 0; i < n; i++) {
-        params.append(h("input", { type: "number", step: "any", title: names[i] || "", placeholder: names[i] || "", value: p[i] === undefined ? "" : p[i],
+        params.append(h("label", { class: "param" }, names[i] || "", h("input", { type: "number", step: "any", title: names[i] || "", placeholder: names[i] || "", value: p[i] === undefined ? "" : p[i],
           "data-input": pointer(path.concat([form, i])),
-          oninput: (e) => { const q = ((getAt(path) || {})[form] || []).slice(); q[i] = Number(e.target.value); setAt(path, { [form]: q }); redraw(); } }));
+          oninput: (e) => { const q = ((getAt(path) || {})[form] || []).slice(); q[i] = Number(e.target.value); setAt(path, { [form]: q }); redraw(); } })));
       }
     }
   };
