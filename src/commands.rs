@@ -325,9 +325,9 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
     if let Some(target) = c.target_prob_ci {
         let [low, high] = report.consortium.prob_npv_negative.ci95;
         achieved.push(format!(
-            "P(loss) 95% CI half-width {:.2}% (target {:.2}%)",
-            100.0 * (high - low) / 2.0,
-            100.0 * target
+            "P(loss) 95% CI half-width {} (target {})",
+            format::fine_percent((high - low) / 2.0),
+            format::fine_percent(target)
         ));
     }
     let trials = format::thousands(c.trials_used);
@@ -348,13 +348,13 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
             .unjudged(c.trials_used, losses as u64)
             .unwrap_or_default();
         format!(
-            "Target NOT met: it could not be judged, stopped at --max-trials, {max} trials: \
+            "Target NOT met: it could not be judged, stopped at its cap of {max} trials: \
              {why}; {}\n",
             achieved.join("; ")
         )
     } else {
         format!(
-            "Target NOT met: stopped at --max-trials, {max} trials: {}\n",
+            "Target NOT met: stopped at its cap of {max} trials: {}\n",
             achieved.join("; ")
         )
     }
@@ -458,7 +458,7 @@ fn publish(
             format!(
                 "wrote {} ({} trials, mean NPV {})\n",
                 path.display(),
-                report.trials,
+                format::thousands(report.trials),
                 format::money(report.consortium.npv.mean, currency)
             )
         } else {

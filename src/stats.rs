@@ -278,11 +278,14 @@ pub fn lhs_standard_error<T: Figure>(values: &[T]) -> Option<f64> {
 
 /// The effective number of independent trials behind an LHS estimate of P(NPV < 0)
 /// from `npv` (trial order, from trial 0): p (1 - p) over the estimate's variance from
-/// its blocks, so that a Wilson interval at this n has the LHS estimate's width. The
-/// variance is held at no less than 1 / (4 B n), the spread of a perfectly stratified
-/// indicator's mean, so that a run whose blocks happened to agree exactly does not
-/// claim a certainty no sample gives. `None` with too few blocks, or when p is 0 or 1
-/// (the plain interval then applies).
+/// its blocks, so that a Wilson interval at this n has the LHS estimate's width. So that
+/// a run whose blocks happened to agree exactly does not claim a certainty no sample
+/// gives, the variance is held at no less than the smaller of 1 / (4 B n) (the most a
+/// perfectly stratified indicator's mean can vary: a block's count of losses is then
+/// fixed but for one) and p (1 - p) / n (plain sampling's): for a loss rarer than about
+/// 1 in 4,096 the first is the larger, and a floor above plain sampling's variance would
+/// make the interval wider than a plain run's, which a Latin hypercube's never is.
+/// `None` with too few blocks, or when p is 0 or 1 (the plain interval then applies).
 pub fn lhs_effective_trials(npv: &[f64]) -> Option<f64> {
     let n = npv.len() as f64;
     // Counted block by block: no copy of the trials.
@@ -292,7 +295,7 @@ pub fn lhs_effective_trials(npv: &[f64]) -> Option<f64> {
     if p <= 0.0 || p >= 1.0 {
         return None;
     }
-    let floor = 1.0 / (4.0 * lhs::BLOCK as f64 * n);
+    let floor = (1.0 / (4.0 * lhs::BLOCK as f64 * n)).min(p * (1.0 - p) / n);
     variance_of_mean(npv, loss_rate, || p * (1.0 - p)).map(|v| p * (1.0 - p) / v.max(floor))
 }
 
@@ -573,6 +576,30 @@ mod tests {
         );
         // Whole blocks only: no left-over term.
         assert_eq!(lhs_standard_error(&v[..64 * 1024]), Some(0.0));
+    }
+
+    #[test]
+    fn a_rare_loss_interval_is_no_wider_than_plain_samplings() {
+        // One loss in every eighth block of 64: p = 1/8,192, rarer than 1 in 4,096, so
+        // the stratified bound 1 / (4 B n) is more than plain sampling's variance. The
+        // blocks' own estimate is less than either; the interval is then the plain one,
+        // not the wider one the stratified bound would give.
+        let n = (lhs::MIN_BLOCKS * lhs::BLOCK) as usize;
+        let npv: Vec<f64> = (0..n)
+            .map(|k| {
+                if k % (8 * lhs::BLOCK as usize) == 5 {
+                    -1.0
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let p = 8.0 / n as f64;
+        let n_eff = lhs_effective_trials(&npv).unwrap();
+        assert!((n_eff - n as f64).abs() < 1e-6 * n as f64, "{n_eff} vs {n}");
+        let [lo, hi] = lhs_loss_interval(&npv);
+        let [plain_lo, plain_hi] = wilson_at(p, n as f64);
+        assert!((lo - plain_lo).abs() < 1e-12 && (hi - plain_hi).abs() < 1e-12);
     }
 
     #[test]

@@ -41,6 +41,19 @@ pub fn percent(p: f64) -> String {
     format!("{:.1}%", 100.0 * p)
 }
 
+/// A probability as a percentage with two decimals, and with two significant digits
+/// below 0.1 % (0.0040 %), so that a precision target or an interval's width on a rare
+/// loss never reads "0.00%".
+pub fn fine_percent(p: f64) -> String {
+    let v = 100.0 * p;
+    let decimals = if v > 0.0 && v < 0.1 {
+        (1.0 - v.log10().floor()).min(12.0) as usize
+    } else {
+        2
+    };
+    format!("{v:.decimals$}%")
+}
+
 /// A probability as a percentage, with two decimals below 1 % so that small but
 /// non-zero figures do not read "0.0%".
 pub fn small_percent(p: f64) -> String {
@@ -227,6 +240,15 @@ pub fn sampling(info: &SamplingInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fine_percent_keeps_two_significant_digits_below_a_tenth_of_a_percent() {
+        assert_eq!(fine_percent(0.005), "0.50%");
+        assert_eq!(fine_percent(0.001), "0.10%");
+        assert_eq!(fine_percent(0.00004), "0.0040%");
+        assert_eq!(fine_percent(0.000_012_3), "0.0012%");
+        assert_eq!(fine_percent(0.0), "0.00%");
+    }
 
     #[test]
     fn money_groups_thousands_and_keeps_sign() {

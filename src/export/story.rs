@@ -39,7 +39,10 @@ pub fn why(
         Sampling::Plain => "",
         Sampling::Lhs => ", Latin hypercube sampling",
     };
-    format!(" (the {rank} {whose} of {trials} trials, seed {seed}{how})")
+    format!(
+        " (the {rank} {whose} of {} trials, seed {seed}{how})",
+        super::format::thousands(trials)
+    )
 }
 
 /// What the story's first line says after the number of a trial asked for by number:

@@ -172,30 +172,43 @@ impl Target {
     /// there are [`lhs::MIN_BLOCKS`] whole blocks, as the report's do (see
     /// [`crate::lhs`]); before that they are the plain figures, which overstate an LHS
     /// run's noise a little and so never stop it early.
+    ///
+    /// A standard error target that is judged and not met makes the verdict "not met"
+    /// even while a P(loss) target still waits for its losses: the run is short of a
+    /// target either way, and the report should say by how much.
     pub fn judge(&self, npv: &[f64], sampling: Sampling) -> Assessment {
+        let trials = npv.len() as u64;
         let losses = npv.iter().filter(|&&v| v < 0.0).count() as u64;
-        if self.unjudged(npv.len() as u64, losses).is_some() {
-            return Assessment {
-                verdict: Verdict::NotJudged,
-                shortfall: 1.0,
-            };
+        let not_judged = Assessment {
+            verdict: Verdict::NotJudged,
+            shortfall: 1.0,
+        };
+        if trials < MIN_TRIALS {
+            return not_judged;
         }
         let squared = |achieved: f64, target: f64| (achieved / target).powi(2);
-        let shortfall = self
+        let se_shortfall = self
             .se
-            .map_or(0.0, |t| squared(stats::standard_error(npv, sampling), t))
-            .max(self.prob_ci.map_or(0.0, |t| {
+            .map_or(0.0, |t| squared(stats::standard_error(npv, sampling), t));
+        let loss_judged = self.unjudged(trials, losses).is_none();
+        let shortfall = if loss_judged {
+            se_shortfall.max(self.prob_ci.map_or(0.0, |t| {
                 squared(loss_half_width(stats::loss_interval(npv, sampling)), t)
-            }));
-        if shortfall <= 1.0 {
-            Assessment {
-                verdict: Verdict::Met,
-                shortfall: 1.0,
-            }
+            }))
         } else {
+            se_shortfall
+        };
+        if shortfall > 1.0 {
             Assessment {
                 verdict: Verdict::NotMet,
                 shortfall,
+            }
+        } else if !loss_judged {
+            not_judged
+        } else {
+            Assessment {
+                verdict: Verdict::Met,
+                shortfall: 1.0,
             }
         }
     }
@@ -253,19 +266,14 @@ pub(super) fn most_trials(
     let footprint = |trials: u64| {
         let precision = Precision::for_run(trials, plan);
         let mut f = Footprint::run(scenario, plan, trials, threads, page);
-        f.summary = join_bytes(plan, first, trials, precision);
+        f.summary = join_bytes(plan, first, trials, precision, cash_by_year);
         if !cash_by_year {
             f.cash = 0;
         }
         f
     };
+    let lhs = plan.sampling == Sampling::Lhs;
     let total_trials = match target.max_trials {
-        Some(0) => {
-            return Err(Error::request(message![
-                Setting::MaxTrials,
-                " must be at least 1"
-            ]));
-        }
         Some(n) if n < MIN_TRIALS => {
             return Err(Error::request(message![
                 Setting::MaxTrials,
@@ -275,17 +283,32 @@ pub(super) fn most_trials(
                 ),
             ]));
         }
+        Some(n) if lhs && n >= lhs::BLOCK && n % lhs::BLOCK != 0 => {
+            let whole = n - n % lhs::BLOCK;
+            notices.push(Notice::Note(message![
+                Setting::MaxTrials,
+                format!(
+                    " {} taken as {}, whole blocks of {} trials: under Latin hypercube \
+                     sampling, trials after the last whole block would make the mean \
+                     noisier, not less noisy",
+                    thousands(n),
+                    thousands(whole),
+                    thousands(lhs::BLOCK)
+                ),
+            ]));
+            whole
+        }
         Some(n) => n,
         None => {
-            // Everything but the trials, counting the report beside the join (the
-            // footprint counts the larger of the two): the trials that fit in the rest
-            // always pass the check below. The workers are counted as at least
-            // RESERVED_WORKERS threads, all busy, so that the cap does not depend on
-            // the threads.
-            let fixed = Footprint {
+            // The workers are counted as at least RESERVED_WORKERS threads, all busy,
+            // so that the cap does not depend on the threads.
+            let reserved = |trials: u64| Footprint {
                 workers: memory::worker_bytes(plan, threads.max(RESERVED_WORKERS)),
-                ..footprint(0)
+                ..footprint(trials)
             };
+            // Everything but the trials, counting the report beside the join (the
+            // footprint counts the larger of the two).
+            let fixed = reserved(0);
             let room = memory::allowed(max_memory)
                 .0
                 .saturating_sub(fixed.total() + fixed.report + rows * 16);
@@ -313,22 +336,43 @@ pub(super) fn most_trials(
                 n if Precision::for_run(n, plan) == Precision::Double => n,
                 _ => fits(Precision::Single),
             };
-            // Per trial, the join counts half a row; a cap under twice the first block
-            // holds a first block of more than half the trials, so it may need less.
+            // The estimate above counts half a row per trial for the join, and neither
+            // a first block of more than half the trials nor the yearly savings the
+            // join copies: the whole footprint decides, a step of 2 % at a time.
             let limit = memory::allowed(max_memory).0;
-            while n > 1 && n < 2 * first && footprint(n).total() > limit {
-                n -= n.div_ceil(10);
+            while n > 0 && reserved(n).total() > limit {
+                n -= n.div_ceil(50);
             }
-            if 0 < n && n < MAX_TRIALS {
+            if n < MIN_TRIALS {
+                return Err(Error::request(message![
+                    format!(
+                        "the memory guard allows at most {} trials of this scenario with a \
+                         target, fewer than the {} a verdict needs (see ",
+                        thousands(n),
+                        thousands(MIN_TRIALS)
+                    ),
+                    Setting::MaxMemory,
+                    "); raise it, or run a fixed number of ",
+                    Setting::Trials,
+                ]));
+            }
+            if lhs && n >= lhs::BLOCK {
+                n -= n % lhs::BLOCK;
+            }
+            if n < MAX_TRIALS {
                 notices.push(Notice::Note(message![
-                    format!("at most {n} trials, the most the memory guard allows (see "),
+                    format!(
+                        "at most {} trials, the most the memory guard allows{} (see ",
+                        thousands(n),
+                        if lhs { " in whole blocks" } else { "" }
+                    ),
                     Setting::MaxMemory,
                     "), instead of the default ",
                     Setting::MaxTrials,
-                    format!(" {MAX_TRIALS}"),
+                    format!(" {}", thousands(MAX_TRIALS)),
                 ]));
             }
-            n.max(1)
+            n
         }
     };
     memory::check(
@@ -343,17 +387,24 @@ pub(super) fn most_trials(
 /// What joining the blocks of a run to a target at the end ([`Outcomes::join`]) takes
 /// beyond the outcomes themselves, for `trials` trials whose first block is `first`
 /// trials: a copy of the per-trial scalars and, since each block's rows are freed once
-/// copied while the joined rows fill, the largest block's rows. That is half the
-/// trials, as no later block is larger than the trials before it, or the first block,
-/// if it is more. (Measured: 233 MiB for 20,000 trials of 1,000 partners, 64 MiB more
-/// than a plain run; 38 MiB for 200,000 of 4.) It is more than the summary's copies
-/// afterwards, once the blocks are freed.
-fn join_bytes(plan: &Plan, first: u64, trials: u64, precision: Precision) -> u64 {
+/// copied while the joined rows fill, the largest block's rows, and with `cash` the
+/// yearly savings it holds. The largest block is half the trials, as no later block is
+/// larger than the trials before it, or the first block, if it is more. (Measured: 233
+/// MiB for 20,000 trials of 1,000 partners, 64 MiB more than a plain run; 38 MiB for
+/// 200,000 of 4.) It is more than the summary's copies afterwards, once the blocks are
+/// freed.
+fn join_bytes(plan: &Plan, first: u64, trials: u64, precision: Precision, cash: bool) -> u64 {
     let rows = (plan.partners + plan.horizon - 1) as u64;
     let largest_block = first.min(trials).max(trials.div_ceil(2));
+    let cash_rows = if cash {
+        engine::outcomes::cash_bytes(plan, largest_block)
+    } else {
+        0
+    };
     trials
         .saturating_mul(join_scalar_bytes(plan))
         .saturating_add(largest_block.saturating_mul(rows * precision.bytes() as u64))
+        .saturating_add(cash_rows)
 }
 
 /// Per trial, the scalars [`join_bytes`] copies.
@@ -491,18 +542,23 @@ mod tests {
         let scalars = join_scalar_bytes(&plan);
         // 100,000 trials: no block is more than half of them.
         assert_eq!(
-            join_bytes(&plan, 10_000, 100_000, Precision::Double),
+            join_bytes(&plan, 10_000, 100_000, Precision::Double, false),
             100_000 * scalars + 50_000 * rows
         );
         // 12,000 trials: the first block, 10,000 of them, is the largest.
         assert_eq!(
-            join_bytes(&plan, 10_000, 12_000, Precision::Double),
+            join_bytes(&plan, 10_000, 12_000, Precision::Double, false),
             12_000 * scalars + 10_000 * rows
         );
         // Fewer trials than the first block: one block.
         assert_eq!(
-            join_bytes(&plan, 10_000, 3_000, Precision::Double),
+            join_bytes(&plan, 10_000, 3_000, Precision::Double, false),
             3_000 * scalars + 3_000 * rows
+        );
+        // With the yearly savings: those of the largest block too.
+        assert_eq!(
+            join_bytes(&plan, 10_000, 100_000, Precision::Double, true),
+            100_000 * scalars + 50_000 * rows + engine::outcomes::cash_bytes(&plan, 50_000)
         );
     }
 

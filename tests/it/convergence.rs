@@ -180,9 +180,74 @@ fn an_unreachable_target_stops_at_max_trials_and_says_so() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("25,000 trials, seed 1"), "{text}");
     assert!(
-        text.contains("Target NOT met: stopped at --max-trials, 25,000 trials"),
+        text.contains("Target NOT met: stopped at its cap of 25,000 trials"),
         "{text}"
     );
+}
+
+#[test]
+fn a_missed_standard_error_is_not_met_while_p_loss_waits_for_losses() {
+    // At 90 % efficiency 2,000 trials hold 9 losses, too few to judge P(loss); the
+    // standard error target of £1 is judged and plainly missed, so the run says "not
+    // met" and by how much, rather than "could not be judged".
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--set",
+        "/service/efficiency=0.9",
+        "--target-se",
+        "1",
+        "--target-prob-ci",
+        "0.2",
+        "--max-trials",
+        "2000",
+    ];
+    let r = not_met(dir.path(), "both.json", &args);
+    assert_eq!(r["run"]["target_judged"], json!(true));
+    assert_eq!(r["run"]["checkpoints"], json!([2000]));
+    let out = bin()
+        .args(["run", SCENARIO, "--quiet"])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Target NOT met: stopped at its cap of 2,000 trials: standard error £"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_lhs_cap_is_whole_blocks() {
+    // Under LHS a --max-trials that is not whole blocks is taken down to whole blocks
+    // (trials after the last one would make the mean noisier), and the run says so.
+    let out = bin()
+        .args(["run", SCENARIO, "--quiet", "--sampling", "lhs"])
+        .args(["--target-se", "1", "--max-trials", "20000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("--max-trials 20,000 taken as 19,456, whole blocks of 1,024 trials"),
+        "{err}"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Target NOT met: stopped at its cap of 19,456 trials"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_p_loss_target_is_printed_to_two_significant_digits() {
+    // 0.04 % is not "0.00%".
+    let out = bin()
+        .args(["run", SCENARIO, "--quiet", "--target-prob-ci", "0.0004"])
+        .args(["--max-trials", "1000"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("(target 0.040%)"), "{text}");
 }
 
 #[test]
@@ -245,7 +310,7 @@ fn a_loss_interval_is_not_judged_on_fewer_than_thirty_losses() {
     assert_eq!(out.status.code(), Some(3));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(losses, 9.0);
-    let why = "Target NOT met: it could not be judged, stopped at --max-trials, 2,000 trials: 9 \
+    let why = "Target NOT met: it could not be judged, stopped at its cap of 2,000 trials: 9 \
                losses and 1,991 trials without one are too few to judge a P(loss) interval (it \
                needs at least 30 of each); P(loss) 95% CI half-width 0.31% (target 20.00%)";
     assert!(text.contains(why), "{text}");
@@ -335,7 +400,13 @@ fn what_cannot_go_with_a_target_is_refused() {
     refused(run(&["--max-trials", "1000"]), "--max-trials goes with");
     refused(
         run(&["--target-se", "100", "--max-trials", "0"]),
-        "--max-trials must be at least 1",
+        "--max-trials must be at least 1,000 with a target",
+    );
+    // A cap the memory guard would set below the thousand trials a verdict needs is
+    // refused as --max-trials 999 is, not run to a certain "not judged".
+    refused(
+        run(&["--target-se", "1", "--max-memory", "8M"]),
+        "the memory guard allows at most",
     );
     // The memory guard checks --max-trials before anything runs.
     refused(

@@ -337,7 +337,7 @@ fn a_trace_says_it_sampled_by_latin_hypercube() {
     picked.ok();
     let first = picked.stdout.lines().next().unwrap_or_default();
     assert!(
-        first.ends_with("of 2000 trials, seed 1, Latin hypercube sampling)"),
+        first.ends_with("of 2,000 trials, seed 1, Latin hypercube sampling)"),
         "{first}"
     );
     let asked = sim(&["trace", &scenario, "--trial", "5", "--sampling", "lhs"]);

@@ -232,7 +232,7 @@ fn an_interrupted_stream_is_reported_with_the_files_already_written() {
     assert_eq!(
         stderr,
         format!(
-            "wrote {r} (20000 trials, mean NPV £2,875,730)\n\
+            "wrote {r} (20,000 trials, mean NPV £2,875,730)\n\
              interrupted: wrote {r}; standard output cut short; nothing else was written\n",
             r = report.display()
         )
