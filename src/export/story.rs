@@ -14,7 +14,7 @@ use crate::plan::{self, Plan};
 use crate::scenario::Scenario;
 
 /// Why this trial was replayed, as the story's first line gives it after the trial's
-/// number: " (the 1st-percentile consortium NPV of 100000 trials, seed 42)", ranked by
+/// number: " (the 1st-percentile consortium NPV of 100,000 trials, seed 42)", ranked by
 /// the NPV of `partner` (an index) when one is given; "median" for the consortium's
 /// 50th percentile. Under Latin hypercube sampling it says so, as [`chosen`] does: the
 /// same trial number draws other inputs under plain sampling.

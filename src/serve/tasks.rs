@@ -1,9 +1,8 @@
 //! The work of each kind of job, done on a blocking thread: a run (kept in the
 //! history), a sweep, a sensitivity analysis, an agreement analysis, a comparison of two
-//! kept runs, and a kept
-//! run's trial table or results workbook (made again from its scenario, seed and
-//! trials, which give the same trials). Each is a sequence of run API calls and exporters, as the command
-//! line's are; nothing here computes a figure.
+//! kept runs, and a kept run's trial table or results workbook (made again from its
+//! scenario, seed and trials, which give the same trials). Each is a sequence of run API
+//! calls and exporters, as the command line's are; nothing here computes a figure.
 
 use serde_json::Value;
 
