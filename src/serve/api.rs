@@ -496,10 +496,28 @@ impl App {
     }
 }
 
+/// A request's JSON body, or a 400 that names the field whose value was wrong
+/// ("the request's `trials`: invalid type: string ..."), not only where it was.
+fn request_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let message = match serde_path_to_error::deserialize(&mut json) {
+        // Trailing text after the value is as wrong as a bad value.
+        Ok(value) => match json.end() {
+            Ok(()) => return Ok(value),
+            Err(e) => format!("the request: {e}"),
+        },
+        Err(e) => match e.path().to_string() {
+            path if path == "." => format!("the request: {}", e.into_inner()),
+            path => format!("the request's `{path}`: {}", e.into_inner()),
+        },
+    };
+    Err(failure(StatusCode::BAD_REQUEST, &message))
+}
+
 async fn start_job(State(app): Shared, body: Bytes) -> Response {
-    let request: JobRequest = match serde_json::from_slice(&body) {
+    let request: JobRequest = match request_body(&body) {
         Ok(r) => r,
-        Err(e) => return failure(StatusCode::BAD_REQUEST, &format!("the request: {e}")),
+        Err(response) => return response,
     };
     match app.start(request) {
         Ok(job) => (StatusCode::ACCEPTED, axum::Json(json!({ "job": job.id }))).into_response(),
@@ -650,9 +668,9 @@ struct Label {
 }
 
 async fn label_run(State(app): Shared, Path(id): Path<i64>, body: Bytes) -> Response {
-    let label: Label = match serde_json::from_slice(&body) {
+    let label: Label = match request_body(&body) {
         Ok(l) => l,
-        Err(e) => return failure(StatusCode::BAD_REQUEST, &format!("the request: {e}")),
+        Err(response) => return response,
     };
     match app.history.label(id, &label.label) {
         Ok(()) => axum::Json(json!({ "id": id, "label": label.label })).into_response(),

@@ -588,8 +588,33 @@ fn limits_are_kept() {
             .unwrap()
             .contains("\"dance\" is not a job")
     );
+    // A value of the wrong type is named by its field, not only by its position.
     let reply = s.post("/api/jobs", &json!({ "kind": "run", "trials": "many" }));
     assert_eq!(reply.status, 400);
+    let error = reply.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        error.starts_with("the request's `trials`: invalid type: string \"many\""),
+        "{error}"
+    );
+    let reply = s.post("/api/jobs", &json!({ "kind": "agreement", "terms": [3] }));
+    assert!(
+        reply.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("the request's `terms[0]`: invalid type: integer `3`"),
+        "{}",
+        reply.text()
+    );
+    let reply = s.send("POST", "/api/jobs", &[], b"{\"kind\": \"run\"} extra");
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("the request: trailing characters"),
+        "{}",
+        reply.text()
+    );
     assert_eq!(s.get("/api/nothing").status, 404);
 }
 
