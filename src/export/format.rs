@@ -4,8 +4,9 @@
 //! format through here, so a figure reads the same wherever it appears. Every function is
 //! pinned byte for byte by the golden files: change one and every output changes.
 
+use crate::lhs::Sampling;
 use crate::scenario::DiscountRate;
-use crate::summary::SamplingInfo;
+use crate::summary::{Provenance, SamplingInfo};
 
 /// Money rounded to the unit with thousands separators: `-£1,234,567`.
 pub fn money(x: f64, currency: &str) -> String {
@@ -34,6 +35,22 @@ pub fn exact_money(x: f64, currency: &str) -> String {
 /// An integer with thousands separators.
 pub fn thousands(n: u64) -> String {
     money(n as f64, "")
+}
+
+/// "standard error £18,374", or, for a single trial (whose spread cannot be estimated:
+/// its standard error is recorded as 0), that there is none.
+pub fn standard_error(se: f64, trials: u64, currency: &str) -> String {
+    if trials < 2 {
+        "no standard error from a single trial".to_owned()
+    } else {
+        format!("standard error {}", money(se, currency))
+    }
+}
+
+/// A count of things with thousands separators and the noun's right number: "1 trial",
+/// "20,000 trials" (a plural by adding "s", which is all the report's nouns need).
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
 }
 
 /// A probability as a percentage with one decimal.
@@ -210,6 +227,28 @@ pub fn column_width<'a>(names: impl Iterator<Item = &'a str>, at_least: usize) -
         .max(at_least)
 }
 
+/// ", Latin hypercube sampling" for a result of `trials` trials per run sampled so,
+/// nothing otherwise: for the line that names a result's seed and trials. Below
+/// [`crate::lhs::MIN_BLOCKS`] whole blocks a run's standard errors are plain sampling's,
+/// and the line says so, as a run's report does.
+pub fn sampling_note(provenance: Option<&Provenance>, trials: u64) -> String {
+    note_of(provenance.map_or(Sampling::Plain, |p| p.sampling), trials)
+}
+
+/// [`sampling_note`] for a result sampled by `sampling`.
+fn note_of(sampling: Sampling, trials: u64) -> String {
+    match sampling {
+        Sampling::Lhs if trials < crate::lhs::MIN_BLOCKS * crate::lhs::BLOCK => format!(
+            ", Latin hypercube sampling (standard errors as if the trials were independent, \
+             which errs on the safe side: fewer than {} whole blocks of {} trials)",
+            crate::lhs::MIN_BLOCKS,
+            thousands(crate::lhs::BLOCK)
+        ),
+        Sampling::Lhs => ", Latin hypercube sampling".to_owned(),
+        Sampling::Plain => String::new(),
+    }
+}
+
 /// How a Latin hypercube run sampled, in one line for a report's readers: "Latin
 /// hypercube sampling in blocks of 1,024 trials; standard errors from the means of its
 /// 97 blocks".
@@ -240,6 +279,26 @@ pub fn sampling(info: &SamplingInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The remark on plain standard errors goes exactly where a run's report makes them:
+    /// below 64 whole blocks.
+    #[test]
+    fn the_sampling_note_says_when_standard_errors_are_plain() {
+        assert_eq!(note_of(Sampling::Plain, 1_000), "");
+        assert_eq!(note_of(Sampling::Lhs, 65_536), ", Latin hypercube sampling");
+        assert!(note_of(Sampling::Lhs, 65_535).contains("fewer than 64 whole blocks"));
+    }
+
+    #[test]
+    fn a_single_trial_has_no_standard_error_and_counts_take_their_number() {
+        assert_eq!(
+            standard_error(0.0, 1, "£"),
+            "no standard error from a single trial"
+        );
+        assert_eq!(standard_error(1234.4, 2, "£"), "standard error £1,234");
+        assert_eq!(count(1, "trial"), "1 trial");
+        assert_eq!(count(20_000, "trial"), "20,000 trials");
+    }
 
     #[test]
     fn fine_percent_keeps_two_significant_digits_below_a_tenth_of_a_percent() {

@@ -205,12 +205,12 @@ pub fn run_fragment(report: &Report, scenario: &Scenario) -> String {
     let go_live = median_go_live(&report.consortium.delay_years_probability);
     format!(
         "<div class=\"consortium-sim\">\n<style>{}</style>\n<p class=\"meta\"><strong>{}</strong> · \
-         {} trials · seed {} · {} years</p>\n{}{}</div>\n",
+         {} · seed {} · {}</p>\n{}{}</div>\n",
         FRAGMENT_CSS,
         escape(&report.scenario),
-        thousands(report.trials),
+        format::count(report.trials, "trial"),
         report.seed,
-        report.horizon_years,
+        format::count(report.horizon_years as u64, "year"),
         headline(report, scenario),
         figure(
             "fan",
@@ -243,10 +243,10 @@ fn header(r: &Report, s: &Scenario) -> String {
     }
     let _ = writeln!(
         h,
-        "<p class=\"meta\">{} trials · seed {} · {} years · money discounted to base-year prices</p>",
-        thousands(r.trials),
+        "<p class=\"meta\">{} · seed {} · {} · money discounted to base-year prices</p>",
+        format::count(r.trials, "trial"),
         r.seed,
-        r.horizon_years
+        format::count(r.horizon_years as u64, "year"),
     );
     if let Some(sampling) = &r.sampling {
         let _ = writeln!(h, "<p class=\"meta\">{}</p>", escape(&format::sampling(sampling)));
@@ -284,7 +284,7 @@ fn headline(r: &Report, s: &Scenario) -> String {
         stat(
             "Mean NPV",
             &m(c.npv.mean),
-            &format!("standard error {}", m(c.npv.se)),
+            &format::standard_error(c.npv.se, r.trials, &s.currency),
             c.npv.mean < 0.0,
         ),
         stat(
@@ -605,8 +605,8 @@ fn run_override_note(r: &Report, top: &Map<String, Value>) -> String {
     let seed_differ = file_seed.is_some_and(|s| s != r.seed as f64);
     if trials_differ || seed_differ {
         format!(
-            "This run used {} trials and seed {}: the command line overrides the file's values below.",
-            thousands(r.trials),
+            "This run used {} and seed {}: the command line overrides the file's values below.",
+            format::count(r.trials, "trial"),
             r.seed
         )
     } else {

@@ -40,8 +40,8 @@ pub fn why(
         Sampling::Lhs => ", Latin hypercube sampling",
     };
     format!(
-        " (the {rank} {whose} of {} trials, seed {seed}{how})",
-        super::format::thousands(trials)
+        " (the {rank} {whose} of {}, seed {seed}{how})",
+        super::format::count(trials, "trial")
     )
 }
 

@@ -18,12 +18,11 @@ pub fn render(r: &Report, scenario: &Scenario) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{}\n{} trials, seed {}, {} year{} at base-year prices, discounted at {}\n",
+        "{}\n{}, seed {}, {} at base-year prices, discounted at {}\n",
         r.scenario,
-        thousands(r.trials),
+        format::count(r.trials, "trial"),
         r.seed,
-        r.horizon_years,
-        if r.horizon_years == 1 { "" } else { "s" },
+        format::count(r.horizon_years as u64, "year"),
         discount(&scenario.discount, r.horizon_years)
     );
     if let Some(sampling) = &r.sampling {
@@ -35,9 +34,9 @@ pub fn render(r: &Report, scenario: &Scenario) -> String {
     );
     let _ = writeln!(
         s,
-        "  mean            {:>16}   (standard error {})",
+        "  mean            {:>16}   ({})",
         m(c.npv.mean),
-        m(c.npv.se)
+        format::standard_error(c.npv.se, r.trials, currency)
     );
     let _ = writeln!(s, "  median (P50)    {:>16}", m(c.npv.p50));
     let _ = writeln!(

@@ -496,9 +496,9 @@ impl App {
     }
 }
 
-/// A request's JSON body, or a 400 that names the field whose value was wrong
-/// ("the request's `trials`: invalid type: string ..."), not only where it was.
-fn request_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+/// A request's JSON body, or the message for a 400 that names the field whose value was
+/// wrong ("the request's `trials`: invalid type: string ..."), not only where it was.
+fn request_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     let mut json = serde_json::Deserializer::from_slice(body);
     let message = match serde_path_to_error::deserialize(&mut json) {
         // Trailing text after the value is as wrong as a bad value.
@@ -511,13 +511,13 @@ fn request_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Respon
             path => format!("the request's `{path}`: {}", e.into_inner()),
         },
     };
-    Err(failure(StatusCode::BAD_REQUEST, &message))
+    Err(message)
 }
 
 async fn start_job(State(app): Shared, body: Bytes) -> Response {
     let request: JobRequest = match request_body(&body) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(message) => return failure(StatusCode::BAD_REQUEST, &message),
     };
     match app.start(request) {
         Ok(job) => (StatusCode::ACCEPTED, axum::Json(json!({ "job": job.id }))).into_response(),
@@ -670,7 +670,7 @@ struct Label {
 async fn label_run(State(app): Shared, Path(id): Path<i64>, body: Bytes) -> Response {
     let label: Label = match request_body(&body) {
         Ok(l) => l,
-        Err(response) => return response,
+        Err(message) => return failure(StatusCode::BAD_REQUEST, &message),
     };
     match app.history.label(id, &label.label) {
         Ok(()) => axum::Json(json!({ "id": id, "label": label.label })).into_response(),

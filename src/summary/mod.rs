@@ -78,15 +78,6 @@ pub struct AsRun {
 
 impl Provenance {
     /// Whether every scenario is a shipped example, whose figures are illustrative.
-    /// ", Latin hypercube sampling" for a result sampled so, nothing otherwise: for the
-    /// line that names a result's seed and trials.
-    pub fn sampling_note(provenance: Option<&Provenance>) -> &'static str {
-        match provenance.map(|p| p.sampling) {
-            Some(Sampling::Lhs) => ", Latin hypercube sampling",
-            _ => "",
-        }
-    }
-
     pub fn illustrative(&self) -> bool {
         self.scenarios.iter().all(|s| s.origin.shipped_example)
     }

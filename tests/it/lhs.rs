@@ -380,8 +380,11 @@ fn an_analysis_says_it_sampled_by_latin_hypercube() {
     ]);
     r.ok();
     assert!(
-        r.stdout
-            .contains("2 points of 2,048 trials each, seed 1, Latin hypercube sampling"),
+        r.stdout.contains(
+            "2 points of 2,048 trials each, seed 1, Latin hypercube sampling \
+                       (standard errors as if the trials were independent, which errs on the \
+                       safe side: fewer than 64 whole blocks of 1,024 trials)"
+        ),
         "{}",
         r.stdout
     );

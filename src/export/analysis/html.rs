@@ -18,7 +18,7 @@ use crate::analysis::sweep::Sweep;
 use crate::export::charts::{
     self, Frontier, HeatMap, Line, LineChart, Metric, Swing, Tornado, Unit,
 };
-use crate::export::format::{money, percent, significant, thousands};
+use crate::export::format::{self, money, percent, significant, thousands};
 use crate::export::html::{PARTNERS_PER_TABLE, escape, figure, illustrative, page, provenance};
 use crate::summary::{Provenance, RunInfo};
 
@@ -170,11 +170,12 @@ pub fn sweep(s: &Sweep, currency: &str) -> String {
     let mut body = header(
         &s.scenario,
         &format!(
-            "Sweep of {} · {} points · {} trials each · seed {}",
+            "Sweep of {} · {} points · {} trials each · seed {}{}",
             pointers.join(" × "),
             s.points.len(),
             thousands(s.trials),
-            s.seed
+            s.seed,
+            format::sampling_note(s.provenance.as_ref(), s.trials)
         ),
     );
     body.push_str(CRN_NOTE);
@@ -469,11 +470,12 @@ pub fn agreement(a: &Agreement, currency: &str) -> String {
     let mut body = header(
         &a.scenario,
         &format!(
-            "Agreement terms: {} · {} sets · {} trials each · seed {}",
+            "Agreement terms: {} · {} sets · {} trials each · seed {}{}",
             labels.join(" × "),
             a.sets.len(),
             thousands(a.trials),
-            a.seed
+            a.seed,
+            format::sampling_note(a.provenance.as_ref(), a.trials)
         ),
     );
     body.push_str(CRN_NOTE);
@@ -610,10 +612,11 @@ pub fn sensitivity(s: &Sensitivity, currency: &str) -> String {
     let mut body = header(
         &s.scenario,
         &format!(
-            "Sensitivity analysis · {} trials per run · seed {} · base mean NPV {} \
+            "Sensitivity analysis · {} trials per run · seed {}{} · base mean NPV {} \
              (standard error {}), P(loss) {}",
             thousands(s.trials),
             s.seed,
+            format::sampling_note(s.provenance.as_ref(), s.trials),
             m(b.mean_npv),
             m(b.se_npv),
             percent(b.prob_npv_negative.estimate)
@@ -779,10 +782,11 @@ pub fn compare(c: &Comparison, currency: &str) -> String {
     let mut body = header(
         "Comparison",
         &format!(
-            "{} scenarios · {} trials each · seed {}",
+            "{} scenarios · {} trials each · seed {}{}",
             c.scenarios.len(),
             thousands(c.trials),
-            c.seed
+            c.seed,
+            format::sampling_note(c.provenance.as_ref(), c.trials)
         ),
     );
     body.push_str("<ul>\n");

@@ -16,8 +16,7 @@ use crate::analysis::compare::{Column, Comparison, Difference};
 use crate::analysis::crn::Figures;
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::sweep::Sweep;
-use crate::export::format::{money, percent, significant, thousands};
-use crate::summary::Provenance;
+use crate::export::format::{self, money, percent, significant, thousands};
 
 /// Rows of cells, the first row the header; numbers right-aligned.
 struct Table {
@@ -94,7 +93,7 @@ pub fn sweep(s: &Sweep, currency: &str) -> String {
         s.points.len(),
         thousands(s.trials),
         s.seed,
-        Provenance::sampling_note(s.provenance.as_ref())
+        format::sampling_note(s.provenance.as_ref(), s.trials)
     );
     let names: Vec<String> = pointers.iter().map(|p| short_name(p)).collect();
     let mut header = names.clone();
@@ -175,7 +174,7 @@ pub fn agreement(a: &Agreement, currency: &str) -> String {
         a.sets.len(),
         thousands(a.trials),
         a.seed,
-        Provenance::sampling_note(a.provenance.as_ref()),
+        format::sampling_note(a.provenance.as_ref(), a.trials),
         agreement_limits(a)
     );
     let labels: Vec<String> = a.terms.iter().map(term_label).collect();
@@ -318,7 +317,7 @@ pub fn sensitivity(s: &Sensitivity, currency: &str) -> String {
         s.scenario,
         thousands(s.trials),
         s.seed,
-        Provenance::sampling_note(s.provenance.as_ref()),
+        format::sampling_note(s.provenance.as_ref(), s.trials),
         m(b.mean_npv),
         m(b.se_npv),
         percent(b.prob_npv_negative.estimate)
@@ -433,7 +432,7 @@ pub fn compare(c: &Comparison, currency: &str) -> String {
         "Comparison: {} trials each, seed {}{} (common random numbers: trial k pairs with trial k)\n",
         thousands(c.trials),
         c.seed,
-        Provenance::sampling_note(c.provenance.as_ref())
+        format::sampling_note(c.provenance.as_ref(), c.trials)
     );
     for col in &c.scenarios {
         let _ = writeln!(out, "  {}: {} ({})", col.name, col.scenario, col.source);

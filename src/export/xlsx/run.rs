@@ -75,10 +75,10 @@ fn summary(r: &Report, s: &Scenario, styles: &Styles) -> Result<rust_xlsxwriter:
         row,
         0,
         &format!(
-            "{} trials, seed {}, {} years at base-year prices, discounted at {}",
-            format::thousands(r.trials),
+            "{}, seed {}, {} at base-year prices, discounted at {}",
+            format::count(r.trials, "trial"),
             r.seed,
-            r.horizon_years,
+            format::count(r.horizon_years as u64, "year"),
             discount(&s.discount, r.horizon_years)
         ),
     )?;
