@@ -582,7 +582,7 @@ fn agreement(
         &spec, trials, seed, threads, sampling, max_memory, None, None,
     )?;
     watched(py, progress, |monitor| {
-        let terms = run::agreement_terms(&terms, None)?;
+        let terms = run::agreement_term_list(&terms)?;
         let limits = consortium_sim::analysis::agreement::Limits {
             max_worse_off,
             max_collapse,

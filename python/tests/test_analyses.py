@@ -103,5 +103,7 @@ def test_an_agreement_is_the_command_lines_csv_and_json(tmp_path):
     none = cs.agreement(FOUR, {"/partners/*/exit_fee": [0, 600000]}, max_worse_off=0.01, trials=500,
                         progress=False)
     assert none.meeting_limits == 0 and len(none.table) == 2
+    with pytest.raises(cs.RequestError, match=r"^an agreement needs at least one term in `terms`, each POINTER="):
+        cs.agreement(FOUR, {}, trials=100, progress=False)
     with pytest.raises(cs.RequestError, match="efficiency is not a term of the partnership agreement"):
         cs.agreement(FOUR, {"/service/efficiency": [0.1, 0.2]}, trials=100, progress=False)

@@ -235,6 +235,27 @@ pub fn sampling_note(provenance: Option<&Provenance>, trials: u64) -> String {
     note_of(provenance.map_or(Sampling::Plain, |p| p.sampling), trials)
 }
 
+/// How a result of `trials` trials per run was sampled, as a cell of its own ("Plain:
+/// independent trials", "Latin hypercube sampling"), with [`sampling_note`]'s caveat.
+pub fn sampling_cell(provenance: Option<&Provenance>, trials: u64) -> String {
+    cell_of(provenance.map_or(Sampling::Plain, |p| p.sampling), trials)
+}
+
+/// [`sampling_cell`] for a result sampled by `sampling`.
+fn cell_of(sampling: Sampling, trials: u64) -> String {
+    match sampling {
+        Sampling::Plain => "Plain: independent trials".to_owned(),
+        lhs => {
+            let note = note_of(lhs, trials);
+            let note = note.trim_start_matches(", ");
+            let mut chars = note.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        }
+    }
+}
+
 /// [`sampling_note`] for a result sampled by `sampling`.
 fn note_of(sampling: Sampling, trials: u64) -> String {
     match sampling {
@@ -287,6 +308,12 @@ mod tests {
         assert_eq!(note_of(Sampling::Plain, 1_000), "");
         assert_eq!(note_of(Sampling::Lhs, 65_536), ", Latin hypercube sampling");
         assert!(note_of(Sampling::Lhs, 65_535).contains("fewer than 64 whole blocks"));
+        assert_eq!(cell_of(Sampling::Plain, 1_000), "Plain: independent trials");
+        assert_eq!(cell_of(Sampling::Lhs, 65_536), "Latin hypercube sampling");
+        assert!(
+            cell_of(Sampling::Lhs, 10_240)
+                .starts_with("Latin hypercube sampling (standard errors as if")
+        );
     }
 
     #[test]

@@ -53,12 +53,10 @@ pub fn sweep_params(specs: &[String]) -> Result<Vec<Param>> {
 
 /// The terms of an agreement analysis: those given one by one (`POINTER=V1,V2,...`),
 /// then those of a terms file (`{"terms": {"POINTER": [V1, ...]}}`), if one is named.
-/// A term given twice is refused.
+/// A term given twice is refused. For a front end with a file option (the command
+/// line); [`agreement_term_list`] is for one whose terms are a list.
 pub fn agreement_terms(specs: &[String], file: Option<&std::path::Path>) -> Result<Vec<Term>> {
-    let mut terms = specs
-        .iter()
-        .map(|s| Term::parse(s))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut terms = parse_terms(specs)?;
     if let Some(path) = file {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -77,6 +75,28 @@ pub fn agreement_terms(specs: &[String], file: Option<&std::path::Path>) -> Resu
     }
     agreement::check_distinct(&terms)?;
     Ok(terms)
+}
+
+/// The terms of an agreement analysis given as a list (`terms`, each
+/// `POINTER=V1,V2,...`), for a front end without a terms file (Python, the web app).
+pub fn agreement_term_list(specs: &[String]) -> Result<Vec<Term>> {
+    let terms = parse_terms(specs)?;
+    if terms.is_empty() {
+        return Err(Error::request(message![
+            "an agreement needs at least one term in ",
+            Setting::Terms,
+            ", each POINTER=V1,V2,... (e.g. /partners/*/exit_fee=0,250000)",
+        ]));
+    }
+    agreement::check_distinct(&terms)?;
+    Ok(terms)
+}
+
+fn parse_terms(specs: &[String]) -> Result<Vec<Term>> {
+    Ok(specs
+        .iter()
+        .map(|s| Term::parse(s))
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 /// What an analysis keeps of each run beyond its partners (the figures, the point's

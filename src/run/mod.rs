@@ -40,7 +40,7 @@ mod provenance;
 mod simulate;
 mod target;
 
-pub use analyse::{agreement_terms, sweep_params};
+pub use analyse::{agreement_term_list, agreement_terms, sweep_params};
 pub use error::{Error, Message, Notice, Result, Setting};
 pub use memory::{Footprint, parse_size};
 pub use prepare::{Loaded, MAX_THREADS, Prepared, RunOptions, Source, load, prepare};

@@ -206,7 +206,7 @@ pub fn agreement(
     limits: Limits,
     monitor: &Monitor,
 ) -> Result<Output> {
-    let terms = run::agreement_terms(terms, None)?;
+    let terms = run::agreement_term_list(terms)?;
     let prepared = prepare(request, false)?.prepared;
     let agreement = prepared.agreement(&terms, limits, monitor, &mut Vec::new())?;
     let subject = Subject::Agreement(&agreement, &prepared.scenario.currency);

@@ -863,6 +863,15 @@ fn an_agreement_job_gives_the_commands_figures() {
     assert_eq!(bad["state"], "failed", "{bad}");
     let message = bad["message"].as_str().unwrap_or_default();
     assert!(message.contains("/partners/*/exit_fee"), "{bad}");
+    // No terms: the message names the request's list, not the command line's options.
+    let none = s.finish(json!({
+        "kind": "agreement", "scenario": base, "trials": 500, "terms": []
+    }));
+    assert_eq!(
+        none["message"],
+        "an agreement needs at least one term in `terms`, each POINTER=V1,V2,... (e.g. /partners/*/exit_fee=0,250000)",
+        "{none}"
+    );
     let limit = s.post(
         "/api/jobs",
         &json!({

@@ -88,6 +88,7 @@ pub fn sweep(s: &Sweep, currency: &str) -> io::Result<Workbook> {
         ("Parameters", pointers.join(" × ")),
         ("Points", s.points.len().to_string()),
         ("Trials at each point", format::thousands(s.trials)),
+        ("Sampling", format::sampling_cell(s.provenance.as_ref(), s.trials)),
         ("Seed", s.seed.to_string()),
     ];
     let mut sheets = vec![
@@ -315,6 +316,7 @@ pub fn sensitivity(s: &Sensitivity, currency: &str) -> io::Result<Workbook> {
     let lines = [
         ("Scenario", s.scenario.clone()),
         ("Trials per run", format::thousands(s.trials)),
+        ("Sampling", format::sampling_cell(s.provenance.as_ref(), s.trials)),
         ("Seed", s.seed.to_string()),
         ("Base mean NPV", format::money(b.mean_npv, currency)),
         ("Base standard error", format::money(b.se_npv, currency)),
@@ -471,6 +473,7 @@ pub fn compare(c: &Comparison, currency: &str) -> io::Result<Workbook> {
     let lines = [
         ("Scenarios", c.scenarios.len().to_string()),
         ("Trials each", format::thousands(c.trials)),
+        ("Sampling", format::sampling_cell(c.provenance.as_ref(), c.trials)),
         ("Seed", c.seed.to_string()),
     ];
     let sheets = vec![
@@ -609,6 +612,7 @@ pub fn agreement(a: &Agreement, currency: &str) -> io::Result<Workbook> {
         ("Terms", terms.join(" × ")),
         ("Sets", a.sets.len().to_string()),
         ("Trials of each set", format::thousands(a.trials)),
+        ("Sampling", format::sampling_cell(a.provenance.as_ref(), a.trials)),
         ("Seed", a.seed.to_string()),
         ("Limit on any partner's P(worse off)", limit(a.limits.max_worse_off)),
         ("Limit on P(collapse)", limit(a.limits.max_collapse)),
