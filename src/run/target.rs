@@ -356,10 +356,14 @@ pub(super) fn most_trials(
                     Setting::Trials,
                 ]));
             }
+            // Whether memory, not the default cap, is what holds the run back: only
+            // then is there something to say (a cap rounded down to whole blocks is
+            // still the default's, and the status line shows it).
+            let by_memory = n < MAX_TRIALS;
             if lhs && n >= lhs::BLOCK {
                 n -= n % lhs::BLOCK;
             }
-            if n < MAX_TRIALS {
+            if by_memory {
                 notices.push(Notice::Note(message![
                     format!(
                         "at most {} trials, the most the memory guard allows{} (see ",

@@ -239,6 +239,22 @@ fn an_lhs_cap_is_whole_blocks() {
 }
 
 #[test]
+fn the_default_lhs_cap_is_whole_blocks_without_blaming_memory() {
+    // 10,000,000 is not whole blocks: under LHS the default cap is 9,999,360, and the
+    // memory guard, which allows far more of this scenario, is not said to set it.
+    let out = bin()
+        .args(["run", SCENARIO, "--quiet", "--sampling", "lhs"])
+        .args(["--target-se", "1000000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains("memory guard"), "{err}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("(at most 9,999,360)"), "{text}");
+}
+
+#[test]
 fn a_p_loss_target_is_printed_to_two_significant_digits() {
     // 0.04 % is not "0.00%".
     let out = bin()
