@@ -91,7 +91,14 @@ impl From<LibError> for Error_ {
 
 /// Settings named as the Python keywords that hold them.
 fn keyword(setting: run::Setting) -> String {
-    format!("`{}`", setting.name())
+    match setting {
+        // The functions' mappings and lists, whose entries the library's messages name
+        // one at a time.
+        run::Setting::Param => "`params`".into(),
+        run::Setting::Term => "`terms`".into(),
+        run::Setting::Variant => "`variants`".into(),
+        other => format!("`{}`", other.name()),
+    }
 }
 
 impl Error_ {

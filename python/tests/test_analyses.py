@@ -28,8 +28,10 @@ def test_a_sweep_of_listed_values_is_the_command_lines(tmp_path):
         "--param", "/service/efficiency=0.05,0.1,0.15")
     s = cs.sweep(FOUR, {"/service/efficiency": [0.05, 0.1, 0.15]}, trials=1000, seed=3, progress=False)
     pd.testing.assert_frame_equal(s.table, pd.read_csv(csv), check_exact=True)
-    with pytest.raises(cs.RequestError, match="^`param` /seed"):
+    with pytest.raises(cs.RequestError, match="^`params` /seed"):
         cs.sweep(FOUR, {"/seed": [1, 2]}, trials=100, progress=False)
+    with pytest.raises(cs.RequestError, match="^a sweep needs a parameter: `params` POINTER="):
+        cs.sweep(FOUR, {}, trials=100, progress=False)
 
 
 def test_sensitivity_is_the_command_lines(tmp_path):

@@ -110,6 +110,12 @@ impl Term {
         let Some(terms) = top.get("terms").and_then(Value::as_object) else {
             return Err(fail(shape.into()));
         };
+        if let Some(p) = crate::scenario::load::duplicate_keys(text.as_bytes()).first() {
+            return Err(fail(format!("{}: {}", p.path, p.message)));
+        }
+        if terms.is_empty() {
+            return Err(fail(format!("lists no terms: {shape}")));
+        }
         terms
             .iter()
             .map(|(pointer, values)| {
@@ -740,6 +746,11 @@ mod tests {
             ),
             (r#"{"terms": {"/service/efficiency": [0.1]}}"#, "not a term"),
             ("{", "not JSON"),
+            (
+                r#"{"terms": {"/partners/*/exit_fee": [0], "/partners/*/exit_fee": [777]}}"#,
+                "/terms/~1partners~1*~1exit_fee: \"/partners/*/exit_fee\" is given more than once",
+            ),
+            (r#"{"terms": {}}"#, "lists no terms"),
         ] {
             let e = Term::from_file(text, "t.json").unwrap_err().to_string();
             assert!(e.starts_with("`terms` t.json"), "{e}");

@@ -32,9 +32,22 @@ pub fn exact_money(x: f64, currency: &str) -> String {
     format!("{sign}{whole}{}", pennies.trim_start_matches('0'))
 }
 
-/// An integer with thousands separators.
+/// An integer with thousands separators, exact (through its digits, not a float, which
+/// would misquote counts above 2^53).
 pub fn thousands(n: u64) -> String {
-    money(n as f64, "")
+    separated(&n.to_string())
+}
+
+/// Digits with a comma before each group of three from the right.
+fn separated(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// "standard error £18,374", or, for a single trial (whose spread cannot be estimated:
@@ -200,13 +213,7 @@ pub fn trim_zeros(s: String) -> String {
 pub fn grouped(x: f64, decimals: usize) -> String {
     let text = format!("{:.decimals$}", x.abs());
     let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
+    let mut out = separated(int);
     if !frac.is_empty() {
         out.push('.');
         out.push_str(frac);
@@ -279,10 +286,10 @@ pub fn sampling(info: &SamplingInfo) -> String {
             format!("from the means of its {} blocks", thousands(info.blocks))
         }
         "block_means" => format!(
-            "from the means of its {} blocks, and the {} trials after them counted as \
+            "from the means of its {} blocks, and the {} after them counted as \
              independent (a multiple of {} trials is more precise)",
             thousands(info.blocks),
-            thousands(info.trials_after_blocks),
+            count(info.trials_after_blocks, "trial"),
             thousands(info.block_trials)
         ),
         _ => format!(
@@ -325,6 +332,12 @@ mod tests {
         assert_eq!(standard_error(1234.4, 2, "£"), "standard error £1,234");
         assert_eq!(count(1, "trial"), "1 trial");
         assert_eq!(count(20_000, "trial"), "20,000 trials");
+        // Exact above 2^53, where a float would round.
+        assert_eq!(thousands(9_007_199_254_740_993), "9,007,199,254,740,993");
+        assert_eq!(thousands(u64::MAX), "18,446,744,073,709,551,615");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
     }
 
     #[test]

@@ -22,6 +22,13 @@ use crate::summary::AsRun;
 
 /// Parses the parameters of a sweep: one (a line) or two (a grid).
 pub fn sweep_params(specs: &[String]) -> Result<Vec<Param>> {
+    if specs.is_empty() {
+        return Err(Error::request(message![
+            "a sweep needs a parameter: ",
+            Setting::Param,
+            " POINTER=V1,V2,... or POINTER=START:STOP:STEPS (e.g. /service/efficiency=0.1:0.3:5)",
+        ]));
+    }
     if specs.len() > 2 {
         return Err(Error::request(message![
             Setting::Param,

@@ -27,6 +27,7 @@ use super::library::{self, Library};
 use super::tasks::{self, Request, Scenario};
 use super::{Config, MAX_BODY_BYTES, assets, guard};
 use crate::analysis::agreement::Limits;
+use crate::export::format::thousands;
 use crate::lhs::Sampling;
 use crate::run::{self, Error, Source};
 use crate::scenario::{Problem, ScenarioError};
@@ -421,6 +422,49 @@ impl App {
         Ok((self.kept(id)?, listed))
     }
 
+    /// Refuses to compare kept runs `a` and `b` trial by trial unless they share a seed,
+    /// a trial count, a sampling method and this engine: a comparison runs both again
+    /// with the first's, so any difference would show `b` with figures that are not its
+    /// own. (The page shows such runs' summaries side by side instead.)
+    fn comparable(&self, a: i64, b: i64) -> Result<(), Error> {
+        let (first, second) = (self.history.get(a)?, self.history.get(b)?);
+        let engine = env!("CARGO_PKG_VERSION");
+        let mut differ = Vec::new();
+        if first.seed != second.seed {
+            differ.push(format!("seed ({} and {})", first.seed, second.seed));
+        }
+        if first.trials != second.trials {
+            differ.push(format!(
+                "trials ({} and {})",
+                thousands(first.trials),
+                thousands(second.trials)
+            ));
+        }
+        if first.sampling != second.sampling {
+            differ.push(format!(
+                "sampling ({} and {})",
+                first.sampling, second.sampling
+            ));
+        }
+        for listed in [&first, &second] {
+            if listed.engine_version != engine {
+                differ.push(format!(
+                    "engine (run {} was made by engine {}, this is {engine})",
+                    listed.id, listed.engine_version
+                ));
+            }
+        }
+        if differ.is_empty() {
+            return Ok(());
+        }
+        Err(Error::request(format!(
+            "runs {a} and {b} cannot be compared trial by trial: they differ in {}; a \
+             comparison runs both with one seed, trial count and sampling on this engine \
+             (common random numbers)",
+            differ.join(", ")
+        )))
+    }
+
     /// Checks a job's request and queues its work.
     fn start(&self, r: JobRequest) -> Result<Arc<Job>, Error> {
         if let Some(n) = r.trials {
@@ -473,6 +517,7 @@ impl App {
                 let [a, b] = r.runs[..] else {
                     return Err(Error::request("`runs` must name two kept runs to compare"));
                 };
+                self.comparable(a, b)?;
                 let first = self.kept(a)?;
                 let second = self.kept(b)?.scenario;
                 self.queue.start(move |m| tasks::compare(first, second, m))

@@ -182,6 +182,9 @@ pub fn setting(s: Setting) -> String {
         Setting::Seed => "the seed".into(),
         Setting::MaxMemory => "the server's --max-memory".into(),
         Setting::MaxTrials => "the server's --max-trials".into(),
+        // The request's lists, whose entries the library's messages name one at a time.
+        Setting::Param => "`params`".into(),
+        Setting::Term => "`terms`".into(),
         other => format!("`{}`", other.name()),
     }
 }

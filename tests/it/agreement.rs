@@ -307,6 +307,21 @@ fn a_limit_no_set_meets_exits_3_says_so_and_still_writes_the_outputs() {
         .count();
     assert_eq!(v["meeting_limits"].as_u64(), Some(collapse_free as u64));
     assert_eq!(out.code, if collapse_free > 0 { 0 } else { 3 });
+    // Every set collapses sometimes at this seed, so none meets a zero limit; the
+    // closest is then the set with the lowest P(collapse) (the worst partner's risk
+    // breaking ties), not the lowest worst-partner risk.
+    assert_eq!(collapse_free, 0);
+    let closest = sets(&v)
+        .iter()
+        .min_by(|x, y| {
+            num(x, "/prob_collapse")
+                .total_cmp(&num(y, "/prob_collapse"))
+                .then(num(x, "/worst_prob_worse_off").total_cmp(&num(y, "/worst_prob_worse_off")))
+        })
+        .unwrap();
+    let needle = format!("The lowest P(collapse) is set {} (", closest["set"]);
+    let text = out.stdout.replace('\n', " ");
+    assert!(text.contains(&needle), "{needle}: {}", out.stdout);
 }
 
 #[test]

@@ -744,12 +744,39 @@ fn history_compare_and_analyses() {
     assert!(page.contains("four_districts_back_office") && page.contains("higher fee"));
     let data = s.get(&format!("/api/jobs/{}/data", end["job"])).json();
     assert_eq!(data["trials"], 2000);
+    // Runs of another seed or sampling are not run again as if they were the first's.
+    let lhs = s.finish(json!({
+        "kind": "run", "scenario": base, "trials": 2048, "seed": 7, "sampling": "lhs"
+    }))["run"]
+        .as_i64()
+        .unwrap();
+    let refused = s.post("/api/jobs", &json!({ "kind": "compare", "runs": [a, lhs] }));
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.json()["error"],
+        format!(
+            "runs {a} and {lhs} cannot be compared trial by trial: they differ in seed (5 and \
+             7), trials (2,000 and 2,048), sampling (plain and lhs); a comparison runs both \
+             with one seed, trial count and sampling on this engine (common random numbers)"
+        )
+    );
 
     let sweep = s.finish(json!({
         "kind": "sweep", "scenario": base, "trials": 500, "seed": 1,
         "params": ["/service/efficiency=0.1,0.2"]
     }));
     assert_eq!(sweep["state"], "shown", "{sweep}");
+    // A sweep of nothing is refused by name (it once ran, then failed on its page).
+    let empty = s.finish(json!({ "kind": "sweep", "scenario": base, "trials": 500 }));
+    assert_eq!(empty["state"], "failed", "{empty}");
+    assert_eq!(empty["user_input"], true, "{empty}");
+    assert!(
+        empty["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("a sweep needs a parameter: `params` POINTER="),
+        "{empty}"
+    );
     let page = s
         .get(&format!("/api/jobs/{}/page.html", sweep["job"]))
         .text();
@@ -791,9 +818,10 @@ fn history_compare_and_analyses() {
         s.send("DELETE", &format!("/api/runs/{a}"), &[], b"").status,
         400
     );
+    // b and the LHS run are left.
     assert_eq!(
         s.get("/api/runs").json()["runs"].as_array().unwrap().len(),
-        1
+        2
     );
 }
 

@@ -18,7 +18,7 @@ use crate::analysis::sweep::Sweep;
 use crate::export::charts::{
     self, Frontier, HeatMap, Line, LineChart, Metric, Swing, Tornado, Unit,
 };
-use crate::export::format::{self, money, percent, significant, thousands};
+use crate::export::format::{self, money, percent, significant};
 use crate::export::html::{PARTNERS_PER_TABLE, escape, figure, illustrative, page, provenance};
 use crate::summary::{Provenance, RunInfo};
 
@@ -170,10 +170,10 @@ pub fn sweep(s: &Sweep, currency: &str) -> String {
     let mut body = header(
         &s.scenario,
         &format!(
-            "Sweep of {} · {} points · {} trials each · seed {}{}",
+            "Sweep of {} · {} · {} each · seed {}{}",
             pointers.join(" × "),
-            s.points.len(),
-            thousands(s.trials),
+            format::count(s.points.len() as u64, "point"),
+            format::count(s.trials, "trial"),
             s.seed,
             format::sampling_note(s.provenance.as_ref(), s.trials)
         ),
@@ -470,10 +470,10 @@ pub fn agreement(a: &Agreement, currency: &str) -> String {
     let mut body = header(
         &a.scenario,
         &format!(
-            "Agreement terms: {} · {} sets · {} trials each · seed {}{}",
+            "Agreement terms: {} · {} · {} each · seed {}{}",
             labels.join(" × "),
-            a.sets.len(),
-            thousands(a.trials),
+            format::count(a.sets.len() as u64, "set"),
+            format::count(a.trials, "trial"),
             a.seed,
             format::sampling_note(a.provenance.as_ref(), a.trials)
         ),
@@ -612,9 +612,9 @@ pub fn sensitivity(s: &Sensitivity, currency: &str) -> String {
     let mut body = header(
         &s.scenario,
         &format!(
-            "Sensitivity analysis · {} trials per run · seed {}{} · base mean NPV {} \
+            "Sensitivity analysis · {} per run · seed {}{} · base mean NPV {} \
              (standard error {}), P(loss) {}",
-            thousands(s.trials),
+            format::count(s.trials, "trial"),
             s.seed,
             format::sampling_note(s.provenance.as_ref(), s.trials),
             m(b.mean_npv),
@@ -782,9 +782,9 @@ pub fn compare(c: &Comparison, currency: &str) -> String {
     let mut body = header(
         "Comparison",
         &format!(
-            "{} scenarios · {} trials each · seed {}{}",
+            "{} scenarios · {} each · seed {}{}",
             c.scenarios.len(),
-            thousands(c.trials),
+            format::count(c.trials, "trial"),
             c.seed,
             format::sampling_note(c.provenance.as_ref(), c.trials)
         ),

@@ -117,19 +117,29 @@ pub fn agreement_verdict(a: &Agreement, currency: &str) -> String {
         return format!("Highest mean NPV: {}.", describe(best));
     }
     if a.meeting_limits == 0 {
-        let safest = a
-            .sets
-            .iter()
-            .min_by(|x, y| {
+        // How close the grid came, on what the limits are about: with a limit on
+        // P(collapse) alone, the lowest P(collapse); otherwise the lowest worst-partner
+        // risk, P(collapse) breaking ties.
+        let collapse_only = a.limits.max_worse_off.is_none();
+        let (closest, what) = if collapse_only {
+            let set = a.sets.iter().min_by(|x, y| {
+                x.figures
+                    .prob_collapse
+                    .total_cmp(&y.figures.prob_collapse)
+                    .then(x.worst_prob_worse_off.total_cmp(&y.worst_prob_worse_off))
+            });
+            (set, "The lowest P(collapse) is")
+        } else {
+            let set = a.sets.iter().min_by(|x, y| {
                 x.worst_prob_worse_off
                     .total_cmp(&y.worst_prob_worse_off)
                     .then(x.figures.prob_collapse.total_cmp(&y.figures.prob_collapse))
-            })
-            .expect("a set");
+            });
+            (set, "The lowest worst-partner risk is")
+        };
         return format!(
-            "No set of terms in the grid meets the limits. The lowest worst-partner risk is \
-             {}.",
-            describe(safest)
+            "No set of terms in the grid meets the limits. {what} {}.",
+            describe(closest.expect("a set"))
         );
     }
     let of = if a.meeting_limits == 1 {
@@ -142,6 +152,9 @@ pub fn agreement_verdict(a: &Agreement, currency: &str) -> String {
 
 /// The sets on the frontier as a sentence.
 pub fn agreement_frontier(a: &Agreement) -> String {
+    if a.sets.len() == 1 {
+        return "Trade-off frontier: the one set run, with nothing to weigh it against.".into();
+    }
     let sets: Vec<String> = a.frontier.iter().map(usize::to_string).collect();
     let (noun, these) = if sets.len() == 1 {
         ("set", "it")

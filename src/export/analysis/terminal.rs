@@ -87,11 +87,11 @@ pub fn sweep(s: &Sweep, currency: &str) -> String {
     let pointers: Vec<&str> = s.parameters.iter().map(|p| p.pointer.as_str()).collect();
     let _ = writeln!(
         out,
-        "{}\nSweep of {}: {} points of {} trials each, seed {}{} (common random numbers)\n",
+        "{}\nSweep of {}: {} of {} each, seed {}{} (common random numbers)\n",
         s.scenario,
         pointers.join(" x "),
-        s.points.len(),
-        thousands(s.trials),
+        format::count(s.points.len() as u64, "point"),
+        format::count(s.trials, "trial"),
         s.seed,
         format::sampling_note(s.provenance.as_ref(), s.trials)
     );
@@ -169,10 +169,10 @@ pub fn agreement(a: &Agreement, currency: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}\nAgreement terms: {} sets of {} trials each, seed {}{} (common random numbers)\n{}\n",
+        "{}\nAgreement terms: {} of {} each, seed {}{} (common random numbers)\n{}\n",
         a.scenario,
-        a.sets.len(),
-        thousands(a.trials),
+        format::count(a.sets.len() as u64, "set"),
+        format::count(a.trials, "trial"),
         a.seed,
         format::sampling_note(a.provenance.as_ref(), a.trials),
         agreement_limits(a)
@@ -312,10 +312,10 @@ pub fn sensitivity(s: &Sensitivity, currency: &str) -> String {
     let b = &s.base;
     let _ = writeln!(
         out,
-        "{}\nSensitivity: {} trials per run, seed {}{} (common random numbers)\n\
+        "{}\nSensitivity: {} per run, seed {}{} (common random numbers)\n\
          Base: mean NPV {} (se {}), P(loss) {}\n",
         s.scenario,
-        thousands(s.trials),
+        format::count(s.trials, "trial"),
         s.seed,
         format::sampling_note(s.provenance.as_ref(), s.trials),
         m(b.mean_npv),
@@ -429,8 +429,8 @@ pub fn compare(c: &Comparison, currency: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Comparison: {} trials each, seed {}{} (common random numbers: trial k pairs with trial k)\n",
-        thousands(c.trials),
+        "Comparison: {} each, seed {}{} (common random numbers: trial k pairs with trial k)\n",
+        format::count(c.trials, "trial"),
         c.seed,
         format::sampling_note(c.provenance.as_ref(), c.trials)
     );

@@ -116,6 +116,13 @@ pub fn value_from_bytes(text: &[u8], origin: &str) -> Result<Value, ScenarioErro
     parse(text, origin)
 }
 
+/// Every key given twice in one object of the JSON `text` (which must parse), as
+/// problems at the repeated key's pointer: for other JSON files a user writes by hand
+/// (an agreement's terms file), which serde_json would read keeping the last value.
+pub fn duplicate_keys(text: &[u8]) -> Vec<crate::scenario::Problem> {
+    duplicates::find(text)
+}
+
 /// Parses JSON text, refusing a key given twice in one object (serde_json would keep
 /// the last value without a word).
 fn parse(text: &[u8], origin: &str) -> Result<Value, ScenarioError> {
