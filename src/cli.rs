@@ -456,7 +456,7 @@ pub struct TraceArgs {
     pub worst: bool,
     /// Replay the trial at this percentile of consortium NPV, 0 to 100 (runs the full run
     /// first): 5 is a bad case, 50 the median, 95 a good one.
-    #[arg(long, value_name = "P", value_parser = percentile)]
+    #[arg(long, value_name = "P", value_parser = percentile, allow_negative_numbers = true)]
     pub percentile: Option<f64>,
     /// Replay the trial at the median consortium NPV (--percentile 50).
     #[arg(long)]
@@ -525,10 +525,10 @@ pub struct AgreementArgs {
     pub terms_file: Option<PathBuf>,
     /// The most any partner's P(worse off) may be for a set to meet the limits (0.3 for
     /// 30%).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub max_worse_off: Option<f64>,
     /// The most P(collapse) may be for a set to meet the limits.
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub max_collapse: Option<f64>,
     /// Write the analysis as JSON to this file.
     #[arg(long, value_name = "FILE")]
@@ -558,7 +558,7 @@ pub struct SensitivityArgs {
     #[arg(long = "switch", value_name = "POINTER")]
     pub switch: Vec<String>,
     /// Also find the value at which P(loss) reaches this probability (e.g. 0.2).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub target_prob_loss: Option<f64>,
     /// Write the analysis as JSON to this file.
     #[arg(long, value_name = "FILE")]

@@ -69,6 +69,9 @@ pub struct Term {
     /// The text it was given as, for messages.
     #[serde(skip)]
     pub spec: String,
+    /// How it was given (one by one, or in a terms file), for messages.
+    #[serde(skip)]
+    pub given_by: Input,
 }
 
 impl Term {
@@ -90,6 +93,7 @@ impl Term {
             pointer: param.pointer,
             values: param.values,
             spec: spec.to_string(),
+            given_by: Input::Term,
         })
     }
 
@@ -128,6 +132,7 @@ impl Term {
                         pointer: pointer.clone(),
                         values: list.clone(),
                         spec,
+                        given_by: Input::Terms,
                     }),
                     _ => Err(term_fail(
                         "give the term's values as a non-empty list, e.g. [0, 250000]".into(),
@@ -299,7 +304,7 @@ pub fn check_distinct(terms: &[Term]) -> Result<(), AnalysisError> {
     for (i, t) in terms.iter().enumerate() {
         if terms[..i].iter().any(|u| u.pointer == t.pointer) {
             return Err(AnalysisError::spec(
-                Input::Term,
+                t.given_by,
                 &t.spec,
                 format!("{} is given twice: give each term once", t.pointer),
             ));
@@ -319,7 +324,7 @@ struct Resolved<'t> {
 }
 
 fn resolve<'t>(term: &'t Term, base: &Value) -> Result<Resolved<'t>, AnalysisError> {
-    let fail = |m: String| AnalysisError::spec(Input::Term, &term.spec, m);
+    let fail = |m: String| AnalysisError::spec(term.given_by, &term.spec, m);
     let segments = parse_pointer(&term.pointer).map_err(&fail)?;
     let (section, field) = field_of(&segments).map_err(&fail)?;
     let pointers: Vec<String> = if section == Section::Partner {
@@ -430,7 +435,7 @@ fn scaled(v: &Value, k: f64) -> Option<Value> {
 /// The edits that give resolved term `r` the value `v`: `v` itself at each target, or
 /// each target's own value scaled.
 fn term_edits(r: &Resolved, v: &Value) -> Result<Vec<Edit>, AnalysisError> {
-    let fail = |m: String| AnalysisError::spec(Input::Term, &r.term.spec, m);
+    let fail = |m: String| AnalysisError::spec(r.term.given_by, &r.term.spec, m);
     let Some(k) = scale_of(v) else {
         return Ok(r
             .targets
@@ -502,7 +507,13 @@ fn set_scenario(
         .map(|(t, v)| format!("{}={}", t.pointer, value_text(v)))
         .collect::<Vec<_>>()
         .join(" ");
-    let (_, scenario) = edited(base, &edits, origin, Input::Term, &spec)?;
+    // Named as the terms were given: by a terms file only if every one came from it.
+    let given_by = if terms.iter().all(|t| t.given_by == Input::Terms) {
+        Input::Terms
+    } else {
+        Input::Term
+    };
+    let (_, scenario) = edited(base, &edits, origin, given_by, &spec)?;
     let at = terms
         .iter()
         .zip(values)
@@ -528,7 +539,7 @@ fn resolve_all<'t>(terms: &'t [Term], base: &Value) -> Result<Vec<Resolved<'t>>,
                 .find(|(p, _)| earlier.targets.iter().any(|(q, _)| q == p))
             {
                 return Err(AnalysisError::spec(
-                    Input::Term,
+                    r.term.given_by,
                     &r.term.spec,
                     format!(
                         "sets {pointer}, which {} sets too: give each field of each partner in one term",

@@ -350,6 +350,23 @@ fn a_terms_file_gives_what_the_same_terms_on_the_command_line_give() {
     let (_, from_flags) = small_grid(&[]);
     assert_eq!(from_file["sets"], from_flags["sets"]);
     assert_eq!(from_file["terms"], from_flags["terms"]);
+    // A term the file repeats from the command line is named by the option that gave it.
+    let name = file.display().to_string();
+    sim(&[
+        "agreement",
+        &four,
+        "--trials",
+        "500",
+        "--quiet",
+        "--term",
+        "/partners/*/exit_fee=1,2",
+        "--terms",
+        &name,
+    ])
+    .bad_input()
+    .stderr_has(&format!(
+        "--terms {name}: /partners/*/exit_fee: /partners/*/exit_fee is given twice"
+    ));
 }
 
 #[test]
@@ -418,6 +435,11 @@ fn bad_terms_are_refused_naming_the_term_before_anything_runs() {
         (
             &["--term", "/partners/*/exit_fee=0", "--max-worse-off", "30"],
             "--max-worse-off 30: must be a probability between 0 and 1",
+        ),
+        (
+            // A negative number is the option's value, not another option.
+            &["--term", "/partners/*/exit_fee=0", "--max-collapse", "-0.1"],
+            "--max-collapse -0.1: must be a probability between 0 and 1",
         ),
         (
             &["--terms", "/nonexistent/terms.json"],
