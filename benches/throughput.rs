@@ -8,6 +8,8 @@
 //! - `sampling/<scenario>`: trial-level sampling of every input (elements: trials);
 //! - `sampling_lhs/<scenario>`: the same under Latin hypercube sampling;
 //! - `statistics/<scenario>`: building the report from outcomes (elements: trials);
+//! - `statistics_large/<scenario>`: the same from 262,144 trials, whose rows are long
+//!   enough to be selected by buckets (see `stats.rs`);
 //! - `time_to_target/{se,prob_ci}/<scenario>/{plain,lhs}`: a run to a standard error of
 //!   0.5 % of |mean NPV|, or to a P(loss) interval of +/- 0.25 points, through the run
 //!   API on one thread per core (elements: the trials it used, which it also prints),
@@ -181,6 +183,26 @@ fn statistics(c: &mut Criterion) {
     group.finish();
 }
 
+/// Trials of the `statistics_large` group: rows above the length from which percentiles
+/// are selected by buckets rather than in place.
+const LARGE_TRIALS: usize = 1 << 18;
+
+fn statistics_large(c: &mut Criterion) {
+    let mut group = c.benchmark_group("statistics_large");
+    group.throughput(Throughput::Elements(LARGE_TRIALS as u64));
+    for name in [
+        "four_districts_back_office",
+        "eight_councils_revenues_benefits",
+    ] {
+        let (s, plan) = load(name);
+        let outcomes: Outcomes = engine::run(&plan, 1, 0, LARGE_TRIALS);
+        group.bench_function(name, |b| {
+            b.iter(|| Report::build(&s, 1, &outcomes, RunInfo::new(1, 1.0, LARGE_TRIALS)))
+        });
+    }
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(10)
@@ -191,6 +213,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hot_loops, floor_loop, sampling, sampling_lhs, statistics, whole_runs, time_to_target
+    targets = hot_loops, floor_loop, sampling, sampling_lhs, statistics, statistics_large, whole_runs, time_to_target
 }
 criterion_main!(benches);
