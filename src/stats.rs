@@ -221,15 +221,23 @@ fn order_statistics<T: Figure>(
     {
         return tail_mean;
     }
+    let tail_mean = select_in_place(values, ranks, tail);
+    for (a, &r) in at.iter_mut().zip(ranks) {
+        *a = values[r].to_f64();
+    }
+    tail_mean
+}
+
+/// Rearranges `values` so that the `tail` smallest come first in ascending order and
+/// each of `ranks` (ascending, distinct positions) holds what a sorted copy would hold
+/// there; returns the tail's mean, summed in ascending order (0 when `tail` is 0).
+fn select_in_place<T: Figure>(values: &mut [T], ranks: &[usize], tail: usize) -> f64 {
     if tail > 0 {
         values.select_nth_unstable_by(tail - 1, T::total_cmp);
         values[..tail].sort_unstable_by(T::total_cmp);
     }
     let first = ranks.partition_point(|&r| r < tail);
     select_ranks(&mut values[tail..], &ranks[first..], tail);
-    for (a, &r) in at.iter_mut().zip(ranks) {
-        *a = values[r].to_f64();
-    }
     if tail > 0 { mean(&values[..tail]) } else { 0.0 }
 }
 
@@ -352,28 +360,26 @@ fn bucketed_statistics<T: Figure>(
         }
     }
 
+    // Parts hold ascending stretches of the sorted row (the tail's first, when there is
+    // one), so each takes the next run of ranks, at its own positions.
     let mut tail_mean = 0.0;
-    if tail > 0 {
-        let part = &mut parts[0];
-        part.select_nth_unstable_by(tail - 1, T::total_cmp);
-        part[..tail].sort_unstable_by(T::total_cmp);
-        tail_mean = mean(&part[..tail]);
-    }
-    // Each part's ranks, in its own positions (ranks in the sorted tail are in place).
+    let mut next = 0;
     for (p, part) in parts.iter_mut().enumerate() {
         let first = firsts[p];
-        let skip = if p == 0 && tail > 0 { tail } else { 0 };
-        let local: Vec<usize> = ranks
-            .iter()
-            .filter(|&&r| r >= first && r < first + part.len() && r - first >= skip)
-            .map(|&r| r - first)
-            .collect();
-        select_ranks(&mut part[skip..], &local, skip);
+        let end = next + ranks[next..].partition_point(|&r| r < first + part.len());
+        let local: Vec<usize> = ranks[next..end].iter().map(|&r| r - first).collect();
+        // Part 0 is the tail's whenever there is a tail.
+        let part_tail = if p == 0 { tail } else { 0 };
+        let mean = select_in_place(part, &local, part_tail);
+        if p == 0 {
+            tail_mean = mean;
+        }
+        for (a, &l) in at[next..end].iter_mut().zip(&local) {
+            *a = part[l].to_f64();
+        }
+        next = end;
     }
-    for (a, &r) in at.iter_mut().zip(ranks) {
-        let p = usize::from(part_of[holding(r)]);
-        *a = parts[p][r - firsts[p]].to_f64();
-    }
+    debug_assert_eq!(next, ranks.len(), "every rank lies in a part");
     Some(tail_mean)
 }
 
