@@ -93,11 +93,28 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/runs/{id}/{piece}", get(run_piece))
         .fallback(|| async { failure(StatusCode::NOT_FOUND, "no such page") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(too_large))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             guard::check,
         ))
         .with_state(app)
+}
+
+/// A body over [`MAX_BODY_BYTES`] is refused by axum's extractors in plain text
+/// ("Failed to buffer the request body"), which the page would show as it stands: the
+/// refusal is said here in JSON, with the limit, like every other error.
+async fn too_large(response: Response) -> Response {
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    failure(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!(
+            "the file is larger than this server takes ({} MiB): a scenario's JSON or workbook is far smaller; is it a results workbook, or another file?",
+            MAX_BODY_BYTES >> 20
+        ),
+    )
 }
 
 /// A JSON error response.

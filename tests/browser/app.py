@@ -19,6 +19,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -150,8 +151,36 @@ try:
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", field)
     shot("editor-invalid")
 
-    # Fixed: the error goes; then the first partner's exit fee is raised.
+    # Fixed: the error goes.
     type_into('[data-input="/service/efficiency/pert/0"]', "0.1")
+    css("#valid")
+    assert driver.find_element(By.CSS_SELECTOR, '[data-problem="/service/efficiency"]').text == ""
+
+    # An emptied parameter box is a problem beside its field, not a 0; text that is not
+    # a number is one too, not the field's default. Save and Run stay disabled and the
+    # draft keeps what it had.
+    field = css('[data-input="/service/efficiency/pert/0"]')
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(Keys.BACKSPACE)
+    invalid = wait.until(lambda d: d.find_elements(By.ID, "invalid") and d.find_element(By.ID, "invalid").text)
+    assert invalid == "1 box does not hold a number, shown beside the fields.", invalid
+    problem = driver.find_element(By.CSS_SELECTOR, '[data-problem="/service/efficiency"]').text
+    assert problem == "empty: every parameter of a distribution needs a number", problem
+    assert not css("#save").is_enabled() and not css("#run-draft").is_enabled()
+    assert driver.execute_script("return DRAFT.service.efficiency.pert[0]") == 0.1
+    # Typed a key at a time: the draft holds 250000 until the "-" makes the text unreadable.
+    type_into('[data-input="/partners/0/exit_fee"]', "250000-")
+    wait.until(lambda d: d.find_element(By.ID, "invalid").text
+               == "2 boxes do not hold a number, shown beside the fields.")
+    fee = driver.execute_script("return DRAFT.partners[0].exit_fee")
+    assert fee == 250000, f"the last number typed is kept, not the field deleted: {fee}"
+    assert not css("#save").is_enabled()
+    shot("editor-unreadable")
+
+    # Both boxes put right; then the first partner's exit fee is raised.
+    type_into('[data-input="/service/efficiency/pert/0"]', "0.1")
+    css("#invalid")
+    type_into('[data-input="/partners/0/exit_fee"]', "250000")
     css("#valid")
     assert driver.find_element(By.CSS_SELECTOR, '[data-problem="/service/efficiency"]').text == ""
     type_into('[data-input="/partners/0/exit_fee"]', "900000")

@@ -556,6 +556,15 @@ fn limits_are_kept() {
     let big = vec![b' '; serve::MAX_BODY_BYTES + 1];
     let reply = s.send("POST", "/api/validate", &[], &big);
     assert_eq!(reply.status, 413);
+    // Said in JSON with the limit, as every error is, not in axum's plain text.
+    let error = reply.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        error.starts_with("the file is larger than this server takes (1 MiB)"),
+        "{error}"
+    );
+    let reply = s.send("POST", "/api/upload/big.xlsx", &[], &big);
+    assert_eq!(reply.status, 413);
+    assert!(reply.json()["error"].as_str().unwrap().contains("(1 MiB)"));
     let reply = s.post(
         "/api/jobs",
         &run_of(

@@ -47,7 +47,7 @@ async function api(method, url, body, raw) {
 
 function money(x, currency) {
   const sign = x < 0 ? "-" : "";
-  return sign + (currency || "£") + Math.round(Math.abs(x)).toLocaleString("en-GB");
+  return sign + (currency ?? "£") + Math.round(Math.abs(x)).toLocaleString("en-GB");
 }
 
 // A kept run's time (UTC, RFC 3339) in the browser's own time zone.
@@ -251,11 +251,61 @@ function setAt(path, value) {
 
 const pointer = (path) => "/" + path.join("/");
 
+// Boxes of the draft whose text is not a number the scenario can hold, by pointer,
+// with what is wrong: shown beside the field with the validator's problems, and
+// keeping Save and Run disabled. The draft itself is left as it was, never given a
+// 0 or a default in place of what was typed.
+const UNREADABLE = new Map();
+
+// What a number box holds: a number, `undefined` for an empty box that may be empty
+// (an optional field: its default), or `null` once the problem is recorded.
+function readBox(e, path, { required = false, integer = false } = {}) {
+  const at = pointer(path);
+  const box = e.target;
+  let problem = null;
+  if ((box.validity && box.validity.badInput) || !Number.isFinite(Number(box.value))) problem = "not a number: type digits only (for example 250000 or 2.5e5)";
+  else if (box.value === "" && required) problem = "empty: every parameter of a distribution needs a number";
+  else if (integer && box.value !== "" && !Number.isSafeInteger(Number(box.value))) {
+    problem = Number.isInteger(Number(box.value))
+      ? "above 9,007,199,254,740,991, more than a browser holds exactly: choose a smaller number, or edit the file itself"
+      : "must be a whole number";
+  }
+  if (problem) { UNREADABLE.set(at, problem); changed(); return null; }
+  UNREADABLE.delete(at);
+  return box.value === "" ? undefined : Number(box.value);
+}
+
+// The whole number in a form's box (trials, seed), named `label` in the problem it
+// throws for an empty box, text that is not a number, or a number above 2^53 - 1,
+// which a browser cannot hold exactly and would send changed.
+function wholeBox(box, label) {
+  if ((box.validity && box.validity.badInput) || box.value === "") {
+    throw new Error(`${label}: ${box.value === "" && !(box.validity && box.validity.badInput) ? "the box is empty" : "not a number"}: type a whole number`);
+  }
+  const n = Number(box.value);
+  if (!Number.isInteger(n)) throw new Error(`${label}: ${box.value} is not a whole number`);
+  if (!Number.isSafeInteger(n)) throw new Error(`${label}: ${box.value} is above 9,007,199,254,740,991, more than a browser holds exactly: choose a smaller number`);
+  return n;
+}
+
+// The seed a job asks for: none (the scenario's own, exactly as its file has it) while
+// the box still shows the scenario's seed, else the box's whole number.
+function seedOf(box, scenarioSeed) {
+  if (scenarioSeed !== undefined && box.value === String(scenarioSeed)) return undefined;
+  return wholeBox(box, "Seed");
+}
+
+// Forgets the recorded problems of the boxes at and below `path` (their form changed).
+function forgetBoxes(path) {
+  const at = pointer(path);
+  for (const k of [...UNREADABLE.keys()]) if (k === at || k.startsWith(at + "/")) UNREADABLE.delete(k);
+}
+
 function numberInput(s, value, path, placeholder) {
   return h("input", {
     type: "number", step: "any", value: value === undefined ? "" : value,
     placeholder: placeholder, "data-input": pointer(path),
-    oninput: (e) => setAt(path, e.target.value === "" ? undefined : Number(e.target.value)),
+    oninput: (e) => { const v = readBox(e, path, { integer: s.type === "integer" }); if (v !== null) setAt(path, v); },
   });
 }
 
@@ -278,12 +328,12 @@ function uncertainWidget(u, value, path, required, def) {
     params.replaceChildren();
     if (form === "number") {
       params.append(h("input", { type: "number", step: "any", value: typeof v === "number" ? v : "", "data-input": pointer(path),
-        oninput: (e) => { setAt(path, e.target.value === "" ? undefined : Number(e.target.value)); redraw(); } }));
+        oninput: (e) => { const x = readBox(e, path); if (x !== null) { setAt(path, x); redraw(); } } }));
     } else if (form === "lognormal") {
       const p = (v && v.lognormal) || {};
       for (const key of ["mean", "sd"]) {
         params.append(h("label", { class: "param" }, key, h("input", { type: "number", step: "any", value: p[key] === undefined ? "" : p[key], "data-input": pointer(path.concat(["lognormal", key])),
-          oninput: (e) => { const q = Object.assign({}, (getAt(path) || {}).lognormal); q[key] = Number(e.target.value); setAt(path, { lognormal: q }); redraw(); } })));
+          oninput: (e) => { const x = readBox(e, path.concat(["lognormal", key]), { required: true }); if (x === null) return; const q = Object.assign({}, (getAt(path) || {}).lognormal); q[key] = x; setAt(path, { lognormal: q }); redraw(); } })));
       }
     } else if (form === "discrete") {
       params.append(h("textarea", { "data-input": pointer(path.concat(["discrete"])), placeholder: "[[value, weight], ...]",
@@ -291,7 +341,7 @@ function uncertainWidget(u, value, path, required, def) {
         JSON.stringify((v && v.discrete) || [[0, 1]])));
     } else if (form === "fixed") {
       params.append(h("input", { type: "number", step: "any", value: v && v.fixed !== undefined ? v.fixed : "", "data-input": pointer(path.concat(["fixed"])),
-        oninput: (e) => { setAt(path, { fixed: Number(e.target.value) }); redraw(); } }));
+        oninput: (e) => { const x = readBox(e, path.concat(["fixed"]), { required: true }); if (x !== null) { setAt(path, { fixed: x }); redraw(); } } }));
     } else if (form) {
       const f = u.forms.find((x) => x.key === form);
       const arr = resolve(f.schema.properties[form]);
@@ -303,7 +353,7 @@ function uncertainWidget(u, value, path, required, def) {
       for (let i = 0; i < n; i++) {
         params.append(h("label", { class: "param" }, names[i] || "", h("input", { type: "number", step: "any", title: names[i] || "", placeholder: names[i] || "", value: p[i] === undefined ? "" : p[i],
           "data-input": pointer(path.concat([form, i])),
-          oninput: (e) => { const q = ((getAt(path) || {})[form] || []).slice(); q[i] = Number(e.target.value); setAt(path, { [form]: q }); redraw(); } })));
+          oninput: (e) => { const x = readBox(e, path.concat([form, i]), { required: true }); if (x === null) return; const q = ((getAt(path) || {})[form] || []).slice(); q[i] = x; setAt(path, { [form]: q }); redraw(); } })));
       }
     }
   };
@@ -312,6 +362,7 @@ function uncertainWidget(u, value, path, required, def) {
     const mean = typeof v === "number" ? v : 0;
     const start = { number: mean, fixed: { fixed: mean }, uniform: { uniform: [mean, mean] }, triangular: { triangular: [mean, mean, mean] },
       pert: { pert: [mean, mean, mean] }, normal: { normal: [mean, 0] }, lognormal: { lognormal: { mean: mean || 1, sd: 0 } }, discrete: { discrete: [[mean, 1]] } };
+    forgetBoxes(path);
     setAt(path, form === "" ? undefined : (form in start ? start[form] : { [form]: [] }));
     draw(); redraw();
   });
@@ -447,7 +498,9 @@ async function validate() {
   try { result = await api("POST", "/api/validate", JSON.stringify(DRAFT), true); } catch (e) { status.replaceChildren(failed(e)); return; }
   for (const p of document.querySelectorAll("[data-problem]")) p.textContent = "";
   for (const p of document.querySelectorAll(".invalid")) p.classList.remove("invalid");
-  for (const problem of result.problems) {
+  const problems = result.problems.concat([...UNREADABLE].map(([path, message]) => ({ path, message })));
+  const ok = result.ok && UNREADABLE.size === 0;
+  for (const problem of problems) {
     let path = problem.path.split("/").filter(Boolean);
     let slot = null;
     while (!slot) {
@@ -460,15 +513,17 @@ async function validate() {
     const holder = target.closest("[data-path]");
     if (holder) holder.classList.add("invalid");
   }
-  status.replaceChildren(result.ok
+  status.replaceChildren(ok
     ? h("span", { id: "valid" }, "✓ The engine accepts this scenario.", result.warnings.length ? h("ul", { class: "note" }, result.warnings.map((w) => h("li", {}, w))) : null)
-    : h("span", { class: "error", id: "invalid" }, `The engine refuses this scenario: ${result.problems.length} problem${result.problems.length === 1 ? "" : "s"}, shown beside the fields.`));
+    : h("span", { class: "error", id: "invalid" }, result.ok
+      ? `${UNREADABLE.size} box${UNREADABLE.size === 1 ? " does" : "es do"} not hold a number, shown beside the fields.`
+      : `The engine refuses this scenario: ${problems.length} problem${problems.length === 1 ? "" : "s"}, shown beside the fields.`));
   const run = document.getElementById("run-draft");
   const save = document.getElementById("save");
-  if (run) run.disabled = !result.ok;
-  if (save) save.disabled = !result.ok;
+  if (run) run.disabled = !ok;
+  if (save) save.disabled = !ok;
   const excel = document.getElementById("draft-xlsx");
-  if (excel) excel.disabled = !result.ok;
+  if (excel) excel.disabled = !ok;
 }
 
 async function editorView(file) {
@@ -481,6 +536,12 @@ async function editorView(file) {
     const list = await api("GET", "/api/scenarios");
     const entry = list.scenarios.find((s) => s.file === file);
     EDITING = { file: entry && entry.shipped ? file.replace(/\.json$/, "-edited.json") : file, shipped: !!(entry && entry.shipped), from: file };
+  }
+  UNREADABLE.clear();
+  // A seed above 2^53 - 1 has already been rounded by the browser's JSON reader:
+  // saving or running the draft would silently change it.
+  if (typeof DRAFT.seed === "number" && !Number.isSafeInteger(DRAFT.seed)) {
+    UNREADABLE.set("/seed", "above 9,007,199,254,740,991, more than a browser holds exactly: choose a smaller seed here, or edit the file itself");
   }
   editorForm();
 }
@@ -577,7 +638,7 @@ async function runView(file) {
   start.addEventListener("click", async () => {
     start.disabled = true;
     try {
-      const { job } = await api("POST", "/api/jobs", { kind: "run", scenario, trials: Number(trials.value), seed: Number(seed.value), sampling: sampling.value, label: label.value });
+      const { job } = await api("POST", "/api/jobs", { kind: "run", scenario, trials: wholeBox(trials, "Trials"), seed: seedOf(seed, defaults.seed), sampling: sampling.value, label: label.value });
       cancel.disabled = false;
       cancel.onclick = () => api("POST", `/api/jobs/${job}/cancel`);
       const end = await follow(job, bar, status);
@@ -751,14 +812,14 @@ async function analysisView(kind) {
   go.addEventListener("click", async () => {
     go.disabled = true; out.replaceChildren();
     const specs = lines.value.split("\n").map((l) => l.trim()).filter(Boolean);
-    const request = { kind, scenario: { file: pick.value }, trials: Number(trials.value), seed: Number(seed.value), sampling: sampling.value };
-    request[spec.field] = specs;
-    if (kind === "sensitivity" && target.value !== "") request.target_prob_loss = Number(target.value);
-    if (kind === "agreement") {
-      if (worseOff.value !== "") request.max_worse_off = Number(worseOff.value);
-      if (collapse.value !== "") request.max_collapse = Number(collapse.value);
-    }
     try {
+      const request = { kind, scenario: { file: pick.value }, trials: wholeBox(trials, "Trials"), seed: wholeBox(seed, "Seed"), sampling: sampling.value };
+      request[spec.field] = specs;
+      if (kind === "sensitivity" && target.value !== "") request.target_prob_loss = Number(target.value);
+      if (kind === "agreement") {
+        if (worseOff.value !== "") request.max_worse_off = Number(worseOff.value);
+        if (collapse.value !== "") request.max_collapse = Number(collapse.value);
+      }
       const { job } = await api("POST", "/api/jobs", request);
       const end = await follow(job, bar, status);
       if (end.state === "shown") {
