@@ -160,6 +160,158 @@ fn a_workbook_with_mistakes_names_each_sheet_and_cell_and_exits_2() {
     assert_eq!(run.bad_input().stderr, out.stderr);
 }
 
+/// A sheet of the workbook's under another name would be ignored with its settings (the
+/// scenario run on their defaults): refused, by its name or by its headers; a notes
+/// sheet of the user's own is still ignored.
+#[test]
+fn a_renamed_sheet_is_refused_not_ignored() {
+    use C::{N, T};
+    let dir = Dir::new();
+    let scenario = || {
+        vec![
+            vec![T("Section"), T("Field"), T("Value")],
+            field("scenario", "name", T("Renamed")),
+            field("scenario", "horizon_years", N(10.0)),
+            field("service", "efficiency", N(0.1)),
+            field("service", "transition_cost", N(1e5)),
+        ]
+    };
+    let partners = || {
+        vec![
+            vec![T("name"), T("baseline_cost")],
+            vec![T("North"), N(4e6)],
+            vec![T("South"), N(3e6)],
+        ]
+    };
+    let disputes = || {
+        vec![
+            vec![T("Section"), T("Field"), T("Value")],
+            field("disputes", "annual_probability", N(0.5)),
+        ]
+    };
+    let notes = || {
+        vec![
+            vec![T("My notes")],
+            vec![T("Checked with finance on Monday")],
+        ]
+    };
+    let cases: [(&str, Vec<(&str, Vec<Vec<C>>)>, &str); 3] = [
+        (
+            "by_headers.xlsx",
+            vec![
+                ("Scenario", scenario()),
+                ("Partners", partners()),
+                ("Dispute risk", disputes()),
+            ],
+            "sheet Dispute risk: the sheet \"Dispute risk\" is laid out as the Disputes sheet, which this workbook lacks, but only a sheet named Disputes is read: rename it Disputes, or its settings are ignored",
+        ),
+        (
+            "by_name.xlsx",
+            vec![
+                ("Scenario", scenario()),
+                ("Partners", partners()),
+                ("disputes", disputes()),
+            ],
+            "sheet disputes: sheets are read by their exact names, and \"disputes\" is not one: rename it Disputes, or its settings are ignored",
+        ),
+        (
+            "correlation.xlsx",
+            vec![
+                ("Scenario", scenario()),
+                ("Partners", partners()),
+                (
+                    "Correlation",
+                    vec![vec![T("a"), T("b"), T("rank_correlation")]],
+                ),
+            ],
+            "sheet Correlation: sheets are read by their exact names, and \"Correlation\" is not one: rename it Correlations, or its settings are ignored",
+        ),
+    ];
+    for (file, sheets, problem) in cases {
+        let path = dir.path(file);
+        workbook_with(&path, &sheets);
+        let out = sim(&["validate", path.to_str().unwrap()]);
+        let stderr = out.bad_input().stderr.clone();
+        assert!(stderr.contains(problem), "{file}: {stderr}");
+    }
+    let path = dir.path("notes.xlsx");
+    workbook_with(
+        &path,
+        &[
+            ("Scenario", scenario()),
+            ("Partners", partners()),
+            ("My notes", notes()),
+        ],
+    );
+    sim(&["validate", path.to_str().unwrap()]).ok();
+}
+
+/// A formula saved without its value (as programs other than a spreadsheet write them)
+/// would read as an empty cell, the field's default: refused at its cell.
+#[test]
+fn a_formula_saved_without_its_value_is_refused_at_its_cell() {
+    let dir = Dir::new();
+    let path = dir.path("formulas.xlsx");
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name("Scenario").unwrap();
+    for (r, row) in [
+        ["Section", "Field", "Value"],
+        ["scenario", "name", "Formulas"],
+        ["scenario", "horizon_years", ""],
+        ["service", "efficiency", ""],
+        ["service", "transition_cost", ""],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, text) in row.iter().enumerate().filter(|(_, t)| !t.is_empty()) {
+            ws.write_string(r as u32, c as u16, *text).unwrap();
+        }
+    }
+    ws.write_number(2, 2, 10.0).unwrap();
+    ws.write_number(4, 2, 1e5).unwrap();
+    // Written as a script would write it: the formula, and no value calculated.
+    ws.write_formula(3, 2, "=0.05*2").unwrap();
+    let ws = book.add_worksheet();
+    ws.set_name("Partners").unwrap();
+    ws.write_string(0, 0, "name").unwrap();
+    ws.write_string(0, 1, "baseline_cost").unwrap();
+    ws.write_string(1, 0, "North").unwrap();
+    ws.write_number(1, 1, 4e6).unwrap();
+    ws.write_string(2, 0, "South").unwrap();
+    ws.write_number(2, 1, 3e6).unwrap();
+    book.save(&path).unwrap();
+    // rust_xlsxwriter saves a formula's value as 0 until told it; a script's openpyxl
+    // saves none, as here once the 0 is taken out.
+    let bytes = std::fs::read(&path).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let name = entry.name().unwrap().to_string();
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            let text = String::from_utf8(content).unwrap();
+            assert!(text.contains("<f>0.05*2</f><v>0</v>"), "{text}");
+            content = text
+                .replace("<f>0.05*2</f><v>0</v>", "<f>0.05*2</f>")
+                .into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut out, &content).unwrap();
+    }
+    std::fs::write(&path, out.finish().unwrap().into_inner()).unwrap();
+    let out = sim(&["validate", path.to_str().unwrap()]);
+    let stderr = out.bad_input().stderr.clone();
+    assert!(
+        stderr.contains("Scenario!C4: holds the formula =0.05*2 with no value saved with it"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_mistake_only_the_loader_sees_is_located_and_an_override_is_not_blamed_on_its_cell() {
     let dir = Dir::new();

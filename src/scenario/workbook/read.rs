@@ -58,6 +58,26 @@ pub const MAX_SHEET_CELLS: u64 = 2_000_000;
 /// A sheet's cells as a range, read cell by cell (as calamine's `worksheet_range` does)
 /// but refused, before the grid is made, when its used area spans more than
 /// [`MAX_SHEET_CELLS`].
+/// The text of a sheet's first row that holds anything (its headers, on a sheet laid
+/// out as the workbook's are), read cell by cell and no further: a sheet of the user's
+/// own may be large.
+fn first_row(book: &mut Xlsx<Cursor<&[u8]>>, name: &str) -> Vec<String> {
+    let Ok(mut reader) = book.worksheet_cells_reader(name) else {
+        return Vec::new();
+    };
+    let (mut out, mut first) = (Vec::new(), None);
+    while let Ok(Some(cell)) = reader.next_cell() {
+        let row = cell.get_position().0;
+        if *first.get_or_insert(row) != row {
+            break;
+        }
+        if let Some(text) = cell.get_value().get_string() {
+            out.push(text.trim().to_string());
+        }
+    }
+    out
+}
+
 fn sheet_range(
     book: &mut Xlsx<Cursor<&[u8]>>,
     name: &str,
@@ -127,6 +147,17 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Read, ScenarioError> {
     let (disputes, correlations) = (sheet(DISPUTES)?, sheet(CORRELATIONS)?);
     let mut r = Walk::default();
     r.places.put("", format!("sheet {SCENARIO}"));
+    r.misnamed_sheets(&mut book);
+    for (name, range) in [
+        (SCENARIO, &scenario),
+        (PARTNERS, &partners),
+        (DISPUTES, &disputes),
+        (CORRELATIONS, &correlations),
+    ] {
+        if let Some(range) = range {
+            r.uncalculated_formulas(&mut book, name, range);
+        }
+    }
     let mut fields = Fields::default();
     match &scenario {
         Some(range) => r.field_sheet(range, SCENARIO, &mut fields),
@@ -211,6 +242,87 @@ struct Walk {
 }
 
 impl Walk {
+    /// Sheets of the user's own are not read, but a sheet of the workbook's renamed
+    /// ("Dispute risk", "disputes", "Correlation") would be ignored with every setting
+    /// on it, and the scenario run on their defaults without a word. A sheet is refused
+    /// whose name is a sheet's in other letters (case, spaces, a plural), or whose first
+    /// row is the headers of a sheet the workbook lacks.
+    fn misnamed_sheets(&mut self, book: &mut Xlsx<Cursor<&[u8]>>) {
+        const KNOWN: [&str; 5] = [SCENARIO, PARTNERS, DISPUTES, CORRELATIONS, super::README];
+        let squeeze = |name: &str| {
+            let s: String = name
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect();
+            s.strip_suffix('s').map(str::to_string).unwrap_or(s)
+        };
+        let names = book.sheet_names();
+        let has = |known: &str| names.iter().any(|n| n == known);
+        for name in names.iter().filter(|n| !KNOWN.contains(&n.as_str())) {
+            let place = Some(format!("sheet {name}"));
+            if let Some(known) = KNOWN.iter().find(|k| squeeze(k) == squeeze(name)) {
+                let message = format!(
+                    "sheets are read by their exact names, and \"{name}\" is not one: rename it {known}, or its settings are ignored"
+                );
+                self.problem("", place, message);
+                continue;
+            }
+            let headers = first_row(book, name);
+            let heads = |wanted: &[&str]| {
+                wanted.iter().all(|w| {
+                    headers.iter().any(|h| {
+                        h.split('(')
+                            .next()
+                            .unwrap_or_default()
+                            .trim()
+                            .eq_ignore_ascii_case(w)
+                    })
+                })
+            };
+            let like = if heads(&["Field", "Value"]) {
+                [SCENARIO, DISPUTES].into_iter().find(|k| !has(k))
+            } else if heads(&CORRELATION_KEYS) {
+                Some(CORRELATIONS).filter(|k| !has(k))
+            } else if heads(&["name", "baseline_cost"]) {
+                Some(PARTNERS).filter(|k| !has(k))
+            } else {
+                None
+            };
+            if let Some(known) = like {
+                let message = format!(
+                    "the sheet \"{name}\" is laid out as the {known} sheet, which this workbook lacks, but only a sheet named {known} is read: rename it {known}, or its settings are ignored"
+                );
+                self.problem("", place, message);
+            }
+        }
+    }
+
+    /// A formula whose value was not saved with it (as files written by programs
+    /// other than a spreadsheet's own are) reads as an empty cell, which is the
+    /// field's default: refused at its cell instead.
+    fn uncalculated_formulas(
+        &mut self,
+        book: &mut Xlsx<Cursor<&[u8]>>,
+        sheet: &str,
+        values: &Range<Data>,
+    ) {
+        let Ok(formulas) = book.worksheet_formula(sheet) else {
+            return;
+        };
+        let (top, left) = formulas.start().unwrap_or((0, 0));
+        for (row, col, formula) in formulas.used_cells() {
+            let at = (top + row as u32, left + col as u32);
+            if formula.is_empty() || !matches!(values.get_value(at), None | Some(Data::Empty)) {
+                continue;
+            }
+            let message = format!(
+                "holds the formula ={formula} with no value saved with it (the program that wrote the workbook did not calculate it): open the workbook in Excel or LibreOffice and save it"
+            );
+            self.problem("", Some(cell_name(sheet, at.0, at.1)), message);
+        }
+    }
+
     fn problem(&mut self, path: &str, cell: Option<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.to_string(),
