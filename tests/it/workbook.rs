@@ -195,7 +195,8 @@ fn a_renamed_sheet_is_refused_not_ignored() {
             vec![T("Checked with finance on Monday")],
         ]
     };
-    let cases: [(&str, Vec<(&str, Vec<Vec<C>>)>, &str); 3] = [
+    type Sheets<'a> = Vec<(&'a str, Vec<Vec<C<'a>>>)>;
+    let cases: [(&str, Sheets, &str); 3] = [
         (
             "by_headers.xlsx",
             vec![
