@@ -640,6 +640,16 @@ def trace(
     """Replays one trial year by year, as `consortium-sim trace` does: `trial=k`, or the
     trial at a `percentile` of the consortium's NPV (the 1st, "the worst", if neither is
     given), or at a partner's own 1st percentile (`worst_for`, its name or index)."""
+    if trial is not None and (percentile is not None or worst_for is not None):
+        raise RequestError(
+            "`trial` names the trial to replay: give it, or `percentile` or `worst_for`, not both"
+        )
+    if percentile is not None and (
+        isinstance(percentile, bool)
+        or not isinstance(percentile, (int, float))
+        or not 0 <= percentile <= 100
+    ):
+        raise RequestError(f"`percentile` {percentile!r}: expected a percentile from 0 to 100")
     s = _scenario(scenario)
     partner = None
     if worst_for is not None:

@@ -73,6 +73,20 @@ def test_a_trace_tells_the_command_lines_story(how, flags, tmp_path):
     assert t.story == printed
 
 
+@pytest.mark.parametrize("how, message", [
+    ({"percentile": 101}, "^`percentile` 101: expected a percentile from 0 to 100$"),
+    ({"percentile": -5}, "^`percentile` -5: expected a percentile"),
+    ({"percentile": float("nan")}, "^`percentile` nan: expected a percentile"),
+    ({"percentile": "50"}, "^`percentile` '50': expected a percentile"),
+    ({"trial": 1, "percentile": 50}, "^`trial` names the trial to replay: give it, or `percentile`"),
+    ({"trial": 5, "worst_for": 0}, "^`trial` names the trial to replay"),
+])
+def test_a_trace_refuses_what_the_command_line_refuses(how, message):
+    # As `trace --percentile 101` and `--trial` with `--percentile` are refused.
+    with pytest.raises(cs.RequestError, match=message):
+        cs.trace(FOUR, trials=1000, progress=False, **how)
+
+
 def test_a_traces_table_is_its_trial_year_by_year(tmp_path):
     csv = tmp_path / "t.csv"
     cli("run", DEPTS, "--trials", 3000, "--seed", 11, "--quiet", "--trials-csv", csv)
