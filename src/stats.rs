@@ -420,8 +420,9 @@ fn bucketed_statistics<T: Figure>(
     // The clamped value x (never NaN: `max` returns -1 for NaN) is rounded to an integer
     // by adding 1.5 * 2^52, which leaves round(x) in the low bits of the sum (x = -1
     // wraps to 0xFFFF, and the + 1 takes it to bucket 0). Rust's `as i32` would do as
-    // well, but its checks for NaN and overflow kept the loop from vector arithmetic:
-    // this is 3 times faster, and any rounding that never decreases serves.
+    // well, but its checks for NaN and overflow kept the loop from vector arithmetic
+    // (with this, and the tallies below, a whole run of 200,000 trials of the main
+    // example took a fifth less time), and any rounding that never decreases serves.
     const BLOCK: usize = 256;
     const ROUND: f64 = 6_755_399_441_055_744.0;
     let buckets_of = |block: &[T], out: &mut [u16; BLOCK]| {

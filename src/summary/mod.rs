@@ -468,8 +468,9 @@ fn partner_cash(out: &Outcomes, discount: &[f64]) -> Vec<Vec<CashYear>> {
                             let [cash, cumulative_cash, discounted, cumulative_discounted] =
                                 sums.map(|s| s.mean(m));
                             let ranks = BandRanks::of(row, &mut copy);
-                            // A factor that is not a positive number (which the
-                            // loader's limits rule out) would not keep the order.
+                            // A factor that is not a positive, finite number (a rate
+                            // near the loader's -0.99 over centuries could overflow)
+                            // would not keep the order: that row is selected itself.
                             let discounted = if df > 0.0 && df.is_finite() {
                                 ranks.band(t, discounted, df)
                             } else {

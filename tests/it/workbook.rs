@@ -242,6 +242,7 @@ fn a_renamed_sheet_is_refused_not_ignored() {
             ("Scenario", scenario()),
             ("Partners", partners()),
             ("My notes", notes()),
+            ("Readme", notes()),
         ],
     );
     sim(&["validate", path.to_str().unwrap()]).ok();

@@ -261,7 +261,9 @@ impl Walk {
         let has = |known: &str| names.iter().any(|n| n == known);
         for name in names.iter().filter(|n| !KNOWN.contains(&n.as_str())) {
             let place = Some(format!("sheet {name}"));
-            if let Some(known) = KNOWN.iter().find(|k| squeeze(k) == squeeze(name)) {
+            // The Read me sheet is never read: "Readme" is a notes sheet like any other.
+            let read = &KNOWN[..4];
+            if let Some(known) = read.iter().find(|k| squeeze(k) == squeeze(name)) {
                 let message = format!(
                     "sheets are read by their exact names, and \"{name}\" is not one: rename it {known}, or its settings are ignored"
                 );
