@@ -537,16 +537,18 @@ async function editorView(file) {
     const entry = list.scenarios.find((s) => s.file === file);
     EDITING = { file: entry && entry.shipped ? file.replace(/\.json$/, "-edited.json") : file, shipped: !!(entry && entry.shipped), from: file };
   }
+  editorForm();
+}
+
+function editorForm() {
+  // The form is drawn from the draft, so every box shows a number it holds (a partner
+  // removed, say, moves the rows): problems of boxes drawn before are forgotten.
   UNREADABLE.clear();
   // A seed above 2^53 - 1 has already been rounded by the browser's JSON reader:
   // saving or running the draft would silently change it.
   if (typeof DRAFT.seed === "number" && !Number.isSafeInteger(DRAFT.seed)) {
     UNREADABLE.set("/seed", "above 9,007,199,254,740,991, more than a browser holds exactly: choose a smaller seed here, or edit the file itself");
   }
-  editorForm();
-}
-
-function editorForm() {
   const top = SCHEMA;
   const general = Object.fromEntries(Object.entries(top.properties).filter(([k, p]) => {
     const s = resolve(p);
