@@ -256,15 +256,16 @@ pub struct BandRanks {
     at: [f64; 2 * MAX_QUANTILES],
 }
 
-impl BandRanks {
-    const QS: [f64; 5] = [0.05, 0.25, 0.50, 0.75, 0.95];
+/// The quantiles a [`Band`] reads.
+const BAND_QS: [f64; 5] = [0.05, 0.25, 0.50, 0.75, 0.95];
 
+impl BandRanks {
     /// The order statistics of `values` (in trial order, left so): a long row is
     /// selected by buckets where it lies, any other copied to `scratch` and selected
     /// there.
     pub fn of<T: Figure>(values: &[T], scratch: &mut Vec<T>) -> BandRanks {
         let n = values.len();
-        let (ranks, distinct) = distinct_ranks(n, &Self::QS);
+        let (ranks, distinct) = distinct_ranks(n, &BAND_QS);
         let mut at = [0.0; 2 * MAX_QUANTILES];
         let bucketed = n >= BUCKETED_FROM
             && bucketed_statistics(values, &ranks[..distinct], 0, &mut at[..distinct]).is_some();
@@ -287,22 +288,14 @@ impl BandRanks {
     /// The band of the row times `scale` (> 0: 1 for the row itself), given that
     /// row's mean: the figures of [`Band::of_in_place`] on the scaled row, to the bit.
     pub fn band(&self, year: usize, mean: f64, scale: f64) -> Band {
-        let [p05, p25, p50, p75, p95, ..] = interpolate_all(
+        let quantiles = interpolate_all(
             self.n,
-            &Self::QS,
+            &BAND_QS,
             &self.ranks[..self.distinct],
             &self.at,
             scale,
         );
-        Band {
-            year,
-            p05,
-            p25,
-            p50,
-            p75,
-            p95,
-            mean,
-        }
+        Band::of_quantiles(year, quantiles, mean)
     }
 }
 
@@ -670,8 +663,13 @@ impl Band {
     /// The fan-chart band for year `year`, rearranging values (in trial order) in place.
     pub fn of_in_place<T: Figure>(year: usize, values: &mut [T]) -> Band {
         let m = mean(values);
-        let ([p05, p25, p50, p75, p95, ..], _) =
-            percentiles_in_place(values, &[0.05, 0.25, 0.50, 0.75, 0.95], 0);
+        let (quantiles, _) = percentiles_in_place(values, &BAND_QS, 0);
+        Band::of_quantiles(year, quantiles, m)
+    }
+
+    /// The band whose [`BAND_QS`] quantiles lead `quantiles`.
+    fn of_quantiles(year: usize, quantiles: [f64; MAX_QUANTILES], mean: f64) -> Band {
+        let [p05, p25, p50, p75, p95, ..] = quantiles;
         Band {
             year,
             p05,
@@ -679,7 +677,7 @@ impl Band {
             p50,
             p75,
             p95,
-            mean: m,
+            mean,
         }
     }
 
