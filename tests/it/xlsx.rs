@@ -207,14 +207,20 @@ fn summary_figures_equal_the_json_report_and_every_sheet_is_there() {
     );
     // Inputs: numbers as numbers, distributions in one cell.
     let inputs = rows(&mut book, "Inputs");
-    let field = |name: &str| {
+    let row = |name: &str| {
         inputs
             .iter()
             .find(|r| r.get(1) == Some(&Data::String(name.into())))
-            .unwrap_or_else(|| panic!("no input {name}"))[2]
+            .unwrap_or_else(|| panic!("no input {name}"))
             .clone()
     };
+    let field = |name: &str| row(name)[2].clone();
     assert_eq!(field("horizon_years"), Data::Float(10.0));
+    // The trials and seed used (--trials 3000 --seed 4), beside what the file says.
+    let file = read_json(std::path::Path::new(&scenario));
+    let said = |key: &str| Data::Float(file[key].as_f64().unwrap());
+    assert_eq!(row("trials")[2..4], [Data::Float(3000.0), said("trials")]);
+    assert_eq!(row("seed")[2..4], [Data::Float(4.0), said("seed")]);
     assert_eq!(
         field("efficiency"),
         Data::String("pert(0.05, 0.11, 0.22)".into())
@@ -489,6 +495,8 @@ fn analysis_workbooks_have_their_sheets_and_charts() {
         "/service/efficiency",
         "--xlsx",
         &path("sens.xlsx"),
+        "--out",
+        &path("sens.json"),
     ]);
     sim(&[
         "compare",
@@ -550,6 +558,32 @@ fn analysis_workbooks_have_their_sheets_and_charts() {
         };
         assert_eq!(row[col("On frontier")], Data::String(on.into()));
     }
+    // The Summary's figures are numbers too, equal to the JSON's.
+    let summary = |file: &str| -> Vec<Vec<Data>> { rows(&mut open(&dir.path(file)), "Summary") };
+    let figure = |rows: &[Vec<Data>], label: &str| {
+        rows.iter()
+            .find(|r| r.first() == Some(&Data::String(label.into())))
+            .unwrap_or_else(|| panic!("no {label}"))[1]
+            .clone()
+    };
+    let terms = summary("terms.xlsx");
+    let number = |v: &serde_json::Value| Data::Float(v.as_f64().unwrap());
+    assert_eq!(figure(&terms, "Sets"), Data::Float(sets.len() as f64));
+    assert_eq!(
+        figure(&terms, "Trials of each set"),
+        number(&json["trials"])
+    );
+    assert_eq!(figure(&terms, "Seed"), number(&json["seed"]));
+    let sens = summary("sens.xlsx");
+    let sens_json = read_json(&dir.path("sens.json"));
+    assert_eq!(
+        figure(&sens, "Base mean NPV"),
+        number(&sens_json["base"]["mean_npv"])
+    );
+    assert_eq!(
+        figure(&sens, "Base P(loss)"),
+        number(&sens_json["base"]["prob_npv_negative"]["estimate"])
+    );
     let listed: Vec<f64> = table[sets.len() + 3..]
         .iter()
         .filter_map(|r| match r.first() {

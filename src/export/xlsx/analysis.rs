@@ -14,7 +14,7 @@ use rust_xlsxwriter::{
 use serde_json::Value;
 
 use super::{
-    MAX_COLUMNS, Num, Sheet, Styles, bar_categories, currency_label, error, largest, money_axis,
+    Figure, MAX_COLUMNS, Num, Sheet, Styles, bar_categories, currency_label, error, largest, money_axis,
     new_book, place_chart, provenance, share_axis,
 };
 use crate::analysis::agreement::Agreement;
@@ -44,20 +44,21 @@ fn book_of(
 fn summary(
     styles: &Styles,
     title: &str,
-    lines: &[(&str, String)],
+    lines: &[(&str, Figure)],
     run: &RunInfo,
     p: Option<&Provenance>,
 ) -> Result<Worksheet, XlsxError> {
     let mut sheet = Sheet::new("Summary", styles)?;
     sheet.title(0, title)?;
     let mut row = 2;
-    for (label, value) in lines
-        .iter()
-        .map(|(l, v)| (*l, v.clone()))
-        .chain([("Engine version", run.engine_version.clone())])
-    {
+    let version = Figure::Text(run.engine_version.clone());
+    for (label, figure) in lines.iter().chain([&("Engine version", version)]) {
         sheet.text(row, 0, label)?;
-        sheet.note(row, 1, &value)?;
+        match figure {
+            // Text (a list of inputs, a sentence) runs on across the empty cells.
+            Figure::Text(t) => sheet.note(row, 1, t)?,
+            number => sheet.figure(row, 1, number)?,
+        }
         row += 1;
     }
     row += 1;
@@ -84,12 +85,12 @@ pub fn sweep(s: &Sweep, currency: &str) -> io::Result<Workbook> {
     let styles = Styles::new(currency);
     let pointers: Vec<&str> = s.parameters.iter().map(|p| p.pointer.as_str()).collect();
     let lines = [
-        ("Scenario", s.scenario.clone()),
-        ("Parameters", pointers.join(" × ")),
-        ("Points", s.points.len().to_string()),
-        ("Trials at each point", format::thousands(s.trials)),
-        ("Sampling", format::sampling_cell(s.provenance.as_ref(), s.trials)),
-        ("Seed", s.seed.to_string()),
+        ("Scenario", Figure::Text(s.scenario.clone())),
+        ("Parameters", Figure::Text(pointers.join(" × "))),
+        ("Points", Figure::Count(s.points.len() as u64)),
+        ("Trials at each point", Figure::Count(s.trials)),
+        ("Sampling", Figure::Text(format::sampling_cell(s.provenance.as_ref(), s.trials))),
+        ("Seed", Figure::Count(s.seed)),
     ];
     let mut sheets = vec![
         summary(&styles, &format!("Sweep: {}", s.scenario), &lines, &s.run, s.provenance.as_ref()),
@@ -314,13 +315,13 @@ pub fn sensitivity(s: &Sensitivity, currency: &str) -> io::Result<Workbook> {
     let styles = Styles::new(currency);
     let b = &s.base;
     let lines = [
-        ("Scenario", s.scenario.clone()),
-        ("Trials per run", format::thousands(s.trials)),
-        ("Sampling", format::sampling_cell(s.provenance.as_ref(), s.trials)),
-        ("Seed", s.seed.to_string()),
-        ("Base mean NPV", format::money(b.mean_npv, currency)),
-        ("Base standard error", format::money(b.se_npv, currency)),
-        ("Base P(loss)", format::percent(b.prob_npv_negative.estimate)),
+        ("Scenario", Figure::Text(s.scenario.clone())),
+        ("Trials per run", Figure::Count(s.trials)),
+        ("Sampling", Figure::Text(format::sampling_cell(s.provenance.as_ref(), s.trials))),
+        ("Seed", Figure::Count(s.seed)),
+        ("Base mean NPV", Figure::Money(b.mean_npv)),
+        ("Base standard error", Figure::Money(b.se_npv)),
+        ("Base P(loss)", Figure::Percent(b.prob_npv_negative.estimate)),
     ];
     let sheets = vec![
         summary(
@@ -471,10 +472,10 @@ fn switching(s: &Sensitivity, styles: &Styles) -> Result<Worksheet, XlsxError> {
 pub fn compare(c: &Comparison, currency: &str) -> io::Result<Workbook> {
     let styles = Styles::new(currency);
     let lines = [
-        ("Scenarios", c.scenarios.len().to_string()),
-        ("Trials each", format::thousands(c.trials)),
-        ("Sampling", format::sampling_cell(c.provenance.as_ref(), c.trials)),
-        ("Seed", c.seed.to_string()),
+        ("Scenarios", Figure::Count(c.scenarios.len() as u64)),
+        ("Trials each", Figure::Count(c.trials)),
+        ("Sampling", Figure::Text(format::sampling_cell(c.provenance.as_ref(), c.trials))),
+        ("Seed", Figure::Count(c.seed)),
     ];
     let sheets = vec![
         summary(&styles, "Comparison", &lines, &c.run, c.provenance.as_ref()),
@@ -601,23 +602,23 @@ fn compare_partners(c: &Comparison, styles: &Styles) -> Result<Worksheet, XlsxEr
 pub fn agreement(a: &Agreement, currency: &str) -> io::Result<Workbook> {
     let styles = Styles::new(currency);
     let terms: Vec<&str> = a.terms.iter().map(|t| t.pointer.as_str()).collect();
-    let limit = |p: Option<f64>| p.map_or_else(|| "none".to_string(), format::percent);
+    let limit = |p: Option<f64>| p.map_or_else(|| Figure::Text("none".into()), Figure::Percent);
     let best = a
         .sets
         .iter()
         .find(|s| s.meets_limits)
         .map_or_else(|| "no set meets the limits".to_string(), |s| format!("set {}", s.set));
     let lines = [
-        ("Scenario", a.scenario.clone()),
-        ("Terms", terms.join(" × ")),
-        ("Sets", a.sets.len().to_string()),
-        ("Trials of each set", format::thousands(a.trials)),
-        ("Sampling", format::sampling_cell(a.provenance.as_ref(), a.trials)),
-        ("Seed", a.seed.to_string()),
+        ("Scenario", Figure::Text(a.scenario.clone())),
+        ("Terms", Figure::Text(terms.join(" × "))),
+        ("Sets", Figure::Count(a.sets.len() as u64)),
+        ("Trials of each set", Figure::Count(a.trials)),
+        ("Sampling", Figure::Text(format::sampling_cell(a.provenance.as_ref(), a.trials))),
+        ("Seed", Figure::Count(a.seed)),
         ("Limit on any partner's P(worse off)", limit(a.limits.max_worse_off)),
         ("Limit on P(collapse)", limit(a.limits.max_collapse)),
-        ("Sets meeting the limits", a.meeting_limits.to_string()),
-        ("Best set", best),
+        ("Sets meeting the limits", Figure::Count(a.meeting_limits as u64)),
+        ("Best set", Figure::Text(best)),
     ];
     let sheets = vec![
         summary(&styles, &format!("Agreement terms: {}", a.scenario), &lines, &a.run, a.provenance.as_ref()),

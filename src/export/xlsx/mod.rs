@@ -206,6 +206,15 @@ pub enum Num {
     General,
 }
 
+/// One figure of a Summary sheet: a number in its format, or text.
+pub enum Figure {
+    Money(f64),
+    Percent(f64),
+    Count(u64),
+    Decimal(f64),
+    Text(String),
+}
+
 /// The cell formats of one workbook (money carries the scenario's currency).
 pub struct Styles {
     currency: String,
@@ -408,6 +417,20 @@ impl<'s> Sheet<'s> {
             Value::Null => self.text(row, col, "null"),
             Value::Object(o) => self.text(row, col, &distribution(o).unwrap_or_else(|| v.to_string())),
             Value::Array(_) => self.text(row, col, &v.to_string()),
+        }
+    }
+
+    /// A Summary figure: numbers as numbers, so a reader's formulas can use them; a
+    /// count a double cannot hold exactly (a seed above 2^53) as text, so that it can be
+    /// typed back.
+    pub fn figure(&mut self, row: u32, col: u16, figure: &Figure) -> Result<(), XlsxError> {
+        match *figure {
+            Figure::Money(x) => self.number(row, col, x, Num::Money),
+            Figure::Percent(x) => self.number(row, col, x, Num::Percent),
+            Figure::Count(x) if x > 1 << 53 => self.text(row, col, &x.to_string()),
+            Figure::Count(x) => self.number(row, col, x as f64, Num::General),
+            Figure::Decimal(x) => self.number(row, col, x, Num::Decimal),
+            Figure::Text(ref t) => self.text(row, col, t),
         }
     }
 

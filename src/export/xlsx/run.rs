@@ -13,7 +13,7 @@ use rust_xlsxwriter::{Chart, ChartAxisLabelPosition, ChartType, Workbook, XlsxEr
 use serde_json::{Map, Value};
 
 use super::{
-    MAX_COLUMNS, MAX_ROWS, Num, Sheet, Styles, bar_categories, currency_label, error, largest,
+    Figure, MAX_COLUMNS, MAX_ROWS, Num, Sheet, Styles, bar_categories, currency_label, error, largest,
     money_axis, new_book, place_chart, provenance, share_axis,
 };
 use crate::engine::outcomes::NO_YEAR_U8;
@@ -43,22 +43,13 @@ pub fn workbook(r: &RunResult, w: &mut dyn Write) -> io::Result<Workbook> {
         cash_by_year(report, &styles),
         distribution(r.outcomes, &styles),
         events(report, &styles),
-        inputs(r.value, &styles),
+        inputs(r.value, report, &styles),
     ];
     for sheet in sheets {
         book.push_worksheet(sheet.map_err(error)?);
     }
     trials(&mut book, r.scenario, r.outcomes, w)?;
     Ok(book)
-}
-
-/// One figure of the Summary sheet.
-enum Figure {
-    Money(f64),
-    Percent(f64),
-    Count(u64),
-    Decimal(f64),
-    Text(String),
 }
 
 /// The Summary sheet: what was run, the headline figures (label, value, JSON key), any
@@ -132,16 +123,7 @@ fn summary(r: &Report, s: &Scenario, styles: &Styles) -> Result<rust_xlsxwriter:
     }
     for (label, figure, key) in figures {
         sheet.text(row, 0, label)?;
-        match figure {
-            Figure::Money(x) => sheet.number(row, 1, x, Num::Money)?,
-            Figure::Percent(x) => sheet.number(row, 1, x, Num::Percent)?,
-            // A count a double cannot hold exactly (a seed above 2^53) as text, so that
-            // it can be typed back.
-            Figure::Count(x) if x > 1 << 53 => sheet.text(row, 1, &x.to_string())?,
-            Figure::Count(x) => sheet.number(row, 1, x as f64, Num::General)?,
-            Figure::Decimal(x) => sheet.number(row, 1, x, Num::Decimal)?,
-            Figure::Text(t) => sheet.text(row, 1, &t)?,
-        }
+        sheet.figure(row, 1, &figure)?;
         sheet.text_indented(row, 2, key)?;
         row += 1;
     }
@@ -473,15 +455,37 @@ fn events(r: &Report, styles: &Styles) -> Result<rust_xlsxwriter::Worksheet, Xls
 
 /// The Inputs sheet: the scenario as run (overrides applied), section by section, then
 /// one row per partner with one column per field any partner sets.
-fn inputs(value: &Value, styles: &Styles) -> Result<rust_xlsxwriter::Worksheet, XlsxError> {
+///
+/// Trials and seed are the run's, not the file's: `--trials`, `--seed` and a run to a
+/// target change them without touching the scenario, and a reader reproducing the run
+/// from this sheet needs the ones used. Where the file said otherwise, a fourth column
+/// says what it said.
+fn inputs(value: &Value, r: &Report, styles: &Styles) -> Result<rust_xlsxwriter::Worksheet, XlsxError> {
     let mut sheet = Sheet::new("Inputs", styles)?;
     sheet.title(0, "The scenario as run (fields not listed take their defaults)")?;
     let mut row = 2;
-    sheet.header(row, 0, &["Section", "Field", "Value"])?;
+    sheet.header(row, 0, &["Section", "Field", "Value", "The file says"])?;
     row += 1;
     let empty = Map::new();
     let top = value.as_object().unwrap_or(&empty);
-    let nested = ["$schema", "service", "partners", "disputes"];
+    for (key, used) in [("trials", r.trials), ("seed", r.seed)] {
+        sheet.text(row, 0, "scenario")?;
+        sheet.text(row, 1, key)?;
+        sheet.value(row, 2, &Value::from(used))?;
+        match top.get(key) {
+            Some(v) if v.as_u64() != Some(used) => sheet.value(row, 3, v)?,
+            Some(_) => {}
+            None => sheet.text(row, 3, "(not set)")?,
+        }
+        row += 1;
+    }
+    if let Some(sampling) = &r.sampling {
+        sheet.text(row, 0, "run")?;
+        sheet.text(row, 1, "sampling")?;
+        sheet.text(row, 2, sampling.method)?;
+        row += 1;
+    }
+    let nested = ["$schema", "service", "partners", "disputes", "trials", "seed"];
     for (key, v) in top.iter().filter(|(k, _)| !nested.contains(&k.as_str())) {
         sheet.text(row, 0, "scenario")?;
         sheet.text(row, 1, key)?;
