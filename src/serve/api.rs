@@ -162,7 +162,7 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 /// A file to save (Content-Disposition: attachment) named `name`, of type `kind`.
 fn attachment(kind: &'static str, name: &str, body: impl Into<axum::body::Body>) -> Response {
-    let disposition = format!("attachment; filename=\"{name}\"");
+    let disposition = disposition(name);
     (
         [
             (header::CONTENT_TYPE, kind.to_string()),
@@ -171,6 +171,43 @@ fn attachment(kind: &'static str, name: &str, body: impl Into<axum::body::Body>)
         body.into(),
     )
         .into_response()
+}
+
+/// The Content-Disposition of a download named `name`. A header holds only ASCII, so a
+/// name with other letters (`étude.xlsx`) goes as RFC 6266's `filename*`, UTF-8
+/// percent-encoded, which every current browser reads, after a plain `filename` with
+/// those letters as `_` for any that does not. A name's quotes and backslashes cannot
+/// occur ([`library::checked`] refuses them), but are replaced here all the same.
+fn disposition(name: &str) -> String {
+    let plain: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if plain == name {
+        return format!("attachment; filename=\"{name}\"");
+    }
+    // RFC 5987's attr-char: what may stand for itself in an extended value.
+    const ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'!')
+        .remove(b'#')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'+')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'^')
+        .remove(b'_')
+        .remove(b'`')
+        .remove(b'|')
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(name, ATTR_CHAR);
+    format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}")
 }
 
 /// The engine's version (a kept run of another version is not run again to compare)

@@ -186,20 +186,29 @@ fn shipped(file: &str) -> Option<&'static [u8]> {
     SHIPPED.iter().find(|(f, _)| *f == file).map(|(_, b)| *b)
 }
 
-/// `file` if it names a scenario file inside the folder: a bare name of letters,
-/// digits, spaces, `-`, `_` and `.`, not starting with a dot, ending in `.json`.
+/// Punctuation a scenario's file name may hold besides letters, digits and spaces: what
+/// people and browsers put in names (`plan (1).xlsx`, `Budget 2026-27, v2.json`,
+/// `Smith & Jones' case.json`), and nothing a path, a shell or an HTTP header reads
+/// specially (`/`, `\`, `"`, `*`, `?`, `:`, `<`, `>`, `|`, `%`, `;`).
+const PUNCTUATION: &[char] = &[
+    '-', '_', '.', '(', ')', '[', ']', ',', '\'', '&', '+', '!', '#', '@',
+];
+
+/// `file` if it names a scenario file inside the folder: a bare name of letters (in any
+/// alphabet), digits, spaces and [`PUNCTUATION`], not starting with a dot or a space,
+/// ending in `.json`.
 pub fn checked(file: &str) -> Result<&str> {
     let bare = !file.is_empty()
         && file.len() <= MAX_NAME
-        && !file.starts_with('.')
+        && !file.starts_with(['.', ' '])
         && !file.contains("..")
         && file
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
+            .all(|c| c.is_alphanumeric() || c == ' ' || PUNCTUATION.contains(&c));
     if !bare || Path::new(file).file_name().and_then(|f| f.to_str()) != Some(file) {
         return Err(Error::request(format!(
-            "{file:?} is not a scenario name: use letters, digits, spaces, '-', '_' and '.', \
-             at most {MAX_NAME} characters, no folders"
+            "{file:?} is not a scenario name: use letters, digits, spaces and - _ . ( ) [ ] , ' & + ! # @, \
+             at most {MAX_NAME} bytes, not starting with a dot or a space, no folders"
         )));
     }
     if !file.ends_with(".json") {
@@ -235,6 +244,23 @@ mod tests {
             assert!(checked(bad).is_err(), "{bad}");
         }
         assert_eq!(checked("my case-2.json").unwrap(), "my case-2.json");
+        for good in [
+            "plan (1).json",
+            "étude d'impact.json",
+            "Smith & Jones, v2 [draft].json",
+        ] {
+            assert_eq!(checked(good).unwrap(), good);
+        }
+        for bad in [
+            " x.json",
+            "a\"b.json",
+            "a%2F.json",
+            "a\u{202e}b.json",
+            "a\nb.json",
+            "a:b.json",
+        ] {
+            assert!(checked(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

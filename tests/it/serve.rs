@@ -1207,6 +1207,20 @@ fn an_uploaded_workbook_is_kept_as_json_and_runs_as_its_json_does() {
         "{}",
         odd.text()
     );
+    // A name as browsers and people make them: a copy's "(1)", letters outside ASCII.
+    let named = s.send("POST", "/api/upload/%C3%A9tude%20(1).xlsx", &[], &book);
+    assert_eq!(named.status, 200, "{}", named.text());
+    assert_eq!(named.json()["saved"], "étude (1).json");
+    assert!(s.dir.path("scenarios/étude (1).json").exists());
+    let end = s.finish(run_of(json!({ "file": "étude (1).json" }), 500, 4));
+    assert_eq!(end["state"], "done", "{end}");
+    // Its download's header is ASCII: the name percent-encoded, with a plain fallback.
+    let down = s.get("/api/scenarios/%C3%A9tude%20(1).json/xlsx");
+    assert_eq!(down.status, 200, "{}", down.text());
+    assert_eq!(
+        down.header("content-disposition"),
+        Some("attachment; filename=\"_tude (1).xlsx\"; filename*=UTF-8''%C3%A9tude%20%281%29.xlsx")
+    );
     let outside = s.send("POST", "/api/upload/..%2Fout.xlsx", &[], &book);
     assert_eq!(outside.status, 400);
     assert!(outside.text().contains("is not a scenario name"));

@@ -75,7 +75,10 @@ async function scenariosView() {
   upload.addEventListener("change", async () => {
     const file = upload.files[0];
     if (!file) return;
-    const url = "/api/upload/" + encodeURIComponent(file.name);
+    // NFC: a name typed on a Mac reaches the browser as letters and separate accents
+    // ("e" then U+0301), which the server's name check (letters, digits, some
+    // punctuation) would refuse; composed, "é" is one letter.
+    const url = "/api/upload/" + encodeURIComponent(file.name.normalize("NFC"));
     try {
       let r;
       try {
