@@ -301,6 +301,17 @@ pub enum ScenarioError {
         #[source]
         source: serde_json::Error,
     },
+    /// The file is of a kind the loader recognises but does not read (an old Excel
+    /// workbook, an OpenDocument spreadsheet, a PDF): said by name, with what to do,
+    /// rather than as JSON's syntax error at line 1 column 1.
+    #[error(
+        "{origin} is {kind}, not a scenario: a scenario is JSON text or an Excel workbook (.xlsx). {advice}"
+    )]
+    Format {
+        origin: String,
+        kind: &'static str,
+        advice: &'static str,
+    },
     /// A `--set` override could not be applied.
     #[error("--set {spec}: {message}")]
     Override { spec: String, message: String },

@@ -439,3 +439,50 @@ fn a_sheet_spanning_too_many_cells_is_refused_before_it_is_laid_out() {
         .bad_input()
         .stderr_has("stray.xlsx is not a readable Excel workbook (.xlsx): its sheet Partners uses cells from Partners!A1 to Partners!XFD1048576, more than the 2000000 cells a scenario sheet may span");
 }
+
+/// A spreadsheet saved in another format (Excel 97-2003, OpenDocument) or a PDF is
+/// refused by what it is, with what to do, not as JSON's syntax error at line 1.
+#[test]
+fn a_file_of_another_format_is_named_as_such() {
+    use std::io::Write;
+    let dir = Dir::new();
+    let xls = dir.path("old.xls");
+    let mut old = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1".to_vec();
+    old.resize(512, 0);
+    std::fs::write(&xls, old).unwrap();
+    // An OpenDocument spreadsheet: a zip whose first entry, stored, is its type.
+    let ods = dir.path("plan.ods");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&ods).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    zip.start_file("content.xml", stored).unwrap();
+    zip.write_all(b"<office:document-content/>").unwrap();
+    zip.finish().unwrap();
+    let pdf = dir.path("report.json");
+    std::fs::write(&pdf, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n").unwrap();
+    for (path, said) in [
+        (
+            &xls,
+            "is an Excel 97-2003 workbook (.xls) or another old Office document, not a scenario",
+        ),
+        (
+            &ods,
+            "is an OpenDocument spreadsheet (.ods), not a scenario",
+        ),
+        (&pdf, "is a PDF document, not a scenario"),
+    ] {
+        let out = sim(&["validate", path.to_str().unwrap()]);
+        let err = &out.stderr;
+        assert_eq!(out.code, 2, "{err}");
+        assert!(err.contains(said), "{err}");
+        assert!(!err.contains("JSON:"), "{err}");
+    }
+    let err = sim(&["validate", xls.to_str().unwrap()]).stderr;
+    assert!(
+        err.contains("save it as an Excel workbook (.xlsx)"),
+        "{err}"
+    );
+}

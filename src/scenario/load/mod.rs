@@ -73,6 +73,13 @@ pub fn read_file(path: &Path) -> Result<FileValue, ScenarioError> {
 /// A scenario file's bytes (read from disk, uploaded, or kept), a workbook or JSON, as
 /// [`read_file`] reads them; `origin` names the file in messages.
 pub fn file_value(bytes: Vec<u8>, origin: &str) -> Result<FileValue, ScenarioError> {
+    if let Some((kind, advice)) = other_format(&bytes) {
+        return Err(ScenarioError::Format {
+            origin: origin.to_string(),
+            kind,
+            advice,
+        });
+    }
     let (value, places) = if workbook::is_workbook(&bytes) {
         let read = workbook::read(&bytes, origin)?;
         (read.value, Some(read.places))
@@ -84,6 +91,43 @@ pub fn file_value(bytes: Vec<u8>, origin: &str) -> Result<FileValue, ScenarioErr
         value,
         places,
     })
+}
+
+/// What a file is, and what to do, when its first bytes say it is a document people
+/// mistake for a scenario: a spreadsheet saved in another format, or a page printed.
+fn other_format(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    const SAVE_AS: &str =
+        "Open it in Excel or LibreOffice and save it as an Excel workbook (.xlsx).";
+    // An OpenDocument file is a zip whose first entry, stored, is `mimetype`, holding
+    // the document's type (ODF 1.2, part 3, 3.3).
+    let odf = |kind: &[u8]| {
+        bytes.starts_with(b"PK\x03\x04")
+            && bytes.get(30..38) == Some(b"mimetype")
+            && bytes[38..bytes.len().min(38 + 256)]
+                .windows(kind.len())
+                .any(|w| w == kind)
+    };
+    if bytes.starts_with(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") {
+        // The compound-file header of Office 97-2003 documents (.xls, .doc).
+        Some((
+            "an Excel 97-2003 workbook (.xls) or another old Office document",
+            SAVE_AS,
+        ))
+    } else if odf(b"opendocument.spreadsheet") {
+        Some(("an OpenDocument spreadsheet (.ods)", SAVE_AS))
+    } else if odf(b"opendocument") {
+        Some((
+            "an OpenDocument file",
+            "Give the scenario's JSON file or its Excel workbook (.xlsx).",
+        ))
+    } else if bytes.starts_with(b"%PDF") {
+        Some((
+            "a PDF document",
+            "Give the scenario file the report was made from.",
+        ))
+    } else {
+        None
+    }
 }
 
 /// A scenario file's bytes, read through a reader that stops after [`MAX_FILE_BYTES`]
