@@ -486,3 +486,62 @@ fn a_file_of_another_format_is_named_as_such() {
         "{err}"
     );
 }
+
+/// A value merged down several rows (an exit fee over four partners' rows) is each row's
+/// value, as the spreadsheet shows it, where it was the first row's only and the others
+/// silently took the default.
+#[test]
+fn a_merged_cell_gives_its_value_to_every_row_it_covers() {
+    use calamine::{Data, Reader, open_workbook_from_rs};
+    let value = read_json(Path::new(&shipped("four_districts_back_office.json")));
+    let written = workbook::write(&value, "test").unwrap();
+    let mut source: calamine::Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(written.clone())).unwrap();
+    // The same workbook, cell by cell, with the Partners sheet's exit_fee column merged
+    // over every partner's row, holding one fee.
+    let fee = 250_000.0;
+    let mut book = Workbook::new();
+    for name in source.sheet_names() {
+        let range = source.worksheet_range(&name).unwrap();
+        let ws = book.add_worksheet();
+        ws.set_name(&name).unwrap();
+        for (r, c, cell) in range.used_cells() {
+            let (r, c) = (r as u32 + range.start().unwrap().0, c as u16);
+            match cell {
+                Data::String(t) => drop(ws.write_string(r, c, t).unwrap()),
+                Data::Float(x) => drop(ws.write_number(r, c, *x).unwrap()),
+                Data::Int(x) => drop(ws.write_number(r, c, *x as f64).unwrap()),
+                Data::Bool(b) => drop(ws.write_boolean(r, c, *b).unwrap()),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        if name == "Partners" {
+            let col = (0..range.width())
+                .find(|&c| {
+                    range
+                        .get((0, c))
+                        .is_some_and(|h| h.to_string().starts_with("exit_fee"))
+                })
+                .expect("an exit_fee column") as u16;
+            let last = value["partners"].as_array().unwrap().len() as u32;
+            let merged = rust_xlsxwriter::Format::new();
+            ws.merge_range(1, col, last, col, "", &merged).unwrap();
+            ws.write_number(1, col, fee).unwrap();
+        }
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let read = workbook::read(&bytes, "merged.xlsx").expect("reads").value;
+    let mut expected = value.clone();
+    for p in expected["partners"].as_array_mut().unwrap() {
+        p["exit_fee"] = serde_json::json!(fee);
+    }
+    assert_eq!(
+        crate::workbook::numbers_as_doubles(&read),
+        crate::workbook::numbers_as_doubles(&expected)
+    );
+    // Unmerged, the same workbook reads as before: the merge is what changed it.
+    assert_eq!(
+        crate::workbook::numbers_as_doubles(&workbook::read(&written, "w.xlsx").unwrap().value),
+        crate::workbook::numbers_as_doubles(&value)
+    );
+}

@@ -115,7 +115,50 @@ fn sheet_range(
             Data::from(cell.get_value().clone()),
         ));
     }
-    Ok(Range::from_sparse(cells))
+    drop(reader);
+    let mut range = Range::from_sparse(cells);
+    let merges = book
+        .merge_cells_by_sheet_name(name)
+        .map_err(|e| fail(e.to_string()))?;
+    if !fill_merged(&mut range, &merges) {
+        return Err(fail(format!(
+            "its sheet {name}'s merged cells cover more than the {MAX_SHEET_CELLS} cells a scenario sheet may span; unmerge them"
+        )));
+    }
+    Ok(range)
+}
+
+/// Gives every cell of a merged area its top-left cell's value, which is where a
+/// spreadsheet keeps it and what it shows across the whole area: an exit fee merged down
+/// four partners' rows is each one's exit fee, where it would otherwise be the first
+/// partner's only, the others silently taking the default. A value the file keeps in
+/// another cell of the area (which no spreadsheet shows) is replaced the same way. Only
+/// cells within the sheet's used range are filled, so a merge running down a whole
+/// column adds no rows. False, part filled, if the areas (which a damaged or hostile
+/// file may overlap many times) add up to more than [`MAX_SHEET_CELLS`] cells.
+fn fill_merged(range: &mut Range<Data>, merges: &[calamine::Dimensions]) -> bool {
+    let (Some(start), Some(end)) = (range.start(), range.end()) else {
+        return true;
+    };
+    let mut budget = MAX_SHEET_CELLS;
+    for m in merges {
+        let rows = m.start.0.max(start.0)..=m.end.0.min(end.0);
+        let cols = m.start.1.max(start.1)..=m.end.1.min(end.1);
+        let cells = rows.clone().count() as u64 * cols.clone().count() as u64;
+        let Some(left) = budget.checked_sub(cells) else {
+            return false;
+        };
+        budget = left;
+        let top_left = range.get_value(m.start).cloned().unwrap_or(Data::Empty);
+        for row in rows {
+            for col in cols.clone() {
+                if (row, col) != m.start {
+                    range.set_value((row, col), top_left.clone());
+                }
+            }
+        }
+    }
+    true
 }
 
 /// A workbook read: the scenario's JSON (not yet validated) and where each value came
