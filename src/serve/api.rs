@@ -702,7 +702,8 @@ async fn job_page(State(app): Shared, Path(id): Path<u64>) -> Response {
         return no_job(id);
     };
     match job.page() {
-        Some(page) if !page.html.is_empty() => typed(HTML, page.html),
+        Some(page) if !page.html.is_empty() => typed(HTML, page.html.clone()),
+        _ if job.released() => released(),
         _ => failure(StatusCode::NOT_FOUND, "this job has no page (yet)"),
     }
 }
@@ -722,8 +723,9 @@ async fn job_data(State(app): Shared, Path(id): Path<u64>) -> Response {
             } else {
                 JSON
             };
-            attachment(kind, &page.data_name, page.data)
+            attachment(kind, &page.data_name, page.data.clone())
         }
+        None if job.released() => released(),
         None => failure(StatusCode::NOT_FOUND, "this job has no result (yet)"),
     }
 }
@@ -733,10 +735,22 @@ async fn job_workbook(State(app): Shared, Path(id): Path<u64>) -> Response {
     let Some(job) = app.queue.get(id) else {
         return no_job(id);
     };
-    match job.page().and_then(|page| page.workbook) {
-        Some((name, bytes)) => attachment(XLSX, &name, bytes),
+    match job.page().as_ref().and_then(|page| page.workbook.as_ref()) {
+        Some((name, bytes)) => attachment(XLSX, name, bytes.clone()),
+        None if job.released() => released(),
         None => failure(StatusCode::NOT_FOUND, "this job has no workbook (yet)"),
     }
+}
+
+/// A finished job whose result was let go to keep the server's memory in bounds.
+fn released() -> Response {
+    failure(
+        StatusCode::GONE,
+        &format!(
+            "this result was let go to keep the server's memory in bounds (it keeps the latest results, up to {} MiB together): start it again",
+            super::jobs::KEPT_BYTES >> 20
+        ),
+    )
 }
 
 async fn list_runs(State(app): Shared) -> Response {

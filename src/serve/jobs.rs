@@ -4,9 +4,10 @@
 //! [`Monitor`]. A job cancelled while it waits never runs.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
@@ -16,6 +17,12 @@ use crate::run::{Error, Setting};
 /// How many finished jobs are remembered (their pages, for an analysis) before the
 /// oldest are forgotten. Runs themselves are kept in the history.
 const KEPT: usize = 64;
+
+/// The most bytes the finished jobs' results (pages, files, workbooks) may hold
+/// together. A kept run's trial table of 200,000 trials is about 35 MB, so the last 64
+/// could hold gigabytes outside every run's memory guard; past this, the oldest results
+/// are let go (the newest is always kept), and asking for one says so.
+pub const KEPT_BYTES: usize = 256 << 20;
 
 /// Where a job is.
 #[derive(Debug, Clone, Serialize)]
@@ -47,21 +54,29 @@ pub struct Job {
     pub id: u64,
     pub monitor: Monitor,
     state: Mutex<State>,
-    page: Mutex<Option<Page>>,
+    page: Mutex<Option<Arc<Page>>>,
+    /// Whether its result was let go to keep [`KEPT_BYTES`].
+    released: AtomicBool,
 }
 
 /// An analysis's result: its page and a file (its JSON; a kept run's trial table or
 /// results workbook, made again), and an analysis's results workbook.
-#[derive(Clone)]
 pub struct Page {
     pub html: String,
-    pub data: Vec<u8>,
+    pub data: Bytes,
     /// The file's name, whose extension says its kind: `analysis.json`, `trials.csv`,
     /// `run-7.xlsx`.
     pub data_name: String,
     /// An analysis's results workbook (.xlsx): its name (`sweep.xlsx`) and bytes,
     /// rendered with its page since the result is kept nowhere else to render later.
-    pub workbook: Option<(String, Vec<u8>)>,
+    pub workbook: Option<(String, Bytes)>,
+}
+
+impl Page {
+    /// The bytes it holds.
+    fn size(&self) -> usize {
+        self.html.len() + self.data.len() + self.workbook.as_ref().map_or(0, |(_, b)| b.len())
+    }
 }
 
 /// What a finished job produced.
@@ -79,8 +94,16 @@ impl Job {
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = state;
     }
 
-    pub fn page(&self) -> Option<Page> {
+    /// Its result (shared, not copied: a download of tens of megabytes is sent from
+    /// the one copy).
+    pub fn page(&self) -> Option<Arc<Page>> {
         self.page.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Whether its result was let go to keep the server's memory within
+    /// [`KEPT_BYTES`].
+    pub fn released(&self) -> bool {
+        self.released.load(Ordering::SeqCst)
     }
 
     /// Stops the job: a queued one never starts, a running one stops at the workers'
@@ -98,7 +121,7 @@ impl Job {
 pub struct Queue {
     places: Arc<Semaphore>,
     next: AtomicU64,
-    jobs: Mutex<BTreeMap<u64, Arc<Job>>>,
+    jobs: Arc<Mutex<BTreeMap<u64, Arc<Job>>>>,
 }
 
 impl Queue {
@@ -106,7 +129,7 @@ impl Queue {
         Queue {
             places: Arc::new(Semaphore::new(concurrent)),
             next: AtomicU64::new(1),
-            jobs: Mutex::new(BTreeMap::new()),
+            jobs: Arc::new(Mutex::new(BTreeMap::new())),
         }
     }
 
@@ -129,6 +152,7 @@ impl Queue {
             monitor: Monitor::new(),
             state: Mutex::new(State::Queued),
             page: Mutex::new(None),
+            released: AtomicBool::new(false),
         });
         {
             let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
@@ -141,6 +165,7 @@ impl Queue {
             }
         }
         let places = self.places.clone();
+        let jobs = self.jobs.clone();
         let running = job.clone();
         tokio::spawn(async move {
             let Ok(_place) = places.acquire_owned().await else {
@@ -156,7 +181,9 @@ impl Queue {
             running.set(match done {
                 Ok(Ok(Output::Run(id))) => State::Done { run: id },
                 Ok(Ok(Output::Page(page))) => {
-                    *running.page.lock().unwrap_or_else(|e| e.into_inner()) = Some(page);
+                    *running.page.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(page));
+                    let jobs = jobs.lock().unwrap_or_else(|e| e.into_inner());
+                    release_oldest(&jobs, running.id, KEPT_BYTES);
                     State::Shown
                 }
                 Ok(Err(e)) if e.is_interrupted() => State::Cancelled,
@@ -174,6 +201,23 @@ impl Queue {
     }
 }
 
+/// Lets go of the oldest results, all but job `newest`'s, until those kept hold at most
+/// `budget` bytes.
+fn release_oldest(jobs: &BTreeMap<u64, Arc<Job>>, newest: u64, budget: usize) {
+    let size = |j: &Job| j.page().map_or(0, |p| p.size());
+    let mut held: usize = jobs.values().map(|j| size(j)).sum();
+    for job in jobs.values().filter(|j| j.id != newest) {
+        if held <= budget {
+            break;
+        }
+        let page = job.page.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(page) = page {
+            held -= page.size();
+            job.released.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
 /// How the app's messages name a request's settings: as its forms and the server's
 /// options call them.
 pub fn setting(s: Setting) -> String {
@@ -186,5 +230,41 @@ pub fn setting(s: Setting) -> String {
         Setting::Param => "`params`".into(),
         Setting::Term => "`terms`".into(),
         other => format!("`{}`", other.name()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: u64, bytes: usize) -> Arc<Job> {
+        let page = Page {
+            html: String::new(),
+            data: Bytes::from(vec![0u8; bytes]),
+            data_name: "trials.csv".into(),
+            workbook: None,
+        };
+        Arc::new(Job {
+            id,
+            monitor: Monitor::new(),
+            state: Mutex::new(State::Shown),
+            page: Mutex::new(Some(Arc::new(page))),
+            released: AtomicBool::new(false),
+        })
+    }
+
+    /// The oldest results go first, only as many as the budget needs, and never the
+    /// newest, however large it is.
+    #[test]
+    fn the_oldest_results_are_let_go_to_keep_the_budget() {
+        let jobs: BTreeMap<u64, Arc<Job>> = [(1, 40), (2, 30), (3, 20), (4, 10)]
+            .map(|(id, n)| (id, job(id, n)))
+            .into();
+        release_oldest(&jobs, 4, 50);
+        let kept: Vec<bool> = jobs.values().map(|j| j.page().is_some()).collect();
+        assert_eq!(kept, [false, false, true, true]);
+        assert!(jobs[&1].released() && jobs[&2].released() && !jobs[&3].released());
+        release_oldest(&jobs, 4, 5);
+        assert!(jobs[&3].released() && jobs[&4].page().is_some() && !jobs[&4].released());
     }
 }

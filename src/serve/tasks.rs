@@ -165,11 +165,11 @@ fn page(subject: &Subject, kind: &str) -> Result<Page> {
     let json = export::json::FORMAT.render(subject)?;
     Ok(Page {
         html: String::from_utf8_lossy(&html).into_owned(),
-        data: json,
+        data: json.into(),
         data_name: "analysis.json".into(),
         workbook: Some((
             format!("{kind}.xlsx"),
-            export::xlsx::FORMAT.render(subject)?,
+            export::xlsx::FORMAT.render(subject)?.into(),
         )),
     })
 }
@@ -231,7 +231,7 @@ pub fn trials_csv(request: Request, monitor: &Monitor) -> Result<Output> {
     let data = remade(request, None, export::csv::FORMAT, monitor)?;
     Ok(Output::Page(Page {
         html: String::new(),
-        data,
+        data: data.into(),
         data_name: "trials.csv".into(),
         workbook: None,
     }))
@@ -250,7 +250,7 @@ pub fn results_xlsx(
     let data = remade(request, Some(created), export::xlsx::FORMAT, monitor)?;
     Ok(Output::Page(Page {
         html: String::new(),
-        data,
+        data: data.into(),
         data_name: format!("run-{id}.xlsx"),
         workbook: None,
     }))
