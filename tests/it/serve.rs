@@ -536,6 +536,16 @@ fn a_bad_scenarios_problems_are_located() {
         .json();
     assert_eq!(good["ok"], true, "{good}");
 
+    // A file put in the folder by hand that is not JSON is named, with the place, when
+    // the editor asks for it (not left to the browser's parser).
+    std::fs::write(s.dir.path("scenarios/by hand.json"), "{\"name\": \"x\",\n}").unwrap();
+    let by_hand = s.get("/api/scenarios/by%20hand.json");
+    assert_eq!(by_hand.status, 400);
+    assert_eq!(
+        by_hand.json()["error"],
+        "by hand.json is not valid JSON: trailing comma at line 2 column 1"
+    );
+
     // A run of a bad edited scenario fails as the user's input, saying where.
     let end = s.finish(run_of(json!({ "json": v, "name": "draft" }), 100, 1));
     assert_eq!(end["state"], "failed");
