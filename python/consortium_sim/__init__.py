@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import io
 import json
+import numbers
+import operator
 import os
 import time
 import warnings
@@ -27,6 +29,7 @@ from typing import (
 
 from . import _native
 from ._native import Error, RequestError, ScenarioError
+from ._problem import Problem
 
 if TYPE_CHECKING:
     import pandas
@@ -50,7 +53,10 @@ __all__ = [
     "formats",
     "Error",
     "ScenarioError",
+    "Problem",
     "RequestError",
+    "RequestTypeError",
+    "RequestValueError",
     "ScenarioWarning",
     "ENGINE_VERSION",
     "__version__",
@@ -68,6 +74,143 @@ class ScenarioWarning(UserWarning):
     """A run goes ahead, but differs from what was asked or rests on a doubtful value
     (a repaired correlation matrix, a rate typed as a whole percentage, a default the
     engine chose): the command line's `warning:` and `note:` lines."""
+
+
+class RequestTypeError(RequestError, TypeError):
+    """An argument of the wrong type: a float, a string or a bool where a whole number is
+    wanted, one value where a list or a dict is. A `TypeError` as well as a
+    `RequestError`; the message names the argument and says what it takes."""
+
+
+class RequestValueError(RequestError, ValueError):
+    """An argument of the right type whose value cannot be (`trials=0`, a negative seed),
+    or arguments that do not make a request together (`compare` with one scenario). A
+    `ValueError` as well as a `RequestError`; the message names the argument."""
+
+
+#: The largest seed: seeds are unsigned 64-bit numbers, as on the command line.
+_SEED_MAX = 2**64 - 1
+
+
+def _kind(value: Any) -> str:
+    """The type of `value` with its article: "a float", "an int"."""
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _shown(value: Any) -> str:
+    """`value` as a message shows it, with its type: "2.5 (a float)"."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({_kind(value)})"
+
+
+def _is_bool(value: Any) -> bool:
+    """True and False, and numpy's booleans: not numbers here, though Python counts a
+    bool as an int (True is not `trials=1`)."""
+    return isinstance(value, bool) or (
+        type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")
+    )
+
+
+def _whole(name: str, value: Any, least: int = 0, most: Optional[int] = None) -> Optional[int]:
+    """`value` as an int (None stays None: the default), or the error naming `name`. A
+    whole number is an int or a numpy integer; not a bool, and not a float even if whole
+    (`100.0`, `1e5`), as the command line takes no `--trials 100.0`."""
+    if value is None:
+        return None
+    wanted = (
+        f"a whole number of at least {least}" if most is None
+        else f"a whole number from {least} to {most}"
+    )
+    if not _is_bool(value):
+        try:
+            n = operator.index(value)
+        except TypeError:
+            pass
+        else:
+            if n < least or (most is not None and n > most):
+                raise RequestValueError(f"`{name}` must be {wanted}, not {n}")
+            return n
+    hint = ""
+    if isinstance(value, float) and value.is_integer():
+        hint = f"; write {int(value):_}"
+    elif isinstance(value, str) and value.strip().isdigit():
+        hint = f"; write {int(value):_}, without quotes"
+    raise RequestTypeError(f"`{name}` must be {wanted}, not {repr(value)} ({_kind(value)}{hint})")
+
+
+def _number(name: str, value: Any) -> Optional[float]:
+    """`value` as a float (None stays None), or the error naming `name`: any real number
+    (an int, a float, a numpy number), not a bool or a string."""
+    if value is None:
+        return None
+    if _is_bool(value) or not isinstance(value, numbers.Real):
+        raise RequestTypeError(f"`{name}` must be a number, not {_shown(value)}")
+    return float(value)
+
+
+def _text(name: str, value: Any, accepted: str) -> Any:
+    """`value` if it is a string (None stays None), else the error naming `name`."""
+    if value is not None and not isinstance(value, str):
+        raise RequestTypeError(f"`{name}` must be {accepted}, not {_shown(value)}")
+    return value
+
+
+def _size(name: str, value: Any) -> Union[int, str, None]:
+    """A memory size: a whole number of bytes, or a size as the command line writes it
+    ("512M", "4G", whose value the library checks)."""
+    if isinstance(value, str) or value is None:
+        return value
+    wanted = 'a whole number of bytes or a size such as "4G"'
+    try:
+        return _whole(name, value, 0)
+    except RequestTypeError:
+        raise RequestTypeError(f"`{name}` must be {wanted}, not {_shown(value)}") from None
+    except RequestValueError:
+        raise RequestValueError(f"`{name}` must be {wanted}, not {value}") from None
+
+
+def _many(name: str, value: Any, wanted: str, entry: str = "") -> List[Any]:
+    """The items of a list-like argument (a list, a tuple, a range, a numpy array, any
+    iterable but a string, bytes or a dict), or the error naming `name` (and the `entry`
+    of it, a dict's key): one value given where a list is wanted."""
+    if not isinstance(value, (str, bytes, bytearray, memoryview, Mapping)):
+        try:
+            return list(value)
+        except TypeError:
+            pass
+    where = f"`{name}` {entry}: " if entry else f"`{name}` "
+    raise RequestTypeError(f"{where}must be {wanted}, not {_shown(value)}")
+
+
+def _mapping(name: str, value: Any, wanted: str) -> Mapping[Any, Any]:
+    """`value` if it is a mapping (a dict), else the error naming `name`."""
+    if not isinstance(value, Mapping):
+        raise RequestTypeError(f"`{name}` must be {wanted}, not {_shown(value)}")
+    return value
+
+
+def _pointer(name: str, key: Any) -> str:
+    """A JSON pointer given as a dict's key or a list's item."""
+    if not isinstance(key, str):
+        raise RequestTypeError(
+            f"`{name}`: {_shown(key)} is not a JSON pointer (a string such as \"/service/efficiency\")"
+        )
+    return key
+
+
+def _settings(trials: Any, seed: Any, threads: Any, max_memory: Any, sampling: Any) -> Dict[str, Any]:
+    """The settings every function that runs trials takes, checked, as the extension's
+    keyword arguments: the one place their types and ranges are checked."""
+    return dict(
+        trials=_whole("trials", trials, 1),
+        seed=_whole("seed", seed, 0, _SEED_MAX),
+        threads=_whole("threads", threads, 1),
+        max_memory=_size("max_memory", max_memory),
+        sampling=_text("sampling", sampling, '"plain" or "lhs"'),
+    )
 
 
 def _tell(notices: Iterable[Tuple[str, str]]) -> None:
@@ -94,18 +237,23 @@ class Scenario:
 
     @classmethod
     def load(cls, path: PathLike) -> "Scenario":
-        """Reads a scenario file (JSON), named in messages as given."""
-        return cls((os.fspath(path), None, os.fspath(path), []))
+        """Reads a scenario file (JSON, or a workbook made by `init --xlsx` or `convert`),
+        named in messages as given."""
+        path = _path("path", path)
+        return cls((path, None, path, []))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], name: str = "the scenario") -> "Scenario":
         """A scenario from a dict (as `json.load` gives it); `name` is how messages
         name it."""
-        return cls.from_json(json.dumps(d), name)
+        _mapping("d", d, "a dict of the scenario's fields (as json.load gives it)")
+        return cls.from_json(_json_value(d, "`d`"), name)
 
     @classmethod
     def from_json(cls, text: str, name: str = "the scenario") -> "Scenario":
         """A scenario from JSON text; `name` is how messages name it."""
+        _text("text", text, "JSON text (a str)")
+        _text("name", name, "a str")
         return cls((None, text, name, []))
 
     def to_dict(self) -> Dict[str, Any]:
@@ -119,7 +267,11 @@ class Scenario:
         are any JSON value (a number, a string, a distribution as a dict). Raises
         `ScenarioError` if a pointer or the edited scenario is wrong."""
         path, text, name, overrides = self._spec
-        added = [f"{pointer}={_json_value(v)}" for pointer, v in values.items()]
+        _mapping("values", values, "a dict of {JSON pointer: value}")
+        added = [
+            f"{_pointer('values', pointer)}={_json_value(v, f'`values` {pointer}')}"
+            for pointer, v in values.items()
+        ]
         return Scenario((path, text, name, overrides + added))
 
     def validate(self) -> str:
@@ -147,19 +299,45 @@ class Scenario:
         return f"<Scenario {self._spec[2]!r}{extra}>"
 
 
-def _json_value(v: Any) -> str:
-    return json.dumps(v, separators=(",", ":"))
+def _plain(value: Any) -> Any:
+    """numpy's numbers and arrays as Python's, for JSON (analysts pass them)."""
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(type(value).__name__)
+
+
+def _json_value(v: Any, what: str = "a value") -> str:
+    """`v` as JSON text; `what` names it in the error if it is not a JSON value."""
+    try:
+        return json.dumps(v, separators=(",", ":"), default=_plain)
+    except (TypeError, ValueError):
+        raise RequestTypeError(
+            f"{what}: {_shown(v)} is not a JSON value (a number, a string, a bool, None, "
+            "a list or a dict of them)"
+        ) from None
+
+
+def _path(name: str, value: Any) -> str:
+    """A path as a string (a str or an os.PathLike), or the error naming `name`."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise RequestTypeError(f"`{name}` must be a path (a str or a pathlib.Path), not {_shown(value)}")
+    return value
 
 
 ScenarioLike = Union[Scenario, PathLike, Mapping[str, Any]]
 
 
-def _scenario(s: ScenarioLike) -> Scenario:
+def _scenario(s: ScenarioLike, name: str = "`scenario`", hint: str = "") -> Scenario:
+    """A Scenario from what a function was given (`name`, as its messages call it)."""
     if isinstance(s, Scenario):
         return s
     if isinstance(s, Mapping):
         return Scenario.from_dict(s)
-    return Scenario.load(s)
+    if isinstance(s, (str, os.PathLike)):
+        return Scenario.load(s)
+    raise RequestTypeError(f"{name} must be a Scenario, a path or a dict, not {_shown(s)}{hint}")
 
 
 class _Progress:
@@ -296,7 +474,8 @@ class Run:
     def export(self, format: str, path: PathLike) -> None:
         """Writes the run in a format the library registers (`formats()`: json, html,
         csv, and any added later), atomically; Ctrl-C leaves nothing."""
-        self._native.export(format, os.fspath(path))
+        _text("format", format, f"a format's name ({', '.join(formats())})")
+        self._native.export(format, _path("path", path))
 
     def write_json(self, path: PathLike) -> None:
         """The JSON report, as `--out` writes it."""
@@ -347,19 +526,15 @@ def run(
     1,024 trials (`--sampling lhs`): the same figures with less noise, and standard
     errors estimated from the blocks. Every function that runs trials takes it.
     """
+    settings = _settings(trials, seed, threads, max_memory, sampling)
+    target = dict(
+        target_se=_number("target_se", target_se),
+        target_prob_ci=_number("target_prob_ci", target_prob_ci),
+        max_trials=_whole("max_trials", max_trials, 1),
+    )
     s = _scenario(scenario)
     with _Progress(progress) as bar:
-        native = _native.run_scenario(
-            s._spec,
-            trials=trials,
-            seed=seed,
-            threads=threads, sampling=sampling,
-            target_se=target_se,
-            target_prob_ci=target_prob_ci,
-            max_trials=max_trials,
-            max_memory=max_memory,
-            progress=bar.callback(),
-        )
+        native = _native.run_scenario(s._spec, **settings, **target, progress=bar.callback())
     return Run(native)
 
 
@@ -376,29 +551,50 @@ def run_shard(
     """Runs shard `shard` (0 to `shards` - 1) of a run and returns its partial result
     as bytes (what `run --shard K/N --partial FILE` writes), for a worker pool to hand
     back; `merge` joins them."""
+    settings = _settings(trials, seed, threads, max_memory, sampling)
+    index, count = _whole("shard", shard, 0), _whole("shards", shards, 1)
     s = _scenario(scenario)
-    return _native.run_shard(
-        s._spec, shard, shards, trials=trials, seed=seed, threads=threads, sampling=sampling, max_memory=max_memory
-    )
+    return _native.run_shard(s._spec, index, count, **settings)
 
 
-def merge(parts: Sequence[Union[bytes, PathLike]], max_memory: Optional[int] = None) -> Run:
+def merge(parts: Sequence[Union[bytes, PathLike]], max_memory: Union[int, str, None] = None) -> Run:
     """Joins partial results (bytes from `run_shard`, or files written by `run --shard`)
     into the run they are shards of: its report is the single run's, byte for byte but
-    for timings and the generation time."""
+    for timings and the generation time. Messages name a file as given, and bytes by
+    their place in `parts` (`parts[1]`)."""
     import tempfile
 
+    items = _many("parts", parts, "a list of partial results (bytes from run_shard, or paths of files "
+                  "run --shard wrote)")
+    max_memory = _size("max_memory", max_memory)
     with tempfile.TemporaryDirectory(prefix="consortium-sim-parts-") as folder:
         paths = []
-        for k, part in enumerate(parts):
+        # The library reads files, so bytes go to files of a temporary folder; its
+        # messages name them as `parts[k]`, never by that folder.
+        names: Dict[str, str] = {}
+        for k, part in enumerate(items):
             if isinstance(part, (bytes, bytearray, memoryview)):
                 path = os.path.join(folder, f"part-{k + 1}.bin")
                 with open(path, "wb") as f:
                     f.write(part)
+                names[path] = f"`parts[{k}]` (bytes)"
                 paths.append(path)
-            else:
+            elif isinstance(part, (str, os.PathLike)):
                 paths.append(os.fspath(part))
-        return Run(_native.merge(paths, max_memory=max_memory))
+            else:
+                raise RequestTypeError(
+                    f"`parts[{k}]` must be bytes from run_shard or the path of a file run --shard "
+                    f"wrote, not {_shown(part)}"
+                )
+        try:
+            native = _native.merge(paths, max_memory=max_memory)
+        except Error as e:
+            text = str(e)
+            for path, name in names.items():
+                text = text.replace(path, name)
+            e.args = (text,)
+            raise
+    return Run(native)
 
 
 def _table(csv_text: str) -> "pandas.DataFrame":
@@ -503,7 +699,8 @@ class Trace:
 
     def write_html(self, path: PathLike) -> None:
         """The trial's page, as `trace --html` writes it."""
-        tmp = f"{os.fspath(path)}.tmp-{os.getpid()}"
+        path = _path("path", path)
+        tmp = f"{path}.tmp-{os.getpid()}"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(self._page)
         os.replace(tmp, path)
@@ -512,13 +709,22 @@ class Trace:
         return self.story
 
 
-def _params(params: Mapping[str, Union[str, Sequence[Any]]]) -> List[str]:
+def _params(name: str, params: Mapping[str, Union[str, Sequence[Any]]]) -> List[str]:
+    """A sweep's `params` or an agreement's `terms` as the command line writes them
+    (`POINTER=V1,V2,...` or `POINTER=START:STOP:STEPS`)."""
+    _mapping(name, params, 'a dict of {JSON pointer: values}, such as {"/service/efficiency": [0.05, 0.1]}')
     specs = []
     for pointer, values in params.items():
+        _pointer(name, pointer)
         if isinstance(values, str):
             specs.append(f"{pointer}={values}")
         else:
-            specs.append(f"{pointer}=" + ",".join(_json_value(v) for v in values))
+            listed = _many(
+                name, values,
+                'a list of values, such as [0.05, 0.1], or a range as the command line writes it, '
+                'such as "0.05:0.25:9"', entry=pointer,
+            )
+            specs.append(f"{pointer}=" + ",".join(_json_value(v, f"`{name}` {pointer}") for v in listed))
     return specs
 
 
@@ -535,12 +741,11 @@ def sweep(
     """Runs the scenario at each value of one parameter (a line) or two (a grid), as
     `consortium-sim sweep` does: `{"/service/efficiency": [0.05, 0.1, 0.15]}`, or a
     range as the command line writes it, `{"/service/efficiency": "0.05:0.25:9"}`."""
+    settings = _settings(trials, seed, threads, max_memory, sampling)
+    specs = _params("params", params)
     s = _scenario(scenario)
     with _Progress(progress) as bar:
-        result, text, csv_text, notices = _native.sweep(
-            s._spec, _params(params), trials=trials, seed=seed, threads=threads, sampling=sampling,
-            max_memory=max_memory, progress=bar.callback(),
-        )
+        result, text, csv_text, notices = _native.sweep(s._spec, specs, **settings, progress=bar.callback())
     _tell(notices)
     assert csv_text is not None, "a sweep always has its table"
     return Sweep(result, text, csv_text)
@@ -559,11 +764,16 @@ def sensitivity(
 ) -> Sensitivity:
     """Tornado, rank correlations and switching values, as `consortium-sim
     sensitivity` gives them (`switch`: the pointers whose switching values to find)."""
+    settings = _settings(trials, seed, threads, max_memory, sampling)
+    pointers = [
+        _pointer("switch", p)
+        for p in _many("switch", switch, 'a list of JSON pointers, such as ["/service/delay_years"]')
+    ]
+    target = _number("target_prob_loss", target_prob_loss)
     s = _scenario(scenario)
     with _Progress(progress) as bar:
         result, text, _, notices = _native.sensitivity(
-            s._spec, list(switch), target_prob_loss=target_prob_loss, trials=trials, seed=seed,
-            threads=threads, sampling=sampling, max_memory=max_memory, progress=bar.callback(),
+            s._spec, pointers, target_prob_loss=target, **settings, progress=bar.callback(),
         )
     _tell(notices)
     return Sensitivity(result, text)
@@ -586,11 +796,16 @@ def agreement(
     on P(collapse), ranked, with the trade-off frontier: `{"/partners/*/exit_fee": [0,
     500000], "/partners/*/lock_in_years": "0:6:4"}`. No set meeting the limits is an
     answer, not an error: `.meeting_limits` is then 0."""
+    settings = _settings(trials, seed, threads, max_memory, sampling)
+    specs = _params("terms", terms)
+    limits = dict(
+        max_worse_off=_number("max_worse_off", max_worse_off),
+        max_collapse=_number("max_collapse", max_collapse),
+    )
     s = _scenario(scenario)
     with _Progress(progress) as bar:
         result, text, csv_text, notices = _native.agreement(
-            s._spec, _params(terms), max_worse_off=max_worse_off, max_collapse=max_collapse,
-            trials=trials, seed=seed, threads=threads, sampling=sampling, max_memory=max_memory, progress=bar.callback(),
+            s._spec, specs, **limits, **settings, progress=bar.callback(),
         )
     _tell(notices)
     assert csv_text is not None, "an agreement always has its table"
@@ -610,16 +825,49 @@ def compare(
 ) -> Comparison:
     """Compares scenarios trial by trial under common random numbers, as `consortium-sim
     compare` does: several scenarios, or one and its `variants`, each a name and the
-    values it changes: `variants={"equal shares": {"/service/cost_sharing": "equal"}}`."""
-    s = _scenario(scenario)
-    specs = [
-        f"{name}:" + ";".join(f"{p}={_json_value(v)}" for p, v in values.items())
-        for name, values in (variants or {}).items()
+    values it changes: `variants={"equal shares": {"/service/cost_sharing": "equal"}}`.
+    A comparison needs two scenarios or more, or one and at least one variant, not both
+    (as the command line's `compare`)."""
+    settings = _settings(trials, seed, threads, max_memory, sampling)
+    # A list of scenarios given as one argument.
+    several = "; give each scenario as an argument of its own: compare(a, b, c)"
+    hint = several if isinstance(scenario, (list, tuple)) else ""
+    s = _scenario(scenario, hint=hint)
+    more = [
+        _scenario(o, f"compare's scenario {k + 2}", several if isinstance(o, (list, tuple)) else "")
+        for k, o in enumerate(others)
     ]
+    named = _mapping(
+        "variants", {} if variants is None else variants,
+        'a dict of {name: {JSON pointer: value}}, such as {"equal": {"/service/cost_sharing": "equal"}}',
+    )
+    specs = []
+    for name, values in named.items():
+        if not isinstance(name, str):
+            raise RequestTypeError(f"`variants`: a variant's name must be a str, not {_shown(name)}")
+        if not isinstance(values, Mapping):
+            raise RequestTypeError(
+                f"`variants` {name!r} must be a dict of {{JSON pointer: value}}, such as "
+                f'{{"/service/cost_sharing": "equal"}}, not {_shown(values)}'
+            )
+        edits = [
+            f"{_pointer('variants', p)}={_json_value(v, f'`variants` {name!r} {p}')}"
+            for p, v in values.items()
+        ]
+        specs.append(f"{name}:" + ";".join(edits))
+    if not more and not specs:
+        raise RequestValueError(
+            "compare needs two or more scenarios, or one scenario and `variants`: compare(a, b), "
+            'or compare(s, variants={"name": {pointer: value}})'
+        )
+    if more and specs:
+        raise RequestValueError(
+            "`variants` makes variants of one scenario; give either several scenarios or one "
+            "scenario with `variants`"
+        )
     with _Progress(progress) as bar:
         result, text, _, notices = _native.compare(
-            s._spec, [_scenario(o)._spec for o in others], specs, trials=trials, seed=seed,
-            threads=threads, sampling=sampling, max_memory=max_memory, progress=bar.callback(),
+            s._spec, [o._spec for o in more], specs, **settings, progress=bar.callback(),
         )
     _tell(notices)
     return Comparison(result, text)
@@ -644,28 +892,43 @@ def trace(
         raise RequestError(
             "`trial` names the trial to replay: give it, or `percentile` or `worst_for`, not both"
         )
-    if percentile is not None and (
-        isinstance(percentile, bool)
-        or not isinstance(percentile, (int, float))
-        or not 0 <= percentile <= 100
-    ):
-        raise RequestError(f"`percentile` {percentile!r}: expected a percentile from 0 to 100")
+    settings = _settings(trials, seed, threads, max_memory, sampling)
+    trial = _whole("trial", trial, 0)
+    if percentile is not None:
+        if _is_bool(percentile) or not isinstance(percentile, numbers.Real):
+            raise RequestTypeError(f"`percentile` {percentile!r}: expected a percentile from 0 to 100")
+        if not 0 <= percentile <= 100:
+            raise RequestValueError(f"`percentile` {percentile!r}: expected a percentile from 0 to 100")
+        percentile = float(percentile)
     s = _scenario(scenario)
     partner = None
     if worst_for is not None:
         names = [p["name"] for p in s.to_dict()["partners"]]
+        if not isinstance(worst_for, str):
+            index: Optional[int] = None
+            if not _is_bool(worst_for):
+                try:
+                    index = operator.index(worst_for)
+                except TypeError:
+                    pass
+            if index is None:
+                raise RequestTypeError(
+                    f"`worst_for` must be a partner's name (a str) or index (a whole number), not "
+                    f"{_shown(worst_for)}"
+                )
+            worst_for = index
         if isinstance(worst_for, str) and worst_for in names:
             partner = names.index(worst_for)
         elif isinstance(worst_for, int) and 0 <= worst_for < len(names):
             partner = worst_for
         else:
-            raise RequestError(
+            raise RequestValueError(
                 f"`worst_for` {worst_for}: there is no partner of that name (partners: {', '.join(names)})"
             )
         percentile = 1.0 if percentile is None else percentile
     with _Progress(progress) as bar:
         k, story, page, rows = _native.trace(
-            s._spec, trial=trial, percentile=percentile, partner=partner, trials=trials,
-            seed=seed, threads=threads, sampling=sampling, max_memory=max_memory, progress=bar.callback(),
+            s._spec, trial=trial, percentile=percentile, partner=partner, **settings,
+            progress=bar.callback(),
         )
     return Trace(k, story, page, rows)

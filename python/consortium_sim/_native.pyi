@@ -6,6 +6,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy.typing as npt
 
+from ._problem import Problem
+
 # A scenario: (path, JSON text, name, overrides), a file or text.
 _Spec = Tuple[Optional[str], Optional[str], str, List[str]]
 _Notices = List[Tuple[str, str]]
@@ -17,7 +19,8 @@ ENGINE_VERSION: str
 class Error(Exception): ...
 
 class ScenarioError(Error):
-    problems: List[Tuple[str, str]]
+    # Each a (path, message) pair with the workbook's place: `.sheet`, `.cell`, `.row`.
+    problems: List[Problem]
 
 class RequestError(Error): ...
 
@@ -59,7 +62,7 @@ def run_shard(
     sampling: Optional[str] = None,
     max_memory: _Size = None,
 ) -> bytes: ...
-def merge(paths: List[str], max_memory: Optional[int] = None) -> Run: ...
+def merge(paths: List[str], max_memory: _Size = None) -> Run: ...
 def sweep(
     spec: _Spec,
     params: List[str],

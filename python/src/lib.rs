@@ -43,7 +43,7 @@ create_exception!(
     consortium_sim,
     ScenarioError,
     Error,
-    "The scenario cannot be read or is invalid; `.problems` lists (path, message) pairs."
+    "The scenario cannot be read or is invalid; `.problems` lists (path, message) pairs, each a `Problem` that also gives a workbook's `.sheet`, `.cell` and `.row`."
 );
 create_exception!(
     consortium_sim,
@@ -113,17 +113,18 @@ impl Error_ {
         let text = e.render(keyword);
         match &e {
             LibError::Scenario(s) => {
-                let problems: Vec<(String, String)> = match s {
+                let problems: Vec<(&str, &str, Option<&str>)> = match s {
                     LibScenarioError::Invalid { problems, .. } => problems
                         .iter()
-                        .map(|p| (p.path.clone(), p.message.clone()))
+                        .map(|p| (p.path.as_str(), p.message.as_str(), p.cell.as_deref()))
                         .collect(),
                     LibScenarioError::Override { spec, message } => {
-                        vec![(spec.clone(), message.clone())]
+                        vec![(spec.as_str(), message.as_str(), None)]
                     }
                     _ => Vec::new(),
                 };
                 let err = ScenarioError::new_err(text);
+                let problems = problem_list(py, &problems);
                 let _ = err.value(py).setattr("problems", problems);
                 err
             }
@@ -131,6 +132,33 @@ impl Error_ {
             _ => Error::new_err(text),
         }
     }
+}
+
+/// A scenario's problems as `consortium_sim.Problem`s: (path, message) pairs that also
+/// give the workbook's place (`Partners!J3`, `Partners row 3`, `sheet Partners`) as
+/// `.place`, `.sheet`, `.cell` and `.row`. Plain (path, message) pairs if that class
+/// cannot be had (it always can once the package is imported).
+fn problem_list<'py>(
+    py: Python<'py>,
+    problems: &[(&str, &str, Option<&str>)],
+) -> Bound<'py, PyList> {
+    let made = py
+        .import("consortium_sim._problem")
+        .and_then(|m| m.getattr("Problem"))
+        .and_then(|class| {
+            let items = problems
+                .iter()
+                .map(|p| class.call1(*p))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)
+        });
+    made.unwrap_or_else(|_| {
+        PyList::new(
+            py,
+            problems.iter().map(|(path, message, _)| (*path, *message)),
+        )
+        .expect("a list of pairs")
+    })
 }
 
 /// What the run API asked to tell the user, as (kind, text) pairs: kind "warning" or
@@ -197,6 +225,19 @@ fn watched<T: Send>(
     })
 }
 
+/// `max_memory` as bytes: a whole number, or a size as the command line writes it ("4G").
+fn size(max_memory: Option<&Bound<'_, PyAny>>) -> PyResult<Result<Option<u64>, Error_>> {
+    let Some(m) = max_memory else {
+        return Ok(Ok(None));
+    };
+    if let Ok(bytes) = m.extract::<u64>() {
+        return Ok(Ok(Some(bytes)));
+    }
+    Ok(run::parse_size(&m.extract::<String>()?)
+        .map(Some)
+        .map_err(|message| LibError::request(format!("`max_memory` {message}")).into()))
+}
+
 /// The run options of a call (every front end's one request type).
 #[allow(clippy::too_many_arguments)]
 fn options(
@@ -209,19 +250,9 @@ fn options(
     target: Option<Target>,
     shard: Option<Shard>,
 ) -> PyResult<Result<RunOptions, Error_>> {
-    let max_memory = match max_memory {
-        None => None,
-        Some(m) => match m.extract::<u64>() {
-            Ok(bytes) => Some(bytes),
-            Err(_) => match run::parse_size(&m.extract::<String>()?) {
-                Ok(bytes) => Some(bytes),
-                Err(message) => {
-                    return Ok(Err(
-                        LibError::request(format!("`max_memory` {message}")).into()
-                    ));
-                }
-            },
-        },
+    let max_memory = match size(max_memory)? {
+        Ok(bytes) => bytes,
+        Err(e) => return Ok(Err(e)),
     };
     let source = match source(spec) {
         Ok(s) => s,
@@ -512,8 +543,14 @@ fn run_shard<'py>(
 /// Merges partial results (files) into the run they are shards of.
 #[pyfunction]
 #[pyo3(signature = (paths, max_memory=None))]
-fn merge(py: Python<'_>, paths: Vec<PathBuf>, max_memory: Option<u64>) -> PyResult<Run> {
+fn merge(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    max_memory: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Run> {
+    let max_memory = size(max_memory)?;
     watched(py, None, |monitor| {
+        let max_memory = max_memory?;
         let start = std::time::Instant::now();
         let mut told = Vec::new();
         let merged = run::merge(&paths, max_memory, true, &mut told)?;

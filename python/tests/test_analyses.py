@@ -61,6 +61,31 @@ def test_comparisons_of_variants_and_of_files_are_the_command_lines(tmp_path):
     assert masked(files.result) == masked(read_json(out))
 
 
+def test_a_comparison_needs_two_scenarios_or_variants_as_on_the_command_line():
+    done = cli("compare", FOUR, "--trials", 100, "--quiet", check=False)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: compare needs two or more scenario files, or one file and --variant NAME:POINTER=VALUE\n"
+    )
+    needs = (
+        "compare needs two or more scenarios, or one scenario and `variants`: compare(a, b), "
+        'or compare(s, variants={"name": {pointer: value}})'
+    )
+    for variants in (None, {}):
+        with pytest.raises(cs.RequestValueError) as e:
+            cs.compare(FOUR, variants=variants, trials=100, progress=False)
+        assert str(e.value) == needs
+        assert isinstance(e.value, ValueError)
+    # Variants go with one scenario, as `--variant` with one file.
+    assert cli("compare", FOUR, DEPTS, "--variant", "e:/service/efficiency=0.1", check=False).returncode == 2
+    with pytest.raises(cs.RequestValueError) as e:
+        cs.compare(FOUR, DEPTS, variants={"e": {"/service/efficiency": 0.1}}, trials=100, progress=False)
+    assert str(e.value) == (
+        "`variants` makes variants of one scenario; give either several scenarios or one scenario "
+        "with `variants`"
+    )
+
+
 @pytest.mark.parametrize("how,flags", [
     (dict(trial=17), ["--trial", 17]),
     (dict(), ["--worst"]),

@@ -144,7 +144,7 @@ def test_latin_hypercube_runs_as_the_command_lines(tmp_path):
 def test_bad_settings_are_request_errors_naming_the_keyword():
     with pytest.raises(cs.RequestError, match='^`sampling`: unknown sampling method "sobol"; expected plain or lhs'):
         cs.run("scenarios/four_districts_back_office.json", sampling="sobol", progress=False)
-    with pytest.raises(cs.RequestError, match="^`trials` must be at least 1$"):
+    with pytest.raises(cs.RequestValueError, match="^`trials` must be a whole number of at least 1, not 0$"):
         cs.run("scenarios/four_districts_back_office.json", trials=0, progress=False)
     with pytest.raises(cs.RequestError, match="`threads` 5000 is more than"):
         cs.run("scenarios/four_districts_back_office.json", threads=5000, progress=False)

@@ -2,6 +2,8 @@
 
 import json
 import pickle
+import re
+import zipfile
 
 import pytest
 
@@ -109,3 +111,72 @@ def test_scenarios_pickle_for_worker_processes():
     s = cs.Scenario.load(FOUR).with_values({"/service/efficiency": 0.1})
     back = pickle.loads(pickle.dumps(s))
     assert back.to_dict() == s.to_dict() and back.overrides == s.overrides
+
+
+def edited_workbook(tmp_path, edits):
+    """The FOUR scenario as a workbook (`convert`), with cells of its sheets' XML edited:
+    `edits` maps a part of the zip to the (old, new) texts to replace."""
+    book = tmp_path / "four.xlsx"
+    cli("convert", FOUR, book)
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(book) as z, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in z.infolist():
+            data = z.read(item.filename).decode("utf-8")
+            for old, new in edits.get(item.filename, []):
+                assert re.search(old, data), (item.filename, old)
+                data = re.sub(old, new, data)
+            out.writestr(item, data)
+    return bad
+
+
+def test_a_workbooks_problems_give_their_sheet_and_cell(tmp_path):
+    # Partners is the third sheet; its J column holds the exit fee, row 3 the second
+    # partner; and the Correlations sheet is misnamed.
+    bad = edited_workbook(tmp_path, {
+        "xl/worksheets/sheet3.xml": [(r'(<c r="J3"[^>]*><v>)[^<]*(</v>)', r"\g<1>-5\g<2>")],
+        "xl/workbook.xml": [('name="Correlations"', 'name="Correlation"')],
+    })
+    done = cli("validate", bad, check=False)
+    with pytest.raises(cs.ScenarioError) as e:
+        cs.Scenario.load(bad)
+    assert done.stderr == f"error: {e.value}\n"
+    sheet, fee = e.value.problems
+    assert (fee.path, fee.sheet, fee.cell, fee.row, fee.place) == (
+        "/partners/1/exit_fee", "Partners", "J3", 3, "Partners!J3")
+    assert fee.message.startswith("-5 is out of range")
+    assert (sheet.path, sheet.sheet, sheet.cell, sheet.row, sheet.place) == (
+        "", "Correlation", None, None, "sheet Correlation")
+    # Each is listed as the command line lists it, and is still a (path, message) pair.
+    listed = [line.strip()[2:] for line in done.stderr.splitlines()[1:]]
+    assert [str(p) for p in e.value.problems] == listed
+    assert listed[1].startswith("Partners!J3 (/partners/1/exit_fee): -5 is out of range")
+    path, message = fee
+    assert (path, message) == ("/partners/1/exit_fee", fee.message) == tuple(fee)
+    # Problems travel with the error to another process.
+    back = pickle.loads(pickle.dumps(e.value))
+    assert [(p.sheet, p.cell) for p in back.problems] == [("Correlation", None), ("Partners", "J3")]
+    # A value changed since it was read is not blamed on its cell.
+    with pytest.raises(cs.ScenarioError) as e:
+        cs.Scenario.load(tmp_path / "four.xlsx").with_values({"/partners/1/exit_fee": -5})
+    (changed,) = e.value.problems
+    assert (changed.path, changed.sheet, changed.cell) == ("/partners/1/exit_fee", None, None)
+
+
+def test_a_json_scenarios_problems_have_no_sheet_or_cell():
+    with pytest.raises(cs.ScenarioError) as e:
+        cs.Scenario.from_dict(bad_scenario())
+    assert [(p.sheet, p.cell, p.row, p.place) for p in e.value.problems] == [(None, None, None, None)] * 2
+    assert all(isinstance(p, cs.Problem) for p in e.value.problems)
+
+
+@pytest.mark.parametrize("place, where", [
+    ("Partners!J3", ("Partners", "J3", 3)),
+    ("Correlations!AB12", ("Correlations", "AB12", 12)),
+    ("Partners row 3", ("Partners", None, 3)),
+    ("sheet Partners", ("Partners", None, None)),
+    ("sheet My notes row 2!A1", ("My notes row 2!A1", None, None)),
+    (None, (None, None, None)),
+])
+def test_every_form_of_a_workbook_place_is_read(place, where):
+    p = cs.Problem("/partners/1", "a problem", place)
+    assert (p.sheet, p.cell, p.row) == where

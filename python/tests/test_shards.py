@@ -52,3 +52,33 @@ def test_an_incomplete_set_is_refused_as_the_command_line_refuses_it():
         cs.merge([cs.run_shard(PATH, k, 3, **ARGS) for k in (0, 1)])
     with pytest.raises(cs.RequestError, match=r"shard 3 of 3 does not exist \(shards are numbered 0"):
         cs.run_shard(PATH, 3, 3, **ARGS)
+
+
+def test_merge_names_bytes_by_their_place_in_parts_and_files_as_given(tmp_path):
+    other_seed = cs.run_shard(PATH, 1, 3, trials=6000, seed=22)
+    parts = [cs.run_shard(PATH, k, 3, **ARGS) for k in (0, 1, 2)]
+    with pytest.raises(cs.RequestError) as e:
+        cs.merge([parts[0], other_seed, parts[2]])
+    assert str(e.value) == "cannot merge: `parts[1]` (bytes) used seed 22, `parts[0]` (bytes) used seed 21"
+    damaged = parts[2][:-3] + b"xyz"
+    with pytest.raises(cs.RequestError) as e:
+        cs.merge([parts[0], parts[1], damaged])
+    assert str(e.value) == (
+        "`parts[2]` (bytes) is damaged or incomplete: its checksum does not match its contents"
+    )
+    # A file is named as given; bytes beside it by their place; never the temporary folder
+    # the bytes are written to for the library.
+    file = tmp_path / "part0.bin"
+    file.write_bytes(parts[0])
+    with pytest.raises(cs.RequestError) as e:
+        cs.merge([file, b"not a partial", parts[2]])
+    assert str(e.value) == "`parts[1]` (bytes) is not a consortium-sim partial result"
+    with pytest.raises(cs.RequestError) as e:
+        cs.merge([file, other_seed])
+    assert str(e.value) == f"cannot merge: `parts[1]` (bytes) used seed 22, {file} used seed 21"
+    assert "consortium-sim-parts-" not in str(e.value)
+    with pytest.raises(TypeError, match=r"^`parts\[1\]` must be bytes from run_shard or the path of a file "
+                                        r"run --shard wrote, not 5 \(an int\)$"):
+        cs.merge([file, 5])
+    # `max_memory` takes a size, as everywhere else.
+    assert cs.merge(parts, max_memory="4G").report["trials"] == 6000
