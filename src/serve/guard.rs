@@ -85,7 +85,12 @@ async fn with_token(token: &str, request: Request, next: Next) -> Response {
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=")));
     if given.is_some_and(|g| same(g, token)) {
         let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
-        let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
+        // Lax, not Strict: a colleague's link to a results page (in an email, on an
+        // intranet page) is a cross-site navigation, which Strict sends without the
+        // cookie, so the page was refused. Lax sends it only on top-level GETs, and no GET
+        // changes anything here: every change is a POST, PUT or DELETE, which another
+        // site's page cannot send with the cookie, and which the Origin check refuses too.
+        let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax");
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().insert(header::SET_COOKIE, value);
         }

@@ -314,6 +314,11 @@ try:
     print(f"  Latin hypercube: mean NPV on the page {mean} = the command line's --sampling lhs")
     shot("results-lhs")
 
+    # An address with no run's number says so, not the server's parser.
+    driver.get(URL + "#/results/abc")
+    error = css("p.error").text
+    assert "\"abc\" is not a run's number" in error, error
+
     check_console()
     print("ok    the web app in Chromium: a workbook uploaded and downloaded, edit, invalid value shown at its field, run, "
           "figures equal to the command line's, history, compare, sweep, agreement terms, a Latin hypercube run")

@@ -850,6 +850,16 @@ async function analysisView(kind) {
 
 let ENGINE = "";
 
+// A run's number from the address, or an error saying what the address should be
+// (Number("abc") would ask the server for run NaN, whose parser's reply means nothing to
+// the reader).
+function runNumber(text) {
+  if (!/^[1-9][0-9]{0,15}$/.test(text || "")) {
+    throw new Error(`"${text || ""}" is not a run's number: the address of a kept run is #/results/N, N its number in History`);
+  }
+  return Number(text);
+}
+
 async function route() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   const [page, a, b] = parts;
@@ -858,9 +868,9 @@ async function route() {
     switch (page) {
       case "edit": await editorView(a); break;
       case "run": await runView(a); break;
-      case "results": await resultsView(Number(a)); break;
+      case "results": await resultsView(runNumber(a)); break;
       case "history": await historyView(); break;
-      case "compare": await compareView(Number(a), Number(b)); break;
+      case "compare": await compareView(runNumber(a), runNumber(b)); break;
       case "sweep": await analysisView("sweep"); break;
       case "sensitivity": await analysisView("sensitivity"); break;
       case "agreement": await analysisView("agreement"); break;
