@@ -35,7 +35,7 @@ use std::time::Instant;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::crn::{Crn, Edit, Figures, edited, number, value_text};
+use super::crn::{Crn, Edit, Figures, edited_as, number, value_text};
 use super::sweep::Param;
 use super::{AnalysisError, Input};
 use crate::scenario::Scenario;
@@ -501,19 +501,19 @@ fn set_scenario(
     for (r, v) in resolved.iter().zip(&values) {
         edits.extend(term_edits(r, v)?);
     }
-    let spec = terms
+    let written: Vec<String> = terms
         .iter()
         .zip(&values)
         .map(|(t, v)| format!("{}={}", t.pointer, value_text(v)))
-        .collect::<Vec<_>>()
-        .join(" ");
+        .collect();
+    let spec = written.join(" ");
     // Named as the terms were given: by a terms file only if every one came from it.
     let given_by = if terms.iter().all(|t| t.given_by == Input::Terms) {
         Input::Terms
     } else {
         Input::Term
     };
-    let (_, scenario) = edited(base, &edits, origin, given_by, &spec)?;
+    let (_, scenario) = edited_as(base, &edits, origin, &written, given_by, &spec)?;
     let at = terms
         .iter()
         .zip(values)

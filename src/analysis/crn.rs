@@ -204,6 +204,21 @@ pub fn edited(
     option: Input,
     spec: &str,
 ) -> Result<(Value, Scenario), AnalysisError> {
+    let with: Vec<String> = edits.iter().map(Edit::text).collect();
+    edited_as(base, edits, origin, &with, option, spec)
+}
+
+/// [`edited`], the edits named in `origin` by `with`: as the user wrote them, where one
+/// stands for several (an agreement's `/partners/*/exit_fee=-5` is an edit of every
+/// partner, which would otherwise be listed one by one, by name).
+pub fn edited_as(
+    base: &Value,
+    edits: &[Edit],
+    origin: &str,
+    with: &[String],
+    option: Input,
+    spec: &str,
+) -> Result<(Value, Scenario), AnalysisError> {
     let mut value = base.clone();
     for edit in edits {
         // The value is passed as JSON text, so a string stays a string.
@@ -213,7 +228,6 @@ pub fn edited(
             other => AnalysisError::Scenario(other),
         })?;
     }
-    let with: Vec<String> = edits.iter().map(Edit::text).collect();
     let origin = if with.is_empty() {
         origin.to_string()
     } else {

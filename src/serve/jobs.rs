@@ -226,9 +226,15 @@ pub fn setting(s: Setting) -> String {
         Setting::Seed => "the seed".into(),
         Setting::MaxMemory => "the server's --max-memory".into(),
         Setting::MaxTrials => "the server's --max-trials".into(),
-        // The request's lists, whose entries the library's messages name one at a time.
-        Setting::Param => "`params`".into(),
-        Setting::Term => "`terms`".into(),
+        // The analysis forms' boxes, by their labels (the request's key after it, for
+        // a program that sends requests itself). The lists' entries are named one at a
+        // time by the library's messages.
+        Setting::Param => "Inputs to vary (`params`)".into(),
+        Setting::Switch => "Switching values of (`switch`)".into(),
+        Setting::Term | Setting::Terms => "Terms (`terms`)".into(),
+        Setting::TargetProbLoss => "Target P(loss) (`target_prob_loss`)".into(),
+        Setting::MaxWorseOff => "Most P(worse off) for any partner (`max_worse_off`)".into(),
+        Setting::MaxCollapse => "Most P(collapse) (`max_collapse`)".into(),
         other => format!("`{}`", other.name()),
     }
 }

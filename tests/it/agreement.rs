@@ -393,6 +393,12 @@ fn bad_terms_are_refused_naming_the_term_before_anything_runs() {
             "lock_in_years",
         ),
         (
+            // Named as written, not as the four partners' edits it stands for.
+            &["--term", "/partners/*/exit_fee=-5"],
+            "four_districts_back_office.json with /partners/*/exit_fee=-5 has 4 problems:\n  \
+             - /partners/0/exit_fee: -5 is out of range: must be >= 0\n",
+        ),
+        (
             &["--term", "/service/efficiency=0.1,0.2"],
             "--term /service/efficiency=0.1,0.2: efficiency is not a term of the partnership \
              agreement",

@@ -793,7 +793,7 @@ fn history_compare_and_analyses() {
         empty["message"]
             .as_str()
             .unwrap_or_default()
-            .starts_with("a sweep needs a parameter: `params` POINTER="),
+            .starts_with("a sweep needs a parameter: Inputs to vary (`params`) POINTER="),
         "{empty}"
     );
     let page = s
@@ -916,7 +916,7 @@ fn an_agreement_job_gives_the_commands_figures() {
     }));
     assert_eq!(
         none["message"],
-        "an agreement needs at least one term in `terms`, each POINTER=V1,V2,... (e.g. /partners/*/exit_fee=0,250000)",
+        "an agreement needs at least one term in Terms (`terms`), each POINTER=V1,V2,... (e.g. /partners/*/exit_fee=0,250000)",
         "{none}"
     );
     let limit = s.post(
@@ -936,7 +936,8 @@ fn an_agreement_job_gives_the_commands_figures() {
         limit.text()
     };
     assert!(
-        refused.contains("`max_collapse` 2: must be a probability between 0 and 1"),
+        refused
+            .contains("Most P(collapse) (`max_collapse`) 2: must be a probability between 0 and 1"),
         "{refused}"
     );
 }
