@@ -12,6 +12,8 @@
 //! Each run uses the current rayon pool and is deterministic whatever its size, so an
 //! analysis gives the same figures on any number of threads.
 
+use std::sync::atomic::Ordering;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -44,6 +46,18 @@ pub struct Run {
 }
 
 impl Crn<'_> {
+    /// Takes `runs` runs off the progress total, which counted them but will not see
+    /// them (a search that ended early).
+    pub fn fewer_runs(&self, runs: u64) {
+        let trials = runs.saturating_mul(self.trials as u64);
+        let _ = self
+            .monitor
+            .total
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+                Some(t.saturating_sub(trials))
+            });
+    }
+
     /// Runs every trial of `scenario`; rows of the outcomes are in trial order.
     pub fn outcomes(&self, scenario: &Scenario) -> Result<Outcomes, Interrupted> {
         let mut plan = Plan::compile(scenario);

@@ -328,11 +328,19 @@ impl Study {
                 .map(|b| searchable(&b.input, &self.base, &self.scenario, &self.plan))
                 .collect::<Result<_, _>>()?,
         };
+        // The progress total counted every search at its most runs; as each ends (or
+        // turns out not to be needed) the runs it did not take come off it, so the bar
+        // reaches its end with the work rather than jumping from part way.
+        let per_search = (MAX_STEPS + 2) as u64;
+        let planned = (self.runs_at_most() - 1 - 2 * self.levers.len()) as u64 / per_search;
+        let searched = (searches.len() * self.targets.len()) as u64;
+        crn.fewer_runs(planned.saturating_sub(searched) * per_search);
         let mut switching_values = Vec::new();
         for s in &searches {
             for &target in &self.targets {
                 let found = self.switching_value(crn, s, target)?;
                 runs += found.runs;
+                crn.fewer_runs(per_search.saturating_sub(found.runs as u64));
                 switching_values.push(found);
             }
         }

@@ -88,7 +88,7 @@ async fn with_token(token: &str, request: Request, next: Next) -> Response {
         // Lax, not Strict: a colleague's link to a results page (in an email, on an
         // intranet page) is a cross-site navigation, which Strict sends without the
         // cookie, so the page was refused. Lax sends it only on top-level GETs, and no GET
-        // changes anything here: every change is a POST, PUT or DELETE, which another
+        // changes anything here: every change is a POST, PUT, PATCH or DELETE, which another
         // site's page cannot send with the cookie, and which the Origin check refuses too.
         let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax");
         if let Ok(value) = HeaderValue::from_str(&cookie) {

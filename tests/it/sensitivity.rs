@@ -357,3 +357,26 @@ fn join_years_are_searched_as_a_late_joiners_years_only() {
         "{err}"
     );
 }
+
+/// The progress total counts every switching-value search at its most runs; the runs a
+/// search did not need come off it, so that the analysis ends with done = total (the
+/// bar was seen at 180,000 of 351,000 trials, then done).
+#[test]
+fn progress_ends_at_its_total() {
+    use consortium_sim::run::{self, RunOptions, Source};
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut options = RunOptions::new(Source::Path(
+        crate::util::shipped("four_districts_back_office.json").into(),
+    ));
+    options.trials = Some(300);
+    let prepared = run::prepare(&options, &mut Vec::new()).unwrap();
+    let monitor = Monitor::new();
+    let study = prepared
+        .sensitivity(&[], None, &monitor, &mut Vec::new())
+        .unwrap();
+    let (done, total) = (monitor.done.load(Relaxed), monitor.total.load(Relaxed));
+    let runs: usize =
+        1 + 2 * study.tornado.len() + study.switching_values.iter().map(|s| s.runs).sum::<usize>();
+    assert_eq!(done, runs as u64 * 300, "every run's trials counted once");
+    assert_eq!(total, done);
+}
