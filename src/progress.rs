@@ -48,18 +48,35 @@ fn watch(monitor: &Monitor, finished: &AtomicBool) {
     while !finished.load(Ordering::Acquire) {
         std::thread::park_timeout(TICK);
         let now = monitor.total.load(Ordering::Relaxed);
-        if total.is_some_and(|t| t != now) {
-            start = Instant::now();
-            if let Some(bar) = bar.take() {
-                bar.finish_and_clear();
+        match total {
+            // Fewer trials than first counted (a sensitivity search that ended early):
+            // the same bar, shorter, so that it ends with the work.
+            Some(t) if now < t && monitor.done.load(Ordering::Relaxed) <= now => {
+                if let Some(bar) = &bar {
+                    bar.set_length(now);
+                }
             }
+            Some(t) if t != now => {
+                start = Instant::now();
+                if let Some(bar) = bar.take() {
+                    bar.finish_and_clear();
+                }
+            }
+            _ => {}
         }
         total = Some(now);
         if bar.is_none() && start.elapsed() >= DELAY {
-            let style =
-                ProgressStyle::with_template("{bar:40} {pos}/{len} trials  {per_sec}  ETA {eta}")
-                    .expect("a valid template");
-            bar = Some(ProgressBar::new(now).with_style(style));
+            // No rate: indicatif's is shown to four decimals, and the command prints
+            // its trials a second when it ends.
+            let style = ProgressStyle::with_template("{bar:40} {pos}/{len} trials  ETA {eta}")
+                .expect("a valid template");
+            let new = ProgressBar::new(now).with_style(style);
+            // The trials done before the bar appeared are not a rate: the estimate
+            // starts from here (it read 51,417,511,863 trials/s, ETA 0s, before).
+            new.set_position(monitor.done.load(Ordering::Relaxed));
+            new.tick(); // records the position with the estimator
+            new.reset_eta(); // which then forgets the time, keeping the position
+            bar = Some(new);
         }
         if let Some(bar) = &bar {
             bar.set_position(monitor.done.load(Ordering::Relaxed));

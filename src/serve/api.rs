@@ -242,7 +242,9 @@ async fn get_scenario(State(app): Shared, Path(file): Path<String>) -> Response 
     match app.library.get(&file) {
         // A file put in the folder by hand may not be JSON: said here, naming it and
         // the place, rather than by the browser's parser ("Unexpected token").
-        Ok(found) => match crate::scenario::load::value_from_bytes(&found.bytes, &file) {
+        Ok(found) => match crate::scenario::load::check_format(&found.bytes, &file)
+            .and_then(|()| crate::scenario::load::value_from_bytes(&found.bytes, &file))
+        {
             Ok(_) => typed(JSON, found.bytes),
             Err(e) => error(Error::from(e)),
         },

@@ -61,6 +61,8 @@ impl Library {
             .into_iter()
             .flatten()
             .filter_map(|e| e.ok())
+            // A folder named like a scenario (`old.json/`) is not one.
+            .filter(|e| e.file_type().is_ok_and(|t| !t.is_dir()))
             .filter_map(|e| e.file_name().into_string().ok())
             .filter(|f| checked(f).is_ok() && shipped(f).is_none())
             .map(|file| Entry {
@@ -91,7 +93,7 @@ impl Library {
                 bytes,
                 name: path.display().to_string(),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound || path.is_dir() => {
                 Err(Error::request(format!("there is no scenario named {file}")))
             }
             Err(e) => Err(Error::fault(format!("cannot read {}", path.display()), e)),

@@ -463,6 +463,27 @@ fn a_file_of_another_format_is_named_as_such() {
     zip.finish().unwrap();
     let pdf = dir.path("report.json");
     std::fs::write(&pdf, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n").unwrap();
+    // Other Office zips: a binary workbook, a Word document.
+    let zipped = |name: &str, entry: &str| {
+        let path = dir.path(name);
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        zip.start_file(entry, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(b"<x/>").unwrap();
+        zip.finish().unwrap();
+        path
+    };
+    let xlsb = zipped("plan.xlsb", "xl/workbook.bin");
+    let docx = zipped("plan.docx", "word/document.xml");
+    // Text as PowerShell's `>` writes it, and nothing at all.
+    let utf16 = dir.path("u16.json");
+    let text: Vec<u8> = "{\"name\": \"x\"}"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    std::fs::write(&utf16, [&[0xff, 0xfe][..], &text].concat()).unwrap();
+    let empty = dir.path("empty.xlsx");
+    std::fs::write(&empty, b"").unwrap();
     for (path, said) in [
         (
             &xls,
@@ -473,6 +494,10 @@ fn a_file_of_another_format_is_named_as_such() {
             "is an OpenDocument spreadsheet (.ods), not a scenario",
         ),
         (&pdf, "is a PDF document, not a scenario"),
+        (&xlsb, "is an Excel binary workbook (.xlsb), not a scenario"),
+        (&docx, "is a Word document, not a scenario"),
+        (&utf16, "is text in UTF-16, not a scenario"),
+        (&empty, "is empty, not a scenario"),
     ] {
         let out = sim(&["validate", path.to_str().unwrap()]);
         let err = &out.stderr;
@@ -538,6 +563,35 @@ fn a_merged_cell_gives_its_value_to_every_row_it_covers() {
     assert_eq!(
         crate::workbook::numbers_as_doubles(&read),
         crate::workbook::numbers_as_doubles(&expected)
+    );
+    // A heading merged down into the first partner's row would become its name: refused.
+    let mut book = Workbook::new();
+    for name in source.sheet_names() {
+        let range = source.worksheet_range(&name).unwrap();
+        let ws = book.add_worksheet();
+        ws.set_name(&name).unwrap();
+        for (r, c, cell) in range.used_cells() {
+            let (r, c) = (r as u32 + range.start().unwrap().0, c as u16);
+            if let Data::String(t) = cell {
+                ws.write_string(r, c, t).unwrap();
+            } else if let Some(x) = calamine::DataType::as_f64(cell) {
+                ws.write_number(r, c, x).unwrap();
+            }
+        }
+        if name == "Partners" {
+            let heading = range.get((0, 0)).unwrap().to_string();
+            ws.merge_range(0, 0, 1, 0, &heading, &rust_xlsxwriter::Format::new())
+                .unwrap();
+        }
+    }
+    let err = workbook::read(&book.save_to_buffer().unwrap(), "heading.xlsx")
+        .expect_err("a heading merged into the data")
+        .to_string();
+    assert!(
+        err.contains(
+            "its sheet Partners merges the heading Partners!A1 with the cells below it (A1:A2)"
+        ),
+        "{err}"
     );
     // Unmerged, the same workbook reads as before: the merge is what changed it.
     assert_eq!(

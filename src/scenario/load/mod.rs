@@ -73,13 +73,7 @@ pub fn read_file(path: &Path) -> Result<FileValue, ScenarioError> {
 /// A scenario file's bytes (read from disk, uploaded, or kept), a workbook or JSON, as
 /// [`read_file`] reads them; `origin` names the file in messages.
 pub fn file_value(bytes: Vec<u8>, origin: &str) -> Result<FileValue, ScenarioError> {
-    if let Some((kind, advice)) = other_format(&bytes) {
-        return Err(ScenarioError::Format {
-            origin: origin.to_string(),
-            kind,
-            advice,
-        });
-    }
+    check_format(&bytes, origin)?;
     let (value, places) = if workbook::is_workbook(&bytes) {
         let read = workbook::read(&bytes, origin)?;
         (read.value, Some(read.places))
@@ -93,11 +87,30 @@ pub fn file_value(bytes: Vec<u8>, origin: &str) -> Result<FileValue, ScenarioErr
     })
 }
 
-/// What a file is, and what to do, when its first bytes say it is a document people
-/// mistake for a scenario: a spreadsheet saved in another format, or a page printed.
+/// Refuses, by what it is, a file whose bytes say it is neither JSON text nor an Excel
+/// workbook (see [`other_format`]); `origin` names it.
+pub fn check_format(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> {
+    match other_format(bytes) {
+        Some((kind, advice)) => Err(ScenarioError::Format {
+            origin: origin.to_string(),
+            kind,
+            advice,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// What a file is, and what to do, when its bytes say it is a document people mistake
+/// for a scenario: a spreadsheet saved in another format, other Office documents, a page
+/// printed, text in UTF-16 (what Windows PowerShell's `>` writes), an empty file.
 fn other_format(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     const SAVE_AS: &str =
         "Open it in Excel or LibreOffice and save it as an Excel workbook (.xlsx).";
+    let has = |name: &[u8]| bytes.windows(name.len()).any(|w| w == name);
+    // A zip's entry names are stored as they are, in its local headers and its
+    // directory, so a search of the bytes finds them. (A zip naming neither is left to
+    // the workbook reader, which tells a damaged workbook's faults.)
+    let zip = bytes.starts_with(b"PK\x03\x04");
     // An OpenDocument file is a zip whose first entry, stored, is `mimetype`, holding
     // the document's type (ODF 1.2, part 3, 3.3).
     let odf = |kind: &[u8]| {
@@ -120,10 +133,32 @@ fn other_format(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
             "an OpenDocument file",
             "Give the scenario's JSON file or its Excel workbook (.xlsx).",
         ))
+    } else if zip && has(b"xl/workbook.bin") {
+        Some(("an Excel binary workbook (.xlsb)", SAVE_AS))
+    } else if zip && has(b"word/document.xml") {
+        Some((
+            "a Word document",
+            "Give the scenario's JSON file or its Excel workbook (.xlsx).",
+        ))
     } else if bytes.starts_with(b"%PDF") {
         Some((
             "a PDF document",
             "Give the scenario file the report was made from.",
+        ))
+    } else if bytes.starts_with(b"\xff\xfe")
+        || bytes.starts_with(b"\xfe\xff")
+        || bytes.get(..2).is_some_and(|b| (b[0] == 0) != (b[1] == 0))
+    {
+        // JSON is UTF-8 and holds no zero bytes: a zero in either of the first two
+        // bytes (and not both) is the other half of a UTF-16 character.
+        Some((
+            "text in UTF-16",
+            "Save it as UTF-8: in Notepad, Save as with Encoding UTF-8; in PowerShell, Out-File -Encoding utf8.",
+        ))
+    } else if bytes.iter().all(u8::is_ascii_whitespace) {
+        Some((
+            "empty",
+            "Give a scenario file: `consortium-sim init` prints one to start from.",
         ))
     } else {
         None

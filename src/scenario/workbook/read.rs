@@ -16,7 +16,7 @@ use super::super::load::{from_value, suggest};
 use super::super::{Problem, ScenarioError};
 use super::{
     CORRELATION_KEYS, CORRELATIONS, DISPUTES, Expect, PARTNERS, Places, SCENARIO, WEIGHT,
-    cell_name, escape, field_rows, pointer, section_label, sheet_sections, text,
+    cell_name, column_letters, escape, field_rows, pointer, section_label, sheet_sections, text,
 };
 
 /// The most a scenario workbook may hold once unpacked: 256 MiB. A workbook is a zip, so
@@ -117,9 +117,27 @@ fn sheet_range(
     }
     drop(reader);
     let mut range = Range::from_sparse(cells);
-    let merges = book
+    let mut merges = book
         .merge_cells_by_sheet_name(name)
         .map_err(|e| fail(e.to_string()))?;
+    for m in &mut merges {
+        // A reference written end first (`J5:J2`), as a spreadsheet still reads it.
+        let (a, b) = (m.start, m.end);
+        m.start = (a.0.min(b.0), a.1.min(b.1));
+        m.end = (a.0.max(b.0), a.1.max(b.1));
+        // Row 1 holds the headings, by which the columns are found: merged down into
+        // the rows below, a heading would become a value (the first partner's name).
+        if m.start.0 == 0 && m.end.0 > 0 {
+            return Err(fail(format!(
+                "its sheet {name} merges the heading {} with the cells below it ({}{}:{}{}); unmerge them, so that row 1 holds only headings",
+                cell_name(name, 0, m.start.1),
+                column_letters(m.start.1),
+                m.start.0 + 1,
+                column_letters(m.end.1),
+                m.end.0 + 1,
+            )));
+        }
+    }
     if !fill_merged(&mut range, &merges) {
         return Err(fail(format!(
             "its sheet {name}'s merged cells cover more than the {MAX_SHEET_CELLS} cells a scenario sheet may span; unmerge them"
