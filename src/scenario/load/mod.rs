@@ -102,7 +102,8 @@ pub fn check_format(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> {
 
 /// What a file is, and what to do, when its bytes say it is a document people mistake
 /// for a scenario: a spreadsheet saved in another format, other Office documents, a page
-/// printed, text in UTF-16 (what Windows PowerShell's `>` writes), an empty file.
+/// printed. (Text that is not JSON, empty or in UTF-16 among it, is left to the JSON
+/// parser, so that a file and the same text given as a string fail alike.)
 fn other_format(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     const SAVE_AS: &str =
         "Open it in Excel or LibreOffice and save it as an Excel workbook (.xlsx).";
@@ -144,21 +145,6 @@ fn other_format(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
         Some((
             "a PDF document",
             "Give the scenario file the report was made from.",
-        ))
-    } else if bytes.starts_with(b"\xff\xfe")
-        || bytes.starts_with(b"\xfe\xff")
-        || bytes.get(..2).is_some_and(|b| (b[0] == 0) != (b[1] == 0))
-    {
-        // JSON is UTF-8 and holds no zero bytes: a zero in either of the first two
-        // bytes (and not both) is the other half of a UTF-16 character.
-        Some((
-            "text in UTF-16",
-            "Save it as UTF-8: in Notepad, Save as with Encoding UTF-8; in PowerShell, Out-File -Encoding utf8.",
-        ))
-    } else if bytes.iter().all(u8::is_ascii_whitespace) {
-        Some((
-            "empty",
-            "Give a scenario file: `consortium-sim init` prints one to start from.",
         ))
     } else {
         None
