@@ -501,49 +501,67 @@ fn a_file_of_another_format_is_named_as_such() {
     );
 }
 
-/// A value merged down several rows (an exit fee over four partners' rows) is each row's
-/// value, as the spreadsheet shows it, where it was the first row's only and the others
-/// silently took the default.
-#[test]
-fn a_merged_cell_gives_its_value_to_every_row_it_covers() {
+/// The scenario workbook `written`, copied cell by cell, with the cells of its Partners
+/// sheet that `area` picks (first row, first column, last row, last column, from 0)
+/// merged, and `top_left` written into the merge if given (else it keeps its value).
+fn with_partners_merged(
+    written: &[u8],
+    area: impl Fn(&calamine::Range<calamine::Data>) -> (u32, u16, u32, u16),
+    top_left: Option<f64>,
+) -> Vec<u8> {
     use calamine::{Data, Reader, open_workbook_from_rs};
-    let value = read_json(Path::new(&shipped("four_districts_back_office.json")));
-    let written = workbook::write(&value, "test").unwrap();
     let mut source: calamine::Xlsx<_> =
-        open_workbook_from_rs(std::io::Cursor::new(written.clone())).unwrap();
-    // The same workbook, cell by cell, with the Partners sheet's exit_fee column merged
-    // over every partner's row, holding one fee.
-    let fee = 250_000.0;
+        open_workbook_from_rs(std::io::Cursor::new(written.to_vec())).unwrap();
     let mut book = Workbook::new();
     for name in source.sheet_names() {
         let range = source.worksheet_range(&name).unwrap();
         let ws = book.add_worksheet();
         ws.set_name(&name).unwrap();
+        let write = |ws: &mut rust_xlsxwriter::Worksheet, r: u32, c: u16, cell: &Data| match cell {
+            Data::String(t) => drop(ws.write_string(r, c, t).unwrap()),
+            Data::Float(x) => drop(ws.write_number(r, c, *x).unwrap()),
+            Data::Int(x) => drop(ws.write_number(r, c, *x as f64).unwrap()),
+            Data::Bool(b) => drop(ws.write_boolean(r, c, *b).unwrap()),
+            other => panic!("{name}: {other:?}"),
+        };
+        let first = range.start().unwrap_or((0, 0)).0;
         for (r, c, cell) in range.used_cells() {
-            let (r, c) = (r as u32 + range.start().unwrap().0, c as u16);
-            match cell {
-                Data::String(t) => drop(ws.write_string(r, c, t).unwrap()),
-                Data::Float(x) => drop(ws.write_number(r, c, *x).unwrap()),
-                Data::Int(x) => drop(ws.write_number(r, c, *x as f64).unwrap()),
-                Data::Bool(b) => drop(ws.write_boolean(r, c, *b).unwrap()),
-                other => panic!("{name}: {other:?}"),
-            }
+            write(ws, r as u32 + first, c as u16, cell);
         }
         if name == "Partners" {
-            let col = (0..range.width())
-                .find(|&c| {
-                    range
-                        .get((0, c))
-                        .is_some_and(|h| h.to_string().starts_with("exit_fee"))
-                })
-                .expect("an exit_fee column") as u16;
-            let last = value["partners"].as_array().unwrap().len() as u32;
-            let merged = rust_xlsxwriter::Format::new();
-            ws.merge_range(1, col, last, col, "", &merged).unwrap();
-            ws.write_number(1, col, fee).unwrap();
+            let (r1, c1, r2, c2) = area(&range);
+            ws.merge_range(r1, c1, r2, c2, "", &rust_xlsxwriter::Format::new())
+                .unwrap();
+            match top_left {
+                Some(x) => drop(ws.write_number(r1, c1, x).unwrap()),
+                None => write(ws, r1, c1, range.get_value((r1, c1.into())).unwrap()),
+            }
         }
     }
-    let bytes = book.save_to_buffer().unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+/// A value merged down several rows (an exit fee over four partners' rows) is each row's
+/// value, as the spreadsheet shows it, where it was the first row's only and the others
+/// silently took the default.
+#[test]
+fn a_merged_cell_gives_its_value_to_every_row_it_covers() {
+    let value = read_json(Path::new(&shipped("four_districts_back_office.json")));
+    let written = workbook::write(&value, "test").unwrap();
+    // The exit_fee column merged over every partner's row, holding one fee.
+    let fee = 250_000.0;
+    let partners = value["partners"].as_array().unwrap().len() as u32;
+    let fee_column = |range: &calamine::Range<calamine::Data>| {
+        let col = (0..range.width())
+            .find(|&c| {
+                range
+                    .get((0, c))
+                    .is_some_and(|h| h.to_string().starts_with("exit_fee"))
+            })
+            .expect("an exit_fee column") as u16;
+        (1, col, partners, col)
+    };
+    let bytes = with_partners_merged(&written, fee_column, Some(fee));
     let read = workbook::read(&bytes, "merged.xlsx").expect("reads").value;
     let mut expected = value.clone();
     for p in expected["partners"].as_array_mut().unwrap() {
@@ -554,26 +572,8 @@ fn a_merged_cell_gives_its_value_to_every_row_it_covers() {
         crate::workbook::numbers_as_doubles(&expected)
     );
     // A heading merged down into the first partner's row would become its name: refused.
-    let mut book = Workbook::new();
-    for name in source.sheet_names() {
-        let range = source.worksheet_range(&name).unwrap();
-        let ws = book.add_worksheet();
-        ws.set_name(&name).unwrap();
-        for (r, c, cell) in range.used_cells() {
-            let (r, c) = (r as u32 + range.start().unwrap().0, c as u16);
-            if let Data::String(t) = cell {
-                ws.write_string(r, c, t).unwrap();
-            } else if let Some(x) = calamine::DataType::as_f64(cell) {
-                ws.write_number(r, c, x).unwrap();
-            }
-        }
-        if name == "Partners" {
-            let heading = range.get((0, 0)).unwrap().to_string();
-            ws.merge_range(0, 0, 1, 0, &heading, &rust_xlsxwriter::Format::new())
-                .unwrap();
-        }
-    }
-    let err = workbook::read(&book.save_to_buffer().unwrap(), "heading.xlsx")
+    let bytes = with_partners_merged(&written, |_| (0, 0, 1, 0), None);
+    let err = workbook::read(&bytes, "heading.xlsx")
         .expect_err("a heading merged into the data")
         .to_string();
     assert!(
