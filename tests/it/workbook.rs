@@ -248,8 +248,10 @@ fn a_renamed_sheet_is_refused_not_ignored() {
     sim(&["validate", path.to_str().unwrap()]).ok();
 }
 
-/// A formula saved without its value (as programs other than a spreadsheet write them)
-/// would read as an empty cell, the field's default: refused at its cell.
+/// A formula saved without its value (as openpyxl writes them) would read as an empty
+/// cell, the field's default, and one whose saved value nothing calculated (as
+/// XlsxWriter writes them) as 0: both refused at their cell. A spreadsheet's own
+/// workbook, with formulas it calculated, is read.
 #[test]
 fn a_formula_saved_without_its_value_is_refused_at_its_cell() {
     let dir = Dir::new();
@@ -284,34 +286,69 @@ fn a_formula_saved_without_its_value_is_refused_at_its_cell() {
     ws.write_string(2, 0, "South").unwrap();
     ws.write_number(2, 1, 3e6).unwrap();
     book.save(&path).unwrap();
-    // rust_xlsxwriter saves a formula's value as 0 until told it; a script's openpyxl
-    // saves none, as here once the 0 is taken out.
-    let bytes = std::fs::read(&path).unwrap();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let written = std::fs::read(&path).unwrap();
+    let sheet = "xl/worksheets/sheet1.xml";
+    assert!(part(&written, sheet).contains("<f>0.05*2</f><v>0</v>"));
+    assert!(part(&written, "xl/workbook.xml").contains("fullCalcOnLoad=\"1\""));
+    let validate = |bytes: Vec<u8>| {
+        std::fs::write(&path, bytes).unwrap();
+        sim(&["validate", path.to_str().unwrap()])
+    };
+
+    // As written: rust_xlsxwriter (and Python's XlsxWriter) saves a formula's value as
+    // 0 until told it, and asks the spreadsheet to calculate on opening.
+    let out = validate(written.clone());
+    out.bad_input().stderr_has(
+        "Scenario!C4: holds the formula =0.05*2, and the program that wrote the workbook saved a value for it without calculating it",
+    );
+    // openpyxl saves no value at all.
+    let out = validate(rewrite(&written, sheet, |x| {
+        x.replace("<f>0.05*2</f><v>0</v>", "<f>0.05*2</f>")
+    }));
+    out.bad_input()
+        .stderr_has("Scenario!C4: holds the formula =0.05*2 with no value saved with it");
+    // Saved by a spreadsheet: the value it calculated, and no request to calculate again.
+    let calculated = rewrite(&written, sheet, |x| {
+        x.replace("<f>0.05*2</f><v>0</v>", "<f>0.05*2</f><v>0.1</v>")
+    });
+    let calculated = rewrite(&calculated, "xl/workbook.xml", |x| {
+        x.replace(" fullCalcOnLoad=\"1\"", "")
+    });
+    validate(calculated).ok();
+    let json = dir.path("calculated.json");
+    sim(&["convert", path.to_str().unwrap(), json.to_str().unwrap()]).ok();
+    let read: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(read["service"]["efficiency"], 0.1);
+}
+
+/// The text of part `name` of a workbook's zip.
+fn part(workbook: &[u8], name: &str) -> String {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(workbook)).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut text).unwrap();
+    text
+}
+
+/// A copy of a workbook's zip with part `name`'s text edited by `edit`.
+fn rewrite(workbook: &[u8], name: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(workbook)).unwrap();
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).unwrap();
-        let name = entry.name().unwrap().to_string();
+        let entry_name = entry.name().unwrap().to_string();
         let mut content = Vec::new();
         std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
-        if name == "xl/worksheets/sheet1.xml" {
-            let text = String::from_utf8(content).unwrap();
-            assert!(text.contains("<f>0.05*2</f><v>0</v>"), "{text}");
-            content = text
-                .replace("<f>0.05*2</f><v>0</v>", "<f>0.05*2</f>")
-                .into_bytes();
+        if entry_name == name {
+            let edited = edit(std::str::from_utf8(&content).unwrap());
+            assert_ne!(edited.as_bytes(), &content[..], "{name} unchanged");
+            content = edited.into_bytes();
         }
-        out.start_file(name, zip::write::SimpleFileOptions::default())
+        out.start_file(entry_name, zip::write::SimpleFileOptions::default())
             .unwrap();
         std::io::Write::write_all(&mut out, &content).unwrap();
     }
-    std::fs::write(&path, out.finish().unwrap().into_inner()).unwrap();
-    let out = sim(&["validate", path.to_str().unwrap()]);
-    let stderr = out.bad_input().stderr.clone();
-    assert!(
-        stderr.contains("Scenario!C4: holds the formula =0.05*2 with no value saved with it"),
-        "{stderr}"
-    );
+    out.finish().unwrap().into_inner()
 }
 
 #[test]

@@ -49,6 +49,38 @@ fn check_unpacked_size(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> 
     Ok(())
 }
 
+/// Whether the workbook asks to be calculated afresh when it is opened
+/// (`<calcPr fullCalcOnLoad="1"/>` in `xl/workbook.xml`). rust_xlsxwriter and Python's
+/// XlsxWriter write this, and save every formula with the value 0 until told its
+/// result. Excel calculates such a workbook on opening; LibreOffice keeps the saved
+/// values unless told to recalculate (measured: a headless conversion kept the 0). Both
+/// drop the flag when they save.
+/// In such a workbook a formula's saved value is not its value, so it cannot be read.
+/// (A workbook whose main part is elsewhere, or unreadable here, counts as calculated:
+/// calamine reports a damaged one.)
+fn calculates_on_opening(bytes: &[u8]) -> bool {
+    use quick_xml::events::Event;
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return false;
+    };
+    let Ok(part) = archive.by_name("xl/workbook.xml") else {
+        return false;
+    };
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(part));
+    let mut buf = Vec::new();
+    loop {
+        match xml.read_event_into(&mut buf) {
+            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == "calcPr" => {
+                return e.attributes().flatten().any(|a| {
+                    a.key.local_name().as_ref() == "fullCalcOnLoad" && a.as_bool() == Some(true)
+                });
+            }
+            Ok(Event::Eof) | Err(_) => return false,
+            _ => buf.clear(),
+        }
+    }
+}
+
 /// The most cells a scenario sheet's used area (from its first used cell to its last)
 /// may span: 2,000,000. calamine's own `worksheet_range` makes a dense grid of the whole
 /// area, so two cells far apart (A1 and XFD1048576, in a file of a few hundred bytes)
@@ -206,6 +238,7 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Read, ScenarioError> {
     };
     let (scenario, partners) = (sheet(SCENARIO)?, sheet(PARTNERS)?);
     let (disputes, correlations) = (sheet(DISPUTES)?, sheet(CORRELATIONS)?);
+    let recalculated = calculates_on_opening(bytes);
     let mut r = Walk::default();
     r.places.put("", format!("sheet {SCENARIO}"));
     r.misnamed_sheets(&mut book);
@@ -216,7 +249,7 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Read, ScenarioError> {
         (CORRELATIONS, &correlations),
     ] {
         if let Some(range) = range {
-            r.uncalculated_formulas(&mut book, name, range);
+            r.uncalculated_formulas(&mut book, name, range, recalculated);
         }
     }
     let mut fields = Fields::default();
@@ -361,14 +394,16 @@ impl Walk {
         }
     }
 
-    /// A formula whose value was not saved with it (as files written by programs
-    /// other than a spreadsheet's own are) reads as an empty cell, which is the
-    /// field's default: refused at its cell instead.
+    /// A formula whose value was not saved with it (as openpyxl writes them) reads as an
+    /// empty cell, which is the field's default; one in a workbook that asks to be
+    /// calculated on opening (`recalculated`, see [`calculates_on_opening`]) has a saved
+    /// value, usually 0, that nothing calculated. Either is refused at its cell.
     fn uncalculated_formulas(
         &mut self,
         book: &mut Xlsx<Cursor<&[u8]>>,
         sheet: &str,
         values: &Range<Data>,
+        recalculated: bool,
     ) {
         let Ok(formulas) = book.worksheet_formula(sheet) else {
             return;
@@ -376,12 +411,21 @@ impl Walk {
         let (top, left) = formulas.start().unwrap_or((0, 0));
         for (row, col, formula) in formulas.used_cells() {
             let at = (top + row as u32, left + col as u32);
-            if formula.is_empty() || !matches!(values.get_value(at), None | Some(Data::Empty)) {
+            if formula.is_empty() {
                 continue;
             }
-            let message = format!(
-                "holds the formula ={formula} with no value saved with it (the program that wrote the workbook did not calculate it): open the workbook in Excel or LibreOffice and save it"
-            );
+            let saved = !matches!(values.get_value(at), None | Some(Data::Empty));
+            let message = if !saved {
+                format!(
+                    "holds the formula ={formula} with no value saved with it (the program that wrote the workbook did not calculate it): open the workbook in Excel or LibreOffice and save it"
+                )
+            } else if recalculated {
+                format!(
+                    "holds the formula ={formula}, and the program that wrote the workbook saved a value for it without calculating it (the workbook asks to be calculated when opened): open the workbook in Excel and save it (in LibreOffice, first choose Data > Calculate > Recalculate Hard, as it keeps saved values), or type the value in place of the formula"
+                )
+            } else {
+                continue;
+            };
             self.problem("", Some(cell_name(sheet, at.0, at.1)), message);
         }
     }
