@@ -65,12 +65,10 @@ fn source(spec: &Spec) -> Result<Source, Error_> {
     match (path, json) {
         (Some(path), _) => Ok(Source::Path(path.clone())),
         (None, Some(text)) => {
-            let value = serde_json::from_str(text).map_err(|e| {
-                LibError::Scenario(LibScenarioError::Syntax {
-                    origin: name.clone(),
-                    source: e,
-                })
-            })?;
+            // Parsed as a file's text is: a byte-order mark skipped, a key given twice
+            // refused, an empty text said to be empty.
+            let value = consortium_sim::scenario::load::value_from_bytes(text.as_bytes(), name)
+                .map_err(LibError::Scenario)?;
             Ok(Source::Json {
                 value,
                 name: name.clone(),

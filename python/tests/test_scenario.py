@@ -86,6 +86,18 @@ def test_a_bad_override_raises_the_command_lines_message():
 def test_json_that_is_not_json_and_a_missing_file_are_scenario_errors():
     with pytest.raises(cs.ScenarioError, match="^pasted is not valid JSON: "):
         cs.Scenario.from_json("{nope", name="pasted")
+    # JSON text is read as a file's is: empty said so, a byte-order mark skipped, a key
+    # given twice refused (Python's json would keep the last without a word).
+    with pytest.raises(cs.ScenarioError, match="^pasted is not valid JSON: it is empty: "):
+        cs.Scenario.from_json(" \n", name="pasted")
+    with open(FOUR, encoding="utf-8") as f:
+        text = f.read()
+    marked = cs.Scenario.from_json("\ufeff" + text, name="marked")
+    assert marked.to_dict() == cs.Scenario.load(FOUR).to_dict()
+    twice = text.replace("{", '{"seed": 3, ', 1)
+    with pytest.raises(cs.ScenarioError, match="is given more than once") as e:
+        cs.Scenario.from_json(twice, name="twice")
+    assert e.value.problems[0][0] == "/seed"
     done = cli("validate", "no/such.json", check=False)
     with pytest.raises(cs.ScenarioError) as e:
         cs.Scenario.load("no/such.json")

@@ -294,10 +294,12 @@ pub enum ScenarioError {
         "{path} is larger than {limit_mib} MiB, the most a scenario file may be; is it the right file?"
     )]
     TooLarge { path: String, limit_mib: u64 },
-    /// The text is not JSON; serde_json's message gives line and column.
-    #[error("{origin} is not valid JSON")]
+    /// The text is not JSON; serde_json's message gives line and column. `hint` says
+    /// what the text looks like when that explains it (empty, or UTF-16), or is empty.
+    #[error("{origin} is not valid JSON{hint}")]
     Syntax {
         origin: String,
+        hint: &'static str,
         #[source]
         source: serde_json::Error,
     },

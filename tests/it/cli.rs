@@ -668,8 +668,46 @@ fn empty_file_is_bad_input_naming_the_file() {
     let f = d.write("empty.json", "");
     sim(&["validate", &f])
         .bad_input()
-        .stderr_has("empty.json")
-        .stderr_has("not valid JSON");
+        .stderr_has("empty.json is not valid JSON: it is empty");
+    let f = d.write("blank.json", " \n\t\n");
+    sim(&["validate", &f])
+        .bad_input()
+        .stderr_has("blank.json is not valid JSON: it is empty");
+}
+
+/// A scenario saved as UTF-16 (PowerShell's `>`, some editors' "Unicode") is named as
+/// such, with or without its byte-order mark, in either byte order; the parser's line
+/// and column follow. A UTF-8 file that is merely broken gets no such hint.
+#[test]
+fn a_utf16_file_is_named_as_such() {
+    let d = Dir::new();
+    let json = std::fs::read_to_string(shipped("four_districts_back_office.json")).unwrap();
+    let units: Vec<u16> = "\u{feff}"
+        .encode_utf16()
+        .chain(json.encode_utf16())
+        .collect();
+    let little: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+    let big: Vec<u8> = units.iter().flat_map(|u| u.to_be_bytes()).collect();
+    for (name, bytes) in [
+        ("le.json", little.clone()),
+        ("be.json", big.clone()),
+        ("le-no-mark.json", little[2..].to_vec()),
+        ("be-no-mark.json", big[2..].to_vec()),
+    ] {
+        let path = d.path(name);
+        std::fs::write(&path, bytes).unwrap();
+        sim(&["validate", path.to_str().unwrap()])
+            .bad_input()
+            .stderr_has(&format!(
+                "{name} is not valid JSON: it looks like UTF-16 text (as PowerShell's > and some Windows editors save); save it as UTF-8"
+            ))
+            .stderr_has("line 1 column");
+    }
+    let f = d.write("broken.json", "{\"name\": }");
+    let out = sim(&["validate", &f]);
+    out.bad_input().stderr_has("broken.json is not valid JSON");
+    assert!(!out.stderr.contains("UTF-16"), "{}", out.stderr);
+    assert!(!out.stderr.contains("empty"), "{}", out.stderr);
 }
 
 #[test]

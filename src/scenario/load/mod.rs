@@ -188,11 +188,29 @@ pub fn duplicate_keys(text: &[u8]) -> Vec<crate::scenario::Problem> {
     duplicates::find(text)
 }
 
+/// What text that failed to parse looks like, when that is the whole story: nothing at
+/// all, or UTF-16 (what PowerShell's `>` and some Windows editors save), whose every
+/// other byte is 0 for the ASCII of a JSON file. Read from the text alone, so that a
+/// file and the same text given as a string are told the same.
+fn syntax_hint(text: &[u8]) -> &'static str {
+    let utf16 = text.starts_with(b"\xff\xfe")
+        || text.starts_with(b"\xfe\xff")
+        || matches!(text, [0, c, ..] | [c, 0, ..] if c.is_ascii_graphic() || c.is_ascii_whitespace());
+    if text.iter().all(u8::is_ascii_whitespace) {
+        ": it is empty"
+    } else if utf16 {
+        ": it looks like UTF-16 text (as PowerShell's > and some Windows editors save); save it as UTF-8"
+    } else {
+        ""
+    }
+}
+
 /// Parses JSON text, refusing a key given twice in one object (serde_json would keep
 /// the last value without a word).
 fn parse(text: &[u8], origin: &str) -> Result<Value, ScenarioError> {
     let value = serde_json::from_slice(text).map_err(|source| ScenarioError::Syntax {
         origin: origin.to_string(),
+        hint: syntax_hint(text),
         source,
     })?;
     let problems = duplicates::find(text);
