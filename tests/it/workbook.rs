@@ -434,6 +434,23 @@ fn a_damaged_workbook_is_refused_as_bad_input() {
     sim(&["validate", &path])
         .bad_input()
         .stderr_has("broken.xlsx is not a readable Excel workbook (.xlsx)");
+
+    // A zip of other files (here a zipped scenario, renamed) is named by what it holds.
+    let path = dir.path("zipped.xlsx");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    for name in ["folder/", "folder/four.json", "notes.txt", "a.csv", "b.csv"] {
+        let options = zip::write::SimpleFileOptions::default();
+        if name.ends_with('/') {
+            zip.add_directory(name, options).unwrap();
+        } else {
+            zip.start_file(name, options).unwrap();
+            std::io::Write::write_all(&mut zip, b"{}").unwrap();
+        }
+    }
+    zip.finish().unwrap();
+    sim(&["validate", path.to_str().unwrap()]).bad_input().stderr_has(
+        "zipped.xlsx is not a readable Excel workbook (.xlsx): it is a zip archive of other files (folder/four.json, notes.txt, a.csv and 1 more), not a workbook: unzip it and give the scenario's JSON file or workbook itself",
+    );
 }
 
 /// A workbook that would unpack to more than 256 MiB (a "zip bomb": 300 MiB of one

@@ -26,7 +26,8 @@ use super::{
 pub const MAX_UNPACKED_BYTES: u64 = 256 << 20;
 
 /// Refuses a workbook whose parts, as its zip directory declares them, add up to more
-/// than [`MAX_UNPACKED_BYTES`], before any part is unpacked. (The zip crate is the one
+/// than [`MAX_UNPACKED_BYTES`], before any part is unpacked, and a zip that holds no
+/// workbook at all. (The zip crate is the one
 /// calamine reads with, so this costs no second copy of it.)
 fn check_unpacked_size(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> {
     let fail = |message: String| ScenarioError::Workbook {
@@ -44,6 +45,29 @@ fn check_unpacked_size(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> 
             "it unpacks to {} MiB, more than the {} MiB a scenario workbook may hold",
             total >> 20,
             MAX_UNPACKED_BYTES >> 20
+        )));
+    }
+    // A zip with no workbook part at all is some other archive (a zipped scenario, a
+    // folder sent by email): named by what it holds rather than by the part calamine
+    // misses first.
+    if archive.index_for_name("xl/workbook.xml").is_none()
+        && archive.index_for_name("[Content_Types].xml").is_none()
+    {
+        let names: Vec<String> = archive
+            .file_names()
+            .flatten()
+            .filter(|n| !n.ends_with('/'))
+            // Shown as text a terminal prints safely: no control characters, and short.
+            .map(|n| n.chars().filter(|c| !c.is_control()).take(80).collect())
+            .collect();
+        let shown = names[..names.len().min(3)].join(", ");
+        let held = match names.len() {
+            0 => "nothing".to_string(),
+            n if n > 3 => format!("{shown} and {} more", n - 3),
+            _ => shown,
+        };
+        return Err(fail(format!(
+            "it is a zip archive of other files ({held}), not a workbook: unzip it and give the scenario's JSON file or workbook itself"
         )));
     }
     Ok(())
