@@ -642,6 +642,9 @@ fn progress(job: &Job) -> Value {
     value["done"] = json!(job.monitor.done.load(Relaxed));
     value["total"] = json!(job.monitor.total.load(Relaxed));
     value["job"] = json!(job.id);
+    // A finished analysis whose result was let go still says `shown`; this says its
+    // page and files are gone (410), so a client offers to start it again.
+    value["released"] = json!(job.released().is_some());
     value
 }
 
@@ -710,7 +713,7 @@ async fn job_page(State(app): Shared, Path(id): Path<u64>) -> Response {
     };
     match job.page() {
         Some(page) if !page.html.is_empty() => typed(HTML, page.html.clone()),
-        _ if job.released() => released(),
+        _ if job.released().is_some_and(|r| r.page) => released(),
         _ => failure(StatusCode::NOT_FOUND, "this job has no page (yet)"),
     }
 }
@@ -732,7 +735,7 @@ async fn job_data(State(app): Shared, Path(id): Path<u64>) -> Response {
             };
             attachment(kind, &page.data_name, page.data.clone())
         }
-        None if job.released() => released(),
+        None if job.released().is_some() => released(),
         None => failure(StatusCode::NOT_FOUND, "this job has no result (yet)"),
     }
 }
@@ -744,7 +747,7 @@ async fn job_workbook(State(app): Shared, Path(id): Path<u64>) -> Response {
     };
     match job.page().as_ref().and_then(|page| page.workbook.as_ref()) {
         Some((name, bytes)) => attachment(XLSX, name, bytes.clone()),
-        None if job.released() => released(),
+        None if job.released().is_some_and(|r| r.workbook) => released(),
         None => failure(StatusCode::NOT_FOUND, "this job has no workbook (yet)"),
     }
 }

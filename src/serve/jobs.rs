@@ -4,8 +4,8 @@
 //! [`Monitor`]. A job cancelled while it waits never runs.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Bytes;
 use serde::Serialize;
@@ -55,8 +55,17 @@ pub struct Job {
     pub monitor: Monitor,
     state: Mutex<State>,
     page: Mutex<Option<Arc<Page>>>,
-    /// Whether its result was let go to keep [`KEPT_BYTES`].
-    released: AtomicBool,
+    /// What its result held, once it was let go to keep [`KEPT_BYTES`] (unset while
+    /// it is kept, or if it never had one).
+    released: OnceLock<Released>,
+}
+
+/// What a result let go of held, so that asking for a part it never had is still told
+/// apart (404) from asking for one it had (410).
+#[derive(Debug, Clone, Copy)]
+pub struct Released {
+    pub page: bool,
+    pub workbook: bool,
 }
 
 /// An analysis's result: its page and a file (its JSON; a kept run's trial table or
@@ -100,10 +109,10 @@ impl Job {
         self.page.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Whether its result was let go to keep the server's memory within
+    /// What its result held, if it was let go to keep the server's memory within
     /// [`KEPT_BYTES`].
-    pub fn released(&self) -> bool {
-        self.released.load(Ordering::SeqCst)
+    pub fn released(&self) -> Option<Released> {
+        self.released.get().copied()
     }
 
     /// Stops the job: a queued one never starts, a running one stops at the workers'
@@ -152,7 +161,7 @@ impl Queue {
             monitor: Monitor::new(),
             state: Mutex::new(State::Queued),
             page: Mutex::new(None),
-            released: AtomicBool::new(false),
+            released: OnceLock::new(),
         });
         {
             let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
@@ -213,7 +222,10 @@ fn release_oldest(jobs: &BTreeMap<u64, Arc<Job>>, newest: u64, budget: usize) {
         let page = job.page.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(page) = page {
             held -= page.size();
-            job.released.store(true, Ordering::SeqCst);
+            let _ = job.released.set(Released {
+                page: !page.html.is_empty(),
+                workbook: page.workbook.is_some(),
+            });
         }
     }
 }
@@ -255,7 +267,7 @@ mod tests {
             monitor: Monitor::new(),
             state: Mutex::new(State::Shown),
             page: Mutex::new(Some(Arc::new(page))),
-            released: AtomicBool::new(false),
+            released: OnceLock::new(),
         })
     }
 
@@ -269,8 +281,19 @@ mod tests {
         release_oldest(&jobs, 4, 50);
         let kept: Vec<bool> = jobs.values().map(|j| j.page().is_some()).collect();
         assert_eq!(kept, [false, false, true, true]);
-        assert!(jobs[&1].released() && jobs[&2].released() && !jobs[&3].released());
+        assert!(
+            jobs[&1].released().is_some()
+                && jobs[&2].released().is_some()
+                && jobs[&3].released().is_none()
+        );
         release_oldest(&jobs, 4, 5);
-        assert!(jobs[&3].released() && jobs[&4].page().is_some() && !jobs[&4].released());
+        assert!(
+            jobs[&3].released().is_some()
+                && jobs[&4].page().is_some()
+                && jobs[&4].released().is_none()
+        );
+        // A trials table had no page and no workbook, and is remembered so.
+        let r = jobs[&1].released().unwrap();
+        assert!(!r.page && !r.workbook);
     }
 }

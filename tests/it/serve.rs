@@ -759,6 +759,7 @@ fn history_compare_and_analyses() {
 
     let end = s.finish(json!({ "kind": "compare", "runs": [a, b] }));
     assert_eq!(end["state"], "shown", "{end}");
+    assert_eq!(end["released"], false, "{end}");
     let page = s.get(&format!("/api/jobs/{}/page.html", end["job"])).text();
     assert!(page.contains("four_districts_back_office") && page.contains("higher fee"));
     let data = s.get(&format!("/api/jobs/{}/data", end["job"])).json();
