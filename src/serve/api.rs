@@ -631,8 +631,19 @@ async fn start_job(State(app): Shared, body: Bytes) -> Response {
     }
 }
 
-fn no_job(id: u64) -> Response {
-    failure(StatusCode::NOT_FOUND, &format!("there is no job {id}"))
+/// No job `id`: never started (404), or let go since (410).
+fn no_job(queue: &Queue, id: u64) -> Response {
+    if queue.started(id) {
+        failure(
+            StatusCode::GONE,
+            &format!(
+                "job {id} was let go: the server keeps the latest {} jobs; start it again",
+                Queue::KEPT
+            ),
+        )
+    } else {
+        failure(StatusCode::NOT_FOUND, &format!("there is no job {id}"))
+    }
 }
 
 /// A job's state with its progress.
@@ -651,7 +662,7 @@ fn progress(job: &Job) -> Value {
 async fn job_state(State(app): Shared, Path(id): Path<u64>) -> Response {
     match app.queue.get(id) {
         Some(job) => axum::Json(progress(&job)).into_response(),
-        None => no_job(id),
+        None => no_job(&app.queue, id),
     }
 }
 
@@ -661,7 +672,7 @@ async fn cancel(State(app): Shared, Path(id): Path<u64>) -> Response {
             job.cancel();
             axum::Json(progress(&job)).into_response()
         }
-        None => no_job(id),
+        None => no_job(&app.queue, id),
     }
 }
 
@@ -684,7 +695,7 @@ impl Drop for Follower {
 /// one `end` with its final state); a client that goes away cancels the job.
 async fn events(State(app): Shared, Path(id): Path<u64>) -> Response {
     let Some(job) = app.queue.get(id) else {
-        return no_job(id);
+        return no_job(&app.queue, id);
     };
     Sse::new(stream(Follower(job)))
         .keep_alive(KeepAlive::default())
@@ -709,12 +720,12 @@ fn stream(follower: Follower) -> impl Stream<Item = Result<Event, Infallible>> {
 
 async fn job_page(State(app): Shared, Path(id): Path<u64>) -> Response {
     let Some(job) = app.queue.get(id) else {
-        return no_job(id);
+        return no_job(&app.queue, id);
     };
     match job.page() {
         Some(page) if !page.html.is_empty() => typed(HTML, page.html.clone()),
         _ if job.released().is_some_and(|r| r.page) => released(),
-        _ => failure(StatusCode::NOT_FOUND, "this job has no page (yet)"),
+        _ => not_yet(&job, "page"),
     }
 }
 
@@ -722,7 +733,7 @@ async fn job_page(State(app): Shared, Path(id): Path<u64>) -> Response {
 /// its name's extension.
 async fn job_data(State(app): Shared, Path(id): Path<u64>) -> Response {
     let Some(job) = app.queue.get(id) else {
-        return no_job(id);
+        return no_job(&app.queue, id);
     };
     match job.page() {
         Some(page) => {
@@ -736,20 +747,31 @@ async fn job_data(State(app): Shared, Path(id): Path<u64>) -> Response {
             attachment(kind, &page.data_name, page.data.clone())
         }
         None if job.released().is_some() => released(),
-        None => failure(StatusCode::NOT_FOUND, "this job has no result (yet)"),
+        None => not_yet(&job, "result"),
     }
 }
 
 /// An analysis's results workbook, named by its kind (`sweep.xlsx`).
 async fn job_workbook(State(app): Shared, Path(id): Path<u64>) -> Response {
     let Some(job) = app.queue.get(id) else {
-        return no_job(id);
+        return no_job(&app.queue, id);
     };
     match job.page().as_ref().and_then(|page| page.workbook.as_ref()) {
         Some((name, bytes)) => attachment(XLSX, name, bytes.clone()),
         None if job.released().is_some_and(|r| r.workbook) => released(),
-        None => failure(StatusCode::NOT_FOUND, "this job has no workbook (yet)"),
+        None => not_yet(&job, "workbook"),
     }
+}
+
+/// A job without the part asked for: none yet while it runs, none at all once finished
+/// (a run's trials table has no page, a failed job nothing).
+fn not_yet(job: &Job, part: &str) -> Response {
+    let message = if job.state().finished() {
+        format!("this job has no {part}")
+    } else {
+        format!("this job has no {part} yet: it has not finished")
+    };
+    failure(StatusCode::NOT_FOUND, &message)
 }
 
 /// A finished job whose result was let go to keep the server's memory in bounds.

@@ -142,6 +142,15 @@ impl Queue {
         }
     }
 
+    /// Whether job `id` was ever started here (it may since have been let go, as only
+    /// the latest [`KEPT`] finished jobs are kept).
+    pub fn started(&self, id: u64) -> bool {
+        id >= 1 && id < self.next.load(Ordering::Relaxed)
+    }
+
+    /// How many finished jobs are kept.
+    pub const KEPT: usize = KEPT;
+
     pub fn get(&self, id: u64) -> Option<Arc<Job>> {
         self.jobs
             .lock()
@@ -269,6 +278,24 @@ mod tests {
             page: Mutex::new(Some(Arc::new(page))),
             released: OnceLock::new(),
         })
+    }
+
+    /// Only the latest [`KEPT`] finished jobs are kept; one let go is still known to
+    /// have been started, so that asking for it is told apart from a wrong number.
+    #[tokio::test]
+    async fn jobs_past_the_kept_ones_are_let_go_but_known() {
+        let queue = Queue::new(2);
+        let started: Vec<_> = (0..KEPT + 3)
+            .map(|_| queue.start(|_| Ok(Output::Run(0))))
+            .collect();
+        while !started.iter().all(|j| j.state().finished()) {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // One more, now that the others have finished, lets the oldest go.
+        let last = queue.start(|_| Ok(Output::Run(0))).id;
+        assert!(queue.get(1).is_none() && queue.started(1));
+        assert!(queue.get(last).is_some() && queue.started(last));
+        assert!(!queue.started(0) && !queue.started(last + 1));
     }
 
     /// The oldest results go first, only as many as the budget needs, and never the

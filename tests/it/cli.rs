@@ -703,11 +703,23 @@ fn a_utf16_file_is_named_as_such() {
             ))
             .stderr_has("line 1 column");
     }
-    let f = d.write("broken.json", "{\"name\": }");
-    let out = sim(&["validate", &f]);
-    out.bad_input().stderr_has("broken.json is not valid JSON");
-    assert!(!out.stderr.contains("UTF-16"), "{}", out.stderr);
-    assert!(!out.stderr.contains("empty"), "{}", out.stderr);
+    let utf32: Vec<u8> = "\u{feff}{}"
+        .chars()
+        .flat_map(|c| (c as u32).to_le_bytes())
+        .collect();
+    let path = d.path("utf32.json");
+    std::fs::write(&path, utf32).unwrap();
+    sim(&["validate", path.to_str().unwrap()])
+        .bad_input()
+        .stderr_has("utf32.json is not valid JSON: it looks like UTF-32 text; save it as UTF-8");
+    // Merely broken, or a stray NUL before UTF-8 JSON: no hint.
+    let nul = d.write("nul.json", &format!("\0{json}"));
+    for f in [d.write("broken.json", "{\"name\": }"), nul] {
+        let out = sim(&["validate", &f]);
+        out.bad_input().stderr_has(" is not valid JSON: ");
+        assert!(!out.stderr.contains("UTF-"), "{}", out.stderr);
+        assert!(!out.stderr.contains("empty"), "{}", out.stderr);
+    }
 }
 
 #[test]

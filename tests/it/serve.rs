@@ -828,6 +828,23 @@ fn history_compare_and_analyses() {
     ])
     .ok();
     assert_eq!(table.body, std::fs::read(out).unwrap());
+    // A trials table has no page and no workbook, and a job never started is not
+    // there: each is 404, said as such.
+    for (path, message) in [
+        (
+            format!("/api/jobs/{}/page.html", csv["job"]),
+            "this job has no page\"",
+        ),
+        (
+            format!("/api/jobs/{}/results.xlsx", csv["job"]),
+            "this job has no workbook\"",
+        ),
+        ("/api/jobs/999999".to_string(), "there is no job 999999"),
+    ] {
+        let reply = s.send("GET", &path, &[], b"");
+        assert_eq!(reply.status, 404, "{path}");
+        assert!(reply.text().contains(message), "{path}: {}", reply.text());
+    }
 
     assert_eq!(
         s.send("DELETE", &format!("/api/runs/{a}"), &[], b"").status,

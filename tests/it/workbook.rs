@@ -299,8 +299,31 @@ fn a_formula_saved_without_its_value_is_refused_at_its_cell() {
     // 0 until told it, and asks the spreadsheet to calculate on opening.
     let out = validate(written.clone());
     out.bad_input().stderr_has(
-        "Scenario!C4: holds the formula =0.05*2, and the program that wrote the workbook saved a value for it without calculating it",
+        "Scenario!C4: holds the formula =0.05*2 in a workbook that asks to be calculated when opened, as programs such as XlsxWriter write them",
     );
+    // The flag as XML Schema reads a boolean (spaces around it), and in a workbook part
+    // that the package's relationships put elsewhere than xl/workbook.xml.
+    let spaced = rewrite(&written, "xl/workbook.xml", |x| {
+        x.replace("fullCalcOnLoad=\"1\"", "fullCalcOnLoad=\" 1 \"")
+    });
+    let mut moved = Vec::new();
+    for (from, to) in [
+        ("xl/workbook.xml", "xl/main.xml"),
+        ("xl/_rels/workbook.xml.rels", "xl/_rels/main.xml.rels"),
+    ] {
+        moved = rename(if moved.is_empty() { &written } else { &moved }, from, to);
+    }
+    let moved = rewrite(&moved, "_rels/.rels", |x| {
+        x.replace("xl/workbook.xml", "xl/main.xml")
+    });
+    let moved = rewrite(&moved, "[Content_Types].xml", |x| {
+        x.replace("/xl/workbook.xml", "/xl/main.xml")
+    });
+    for bytes in [spaced, moved] {
+        validate(bytes)
+            .bad_input()
+            .stderr_has("Scenario!C4: holds the formula =0.05*2 in a workbook that asks to be calculated when opened");
+    }
     // openpyxl saves no value at all.
     let out = validate(rewrite(&written, sheet, |x| {
         x.replace("<f>0.05*2</f><v>0</v>", "<f>0.05*2</f>")
@@ -328,6 +351,24 @@ fn part(workbook: &[u8], name: &str) -> String {
     let mut text = String::new();
     std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut text).unwrap();
     text
+}
+
+/// A copy of a workbook's zip with part `from` named `to`.
+fn rename(workbook: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(workbook)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    assert!(archive.index_for_name(from).is_some(), "{from}");
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let name = entry.name().unwrap().to_string();
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
+        let name = if name == from { to.to_string() } else { name };
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut out, &content).unwrap();
+    }
+    out.finish().unwrap().into_inner()
 }
 
 /// A copy of a workbook's zip with part `name`'s text edited by `edit`.
@@ -449,7 +490,15 @@ fn a_damaged_workbook_is_refused_as_bad_input() {
     }
     zip.finish().unwrap();
     sim(&["validate", path.to_str().unwrap()]).bad_input().stderr_has(
-        "zipped.xlsx is not a readable Excel workbook (.xlsx): it is a zip archive of other files (folder/four.json, notes.txt, a.csv and 1 more), not a workbook: unzip it and give the scenario's JSON file or workbook itself",
+        "zipped.xlsx is not a readable Excel workbook (.xlsx): it is a zip archive of other files (\"folder/four.json\", \"notes.txt\", \"a.csv\" and 1 more), not a workbook: unzip it and give the scenario's JSON file or workbook itself",
+    );
+    // An empty zip begins with its end record, not an entry's header.
+    let path = dir.path("empty.json");
+    zip::ZipWriter::new(std::fs::File::create(&path).unwrap())
+        .finish()
+        .unwrap();
+    sim(&["validate", path.to_str().unwrap()]).bad_input().stderr_has(
+        "empty.json is not a readable Excel workbook (.xlsx): it is a zip archive that holds no files, not a workbook",
     );
 }
 

@@ -189,15 +189,20 @@ pub fn duplicate_keys(text: &[u8]) -> Vec<crate::scenario::Problem> {
 }
 
 /// What text that failed to parse looks like, when that is the whole story: nothing at
-/// all, or UTF-16 (what PowerShell's `>` and some Windows editors save), whose every
-/// other byte is 0 for the ASCII of a JSON file. Read from the text alone, so that a
-/// file and the same text given as a string are told the same.
+/// all, UTF-16 (what PowerShell's `>` and some Windows editors save) or UTF-32. Read from
+/// the text alone, so that a file and the same text given as a string are told the same.
+/// Without a byte-order mark, UTF-16 is recognised by its first two characters being
+/// ASCII with a 0 byte beside each, as a JSON file's are (`{` and a space or newline).
 fn syntax_hint(text: &[u8]) -> &'static str {
+    let ascii = |c: &u8| c.is_ascii_graphic() || c.is_ascii_whitespace();
+    let utf32 = text.starts_with(b"\xff\xfe\0\0") || text.starts_with(b"\0\0\xfe\xff");
     let utf16 = text.starts_with(b"\xff\xfe")
         || text.starts_with(b"\xfe\xff")
-        || matches!(text, [0, c, ..] | [c, 0, ..] if c.is_ascii_graphic() || c.is_ascii_whitespace());
+        || matches!(text, [0, a, 0, b, ..] | [a, 0, b, 0, ..] if ascii(a) && ascii(b));
     if text.iter().all(u8::is_ascii_whitespace) {
         ": it is empty"
+    } else if utf32 {
+        ": it looks like UTF-32 text; save it as UTF-8"
     } else if utf16 {
         ": it looks like UTF-16 text (as PowerShell's > and some Windows editors save); save it as UTF-8"
     } else {

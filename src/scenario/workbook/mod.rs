@@ -61,9 +61,10 @@ const SHEET_FIELDS: [&str; 4] = ["service", "partners", "disputes", "correlation
 
 /// Whether a file's bytes are a workbook: an .xlsx is a zip archive, whose first bytes
 /// no JSON text can begin with. Judged by content, so a workbook read through a pipe
-/// or under any name is recognised.
+/// or under any name is recognised. (An empty zip starts with its end record, and is
+/// recognised too, so that it is named as such rather than as JSON gone wrong.)
 pub fn is_workbook(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04")
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
 }
 
 /// How a section is named in the Section column.

@@ -57,51 +57,110 @@ fn check_unpacked_size(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> 
             .file_names()
             .flatten()
             .filter(|n| !n.ends_with('/'))
-            // Shown as text a terminal prints safely: no control characters, and short.
-            .map(|n| n.chars().filter(|c| !c.is_control()).take(80).collect())
+            // Quoted and escaped as Rust shows a string (control, bidirectional and
+            // zero-width characters as \u{..}), so that a name prints as what it is.
+            .map(|n| {
+                let mut shown: String = n.chars().take(60).collect();
+                if shown.len() < n.len() {
+                    shown.push_str("...");
+                }
+                format!("{shown:?}")
+            })
             .collect();
         let shown = names[..names.len().min(3)].join(", ");
-        let held = match names.len() {
-            0 => "nothing".to_string(),
-            n if n > 3 => format!("{shown} and {} more", n - 3),
-            _ => shown,
+        let message = match names.len() {
+            0 => "it is a zip archive that holds no files, not a workbook".to_string(),
+            n => {
+                let more = if n > 3 {
+                    format!(" and {} more", n - 3)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "it is a zip archive of other files ({shown}{more}), not a workbook: unzip it and give the scenario's JSON file or workbook itself"
+                )
+            }
         };
-        return Err(fail(format!(
-            "it is a zip archive of other files ({held}), not a workbook: unzip it and give the scenario's JSON file or workbook itself"
-        )));
+        return Err(fail(message));
     }
     Ok(())
 }
 
 /// Whether the workbook asks to be calculated afresh when it is opened
-/// (`<calcPr fullCalcOnLoad="1"/>` in `xl/workbook.xml`). rust_xlsxwriter and Python's
-/// XlsxWriter write this, and save every formula with the value 0 until told its
+/// (`<calcPr fullCalcOnLoad="1"/>` in its workbook part). rust_xlsxwriter and Python's
+/// XlsxWriter write this, and save every formula with the value 0 unless given its
 /// result. Excel calculates such a workbook on opening; LibreOffice keeps the saved
 /// values unless told to recalculate (measured: a headless conversion kept the 0). Both
 /// drop the flag when they save.
-/// In such a workbook a formula's saved value is not its value, so it cannot be read.
-/// (A workbook whose main part is elsewhere, or unreadable here, counts as calculated:
-/// calamine reports a damaged one.)
+/// In such a workbook a formula's saved value is not known to be its value, so it is not
+/// read. (A workbook whose parts cannot be read here counts as calculated: calamine
+/// reports a damaged one.)
 fn calculates_on_opening(bytes: &[u8]) -> bool {
-    use quick_xml::events::Event;
     let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
         return false;
     };
-    let Ok(part) = archive.by_name("xl/workbook.xml") else {
-        return false;
-    };
+    // The workbook part is where the package's relationships say (as calamine finds
+    // it), usually xl/workbook.xml.
+    let target = part_xml(&mut archive, "_rels/.rels", |e| {
+        let attribute = |name: &str| {
+            e.attributes()
+                .flatten()
+                .find(|a| a.key.local_name().as_ref() == name)
+                .and_then(|a| {
+                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .ok()
+                        .map(|v| v.into_owned())
+                })
+        };
+        (e.local_name().as_ref() == "Relationship"
+            && attribute("Type").is_some_and(|t| t.ends_with("/relationships/officeDocument")))
+        .then(|| attribute("Target"))
+        .flatten()
+    });
+    let target = target.as_deref().unwrap_or("xl/workbook.xml");
+    let target = target.strip_prefix('/').unwrap_or(target);
+    part_xml(&mut archive, target, |e| {
+        (e.local_name().as_ref() == "calcPr").then(|| {
+            e.attributes().flatten().any(|a| {
+                a.key.local_name().as_ref() == "fullCalcOnLoad"
+                    && a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .is_ok_and(|v| matches!(v.trim(), "1" | "true"))
+            })
+        })
+    })
+    .unwrap_or(false)
+}
+
+/// The first answer `find` gives for an element of part `name` of a workbook's zip (named
+/// as the zip names it, or in other case or with `\\`, which readers accept), if any.
+fn part_xml<T>(
+    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    name: &str,
+    find: impl Fn(&quick_xml::events::BytesStart<'_>) -> Option<T>,
+) -> Option<T> {
+    use quick_xml::events::Event;
+    let index = archive.index_for_name(name).or_else(|| {
+        (0..archive.len()).find(|&i| {
+            archive
+                .name_for_index(i)
+                .and_then(Result::ok)
+                .is_some_and(|n| n.replace('\\', "/").eq_ignore_ascii_case(name))
+        })
+    })?;
+    let part = archive.by_index(index).ok()?;
     let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(part));
     let mut buf = Vec::new();
     loop {
         match xml.read_event_into(&mut buf) {
-            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == "calcPr" => {
-                return e.attributes().flatten().any(|a| {
-                    a.key.local_name().as_ref() == "fullCalcOnLoad" && a.as_bool() == Some(true)
-                });
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                if let Some(found) = find(&e) {
+                    return Some(found);
+                }
             }
-            Ok(Event::Eof) | Err(_) => return false,
-            _ => buf.clear(),
+            Ok(Event::Eof) | Err(_) => return None,
+            _ => {}
         }
+        buf.clear();
     }
 }
 
@@ -445,7 +504,7 @@ impl Walk {
                 )
             } else if recalculated {
                 format!(
-                    "holds the formula ={formula}, and the program that wrote the workbook saved a value for it without calculating it (the workbook asks to be calculated when opened): open the workbook in Excel and save it (in LibreOffice, first choose Data > Calculate > Recalculate Hard, as it keeps saved values), or type the value in place of the formula"
+                    "holds the formula ={formula} in a workbook that asks to be calculated when opened, as programs such as XlsxWriter write them, so its saved value (XlsxWriter saves 0) may never have been calculated: open the workbook in Excel and save it (in LibreOffice, first choose Data > Calculate > Recalculate Hard, as it keeps saved values), or type the value in place of the formula"
                 )
             } else {
                 continue;
