@@ -295,7 +295,8 @@ pub enum ScenarioError {
     )]
     TooLarge { path: String, limit_mib: u64 },
     /// The text is not JSON; serde_json's message gives line and column. `hint` says
-    /// what the text looks like when that explains it (empty, or UTF-16), or is empty.
+    /// what the text looks like when that explains it (empty, UTF-16 or UTF-32), or is
+    /// empty.
     #[error("{origin} is not valid JSON{hint}")]
     Syntax {
         origin: String,

@@ -25,11 +25,11 @@ use super::{
 /// partners) unpacks to a few MiB.
 pub const MAX_UNPACKED_BYTES: u64 = 256 << 20;
 
-/// Refuses a workbook whose parts, as its zip directory declares them, add up to more
-/// than [`MAX_UNPACKED_BYTES`], before any part is unpacked, and a zip that holds no
-/// workbook at all. (The zip crate is the one
-/// calamine reads with, so this costs no second copy of it.)
-fn check_unpacked_size(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> {
+/// Refuses, from its zip directory and before any part is unpacked, a workbook whose
+/// parts add up to more than [`MAX_UNPACKED_BYTES`], and a zip that holds no workbook
+/// at all. (The zip crate is the one calamine reads with, so this costs no second copy
+/// of it.)
+fn check_archive(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> {
     let fail = |message: String| ScenarioError::Workbook {
         origin: origin.to_string(),
         message,
@@ -311,7 +311,7 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Read, ScenarioError> {
         origin: origin.to_string(),
         message: e.to_string(),
     };
-    check_unpacked_size(bytes, origin)?;
+    check_archive(bytes, origin)?;
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
     let mut sheet = |name: &str| -> Result<Option<Range<Data>>, ScenarioError> {
         if !book.sheet_names().iter().any(|s| s == name) {
