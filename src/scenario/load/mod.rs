@@ -88,7 +88,7 @@ pub fn file_value(bytes: Vec<u8>, origin: &str) -> Result<FileValue, ScenarioErr
 }
 
 /// Refuses, by what it is, a file whose bytes say it is neither JSON text nor an Excel
-/// workbook (see [`other_format`]); `origin` names it.
+/// workbook (see `other_format`); `origin` names it.
 pub fn check_format(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> {
     match other_format(bytes) {
         Some((kind, advice)) => Err(ScenarioError::Format {
