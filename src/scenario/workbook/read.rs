@@ -416,6 +416,9 @@ struct Walk {
     problems: Vec<Problem>,
     /// Pointers whose cell was refused: the loader's "missing" there is not repeated.
     refused: Vec<String>,
+    /// Cells refused for their formula: what the loader then finds at them ("missing",
+    /// or a placeholder 0 "out of range") follows from that, and is not repeated.
+    formula_cells: Vec<String>,
 }
 
 impl Walk {
@@ -509,7 +512,9 @@ impl Walk {
             } else {
                 continue;
             };
-            self.problem("", Some(cell_name(sheet, at.0, at.1)), message);
+            let cell = cell_name(sheet, at.0, at.1);
+            self.formula_cells.push(cell.clone());
+            self.problem("", Some(cell), message);
         }
     }
 
@@ -550,7 +555,19 @@ impl Walk {
             origin: origin.to_string(),
             problems: self.problems,
         };
-        self.places.locate(error, &value)
+        let formula_cells = self.formula_cells;
+        match self.places.locate(error, &value) {
+            ScenarioError::Invalid {
+                origin,
+                mut problems,
+            } => {
+                problems.retain(|p| {
+                    p.path.is_empty() || p.cell.as_ref().is_none_or(|c| !formula_cells.contains(c))
+                });
+                ScenarioError::Invalid { origin, problems }
+            }
+            other => other,
+        }
     }
 
     /// A Scenario or Disputes sheet: one field a row, found by the Field column (and
