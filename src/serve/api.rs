@@ -638,7 +638,7 @@ fn no_job(queue: &Queue, id: u64) -> Response {
             StatusCode::GONE,
             &format!(
                 "job {id} was let go: the server keeps the latest {} jobs; start it again",
-                Queue::KEPT
+                super::jobs::KEPT
             ),
         )
     } else {

@@ -16,7 +16,7 @@ use crate::run::{Error, Setting};
 
 /// How many finished jobs are remembered (their pages, for an analysis) before the
 /// oldest are forgotten. Runs themselves are kept in the history.
-const KEPT: usize = 64;
+pub const KEPT: usize = 64;
 
 /// The most bytes the finished jobs' results (pages, files, workbooks) may hold
 /// together. A kept run's trial table of 200,000 trials is about 35 MB, so the last 64
@@ -147,9 +147,6 @@ impl Queue {
     pub fn started(&self, id: u64) -> bool {
         id >= 1 && id < self.next.load(Ordering::Relaxed)
     }
-
-    /// How many finished jobs are kept.
-    pub const KEPT: usize = KEPT;
 
     pub fn get(&self, id: u64) -> Option<Arc<Job>> {
         self.jobs

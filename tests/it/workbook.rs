@@ -355,17 +355,16 @@ fn part(workbook: &[u8], name: &str) -> String {
     text
 }
 
-/// A copy of a workbook's zip with part `from` named `to`.
-fn rename(workbook: &[u8], from: &str, to: &str) -> Vec<u8> {
+/// A copy of a workbook's zip, each part's name and bytes passed through `change`.
+fn rezip(workbook: &[u8], change: impl Fn(String, Vec<u8>) -> (String, Vec<u8>)) -> Vec<u8> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(workbook)).unwrap();
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    assert!(archive.index_for_name(from).is_some(), "{from}");
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).unwrap();
         let name = entry.name().unwrap().to_string();
         let mut content = Vec::new();
         std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
-        let name = if name == from { to.to_string() } else { name };
+        let (name, content) = change(name, content);
         out.start_file(name, zip::write::SimpleFileOptions::default())
             .unwrap();
         std::io::Write::write_all(&mut out, &content).unwrap();
@@ -373,25 +372,25 @@ fn rename(workbook: &[u8], from: &str, to: &str) -> Vec<u8> {
     out.finish().unwrap().into_inner()
 }
 
+/// A copy of a workbook's zip with part `from` named `to`.
+fn rename(workbook: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(workbook)).unwrap();
+    assert!(archive.index_for_name(from).is_some(), "{from}");
+    rezip(workbook, |name, content| {
+        (if name == from { to.to_string() } else { name }, content)
+    })
+}
+
 /// A copy of a workbook's zip with part `name`'s text edited by `edit`.
 fn rewrite(workbook: &[u8], name: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(workbook)).unwrap();
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).unwrap();
-        let entry_name = entry.name().unwrap().to_string();
-        let mut content = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
-        if entry_name == name {
-            let edited = edit(std::str::from_utf8(&content).unwrap());
-            assert_ne!(edited.as_bytes(), &content[..], "{name} unchanged");
-            content = edited.into_bytes();
+    rezip(workbook, |entry, content| {
+        if entry != name {
+            return (entry, content);
         }
-        out.start_file(entry_name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        std::io::Write::write_all(&mut out, &content).unwrap();
-    }
-    out.finish().unwrap().into_inner()
+        let edited = edit(std::str::from_utf8(&content).unwrap());
+        assert_ne!(edited.as_bytes(), &content[..], "{name} unchanged");
+        (entry, edited.into_bytes())
+    })
 }
 
 #[test]

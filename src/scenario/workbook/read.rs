@@ -28,8 +28,8 @@ pub const MAX_UNPACKED_BYTES: u64 = 256 << 20;
 /// Refuses, from its zip directory and before any part is unpacked, a workbook whose
 /// parts add up to more than [`MAX_UNPACKED_BYTES`], and a zip that holds no workbook
 /// at all. (The zip crate is the one calamine reads with, so this costs no second copy
-/// of it.)
-fn check_archive(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> {
+/// of it.) Returns the archive, for [`calculates_on_opening`] to read one part of.
+fn check_archive<'a>(bytes: &'a [u8], origin: &str) -> Result<Archive<'a>, ScenarioError> {
     let fail = |message: String| ScenarioError::Workbook {
         origin: origin.to_string(),
         message,
@@ -83,8 +83,11 @@ fn check_archive(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> {
         };
         return Err(fail(message));
     }
-    Ok(())
+    Ok(archive)
 }
+
+/// A workbook's zip, read from its bytes.
+type Archive<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
 
 /// Whether the workbook asks to be calculated afresh when it is opened
 /// (`<calcPr fullCalcOnLoad="1"/>` in its workbook part). rust_xlsxwriter and Python's
@@ -95,13 +98,10 @@ fn check_archive(bytes: &[u8], origin: &str) -> Result<(), ScenarioError> {
 /// In such a workbook a formula's saved value is not known to be its value, so it is not
 /// read. (A workbook whose parts cannot be read here counts as calculated: calamine
 /// reports a damaged one.)
-fn calculates_on_opening(bytes: &[u8]) -> bool {
-    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        return false;
-    };
+fn calculates_on_opening(archive: &mut Archive<'_>) -> bool {
     // The workbook part is where the package's relationships say (as calamine finds
     // it), usually xl/workbook.xml.
-    let target = part_xml(&mut archive, "_rels/.rels", |e| {
+    let target = part_xml(archive, "_rels/.rels", |e| {
         let attribute = |name: &str| {
             e.attributes()
                 .flatten()
@@ -119,7 +119,7 @@ fn calculates_on_opening(bytes: &[u8]) -> bool {
     });
     let target = target.as_deref().unwrap_or("xl/workbook.xml");
     let target = target.strip_prefix('/').unwrap_or(target);
-    part_xml(&mut archive, target, |e| {
+    part_xml(archive, target, |e| {
         (e.local_name().as_ref() == "calcPr").then(|| {
             e.attributes().flatten().any(|a| {
                 a.key.local_name().as_ref() == "fullCalcOnLoad"
@@ -134,7 +134,7 @@ fn calculates_on_opening(bytes: &[u8]) -> bool {
 /// The first answer `find` gives for an element of part `name` of a workbook's zip (named
 /// as the zip names it, or in other case or with `\\`, which readers accept), if any.
 fn part_xml<T>(
-    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    archive: &mut Archive<'_>,
     name: &str,
     find: impl Fn(&quick_xml::events::BytesStart<'_>) -> Option<T>,
 ) -> Option<T> {
@@ -311,7 +311,7 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Read, ScenarioError> {
         origin: origin.to_string(),
         message: e.to_string(),
     };
-    check_archive(bytes, origin)?;
+    let mut archive = check_archive(bytes, origin)?;
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
     let mut sheet = |name: &str| -> Result<Option<Range<Data>>, ScenarioError> {
         if !book.sheet_names().iter().any(|s| s == name) {
@@ -321,7 +321,7 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Read, ScenarioError> {
     };
     let (scenario, partners) = (sheet(SCENARIO)?, sheet(PARTNERS)?);
     let (disputes, correlations) = (sheet(DISPUTES)?, sheet(CORRELATIONS)?);
-    let recalculated = calculates_on_opening(bytes);
+    let recalculated = calculates_on_opening(&mut archive);
     let mut r = Walk::default();
     r.places.put("", format!("sheet {SCENARIO}"));
     r.misnamed_sheets(&mut book);
