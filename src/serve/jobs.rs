@@ -1,7 +1,8 @@
 //! The queue: every run and analysis the app starts is a job that waits for one of a
 //! fixed number of places (the server's `concurrent` runs), then runs on a blocking
 //! thread through the run API, its progress and cancellation in its own
-//! [`Monitor`]. A job cancelled while it waits never runs.
+//! [`Monitor`]. Places go out in the order jobs were queued, and a job cancelled
+//! while it waits never runs.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Bytes;
 use serde::Serialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 
 use crate::engine::Monitor;
 use crate::run::{Error, Setting};
@@ -131,6 +132,11 @@ pub struct Queue {
     places: Arc<Semaphore>,
     next: AtomicU64,
     jobs: Arc<Mutex<BTreeMap<u64, Arc<Job>>>>,
+    /// The turn of the job queued last: it completes once that job has its place (or
+    /// has given up waiting). Each job waits for it before asking for a place, so
+    /// places go out first come, first served: the semaphore alone serves its waiters
+    /// in the order their tasks first ask, which the runtime may poll in any order.
+    last_turn: Mutex<Option<oneshot::Receiver<()>>>,
 }
 
 impl Queue {
@@ -139,6 +145,7 @@ impl Queue {
             places: Arc::new(Semaphore::new(concurrent)),
             next: AtomicU64::new(1),
             jobs: Arc::new(Mutex::new(BTreeMap::new())),
+            last_turn: Mutex::new(None),
         }
     }
 
@@ -182,8 +189,27 @@ impl Queue {
         let places = self.places.clone();
         let jobs = self.jobs.clone();
         let running = job.clone();
+        // Taken here, in the caller's order, not in the task's.
+        let (my_turn_done, next_turn) = oneshot::channel::<()>();
+        let my_turn = self
+            .last_turn
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(next_turn);
         tokio::spawn(async move {
-            let Ok(_place) = places.acquire_owned().await else {
+            if let Some(turn) = my_turn {
+                // An error is a turn given up (its sender dropped): the same to us.
+                let _ = turn.await;
+            }
+            // A job cancelled while it waited asks for no place ([`Job::cancel`] has
+            // marked it); either way, dropping `my_turn_done` lets the next job ask.
+            let place = if running.monitor.is_cancelled() {
+                None
+            } else {
+                places.acquire_owned().await.ok()
+            };
+            drop(my_turn_done);
+            let Some(_place) = place else {
                 return;
             };
             if running.monitor.is_cancelled() {
@@ -293,6 +319,39 @@ mod tests {
         assert!(queue.get(1).is_none() && queue.started(1));
         assert!(queue.get(last).is_some() && queue.started(last));
         assert!(!queue.started(0) && !queue.started(last + 1));
+    }
+
+    /// Places go out in the order the jobs were queued, however the runtime polls
+    /// their tasks, and a job cancelled while it waits is passed over.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn places_go_out_first_come_first_served() {
+        for _ in 0..20 {
+            let queue = Queue::new(1);
+            let order = Arc::new(Mutex::new(Vec::new()));
+            // The first holds its place until job 5 is cancelled.
+            let (go, wait) = std::sync::mpsc::channel::<()>();
+            let wait = Mutex::new(Some(wait));
+            let jobs: Vec<_> = (0..8)
+                .map(|i| {
+                    let order = order.clone();
+                    let wait = wait.lock().unwrap().take();
+                    queue.start(move |_| {
+                        if let Some(wait) = wait {
+                            wait.recv().unwrap();
+                        }
+                        order.lock().unwrap().push(i);
+                        Ok(Output::Run(i))
+                    })
+                })
+                .collect();
+            jobs[5].cancel();
+            go.send(()).unwrap();
+            while !jobs.iter().all(|j| j.state().finished()) {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3, 4, 6, 7]);
+            assert!(matches!(jobs[5].state(), State::Cancelled));
+        }
     }
 
     /// The oldest results go first, only as many as the budget needs, and never the
