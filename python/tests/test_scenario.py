@@ -174,6 +174,23 @@ def test_a_workbooks_problems_give_their_sheet_and_cell(tmp_path):
     assert (changed.path, changed.sheet, changed.cell) == ("/partners/1/exit_fee", None, None)
 
 
+def test_a_formula_saved_as_0_warns_at_its_cell_as_the_command_line_does(tmp_path):
+    # As LibreOffice saves a workbook a program wrote without calculating: the formula
+    # and its placeholder 0, with no request to calculate on opening.
+    book = edited_workbook(tmp_path, {
+        "xl/worksheets/sheet3.xml": [(r'(<c r="J3"[^>]*>)<v>[^<]*</v>', r"\g<1><f>J2*0</f><v>0</v>")],
+        "xl/workbook.xml": [(' fullCalcOnLoad="1"', "")],
+    })
+    printed = cli("validate", book).stderr
+    with pytest.warns(cs.ScenarioWarning) as told:
+        s = cs.Scenario.load(book)
+    said = [str(w.message) for w in told]
+    assert said == [line for line in printed.splitlines() if line.startswith("warning: ")]
+    assert said[0].startswith(
+        "warning: Partners!J3 (/partners/1/exit_fee) is 0, the saved value of its formula =J2*0: ")
+    assert s.to_dict()["partners"][1]["exit_fee"] == 0
+
+
 def test_a_json_scenarios_problems_have_no_sheet_or_cell():
     with pytest.raises(cs.ScenarioError) as e:
         cs.Scenario.from_dict(bad_scenario())

@@ -127,9 +127,10 @@ pub struct Loaded {
     pub warnings: Vec<Warning>,
 }
 
-/// Reads a scenario, applies `overrides`, validates. A correlation matrix repaired at
-/// the scenario's request, and each value that is valid but almost never meant (a rate
-/// typed as a whole percentage), is reported in `notices`.
+/// Reads a scenario, applies `overrides`, validates. A workbook's formula read as its
+/// saved 0, a correlation matrix repaired at the scenario's request, and each value that
+/// is valid but almost never meant (a rate typed as a whole percentage), is reported in
+/// `notices`.
 pub fn load(source: &Source, overrides: &[String], notices: &mut Vec<Notice>) -> Result<Loaded> {
     let (mut value, mut from, places) = provenance::read(source)?;
     from.overrides = overrides.to_vec();
@@ -141,6 +142,14 @@ pub fn load(source: &Source, overrides: &[String], notices: &mut Vec<Notice>) ->
         Some(places) => places.validate(&value, &origin)?,
         None => scenario::from_value(&value, &origin)?,
     };
+    if let Some(places) = &places {
+        notices.extend(
+            places
+                .zero_formulas(&value)
+                .into_iter()
+                .map(|m| Notice::Warning(m.into())),
+        );
+    }
     if let Some(note) = scenario
         .correlations
         .as_ref()

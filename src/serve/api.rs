@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::history::{History, Listed, Piece};
-use super::jobs::{Job, Queue};
+use super::jobs::{Job, Queue, Told};
 use super::library::{self, Library};
 use super::tasks::{self, Request, Scenario};
 use super::{Config, MAX_BODY_BYTES, assets, guard};
@@ -360,22 +360,31 @@ async fn validate(body: Bytes) -> Response {
         bytes: body.to_vec(),
         name: "the scenario".into(),
     };
-    let loaded = match blocking(move || run::load(&source, &[], &mut Vec::new())).await {
+    let loaded = match blocking(move || {
+        let mut notices = Vec::new();
+        (run::load(&source, &[], &mut notices), notices)
+    })
+    .await
+    {
         Ok(loaded) => loaded,
         Err(stopped) => return stopped,
     };
     match loaded {
-        Ok(loaded) => axum::Json(json!({
+        (Ok(loaded), notices) => axum::Json(json!({
             "ok": true,
             "problems": [],
             "warnings": loaded.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            "notices": Told::all(&notices),
             "summary": loaded.scenario.summary(),
         }))
         .into_response(),
-        Err(Error::Scenario(ScenarioError::Invalid {
-            problems: found, ..
-        })) => axum::Json(json!({ "ok": false, "problems": problems(&found) })).into_response(),
-        Err(e) => axum::Json(json!({
+        (
+            Err(Error::Scenario(ScenarioError::Invalid {
+                problems: found, ..
+            })),
+            _,
+        ) => axum::Json(json!({ "ok": false, "problems": problems(&found) })).into_response(),
+        (Err(e), _) => axum::Json(json!({
             "ok": false,
             "problems": [{ "path": "", "message": e.render(super::jobs::setting) }],
         }))
@@ -551,18 +560,19 @@ impl App {
                 let request = request(self.scenario(r.scenario)?);
                 let label = r.label;
                 self.queue
-                    .start(move |m| tasks::run(request, label, &history, m))
+                    .start(move |m, t| tasks::run(request, label, &history, m, t))
             }
             "sweep" => {
                 let request = request(self.scenario(r.scenario)?);
                 let params = r.params;
-                self.queue.start(move |m| tasks::sweep(request, &params, m))
+                self.queue
+                    .start(move |m, t| tasks::sweep(request, &params, m, t))
             }
             "sensitivity" => {
                 let request = request(self.scenario(r.scenario)?);
                 let (switch, target) = (r.switch, r.target_prob_loss);
                 self.queue
-                    .start(move |m| tasks::sensitivity(request, &switch, target, m))
+                    .start(move |m, t| tasks::sensitivity(request, &switch, target, m, t))
             }
             "agreement" => {
                 let request = request(self.scenario(r.scenario)?);
@@ -572,7 +582,7 @@ impl App {
                     max_collapse: r.max_collapse,
                 };
                 self.queue
-                    .start(move |m| tasks::agreement(request, &terms, limits, m))
+                    .start(move |m, t| tasks::agreement(request, &terms, limits, m, t))
             }
             "compare" => {
                 let [a, b] = r.runs[..] else {
@@ -581,17 +591,19 @@ impl App {
                 self.comparable(a, b)?;
                 let first = self.kept(a)?;
                 let second = self.kept(b)?.scenario;
-                self.queue.start(move |m| tasks::compare(first, second, m))
+                self.queue
+                    .start(move |m, t| tasks::compare(first, second, m, t))
             }
             "trials_csv" => {
                 let (request, _) = self.remade(&r.runs)?;
-                self.queue.start(move |m| tasks::trials_csv(request, m))
+                self.queue
+                    .start(move |m, t| tasks::trials_csv(request, m, t))
             }
             "xlsx" => {
                 let (request, listed) = self.remade(&r.runs)?;
                 let (id, created) = (listed.id, listed.created);
                 self.queue
-                    .start(move |m| tasks::results_xlsx(request, id, created, m))
+                    .start(move |m, t| tasks::results_xlsx(request, id, created, m, t))
             }
             other => {
                 return Err(Error::request(format!(
@@ -656,6 +668,7 @@ fn progress(job: &Job) -> Value {
     // A finished analysis whose result was let go still says `shown`; this says its
     // page and files are gone (410), so a client offers to start it again.
     value["released"] = json!(job.released().is_some());
+    value["notices"] = json!(job.told());
     value
 }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 use tokio::sync::{Semaphore, oneshot};
 
 use crate::engine::Monitor;
-use crate::run::{Error, Setting};
+use crate::run::{Error, Notice, Setting};
 
 /// How many finished jobs are remembered (their pages, for an analysis) before the
 /// oldest are forgotten. Runs themselves are kept in the history.
@@ -59,6 +59,37 @@ pub struct Job {
     /// What its result held, once it was let go to keep [`KEPT_BYTES`] (unset while
     /// it is kept, or if it never had one).
     released: OnceLock<Released>,
+    /// What the run API told on the way (a repaired correlation matrix, a value
+    /// probably meant as a fraction), set when the job ends, failed or not.
+    told: OnceLock<Vec<Told>>,
+}
+
+/// A notice of the run API, as the page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Told {
+    /// `warning` (the run differs from what was asked, or a value is probably not what
+    /// was meant) or `note` (a default chosen).
+    pub kind: &'static str,
+    pub text: String,
+}
+
+impl Told {
+    /// The notices, with settings named as the web app's forms name them.
+    pub fn all(notices: &[Notice]) -> Vec<Told> {
+        notices
+            .iter()
+            .map(|n| match n {
+                Notice::Warning(m) => Told {
+                    kind: "warning",
+                    text: m.render(setting),
+                },
+                Notice::Note(m) => Told {
+                    kind: "note",
+                    text: m.render(setting),
+                },
+            })
+            .collect()
+    }
 }
 
 /// What a result let go of held, so that asking for a part it never had is still told
@@ -116,6 +147,11 @@ impl Job {
         self.released.get().copied()
     }
 
+    /// What the run API told while the job ran (nothing until it ends).
+    pub fn told(&self) -> &[Told] {
+        self.told.get().map_or(&[], Vec::as_slice)
+    }
+
     /// Stops the job: a queued one never starts, a running one stops at the workers'
     /// next check of the monitor.
     pub fn cancel(&self) {
@@ -164,10 +200,11 @@ impl Queue {
     }
 
     /// Queues `work`, which runs on a blocking thread once a place is free (unless the
-    /// job is cancelled first), and returns the job.
+    /// job is cancelled first) and adds what the user should be told to its notices,
+    /// and returns the job.
     pub fn start(
         &self,
-        work: impl FnOnce(&Monitor) -> Result<Output, Error> + Send + 'static,
+        work: impl FnOnce(&Monitor, &mut Vec<Notice>) -> Result<Output, Error> + Send + 'static,
     ) -> Arc<Job> {
         let job = Arc::new(Job {
             id: self.next.fetch_add(1, Ordering::Relaxed),
@@ -175,6 +212,7 @@ impl Queue {
             state: Mutex::new(State::Queued),
             page: Mutex::new(None),
             released: OnceLock::new(),
+            told: OnceLock::new(),
         });
         {
             let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
@@ -218,7 +256,14 @@ impl Queue {
             }
             running.set(State::Running);
             let worker = running.clone();
-            let done = tokio::task::spawn_blocking(move || work(&worker.monitor)).await;
+            let done = tokio::task::spawn_blocking(move || {
+                let mut notices = Vec::new();
+                let done = work(&worker.monitor, &mut notices);
+                // Set before the state says the job ended, so that its end shows them.
+                let _ = worker.told.set(Told::all(&notices));
+                done
+            })
+            .await;
             running.set(match done {
                 Ok(Ok(Output::Run(id))) => State::Done { run: id },
                 Ok(Ok(Output::Page(page))) => {
@@ -300,6 +345,7 @@ mod tests {
             state: Mutex::new(State::Shown),
             page: Mutex::new(Some(Arc::new(page))),
             released: OnceLock::new(),
+            told: OnceLock::new(),
         })
     }
 
@@ -309,13 +355,13 @@ mod tests {
     async fn jobs_past_the_kept_ones_are_let_go_but_known() {
         let queue = Queue::new(2);
         let started: Vec<_> = (0..KEPT + 3)
-            .map(|_| queue.start(|_| Ok(Output::Run(0))))
+            .map(|_| queue.start(|_, _| Ok(Output::Run(0))))
             .collect();
         while !started.iter().all(|j| j.state().finished()) {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         // One more, now that the others have finished, lets the oldest go.
-        let last = queue.start(|_| Ok(Output::Run(0))).id;
+        let last = queue.start(|_, _| Ok(Output::Run(0))).id;
         assert!(queue.get(1).is_none() && queue.started(1));
         assert!(queue.get(last).is_some() && queue.started(last));
         assert!(!queue.started(0) && !queue.started(last + 1));
@@ -335,7 +381,7 @@ mod tests {
                 .map(|i| {
                     let order = order.clone();
                     let wait = wait.lock().unwrap().take();
-                    queue.start(move |_| {
+                    queue.start(move |_, _| {
                         if let Some(wait) = wait {
                             wait.recv().unwrap();
                         }

@@ -12,7 +12,7 @@ use crate::analysis::agreement::Limits;
 use crate::engine::Monitor;
 use crate::export::{self, RunResult, Subject};
 use crate::lhs::Sampling;
-use crate::run::{self, Error, Prepared, Result, RunOptions, Source};
+use crate::run::{self, Error, Notice, Prepared, Result, RunOptions, Source};
 
 /// What a job asks of the run API: the scenario (a file's bytes and name, or the
 /// editor's JSON), trials and seed (default: the scenario's), how to sample the inputs,
@@ -70,8 +70,9 @@ struct Ready {
 }
 
 /// Prepares `request` (with the page counted by the memory guard when `page`),
-/// refusing more trials than the server allows.
-fn prepare(request: Request, page: bool) -> Result<Ready> {
+/// refusing more trials than the server allows; what the user should be told is added
+/// to `told`.
+fn prepare(request: Request, page: bool, told: &mut Vec<Notice>) -> Result<Ready> {
     if let Some(n) = request.trials {
         over_limit(n, request.max_trials)?;
     }
@@ -82,7 +83,7 @@ fn prepare(request: Request, page: bool) -> Result<Ready> {
     options.sampling = request.sampling;
     options.max_memory = request.max_memory;
     options.page = page;
-    let prepared = run::prepare(&options, &mut Vec::new())?;
+    let prepared = run::prepare(&options, told)?;
     over_limit(prepared.total_trials, request.max_trials)?;
     Ok(Ready {
         prepared,
@@ -110,13 +111,14 @@ pub fn run(
     label: String,
     history: &History,
     monitor: &Monitor,
+    told: &mut Vec<Notice>,
 ) -> Result<Output> {
     let Ready {
         prepared,
         bytes,
         name: file,
         ..
-    } = prepare(request, true)?;
+    } = prepare(request, true, told)?;
     let simulation = prepared.simulate(monitor)?;
     let worst = run::worst_trial(&simulation.outcomes);
     let report = prepared.report(&simulation, monitor)?;
@@ -175,10 +177,15 @@ fn page(subject: &Subject, kind: &str) -> Result<Page> {
 }
 
 /// A sweep over `params` (each `POINTER=START:STOP:STEPS` or `POINTER=V1,V2,...`).
-pub fn sweep(request: Request, params: &[String], monitor: &Monitor) -> Result<Output> {
+pub fn sweep(
+    request: Request,
+    params: &[String],
+    monitor: &Monitor,
+    told: &mut Vec<Notice>,
+) -> Result<Output> {
     let params = run::sweep_params(params)?;
-    let prepared = prepare(request, false)?.prepared;
-    let sweep = prepared.sweep(&params, monitor, &mut Vec::new())?;
+    let prepared = prepare(request, false, told)?.prepared;
+    let sweep = prepared.sweep(&params, monitor, told)?;
     let subject = Subject::Sweep(&sweep, &prepared.scenario.currency);
     Ok(Output::Page(page(&subject, "sweep")?))
 }
@@ -189,9 +196,10 @@ pub fn sensitivity(
     switch: &[String],
     target_prob_loss: Option<f64>,
     monitor: &Monitor,
+    told: &mut Vec<Notice>,
 ) -> Result<Output> {
-    let prepared = prepare(request, false)?.prepared;
-    let study = prepared.sensitivity(switch, target_prob_loss, monitor, &mut Vec::new())?;
+    let prepared = prepare(request, false, told)?.prepared;
+    let study = prepared.sensitivity(switch, target_prob_loss, monitor, told)?;
     let subject = Subject::Sensitivity(&study, &prepared.scenario.currency);
     Ok(Output::Page(page(&subject, "sensitivity")?))
 }
@@ -205,30 +213,36 @@ pub fn agreement(
     terms: &[String],
     limits: Limits,
     monitor: &Monitor,
+    told: &mut Vec<Notice>,
 ) -> Result<Output> {
     let terms = run::agreement_term_list(terms)?;
-    let prepared = prepare(request, false)?.prepared;
-    let agreement = prepared.agreement(&terms, limits, monitor, &mut Vec::new())?;
+    let prepared = prepare(request, false, told)?.prepared;
+    let agreement = prepared.agreement(&terms, limits, monitor, told)?;
     let subject = Subject::Agreement(&agreement, &prepared.scenario.currency);
     Ok(Output::Page(page(&subject, "agreement")?))
 }
 
 /// Two kept runs compared under common random numbers, with the first one's seed and
 /// trials (the `compare` command's paired figures).
-pub fn compare(first: Request, second: Scenario, monitor: &Monitor) -> Result<Output> {
+pub fn compare(
+    first: Request,
+    second: Scenario,
+    monitor: &Monitor,
+    told: &mut Vec<Notice>,
+) -> Result<Output> {
     let Ready {
         prepared, source, ..
-    } = prepare(first, false)?;
+    } = prepare(first, false, told)?;
     let (other, ..) = second.source();
-    let entrants = prepared.files(&source, &[other], &[], &mut Vec::new())?;
+    let entrants = prepared.files(&source, &[other], &[], told)?;
     let comparison = prepared.compare(&entrants, monitor)?;
     let subject = Subject::Compare(&comparison, &prepared.scenario.currency);
     Ok(Output::Page(page(&subject, "comparison")?))
 }
 
 /// A kept run's trial table (CSV), made again from its scenario, seed and trials.
-pub fn trials_csv(request: Request, monitor: &Monitor) -> Result<Output> {
-    let data = remade(request, None, export::csv::FORMAT, monitor)?;
+pub fn trials_csv(request: Request, monitor: &Monitor, told: &mut Vec<Notice>) -> Result<Output> {
+    let data = remade(request, None, export::csv::FORMAT, monitor, told)?;
     Ok(Output::Page(Page {
         html: String::new(),
         data: data.into(),
@@ -246,8 +260,9 @@ pub fn results_xlsx(
     id: i64,
     created: String,
     monitor: &Monitor,
+    told: &mut Vec<Notice>,
 ) -> Result<Output> {
-    let data = remade(request, Some(created), export::xlsx::FORMAT, monitor)?;
+    let data = remade(request, Some(created), export::xlsx::FORMAT, monitor, told)?;
     Ok(Output::Page(Page {
         html: String::new(),
         data: data.into(),
@@ -263,8 +278,9 @@ fn remade(
     created: Option<String>,
     format: export::Format,
     monitor: &Monitor,
+    told: &mut Vec<Notice>,
 ) -> Result<Vec<u8>> {
-    let prepared = prepare(request, false)?.prepared;
+    let prepared = prepare(request, false, told)?.prepared;
     let simulation = prepared.simulate(monitor)?;
     let mut report = prepared.report(&simulation, monitor)?;
     if let (Some(provenance), Some(created)) = (report.provenance.as_mut(), created) {

@@ -162,6 +162,17 @@ try:
     css("#valid")
     assert driver.find_element(By.CSS_SELECTOR, '[data-problem="/service/efficiency"]').text == ""
 
+    # A rate typed as a whole percentage is valid, and the engine's warning shows under
+    # the check as the command line words it; it goes once the rate is a fraction.
+    top = driver.execute_script("return DRAFT.service.efficiency.pert[2]")
+    type_into('[data-input="/service/efficiency/pert/2"]', "22")
+    told = wait.until(lambda d: d.execute_script(
+        "const t = document.getElementById('validate-notices'); return t && t.textContent.includes('is 22,') && t.textContent"))
+    assert told.startswith("Warning: /service/efficiency/pert/2 is 22, that is 2200 %: did you mean 0.22?"), told
+    shot("editor-warning")
+    type_into('[data-input="/service/efficiency/pert/2"]', repr(top))
+    wait.until(lambda d: d.find_elements(By.ID, "valid") and not d.find_elements(By.ID, "validate-notices"))
+
     # An emptied parameter box is a problem beside its field, not a 0; text that is not
     # a number is one too, not the field's default. Save and Run stay disabled and the
     # draft keeps what it had.

@@ -486,6 +486,58 @@ fn names_stay_in_the_folder_and_shipped_scenarios_stay_as_shipped() {
     assert_eq!(files[files.len() - 2..], ["copy.json", "mine.json"]);
 }
 
+/// What the run API tells on the way (here a rate typed as a whole percentage) comes
+/// with a check and with a job's end, failed or not, as the command line prints it on
+/// stderr; a scenario with nothing to tell has an empty list.
+#[test]
+fn notices_come_with_a_check_and_a_jobs_end() {
+    let s = start(|_| {});
+    let mut v: Value = serde_json::from_str(consortium_sim::TEMPLATE).unwrap();
+    v["service"]["efficiency"] = json!(15);
+    let file = s.dir.path("percent.json");
+    std::fs::write(&file, v.to_string()).unwrap();
+    let printed = util::sim(&["validate", file.to_str().unwrap()]);
+    let checked = s.send("POST", "/api/validate", &[], v.to_string().as_bytes());
+    let checked = checked.json();
+    assert_eq!(checked["ok"], true, "{checked}");
+    let notices = checked["notices"].as_array().unwrap();
+    assert_eq!(notices.len(), 1, "{checked}");
+    assert_eq!(notices[0]["kind"], "warning");
+    let text = notices[0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("/service/efficiency is 15, that is 1500 %: did you mean 0.15?"),
+        "{text}"
+    );
+    assert!(
+        printed.stderr.contains(&format!("warning: {text}\n")),
+        "{}",
+        printed.stderr
+    );
+
+    let run = |s: &Server| s.finish(run_of(json!({ "json": v, "name": "percent" }), 100, 1));
+    let end = run(&s);
+    assert_eq!(end["state"], "done", "{end}");
+    assert_eq!(end["notices"], checked["notices"]);
+    let sweep = s.finish(json!({
+        "kind": "sweep", "scenario": { "json": v, "name": "percent" }, "trials": 100,
+        "params": ["/service/transition_cost=100000,200000"],
+    }));
+    assert_eq!(sweep["state"], "shown", "{sweep}");
+    assert_eq!(sweep["notices"][0], checked["notices"][0]);
+    let plain = s.finish(run_of(
+        json!({ "file": "four_districts_back_office.json" }),
+        100,
+        1,
+    ));
+    assert_eq!(plain["notices"], json!([]));
+
+    // A job that fails after loading still tells what it found.
+    let tight = start(|c| c.max_memory = Some(1 << 20));
+    let failed = run(&tight);
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert_eq!(failed["notices"], checked["notices"]);
+}
+
 /// The validator's problems come back by field (JSON pointer), as the user types and
 /// when a bad scenario is saved (422, nothing written).
 #[test]

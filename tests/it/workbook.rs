@@ -339,12 +339,51 @@ fn a_formula_saved_without_its_value_is_refused_at_its_cell() {
     let calculated = rewrite(&calculated, "xl/workbook.xml", |x| {
         x.replace(" fullCalcOnLoad=\"1\"", "")
     });
-    validate(calculated).ok();
+    let out = validate(calculated);
+    out.ok();
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
     let json = dir.path("calculated.json");
     sim(&["convert", path.to_str().unwrap(), json.to_str().unwrap()]).ok();
     let read: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(read["service"]["efficiency"], 0.1);
+
+    // Saved as 0 with the flag gone, as LibreOffice saves XlsxWriter's workbook unless
+    // told to recalculate: nothing tells it from a formula whose value is 0, so it is
+    // read, with a warning at its cell from every command that loads it.
+    let kept = rewrite(&written, "xl/workbook.xml", |x| {
+        x.replace(" fullCalcOnLoad=\"1\"", "")
+    });
+    let warning = "warning: Scenario!C4 (/service/efficiency) is 0, the saved value of its formula =0.05*2: a workbook written by a program and never calculated saves 0 for every formula";
+    validate(kept.clone()).ok().stderr_has(warning);
+    sim(&["run", path.to_str().unwrap(), "--trials", "200"])
+        .ok()
+        .stderr_has(warning);
+    // Not once the value is replaced, nor for a formula in a cell that is not read.
+    let out = sim(&[
+        "validate",
+        path.to_str().unwrap(),
+        "--set",
+        "/service/efficiency=0.1",
+    ]);
+    out.ok();
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    let unread = rewrite(&kept, sheet, |x| {
+        x.replace(
+            "<f>0.05*2</f><v>0</v>",
+            "<v>0.1</v></c><c r=\"D4\"><f>0*2</f><v>0</v>",
+        )
+    });
+    let out = validate(unread.clone());
+    out.ok();
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    // (The reader does see that formula: with the flag back, it is refused.)
+    let flagged = rewrite(&unread, "xl/workbook.xml", |x| {
+        x.replace("<calcPr", "<calcPr fullCalcOnLoad=\"1\"")
+    });
+    validate(flagged)
+        .bad_input()
+        .stderr_has("Scenario!D4: holds the formula =0*2");
 }
 
 /// The text of part `name` of a workbook's zip.

@@ -159,6 +159,12 @@ fn column_letters(col: u32) -> String {
 pub struct Places {
     read: Value,
     at: BTreeMap<String, String>,
+    /// Cells holding a formula whose saved value is 0, and the formula. A spreadsheet
+    /// that calculated it agrees, but a program that wrote it without calculating saves
+    /// 0 too, and once LibreOffice has saved such a workbook (unless told to recalculate
+    /// everything) nothing in the file tells the two apart: so they are warned about,
+    /// not refused.
+    zero_formulas: Vec<(String, String)>,
 }
 
 impl Places {
@@ -166,6 +172,25 @@ impl Places {
     /// loader, naming the cells of its problems.
     pub fn validate(&self, value: &Value, origin: &str) -> Result<Scenario, ScenarioError> {
         super::from_value(value, origin).map_err(|e| self.locate(e, value))
+    }
+
+    /// A warning for each formula whose saved value, 0, is read into `now` (the JSON as
+    /// validated) unchanged: the field's pointer, its cell and what to do. A formula in
+    /// a cell that is not read, or whose value `--set` replaced, is not mentioned.
+    pub fn zero_formulas(&self, now: &Value) -> Vec<String> {
+        self.zero_formulas
+            .iter()
+            .filter_map(|(cell, formula)| {
+                let (pointer, _) = self.at.iter().find(|(_, place)| *place == cell)?;
+                (self.read.pointer(pointer).is_some()
+                    && self.read.pointer(pointer) == now.pointer(pointer))
+                .then(|| {
+                    format!(
+                        "{cell} ({pointer}) is 0, the saved value of its formula ={formula}: a workbook written by a program and never calculated saves 0 for every formula, and LibreOffice keeps saved values unless Data > Calculate > Recalculate Hard is chosen before saving. If 0 is not meant, recalculate and save the workbook; if it is, type 0 in place of the formula"
+                    )
+                })
+            })
+            .collect()
     }
 
     fn put(&mut self, pointer: impl Into<String>, place: impl Into<String>) {

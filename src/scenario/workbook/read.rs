@@ -483,7 +483,9 @@ impl Walk {
     /// A formula whose value was not saved with it (as openpyxl writes them) reads as an
     /// empty cell, which is the field's default; one in a workbook that asks to be
     /// calculated on opening (`recalculated`, see [`calculates_on_opening`]) has a saved
-    /// value, usually 0, that nothing calculated. Either is refused at its cell.
+    /// value, usually 0, that nothing calculated. Either is refused at its cell. Any
+    /// other formula whose saved value is 0 is kept for a warning
+    /// ([`Places::zero_formulas`]).
     fn uncalculated_formulas(
         &mut self,
         book: &mut Xlsx<Cursor<&[u8]>>,
@@ -510,6 +512,15 @@ impl Walk {
                     "holds the formula ={formula} in a workbook that asks to be calculated when opened, as programs such as XlsxWriter write them, so its saved value (XlsxWriter saves 0) may never have been calculated: open the workbook in Excel and save it (in LibreOffice, first choose Data > Calculate > Recalculate Hard, as it keeps saved values), or type the value in place of the formula"
                 )
             } else {
+                let zero = match values.get_value(at) {
+                    Some(Data::Int(0)) => true,
+                    Some(Data::Float(x)) => *x == 0.0,
+                    _ => false,
+                };
+                if zero {
+                    let cell = cell_name(sheet, at.0, at.1);
+                    self.places.zero_formulas.push((cell, formula.clone()));
+                }
                 continue;
             };
             let cell = cell_name(sheet, at.0, at.1);

@@ -517,7 +517,7 @@ async function validate() {
     if (holder) holder.classList.add("invalid");
   }
   status.replaceChildren(ok
-    ? h("span", { id: "valid" }, "✓ The engine accepts this scenario.", result.warnings.length ? h("ul", { class: "note" }, result.warnings.map((w) => h("li", {}, w))) : null)
+    ? h("span", { id: "valid" }, "✓ The engine accepts this scenario.", toldList(result.notices, "validate-notices"))
     : h("span", { class: "error", id: "invalid" }, result.ok
       ? `${UNREADABLE.size} box${UNREADABLE.size === 1 ? " does" : "es do"} not hold a number, shown beside the fields.`
       : `The engine refuses this scenario: ${problems.length} problem${problems.length === 1 ? "" : "s"}, shown beside the fields.`));
@@ -600,6 +600,18 @@ function editorForm() {
 
 let RUN_DRAFT = null;
 
+// What the engine told while each run of this visit ran, by kept run: its results page
+// shows them (a run opened later from the history shows its report's warnings).
+const TOLD = new Map();
+
+// What the engine told while a job ran or a scenario was checked (a repaired
+// correlation matrix, a value probably meant as a fraction, a formula saved as 0), as a
+// list; null if it told nothing.
+function toldList(notices, id) {
+  if (!notices || !notices.length) return null;
+  return h("ul", { class: "notices", role: "status", id }, notices.map((n) => h("li", { class: n.kind }, (n.kind === "warning" ? "Warning: " : "Note: ") + n.text)));
+}
+
 // Follows a job's progress (server-sent events) into `bar` and `status`; resolves with
 // its final state. Closing the page (or this stream) cancels a job that has not ended.
 function follow(job, bar, status) {
@@ -648,9 +660,9 @@ async function runView(file) {
       cancel.onclick = () => api("POST", `/api/jobs/${job}/cancel`);
       const end = await follow(job, bar, status);
       cancel.disabled = true; start.disabled = false;
-      if (end.state === "done") location.hash = "#/results/" + end.run;
+      if (end.state === "done") { TOLD.set(end.run, end.notices); location.hash = "#/results/" + end.run; }
       else if (end.state === "cancelled") status.textContent = "Cancelled: nothing was kept.";
-      else status.replaceChildren(failed(new Error(end.message)));
+      else status.replaceChildren(failed(new Error(end.message)), toldList(end.notices));
     } catch (e) { start.disabled = false; status.replaceChildren(failed(e)); }
   });
   show(h("h1", {}, "Run: ", title || ""),
@@ -677,7 +689,8 @@ function remadeButton(id, kind, elementId, label, status) {
     try {
       const { job } = await api("POST", "/api/jobs", { kind, runs: [id] });
       const end = await follow(job, h("progress"), status);
-      if (end.state === "shown") location.href = `/api/jobs/${job}/data`; else status.textContent = end.message || end.state;
+      if (end.state === "shown") { location.href = `/api/jobs/${job}/data`; status.replaceChildren(toldList(end.notices) || ""); }
+      else status.replaceChildren(end.message || end.state, toldList(end.notices) || "");
     } catch (e) { status.replaceChildren(failed(e)); }
     button.disabled = false;
   });
@@ -702,6 +715,7 @@ async function resultsView(id) {
   show(
     h("h1", {}, "Results: ", run.title),
     h("p", { class: "note", id: "run-facts" }, `Run ${run.id}${run.label ? " (" + run.label + ")" : ""}: ${run.trials.toLocaleString("en-GB")} trials, seed ${run.seed}${run.sampling === "lhs" ? ", Latin hypercube sampling" : ""}, engine ${run.engine_version}, ${when(run.created)}.`),
+    toldList(TOLD.get(run.id) || (report.warnings || []).map((w) => ({ kind: "warning", text: `${w.pointer} ${w.message}` })), "run-notices"),
     h("div", { class: "cards" },
       card("Mean NPV", money(c.npv.mean, run.currency), "mean-npv", "saving against every partner going it alone"),
       card("P(loss)", percent(c.prob_npv_negative.estimate), "prob-loss", "chance the consortium loses money"),
@@ -755,6 +769,7 @@ async function compareView(a, b) {
   if (paired) {
     const { job } = await api("POST", "/api/jobs", { kind: "compare", runs: [Number(a), Number(b)] });
     const end = await follow(job, bar, status);
+    status.replaceChildren(toldList(end.notices) || "");
     if (end.state === "shown") {
       body.append(h("div", { class: "row" },
         h("a", { class: "button", href: `/api/jobs/${job}/page.html`, download: "comparison.html" }, "Page (HTML)"),
@@ -762,7 +777,7 @@ async function compareView(a, b) {
         h("a", { class: "button", href: `/api/jobs/${job}/results.xlsx`, id: "compare-xlsx" }, "Figures (Excel)")),
       h("iframe", { class: "report", src: `/api/jobs/${job}/page.html`, title: "Comparison" }));
     }
-    else status.replaceChildren(failed(new Error(end.message || end.state)));
+    else status.prepend(failed(new Error(end.message || end.state)));
   } else {
     const [sa, sb] = await Promise.all([api("GET", `/api/runs/${a}/summary.txt`), api("GET", `/api/runs/${b}/summary.txt`)]);
     body.append(h("div", { class: "side" },
@@ -827,12 +842,13 @@ async function analysisView(kind) {
       }
       const { job } = await api("POST", "/api/jobs", request);
       const end = await follow(job, bar, status);
+      status.replaceChildren(toldList(end.notices) || "");
       if (end.state === "shown") {
         out.append(h("div", { class: "row" }, h("a", { class: "button", href: `/api/jobs/${job}/page.html`, download: `${kind}.html` }, "Page (HTML)"),
           h("a", { class: "button", href: `/api/jobs/${job}/data` }, "Figures (JSON)"),
           h("a", { class: "button", href: `/api/jobs/${job}/results.xlsx`, id: "analysis-xlsx" }, "Figures (Excel)")),
         h("iframe", { class: "report", src: `/api/jobs/${job}/page.html`, title: spec.title }));
-      } else status.replaceChildren(failed(new Error(end.message || end.state)));
+      } else status.prepend(failed(new Error(end.message || end.state)));
     } catch (e) { status.replaceChildren(failed(e)); }
     go.disabled = false;
   });
