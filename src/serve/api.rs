@@ -254,10 +254,14 @@ async fn get_scenario(State(app): Shared, Path(file): Path<String>) -> Response 
 
 /// Saves the body (a scenario file's text) as `file` in the scenarios folder.
 async fn save_scenario(State(app): Shared, Path(file): Path<String>, body: Bytes) -> Response {
-    match app.library.save(&file, &body) {
-        Ok(path) => {
-            axum::Json(json!({ "saved": file, "path": path.display().to_string() })).into_response()
-        }
+    let mut told = Vec::new();
+    match app.library.save(&file, &body, &mut told) {
+        Ok(path) => axum::Json(json!({
+            "saved": file,
+            "path": path.display().to_string(),
+            "notices": Told::all(&told),
+        }))
+        .into_response(),
         Err(e) => error(e),
     }
 }
@@ -296,7 +300,13 @@ async fn upload_scenario(
     // runtime's few worker threads, so that progress events and Cancel keep flowing.
     let library = app.library.clone();
     let uploaded = file.clone();
-    let result = tokio::task::spawn_blocking(move || library.upload(&uploaded, &body)).await;
+    let result = tokio::task::spawn_blocking(move || {
+        let mut told = Vec::new();
+        library
+            .upload(&uploaded, &body, &mut told)
+            .map(|(saved, path)| (saved, path, told))
+    })
+    .await;
     let result = match result {
         Ok(result) => result,
         Err(e) => {
@@ -307,10 +317,11 @@ async fn upload_scenario(
         }
     };
     match result {
-        Ok((saved, path)) => axum::Json(json!({
+        Ok((saved, path, told)) => axum::Json(json!({
             "saved": saved,
             "uploaded": file,
             "path": path.display().to_string(),
+            "notices": Told::all(&told),
         }))
         .into_response(),
         Err(e) => error(e),
@@ -354,7 +365,9 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Checks the body (a scenario's text) with the engine's validator: `ok`, or the
-/// problems by field; the values valid but probably meant as fractions as warnings.
+/// problems by field; the values valid but probably meant as fractions as warnings by
+/// field (`{pointer, message}`, as in a report), and everything the run API told
+/// (those warnings among them) as notices.
 async fn validate(body: Bytes) -> Response {
     let source = Source::Bytes {
         bytes: body.to_vec(),
@@ -373,7 +386,7 @@ async fn validate(body: Bytes) -> Response {
         (Ok(loaded), notices) => axum::Json(json!({
             "ok": true,
             "problems": [],
-            "warnings": loaded.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            "warnings": loaded.warnings,
             "notices": Told::all(&notices),
             "summary": loaded.scenario.summary(),
         }))

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::output;
-use crate::run::{self, Error, Result, SHIPPED, Source};
+use crate::run::{self, Error, Notice, Result, SHIPPED, Source};
 use crate::scenario::workbook;
 
 /// The longest scenario name accepted, in bytes.
@@ -103,16 +103,23 @@ impl Library {
     /// Saves `bytes` as `file` in the folder, atomically, once the engine's validator
     /// accepts them; never over a shipped scenario. Workbook bytes are kept as their
     /// JSON (see the module's note).
-    pub fn save(&self, file: &str, bytes: &[u8]) -> Result<PathBuf> {
-        self.store(checked(file)?, bytes, file)
+    pub fn save(&self, file: &str, bytes: &[u8], told: &mut Vec<Notice>) -> Result<PathBuf> {
+        self.store(checked(file)?, bytes, file, told)
     }
 
     /// Saves an uploaded file (`NAME.json` or `NAME.xlsx`, JSON or a workbook: the
     /// bytes decide, as for the command line) as `NAME.json`; the name it is kept by
-    /// and where. Problems name the file as uploaded (and a workbook's, their cells).
-    pub fn upload(&self, name: &str, bytes: &[u8]) -> Result<(String, PathBuf)> {
+    /// and where. Problems name the file as uploaded (and a workbook's, their cells);
+    /// what the user should be told (a workbook's formula read as its saved 0, which
+    /// the JSON kept no longer shows) is added to `told`.
+    pub fn upload(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        told: &mut Vec<Notice>,
+    ) -> Result<(String, PathBuf)> {
         let file = json_name(name)?;
-        let path = self.store(checked(&file)?, bytes, name)?;
+        let path = self.store(checked(&file)?, bytes, name, told)?;
         Ok((file, path))
     }
 
@@ -125,9 +132,15 @@ impl Library {
         Ok(self.dir.join(checked(&file)?).exists().then_some(file))
     }
 
-    /// Validates `bytes` (named `origin` in messages) and writes them, or a workbook's
-    /// JSON, as `file` (already checked).
-    fn store(&self, file: &str, bytes: &[u8], origin: &str) -> Result<PathBuf> {
+    /// Validates `bytes` (named `origin` in messages), telling `told` what the loader
+    /// tells, and writes them, or a workbook's JSON, as `file` (already checked).
+    fn store(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        origin: &str,
+        told: &mut Vec<Notice>,
+    ) -> Result<PathBuf> {
         if shipped(file).is_some() {
             return Err(Error::request(format!(
                 "{file} is a shipped scenario, which cannot be overwritten: save it under another name"
@@ -138,7 +151,7 @@ impl Library {
             bytes: bytes.to_vec(),
             name: origin.to_string(),
         };
-        let loaded = run::load(&source, &[], &mut Vec::new())?;
+        let loaded = run::load(&source, &[], told)?;
         if std::fs::read(&path).is_ok_and(|old| SHIPPED.iter().any(|(_, s)| *s == old)) {
             return Err(Error::request(format!(
                 "{} is a copy of a shipped scenario, which cannot be overwritten: save it under another name",

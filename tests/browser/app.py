@@ -16,6 +16,7 @@ import sys
 import tempfile
 import unicodedata
 import urllib.request
+import zipfile
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -138,7 +139,30 @@ try:
     assert "\u00e9tude (1).json" in css("#scenarios").text
     kept = css('a[data-xlsx="\u00e9tude (1).json"]').get_attribute("href")
     assert fetch(api_path(kept)).startswith(b"PK"), kept
+    assert not driver.find_elements(By.ID, "upload-notices")
     shot("scenarios-uploaded")
+
+    # A workbook whose formula was saved as 0 and never calculated (as LibreOffice keeps
+    # one a program wrote): kept, with the engine's warning at its cell.
+    with tempfile.TemporaryDirectory() as scratch:
+        book = os.path.join(scratch, "four.xlsx")
+        subprocess.run([SIM, "convert", os.path.join("scenarios", SCENARIO), book],
+                       capture_output=True, check=True)
+        zeroed = os.path.join(scratch, "zeroed.xlsx")
+        with zipfile.ZipFile(book) as z, zipfile.ZipFile(zeroed, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in z.infolist():
+                data = z.read(item.filename).decode("utf-8")
+                if item.filename == "xl/worksheets/sheet3.xml":
+                    data = re.sub(r'(<c r="J3"[^>]*>)<v>[^<]*</v>', r"\g<1><f>J2*0</f><v>0</v>", data)
+                if item.filename == "xl/workbook.xml":
+                    data = data.replace(' fullCalcOnLoad="1"', "")
+                out.writestr(item, data)
+        css("#upload").send_keys(zeroed)
+        told = wait.until(lambda d: d.execute_script(
+            "const t = document.getElementById('upload-notices'); return t && t.textContent"))
+    assert told.startswith("Warning: Partners!J3 (/partners/1/exit_fee) is 0, the saved value of its formula =J2*0: "), told
+    assert css("#upload-status").text.startswith("Saved zeroed.xlsx as zeroed.json")
+    shot("scenarios-formula-warning")
 
     # The editor, from a shipped scenario.
     driver.get(URL + "#/edit/" + SCENARIO)
@@ -167,11 +191,16 @@ try:
     top = driver.execute_script("return DRAFT.service.efficiency.pert[2]")
     type_into('[data-input="/service/efficiency/pert/2"]', "22")
     told = wait.until(lambda d: d.execute_script(
-        "const t = document.getElementById('validate-notices'); return t && t.textContent.includes('is 22,') && t.textContent"))
+        "const t = document.querySelector('[data-problem=\"/service/efficiency\"]');"
+        " return t && t.textContent.includes('is 22,') && t.textContent"))
     assert told.startswith("Warning: /service/efficiency/pert/2 is 22, that is 2200 %: did you mean 0.22?"), told
+    assert css("#valid").text == "✓ The engine accepts this scenario. 1 warning, shown beside its field.", css("#valid").text
+    field = css('.field[data-path="/service/efficiency"]')
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", field)
     shot("editor-warning")
     type_into('[data-input="/service/efficiency/pert/2"]', repr(top))
-    wait.until(lambda d: d.find_elements(By.ID, "valid") and not d.find_elements(By.ID, "validate-notices"))
+    wait.until(lambda d: d.find_elements(By.ID, "valid") and "warning" not in d.find_element(By.ID, "valid").text
+               and d.find_element(By.CSS_SELECTOR, '[data-problem="/service/efficiency"]').text == "")
 
     # An emptied parameter box is a problem beside its field, not a 0; text that is not
     # a number is one too, not the field's default. Save and Run stay disabled and the
@@ -324,6 +353,24 @@ try:
     assert css("#mean-npv").text == mean, (css("#mean-npv").text, mean)
     print(f"  Latin hypercube: mean NPV on the page {mean} = the command line's --sampling lhs")
     shot("results-lhs")
+
+    # What the engine told during a run (a rate typed as a whole percentage) heads its
+    # Results page; reopened later, the page shows the report's warnings.
+    percent = json.loads(fetch("/api/scenarios/" + SCENARIO))
+    percent["service"]["efficiency"] = 15
+    put = urllib.request.Request(URL.rstrip("/") + "/api/scenarios/percent.json", method="PUT",
+                                 data=json.dumps(percent).encode())
+    urllib.request.urlopen(put, timeout=60).close()
+    driver.get(URL + "#/run/percent.json")
+    run_from_page(2000, SEED, "percent")
+    expected = "Warning: /service/efficiency is 15, that is 1500 %: did you mean 0.15?"
+    told = css("#run-notices").text
+    assert told.startswith(expected), told
+    shot("results-warning")
+    driver.refresh()
+    css("#summary")
+    assert css("#run-notices").text.startswith(expected), css("#run-notices").text
+    assert "null" not in driver.find_element(By.TAG_NAME, "body").text
 
     # An address with no run's number says so, not the server's parser.
     driver.get(URL + "#/results/abc")

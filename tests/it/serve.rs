@@ -500,6 +500,8 @@ fn notices_come_with_a_check_and_a_jobs_end() {
     let checked = s.send("POST", "/api/validate", &[], v.to_string().as_bytes());
     let checked = checked.json();
     assert_eq!(checked["ok"], true, "{checked}");
+    // The warning by field, as a report has it, and among the notices as text.
+    assert_eq!(checked["warnings"][0]["pointer"], "/service/efficiency");
     let notices = checked["notices"].as_array().unwrap();
     assert_eq!(notices.len(), 1, "{checked}");
     assert_eq!(notices[0]["kind"], "warning");
@@ -507,6 +509,13 @@ fn notices_come_with_a_check_and_a_jobs_end() {
     assert!(
         text.starts_with("/service/efficiency is 15, that is 1500 %: did you mean 0.15?"),
         "{text}"
+    );
+    assert_eq!(
+        text,
+        format!(
+            "/service/efficiency {}",
+            checked["warnings"][0]["message"].as_str().unwrap()
+        )
     );
     assert!(
         printed.stderr.contains(&format!("warning: {text}\n")),
@@ -1200,6 +1209,7 @@ fn an_uploaded_workbook_is_kept_as_json_and_runs_as_its_json_does() {
     assert_eq!(up.status, 200, "{}", up.text());
     assert_eq!(up.json()["saved"], "Districts plan.json");
     assert_eq!(up.json()["uploaded"], "Districts plan.xlsx");
+    assert_eq!(up.json()["notices"], json!([]));
     let kept = std::fs::read(s.dir.path("scenarios/Districts plan.json")).unwrap();
     let kept: Value = serde_json::from_slice(&kept).expect("kept as JSON");
     assert_eq!(
@@ -1223,6 +1233,26 @@ fn an_uploaded_workbook_is_kept_as_json_and_runs_as_its_json_does() {
         s.get(&format!("/api/runs/{}/report.json", end["run"]))
             .json()
     };
+    // A formula read as its saved 0 (as LibreOffice saves a workbook a program wrote) is
+    // told at upload: the JSON kept holds the 0, and nothing of the formula.
+    let cell = regex::Regex::new(r#"(<c r="J3"[^>]*>)<v>[^<]*</v>"#).unwrap();
+    let zeroed = crate::workbook::rewrite(&book, "xl/worksheets/sheet3.xml", |x| {
+        cell.replace(x, "${1}<f>J2*0</f><v>0</v>").into_owned()
+    });
+    let zeroed = crate::workbook::rewrite(&zeroed, "xl/workbook.xml", |x| {
+        x.replace(" fullCalcOnLoad=\"1\"", "")
+    });
+    let up = s.send("POST", "/api/upload/zeroed.xlsx", &[], &zeroed);
+    assert_eq!(up.status, 200, "{}", up.text());
+    let told = up.json()["notices"].clone();
+    assert_eq!(told[0]["kind"], "warning", "{told}");
+    assert!(
+        told[0]["text"].as_str().unwrap().starts_with(
+            "Partners!J3 (/partners/1/exit_fee) is 0, the saved value of its formula =J2*0: "
+        ),
+        "{told}"
+    );
+
     let from_upload = report(json!({ "file": "Districts plan.json" }));
     let from_json = report(json!({ "file": "four_districts_back_office.json" }));
     for part in ["/consortium", "/partners"] {

@@ -421,7 +421,7 @@ fn rename(workbook: &[u8], from: &str, to: &str) -> Vec<u8> {
 }
 
 /// A copy of a workbook's zip with part `name`'s text edited by `edit`.
-fn rewrite(workbook: &[u8], name: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
+pub(crate) fn rewrite(workbook: &[u8], name: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
     rezip(workbook, |entry, content| {
         if entry != name {
             return (entry, content);

@@ -25,7 +25,8 @@ function h(tag, attrs, ...children) {
 
 function show(...children) {
   const v = view();
-  v.replaceChildren(...children);
+  // As h() does: an absent part (null, false) is skipped, not shown as the word.
+  v.replaceChildren(...children.filter((c) => c !== undefined && c !== null && c !== false));
 }
 
 async function api(method, url, body, raw) {
@@ -93,7 +94,8 @@ async function scenariosView() {
         r = await api("POST", url + "?replace=1", file, true);
       }
       await scenariosView();
-      document.getElementById("upload-status").textContent = "Saved " + file.name + " as " + r.saved + " in " + list.folder + ".";
+      document.getElementById("upload-status").replaceChildren("Saved " + file.name + " as " + r.saved + " in " + list.folder + ".",
+        toldList(r.notices, "upload-notices") || "");
     } catch (e) {
       message.replaceChildren(failed(e));
       if (e.data && e.data.problems) message.append(problemList(e.data.problems));
@@ -516,8 +518,24 @@ async function validate() {
     const holder = target.closest("[data-path]");
     if (holder) holder.classList.add("invalid");
   }
+  // A value probably meant as a fraction is warned about beside its field; the list
+  // under the check keeps what has no field (a repaired correlation matrix, a note).
+  const warnings = ok ? result.warnings : [];
+  for (const w of warnings) {
+    let path = w.pointer.split("/").filter(Boolean);
+    let slot = null;
+    while (!slot && path.length) {
+      slot = document.querySelector(`[data-problem="${CSS.escape(pointer(path))}"]`);
+      path = path.slice(0, -1);
+    }
+    (slot || document.getElementById("top-problems")).append(h("div", { class: "warning" }, `Warning: ${w.pointer} ${w.message}`));
+  }
+  const placed = new Set(warnings.map((w) => `${w.pointer} ${w.message}`));
+  const unplaced = ok ? result.notices.filter((n) => !placed.has(n.text)) : [];
   status.replaceChildren(ok
-    ? h("span", { id: "valid" }, "✓ The engine accepts this scenario.", toldList(result.notices, "validate-notices"))
+    ? h("span", { id: "valid" }, "✓ The engine accepts this scenario.",
+      warnings.length ? ` ${warnings.length} warning${warnings.length === 1 ? "" : "s"}, shown beside ${warnings.length === 1 ? "its field" : "their fields"}.` : "",
+      toldList(unplaced, "validate-notices"))
     : h("span", { class: "error", id: "invalid" }, result.ok
       ? `${UNREADABLE.size} box${UNREADABLE.size === 1 ? " does" : "es do"} not hold a number, shown beside the fields.`
       : `The engine refuses this scenario: ${problems.length} problem${problems.length === 1 ? "" : "s"}, shown beside the fields.`));
@@ -662,7 +680,7 @@ async function runView(file) {
       cancel.disabled = true; start.disabled = false;
       if (end.state === "done") { TOLD.set(end.run, end.notices); location.hash = "#/results/" + end.run; }
       else if (end.state === "cancelled") status.textContent = "Cancelled: nothing was kept.";
-      else status.replaceChildren(failed(new Error(end.message)), toldList(end.notices));
+      else status.replaceChildren(failed(new Error(end.message)), toldList(end.notices) || "");
     } catch (e) { start.disabled = false; status.replaceChildren(failed(e)); }
   });
   show(h("h1", {}, "Run: ", title || ""),
