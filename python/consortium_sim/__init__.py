@@ -24,7 +24,8 @@ import time
 import warnings
 from functools import cached_property
 from typing import (
-    TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union,
+    TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple,
+    Union,
 )
 
 from . import _native
@@ -213,9 +214,13 @@ def _settings(trials: Any, seed: Any, threads: Any, max_memory: Any, sampling: A
     )
 
 
-def _tell(notices: Iterable[Tuple[str, str]]) -> None:
+def _tell(notices: Iterable[Tuple[str, str]], already: FrozenSet[Tuple[str, str]] = frozenset()) -> None:
+    """Warns each notice but those in `already`: what loading the scenario told (a rate
+    typed as a percentage, a workbook formula read as its saved 0) is told once, not
+    again by each run of it."""
     for kind, text in notices:
-        warnings.warn(f"{kind}: {text}", ScenarioWarning, stacklevel=3)
+        if (kind, text) not in already:
+            warnings.warn(f"{kind}: {text}", ScenarioWarning, stacklevel=3)
 
 
 class Scenario:
@@ -227,13 +232,18 @@ class Scenario:
     worker process).
     """
 
-    def __init__(self, _spec: Tuple[Optional[str], Optional[str], str, List[str]]):
+    def __init__(
+        self,
+        _spec: Tuple[Optional[str], Optional[str], str, List[str]],
+        _told: FrozenSet[Tuple[str, str]] = frozenset(),
+    ):
         value, summary, plausibility, notices = _native.load(_spec)
         self._spec = _spec
         self._value = value
         self._summary = summary
         self._warnings = list(plausibility)
-        _tell(notices)
+        self._told = frozenset((kind, text) for kind, text in notices)
+        _tell(notices, _told)
 
     @classmethod
     def load(cls, path: PathLike) -> "Scenario":
@@ -272,7 +282,7 @@ class Scenario:
             f"{_pointer('values', pointer)}={_json_value(v, f'`values` {pointer}')}"
             for pointer, v in values.items()
         ]
-        return Scenario((path, text, name, overrides + added))
+        return Scenario((path, text, name, overrides + added), self._told)
 
     def validate(self) -> str:
         """The one-paragraph summary `consortium-sim validate` prints after `ok` (the
@@ -391,9 +401,9 @@ class Run:
     fan chart.
     """
 
-    def __init__(self, native: "_native.Run"):
+    def __init__(self, native: "_native.Run", _told: FrozenSet[Tuple[str, str]] = frozenset()):
         self._native = native
-        _tell(native.notices)
+        _tell(native.notices, _told)
 
     @cached_property
     def report(self) -> Dict[str, Any]:
@@ -535,7 +545,7 @@ def run(
     s = _scenario(scenario)
     with _Progress(progress) as bar:
         native = _native.run_scenario(s._spec, **settings, **target, progress=bar.callback())
-    return Run(native)
+    return Run(native, s._told)
 
 
 def run_shard(
@@ -746,7 +756,7 @@ def sweep(
     s = _scenario(scenario)
     with _Progress(progress) as bar:
         result, text, csv_text, notices = _native.sweep(s._spec, specs, **settings, progress=bar.callback())
-    _tell(notices)
+    _tell(notices, s._told)
     assert csv_text is not None, "a sweep always has its table"
     return Sweep(result, text, csv_text)
 
@@ -775,7 +785,7 @@ def sensitivity(
         result, text, _, notices = _native.sensitivity(
             s._spec, pointers, target_prob_loss=target, **settings, progress=bar.callback(),
         )
-    _tell(notices)
+    _tell(notices, s._told)
     return Sensitivity(result, text)
 
 
@@ -807,7 +817,7 @@ def agreement(
         result, text, csv_text, notices = _native.agreement(
             s._spec, specs, **limits, **settings, progress=bar.callback(),
         )
-    _tell(notices)
+    _tell(notices, s._told)
     assert csv_text is not None, "an agreement always has its table"
     return Agreement(result, text, csv_text)
 
@@ -869,7 +879,7 @@ def compare(
         result, text, _, notices = _native.compare(
             s._spec, [o._spec for o in more], specs, **settings, progress=bar.callback(),
         )
-    _tell(notices)
+    _tell(notices, s._told.union(*(o._told for o in more)))
     return Comparison(result, text)
 
 

@@ -3,6 +3,7 @@
 import json
 import pickle
 import re
+import warnings
 import zipfile
 
 import pytest
@@ -189,6 +190,14 @@ def test_a_formula_saved_as_0_warns_at_its_cell_as_the_command_line_does(tmp_pat
     assert said[0].startswith(
         "warning: Partners!J3 (/partners/1/exit_fee) is 0, the saved value of its formula =J2*0: ")
     assert s.to_dict()["partners"][1]["exit_fee"] == 0
+    # Told once: not again by a run of the file or of the Scenario, nor by a copy of it.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cs.run(book, trials=200, progress=False)
+        cs.run(s, trials=200, progress=False)
+        s.with_values({"/seed": 3})
+    told = [str(w.message) for w in caught if issubclass(w.category, cs.ScenarioWarning)]
+    assert told == said, told
 
 
 def test_a_json_scenarios_problems_have_no_sheet_or_cell():

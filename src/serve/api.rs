@@ -29,7 +29,7 @@ use super::{Config, MAX_BODY_BYTES, assets, guard};
 use crate::analysis::agreement::Limits;
 use crate::export::format::thousands;
 use crate::lhs::Sampling;
-use crate::run::{self, Error, Source};
+use crate::run::{self, Error, Notice, Source};
 use crate::scenario::{Problem, ScenarioError};
 
 /// The server's state, shared by every request.
@@ -134,11 +134,21 @@ fn problems(problems: &[Problem]) -> Vec<Value> {
 /// The response for an error of the run API: its status says whose it is; a scenario
 /// the validator refuses lists its problems by field (JSON pointer) and cell.
 fn error(e: Error) -> Response {
+    refused(e, &[])
+}
+
+/// [`error`], with what the loader told before it refused the scenario (a workbook
+/// formula read as its saved 0 may be the value refused).
+fn refused(e: Error, told: &[Notice]) -> Response {
     if let Error::Scenario(ScenarioError::Invalid {
         problems: found, ..
     }) = &e
     {
-        let body = json!({ "error": e.to_string(), "problems": problems(found) });
+        let body = json!({
+            "error": e.to_string(),
+            "problems": problems(found),
+            "notices": Told::all(told),
+        });
         return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
     }
     let status = if e.is_interrupted() {
@@ -302,9 +312,8 @@ async fn upload_scenario(
     let uploaded = file.clone();
     let result = tokio::task::spawn_blocking(move || {
         let mut told = Vec::new();
-        library
-            .upload(&uploaded, &body, &mut told)
-            .map(|(saved, path)| (saved, path, told))
+        let result = library.upload(&uploaded, &body, &mut told);
+        (result, told)
     })
     .await;
     let result = match result {
@@ -317,14 +326,14 @@ async fn upload_scenario(
         }
     };
     match result {
-        Ok((saved, path, told)) => axum::Json(json!({
+        (Ok((saved, path)), told) => axum::Json(json!({
             "saved": saved,
             "uploaded": file,
             "path": path.display().to_string(),
             "notices": Told::all(&told),
         }))
         .into_response(),
-        Err(e) => error(e),
+        (Err(e), told) => refused(e, &told),
     }
 }
 
@@ -395,8 +404,13 @@ async fn validate(body: Bytes) -> Response {
             Err(Error::Scenario(ScenarioError::Invalid {
                 problems: found, ..
             })),
-            _,
-        ) => axum::Json(json!({ "ok": false, "problems": problems(&found) })).into_response(),
+            notices,
+        ) => axum::Json(json!({
+            "ok": false,
+            "problems": problems(&found),
+            "notices": Told::all(&notices),
+        }))
+        .into_response(),
         (Err(e), _) => axum::Json(json!({
             "ok": false,
             "problems": [{ "path": "", "message": e.render(super::jobs::setting) }],

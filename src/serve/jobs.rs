@@ -206,6 +206,9 @@ impl Queue {
         &self,
         work: impl FnOnce(&Monitor, &mut Vec<Notice>) -> Result<Output, Error> + Send + 'static,
     ) -> Arc<Job> {
+        // The number and the turn are taken under one lock, so that jobs numbered in
+        // one order are not served in another when two requests come at once.
+        let mut last_turn = self.last_turn.lock().unwrap_or_else(|e| e.into_inner());
         let job = Arc::new(Job {
             id: self.next.fetch_add(1, Ordering::Relaxed),
             monitor: Monitor::new(),
@@ -229,11 +232,8 @@ impl Queue {
         let running = job.clone();
         // Taken here, in the caller's order, not in the task's.
         let (my_turn_done, next_turn) = oneshot::channel::<()>();
-        let my_turn = self
-            .last_turn
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .replace(next_turn);
+        let my_turn = last_turn.replace(next_turn);
+        drop(last_turn);
         tokio::spawn(async move {
             if let Some(turn) = my_turn {
                 // An error is a turn given up (its sender dropped): the same to us.

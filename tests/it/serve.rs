@@ -1253,6 +1253,30 @@ fn an_uploaded_workbook_is_kept_as_json_and_runs_as_its_json_does() {
         "{told}"
     );
 
+    // Refused because of that 0 (trials must be at least 1): the warning comes with
+    // the problems, since it says why the cell holds 0.
+    let trials = crate::workbook::rewrite(&book, "xl/worksheets/sheet1.xml", |x| {
+        x.replace(
+            r#"<c r="C8" s="3"><v>100000</v>"#,
+            r#"<c r="C8" s="3"><f>1*0</f><v>0</v>"#,
+        )
+    });
+    let trials = crate::workbook::rewrite(&trials, "xl/workbook.xml", |x| {
+        x.replace(" fullCalcOnLoad=\"1\"", "")
+    });
+    let up = s.send("POST", "/api/upload/refused.xlsx", &[], &trials);
+    assert_eq!(up.status, 422, "{}", up.text());
+    let up = up.json();
+    assert_eq!(up["problems"][0]["path"], "/trials", "{up}");
+    assert!(
+        up["notices"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Scenario!C8 (/trials) is 0, the saved value of its formula =1*0: "),
+        "{up}"
+    );
+    assert!(!s.dir.path("scenarios/refused.json").exists());
+
     let from_upload = report(json!({ "file": "Districts plan.json" }));
     let from_json = report(json!({ "file": "four_districts_back_office.json" }));
     for part in ["/consortium", "/partners"] {

@@ -386,6 +386,93 @@ fn a_formula_saved_without_its_value_is_refused_at_its_cell() {
         .stderr_has("Scenario!D4: holds the formula =0*2");
 }
 
+/// Formulas read as their saved 0, in a workbook with no request to calculate it: past
+/// ten, the rest are counted in one line; a formula's text result "0" counts; a value
+/// then refused keeps its warning (which says why the cell holds 0); and a formula's
+/// text is shown with its control characters escaped, so it prints no line of its own.
+#[test]
+fn formulas_read_as_a_saved_0_are_counted_past_ten_and_shown_safely() {
+    let dir = Dir::new();
+    let mut v = read_json(Path::new(&shipped("four_districts_back_office.json")));
+    let first = v["partners"][0].clone();
+    v["partners"] = (0..30)
+        .map(|i| {
+            let mut p = first.clone();
+            p["name"] = serde_json::json!(format!("P{i}"));
+            p
+        })
+        .collect();
+    let json = dir.path("thirty.json");
+    std::fs::write(&json, v.to_string()).unwrap();
+    let book = dir.path("thirty.xlsx");
+    sim(&["convert", json.to_str().unwrap(), book.to_str().unwrap()]).ok();
+    let written = std::fs::read(&book).unwrap();
+    let uncalculated = |bytes: &[u8]| {
+        rewrite(bytes, "xl/workbook.xml", |x| {
+            x.replace(" fullCalcOnLoad=\"1\"", "")
+        })
+    };
+    // Every partner's exit fee (column J; its header is text, t="s", and stays).
+    let fee = regex::Regex::new(r#"<c r="J(\d+)"( s="\d+")><v>[^<]*</v>"#).unwrap();
+    let zeroed = rewrite(&written, "xl/worksheets/sheet3.xml", |x| {
+        fee.replace_all(x, r#"<c r="J$1"$2><f>I$1*0</f><v>0</v>"#)
+            .into_owned()
+    });
+    std::fs::write(&book, uncalculated(&zeroed)).unwrap();
+    let out = sim(&["validate", book.to_str().unwrap()]);
+    out.ok().stderr_has(
+        "warning: 20 more cells, from Partners!J12 to Partners!J31, hold formulas read as their saved 0, as above\n",
+    );
+    let one_by_one: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: Partners!J"))
+        .collect();
+    assert_eq!(one_by_one.len(), 10, "{}", out.stderr);
+    assert!(one_by_one[9].starts_with("warning: Partners!J11 (/partners/9/exit_fee) is 0"));
+
+    // Four partners: a text "0", a refused trials count, a formula with a line break.
+    let four = dir.path("four.xlsx");
+    sim(&[
+        "convert",
+        &shipped("four_districts_back_office.json"),
+        four.to_str().unwrap(),
+    ])
+    .ok();
+    let written = std::fs::read(&four).unwrap();
+    let partners = rewrite(&written, "xl/worksheets/sheet3.xml", |x| {
+        x.replace(
+            r#"<c r="J3" s="5"><v>150000</v>"#,
+            r#"<c r="J3" s="5" t="str"><f>J2*0</f><v>0</v>"#,
+        )
+        .replace(
+            r#"<c r="J4" s="5"><v>150000</v>"#,
+            r#"<c r="J4" s="5"><f>J2*0&#10;error: not from the tool</f><v>0</v>"#,
+        )
+    });
+    std::fs::write(&four, uncalculated(&partners)).unwrap();
+    let out = sim(&["validate", four.to_str().unwrap()]);
+    out.ok()
+        .stderr_has("warning: Partners!J3 (/partners/1/exit_fee) is 0, the saved value of its formula =J2*0: ")
+        .stderr_has("warning: Partners!J4 (/partners/2/exit_fee) is 0, the saved value of its formula =J2*0\\u{a}error: not from the tool: ");
+    assert!(
+        !out.stderr.lines().any(|l| l.starts_with("error")),
+        "{}",
+        out.stderr
+    );
+    let trials = rewrite(&written, "xl/worksheets/sheet1.xml", |x| {
+        x.replace(
+            r#"<c r="C8" s="3"><v>100000</v>"#,
+            r#"<c r="C8" s="3"><f>1*0</f><v>0</v>"#,
+        )
+    });
+    std::fs::write(&four, uncalculated(&trials)).unwrap();
+    sim(&["validate", four.to_str().unwrap()])
+        .bad_input()
+        .stderr_has("warning: Scenario!C8 (/trials) is 0, the saved value of its formula =1*0: ")
+        .stderr_has("Scenario!C8 (/trials): 0 is out of range");
+}
+
 /// The text of part `name` of a workbook's zip.
 fn part(workbook: &[u8], name: &str) -> String {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(workbook)).unwrap();

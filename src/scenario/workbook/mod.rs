@@ -24,7 +24,7 @@ pub use read::{Read, read};
 pub(crate) use write::exact;
 pub use write::write;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
@@ -38,6 +38,32 @@ pub const DISPUTES: &str = "Disputes";
 pub const CORRELATIONS: &str = "Correlations";
 /// How to fill the workbook in; never read.
 pub const README: &str = "Read me";
+
+/// How many formulas read as a saved 0 are warned about one by one; the rest are
+/// counted in one more line.
+pub const MOST_ZERO_FORMULAS: usize = 10;
+
+/// A formula as a message shows it: `=` and its text, with control, bidirectional and
+/// zero-width characters escaped (a workbook's text could otherwise colour a terminal,
+/// reverse the line or print a line of its own) and cut short past 80 characters.
+fn shown_formula(formula: &str) -> String {
+    const MOST: usize = 80;
+    let mut out = String::from("=");
+    for (n, c) in formula.chars().enumerate() {
+        if n == MOST {
+            out.push_str("...");
+            break;
+        }
+        let hidden = c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+        if hidden {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// The columns of the Scenario and Disputes sheets; only Field and Value are read (and
 /// Section, when given), found by their header, so columns may be moved or added.
@@ -176,21 +202,39 @@ impl Places {
 
     /// A warning for each formula whose saved value, 0, is read into `now` (the JSON as
     /// validated) unchanged: the field's pointer, its cell and what to do. A formula in
-    /// a cell that is not read, or whose value `--set` replaced, is not mentioned.
+    /// a cell that is not read, or whose value `--set` replaced, is not mentioned. Past
+    /// [`MOST_ZERO_FORMULAS`], one more line counts the rest, so that a workbook of
+    /// thousands of such cells does not bury everything else.
     pub fn zero_formulas(&self, now: &Value) -> Vec<String> {
-        self.zero_formulas
-            .iter()
-            .filter_map(|(cell, formula)| {
-                let (pointer, _) = self.at.iter().find(|(_, place)| *place == cell)?;
-                (self.read.pointer(pointer).is_some()
-                    && self.read.pointer(pointer) == now.pointer(pointer))
-                .then(|| {
-                    format!(
-                        "{cell} ({pointer}) is 0, the saved value of its formula ={formula}: a workbook written by a program and never calculated saves 0 for every formula, and LibreOffice keeps saved values unless Data > Calculate > Recalculate Hard is chosen before saving. If 0 is not meant, recalculate and save the workbook; if it is, type 0 in place of the formula"
-                    )
-                })
+        // Each cell's pointer: the first in the pointers' order (a cell read as a field
+        // and as its `fixed` weights is named by the field).
+        let mut pointers: HashMap<&str, &str> = HashMap::new();
+        for (pointer, place) in &self.at {
+            pointers.entry(place.as_str()).or_insert(pointer.as_str());
+        }
+        let mut found = self.zero_formulas.iter().filter_map(|(cell, formula)| {
+            let pointer = *pointers.get(cell.as_str())?;
+            let read = self.read.pointer(pointer);
+            (read.is_some() && read == now.pointer(pointer)).then_some((cell, pointer, formula))
+        });
+        let mut warnings: Vec<String> = found
+            .by_ref()
+            .take(MOST_ZERO_FORMULAS)
+            .map(|(cell, pointer, formula)| {
+                format!(
+                    "{cell} ({pointer}) is 0, the saved value of its formula {}: a workbook written by a program and never calculated saves 0 for every formula, and LibreOffice keeps saved values unless Data > Calculate > Recalculate Hard is chosen before saving. If 0 is not meant, recalculate and save the workbook; if it is, type 0 in place of the formula",
+                    shown_formula(formula)
+                )
             })
-            .collect()
+            .collect();
+        let rest: Vec<&String> = found.map(|(cell, ..)| cell).collect();
+        if let (Some(first), Some(last)) = (rest.first(), rest.last()) {
+            warnings.push(format!(
+                "{} more cells, from {first} to {last}, hold formulas read as their saved 0, as above",
+                rest.len()
+            ));
+        }
+        warnings
     }
 
     fn put(&mut self, pointer: impl Into<String>, place: impl Into<String>) {

@@ -16,7 +16,8 @@ use super::super::load::{from_value, suggest};
 use super::super::{Problem, ScenarioError};
 use super::{
     CORRELATION_KEYS, CORRELATIONS, DISPUTES, Expect, PARTNERS, Places, SCENARIO, WEIGHT,
-    cell_name, column_letters, escape, field_rows, pointer, section_label, sheet_sections, text,
+    cell_name, column_letters, escape, field_rows, pointer, section_label, sheet_sections,
+    shown_formula, text,
 };
 
 /// The most a scenario workbook may hold once unpacked: 256 MiB. A workbook is a zip, so
@@ -505,16 +506,21 @@ impl Walk {
             let saved = !matches!(values.get_value(at), None | Some(Data::Empty));
             let message = if !saved {
                 format!(
-                    "holds the formula ={formula} with no value saved with it (the program that wrote the workbook did not calculate it): open the workbook in Excel or LibreOffice and save it"
+                    "holds the formula {} with no value saved with it (the program that wrote the workbook did not calculate it): open the workbook in Excel or LibreOffice and save it",
+                    shown_formula(formula)
                 )
             } else if recalculated {
                 format!(
-                    "holds the formula ={formula} in a workbook that asks to be calculated when opened, as programs such as XlsxWriter write them, so its saved value (XlsxWriter saves 0) may never have been calculated: open the workbook in Excel and save it (in LibreOffice, first choose Data > Calculate > Recalculate Hard, as it keeps saved values), or type the value in place of the formula"
+                    "holds the formula {} in a workbook that asks to be calculated when opened, as programs such as XlsxWriter write them, so its saved value (XlsxWriter saves 0) may never have been calculated: open the workbook in Excel and save it (in LibreOffice, first choose Data > Calculate > Recalculate Hard, as it keeps saved values), or type the value in place of the formula",
+                    shown_formula(formula)
                 )
             } else {
+                // A formula's text result "0" is read as the number 0 too (a number
+                // stored as text).
                 let zero = match values.get_value(at) {
                     Some(Data::Int(0)) => true,
                     Some(Data::Float(x)) => *x == 0.0,
+                    Some(Data::String(t)) => t.trim().parse::<f64>().is_ok_and(|x| x == 0.0),
                     _ => false,
                 };
                 if zero {

@@ -99,6 +99,7 @@ async function scenariosView() {
     } catch (e) {
       message.replaceChildren(failed(e));
       if (e.data && e.data.problems) message.append(problemList(e.data.problems));
+      if (e.data) message.append(toldList(e.data.notices, "upload-notices") || "");
     }
   });
   const rows = list.scenarios.map((s) =>
