@@ -460,6 +460,43 @@ fn formulas_read_as_a_saved_0_are_counted_past_ten_and_shown_safely() {
         "{}",
         out.stderr
     );
+    // A merged area: the formula at its top-left is read into every cell of it (each
+    // warned about), and one hidden under it (which saved 5) is not read at all.
+    let merged = rewrite(&written, "xl/worksheets/sheet3.xml", |x| {
+        x.replace(
+            r#"<c r="J2" s="5"><v>150000</v>"#,
+            r#"<c r="J2" s="5"><f>1*0</f><v>0</v>"#,
+        )
+        .replace(
+            r#"<c r="J3" s="5"><v>150000</v>"#,
+            r#"<c r="J3" s="5"><f>J2+5</f><v>5</v>"#,
+        )
+        .replace(
+            "</sheetData>",
+            r#"</sheetData><mergeCells count="1"><mergeCell ref="J2:J5"/></mergeCells>"#,
+        )
+    });
+    std::fs::write(&four, uncalculated(&merged)).unwrap();
+    let out = sim(&["validate", four.to_str().unwrap()]);
+    out.ok();
+    let warned: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("warning: "))
+        .map(|l| l.split(": a workbook").next().unwrap())
+        .collect();
+    assert_eq!(
+        warned,
+        (2..=5)
+            .map(|r| format!(
+                "Partners!J{r} (/partners/{}/exit_fee) is 0, the saved value of its formula =1*0",
+                r - 2
+            ))
+            .collect::<Vec<_>>(),
+        "{}",
+        out.stderr
+    );
+
     let trials = rewrite(&written, "xl/worksheets/sheet1.xml", |x| {
         x.replace(
             r#"<c r="C8" s="3"><v>100000</v>"#,

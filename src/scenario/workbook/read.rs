@@ -6,6 +6,7 @@
 //! other rule is the loader's. When the workbook has mistakes of its own, the loader
 //! still checks the rest, so that all problems are listed at once, each with its cell.
 
+use std::collections::HashMap;
 use std::io::Cursor;
 
 use calamine::{Data, DataType, Range, Reader, Xlsx, open_workbook_from_rs};
@@ -198,14 +199,16 @@ fn sheet_range(
     book: &mut Xlsx<Cursor<&[u8]>>,
     name: &str,
     origin: &str,
-) -> Result<Range<Data>, ScenarioError> {
+) -> Result<(Range<Data>, Merged), ScenarioError> {
     let fail = |message: String| ScenarioError::Workbook {
         origin: origin.to_string(),
         message,
     };
     let mut reader = match book.worksheet_cells_reader(name) {
         Ok(reader) => reader,
-        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(Range::default()),
+        Err(calamine::XlsxError::NotAWorksheet(_)) => {
+            return Ok((Range::default(), Merged::default()));
+        }
         Err(e) => return Err(fail(e.to_string())),
     };
     let mut cells = Vec::new();
@@ -254,12 +257,20 @@ fn sheet_range(
             )));
         }
     }
-    if !fill_merged(&mut range, &merges) {
+    let Some(merged) = fill_merged(&mut range, &merges) else {
         return Err(fail(format!(
             "its sheet {name}'s merged cells cover more than the {MAX_SHEET_CELLS} cells a scenario sheet may span; unmerge them"
         )));
-    }
-    Ok(range)
+    };
+    Ok((range, merged))
+}
+
+/// The cells of a sheet's merged areas that [`fill_merged`] filled: for each, the
+/// top-left cell whose value it took, and for each top-left cell, the cells it filled.
+#[derive(Default)]
+struct Merged {
+    top_left_of: HashMap<(u32, u32), (u32, u32)>,
+    filled: HashMap<(u32, u32), Vec<(u32, u32)>>,
 }
 
 /// Gives every cell of a merged area its top-left cell's value, which is where a
@@ -268,31 +279,33 @@ fn sheet_range(
 /// partner's only, the others silently taking the default. A value the file keeps in
 /// another cell of the area (which no spreadsheet shows) is replaced the same way. Only
 /// cells within the sheet's used range are filled, so a merge running down a whole
-/// column adds no rows. False, part filled, if the areas (which a damaged or hostile
-/// file may overlap many times) add up to more than [`MAX_SHEET_CELLS`] cells.
-fn fill_merged(range: &mut Range<Data>, merges: &[calamine::Dimensions]) -> bool {
+/// column adds no rows. Returns the cells filled; none, part filled, if the areas
+/// (which a damaged or hostile file may overlap many times) add up to more than
+/// [`MAX_SHEET_CELLS`] cells.
+fn fill_merged(range: &mut Range<Data>, merges: &[calamine::Dimensions]) -> Option<Merged> {
+    let mut merged = Merged::default();
     let (Some(start), Some(end)) = (range.start(), range.end()) else {
-        return true;
+        return Some(merged);
     };
     let mut budget = MAX_SHEET_CELLS;
     for m in merges {
         let rows = m.start.0.max(start.0)..=m.end.0.min(end.0);
         let cols = m.start.1.max(start.1)..=m.end.1.min(end.1);
         let cells = rows.clone().count() as u64 * cols.clone().count() as u64;
-        let Some(left) = budget.checked_sub(cells) else {
-            return false;
-        };
+        let left = budget.checked_sub(cells)?;
         budget = left;
         let top_left = range.get_value(m.start).cloned().unwrap_or(Data::Empty);
         for row in rows {
             for col in cols.clone() {
                 if (row, col) != m.start {
                     range.set_value((row, col), top_left.clone());
+                    merged.top_left_of.insert((row, col), m.start);
+                    merged.filled.entry(m.start).or_default().push((row, col));
                 }
             }
         }
     }
-    true
+    Some(merged)
 }
 
 /// A workbook read: the scenario's JSON (not yet validated) and where each value came
@@ -314,11 +327,14 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Read, ScenarioError> {
     };
     let mut archive = check_archive(bytes, origin)?;
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
-    let mut sheet = |name: &str| -> Result<Option<Range<Data>>, ScenarioError> {
+    let mut merges: HashMap<&str, Merged> = HashMap::new();
+    let mut sheet = |name: &'static str| -> Result<Option<Range<Data>>, ScenarioError> {
         if !book.sheet_names().iter().any(|s| s == name) {
             return Ok(None);
         }
-        sheet_range(&mut book, name, origin).map(Some)
+        let (range, merged) = sheet_range(&mut book, name, origin)?;
+        merges.insert(name, merged);
+        Ok(Some(range))
     };
     let (scenario, partners) = (sheet(SCENARIO)?, sheet(PARTNERS)?);
     let (disputes, correlations) = (sheet(DISPUTES)?, sheet(CORRELATIONS)?);
@@ -333,7 +349,8 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Read, ScenarioError> {
         (CORRELATIONS, &correlations),
     ] {
         if let Some(range) = range {
-            r.uncalculated_formulas(&mut book, name, range, recalculated);
+            let merged = merges.remove(name).unwrap_or_default();
+            r.uncalculated_formulas(&mut book, name, range, &merged, recalculated);
         }
     }
     let mut fields = Fields::default();
@@ -492,6 +509,7 @@ impl Walk {
         book: &mut Xlsx<Cursor<&[u8]>>,
         sheet: &str,
         values: &Range<Data>,
+        merged: &Merged,
         recalculated: bool,
     ) {
         let Ok(formulas) = book.worksheet_formula(sheet) else {
@@ -500,9 +518,12 @@ impl Walk {
         let (top, left) = formulas.start().unwrap_or((0, 0));
         for (row, col, formula) in formulas.used_cells() {
             let at = (top + row as u32, left + col as u32);
-            if formula.is_empty() {
+            // A formula hidden under a merged area is not what is read there (the area's
+            // top-left cell is); one at the top-left stands for every cell it fills.
+            if formula.is_empty() || merged.top_left_of.contains_key(&at) {
                 continue;
             }
+            let area = std::iter::once(&at).chain(merged.filled.get(&at).into_iter().flatten());
             let saved = !matches!(values.get_value(at), None | Some(Data::Empty));
             let message = if !saved {
                 format!(
@@ -524,14 +545,17 @@ impl Walk {
                     _ => false,
                 };
                 if zero {
-                    let cell = cell_name(sheet, at.0, at.1);
-                    self.places.zero_formulas.push((cell, formula.clone()));
+                    for &(row, col) in area {
+                        let cell = cell_name(sheet, row, col);
+                        self.places.zero_formulas.push((cell, formula.clone()));
+                    }
                 }
                 continue;
             };
-            let cell = cell_name(sheet, at.0, at.1);
-            self.formula_cells.push(cell.clone());
-            self.problem("", Some(cell), message);
+            for &(row, col) in area {
+                self.formula_cells.push(cell_name(sheet, row, col));
+            }
+            self.problem("", Some(cell_name(sheet, at.0, at.1)), message);
         }
     }
 
