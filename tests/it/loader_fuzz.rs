@@ -1724,17 +1724,80 @@ fn set_value() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Where `--set POINTER=...` writes in `v`, as a plain RFC 6901 pointer: inside arrays a
-/// segment is an index if it parses as one, otherwise the name of an element; the last
-/// segment may be a new key of an object.
-fn locate(mut v: &Value, pointer: &str) -> Option<String> {
-    let rest = pointer.strip_prefix('/')?;
-    let segs: Vec<String> = rest
-        .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect();
+/// `--set POINTER=VALUE` split at the first `=` outside a quoted segment (one that
+/// starts with `"` right after a `/`, a JSON string in which `\"` is a quote).
+fn split_spec(spec: &str) -> Option<(&str, &str)> {
+    let (mut quoted, mut escaped, mut after_slash) = (false, false, false);
+    for (i, c) in spec.char_indices() {
+        if quoted {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => quoted = false,
+                _ => {}
+            }
+        } else if c == '"' && after_slash {
+            quoted = true;
+        } else if c == '=' {
+            return Some((&spec[..i], &spec[i + 1..]));
+        }
+        after_slash = !quoted && c == '/';
+    }
+    None
+}
+
+/// A pointer's segments as `--set` reads them: `"..."` a JSON string, always a name or
+/// key; otherwise RFC 6901 (`~1`, `~0`), an index only if it is a canonical decimal
+/// (`0`, `12`: no sign, no leading zero). `None` if the pointer is not one.
+fn segments(pointer: &str) -> Option<Vec<(String, bool)>> {
+    let mut rest = pointer.strip_prefix('/')?;
     let mut out = Vec::new();
-    for (n, seg) in segs.iter().enumerate() {
+    loop {
+        if rest.starts_with('"') {
+            let mut escaped = false;
+            let end = rest
+                .char_indices()
+                .skip(1)
+                .find_map(|(i, c)| match (escaped, c) {
+                    (true, _) => {
+                        escaped = false;
+                        None
+                    }
+                    (false, '\\') => {
+                        escaped = true;
+                        None
+                    }
+                    (false, '"') => Some(i),
+                    _ => None,
+                })?;
+            out.push((serde_json::from_str::<String>(&rest[..=end]).ok()?, true));
+            rest = &rest[end + 1..];
+            match rest.strip_prefix('/') {
+                Some(next) => rest = next,
+                None if rest.is_empty() => return Some(out),
+                None => return None,
+            }
+        } else {
+            let (seg, next) = match rest.split_once('/') {
+                Some((seg, next)) => (seg, Some(next)),
+                None => (rest, None),
+            };
+            out.push((seg.replace("~1", "/").replace("~0", "~"), false));
+            match next {
+                Some(next) => rest = next,
+                None => return Some(out),
+            }
+        }
+    }
+}
+
+/// Where `--set POINTER=...` writes in `v`, as a plain RFC 6901 pointer: inside arrays a
+/// segment is an index if it is an unquoted canonical decimal, otherwise the name of an
+/// element; the last segment may be a new key of an object.
+fn locate(mut v: &Value, pointer: &str) -> Option<String> {
+    let segs = segments(pointer)?;
+    let mut out = Vec::new();
+    for (n, (seg, quoted)) in segs.iter().enumerate() {
         let last = n + 1 == segs.len();
         let (step, next) = match v {
             Value::Object(map) => match map.get(seg) {
@@ -1743,9 +1806,13 @@ fn locate(mut v: &Value, pointer: &str) -> Option<String> {
                 None => return None,
             },
             Value::Array(items) => {
-                let i = match seg.parse::<usize>() {
-                    Ok(i) => i,
-                    Err(_) => items
+                let canonical = seg == "0" || (!seg.starts_with('0') && !seg.is_empty());
+                let index = (!quoted && canonical && seg.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| seg.parse::<usize>().ok())
+                    .flatten();
+                let i = match index {
+                    Some(i) => i,
+                    None => items
                         .iter()
                         .position(|x| x.get("name").and_then(Value::as_str) == Some(seg))?,
                 };
@@ -1784,14 +1851,34 @@ fn set_overrides_then_validation() {
     );
 }
 
+/// Cases the property found or might: a quoted segment is a key (`""` the empty one,
+/// `"a=b"` one with `=`), and `01` or a quoted `"0"` is a partner's name, not an index.
+#[test]
+fn set_with_quoted_and_non_canonical_segments() {
+    let v = crate::util::read_json(std::path::Path::new(&crate::util::shipped(
+        "london_boroughs_strong_governance.json",
+    )));
+    for spec in [
+        r#"/service/""=0.0"#,
+        r#"/service/"a=b"=1"#,
+        r#"/service/"x"/y=1"#,
+        "/partners/01/exit_fee=5",
+        r#"/partners/"0"/exit_fee=5"#,
+        "/partners/0/exit_fee=5",
+    ] {
+        check_set(&(v.clone(), vec![spec.to_string()]))
+            .unwrap_or_else(|e| panic!("--set {spec}: {e}"));
+    }
+}
+
 fn check_set((v, specs): &(Value, Vec<String>)) -> Result<(), TestCaseError> {
     let mut v = v.clone();
     for spec in specs {
         let before = v.clone();
-        let target = spec.split_once('=').and_then(|(p, _)| locate(&v, p));
+        let target = split_spec(spec).and_then(|(p, _)| locate(&v, p));
         match scenario::apply_set(&mut v, spec) {
             Ok(()) => {
-                let raw = spec.split_once('=').expect("an applied spec has '='").1;
+                let raw = split_spec(spec).expect("an applied spec has '='").1;
                 let expected = scenario::overrides::parse_value(raw);
                 let target = target.expect("an applied spec names a place");
                 prop_assert_eq!(
