@@ -185,12 +185,22 @@ fn column_letters(col: u32) -> String {
 pub struct Places {
     read: Value,
     at: BTreeMap<String, String>,
-    /// Cells holding a formula whose saved value is 0, and the formula. A spreadsheet
-    /// that calculated it agrees, but a program that wrote it without calculating saves
-    /// 0 too, and once LibreOffice has saved such a workbook (unless told to recalculate
-    /// everything) nothing in the file tells the two apart: so they are warned about,
-    /// not refused.
-    zero_formulas: Vec<(String, String)>,
+    /// The formulas whose saved value is 0. A spreadsheet that calculated one agrees,
+    /// but a program that wrote it without calculating saves 0 too, and once
+    /// LibreOffice has saved such a workbook (unless told to recalculate everything)
+    /// nothing in the file tells the two apart: so they are warned about, not refused.
+    zero_formulas: Vec<ZeroFormula>,
+}
+
+/// A formula whose saved value is 0, with the cells that read it: its own, or the
+/// merged area it heads (kept as an area, so that one formula over a long merge is one
+/// entry until its cells are matched with the fields read).
+#[derive(Debug, Clone)]
+struct ZeroFormula {
+    sheet: String,
+    rows: std::ops::RangeInclusive<u32>,
+    cols: std::ops::RangeInclusive<u32>,
+    formula: String,
 }
 
 impl Places {
@@ -212,7 +222,14 @@ impl Places {
         for (pointer, place) in &self.at {
             pointers.entry(place.as_str()).or_insert(pointer.as_str());
         }
-        let mut found = self.zero_formulas.iter().filter_map(|(cell, formula)| {
+        let cells = self.zero_formulas.iter().flat_map(|z| {
+            z.rows.clone().flat_map(move |row| {
+                z.cols
+                    .clone()
+                    .map(move |col| (cell_name(&z.sheet, row, col), &z.formula))
+            })
+        });
+        let mut found = cells.filter_map(|(cell, formula)| {
             let pointer = *pointers.get(cell.as_str())?;
             let read = self.read.pointer(pointer);
             (read.is_some() && read == now.pointer(pointer)).then_some((cell, pointer, formula))
@@ -227,7 +244,7 @@ impl Places {
                 )
             })
             .collect();
-        let rest: Vec<&String> = found.map(|(cell, ..)| cell).collect();
+        let rest: Vec<String> = found.map(|(cell, ..)| cell).collect();
         if let (Some(first), Some(last)) = (rest.first(), rest.last()) {
             warnings.push(format!(
                 "{} more cells, from {first} to {last}, hold formulas read as their saved 0, as above",

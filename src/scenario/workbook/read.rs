@@ -6,8 +6,9 @@
 //! other rule is the loader's. When the workbook has mistakes of its own, the loader
 //! still checks the rest, so that all problems are listed at once, each with its cell.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
+use std::ops::RangeInclusive;
 
 use calamine::{Data, DataType, Range, Reader, Xlsx, open_workbook_from_rs};
 use serde_json::{Map, Number, Value};
@@ -17,8 +18,8 @@ use super::super::load::{from_value, suggest};
 use super::super::{Problem, ScenarioError};
 use super::{
     CORRELATION_KEYS, CORRELATIONS, DISPUTES, Expect, PARTNERS, Places, SCENARIO, WEIGHT,
-    cell_name, column_letters, escape, field_rows, pointer, section_label, sheet_sections,
-    shown_formula, text,
+    ZeroFormula, cell_name, column_letters, escape, field_rows, pointer, section_label,
+    sheet_sections, text,
 };
 
 /// The most a scenario workbook may hold once unpacked: 256 MiB. A workbook is a zip, so
@@ -265,12 +266,23 @@ fn sheet_range(
     Ok((range, merged))
 }
 
-/// The cells of a sheet's merged areas that [`fill_merged`] filled: for each, the
-/// top-left cell whose value it took, and for each top-left cell, the cells it filled.
+/// A sheet's merged areas as [`fill_merged`] filled them: the cells that took another
+/// cell's value, and each area (clipped to the used range) by its top-left cell.
 #[derive(Default)]
 struct Merged {
-    top_left_of: HashMap<(u32, u32), (u32, u32)>,
-    filled: HashMap<(u32, u32), Vec<(u32, u32)>>,
+    hidden: HashSet<(u32, u32)>,
+    areas: HashMap<(u32, u32), (RangeInclusive<u32>, RangeInclusive<u32>)>,
+}
+
+impl Merged {
+    /// The rows and columns of the cells whose value is cell `at`'s: itself, or the
+    /// area it heads.
+    fn area_of(&self, at: (u32, u32)) -> (RangeInclusive<u32>, RangeInclusive<u32>) {
+        self.areas
+            .get(&at)
+            .cloned()
+            .unwrap_or((at.0..=at.0, at.1..=at.1))
+    }
 }
 
 /// Gives every cell of a merged area its top-left cell's value, which is where a
@@ -295,12 +307,12 @@ fn fill_merged(range: &mut Range<Data>, merges: &[calamine::Dimensions]) -> Opti
         let left = budget.checked_sub(cells)?;
         budget = left;
         let top_left = range.get_value(m.start).cloned().unwrap_or(Data::Empty);
+        merged.areas.insert(m.start, (rows.clone(), cols.clone()));
         for row in rows {
             for col in cols.clone() {
                 if (row, col) != m.start {
                     range.set_value((row, col), top_left.clone());
-                    merged.top_left_of.insert((row, col), m.start);
-                    merged.filled.entry(m.start).or_default().push((row, col));
+                    merged.hidden.insert((row, col));
                 }
             }
         }
@@ -520,20 +532,19 @@ impl Walk {
             let at = (top + row as u32, left + col as u32);
             // A formula hidden under a merged area is not what is read there (the area's
             // top-left cell is); one at the top-left stands for every cell it fills.
-            if formula.is_empty() || merged.top_left_of.contains_key(&at) {
+            if formula.is_empty() || merged.hidden.contains(&at) {
                 continue;
             }
-            let area = std::iter::once(&at).chain(merged.filled.get(&at).into_iter().flatten());
             let saved = !matches!(values.get_value(at), None | Some(Data::Empty));
             let message = if !saved {
                 format!(
                     "holds the formula {} with no value saved with it (the program that wrote the workbook did not calculate it): open the workbook in Excel or LibreOffice and save it",
-                    shown_formula(formula)
+                    super::shown_formula(formula)
                 )
             } else if recalculated {
                 format!(
                     "holds the formula {} in a workbook that asks to be calculated when opened, as programs such as XlsxWriter write them, so its saved value (XlsxWriter saves 0) may never have been calculated: open the workbook in Excel and save it (in LibreOffice, first choose Data > Calculate > Recalculate Hard, as it keeps saved values), or type the value in place of the formula",
-                    shown_formula(formula)
+                    super::shown_formula(formula)
                 )
             } else {
                 // A formula's text result "0" is read as the number 0 too (a number
@@ -545,17 +556,19 @@ impl Walk {
                     _ => false,
                 };
                 if zero {
-                    for &(row, col) in area {
-                        let cell = cell_name(sheet, row, col);
-                        self.places.zero_formulas.push((cell, formula.clone()));
-                    }
+                    let (rows, cols) = merged.area_of(at);
+                    self.places.zero_formulas.push(ZeroFormula {
+                        sheet: sheet.to_string(),
+                        rows,
+                        cols,
+                        formula: formula.clone(),
+                    });
                 }
                 continue;
             };
-            for &(row, col) in area {
-                self.formula_cells.push(cell_name(sheet, row, col));
-            }
-            self.problem("", Some(cell_name(sheet, at.0, at.1)), message);
+            let cell = cell_name(sheet, at.0, at.1);
+            self.formula_cells.push(cell.clone());
+            self.problem("", Some(cell), message);
         }
     }
 
