@@ -30,10 +30,8 @@ pub fn prepare(options: &RunOptions) -> Result<Prepared> {
 /// Prints warnings and notes on stderr, settings named by their flags.
 pub fn notify(notices: &[Notice]) {
     for notice in notices {
-        match notice {
-            Notice::Warning(m) => eprintln!("warning: {}", m.render(flag)),
-            Notice::Note(m) => eprintln!("note: {}", m.render(flag)),
-        }
+        let (kind, message) = notice.parts();
+        eprintln!("{kind}: {}", message.render(flag));
     }
 }
 

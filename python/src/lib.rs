@@ -164,9 +164,9 @@ fn problem_list<'py>(
 fn notices(notices: &[Notice]) -> Vec<(&'static str, String)> {
     notices
         .iter()
-        .map(|n| match n {
-            Notice::Warning(m) => ("warning", m.render(keyword)),
-            Notice::Note(m) => ("note", m.render(keyword)),
+        .map(|n| {
+            let (kind, message) = n.parts();
+            (kind, message.render(keyword))
         })
         .collect()
 }

@@ -282,6 +282,17 @@ pub enum Notice {
     Note(Message),
 }
 
+impl Notice {
+    /// Its kind as every front end labels it (`warning` or `note`), and its message,
+    /// which each renders with its own names for settings.
+    pub fn parts(&self) -> (&'static str, &Message) {
+        match self {
+            Notice::Warning(m) => ("warning", m),
+            Notice::Note(m) => ("note", m),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

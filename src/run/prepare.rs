@@ -138,18 +138,18 @@ pub fn load(source: &Source, overrides: &[String], notices: &mut Vec<Notice>) ->
         scenario::apply_set(&mut value, spec)?;
     }
     let origin = origin(source, overrides);
-    // Before validating: a formula's saved 0 may be what validation then refuses
-    // ("0 is out of range"), and the warning says why the cell holds it.
-    if let Some(places) = &places {
-        notices.extend(
-            places
-                .zero_formulas(&value)
-                .into_iter()
-                .map(|m| Notice::Warning(m.into())),
-        );
-    }
     let scenario = match &places {
-        Some(places) => places.validate(&value, &origin)?,
+        Some(places) => {
+            // Before validating: a formula's saved 0 may be what validation then
+            // refuses ("0 is out of range"), and the warning says why the cell holds it.
+            notices.extend(
+                places
+                    .zero_formulas(&value)
+                    .into_iter()
+                    .map(|m| Notice::Warning(m.into())),
+            );
+            places.validate(&value, &origin)?
+        }
         None => scenario::from_value(&value, &origin)?,
     };
     if let Some(note) = scenario

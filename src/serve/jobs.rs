@@ -78,15 +78,12 @@ impl Told {
     pub fn all(notices: &[Notice]) -> Vec<Told> {
         notices
             .iter()
-            .map(|n| match n {
-                Notice::Warning(m) => Told {
-                    kind: "warning",
-                    text: m.render(setting),
-                },
-                Notice::Note(m) => Told {
-                    kind: "note",
-                    text: m.render(setting),
-                },
+            .map(|n| {
+                let (kind, message) = n.parts();
+                Told {
+                    kind,
+                    text: message.render(setting),
+                }
             })
             .collect()
     }

@@ -407,10 +407,14 @@ fn formulas_read_as_a_saved_0_are_counted_past_ten_and_shown_safely() {
     let book = dir.path("thirty.xlsx");
     sim(&["convert", json.to_str().unwrap(), book.to_str().unwrap()]).ok();
     let written = std::fs::read(&book).unwrap();
-    let uncalculated = |bytes: &[u8]| {
-        rewrite(bytes, "xl/workbook.xml", |x| {
+    // The workbook `bytes` written to `path` as LibreOffice saves one that a program
+    // wrote (no request to calculate on opening), and validated.
+    let validate_uncalculated = |path: &Path, bytes: &[u8]| {
+        let bytes = rewrite(bytes, "xl/workbook.xml", |x| {
             x.replace(" fullCalcOnLoad=\"1\"", "")
-        })
+        });
+        std::fs::write(path, bytes).unwrap();
+        sim(&["validate", path.to_str().unwrap()])
     };
     // Every partner's exit fee (column J; its header is text, t="s", and stays).
     let fee = regex::Regex::new(r#"<c r="J(\d+)"( s="\d+")><v>[^<]*</v>"#).unwrap();
@@ -418,8 +422,7 @@ fn formulas_read_as_a_saved_0_are_counted_past_ten_and_shown_safely() {
         fee.replace_all(x, r#"<c r="J$1"$2><f>I$1*0</f><v>0</v>"#)
             .into_owned()
     });
-    std::fs::write(&book, uncalculated(&zeroed)).unwrap();
-    let out = sim(&["validate", book.to_str().unwrap()]);
+    let out = validate_uncalculated(&book, &zeroed);
     out.ok().stderr_has(
         "warning: 20 more cells, from Partners!J12 to Partners!J31, hold formulas read as their saved 0, as above\n",
     );
@@ -450,8 +453,7 @@ fn formulas_read_as_a_saved_0_are_counted_past_ten_and_shown_safely() {
             r#"<c r="J4" s="5"><f>J2*0&#10;error: not from the tool</f><v>0</v>"#,
         )
     });
-    std::fs::write(&four, uncalculated(&partners)).unwrap();
-    let out = sim(&["validate", four.to_str().unwrap()]);
+    let out = validate_uncalculated(&four, &partners);
     out.ok()
         .stderr_has("warning: Partners!J3 (/partners/1/exit_fee) is 0, the saved value of its formula =J2*0: ")
         .stderr_has("warning: Partners!J4 (/partners/2/exit_fee) is 0, the saved value of its formula =J2*0\\u{a}error: not from the tool: ");
@@ -476,8 +478,7 @@ fn formulas_read_as_a_saved_0_are_counted_past_ten_and_shown_safely() {
             r#"</sheetData><mergeCells count="1"><mergeCell ref="J2:J5"/></mergeCells>"#,
         )
     });
-    std::fs::write(&four, uncalculated(&merged)).unwrap();
-    let out = sim(&["validate", four.to_str().unwrap()]);
+    let out = validate_uncalculated(&four, &merged);
     out.ok();
     let warned: Vec<&str> = out
         .stderr
@@ -503,8 +504,7 @@ fn formulas_read_as_a_saved_0_are_counted_past_ten_and_shown_safely() {
             r#"<c r="C8" s="3"><f>1*0</f><v>0</v>"#,
         )
     });
-    std::fs::write(&four, uncalculated(&trials)).unwrap();
-    sim(&["validate", four.to_str().unwrap()])
+    validate_uncalculated(&four, &trials)
         .bad_input()
         .stderr_has("warning: Scenario!C8 (/trials) is 0, the saved value of its formula =1*0: ")
         .stderr_has("Scenario!C8 (/trials): 0 is out of range");

@@ -495,6 +495,17 @@ function changed() {
   validateTimer = setTimeout(validate, 250);
 }
 
+// The message slot beside the field at JSON pointer `at`, or beside the nearest field
+// enclosing it; null if there is none.
+function slotFor(at) {
+  let path = at.split("/").filter(Boolean);
+  for (;;) {
+    const slot = document.querySelector(`[data-problem="${CSS.escape(pointer(path))}"]`);
+    if (slot || path.length === 0) return slot;
+    path = path.slice(0, -1);
+  }
+}
+
 // Shows each problem of the engine's validator beside its field (or the nearest
 // enclosing one), and a summary above the form.
 async function validate() {
@@ -507,13 +518,7 @@ async function validate() {
   const problems = result.problems.concat([...UNREADABLE].map(([path, message]) => ({ path, message })));
   const ok = result.ok && UNREADABLE.size === 0;
   for (const problem of problems) {
-    let path = problem.path.split("/").filter(Boolean);
-    let slot = null;
-    while (!slot) {
-      slot = document.querySelector(`[data-problem="${CSS.escape(pointer(path))}"]`);
-      if (!slot && path.length === 0) break;
-      path = path.slice(0, -1);
-    }
+    const slot = slotFor(problem.path);
     const target = slot || document.getElementById("top-problems");
     target.append(h("div", {}, (slot ? "" : (problem.path || "(top level)") + ": ") + problem.message));
     const holder = target.closest("[data-path]");
@@ -523,13 +528,7 @@ async function validate() {
   // under the check keeps what has no field (a repaired correlation matrix, a note).
   const warnings = ok ? result.warnings : [];
   for (const w of warnings) {
-    let path = w.pointer.split("/").filter(Boolean);
-    let slot = null;
-    while (!slot && path.length) {
-      slot = document.querySelector(`[data-problem="${CSS.escape(pointer(path))}"]`);
-      path = path.slice(0, -1);
-    }
-    (slot || document.getElementById("top-problems")).append(h("div", { class: "warning" }, `Warning: ${w.pointer} ${w.message}`));
+    (slotFor(w.pointer) || document.getElementById("top-problems")).append(h("div", { class: "warning" }, `Warning: ${w.pointer} ${w.message}`));
   }
   const placed = new Set(warnings.map((w) => `${w.pointer} ${w.message}`));
   const unplaced = ok ? result.notices.filter((n) => !placed.has(n.text)) : [];
