@@ -510,6 +510,135 @@ fn formulas_read_as_a_saved_0_are_counted_past_ten_and_shown_safely() {
         .stderr_has("Scenario!C8 (/trials): 0 is out of range");
 }
 
+/// An array formula (`{=I2:I5*0}` over J2:J5, or a dynamic array's spill) is written at
+/// its first cell only; the other cells of its area hold plain values. Each of them is
+/// the formula's result, refused or warned about as a formula is.
+#[test]
+fn array_formulas_are_read_over_their_whole_area() {
+    let dir = Dir::new();
+    let four = dir.path("four.xlsx");
+    sim(&[
+        "convert",
+        &shipped("four_districts_back_office.json"),
+        four.to_str().unwrap(),
+    ])
+    .ok();
+    let written = std::fs::read(&four).unwrap();
+    let sheet = "xl/worksheets/sheet3.xml";
+    // The exit fees (column J), J2 heading an array formula over `area` saved as `first`,
+    // the rest of J2:J5 saved as `rest` (None: no cell at all, as openpyxl writes them).
+    let array = |area: &str, first: &str, rest: [Option<&str>; 3]| {
+        let fee = |r: usize| format!(r#"<c r="J{r}" s="5"><v>150000</v></c>"#);
+        let bytes = rewrite(&written, sheet, |x| {
+            let mut x = x.replace(
+                &fee(2),
+                &format!(r#"<c r="J2" s="5"><f t="array" ref="{area}">I2:I5*0</f>{first}</c>"#),
+            );
+            for (r, v) in (3..=5).zip(rest) {
+                let cell = v.map_or(String::new(), |v| {
+                    format!(r#"<c r="J{r}" s="5"><v>{v}</v></c>"#)
+                });
+                x = x.replace(&fee(r), &cell);
+            }
+            x
+        });
+        assert_ne!(bytes, written);
+        bytes
+    };
+    let validate = |bytes: Vec<u8>, calculate_on_opening: bool| {
+        let bytes = if calculate_on_opening {
+            bytes
+        } else {
+            rewrite(&bytes, "xl/workbook.xml", |x| {
+                x.replace(" fullCalcOnLoad=\"1\"", "")
+            })
+        };
+        std::fs::write(&four, bytes).unwrap();
+        sim(&["validate", four.to_str().unwrap()])
+    };
+    let warned = |stderr: &str| -> Vec<String> {
+        stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("warning: "))
+            .map(|l| l.split(" is 0,").next().unwrap().to_string())
+            .collect()
+    };
+
+    // Calculated, every result 0: each cell is warned about, not the first only.
+    let zeros = array("J2:J5", "<v>0</v>", [Some("0"); 3]);
+    let out = validate(zeros.clone(), false);
+    out.ok();
+    assert_eq!(
+        warned(&out.stderr),
+        (0..4)
+            .map(|i| format!("Partners!J{} (/partners/{i}/exit_fee)", i + 2))
+            .collect::<Vec<_>>(),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("the saved value of its formula =I2:I5*0: ")
+    );
+    // Only the cells that are 0; an area written end first, with $ signs.
+    let out = validate(
+        array("$J$5:J2", "<v>7</v>", [Some("3"), Some("0"), Some("1")]),
+        false,
+    );
+    out.ok();
+    assert_eq!(warned(&out.stderr), ["Partners!J4 (/partners/2/exit_fee)"]);
+    // An area of one cell is a formula like any other.
+    let out = validate(array("J2", "<v>0</v>", [Some("9"); 3]), false);
+    assert_eq!(
+        warned(&out.ok().stderr),
+        ["Partners!J2 (/partners/0/exit_fee)"]
+    );
+
+    // Written by a program that asks for calculation on opening: refused as one, at its
+    // first cell, naming its area; what the loader would say of its cells (a placeholder
+    // -5 out of range at J3) follows from that and is not said.
+    let out = validate(
+        array("J2:J5", "<v>0</v>", [Some("-5"), Some("0"), Some("0")]),
+        true,
+    );
+    out.bad_input()
+        .stderr_has("has 1 problem:")
+        .stderr_has("Partners!J2: holds the array formula =I2:I5*0 over J2:J5 in a workbook that asks to be calculated when opened");
+    // The same -5 without the array is the loader's to name: the test above can fail.
+    let plain = rewrite(&written, sheet, |x| {
+        x.replace(
+            r#"<c r="J3" s="5"><v>150000</v>"#,
+            r#"<c r="J3" s="5"><v>-5</v>"#,
+        )
+    });
+    validate(plain, false)
+        .bad_input()
+        .stderr_has("Partners!J3 (/partners/1/exit_fee)");
+    // As openpyxl writes it: no values at all.
+    validate(array("J2:J5", "", [None; 3]), false)
+        .bad_input()
+        .stderr_has("has 1 problem:")
+        .stderr_has("Partners!J2: holds the array formula =I2:I5*0 over J2:J5 with no value saved in J2 (the program");
+    // A value saved in the first cell but not in the others.
+    validate(
+        array("J2:J5", "<v>0</v>", [Some("0"), None, Some("0")]),
+        false,
+    )
+    .bad_input()
+    .stderr_has("over J2:J5 with no value saved in J4 (the program");
+
+    // The sheet's part is found where the workbook's relationships put it.
+    let moved = rename(&zeros, sheet, "xl/worksheets/partners.xml");
+    let moved = rewrite(&moved, "xl/_rels/workbook.xml.rels", |x| {
+        x.replace("worksheets/sheet3.xml", "/xl/worksheets/partners.xml")
+    });
+    let moved = rewrite(&moved, "[Content_Types].xml", |x| {
+        x.replace("/xl/worksheets/sheet3.xml", "/xl/worksheets/partners.xml")
+    });
+    let out = validate(moved, false);
+    assert_eq!(warned(&out.ok().stderr).len(), 4, "{}", out.stderr);
+}
+
 /// The text of part `name` of a workbook's zip.
 fn part(workbook: &[u8], name: &str) -> String {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(workbook)).unwrap();

@@ -200,7 +200,7 @@ struct ZeroFormula {
     sheet: String,
     rows: std::ops::RangeInclusive<u32>,
     cols: std::ops::RangeInclusive<u32>,
-    formula: String,
+    formula: std::sync::Arc<str>,
 }
 
 impl Places {

@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use std::ops::RangeInclusive;
+use std::sync::Arc;
 
 use calamine::{Data, DataType, Range, Reader, Xlsx, open_workbook_from_rs};
 use serde_json::{Map, Number, Value};
@@ -102,27 +103,8 @@ type Archive<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
 /// read. (A workbook whose parts cannot be read here counts as calculated: calamine
 /// reports a damaged one.)
 fn calculates_on_opening(archive: &mut Archive<'_>) -> bool {
-    // The workbook part is where the package's relationships say (as calamine finds
-    // it), usually xl/workbook.xml.
-    let target = part_xml(archive, "_rels/.rels", |e| {
-        let attribute = |name: &str| {
-            e.attributes()
-                .flatten()
-                .find(|a| a.key.local_name().as_ref() == name)
-                .and_then(|a| {
-                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .ok()
-                        .map(|v| v.into_owned())
-                })
-        };
-        (e.local_name().as_ref() == "Relationship"
-            && attribute("Type").is_some_and(|t| t.ends_with("/relationships/officeDocument")))
-        .then(|| attribute("Target"))
-        .flatten()
-    });
-    let target = target.as_deref().unwrap_or("xl/workbook.xml");
-    let target = target.strip_prefix('/').unwrap_or(target);
-    part_xml(archive, target, |e| {
+    let target = workbook_part(archive);
+    part_xml(archive, &target, |e| {
         (e.local_name().as_ref() == "calcPr").then(|| {
             e.attributes().flatten().any(|a| {
                 a.key.local_name().as_ref() == "fullCalcOnLoad"
@@ -134,6 +116,58 @@ fn calculates_on_opening(archive: &mut Archive<'_>) -> bool {
     .unwrap_or(false)
 }
 
+/// The name of the workbook part, where the package's relationships say (as calamine
+/// finds it): usually xl/workbook.xml.
+fn workbook_part(archive: &mut Archive<'_>) -> String {
+    let target = part_xml(archive, "_rels/.rels", |e| {
+        (e.local_name().as_ref() == "Relationship"
+            && attribute(e, "Type").is_some_and(|t| t.ends_with("/relationships/officeDocument")))
+        .then(|| attribute(e, "Target"))
+        .flatten()
+    });
+    let target = target.as_deref().unwrap_or("xl/workbook.xml");
+    target.strip_prefix('/').unwrap_or(target).to_string()
+}
+
+/// The part that holds worksheet `sheet`: the workbook part names its relationship,
+/// and the workbook's relationships part its target, relative to the workbook part.
+fn sheet_part(archive: &mut Archive<'_>, sheet: &str) -> Option<String> {
+    let workbook = workbook_part(archive);
+    let id = part_xml(archive, &workbook, |e| {
+        (e.local_name().as_ref() == "sheet" && attribute(e, "name").as_deref() == Some(sheet))
+            .then(|| attribute(e, "id"))
+            .flatten()
+    })?;
+    let (dir, file) = workbook.rsplit_once('/').unwrap_or(("", &workbook));
+    let rels = if dir.is_empty() {
+        format!("_rels/{file}.rels")
+    } else {
+        format!("{dir}/_rels/{file}.rels")
+    };
+    let target = part_xml(archive, &rels, |e| {
+        (e.local_name().as_ref() == "Relationship" && attribute(e, "Id") == Some(id.clone()))
+            .then(|| attribute(e, "Target"))
+            .flatten()
+    })?;
+    Some(match target.strip_prefix('/') {
+        Some(absolute) => absolute.to_string(),
+        None if dir.is_empty() => target,
+        None => format!("{dir}/{target}"),
+    })
+}
+
+/// The value of an element's attribute, by its local name (`r:id` is `id`).
+fn attribute(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name)
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
+}
+
 /// The first answer `find` gives for an element of part `name` of a workbook's zip (named
 /// as the zip names it, or in other case or with `\\`, which readers accept), if any.
 fn part_xml<T>(
@@ -141,6 +175,21 @@ fn part_xml<T>(
     name: &str,
     find: impl Fn(&quick_xml::events::BytesStart<'_>) -> Option<T>,
 ) -> Option<T> {
+    let mut found = None;
+    scan_part(archive, name, |e| {
+        found = find(e);
+        found.is_some()
+    });
+    found
+}
+
+/// Shows `visit` each element of part `name` (see [`part_xml`]) in turn, until it
+/// answers true or the part ends.
+fn scan_part(
+    archive: &mut Archive<'_>,
+    name: &str,
+    mut visit: impl FnMut(&quick_xml::events::BytesStart<'_>) -> bool,
+) {
     use quick_xml::events::Event;
     let index = archive.index_for_name(name).or_else(|| {
         (0..archive.len()).find(|&i| {
@@ -149,22 +198,72 @@ fn part_xml<T>(
                 .and_then(Result::ok)
                 .is_some_and(|n| n.replace('\\', "/").eq_ignore_ascii_case(name))
         })
-    })?;
-    let part = archive.by_index(index).ok()?;
+    });
+    let Some(Ok(part)) = index.map(|i| archive.by_index(i)) else {
+        return;
+    };
     let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(part));
     let mut buf = Vec::new();
     loop {
         match xml.read_event_into(&mut buf) {
-            Ok(Event::Start(e) | Event::Empty(e)) => {
-                if let Some(found) = find(&e) {
-                    return Some(found);
-                }
-            }
-            Ok(Event::Eof) | Err(_) => return None,
+            Ok(Event::Start(e) | Event::Empty(e)) if visit(&e) => return,
+            Ok(Event::Eof) | Err(_) => return,
             _ => {}
         }
         buf.clear();
     }
+}
+
+/// The array formulas of worksheet `sheet`, by their first cell, each with the area
+/// whose cells hold its results (`<f t="array" ref="J2:J5">`). calamine reports such a
+/// formula at its first cell only, and the others then look like typed values.
+fn array_formulas(archive: &mut Archive<'_>, sheet: &str) -> HashMap<(u32, u32), Area> {
+    let mut arrays = HashMap::new();
+    let Some(part) = sheet_part(archive, sheet) else {
+        return arrays;
+    };
+    let mut cell = None;
+    scan_part(archive, &part, |e| {
+        match e.local_name().into_inner() {
+            "c" => cell = attribute(e, "r").and_then(|r| cell_position(&r)),
+            "f" if attribute(e, "t").as_deref() == Some("array") => {
+                let area = attribute(e, "ref").and_then(|r| area_position(&r));
+                if let (Some(at), Some(area)) = (cell, area) {
+                    arrays.insert(at, area);
+                }
+            }
+            _ => {}
+        }
+        false
+    });
+    arrays
+}
+
+/// The rows and columns of an area of a sheet, from 0.
+type Area = (RangeInclusive<u32>, RangeInclusive<u32>);
+
+/// The row and column (from 0) of an A1 reference such as `J3` or `$J$3`. Written here
+/// because calamine's own parser is private.
+fn cell_position(reference: &str) -> Option<(u32, u32)> {
+    let reference = reference.trim().replace('$', "");
+    let digits = reference.find(|c: char| c.is_ascii_digit())?;
+    let (letters, number) = reference.split_at(digits);
+    if letters.is_empty() || letters.len() > 3 || !letters.bytes().all(|b| b.is_ascii_alphabetic())
+    {
+        return None;
+    }
+    let col = letters.bytes().fold(0u32, |n, b| {
+        n * 26 + u32::from(b.to_ascii_uppercase() - b'A' + 1)
+    });
+    let row: u32 = number.parse().ok()?;
+    (row >= 1).then(|| (row - 1, col - 1))
+}
+
+/// An area's reference (`J2:J5`, or one cell), either corner first.
+fn area_position(reference: &str) -> Option<Area> {
+    let (a, b) = reference.split_once(':').unwrap_or((reference, reference));
+    let (a, b) = (cell_position(a)?, cell_position(b)?);
+    Some((a.0.min(b.0)..=a.0.max(b.0), a.1.min(b.1)..=a.1.max(b.1)))
 }
 
 /// The most cells a scenario sheet's used area (from its first used cell to its last)
@@ -362,7 +461,8 @@ pub fn read(bytes: &[u8], origin: &str) -> Result<Read, ScenarioError> {
     ] {
         if let Some(range) = range {
             let merged = merges.remove(name).unwrap_or_default();
-            r.uncalculated_formulas(&mut book, name, range, &merged, recalculated);
+            let arrays = || array_formulas(&mut archive, name);
+            r.uncalculated_formulas(&mut book, name, range, &merged, arrays, recalculated);
         }
     }
     let mut fields = Fields::default();
@@ -446,9 +546,10 @@ struct Walk {
     problems: Vec<Problem>,
     /// Pointers whose cell was refused: the loader's "missing" there is not repeated.
     refused: Vec<String>,
-    /// Cells refused for their formula: what the loader then finds at them ("missing",
-    /// or a placeholder 0 "out of range") follows from that, and is not repeated.
-    formula_cells: Vec<String>,
+    /// Cells refused for their formula, by sheet and area: what the loader then finds
+    /// at them ("missing", or a placeholder 0 "out of range") follows from that, and is
+    /// not repeated.
+    formula_cells: Vec<(String, Area)>,
 }
 
 impl Walk {
@@ -515,17 +616,37 @@ impl Walk {
     /// calculated on opening (`recalculated`, see [`calculates_on_opening`]) has a saved
     /// value, usually 0, that nothing calculated. Either is refused at its cell. Any
     /// other formula whose saved value is 0 is kept for a warning
-    /// ([`Places::zero_formulas`]).
+    /// ([`Places::zero_formulas`]). An array formula (`arrays`, by first cell) is all
+    /// the cells of its area, within the sheet's used range: refused as one, at its first
+    /// cell, and warned about cell by cell.
     fn uncalculated_formulas(
         &mut self,
         book: &mut Xlsx<Cursor<&[u8]>>,
         sheet: &str,
         values: &Range<Data>,
         merged: &Merged,
+        arrays: impl FnOnce() -> HashMap<(u32, u32), Area>,
         recalculated: bool,
     ) {
         let Ok(formulas) = book.worksheet_formula(sheet) else {
             return;
+        };
+        if formulas.is_empty() {
+            return;
+        }
+        // Read only for a sheet with formulas: it is a second pass over the sheet's XML.
+        let arrays = arrays();
+        let (Some(start), Some(end)) = (values.start(), values.end()) else {
+            return;
+        };
+        let saved = |at| !matches!(values.get_value(at), None | Some(Data::Empty));
+        // A formula's text result "0" is read as the number 0 too (a number stored as
+        // text).
+        let zero = |at| match values.get_value(at) {
+            Some(Data::Int(0)) => true,
+            Some(Data::Float(x)) => *x == 0.0,
+            Some(Data::String(t)) => t.trim().parse::<f64>().is_ok_and(|x| x == 0.0),
+            _ => false,
         };
         let (top, left) = formulas.start().unwrap_or((0, 0));
         for (row, col, formula) in formulas.used_cells() {
@@ -535,41 +656,112 @@ impl Walk {
             if formula.is_empty() || merged.hidden.contains(&at) {
                 continue;
             }
-            let saved = !matches!(values.get_value(at), None | Some(Data::Empty));
-            let message = if !saved {
-                format!(
-                    "holds the formula {} with no value saved with it (the program that wrote the workbook did not calculate it): open the workbook in Excel or LibreOffice and save it",
-                    super::shown_formula(formula)
-                )
-            } else if recalculated {
-                format!(
-                    "holds the formula {} in a workbook that asks to be calculated when opened, as programs such as XlsxWriter write them, so its saved value (XlsxWriter saves 0) may never have been calculated: open the workbook in Excel and save it (in LibreOffice, first choose Data > Calculate > Recalculate Hard, as it keeps saved values), or type the value in place of the formula",
-                    super::shown_formula(formula)
-                )
-            } else {
-                // A formula's text result "0" is read as the number 0 too (a number
-                // stored as text).
-                let zero = match values.get_value(at) {
-                    Some(Data::Int(0)) => true,
-                    Some(Data::Float(x)) => *x == 0.0,
-                    Some(Data::String(t)) => t.trim().parse::<f64>().is_ok_and(|x| x == 0.0),
-                    _ => false,
-                };
-                if zero {
+            let formula: Arc<str> = Arc::from(formula.as_str());
+            let array = arrays
+                .get(&at)
+                .filter(|(rows, cols)| rows.start() != rows.end() || cols.start() != cols.end());
+            let Some((rows, cols)) = array else {
+                if !saved(at) || recalculated {
+                    self.refuse_formula(
+                        sheet,
+                        at,
+                        (at.0..=at.0, at.1..=at.1),
+                        None,
+                        &formula,
+                        saved(at),
+                    );
+                } else if zero(at) {
                     let (rows, cols) = merged.area_of(at);
                     self.places.zero_formulas.push(ZeroFormula {
                         sheet: sheet.to_string(),
                         rows,
                         cols,
-                        formula: formula.clone(),
+                        formula,
                     });
                 }
                 continue;
             };
-            let cell = cell_name(sheet, at.0, at.1);
-            self.formula_cells.push(cell.clone());
-            self.problem("", Some(cell), message);
+            // Cells past the used range are never read; they bound what a damaged or
+            // hostile file's area (a whole sheet) costs.
+            let rows = *rows.start().max(&start.0)..=*rows.end().min(&end.0);
+            let cols = *cols.start().max(&start.1)..=*cols.end().min(&end.1);
+            let cells = || {
+                rows.clone()
+                    .flat_map(|r| cols.clone().map(move |c| (r, c)))
+                    .filter(|at| !merged.hidden.contains(at))
+            };
+            let unsaved = cells().find(|&at| !saved(at));
+            if unsaved.is_some() || recalculated {
+                let whole = arrays[&at].clone();
+                let clipped = (rows.clone(), cols.clone());
+                self.refuse_formula(
+                    sheet,
+                    at,
+                    clipped,
+                    Some((whole, unsaved)),
+                    &formula,
+                    unsaved.is_none(),
+                );
+                continue;
+            }
+            for cell in cells().filter(|&at| zero(at)) {
+                self.places.zero_formulas.push(ZeroFormula {
+                    sheet: sheet.to_string(),
+                    rows: cell.0..=cell.0,
+                    cols: cell.1..=cell.1,
+                    formula: formula.clone(),
+                });
+            }
         }
+    }
+
+    /// Refuses the formula at `at` of `sheet`, whose results are read from `cells`:
+    /// `array` is an array formula's whole area and its first cell without a saved
+    /// value, if any; `saved` whether every cell has a saved value (so that only the
+    /// workbook's request to be calculated on opening makes it unknown).
+    fn refuse_formula(
+        &mut self,
+        sheet: &str,
+        at: (u32, u32),
+        cells: Area,
+        array: Option<(Area, Option<(u32, u32)>)>,
+        formula: &str,
+        saved: bool,
+    ) {
+        let shown = super::shown_formula(formula);
+        let (what, unsaved) = match array {
+            None => (
+                format!("the formula {shown}"),
+                "with no value saved with it".to_string(),
+            ),
+            Some(((rows, cols), unsaved)) => {
+                let area = format!(
+                    "{}{}:{}{}",
+                    column_letters(*cols.start()),
+                    rows.start() + 1,
+                    column_letters(*cols.end()),
+                    rows.end() + 1
+                );
+                let missing = unsaved.map_or(String::new(), |(r, c)| {
+                    format!("with no value saved in {}{} ", column_letters(c), r + 1)
+                });
+                (
+                    format!("the array formula {shown} over {area}"),
+                    missing.trim_end().to_string(),
+                )
+            }
+        };
+        let message = if !saved {
+            format!(
+                "holds {what} {unsaved} (the program that wrote the workbook did not calculate it): open the workbook in Excel or LibreOffice and save it"
+            )
+        } else {
+            format!(
+                "holds {what} in a workbook that asks to be calculated when opened, as programs such as XlsxWriter write them, so its saved value (XlsxWriter saves 0) may never have been calculated: open the workbook in Excel and save it (in LibreOffice, first choose Data > Calculate > Recalculate Hard, as it keeps saved values), or type the value in place of the formula"
+            )
+        };
+        self.formula_cells.push((sheet.to_string(), cells));
+        self.problem("", Some(cell_name(sheet, at.0, at.1)), message);
     }
 
     fn problem(&mut self, path: &str, cell: Option<String>, message: impl Into<String>) {
@@ -615,9 +807,19 @@ impl Walk {
                 origin,
                 mut problems,
             } => {
-                problems.retain(|p| {
-                    p.path.is_empty() || p.cell.as_ref().is_none_or(|c| !formula_cells.contains(c))
-                });
+                let refused = |cell: &str| {
+                    let Some((sheet, reference)) = cell.rsplit_once('!') else {
+                        return false;
+                    };
+                    let Some((row, col)) = cell_position(reference) else {
+                        return false;
+                    };
+                    formula_cells.iter().any(|(s, (rows, cols))| {
+                        s == sheet && rows.contains(&row) && cols.contains(&col)
+                    })
+                };
+                problems
+                    .retain(|p| p.path.is_empty() || p.cell.as_deref().is_none_or(|c| !refused(c)));
                 ScenarioError::Invalid { origin, problems }
             }
             other => other,
