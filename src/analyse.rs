@@ -15,7 +15,7 @@ use consortium_sim::engine::Monitor;
 use consortium_sim::export::analysis::terminal;
 use consortium_sim::export::{self, Format, Kind, Subject, csv, html, json, xlsx};
 use consortium_sim::output;
-use consortium_sim::run::{self, Error, Result, Source};
+use consortium_sim::run::{self, Error, Notice, Result, Source};
 
 /// Writes each requested output file atomically through the exporters (unless the run
 /// has been interrupted meanwhile), then prints the table and what was written, on
@@ -188,7 +188,18 @@ pub fn compare(args: CompareArgs, monitor: &Monitor) -> Result<()> {
         Kind::Compare,
     )?;
     let options = args.sim.options();
-    let prepared = prepare(&options)?;
+    let prepared = if args.more.is_empty() {
+        prepare(&options)?
+    } else {
+        // Several files warn alike: each file's notices are led by its name (the later
+        // files' by `files`).
+        let mut notices = Vec::new();
+        let prepared = run::prepare(&options, &mut notices);
+        let name = options.scenario.name();
+        let notices: Vec<Notice> = notices.into_iter().map(|n| n.about(&name)).collect();
+        notify(&notices);
+        prepared?
+    };
     let entrants = if args.more.is_empty() {
         let mut notices = Vec::new();
         let entrants = prepared.variants(&args.variants, &mut notices);

@@ -219,7 +219,12 @@ def _tell(notices: Iterable[Tuple[str, str]], already: FrozenSet[Tuple[str, str]
     typed as a percentage, a workbook formula read as its saved 0) is told once, not
     again by each run of it."""
     for kind, text in notices:
-        if (kind, text) not in already:
+        # A comparison of several files says each later file's notices after its name
+        # ("b.xlsx: Partners!J3 ..."); loading that file told them without it.
+        said = (kind, text) in already or any(
+            k == kind and text.endswith(f": {t}") for k, t in already
+        )
+        if not said:
             warnings.warn(f"{kind}: {text}", ScenarioWarning, stacklevel=3)
 
 

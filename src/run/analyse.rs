@@ -328,7 +328,10 @@ impl Prepared {
 
     /// The run's scenario, from `first`, and the scenarios of `more`, each with the
     /// run's `overrides`; each is named by its file's stem, or its path where two stems
-    /// are the same. Repaired correlation matrices are added to `notices`.
+    /// are the same. What loading each of `more` tells (a repaired correlation matrix,
+    /// a workbook formula read as its saved 0) is added to `notices`, led by the file's
+    /// name, since several files say alike; the first's notices are the caller's, from
+    /// [`prepare`](super::prepare).
     pub fn files(
         &self,
         first: &Source,
@@ -343,7 +346,10 @@ impl Prepared {
             let loaded = if *source == first {
                 None
             } else {
-                Some(prepare::load(source, overrides, notices)?)
+                let mut told = Vec::new();
+                let loaded = prepare::load(source, overrides, &mut told);
+                notices.extend(told.into_iter().map(|n| n.about(&source.name())));
+                Some(loaded?)
             };
             entrants.push(match loaded {
                 None => Entrant {

@@ -291,6 +291,20 @@ impl Notice {
             Notice::Note(m) => ("note", m),
         }
     }
+
+    /// The notice as said of one of several scenarios (those a comparison loads): its
+    /// message led by the scenario's name, `b.xlsx: Partners!J3 ...`.
+    pub fn about(self, name: &str) -> Notice {
+        let lead = |m: Message| {
+            let mut led = Message::from(format!("{name}: "));
+            led.push(m);
+            led
+        };
+        match self {
+            Notice::Warning(m) => Notice::Warning(lead(m)),
+            Notice::Note(m) => Notice::Note(lead(m)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -637,6 +637,30 @@ fn array_formulas_are_read_over_their_whole_area() {
     });
     let out = validate(moved, false);
     assert_eq!(warned(&out.ok().stderr).len(), 4, "{}", out.stderr);
+
+    // Compared, each file's warnings are led by its name.
+    let other = dir.path("other.xlsx");
+    std::fs::copy(&four, &other).unwrap();
+    let out = sim(&[
+        "compare",
+        four.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--trials",
+        "200",
+    ]);
+    let led: Vec<&str> = out
+        .ok()
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("warning: "))
+        .map(|l| l.split(" (/partners").next().unwrap())
+        .collect();
+    let (four, other) = (four.display(), other.display());
+    let expected: Vec<String> = [four, other]
+        .iter()
+        .flat_map(|f| (2..=5).map(move |r| format!("{f}: Partners!J{r}")))
+        .collect();
+    assert_eq!(led, expected, "{}", out.stderr);
 }
 
 /// The text of part `name` of a workbook's zip.
