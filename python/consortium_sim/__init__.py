@@ -242,7 +242,12 @@ class Scenario:
         _spec: Tuple[Optional[str], Optional[str], str, List[str]],
         _told: FrozenSet[Tuple[str, str]] = frozenset(),
     ):
-        value, summary, plausibility, notices = _native.load(_spec)
+        try:
+            value, summary, plausibility, notices = _native.load(_spec)
+        except Exception as e:
+            # Told before the error, as the command line prints them before it.
+            _tell(getattr(e, "notices", ()), _told)
+            raise
         self._spec = _spec
         self._value = value
         self._summary = summary

@@ -291,7 +291,13 @@ fn load(
     let mut told = Vec::new();
     let loaded = source(&spec)
         .and_then(|source| Ok(run::load(&source, &spec.3, &mut told)?))
-        .map_err(|e| e.into_py(py))?;
+        .map_err(|e| {
+            // What loading told before it failed goes with the error: a workbook
+            // formula's saved 0 explains the "0 is out of range" that follows it.
+            let err = e.into_py(py);
+            let _ = err.value(py).setattr("notices", notices(&told));
+            err
+        })?;
     Ok((
         export::json::to_json(&loaded.value),
         loaded.scenario.summary(),

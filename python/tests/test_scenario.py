@@ -204,6 +204,18 @@ def test_a_formula_saved_as_0_warns_at_its_cell_as_the_command_line_does(tmp_pat
         cs.compare(book, other, trials=200, progress=False)
     told = [str(w.message) for w in caught if issubclass(w.category, cs.ScenarioWarning)]
     assert told == said * 3, told
+    # A load that fails tells what it found before the error, as the command line does.
+    trials = edited_workbook(tmp_path, {
+        "xl/worksheets/sheet1.xml": [(r'(<c r="C8"[^>]*>)<v>[^<]*</v>', r"\g<1><f>1*0</f><v>0</v>")],
+        "xl/workbook.xml": [(' fullCalcOnLoad="1"', "")],
+    })
+    printed = cli("validate", trials, check=False).stderr
+    with pytest.warns(cs.ScenarioWarning) as told, pytest.raises(cs.ScenarioError) as e:
+        cs.Scenario.load(trials)
+    said = [str(w.message) for w in told]
+    assert said == [line for line in printed.splitlines() if line.startswith("warning: ")]
+    assert said[0].startswith("warning: Scenario!C8 (/trials) is 0, the saved value of its formula =1*0: ")
+    assert "Scenario!C8 (/trials): 0 is out of range" in str(e.value)
 
 
 def test_a_json_scenarios_problems_have_no_sheet_or_cell():
