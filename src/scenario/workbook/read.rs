@@ -657,9 +657,13 @@ impl Walk {
                 continue;
             }
             let formula: Arc<str> = Arc::from(formula.as_str());
-            let array = arrays
-                .get(&at)
-                .filter(|(rows, cols)| rows.start() != rows.end() || cols.start() != cols.end());
+            // An area of one cell is an ordinary formula; so, in a damaged file, is one
+            // whose area does not hold the formula's own cell.
+            let array = arrays.get(&at).filter(|(rows, cols)| {
+                (rows.start() != rows.end() || cols.start() != cols.end())
+                    && rows.contains(&at.0)
+                    && cols.contains(&at.1)
+            });
             let Some((rows, cols)) = array else {
                 if !saved(at) || recalculated {
                     self.refuse_formula(
@@ -690,7 +694,9 @@ impl Walk {
                     .flat_map(|r| cols.clone().map(move |c| (r, c)))
                     .filter(|at| !merged.hidden.contains(at))
             };
-            let unsaved = cells().find(|&at| !saved(at));
+            // The formula's own cell first: it may lie past the used range (a formula
+            // with no saved value is no used cell), which the clipped area leaves out.
+            let unsaved = std::iter::once(at).chain(cells()).find(|&at| !saved(at));
             if unsaved.is_some() || recalculated {
                 let whole = arrays[&at].clone();
                 let clipped = (rows.clone(), cols.clone());
@@ -743,12 +749,9 @@ impl Walk {
                     rows.end() + 1
                 );
                 let missing = unsaved.map_or(String::new(), |(r, c)| {
-                    format!("with no value saved in {}{} ", column_letters(c), r + 1)
+                    format!("with no value saved in {}{}", column_letters(c), r + 1)
                 });
-                (
-                    format!("the array formula {shown} over {area}"),
-                    missing.trim_end().to_string(),
-                )
+                (format!("the array formula {shown} over {area}"), missing)
             }
         };
         let message = if !saved {
