@@ -627,6 +627,24 @@ fn array_formulas_are_read_over_their_whole_area() {
     .bad_input()
     .stderr_has("over J2:J5 with no value saved in J4 (the program");
 
+    // Past the used range, with no value saved anywhere: still refused at its cell.
+    let far = rewrite(&written, sheet, |x| {
+        x.replace(
+            "</row></sheetData>",
+            r#"</row><row r="20"><c r="Z20"><f t="array" ref="Z20:Z23">1*0</f></c></row></sheetData>"#,
+        )
+    });
+    validate(far, false).bad_input().stderr_has(
+        "Partners!Z20: holds the array formula =1*0 over Z20:Z23 with no value saved in Z20",
+    );
+    // An area that does not hold its formula's cell (a damaged file): an ordinary
+    // formula, at its own cell.
+    let out = validate(array("K5:K9", "<v>0</v>", [Some("9"); 3]), false);
+    assert_eq!(
+        warned(&out.ok().stderr),
+        ["Partners!J2 (/partners/0/exit_fee)"]
+    );
+
     // The sheet's part is found where the workbook's relationships put it.
     let moved = rename(&zeros, sheet, "xl/worksheets/partners.xml");
     let moved = rewrite(&moved, "xl/_rels/workbook.xml.rels", |x| {
