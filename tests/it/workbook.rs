@@ -645,6 +645,29 @@ fn array_formulas_are_read_over_their_whole_area() {
         ["Partners!J2 (/partners/0/exit_fee)"]
     );
 
+    // Overlapping areas (which no spreadsheet writes): a cell is told once, and the
+    // areas' cells, added up, are bounded as a sheet's are.
+    let out = validate(array("J2:J5", "<v>0</v>", [Some("0"); 3]), false);
+    let twice = rewrite(&std::fs::read(&four).unwrap(), sheet, |x| {
+        x.replace(
+            r#"<c r="J3" s="5"><v>0</v>"#,
+            r#"<c r="J3" s="5"><f t="array" ref="J3:J5">I3:I5*0</f><v>0</v>"#,
+        )
+    });
+    assert_eq!(
+        warned(&validate(twice, true).ok().stderr),
+        warned(&out.ok().stderr)
+    );
+    let many = rewrite(&written, sheet, |x| {
+        let rows: String = (10..=1500)
+            .map(|r| format!(r#"<row r="{r}"><c r="Z{r}"><f t="array" ref="Z1:Z1500">1</f><v>1</v></c></row>"#))
+            .collect();
+        x.replace("</row></sheetData>", &format!("</row>{rows}</sheetData>"))
+    });
+    validate(many, false).bad_input().stderr_has(
+        "sheet Partners: its array formulas cover more than the 2000000 cells a scenario sheet may span",
+    );
+
     // The sheet's part is found where the workbook's relationships put it.
     let moved = rename(&zeros, sheet, "xl/worksheets/partners.xml");
     let moved = rewrite(&moved, "xl/_rels/workbook.xml.rels", |x| {

@@ -24,7 +24,8 @@ pub use read::{Read, read};
 pub(crate) use write::exact;
 pub use write::write;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::RangeInclusive;
 
 use serde_json::Value;
 
@@ -192,14 +193,15 @@ pub struct Places {
     zero_formulas: Vec<ZeroFormula>,
 }
 
-/// A formula whose saved value is 0, with the cells that read it: its own, or the
-/// merged area it heads (kept as an area, so that one formula over a long merge is one
-/// entry until its cells are matched with the fields read).
+/// A formula whose saved value is 0, with the cells that read it: its own, the merged
+/// area it heads (kept as an area, so that one formula over a long merge is one entry
+/// until its cells are matched with the fields read), or the cells of its array area
+/// that saved 0.
 #[derive(Debug, Clone)]
 struct ZeroFormula {
-    sheet: String,
-    rows: std::ops::RangeInclusive<u32>,
-    cols: std::ops::RangeInclusive<u32>,
+    sheet: std::sync::Arc<str>,
+    /// Areas of cells, each as its rows and columns.
+    cells: Vec<(RangeInclusive<u32>, RangeInclusive<u32>)>,
     formula: std::sync::Arc<str>,
 }
 
@@ -223,14 +225,20 @@ impl Places {
             pointers.entry(place.as_str()).or_insert(pointer.as_str());
         }
         let cells = self.zero_formulas.iter().flat_map(|z| {
-            z.rows.clone().flat_map(move |row| {
-                z.cols
-                    .clone()
-                    .map(move |col| (cell_name(&z.sheet, row, col), &z.formula))
+            z.cells.iter().flat_map(move |(rows, cols)| {
+                rows.clone().flat_map(move |row| {
+                    cols.clone()
+                        .map(move |col| (cell_name(&z.sheet, row, col), &z.formula))
+                })
             })
         });
+        // A cell under two array formulas (a damaged file) is told once.
+        let mut seen = HashSet::new();
         let mut found = cells.filter_map(|(cell, formula)| {
             let pointer = *pointers.get(cell.as_str())?;
+            if !seen.insert(cell.clone()) {
+                return None;
+            }
             let read = self.read.pointer(pointer);
             (read.is_some() && read == now.pointer(pointer)).then_some((cell, pointer, formula))
         });

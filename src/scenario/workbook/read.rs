@@ -648,6 +648,10 @@ impl Walk {
             Some(Data::String(t)) => t.trim().parse::<f64>().is_ok_and(|x| x == 0.0),
             _ => false,
         };
+        let sheet_name: Arc<str> = Arc::from(sheet);
+        // The cells all array areas span, added up: overlapping areas (which no
+        // spreadsheet writes) would otherwise cost the square of the sheet's size.
+        let mut budget = MAX_SHEET_CELLS;
         let (top, left) = formulas.start().unwrap_or((0, 0));
         for (row, col, formula) in formulas.used_cells() {
             let at = (top + row as u32, left + col as u32);
@@ -675,11 +679,9 @@ impl Walk {
                         saved(at),
                     );
                 } else if zero(at) {
-                    let (rows, cols) = merged.area_of(at);
                     self.places.zero_formulas.push(ZeroFormula {
-                        sheet: sheet.to_string(),
-                        rows,
-                        cols,
+                        sheet: sheet_name.clone(),
+                        cells: vec![merged.area_of(at)],
                         formula,
                     });
                 }
@@ -689,6 +691,18 @@ impl Walk {
             // hostile file's area (a whole sheet) costs.
             let rows = *rows.start().max(&start.0)..=*rows.end().min(&end.0);
             let cols = *cols.start().max(&start.1)..=*cols.end().min(&end.1);
+            let spanned = rows.clone().count() as u64 * cols.clone().count() as u64;
+            let Some(left) = budget.checked_sub(spanned) else {
+                self.problem(
+                    "",
+                    Some(format!("sheet {sheet}")),
+                    format!(
+                        "its array formulas cover more than the {MAX_SHEET_CELLS} cells a scenario sheet may span; type the values in place of the formulas"
+                    ),
+                );
+                return;
+            };
+            budget = left;
             let cells = || {
                 rows.clone()
                     .flat_map(|r| cols.clone().map(move |c| (r, c)))
@@ -710,12 +724,15 @@ impl Walk {
                 );
                 continue;
             }
-            for cell in cells().filter(|&at| zero(at)) {
+            let zeros: Vec<Area> = cells()
+                .filter(|&at| zero(at))
+                .map(|at| merged.area_of(at))
+                .collect();
+            if !zeros.is_empty() {
                 self.places.zero_formulas.push(ZeroFormula {
-                    sheet: sheet.to_string(),
-                    rows: cell.0..=cell.0,
-                    cols: cell.1..=cell.1,
-                    formula: formula.clone(),
+                    sheet: sheet_name.clone(),
+                    cells: zeros,
+                    formula,
                 });
             }
         }
