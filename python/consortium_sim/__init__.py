@@ -20,6 +20,7 @@ import json
 import numbers
 import operator
 import os
+import sys
 import time
 import warnings
 from functools import cached_property
@@ -214,6 +215,20 @@ def _settings(trials: Any, seed: Any, threads: Any, max_memory: Any, sampling: A
     )
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _callers_level() -> int:
+    """The `stacklevel` for a warning from `_tell` that points at the user's code: the
+    first frame outside this package (calls reach `_tell` by several paths, so no fixed
+    level is right). Python's default filter tells a warning once per place, so a
+    warning placed inside the package would hide a second file's same warning."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _tell(notices: Iterable[Tuple[str, str]], already: FrozenSet[Tuple[str, str]] = frozenset()) -> None:
     """Warns each notice but those in `already`: what loading the scenario told (a rate
     typed as a percentage, a workbook formula read as its saved 0) is told once, not
@@ -225,7 +240,7 @@ def _tell(notices: Iterable[Tuple[str, str]], already: FrozenSet[Tuple[str, str]
             k == kind and text.endswith(f": {t}") for k, t in already
         )
         if not said:
-            warnings.warn(f"{kind}: {text}", ScenarioWarning, stacklevel=3)
+            warnings.warn(f"{kind}: {text}", ScenarioWarning, stacklevel=_callers_level())
 
 
 class Scenario:
@@ -245,8 +260,13 @@ class Scenario:
         try:
             value, summary, plausibility, notices = _native.load(_spec)
         except Exception as e:
-            # Told before the error, as the command line prints them before it.
-            _tell(getattr(e, "notices", ()), _told)
+            # Told before the error, as the command line prints them before it. Where
+            # warnings are made errors, the scenario's error is still what is raised,
+            # caused by the warning.
+            try:
+                _tell(getattr(e, "notices", ()), _told)
+            except Warning as w:
+                raise e from w
             raise
         self._spec = _spec
         self._value = value

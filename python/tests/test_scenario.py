@@ -216,6 +216,28 @@ def test_a_formula_saved_as_0_warns_at_its_cell_as_the_command_line_does(tmp_pat
     assert said == [line for line in printed.splitlines() if line.startswith("warning: ")]
     assert said[0].startswith("warning: Scenario!C8 (/trials) is 0, the saved value of its formula =1*0: ")
     assert "Scenario!C8 (/trials): 0 is out of range" in str(e.value)
+    # Each warning points at the caller's line, not into the package: Python's default
+    # filter tells a warning once per place, and would hide a second file's.
+    assert {w.filename for w in told} == {__file__}
+    # With warnings made errors, the scenario's error is still raised, caused by the
+    # first warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(cs.ScenarioError) as e:
+            cs.Scenario.load(trials)
+    assert isinstance(e.value.__cause__, cs.ScenarioWarning)
+    assert str(e.value.__cause__) == said[0]
+    # Refused for a mistake only a workbook makes (text in a number cell) as well: the
+    # warnings are still told.
+    text = edited_workbook(tmp_path, {
+        "xl/worksheets/sheet1.xml": [(r'(<c r="C8"[^>]*>)<v>[^<]*</v>', r"\g<1><f>1*0</f><v>0</v>")],
+        "xl/worksheets/sheet3.xml": [(r'<c r="I4"( s="\d+")><v>[^<]*</v>', r'<c r="I4"\1 t="inlineStr"><is><t>zz</t></is>')],
+        "xl/workbook.xml": [(' fullCalcOnLoad="1"', "")],
+    })
+    with pytest.warns(cs.ScenarioWarning) as told, pytest.raises(cs.ScenarioError) as e:
+        cs.Scenario.load(text)
+    assert [str(w.message) for w in told] == said
+    assert 'Partners!I4 (/partners/2/lock_in_years): expected a number, found the text "zz"' in str(e.value)
 
 
 def test_a_json_scenarios_problems_have_no_sheet_or_cell():

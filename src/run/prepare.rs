@@ -132,7 +132,17 @@ pub struct Loaded {
 /// is valid but almost never meant (a rate typed as a whole percentage), is reported in
 /// `notices`.
 pub fn load(source: &Source, overrides: &[String], notices: &mut Vec<Notice>) -> Result<Loaded> {
-    let (mut value, mut from, places) = provenance::read(source)?;
+    let (mut value, mut from, places) = provenance::read(source).map_err(|mut e| {
+        // A workbook refused for mistakes of its own still tells what it warned of.
+        if let Error::Scenario(s) = &mut e {
+            notices.extend(
+                s.take_warnings()
+                    .into_iter()
+                    .map(|m| Notice::Warning(m.into())),
+            );
+        }
+        e
+    })?;
     from.overrides = overrides.to_vec();
     for spec in overrides {
         scenario::apply_set(&mut value, spec)?;

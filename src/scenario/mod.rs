@@ -327,7 +327,21 @@ pub enum ScenarioError {
     Invalid {
         origin: String,
         problems: Vec<Problem>,
+        /// What was found to warn about before the problems (a workbook formula read as
+        /// its saved 0, which may be why a value is out of range): not part of the
+        /// message; the run API tells them as notices ([`ScenarioError::take_warnings`]).
+        warnings: Vec<String>,
     },
+}
+
+impl ScenarioError {
+    /// The warnings an invalid scenario carries, taken out of it.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        match self {
+            ScenarioError::Invalid { warnings, .. } => std::mem::take(warnings),
+            _ => Vec::new(),
+        }
+    }
 }
 
 fn list(problems: &[Problem]) -> String {

@@ -508,6 +508,23 @@ fn formulas_read_as_a_saved_0_are_counted_past_ten_and_shown_safely() {
         .bad_input()
         .stderr_has("warning: Scenario!C8 (/trials) is 0, the saved value of its formula =1*0: ")
         .stderr_has("Scenario!C8 (/trials): 0 is out of range");
+    // The same with a mistake only a workbook makes (text in a number cell), which
+    // refuses the workbook before it is validated: still told.
+    let text = rewrite(&trials, "xl/worksheets/sheet3.xml", |x| {
+        let lock_in = regex::Regex::new(r#"<c r="I4"( s="\d+")><v>[^<]*</v>"#).unwrap();
+        let edited = lock_in
+            .replace(x, r#"<c r="I4"$1 t="inlineStr"><is><t>zz</t></is>"#)
+            .into_owned();
+        assert_ne!(edited, x);
+        edited
+    });
+    validate_uncalculated(&four, &text)
+        .bad_input()
+        .stderr_has("warning: Scenario!C8 (/trials) is 0, the saved value of its formula =1*0: ")
+        .stderr_has(
+            "Partners!I4 (/partners/2/lock_in_years): expected a number, found the text \"zz\"",
+        )
+        .stderr_has("Scenario!C8 (/trials): 0 is out of range");
 }
 
 /// An array formula (`{=I2:I5*0}` over J2:J5, or a dynamic array's spill) is written at
@@ -655,7 +672,8 @@ fn array_formulas_are_read_over_their_whole_area() {
         )
     });
     assert_eq!(
-        warned(&validate(twice, false).ok().stderr),
+        // (true: `four` was written without the request to calculate on opening.)
+        warned(&validate(twice, true).ok().stderr),
         warned(&out.ok().stderr)
     );
     let many = rewrite(&written, sheet, |x| {

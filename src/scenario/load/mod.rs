@@ -223,6 +223,7 @@ fn parse(text: &[u8], origin: &str) -> Result<Value, ScenarioError> {
         return Err(ScenarioError::Invalid {
             origin: origin.to_string(),
             problems,
+            warnings: Vec::new(),
         });
     }
     Ok(value)
@@ -250,6 +251,7 @@ pub fn from_value(value: &Value, origin: &str) -> Result<Scenario, ScenarioError
         _ => Err(ScenarioError::Invalid {
             origin: origin.to_string(),
             problems: c.problems,
+            warnings: Vec::new(),
         }),
     }
 }

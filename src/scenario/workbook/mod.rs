@@ -273,11 +273,16 @@ impl Places {
             ScenarioError::Invalid {
                 origin,
                 mut problems,
+                warnings,
             } => {
                 for p in &mut problems {
                     self.place(p, now);
                 }
-                ScenarioError::Invalid { origin, problems }
+                ScenarioError::Invalid {
+                    origin,
+                    problems,
+                    warnings,
+                }
             }
             other => other,
         }

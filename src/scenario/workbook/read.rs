@@ -808,6 +808,8 @@ impl Walk {
     /// problems with what could be read (but not the absence of a refused value),
     /// each at its place.
     fn with_loaders(mut self, value: Value, origin: &str) -> ScenarioError {
+        // Told with the error: a formula's saved 0 may be what the loader refuses.
+        let warnings = self.places.zero_formulas(&value);
         if let Err(ScenarioError::Invalid { problems, .. }) = from_value(&value, origin) {
             let refused = |p: &Problem| {
                 self.refused
@@ -820,12 +822,14 @@ impl Walk {
         let error = ScenarioError::Invalid {
             origin: origin.to_string(),
             problems: self.problems,
+            warnings,
         };
         let formula_cells = self.formula_cells;
         match self.places.locate(error, &value) {
             ScenarioError::Invalid {
                 origin,
                 mut problems,
+                warnings,
             } => {
                 let refused = |cell: &str| {
                     let Some((sheet, reference)) = cell.rsplit_once('!') else {
@@ -840,7 +844,11 @@ impl Walk {
                 };
                 problems
                     .retain(|p| p.path.is_empty() || p.cell.as_deref().is_none_or(|c| !refused(c)));
-                ScenarioError::Invalid { origin, problems }
+                ScenarioError::Invalid {
+                    origin,
+                    problems,
+                    warnings,
+                }
             }
             other => other,
         }
