@@ -229,10 +229,14 @@ def _callers_level() -> int:
     return level
 
 
-def _tell(notices: Iterable[Tuple[str, str]], already: FrozenSet[Tuple[str, str]] = frozenset()) -> None:
+def _tell(
+    notices: Iterable[Tuple[str, str]],
+    already: FrozenSet[Tuple[str, str]] = frozenset(),
+    lead: str = "",
+) -> None:
     """Warns each notice but those in `already`: what loading the scenario told (a rate
     typed as a percentage, a workbook formula read as its saved 0) is told once, not
-    again by each run of it."""
+    again by each run of it. `lead` (a file's name) goes before each text."""
     for kind, text in notices:
         # A comparison of several files says each later file's notices after its name
         # ("b.xlsx: Partners!J3 ..."); loading that file told them without it.
@@ -240,7 +244,7 @@ def _tell(notices: Iterable[Tuple[str, str]], already: FrozenSet[Tuple[str, str]
             k == kind and text.endswith(f": {t}") for k, t in already
         )
         if not said:
-            warnings.warn(f"{kind}: {text}", ScenarioWarning, stacklevel=_callers_level())
+            warnings.warn(f"{kind}: {lead}{text}", ScenarioWarning, stacklevel=_callers_level())
 
 
 class Scenario:
@@ -257,6 +261,10 @@ class Scenario:
         _spec: Tuple[Optional[str], Optional[str], str, List[str]],
         _told: FrozenSet[Tuple[str, str]] = frozenset(),
     ):
+        # What loading a file tells is led by the file's name (as the command line's
+        # compare leads each file's): files loaded in a loop often warn alike, and
+        # Python tells a warning's text once per line of code.
+        lead = f"{_spec[2]}: " if _spec[0] is not None else ""
         try:
             value, summary, plausibility, notices = _native.load(_spec)
         except Exception as e:
@@ -264,7 +272,7 @@ class Scenario:
             # warnings are made errors, the scenario's error is still what is raised,
             # caused by the warning.
             try:
-                _tell(getattr(e, "notices", ()), _told)
+                _tell(getattr(e, "notices", ()), _told, lead)
             except Warning as w:
                 raise e from w
             raise
@@ -273,7 +281,7 @@ class Scenario:
         self._summary = summary
         self._warnings = list(plausibility)
         self._told = frozenset((kind, text) for kind, text in notices)
-        _tell(notices, _told)
+        _tell(notices, _told, lead)
 
     @classmethod
     def load(cls, path: PathLike) -> "Scenario":
@@ -869,14 +877,6 @@ def compare(
     A comparison needs two scenarios or more, or one and at least one variant, not both
     (as the command line's `compare`)."""
     settings = _settings(trials, seed, threads, max_memory, sampling)
-    # A list of scenarios given as one argument.
-    several = "; give each scenario as an argument of its own: compare(a, b, c)"
-    hint = several if isinstance(scenario, (list, tuple)) else ""
-    s = _scenario(scenario, hint=hint)
-    more = [
-        _scenario(o, f"compare's scenario {k + 2}", several if isinstance(o, (list, tuple)) else "")
-        for k, o in enumerate(others)
-    ]
     named = _mapping(
         "variants", {} if variants is None else variants,
         'a dict of {name: {JSON pointer: value}}, such as {"equal": {"/service/cost_sharing": "equal"}}',
@@ -895,16 +895,28 @@ def compare(
             for p, v in values.items()
         ]
         specs.append(f"{name}:" + ";".join(edits))
-    if not more and not specs:
+    # The request is checked before the scenarios are loaded, so that its error is not
+    # preceded by what loading them warns (as on the command line); first, a list of
+    # scenarios given as one argument, which is refused saying how to give several.
+    several = "; give each scenario as an argument of its own: compare(a, b, c)"
+    hint = several if isinstance(scenario, (list, tuple)) else ""
+    if hint:
+        _scenario(scenario, hint=hint)
+    if not others and not specs:
         raise RequestValueError(
             "compare needs two or more scenarios, or one scenario and `variants`: compare(a, b), "
             'or compare(s, variants={"name": {pointer: value}})'
         )
-    if more and specs:
+    if others and specs:
         raise RequestValueError(
             "`variants` makes variants of one scenario; give either several scenarios or one "
             "scenario with `variants`"
         )
+    s = _scenario(scenario)
+    more = [
+        _scenario(o, f"compare's scenario {k + 2}", several if isinstance(o, (list, tuple)) else "")
+        for k, o in enumerate(others)
+    ]
     with _Progress(progress) as bar:
         result, text, _, notices = _native.compare(
             s._spec, [o._spec for o in more], specs, **settings, progress=bar.callback(),
