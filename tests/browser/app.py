@@ -60,8 +60,11 @@ def shot(name):
     print(f"  screenshot {path}")
 
 
-def check_console():
-    errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+def check_console(expected=()):
+    """Fails on any error or warning the page logged since the last check, but those
+    whose message holds one of `expected` (a refusal the test asked for)."""
+    errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")
+              and not any(x in e["message"] for x in expected)]
     if errors:
         raise AssertionError(f"console errors: {errors}")
 
@@ -163,6 +166,40 @@ try:
     assert told.startswith("Warning: Partners!J3 (/partners/1/exit_fee) is 0, the saved value of its formula =J2*0: "), told
     assert css("#upload-status").text.startswith("Saved zeroed.xlsx as zeroed.json")
     shot("scenarios-formula-warning")
+
+    # A workbook refused for a mistake of its own (text in a number cell) whose trials
+    # cell is a formula saved as 0: the problems, and the warning that explains one.
+    with tempfile.TemporaryDirectory() as scratch:
+        book = os.path.join(scratch, "four.xlsx")
+        subprocess.run([SIM, "convert", os.path.join("scenarios", SCENARIO), book],
+                       capture_output=True, check=True)
+        refused = os.path.join(scratch, "refused.xlsx")
+        with zipfile.ZipFile(book) as z, zipfile.ZipFile(refused, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in z.infolist():
+                data = z.read(item.filename).decode("utf-8")
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = re.sub(r'(<c r="C8"[^>]*>)<v>[^<]*</v>', r"\g<1><f>1*0</f><v>0</v>", data)
+                if item.filename == "xl/worksheets/sheet3.xml":
+                    data = re.sub(r'<c r="I4"( s="\d+")><v>[^<]*</v>',
+                                  r'<c r="I4"\1 t="inlineStr"><is><t>zz</t></is>', data)
+                if item.filename == "xl/workbook.xml":
+                    data = data.replace(' fullCalcOnLoad="1"', "")
+                out.writestr(item, data)
+        css("#upload").send_keys(refused)
+        told = wait.until(lambda d: d.execute_script(
+            "const t = document.getElementById('upload-notices'); return t && t.textContent"))
+    assert told.startswith("Warning: Scenario!C8 (/trials) is 0, the saved value of its formula =1*0: "), told
+    status = css("#upload-status").text
+    assert 'Partners!I4 (/partners/2/lock_in_years): expected a number, found the text "zz"' in status, status
+    assert "Scenario!C8 (/trials): 0 is out of range" in status, status
+    # Listed once, under the error's first line.
+    assert status.startswith("Error: refused.xlsx has 2 problems:\n"), status
+    assert status.count("expected a number") == 1, status
+    assert "refused.json" not in css("#scenarios").text
+    # The 422 the browser logs is the refusal asked for; nothing else may be logged.
+    check_console(expected=["/api/upload/refused.xlsx - Failed to load resource: the server "
+                            "responded with a status of 422"])
+    shot("scenarios-refused")
 
     # The editor, from a shipped scenario.
     driver.get(URL + "#/edit/" + SCENARIO)

@@ -61,8 +61,11 @@ function percent(p) {
   return (100 * p).toFixed(1) + "%";
 }
 
-function failed(e) {
-  return h("p", { class: "error", role: "alert" }, "Error: " + e.message);
+// An error's message; only its first line ("x.xlsx has 2 problems:") when its problems
+// are listed beneath it, which the rest of the message would say again on one line.
+function failed(e, listed) {
+  const text = listed ? e.message.split("\n")[0] : e.message;
+  return h("p", { class: "error", role: "alert" }, "Error: " + text);
 }
 
 // ---- Scenarios --------------------------------------------------------------------
@@ -97,8 +100,9 @@ async function scenariosView() {
       document.getElementById("upload-status").replaceChildren("Saved " + file.name + " as " + r.saved + " in " + list.folder + ".",
         toldList(r.notices, "upload-notices") || "");
     } catch (e) {
-      message.replaceChildren(failed(e));
-      if (e.data && e.data.problems) message.append(problemList(e.data.problems));
+      const problems = e.data && e.data.problems && e.data.problems.length ? e.data.problems : null;
+      message.replaceChildren(failed(e, problems));
+      if (problems) message.append(problemList(problems));
       if (e.data) message.append(toldList(e.data.notices, "upload-notices") || "");
     }
   });
