@@ -686,6 +686,26 @@ fn array_formulas_are_read_over_their_whole_area() {
         "sheet Partners: its array formulas cover more than the 2000000 cells a scenario sheet may span",
     );
 
+    // A refused formula heading a merged area stands for the area: the second
+    // partner's name, hidden under it, is not then said to be missing.
+    let merged_name = rewrite(&written, sheet, |x| {
+        let name = regex::Regex::new(r#"<c r="A([23])" s="3" t="s"><v>\d+</v></c>"#).unwrap();
+        let x = name
+            .replace_all(x, |c: &regex::Captures| match &c[1] {
+                "2" => r#"<c r="A2" s="3" t="str"><f>"x"</f></c>"#.to_string(),
+                _ => String::new(),
+            })
+            .into_owned();
+        x.replace(
+            "</sheetData>",
+            r#"</sheetData><mergeCells count="1"><mergeCell ref="A2:A3"/></mergeCells>"#,
+        )
+    });
+    validate(merged_name, false)
+        .bad_input()
+        .stderr_has("has 1 problem:")
+        .stderr_has("Partners!A2: holds the formula =\"x\" with no value saved with it");
+
     // The sheet's part is found where the workbook's relationships put it.
     let moved = rename(&zeros, sheet, "xl/worksheets/partners.xml");
     let moved = rewrite(&moved, "xl/_rels/workbook.xml.rels", |x| {

@@ -652,6 +652,9 @@ impl Walk {
         // The cells all array areas span, added up: overlapping areas (which no
         // spreadsheet writes) would otherwise cost the square of the sheet's size.
         let mut budget = MAX_SHEET_CELLS;
+        // The cells already kept for a warning: one heading a merged area stands for the
+        // whole area, and overlapping arrays would otherwise keep it once each.
+        let mut kept = HashSet::new();
         let (top, left) = formulas.start().unwrap_or((0, 0));
         for (row, col, formula) in formulas.used_cells() {
             let at = (top + row as u32, left + col as u32);
@@ -670,15 +673,8 @@ impl Walk {
             });
             let Some((rows, cols)) = array else {
                 if !saved(at) || recalculated {
-                    self.refuse_formula(
-                        sheet,
-                        at,
-                        (at.0..=at.0, at.1..=at.1),
-                        None,
-                        &formula,
-                        saved(at),
-                    );
-                } else if zero(at) {
+                    self.refuse_formula(sheet, at, merged.area_of(at), None, &formula, saved(at));
+                } else if zero(at) && kept.insert(at) {
                     self.places.zero_formulas.push(ZeroFormula {
                         sheet: sheet_name.clone(),
                         cells: vec![merged.area_of(at)],
@@ -725,7 +721,7 @@ impl Walk {
                 continue;
             }
             let zeros: Vec<Area> = cells()
-                .filter(|&at| zero(at))
+                .filter(|&at| zero(at) && kept.insert(at))
                 .map(|at| merged.area_of(at))
                 .collect();
             if !zeros.is_empty() {
