@@ -91,6 +91,27 @@ def cli_summary(scenario_bytes, trials, seed, sampling="plain"):
     return TIMING.sub("TIMING", out)
 
 
+def edited_workbook(folder, name, edits):
+    """SCENARIO as a workbook (`convert`), written to `folder` as `name` with its parts'
+    XML edited (`edits` maps a part to (pattern, replacement) pairs for re.sub, each of
+    which must match) and without the request to calculate on opening, as LibreOffice
+    saves a workbook a program wrote. Returns its path."""
+    book = os.path.join(folder, "converted.xlsx")
+    subprocess.run([SIM, "convert", os.path.join("scenarios", SCENARIO), book],
+                   capture_output=True, check=True)
+    edits = dict(edits)
+    edits.setdefault("xl/workbook.xml", []).append((' fullCalcOnLoad="1"', ""))
+    path = os.path.join(folder, name)
+    with zipfile.ZipFile(book) as z, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in z.infolist():
+            data = z.read(item.filename).decode("utf-8")
+            for pattern, replacement in edits.get(item.filename, []):
+                assert re.search(pattern, data), (item.filename, pattern)
+                data = re.sub(pattern, replacement, data)
+            out.writestr(item, data)
+    return path
+
+
 def api_path(href):
     """The path of a link's URL (from /api/), for fetch."""
     return "/api/" + href.split("/api/", 1)[1]
@@ -148,18 +169,9 @@ try:
     # A workbook whose formula was saved as 0 and never calculated (as LibreOffice keeps
     # one a program wrote): kept, with the engine's warning at its cell.
     with tempfile.TemporaryDirectory() as scratch:
-        book = os.path.join(scratch, "four.xlsx")
-        subprocess.run([SIM, "convert", os.path.join("scenarios", SCENARIO), book],
-                       capture_output=True, check=True)
-        zeroed = os.path.join(scratch, "zeroed.xlsx")
-        with zipfile.ZipFile(book) as z, zipfile.ZipFile(zeroed, "w", zipfile.ZIP_DEFLATED) as out:
-            for item in z.infolist():
-                data = z.read(item.filename).decode("utf-8")
-                if item.filename == "xl/worksheets/sheet3.xml":
-                    data = re.sub(r'(<c r="J3"[^>]*>)<v>[^<]*</v>', r"\g<1><f>J2*0</f><v>0</v>", data)
-                if item.filename == "xl/workbook.xml":
-                    data = data.replace(' fullCalcOnLoad="1"', "")
-                out.writestr(item, data)
+        zeroed = edited_workbook(scratch, "zeroed.xlsx", {
+            "xl/worksheets/sheet3.xml": [(r'(<c r="J3"[^>]*>)<v>[^<]*</v>', r"\g<1><f>J2*0</f><v>0</v>")],
+        })
         css("#upload").send_keys(zeroed)
         told = wait.until(lambda d: d.execute_script(
             "const t = document.getElementById('upload-notices'); return t && t.textContent"))
@@ -170,21 +182,11 @@ try:
     # A workbook refused for a mistake of its own (text in a number cell) whose trials
     # cell is a formula saved as 0: the problems, and the warning that explains one.
     with tempfile.TemporaryDirectory() as scratch:
-        book = os.path.join(scratch, "four.xlsx")
-        subprocess.run([SIM, "convert", os.path.join("scenarios", SCENARIO), book],
-                       capture_output=True, check=True)
-        refused = os.path.join(scratch, "refused.xlsx")
-        with zipfile.ZipFile(book) as z, zipfile.ZipFile(refused, "w", zipfile.ZIP_DEFLATED) as out:
-            for item in z.infolist():
-                data = z.read(item.filename).decode("utf-8")
-                if item.filename == "xl/worksheets/sheet1.xml":
-                    data = re.sub(r'(<c r="C8"[^>]*>)<v>[^<]*</v>', r"\g<1><f>1*0</f><v>0</v>", data)
-                if item.filename == "xl/worksheets/sheet3.xml":
-                    data = re.sub(r'<c r="I4"( s="\d+")><v>[^<]*</v>',
-                                  r'<c r="I4"\1 t="inlineStr"><is><t>zz</t></is>', data)
-                if item.filename == "xl/workbook.xml":
-                    data = data.replace(' fullCalcOnLoad="1"', "")
-                out.writestr(item, data)
+        refused = edited_workbook(scratch, "refused.xlsx", {
+            "xl/worksheets/sheet1.xml": [(r'(<c r="C8"[^>]*>)<v>[^<]*</v>', r"\g<1><f>1*0</f><v>0</v>")],
+            "xl/worksheets/sheet3.xml": [(r'<c r="I4"( s="\d+")><v>[^<]*</v>',
+                                          r'<c r="I4"\1 t="inlineStr"><is><t>zz</t></is>')],
+        })
         css("#upload").send_keys(refused)
         # The earlier upload's notices are on the page until this one's answer comes.
         wait.until(lambda d: "refused.xlsx" in d.find_element(By.ID, "upload-status").text)

@@ -3,7 +3,7 @@
 //! trip JSON -> xlsx -> JSON gives every shipped scenario back, and a workbook's
 //! mistakes are named by sheet and cell as well as JSON pointer, with exit code 2.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use consortium_sim::scenario::workbook;
 use rust_xlsxwriter::Workbook;
@@ -435,14 +435,7 @@ fn formulas_read_as_a_saved_0_are_counted_past_ten_and_shown_safely() {
     assert!(one_by_one[9].starts_with("warning: Partners!J11 (/partners/9/exit_fee) is 0"));
 
     // Four partners: a text "0", a refused trials count, a formula with a line break.
-    let four = dir.path("four.xlsx");
-    sim(&[
-        "convert",
-        &shipped("four_districts_back_office.json"),
-        four.to_str().unwrap(),
-    ])
-    .ok();
-    let written = std::fs::read(&four).unwrap();
+    let (four, written) = four_districts_workbook(&dir);
     let partners = rewrite(&written, "xl/worksheets/sheet3.xml", |x| {
         x.replace(
             r#"<c r="J3" s="5"><v>150000</v>"#,
@@ -533,14 +526,7 @@ fn formulas_read_as_a_saved_0_are_counted_past_ten_and_shown_safely() {
 #[test]
 fn array_formulas_are_read_over_their_whole_area() {
     let dir = Dir::new();
-    let four = dir.path("four.xlsx");
-    sim(&[
-        "convert",
-        &shipped("four_districts_back_office.json"),
-        four.to_str().unwrap(),
-    ])
-    .ok();
-    let written = std::fs::read(&four).unwrap();
+    let (four, written) = four_districts_workbook(&dir);
     let sheet = "xl/worksheets/sheet3.xml";
     // The exit fees (column J), J2 heading an array formula over `area` saved as `first`,
     // the rest of J2:J5 saved as `rest` (None: no cell at all, as openpyxl writes them).
@@ -740,6 +726,19 @@ fn array_formulas_are_read_over_their_whole_area() {
         .flat_map(|f| (2..=5).map(move |r| format!("{f}: Partners!J{r}")))
         .collect();
     assert_eq!(led, expected, "{}", out.stderr);
+}
+
+/// The four districts scenario converted to a workbook in `dir`: its path and bytes.
+fn four_districts_workbook(dir: &Dir) -> (PathBuf, Vec<u8>) {
+    let four = dir.path("four.xlsx");
+    sim(&[
+        "convert",
+        &shipped("four_districts_back_office.json"),
+        four.to_str().unwrap(),
+    ])
+    .ok();
+    let written = std::fs::read(&four).unwrap();
+    (four, written)
 }
 
 /// The text of part `name` of a workbook's zip.

@@ -259,6 +259,17 @@ fn cell_position(reference: &str) -> Option<(u32, u32)> {
     (row >= 1).then(|| (row - 1, col - 1))
 }
 
+/// An area's A1 reference, `J2:J5`.
+fn area_reference((rows, cols): &Area) -> String {
+    format!(
+        "{}{}:{}{}",
+        column_letters(*cols.start()),
+        rows.start() + 1,
+        column_letters(*cols.end()),
+        rows.end() + 1
+    )
+}
+
 /// An area's reference (`J2:J5`, or one cell), either corner first.
 fn area_position(reference: &str) -> Option<Area> {
     let (a, b) = reference.split_once(':').unwrap_or((reference, reference));
@@ -348,12 +359,9 @@ fn sheet_range(
         // the rows below, a heading would become a value (the first partner's name).
         if m.start.0 == 0 && m.end.0 > 0 {
             return Err(fail(format!(
-                "its sheet {name} merges the heading {} with the cells below it ({}{}:{}{}); unmerge them, so that row 1 holds only headings",
+                "its sheet {name} merges the heading {} with the cells below it ({}); unmerge them, so that row 1 holds only headings",
                 cell_name(name, 0, m.start.1),
-                column_letters(m.start.1),
-                m.start.0 + 1,
-                column_letters(m.end.1),
-                m.end.0 + 1,
+                area_reference(&(m.start.0..=m.end.0, m.start.1..=m.end.1)),
             )));
         }
     }
@@ -671,9 +679,10 @@ impl Walk {
                     && rows.contains(&at.0)
                     && cols.contains(&at.1)
             });
-            let Some((rows, cols)) = array else {
+            let Some(whole) = array else {
                 if !saved(at) || recalculated {
-                    self.refuse_formula(sheet, at, merged.area_of(at), None, &formula, saved(at));
+                    let unsaved = (!saved(at)).then_some(at);
+                    self.refuse_formula(sheet, at, merged.area_of(at), None, unsaved, &formula);
                 } else if zero(at) && kept.insert(at) {
                     self.places.zero_formulas.push(ZeroFormula {
                         sheet: sheet_name.clone(),
@@ -685,6 +694,7 @@ impl Walk {
             };
             // Cells past the used range are never read; they bound what a damaged or
             // hostile file's area (a whole sheet) costs.
+            let (rows, cols) = whole;
             let rows = *rows.start().max(&start.0)..=*rows.end().min(&end.0);
             let cols = *cols.start().max(&start.1)..=*cols.end().min(&end.1);
             let spanned = rows.clone().count() as u64 * cols.clone().count() as u64;
@@ -708,16 +718,8 @@ impl Walk {
             // with no saved value is no used cell), which the clipped area leaves out.
             let unsaved = std::iter::once(at).chain(cells()).find(|&at| !saved(at));
             if unsaved.is_some() || recalculated {
-                let whole = arrays[&at].clone();
                 let clipped = (rows.clone(), cols.clone());
-                self.refuse_formula(
-                    sheet,
-                    at,
-                    clipped,
-                    Some((whole, unsaved)),
-                    &formula,
-                    unsaved.is_none(),
-                );
+                self.refuse_formula(sheet, at, clipped, Some(whole), unsaved, &formula);
                 continue;
             }
             let zeros: Vec<Area> = cells()
@@ -735,41 +737,34 @@ impl Walk {
     }
 
     /// Refuses the formula at `at` of `sheet`, whose results are read from `cells`:
-    /// `array` is an array formula's whole area and its first cell without a saved
-    /// value, if any; `saved` whether every cell has a saved value (so that only the
-    /// workbook's request to be calculated on opening makes it unknown).
+    /// `array` is an array formula's whole area, and `unsaved` the first of its cells
+    /// without a saved value; with none, only the workbook's request to be calculated
+    /// on opening makes its saved values unknown.
     fn refuse_formula(
         &mut self,
         sheet: &str,
         at: (u32, u32),
         cells: Area,
-        array: Option<(Area, Option<(u32, u32)>)>,
+        array: Option<&Area>,
+        unsaved: Option<(u32, u32)>,
         formula: &str,
-        saved: bool,
     ) {
         let shown = super::shown_formula(formula);
-        let (what, unsaved) = match array {
+        let (what, missing) = match array {
             None => (
                 format!("the formula {shown}"),
                 "with no value saved with it".to_string(),
             ),
-            Some(((rows, cols), unsaved)) => {
-                let area = format!(
-                    "{}{}:{}{}",
-                    column_letters(*cols.start()),
-                    rows.start() + 1,
-                    column_letters(*cols.end()),
-                    rows.end() + 1
-                );
-                let missing = unsaved.map_or(String::new(), |(r, c)| {
+            Some(area) => (
+                format!("the array formula {shown} over {}", area_reference(area)),
+                unsaved.map_or(String::new(), |(r, c)| {
                     format!("with no value saved in {}{}", column_letters(c), r + 1)
-                });
-                (format!("the array formula {shown} over {area}"), missing)
-            }
+                }),
+            ),
         };
-        let message = if !saved {
+        let message = if unsaved.is_some() {
             format!(
-                "holds {what} {unsaved} (the program that wrote the workbook did not calculate it): open the workbook in Excel or LibreOffice and save it"
+                "holds {what} {missing} (the program that wrote the workbook did not calculate it): open the workbook in Excel or LibreOffice and save it"
             )
         } else {
             format!(
