@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::cli::{MergeArgs, OutputArgs, RunArgs, TraceArgs, flag};
 use crate::progress;
 use consortium_sim::engine::{Monitor, Outcomes};
+use consortium_sim::export::format::printable;
 use consortium_sim::export::{self, Format, Kind, RunResult, Subject, format};
 use consortium_sim::output;
 use consortium_sim::run::{self, Error, Notice, Prepared, Result, RunOptions, Source, Target};
@@ -31,7 +32,7 @@ pub fn prepare(options: &RunOptions) -> Result<Prepared> {
 pub fn notify(notices: &[Notice]) {
     for notice in notices {
         let (kind, message) = notice.parts();
-        eprintln!("{kind}: {}", message.render(flag));
+        eprintln!("{kind}: {}", printable(&message.render(flag)));
     }
 }
 
@@ -41,13 +42,13 @@ pub fn validate(file: PathBuf, overrides: &[String]) -> Result<()> {
     let loaded = run::load(&Source::Path(file), overrides, &mut notices);
     notify(&notices);
     let loaded = loaded?;
-    println!("ok\n{}", loaded.scenario.summary());
+    println!("ok\n{}", printable(&loaded.scenario.summary()));
     if !loaded.warnings.is_empty() {
         let n = loaded.warnings.len();
         let plural = if n == 1 { "value" } else { "values" };
         println!("\n{n} {plural} probably meant as a fraction:");
         for w in &loaded.warnings {
-            println!("  {w}");
+            println!("  {}", printable(&w.to_string()));
         }
     }
     Ok(())
@@ -268,7 +269,7 @@ pub fn convert(input: &Path, out: &Path) -> Result<()> {
 /// Says a file was written, unless it went to standard output.
 fn wrote(path: &Path) {
     if !output::writes_stdout(path) {
-        println!("wrote {}", path.display());
+        println!("wrote {}", printable(&path.display().to_string()));
     }
 }
 
@@ -408,8 +409,10 @@ fn check_run_outputs(inputs: &[(String, &Path)], o: &OutputArgs) -> Result<()> {
 }
 
 /// Prints `text` on stdout, or on stderr when an output goes to stdout (`--out -`), so
-/// that stdout carries nothing but that output.
+/// that stdout carries nothing but that output; names and file names in it cannot act
+/// on the terminal (see [`printable`]).
 pub fn say(aside: bool, text: &str) {
+    let text = printable(text);
     if aside {
         eprint!("{text}");
     } else {

@@ -15,6 +15,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use consortium_sim::Error;
 use consortium_sim::engine::Monitor;
+use consortium_sim::export::format::printable;
 use consortium_sim::output::{self, Written};
 
 /// Shared with the signal handler: Ctrl-C or SIGTERM cancels the run in progress.
@@ -35,7 +36,10 @@ fn main() -> ExitCode {
             eprintln!("stopped: the history is kept (a run in progress is not)");
             std::process::exit(130);
         }
-        eprintln!("interrupted: {}", what_was_written(&output::abandon()));
+        eprintln!(
+            "interrupted: {}",
+            printable(&what_was_written(&output::abandon()))
+        );
         std::process::exit(130);
     });
     if let Err(e) = handler {
@@ -46,11 +50,14 @@ fn main() -> ExitCode {
     match dispatch(cli, &MONITOR) {
         Ok(code) => code,
         Err(err) if err.is_interrupted() => {
-            eprintln!("interrupted: {}", what_was_written(&output::written()));
+            eprintln!(
+                "interrupted: {}",
+                printable(&what_was_written(&output::written()))
+            );
             ExitCode::from(130)
         }
         Err(err) => {
-            eprintln!("error: {}", err.render(cli::flag));
+            eprintln!("error: {}", printable(&err.render(cli::flag)));
             // Each library error says whether it is bad input: no list of types here.
             ExitCode::from(if err.is_user_input() { 2 } else { 1 })
         }

@@ -601,6 +601,11 @@ def run_shard(
     back; `merge` joins them."""
     settings = _settings(trials, seed, threads, max_memory, sampling)
     index, count = _whole("shard", shard, 0), _whole("shards", shards, 1)
+    # Checked before the scenario is loaded, so that its warnings do not come first.
+    if index >= count:
+        raise RequestValueError(
+            f"`shard` {index} of {count} does not exist (shards are numbered 0 to {count - 1})"
+        )
     s = _scenario(scenario)
     return _native.run_shard(s._spec, index, count, **settings)
 
@@ -912,9 +917,21 @@ def compare(
             "`variants` makes variants of one scenario; give either several scenarios or one "
             "scenario with `variants`"
         )
-    s = _scenario(scenario)
+    # A path given twice is read once (as the command line reads it), so its warnings
+    # are told once.
+    read: Dict[str, Scenario] = {}
+
+    def load(o: Any, name: str, hint: str = "") -> Scenario:
+        if isinstance(o, (str, os.PathLike)):
+            key = os.fspath(o)
+            if key not in read:
+                read[key] = _scenario(o, name, hint)
+            return read[key]
+        return _scenario(o, name, hint)
+
+    s = load(scenario, "`scenario`")
     more = [
-        _scenario(o, f"compare's scenario {k + 2}", several if isinstance(o, (list, tuple)) else "")
+        load(o, f"compare's scenario {k + 2}", several if isinstance(o, (list, tuple)) else "")
         for k, o in enumerate(others)
     ]
     with _Progress(progress) as bar:
@@ -952,23 +969,25 @@ def trace(
         if not 0 <= percentile <= 100:
             raise RequestValueError(f"`percentile` {percentile!r}: expected a percentile from 0 to 100")
         percentile = float(percentile)
+    # The form of `worst_for` is checked before the scenario is loaded (so that its
+    # warnings do not come first); whether it names a partner, after.
+    if worst_for is not None and not isinstance(worst_for, str):
+        index: Optional[int] = None
+        if not _is_bool(worst_for):
+            try:
+                index = operator.index(worst_for)
+            except TypeError:
+                pass
+        if index is None:
+            raise RequestTypeError(
+                f"`worst_for` must be a partner's name (a str) or index (a whole number), not "
+                f"{_shown(worst_for)}"
+            )
+        worst_for = index
     s = _scenario(scenario)
     partner = None
     if worst_for is not None:
         names = [p["name"] for p in s.to_dict()["partners"]]
-        if not isinstance(worst_for, str):
-            index: Optional[int] = None
-            if not _is_bool(worst_for):
-                try:
-                    index = operator.index(worst_for)
-                except TypeError:
-                    pass
-            if index is None:
-                raise RequestTypeError(
-                    f"`worst_for` must be a partner's name (a str) or index (a whole number), not "
-                    f"{_shown(worst_for)}"
-                )
-            worst_for = index
         if isinstance(worst_for, str) and worst_for in names:
             partner = names.index(worst_for)
         elif isinstance(worst_for, int) and 0 <= worst_for < len(names):

@@ -79,6 +79,10 @@ def test_the_other_whole_numbers_are_refused_naming_their_keyword():
         cs.trace(FOUR, trial=-1, trials=100, progress=False)
     with pytest.raises(TypeError, match=r"^`worst_for` must be a partner's name \(a str\) or index \(a whole number\), not True \(a bool\)$"):
         cs.trace(FOUR, worst_for=True, trials=100, progress=False)
+    # The form of `worst_for` is judged before the scenario is read: a file that does not
+    # exist is not what the error is about.
+    with pytest.raises(TypeError, match=r"^`worst_for` must be a partner's name .* not 1\.5 \(a float\)$"):
+        cs.trace("missing.json", worst_for=1.5, trials=100, progress=False)
 
 
 def test_numpy_integers_are_whole_numbers_and_the_largest_seed_is_exact(tmp_path):

@@ -50,8 +50,15 @@ def test_partial_files_of_the_command_line_merge_in_python(tmp_path):
 def test_an_incomplete_set_is_refused_as_the_command_line_refuses_it():
     with pytest.raises(cs.RequestError, match=r"trials 4000\.\.6000 are missing"):
         cs.merge([cs.run_shard(PATH, k, 3, **ARGS) for k in (0, 1)])
-    with pytest.raises(cs.RequestError, match=r"shard 3 of 3 does not exist \(shards are numbered 0"):
+    with pytest.raises(cs.RequestValueError, match=r"^`shard` 3 of 3 does not exist \(shards are numbered 0 to 2\)$"):
         cs.run_shard(PATH, 3, 3, **ARGS)
+
+
+def test_a_shard_that_does_not_exist_is_refused_before_the_scenario_is_read(tmp_path):
+    # The file does not exist: the request's own mistake is found first, as the command
+    # line finds it, and no warning of the scenario's comes before it.
+    with pytest.raises(cs.RequestValueError, match=r"^`shard` 5 of 2 does not exist"):
+        cs.run_shard(str(tmp_path / "missing.json"), 5, 2)
 
 
 def test_merge_names_bytes_by_their_place_in_parts_and_files_as_given(tmp_path):

@@ -4,9 +4,30 @@
 //! format through here, so a figure reads the same wherever it appears. Every function is
 //! pinned byte for byte by the golden files: change one and every output changes.
 
+use std::borrow::Cow;
+
 use crate::lhs::Sampling;
 use crate::scenario::DiscountRate;
 use crate::summary::{Provenance, SamplingInfo};
+
+/// Text for a terminal: every [`hidden`](crate::scenario::hidden) character but the line feed and the tab written
+/// as its escape (`\u{1b}`), the rest as it is. The command line passes all it prints
+/// through this, since a report's names and a message's file names are the user's text.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let keep = |c: char| c == '\n' || c == '\t' || !crate::scenario::hidden(c);
+    if text.chars().all(keep) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if keep(c) {
+            out.push(c);
+        } else {
+            out.extend(c.escape_unicode());
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Money rounded to the unit with thousands separators: `-£1,234,567`.
 pub fn money(x: f64, currency: &str) -> String {
@@ -228,7 +249,7 @@ pub fn grouped(x: f64, decimals: usize) -> String {
 /// The width of a text column of `names` (in characters), at least `at_least`.
 pub fn column_width<'a>(names: impl Iterator<Item = &'a str>, at_least: usize) -> usize {
     names
-        .map(|n| n.chars().count())
+        .map(|n| printable(n).chars().count())
         .max()
         .unwrap_or(0)
         .max(at_least)
@@ -307,6 +328,15 @@ pub fn sampling(info: &SamplingInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Line feeds and tabs stay (messages are several lines), everything else that would
+    /// act on a terminal or reorder a line shows as its escape, and clean text is not copied.
+    #[test]
+    fn printable_escapes_what_would_act_and_keeps_lines() {
+        assert!(matches!(printable("a\tb\nc £"), Cow::Borrowed("a\tb\nc £")));
+        assert_eq!(printable("\u{1b}[2J\r\u{7f}"), "\\u{1b}[2J\\u{d}\\u{7f}");
+        assert_eq!(printable("x\u{202e}y\u{200b}"), "x\\u{202e}y\\u{200b}");
+    }
 
     /// The remark on plain standard errors goes exactly where a run's report makes them:
     /// below 64 whole blocks.

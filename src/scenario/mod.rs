@@ -344,6 +344,16 @@ impl ScenarioError {
     }
 }
 
+/// Whether a character would act on a terminal or a line rather than show: a control
+/// character (ESC starts sequences that colour the terminal or set its title, a carriage
+/// return overwrites the line), or a bidirectional or zero-width mark that reorders or
+/// hides the text around it. Names and file names come from users' files, and a message
+/// must show them as they are, not let them act.
+pub fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
 fn list(problems: &[Problem]) -> String {
     problems
         .iter()

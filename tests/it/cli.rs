@@ -1795,3 +1795,74 @@ fn discount_band_problems_point_at_the_bands_from_year() {
         .bad_input()
         .stderr_has("  - /discount_rate/1/from_year: bands must be in strictly increasing");
 }
+
+/// Names and file names are the user's text: printed on a terminal, an ESC in them would
+/// colour it or set its title, a carriage return overwrite the line. The command line
+/// shows each such character as its escape, keeps the tables aligned, and leaves the
+/// data itself alone (the JSON report holds the name as given).
+#[test]
+fn control_characters_in_names_and_file_names_are_shown_escaped() {
+    let dir = Dir::new();
+    let mut v = base();
+    set(&mut v, "/name", json!("Payroll\u{1b}[31m red\r"));
+    set(&mut v, "/partners/0/name", json!("A\u{1b}]0;title\u{7}"));
+    let file = dir.write_json("bad\u{1b}[2Jname.json", &v);
+    let raw = |s: &str| s.chars().any(|c| c.is_control() && c != '\n');
+
+    let run = sim(&["run", &file, "--trials", "200"]);
+    run.ok();
+    assert!(
+        !raw(&run.stdout),
+        "raw control characters:\n{:?}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.starts_with("Payroll\\u{1b}[31m red\\u{d}\n"),
+        "{}",
+        run.stdout
+    );
+    let rows: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| {
+            l.contains("A\\u{1b}]0;title\\u{7}")
+                || l.contains("District B")
+                || l.contains("mean NPV  ")
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "{}", run.stdout);
+    let ends: Vec<usize> = rows.iter().map(|r| r.chars().count()).collect();
+    assert!(
+        ends.windows(2).all(|w| w[0] == w[1]),
+        "table not aligned:\n{}",
+        rows.join("\n")
+    );
+
+    let out = dir.path("report.json");
+    sim(&[
+        "run",
+        &file,
+        "--trials",
+        "200",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    let report = read_json(&out);
+    assert_eq!(report["scenario"], json!("Payroll\u{1b}[31m red\r"));
+
+    let refused = sim(&["validate", &file, "--set", "/trials=0"]);
+    refused
+        .bad_input()
+        .stderr_has("bad\\u{1b}[2Jname.json (with --set overrides) has 1 problem");
+    assert!(!raw(&refused.stderr), "{:?}", refused.stderr);
+
+    let trace = sim(&["trace", &file, "--trial", "1"]);
+    trace.ok();
+    assert!(!raw(&trace.stdout), "{:?}", trace.stdout);
+    assert!(
+        trace.stdout.contains("A\\u{1b}]0;title\\u{7}: baseline"),
+        "{}",
+        trace.stdout
+    );
+}

@@ -55,9 +55,7 @@ fn shown_formula(formula: &str) -> String {
             out.push_str("...");
             break;
         }
-        let hidden = c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
-        if hidden {
+        if super::hidden(c) {
             out.extend(c.escape_unicode());
         } else {
             out.push(c);
