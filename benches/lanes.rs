@@ -21,6 +21,8 @@
 //!   bit for bit as `scalar` does; the bench exits 1 if it does not;
 //! - `wide lanes, vector SM64`: the same with the four lanes' numbers drawn by one
 //!   vector SplitMix64 (other numbers, the same distribution);
+//! - `wide, chosen at run time`: the same-numbers `wide` loop inlined into functions
+//!   compiled for AVX-512 and AVX2, the processor's best chosen when the program runs;
 //! - `arrays, chosen at run time`: the same-numbers loop in plain arrays, compiled for
 //!   AVX-512, AVX2 and any x86-64, the processor's best chosen when the program runs
 //!   (also bit for bit);
@@ -250,6 +252,7 @@ impl Numbers for NoNumbers {
 /// Four trials at a time in lanes: each trial's NPV into `out` (whose length is a
 /// multiple of four); returns the number of notices. Without `NOTICES`, no notice is
 /// drawn or given.
+#[inline(always)]
 fn lanes<const NOTICES: bool>(shape: &Shape, numbers: &mut impl Numbers, out: &mut [f64]) -> u64 {
     let p = shape.partners;
     let mut s = Scratch::<f64x4>::new(shape, LANES);
@@ -444,6 +447,35 @@ fn lanes_dispatched(shape: &Shape, out: &mut [f64]) -> (u64, &'static str) {
     (lanes_arrays::<4>(shape, out), "baseline, 4 lanes")
 }
 
+/// [`lanes`] with the scalar streams' numbers, inlined into functions compiled for
+/// AVX-512 and AVX2 and chosen at run time (`wide`'s SSE2 instructions, which the
+/// compiler may then widen).
+fn wide_dispatched(shape: &Shape, numbers: &mut ScalarStreams, out: &mut [f64]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+        fn avx512(shape: &Shape, numbers: &mut ScalarStreams, out: &mut [f64]) -> u64 {
+            lanes::<true>(shape, numbers, out)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        fn avx2(shape: &Shape, numbers: &mut ScalarStreams, out: &mut [f64]) -> u64 {
+            lanes::<true>(shape, numbers, out)
+        }
+        if is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the processor has the features the function is compiled for.
+            return unsafe { avx512(shape, numbers, out) };
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: as above.
+            return unsafe { avx2(shape, numbers, out) };
+        }
+    }
+    lanes::<true>(shape, numbers, out)
+}
+
 fn best_of(rounds: &mut [Duration], k: usize, run: impl FnOnce()) {
     let start = Instant::now();
     run();
@@ -455,25 +487,32 @@ fn main() {
         "{TRIALS} trials, one thread, best of {ROUNDS}; M partner-years/s (ratio to the scalar loop)"
     );
     println!(
-        "{:<8} {:>7} {:>15} {:>15} {:>15} | {:>21}",
-        "", "", "wide lanes:", "wide lanes:", "arrays, chosen", "arithmetic only:"
+        "{:<8} {:>7} {:>15} {:>15} {:>15} {:>15} | {:>21}",
+        "", "", "wide lanes:", "wide lanes:", "wide, chosen", "arrays, chosen", "arithmetic only:"
     );
     println!(
-        "{:<8} {:>7} {:>15} {:>15} {:>15} | {:>7} {:>13}",
-        "P x H", "scalar", "same numbers", "vector SM64", "at run time", "scalar", "wide lanes"
+        "{:<8} {:>7} {:>15} {:>15} {:>15} {:>15} | {:>7} {:>13}",
+        "P x H",
+        "scalar",
+        "same numbers",
+        "vector SM64",
+        "at run time",
+        "at run time",
+        "scalar",
+        "wide lanes"
     );
     let mut differs = false;
     let mut used = "";
     for (partners, years) in [(4, 10), (8, 15), (20, 15)] {
         let shape = Shape::new(partners, years);
-        let mut out: [Vec<f64>; 6] = std::array::from_fn(|_| vec![0.0; TRIALS]);
-        let mut best = [Duration::MAX; 6];
-        let mut notices = [0; 6];
+        let mut out: [Vec<f64>; 7] = std::array::from_fn(|_| vec![0.0; TRIALS]);
+        let mut best = [Duration::MAX; 7];
+        let mut notices = [0; 7];
         let entities = partners + 1;
         let mut same = ScalarStreams(vec![Stream::default(); entities * LANES]);
         let mut vector = VectorSplitMix(vec![u64x4::splat(0); entities]);
         for _ in 0..ROUNDS {
-            let [a, b, c, d, e, f] = &mut out;
+            let [a, b, c, d, e, f, h] = &mut out;
             best_of(&mut best, 0, || notices[0] = scalar::<true>(&shape, a));
             best_of(&mut best, 1, || {
                 notices[1] = lanes::<true>(&shape, &mut same, b)
@@ -488,13 +527,16 @@ fn main() {
             best_of(&mut best, 5, || {
                 (notices[5], used) = lanes_dispatched(&shape, f)
             });
+            best_of(&mut best, 6, || {
+                notices[6] = wide_dispatched(&shape, &mut same, h)
+            });
             std::hint::black_box(&out);
         }
         // Lanes drawing the scalar streams' numbers must give the scalar loop's results
         // bit for bit, and the arithmetic alone likewise; otherwise the comparison is of
         // two different loops.
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        for (x, y) in [(0, 1), (3, 4), (0, 5)] {
+        for (x, y) in [(0, 1), (3, 4), (0, 5), (0, 6)] {
             if bits(&out[x]) != bits(&out[y]) || notices[x] != notices[y] {
                 eprintln!("error: {partners} x {years}: variant {y} differs from variant {x}");
                 differs = true;
@@ -503,11 +545,12 @@ fn main() {
         let rate = |k: usize| (TRIALS * partners * years) as f64 / best[k].as_secs_f64() / 1e6;
         let cell = |k: usize, of: usize| format!("{:.1} ({:.2}x)", rate(k), rate(k) / rate(of));
         println!(
-            "{:<8} {:>7.1} {:>15} {:>15} {:>15} | {:>7.1} {:>13}",
+            "{:<8} {:>7.1} {:>15} {:>15} {:>15} {:>15} | {:>7.1} {:>13}",
             format!("{partners} x {years}"),
             rate(0),
             cell(1, 0),
             cell(2, 0),
+            cell(6, 0),
             cell(5, 0),
             rate(3),
             cell(4, 3)
