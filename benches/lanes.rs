@@ -2,7 +2,8 @@
 //! trials in SIMD lanes", kept runnable so that it can be repeated where it might come
 //! out otherwise (a processor with full-width AVX2 or AVX-512 units).
 //!
-//! Issue #19 asks for the engine's year step to run four trials at once in SIMD lanes.
+//! Issue #19 asks for the engine's year step to run four or eight trials at once in SIMD
+//! lanes.
 //! Before that is built into the engine (where it would replace the scalar year step,
 //! the one place that knows the model's order), this bench measures what lanes can buy,
 //! on a reduced year step that has the parts of the engine's that lanes change: per
@@ -324,10 +325,10 @@ fn lanes<const NOTICES: bool>(shape: &Shape, numbers: &mut impl Numbers, out: &m
 /// [`lanes`] in plain arrays of `N` lanes, each operation a loop over the lanes, for the
 /// compiler to turn into vector instructions of whatever width the function it is
 /// inlined into may use: the same numbers as the scalar loop, drawn from scalar streams.
-/// `wide` picks its instructions when it is compiled (SSE2 for a plain x86-64 build), so
-/// a binary built for every x86-64 cannot reach AVX2 or AVX-512 through it; these arrays,
-/// inlined into functions compiled for those ([`lanes_dispatched`]), can, chosen when the
-/// program runs.
+/// `wide` picks its instructions when it is compiled (SSE2 for a plain x86-64 build), and
+/// inlined into a function compiled for AVX2 or AVX-512 ([`wide_dispatched`]) those are
+/// only what the compiler widens; these arrays leave the choice of instructions to the
+/// compiler for each such function ([`lanes_dispatched`]), chosen when the program runs.
 #[inline(always)]
 fn lanes_arrays<const N: usize>(shape: &Shape, out: &mut [f64]) -> u64 {
     let p = shape.partners;
@@ -450,7 +451,11 @@ fn lanes_dispatched(shape: &Shape, out: &mut [f64]) -> (u64, &'static str) {
 /// [`lanes`] with the scalar streams' numbers, inlined into functions compiled for
 /// AVX-512 and AVX2 and chosen at run time (`wide`'s SSE2 instructions, which the
 /// compiler may then widen).
-fn wide_dispatched(shape: &Shape, numbers: &mut ScalarStreams, out: &mut [f64]) -> u64 {
+fn wide_dispatched(
+    shape: &Shape,
+    numbers: &mut ScalarStreams,
+    out: &mut [f64],
+) -> (u64, &'static str) {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx512f,avx512dq,avx512vl")]
@@ -466,14 +471,14 @@ fn wide_dispatched(shape: &Shape, numbers: &mut ScalarStreams, out: &mut [f64]) 
             && is_x86_feature_detected!("avx512vl")
         {
             // SAFETY: the processor has the features the function is compiled for.
-            return unsafe { avx512(shape, numbers, out) };
+            return (unsafe { avx512(shape, numbers, out) }, "AVX-512");
         }
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
             // SAFETY: as above.
-            return unsafe { avx2(shape, numbers, out) };
+            return (unsafe { avx2(shape, numbers, out) }, "AVX2");
         }
     }
-    lanes::<true>(shape, numbers, out)
+    (lanes::<true>(shape, numbers, out), "baseline")
 }
 
 fn best_of(rounds: &mut [Duration], k: usize, run: impl FnOnce()) {
@@ -503,6 +508,7 @@ fn main() {
     );
     let mut differs = false;
     let mut used = "";
+    let mut wide_used = "";
     for (partners, years) in [(4, 10), (8, 15), (20, 15)] {
         let shape = Shape::new(partners, years);
         let mut out: [Vec<f64>; 7] = std::array::from_fn(|_| vec![0.0; TRIALS]);
@@ -528,7 +534,7 @@ fn main() {
                 (notices[5], used) = lanes_dispatched(&shape, f)
             });
             best_of(&mut best, 6, || {
-                notices[6] = wide_dispatched(&shape, &mut same, h)
+                (notices[6], wide_used) = wide_dispatched(&shape, &mut same, h)
             });
             std::hint::black_box(&out);
         }
@@ -562,7 +568,7 @@ fn main() {
             notices[2] as f64 / TRIALS as f64
         );
     }
-    println!("arrays chosen at run time: {used}");
+    println!("chosen at run time: wide compiled for {wide_used}; arrays compiled for {used}");
     if differs {
         std::process::exit(1);
     }

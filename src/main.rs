@@ -23,7 +23,10 @@ static MONITOR: Monitor = Monitor::new();
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => refuse_arguments(e),
+    };
     // Once the command's work watches the monitor, a first signal stops it there and the
     // command returns. Before that (reading a scenario from a FIFO, starting threads),
     // and at a second signal, the process ends at once, its temporary files removed.
@@ -62,6 +65,34 @@ fn main() -> ExitCode {
             ExitCode::from(if err.is_user_input() { 2 } else { 1 })
         }
     }
+}
+
+/// Ends the process for command-line arguments clap could not take, or for `--help` and
+/// `--version`. A usage error quotes the argument as typed, so it is printed with the
+/// characters that would act on the terminal escaped, as every other message is: the
+/// arguments are parsed again without styles (clap's plain text would drop an escape
+/// sequence in the argument silently, and its styled text mixes its own sequences with
+/// the user's).
+fn refuse_arguments(e: clap::Error) -> ! {
+    use clap::CommandFactory;
+    use clap::builder::Styles;
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let plain = Cli::command()
+        .styles(Styles::plain())
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m))
+        .err()
+        .unwrap_or(e);
+    eprint!("{}", printable(&plain.render().ansi().to_string()));
+    std::process::exit(plain.exit_code());
 }
 
 /// What an interrupted command says it wrote: "nothing was written", or the outputs in

@@ -917,8 +917,7 @@ def compare(
             "`variants` makes variants of one scenario; give either several scenarios or one "
             "scenario with `variants`"
         )
-    # A path given twice is read once (as the command line reads it), so its warnings
-    # are told once.
+    # A path given more than once is read once, so its warnings are told once.
     read: Dict[str, Scenario] = {}
 
     def load(o: Any, name: str, hint: str = "") -> Scenario:

@@ -56,6 +56,13 @@ pub fn variant(spec: &str, base: &Value, origin: &str) -> Result<Entrant, Analys
     if name.is_empty() {
         return Err(fail("the variant's name before ':' is empty"));
     }
+    // The name heads a column of the table: one line, nothing that acts on a terminal.
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(fail(&format!(
+            "the variant's name holds the control character U+{:04X}; a name heads a column of the table",
+            u32::from(c)
+        )));
+    }
     let edits = split_top_level(edits_text, ';')
         .into_iter()
         .map(str::trim)

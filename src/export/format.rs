@@ -10,20 +10,22 @@ use crate::lhs::Sampling;
 use crate::scenario::DiscountRate;
 use crate::summary::{Provenance, SamplingInfo};
 
-/// Text for a terminal: every [`hidden`](crate::scenario::hidden) character but the line feed and the tab written
-/// as its escape (`\u{1b}`), the rest as it is. The command line passes all it prints
-/// through this, since a report's names and a message's file names are the user's text.
+/// Text for a terminal: every [`hidden`](crate::scenario::hidden) character but the line
+/// feed and the tab written as its escape (`\u{1b}`), the rest as it is. The command line
+/// passes what it prints through this (its messages, tables and usage errors), since a
+/// message's file names and quoted input are the user's text. Names in a scenario cannot
+/// hold control characters (validation refuses them), so a table's lines stay whole.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    let keep = |c: char| c == '\n' || c == '\t' || !crate::scenario::hidden(c);
-    if text.chars().all(keep) {
+    let escape = |c: char| c != '\n' && c != '\t' && crate::scenario::hidden(c);
+    if !text.chars().any(escape) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if keep(c) {
-            out.push(c);
-        } else {
+        if escape(c) {
             out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
         }
     }
     Cow::Owned(out)
@@ -249,7 +251,7 @@ pub fn grouped(x: f64, decimals: usize) -> String {
 /// The width of a text column of `names` (in characters), at least `at_least`.
 pub fn column_width<'a>(names: impl Iterator<Item = &'a str>, at_least: usize) -> usize {
     names
-        .map(|n| printable(n).chars().count())
+        .map(|n| n.chars().count())
         .max()
         .unwrap_or(0)
         .max(at_least)
@@ -336,6 +338,10 @@ mod tests {
         assert!(matches!(printable("a\tb\nc £"), Cow::Borrowed("a\tb\nc £")));
         assert_eq!(printable("\u{1b}[2J\r\u{7f}"), "\\u{1b}[2J\\u{d}\\u{7f}");
         assert_eq!(printable("x\u{202e}y\u{200b}"), "x\\u{202e}y\\u{200b}");
+        assert_eq!(
+            printable("\u{61c}\u{2028}\u{2060}\u{e0041}"),
+            "\\u{61c}\\u{2028}\\u{2060}\\u{e0041}"
+        );
     }
 
     /// The remark on plain standard errors goes exactly where a run's report makes them:

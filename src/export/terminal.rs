@@ -86,7 +86,7 @@ pub fn render(r: &Report, scenario: &Scenario) -> String {
         let _ = writeln!(
             s,
             "  {:<width$}  {:>14}  {:>14}  {:>10}  {:>10}",
-            format::printable(&p.name),
+            p.name,
             m(p.npv.mean),
             m(p.npv.p05),
             percent(p.prob_worse_off),

@@ -346,12 +346,22 @@ impl ScenarioError {
 
 /// Whether a character would act on a terminal or a line rather than show: a control
 /// character (ESC starts sequences that colour the terminal or set its title, a carriage
-/// return overwrites the line), or a bidirectional or zero-width mark that reorders or
-/// hides the text around it. Names and file names come from users' files, and a message
-/// must show them as they are, not let them act.
+/// return overwrites the line), a line or paragraph separator, or a bidirectional,
+/// zero-width or tag mark that reorders or hides the text around it. Names and file
+/// names come from users' files, and a message must show them as they are, not let them
+/// act.
 pub fn hidden(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
 }
 
 fn list(problems: &[Problem]) -> String {

@@ -1796,73 +1796,107 @@ fn discount_band_problems_point_at_the_bands_from_year() {
         .stderr_has("  - /discount_rate/1/from_year: bands must be in strictly increasing");
 }
 
-/// Names and file names are the user's text: printed on a terminal, an ESC in them would
-/// colour it or set its title, a carriage return overwrite the line. The command line
-/// shows each such character as its escape, keeps the tables aligned, and leaves the
-/// data itself alone (the JSON report holds the name as given).
+/// Names and file names are the user's text. A name is printed on one line of every
+/// table, so a control character in it (a pasted line break, an ESC) is refused, naming
+/// it; a bidirectional mark is allowed and shown as its escape on the terminal, as are
+/// control characters in a file's name and in arguments the command line refuses. The
+/// files written keep names as given.
 #[test]
-fn control_characters_in_names_and_file_names_are_shown_escaped() {
+fn control_characters_in_names_are_refused_and_the_terminal_shows_user_text_escaped() {
     let dir = Dir::new();
-    let mut v = base();
-    set(&mut v, "/name", json!("Payroll\u{1b}[31m red\r"));
-    set(&mut v, "/partners/0/name", json!("A\u{1b}]0;title\u{7}"));
-    let file = dir.write_json("bad\u{1b}[2Jname.json", &v);
-    let raw = |s: &str| s.chars().any(|c| c.is_control() && c != '\n');
+    let raw = |s: &str| {
+        s.chars()
+            .any(|c| c != '\n' && consortium_sim::scenario::hidden(c))
+    };
 
+    let mut v = base();
+    set(&mut v, "/name", json!("Payroll\u{1b}[31m red"));
+    set(&mut v, "/partners/0/name", json!("A\nok"));
+    set(&mut v, "/partners/1/name", json!("B\t"));
+    let refused = dir.write_json("refused.json", &v);
+    let out = sim(&["validate", &refused]);
+    out.bad_input();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: {refused} has 3 problems:\n\
+             \x20 - /name: holds the control character (U+001B) at character 8: it is printed on one line of tables and reports; remove it\n\
+             \x20 - /partners/0/name: holds a line break (U+000A) at character 2: it is printed on one line of tables and reports; remove it\n\
+             \x20 - /partners/1/name: holds a tab (U+0009) at character 2: it is printed on one line of tables and reports; remove it\n"
+        )
+    );
+
+    // A bidirectional mark is allowed in a name; on the terminal it shows as its escape,
+    // in the JSON report as given.
+    let mut v = base();
+    set(&mut v, "/name", json!("Payroll \u{202e}lanoitan"));
+    set(&mut v, "/partners/0/name", json!("A\u{200f}"));
+    let file = dir.write_json("bad\u{1b}[2Jname.json", &v);
     let run = sim(&["run", &file, "--trials", "200"]);
     run.ok();
+    assert!(!raw(&run.stdout), "{:?}", run.stdout);
     assert!(
-        !raw(&run.stdout),
-        "raw control characters:\n{:?}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.starts_with("Payroll\\u{1b}[31m red\\u{d}\n"),
+        run.stdout.starts_with("Payroll \\u{202e}lanoitan\n"),
         "{}",
         run.stdout
     );
-    let rows: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| {
-            l.contains("A\\u{1b}]0;title\\u{7}")
-                || l.contains("District B")
-                || l.contains("mean NPV  ")
-        })
-        .collect();
-    assert_eq!(rows.len(), 3, "{}", run.stdout);
-    let ends: Vec<usize> = rows.iter().map(|r| r.chars().count()).collect();
-    assert!(
-        ends.windows(2).all(|w| w[0] == w[1]),
-        "table not aligned:\n{}",
-        rows.join("\n")
-    );
-
-    let out = dir.path("report.json");
+    assert!(run.stdout.contains("\n  A\\u{200f}  "), "{}", run.stdout);
+    let report = dir.path("report.json");
     sim(&[
         "run",
         &file,
         "--trials",
         "200",
         "--out",
-        out.to_str().unwrap(),
+        report.to_str().unwrap(),
     ])
     .ok();
-    let report = read_json(&out);
-    assert_eq!(report["scenario"], json!("Payroll\u{1b}[31m red\r"));
+    assert_eq!(
+        read_json(&report)["scenario"],
+        json!("Payroll \u{202e}lanoitan")
+    );
 
-    let refused = sim(&["validate", &file, "--set", "/trials=0"]);
-    refused
-        .bad_input()
+    // A file's name in a message.
+    let bad = sim(&["validate", &file, "--set", "/trials=0"]);
+    bad.bad_input()
         .stderr_has("bad\\u{1b}[2Jname.json (with --set overrides) has 1 problem");
-    assert!(!raw(&refused.stderr), "{:?}", refused.stderr);
+    assert!(!raw(&bad.stderr), "{:?}", bad.stderr);
 
-    let trace = sim(&["trace", &file, "--trial", "1"]);
+    // The trace on the terminal, and its page, which keeps the name as given.
+    let page = dir.path("trace.html");
+    let trace = sim(&[
+        "trace",
+        &file,
+        "--trial",
+        "1",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
     trace.ok();
     assert!(!raw(&trace.stdout), "{:?}", trace.stdout);
     assert!(
-        trace.stdout.contains("A\\u{1b}]0;title\\u{7}: baseline"),
+        trace.stdout.contains("A\\u{200f}: baseline"),
         "{}",
         trace.stdout
     );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("A\u{200f}: baseline") && !html.contains("\\u{200f}"));
+
+    // A variant's name heads a column of compare's table: refused likewise.
+    sim(&[
+        "compare",
+        &file,
+        "--variant",
+        "v\u{1b}[31mX:/seed=3",
+        "--trials",
+        "200",
+    ])
+    .bad_input()
+    .stderr_has("the variant's name holds the control character U+001B");
+
+    // A command-line argument clap refuses is quoted escaped too (exit code 2).
+    let bad = sim(&["run", &file, "--trials", "5\u{1b}]0;T\u{7}"]);
+    bad.bad_input()
+        .stderr_has("error: invalid value '5\\u{1b}]0;T\\u{7}' for '--trials <N>'");
+    assert!(!raw(&bad.stderr), "{:?}", bad.stderr);
 }

@@ -133,7 +133,7 @@ fn a_workbook_with_mistakes_names_each_sheet_and_cell_and_exits_2() {
                 "Partners",
                 vec![
                     vec![T("name"), T("baseline_cost (£ a year)"), T("exit_fee")],
-                    vec![T("North"), N(4e6), N(0.0)],
+                    vec![T("North\nShire"), N(4e6), N(0.0)],
                     vec![T("South"), N(3e6), N(-5.0)],
                     vec![T(""), N(2e6)],
                 ],
@@ -145,11 +145,12 @@ fn a_workbook_with_mistakes_names_each_sheet_and_cell_and_exits_2() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: {} has 6 problems:\n\
+            "error: {} has 7 problems:\n\
              \x20 - Scenario!C3 (/horizon_years): expected a number, found the text \"ten\"\n\
              \x20 - Scenario!C4 (/service/efficiency): unknown distribution \"betta\"; expected one of fixed, uniform, triangular, pert, normal, lognormal, discrete\n\
              \x20 - Scenario!C5 (/service/transition_cost): pert takes 3 numbers (min, mode, max), found 2\n\
              \x20 - Scenario!B6 (/service/rampp): unknown field \"rampp\" (did you mean \"ramp\"?)\n\
+             \x20 - Partners!A2 (/partners/0/name): holds a line break (U+000A) at character 6: it is printed on one line of tables and reports; remove it\n\
              \x20 - Partners!C3 (/partners/1/exit_fee): -5 is out of range: must be >= 0\n\
              \x20 - Partners!A4 (/partners/2/name): required field \"name\" is missing from /partners/2\n",
             path.display()

@@ -18,8 +18,10 @@ impl Checker {
         if name.as_deref() == Some("") {
             self.err("/name", "must not be empty");
         }
+        self.one_line("/name", name.as_deref());
         let description = self.text_field(map, "", f("description"));
         let currency = self.text_field(map, "", f("currency"));
+        self.one_line("/currency", currency.as_deref());
         if let Some(v) = map.get("$schema") {
             self.string(v, "/$schema");
         }
@@ -177,6 +179,30 @@ impl Checker {
         partners.into_iter().collect()
     }
 
+    /// A name or currency symbol is printed on one line of every table and report, so a
+    /// control character in it (a line break or tab pasted with it, an ESC that would act
+    /// on a terminal) is refused, naming the character and where it is.
+    fn one_line(&mut self, at: &str, text: Option<&str>) {
+        let Some((k, c)) = text.and_then(|t| t.chars().enumerate().find(|(_, c)| c.is_control()))
+        else {
+            return;
+        };
+        let what = match c {
+            '\n' => "a line break ",
+            '\r' => "a carriage return ",
+            '\t' => "a tab ",
+            _ => "the control character ",
+        };
+        self.err(
+            at,
+            format!(
+                "holds {what}(U+{:04X}) at character {}: it is printed on one line of tables and reports; remove it",
+                u32::from(c),
+                k + 1
+            ),
+        );
+    }
+
     pub(super) fn partner(&mut self, v: &Value, at: &str) -> Option<Partner> {
         let f = |name| inputs::get(Section::Partner, name);
         let map = self.object(v, at, PARTNER_KEYS)?;
@@ -184,6 +210,7 @@ impl Checker {
         if name.as_deref() == Some("") {
             self.err(&child(at, "name"), "must not be empty");
         }
+        self.one_line(&child(at, "name"), name.as_deref());
         let baseline = self.dist_field(map, at, f("baseline_cost"));
         let joins_year = self.join_year_field(map, at, f("joins_year"));
         let join_probability = self.dist_field(map, at, f("join_probability"));
