@@ -248,13 +248,28 @@ pub fn grouped(x: f64, decimals: usize) -> String {
     out
 }
 
-/// The width of a text column of `names` (in characters), at least `at_least`.
+/// How many columns of a terminal (or of monospaced text) `text` takes: a CJK character
+/// two, a combining accent none (Unicode's East Asian Width, by the `unicode-width`
+/// crate). Counting characters instead put a table's columns out of line after a
+/// Japanese or accented name.
+pub fn columns(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` followed by spaces up to `width` columns (see [`columns`]): `{:<width$}`
+/// counts characters.
+pub fn left(text: &str, width: usize) -> String {
+    format!("{text}{}", " ".repeat(width.saturating_sub(columns(text))))
+}
+
+/// `text` after spaces up to `width` columns (see [`columns`]).
+pub fn right(text: &str, width: usize) -> String {
+    format!("{}{text}", " ".repeat(width.saturating_sub(columns(text))))
+}
+
+/// The width of a text column of `names` (in [`columns`]), at least `at_least`.
 pub fn column_width<'a>(names: impl Iterator<Item = &'a str>, at_least: usize) -> usize {
-    names
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(at_least)
+    names.map(columns).max().unwrap_or(0).max(at_least)
 }
 
 /// ", Latin hypercube sampling" for a result of `trials` trials per run sampled so,

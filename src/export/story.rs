@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::format::{column_width, money, percent};
+use super::format::{column_width, left, money, percent};
 use crate::engine::Status;
 use crate::engine::trace::Replay;
 use crate::engine::trial::{NO_YEAR, drawn_join_year, event};
@@ -217,8 +217,8 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
             }
             let _ = writeln!(
                 s,
-                "    {:<width$} saving {:>14}  ({state}{}{})",
-                p.name,
+                "    {} saving {:>14}  ({state}{}{})",
+                left(&p.name, width),
                 m(py.saving),
                 if notes.is_empty() { "" } else { "; " },
                 notes.join(", ")
@@ -241,7 +241,7 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
     let sum = &replay.summary;
     let _ = writeln!(s, "\nConsortium NPV {}", m(sum.npv));
     for (p, v) in scenario.partners.iter().zip(&replay.partner_npv) {
-        let _ = writeln!(s, "  {:<width$} NPV {:>14}", p.name, m(*v));
+        let _ = writeln!(s, "  {} NPV {:>14}", left(&p.name, width), m(*v));
     }
     let payback = if sum.payback_year == NO_YEAR {
         "never pays back".to_string()

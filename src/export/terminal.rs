@@ -85,8 +85,8 @@ pub fn render(r: &Report, scenario: &Scenario) -> String {
     for p in &r.partners {
         let _ = writeln!(
             s,
-            "  {:<width$}  {:>14}  {:>14}  {:>10}  {:>10}",
-            p.name,
+            "  {}  {:>14}  {:>14}  {:>10}  {:>10}",
+            format::left(&p.name, width),
             m(p.npv.mean),
             m(p.npv.p05),
             percent(p.prob_worse_off),

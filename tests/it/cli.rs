@@ -1900,3 +1900,68 @@ fn control_characters_in_names_are_refused_and_the_terminal_shows_user_text_esca
         .stderr_has("error: invalid value '5\\u{1b}]0;T\\u{7}' for '--trials <N>'");
     assert!(!raw(&bad.stderr), "{:?}", bad.stderr);
 }
+
+/// A table's columns line up on the screen whatever script a name is in: a CJK character
+/// takes two columns of a terminal and a combining accent none, and the tables count
+/// columns, not characters.
+#[test]
+fn tables_line_up_for_wide_and_combining_characters() {
+    use consortium_sim::export::format::columns;
+    let dir = Dir::new();
+    let mut v = base();
+    set(&mut v, "/partners/0/name", json!("東京都庁共同"));
+    set(&mut v, "/partners/1/name", json!("Cafe\u{301} Council"));
+    let file = dir.write_json("wide.json", &v);
+    let run = sim(&["run", &file, "--trials", "200"]);
+    run.ok();
+    let rows: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("東京") || l.contains("Cafe") || l.contains("mean NPV  "))
+        .collect();
+    assert_eq!(rows.len(), 3, "{}", run.stdout);
+    let widths: Vec<usize> = rows.iter().map(|r| columns(r)).collect();
+    assert!(
+        widths.windows(2).all(|w| w[0] == w[1]),
+        "{widths:?}\n{}",
+        rows.join("\n")
+    );
+
+    // The trace's year rows likewise: "saving" starts in the same column on every row.
+    let trace = sim(&["trace", &file, "--trial", "1"]);
+    trace.ok();
+    let at: Vec<usize> = trace
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("    ") && l.contains(" saving ") && !l.contains("cumulative"))
+        .map(|l| columns(&l[..l.find(" saving ").unwrap()]))
+        .collect();
+    assert!(
+        at.len() >= 4 && at.windows(2).all(|w| w[0] == w[1]),
+        "{at:?}\n{}",
+        trace.stdout
+    );
+
+    // An analysis's table: compare's header, with a variant named in kanji, lines up
+    // with its rows.
+    let cmp = sim(&[
+        "compare",
+        &file,
+        "--variant",
+        "東京:/seed=3",
+        "--trials",
+        "200",
+    ]);
+    cmp.ok();
+    let lines: Vec<&str> = cmp.stdout.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.ends_with("東京"))
+        .expect("header");
+    assert_eq!(
+        columns(lines[header]),
+        columns(lines[header + 1]),
+        "{}",
+        cmp.stdout
+    );
+}

@@ -45,7 +45,7 @@ impl Table {
                 self.rows
                     .iter()
                     .filter_map(|r| r.get(c))
-                    .map(|s| s.chars().count())
+                    .map(|s| format::columns(s))
                     .max()
                     .unwrap_or(0)
             })
@@ -56,9 +56,9 @@ impl Table {
             for (c, cell) in row.iter().enumerate() {
                 let w = width[c];
                 if self.right.get(c).copied().unwrap_or(false) {
-                    let _ = write!(line, " {cell:>w$}");
+                    let _ = write!(line, " {}", format::right(cell, w));
                 } else {
-                    let _ = write!(line, " {cell:<w$}");
+                    let _ = write!(line, " {}", format::left(cell, w));
                 }
                 line.push(' ');
             }
