@@ -97,21 +97,20 @@ fn ramp(t: usize) -> f64 {
     ((t + 1) as f64 / 3.0).min(1.0)
 }
 
-/// Scratch of one trial (scalar) or one group of trials (lanes): allocated once.
+/// The partners' state in one trial (scalar) or one group of trials (lanes), allocated
+/// once per loop; where a loop's numbers come from is its own.
 struct Scratch<T> {
     baseline: Vec<T>,
     member: Vec<T>,
     npv: Vec<T>,
-    streams: Vec<Stream>,
 }
 
 impl<T: Copy + Default> Scratch<T> {
-    fn new(shape: &Shape, lanes: usize) -> Self {
+    fn new(shape: &Shape) -> Self {
         Scratch {
             baseline: vec![T::default(); shape.partners],
             member: vec![T::default(); shape.partners],
             npv: vec![T::default(); shape.partners],
-            streams: vec![Stream::default(); (shape.partners + 1) * lanes],
         }
     }
 }
@@ -121,17 +120,18 @@ impl<T: Copy + Default> Scratch<T> {
 /// or given: the arithmetic alone.
 fn scalar<const DRAWS: bool>(shape: &Shape, out: &mut [f64]) -> u64 {
     let p = shape.partners;
-    let mut s = Scratch::<f64>::new(shape, 1);
+    let mut s = Scratch::<f64>::new(shape);
+    let mut streams = vec![Stream::default(); p + 1];
     let mut notices = 0;
     let draw = |stream: &mut Stream| if DRAWS { stream.uniform() } else { 0.5 };
     for (k, npv_out) in out.iter_mut().enumerate() {
         if DRAWS {
             let key = trial_key(SEED, k as u64);
-            for (e, stream) in s.streams.iter_mut().enumerate() {
+            for (e, stream) in streams.iter_mut().enumerate() {
                 *stream = Stream::new(key, e as u64);
             }
         }
-        let (streams, year) = s.streams.split_at_mut(p);
+        let (streams, year) = streams.split_at_mut(p);
         let year = &mut year[0];
         let g = efficiency(draw(year));
         let fixed = fixed_cost(draw(year));
@@ -256,7 +256,7 @@ impl Numbers for NoNumbers {
 #[inline(always)]
 fn lanes<const NOTICES: bool>(shape: &Shape, numbers: &mut impl Numbers, out: &mut [f64]) -> u64 {
     let p = shape.partners;
-    let mut s = Scratch::<f64x4>::new(shape, LANES);
+    let mut s = Scratch::<f64x4>::new(shape);
     let mut given = 0u64;
     let zero = f64x4::ZERO;
     for (group, npv_out) in out.chunks_exact_mut(LANES).enumerate() {
