@@ -484,16 +484,16 @@ fn publish(
 
 /// The partner `who` names: its name exactly, or else its index from 0.
 fn partner_named(scenario: &consortium_sim::scenario::Scenario, who: &str) -> Result<usize> {
-    let names: Vec<&str> = scenario.partners.iter().map(|p| p.name.as_str()).collect();
-    if let Some(i) = names.iter().position(|n| *n == who) {
+    let names = || scenario.partners.iter().map(|p| p.name.as_str());
+    if let Some(i) = names().position(|n| n == who) {
         return Ok(i);
     }
     match who.parse::<usize>() {
-        Ok(i) if i < names.len() && who == i.to_string() => Ok(i),
+        Ok(i) if i < scenario.partners.len() && who == i.to_string() => Ok(i),
         _ => Err(Error::Request(
             format!(
                 "--worst-for {who}: there is no partner of that name (partners: {})",
-                names.join(", ")
+                consortium_sim::scenario::some_names(names())
             )
             .into(),
         )),

@@ -341,7 +341,7 @@ fn resolve<'t>(term: &'t Term, base: &Value) -> Result<Resolved<'t>, AnalysisErr
                     "the scenario has no partner {} (partners: {}; /partners/*/{field} \
                      addresses every partner)",
                     serde_json::to_string(&segments[1].text).expect("a string serialises"),
-                    names.join(", ")
+                    crate::scenario::some_names(names.iter().copied())
                 ))
             })?;
             vec![names[i]]

@@ -57,10 +57,9 @@ pub fn variant(spec: &str, base: &Value, origin: &str) -> Result<Entrant, Analys
         return Err(fail("the variant's name before ':' is empty"));
     }
     // The name heads a column of the table: one line, nothing that acts on a terminal.
-    if let Some(c) = name.chars().find(|c| c.is_control()) {
+    if let Some(what) = crate::scenario::breaks_the_line(name) {
         return Err(fail(&format!(
-            "the variant's name holds the control character U+{:04X}; a name heads a column of the table",
-            u32::from(c)
+            "the variant's name {what}; a name heads a column of the table"
         )));
     }
     let edits = split_top_level(edits_text, ';')

@@ -668,10 +668,10 @@ pub fn searchable(
         [section, who, field] if section == "partners" => {
             let names = scenario.partners.iter().map(|p| p.name.as_str());
             let i = partner_position(names, &parsed[1]).ok_or_else(|| {
-                let names: Vec<&str> = scenario.partners.iter().map(|p| p.name.as_str()).collect();
+                let names = scenario.partners.iter().map(|p| p.name.as_str());
                 fail(format!(
                     "there is no partner \"{who}\" (partners: {})",
-                    names.join(", ")
+                    crate::scenario::some_names(names)
                 ))
             })?;
             let name = &scenario.partners[i].name;

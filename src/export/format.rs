@@ -248,28 +248,80 @@ pub fn grouped(x: f64, decimals: usize) -> String {
     out
 }
 
-/// How many columns of a terminal (or of monospaced text) `text` takes: a CJK character
-/// two, a combining accent none (Unicode's East Asian Width, by the `unicode-width`
-/// crate). Counting characters instead put a table's columns out of line after a
-/// Japanese or accented name.
+/// How a table's text will be shown, which decides how its cells are sized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// On a terminal (or in plain text printed like one): a cell is written as
+    /// [`printable`] writes it and sized so, since the command line escapes what it
+    /// prints.
+    Escaped,
+    /// As given, in a page: a bidirectional or zero-width mark stays a mark.
+    AsGiven,
+}
+
+impl Shown {
+    /// How many columns of a terminal (or of monospaced text) `text` takes when shown
+    /// so: a CJK character two, a combining accent none (Unicode's East Asian Width, by
+    /// the `unicode-width` crate), an escaped mark as many as its escape (`\u{200f}`,
+    /// nine). Counting characters instead put a table's columns out of line after a
+    /// Japanese or accented name.
+    pub fn columns(self, text: &str) -> usize {
+        let text = match self {
+            Shown::Escaped => printable(text),
+            Shown::AsGiven => Cow::Borrowed(text),
+        };
+        unicode_width::UnicodeWidthStr::width(text.as_ref())
+    }
+
+    /// `text` as shown, followed by spaces up to `width` columns: `{:<width$}` counts
+    /// characters.
+    pub fn left(self, text: &str, width: usize) -> String {
+        let pad = width.saturating_sub(self.columns(text));
+        format!("{}{}", self.text(text), " ".repeat(pad))
+    }
+
+    /// `text` as shown, after spaces up to `width` columns.
+    pub fn right(self, text: &str, width: usize) -> String {
+        let pad = width.saturating_sub(self.columns(text));
+        format!("{}{}", " ".repeat(pad), self.text(text))
+    }
+
+    /// The width of a text column of `names` shown so, at least `at_least`.
+    pub fn column_width<'a>(self, names: impl Iterator<Item = &'a str>, at_least: usize) -> usize {
+        names
+            .map(|n| self.columns(n))
+            .max()
+            .unwrap_or(0)
+            .max(at_least)
+    }
+
+    fn text(self, text: &str) -> Cow<'_, str> {
+        match self {
+            Shown::Escaped => printable(text),
+            Shown::AsGiven => Cow::Borrowed(text),
+        }
+    }
+}
+
+/// [`Shown::columns`] on a terminal: the terminal tables and the analysis tables are
+/// sized with these, so that they read the same in a file as on the screen.
 pub fn columns(text: &str) -> usize {
-    unicode_width::UnicodeWidthStr::width(text)
+    Shown::Escaped.columns(text)
 }
 
-/// `text` followed by spaces up to `width` columns (see [`columns`]): `{:<width$}`
-/// counts characters.
+/// [`Shown::left`] on a terminal.
 pub fn left(text: &str, width: usize) -> String {
-    format!("{text}{}", " ".repeat(width.saturating_sub(columns(text))))
+    Shown::Escaped.left(text, width)
 }
 
-/// `text` after spaces up to `width` columns (see [`columns`]).
+/// [`Shown::right`] on a terminal.
 pub fn right(text: &str, width: usize) -> String {
-    format!("{}{text}", " ".repeat(width.saturating_sub(columns(text))))
+    Shown::Escaped.right(text, width)
 }
 
-/// The width of a text column of `names` (in [`columns`]), at least `at_least`.
+/// [`Shown::column_width`] on a terminal.
 pub fn column_width<'a>(names: impl Iterator<Item = &'a str>, at_least: usize) -> usize {
-    names.map(columns).max().unwrap_or(0).max(at_least)
+    Shown::Escaped.column_width(names, at_least)
 }
 
 /// ", Latin hypercube sampling" for a result of `trials` trials per run sampled so,
@@ -356,6 +408,23 @@ mod tests {
         assert_eq!(
             printable("\u{61c}\u{2028}\u{2060}\u{e0041}"),
             "\\u{61c}\\u{2028}\\u{2060}\\u{e0041}"
+        );
+    }
+
+    /// A table cell is sized as the terminal shows it: a bidirectional mark, which takes
+    /// no column raw, is escaped and counted as its escape; a CJK character counts two.
+    #[test]
+    fn cells_are_escaped_and_sized_as_shown() {
+        assert_eq!(columns("\u{200f}ab"), 10);
+        assert_eq!(left("\u{200f}ab", 12), "\\u{200f}ab  ");
+        assert_eq!(right("東京", 6), "  東京");
+        assert_eq!(left("Cafe\u{301}", 5), "Cafe\u{301} ");
+        assert_eq!(left("too long", 3), "too long");
+        // In a page the mark stays a mark, and takes no column.
+        assert_eq!(Shown::AsGiven.left("\u{200f}ab", 4), "\u{200f}ab  ");
+        assert_eq!(
+            Shown::AsGiven.column_width(["\u{200f}ab"].into_iter(), 1),
+            2
         );
     }
 

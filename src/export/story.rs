@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::format::{column_width, left, money, percent};
+use super::format::{Shown, money, percent};
 use crate::engine::Status;
 use crate::engine::trace::Replay;
 use crate::engine::trial::{NO_YEAR, drawn_join_year, event};
@@ -70,8 +70,14 @@ fn ordinal(p: f64) -> String {
     format!("{n}{suffix}")
 }
 
-/// Renders a replayed trial as text.
+/// Renders a replayed trial as text for a terminal (names in its tables escaped as the
+/// command line prints them; see [`Shown`]).
 pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
+    render_as(scenario, replay, why, Shown::Escaped)
+}
+
+/// [`render`], with the tables' names written and sized as they will be `shown`.
+fn render_as(scenario: &Scenario, replay: &Replay, why: &str, shown: Shown) -> String {
     let cur = scenario.currency.as_str();
     let m = |x: f64| money(x, cur);
     let mut s = String::new();
@@ -86,7 +92,7 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
         m(replay.inputs[plan::DISPUTE_COST])
     );
     // Names in one column: at least 28 characters wide, wider for a longer name.
-    let width = column_width(scenario.partners.iter().map(|p| p.name.as_str()), 28);
+    let width = shown.column_width(scenario.partners.iter().map(|p| p.name.as_str()), 28);
     let horizon = replay.years.len();
     let delay = usize::from(replay.summary.delay_years);
     if scenario.service.may_be_delayed() {
@@ -218,7 +224,7 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
             let _ = writeln!(
                 s,
                 "    {} saving {:>14}  ({state}{}{})",
-                left(&p.name, width),
+                shown.left(&p.name, width),
                 m(py.saving),
                 if notes.is_empty() { "" } else { "; " },
                 notes.join(", ")
@@ -241,7 +247,7 @@ pub fn render(scenario: &Scenario, replay: &Replay, why: &str) -> String {
     let sum = &replay.summary;
     let _ = writeln!(s, "\nConsortium NPV {}", m(sum.npv));
     for (p, v) in scenario.partners.iter().zip(&replay.partner_npv) {
-        let _ = writeln!(s, "  {} NPV {:>14}", left(&p.name, width), m(*v));
+        let _ = writeln!(s, "  {} NPV {:>14}", shown.left(&p.name, width), m(*v));
     }
     let payback = if sum.payback_year == NO_YEAR {
         "never pays back".to_string()
@@ -311,7 +317,7 @@ pub fn page(scenario: &Scenario, replay: &Replay, why: &str) -> String {
          trial. Where the line crosses zero, this future has paid back.",
     ));
     body.push_str("<section>\n<h2>Year by year</h2>\n<pre class=\"story\">");
-    body.push_str(&escape(&render(scenario, replay, why)));
+    body.push_str(&escape(&render_as(scenario, replay, why, Shown::AsGiven)));
     body.push_str("</pre>\n</section>\n");
     super::html::page(&title, &body)
 }

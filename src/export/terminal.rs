@@ -85,10 +85,10 @@ pub fn render(r: &Report, scenario: &Scenario) -> String {
     for p in &r.partners {
         let _ = writeln!(
             s,
-            "  {}  {:>14}  {:>14}  {:>10}  {:>10}",
+            "  {}  {}  {}  {:>10}  {:>10}",
             format::left(&p.name, width),
-            m(p.npv.mean),
-            m(p.npv.p05),
+            format::right(&m(p.npv.mean), 14),
+            format::right(&m(p.npv.p05), 14),
             percent(p.prob_worse_off),
             percent(p.prob_withdraws)
         );
@@ -156,7 +156,7 @@ pub fn by_year(r: &Report, scenario: &Scenario) -> String {
         for (y, row) in p.by_year.iter().zip(&cells) {
             let _ = write!(s, "  {:>4}", y.year);
             for cell in row {
-                let _ = write!(s, "  {cell:>w$}");
+                let _ = write!(s, "  {}", format::right(cell, w));
             }
             let _ = writeln!(s);
         }

@@ -344,6 +344,44 @@ impl ScenarioError {
     }
 }
 
+/// What keeps `text` from printing on one line, for a name or symbol that heads a row or
+/// column of a table: its first control character (a line break or tab pasted with it,
+/// an ESC that would act on a terminal) or line or paragraph separator, described with
+/// its code point and position, as "holds a line break (U+000A) at character 2". `None`
+/// for a one-line text. (Bidirectional and zero-width marks are allowed: a name in Arabic,
+/// Hebrew or Persian may need them; a terminal shows them escaped.)
+pub fn breaks_the_line(text: &str) -> Option<String> {
+    let (k, c) = text
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| c.is_control() || c == '\u{2028}' || c == '\u{2029}')?;
+    let what = match c {
+        '\n' => "a line break",
+        '\r' => "a carriage return",
+        '\t' => "a tab",
+        '\u{2028}' => "a line separator",
+        '\u{2029}' => "a paragraph separator",
+        _ => "the control character",
+    };
+    Some(format!(
+        "holds {what} (U+{:04X}) at character {}",
+        u32::from(c),
+        k + 1
+    ))
+}
+
+/// `names` for a message that offers them as the choices: the first ten, and how many
+/// more there are (a scenario may have hundreds of partners; a message should not).
+pub fn some_names<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    const MOST: usize = 10;
+    let names: Vec<&str> = names.into_iter().collect();
+    let mut out = names[..names.len().min(MOST)].join(", ");
+    if names.len() > MOST {
+        out.push_str(&format!(" and {} more", names.len() - MOST));
+    }
+    out
+}
+
 /// Whether a character would act on a terminal or a line rather than show: a control
 /// character (ESC starts sequences that colour the terminal or set its title, a carriage
 /// return overwrites the line), a line or paragraph separator, or a bidirectional,
@@ -502,6 +540,54 @@ fn plural(n: usize) -> &'static str {
 mod tests {
     use super::inputs::{self, Section};
     use serde_json::{Map, Value, json};
+
+    /// What breaks a line is named with its code point and 1-based position (counted in
+    /// characters, not bytes); marks a right-to-left name needs are kept.
+    #[test]
+    fn breaks_the_line_names_the_first_culprit() {
+        use super::breaks_the_line as b;
+        assert_eq!(b("North Council"), None);
+        assert_eq!(b("\u{200f}שירות\u{200d}"), None);
+        assert_eq!(
+            b("é\nx\t").as_deref(),
+            Some("holds a line break (U+000A) at character 2")
+        );
+        assert_eq!(
+            b("ab\u{2028}").as_deref(),
+            Some("holds a line separator (U+2028) at character 3")
+        );
+        assert_eq!(
+            b("\u{2029}").as_deref(),
+            Some("holds a paragraph separator (U+2029) at character 1")
+        );
+        assert_eq!(
+            b("x\u{85}").as_deref(),
+            Some("holds the control character (U+0085) at character 2")
+        );
+        assert_eq!(
+            b("\r").as_deref(),
+            Some("holds a carriage return (U+000D) at character 1")
+        );
+    }
+
+    /// Ten names at most, then how many more.
+    #[test]
+    fn some_names_stops_at_ten() {
+        use super::some_names;
+        assert_eq!(some_names([]), "");
+        assert_eq!(some_names(["A", "B"]), "A, B");
+        let many: Vec<String> = (1..=14).map(|i| format!("P{i}")).collect();
+        assert_eq!(
+            some_names(many.iter().map(String::as_str)),
+            "P1, P2, P3, P4, P5, P6, P7, P8, P9, P10 and 4 more"
+        );
+        assert_eq!(
+            some_names(many[..10].iter().map(String::as_str))
+                .matches(',')
+                .count(),
+            9
+        );
+    }
 
     /// A distinct value for each (D) field: its slot's, scaled to stay in every range.
     fn value(slot: usize) -> Value {

@@ -19,6 +19,12 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings};
 use serde::Serialize;
 use serde_json::Value;
 
+/// A text on one line, as names and the currency symbol must be: no control character
+/// and no line or paragraph separator (the validator's
+/// [`breaks_the_line`](crate::scenario::breaks_the_line)), in the ECMA-262 syntax that
+/// JSON Schema's `pattern` uses.
+const ONE_LINE: &str = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$";
+
 /// Renames `anyOf` to `oneOf`: used where the alternatives are of different JSON types,
 /// so that exactly one can match.
 fn one_of(schema: &mut Schema) {
@@ -197,9 +203,9 @@ pub struct ScenarioFile {
     /// file. Accepted and ignored.
     #[serde(rename = "$schema", default, skip_serializing_if = "String::is_empty")]
     pub schema: String,
-    /// The scenario's name, shown in reports. Keep it short.
+    /// The scenario's name, shown in reports. Keep it short, on one line.
     #[schemars(title = "Name")]
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1), regex(pattern = ONE_LINE))]
     pub name: String,
     /// Free text for the reader of the file; it does not affect the results.
     #[schemars(title = "Description")]
@@ -208,6 +214,7 @@ pub struct ScenarioFile {
     /// The symbol put before money in summaries and traces, e.g. "£", "€" or "GBP ". It
     /// changes no figure.
     #[schemars(title = "Currency symbol")]
+    #[schemars(regex(pattern = ONE_LINE))]
     #[serde(default = "pound")]
     pub currency: String,
     /// The number of years simulated (H), including year 0.
@@ -385,9 +392,10 @@ fn proportional() -> CostSharing {
 #[derive(JsonSchema, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Partner {
-    /// Used in reports and in cost_sharing weights; unique among the partners.
+    /// Used in reports and in cost_sharing weights; unique among the partners, and on
+    /// one line.
     #[schemars(title = "Name")]
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1), regex(pattern = ONE_LINE))]
     pub name: String,
     /// What the partner would spend each year running the service alone (B, the
     /// counterfactual).

@@ -315,6 +315,17 @@ fn schema_and_validator_agree_on_every_value_a_schema_can_judge() {
         ("/min_members", json!(0), false),
         ("/name", json!(""), false),
         ("/currency", json!("€"), true),
+        // One line: names and the symbol refuse control characters and line
+        // separators, and keep bidirectional marks and wide characters.
+        ("/name", json!("North\nCouncil"), false),
+        ("/name", json!("North\u{1b}[31m"), false),
+        ("/name", json!("North\u{85}"), false),
+        ("/name", json!("North\u{2028}Council"), false),
+        ("/name", json!("\u{200f}שירות משותף"), true),
+        ("/name", json!("東京都庁共同"), true),
+        ("/currency", json!("£\t"), false),
+        ("/partners/0/name", json!("A\u{2029}"), false),
+        ("/partners/0/name", json!("Cafe\u{301} Council"), true),
         ("/currency", json!(1), false),
         ("/$schema", json!("https://example.org/s.json"), true),
         ("/$schema", json!(null), false),

@@ -179,28 +179,16 @@ impl Checker {
         partners.into_iter().collect()
     }
 
-    /// A name or currency symbol is printed on one line of every table and report, so a
-    /// control character in it (a line break or tab pasted with it, an ESC that would act
-    /// on a terminal) is refused, naming the character and where it is.
+    /// A name or currency symbol is printed on one line of every table and report, so
+    /// what would break the line or act on a terminal is refused, named and placed
+    /// ([`crate::scenario::breaks_the_line`]).
     fn one_line(&mut self, at: &str, text: Option<&str>) {
-        let Some((k, c)) = text.and_then(|t| t.chars().enumerate().find(|(_, c)| c.is_control()))
-        else {
-            return;
-        };
-        let what = match c {
-            '\n' => "a line break ",
-            '\r' => "a carriage return ",
-            '\t' => "a tab ",
-            _ => "the control character ",
-        };
-        self.err(
-            at,
-            format!(
-                "holds {what}(U+{:04X}) at character {}: it is printed on one line of tables and reports; remove it",
-                u32::from(c),
-                k + 1
-            ),
-        );
+        if let Some(what) = text.and_then(crate::scenario::breaks_the_line) {
+            self.err(
+                at,
+                format!("{what}: it is printed on one line of tables and reports; remove it"),
+            );
+        }
     }
 
     pub(super) fn partner(&mut self, v: &Value, at: &str) -> Option<Partner> {
