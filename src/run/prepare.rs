@@ -144,17 +144,19 @@ pub fn load(source: &Source, overrides: &[String], notices: &mut Vec<Notice>) ->
         e
     })?;
     from.overrides = overrides.to_vec();
-    for spec in overrides {
-        scenario::apply_set(&mut value, spec)?;
-    }
+    let set = overrides
+        .iter()
+        .map(|spec| scenario::apply_set(&mut value, spec))
+        .collect::<Result<Vec<String>, _>>()?;
     let origin = origin(source, overrides);
     let scenario = match &places {
         Some(places) => {
             // Before validating: a formula's saved 0 may be what validation then
             // refuses ("0 is out of range"), and the warning says why the cell holds it.
+            // A value `--set` gave is the user's, even where it equals the saved 0.
             notices.extend(
                 places
-                    .zero_formulas(&value)
+                    .zero_formulas(&value, &set)
                     .into_iter()
                     .map(|m| Notice::Warning(m.into())),
             );

@@ -147,7 +147,11 @@ fn quoted(rest: &str) -> Result<(Segment, usize), String> {
 /// otherwise taken as a plain string (`equal`), so that shell quoting stays simple.
 /// Every segment but the last must exist; the last may name a field the file leaves out
 /// (it is then added, and validation checks that it is a real field).
-pub fn apply_set(root: &mut Value, spec: &str) -> Result<(), ScenarioError> {
+///
+/// Returns the JSON Pointer (RFC 6901) of what it set, with partners by index, as
+/// `serde_json::Value::pointer` reads it: `/partners/1/exit_fee` for
+/// `/partners/B/exit_fee=5`.
+pub fn apply_set(root: &mut Value, spec: &str) -> Result<String, ScenarioError> {
     let fail = |message: String| ScenarioError::Override {
         spec: spec.to_string(),
         message,
@@ -164,25 +168,47 @@ pub fn apply_set(root: &mut Value, spec: &str) -> Result<(), ScenarioError> {
     let last = segments.pop().expect("a pointer has a segment");
     let mut target = root;
     let mut walked = String::new();
+    let mut resolved = String::new();
     for segment in &segments {
         walked.push('/');
         walked.push_str(&written(segment));
+        resolved.push('/');
+        resolved.push_str(&resolved_segment(target, segment));
         target = step(target, segment).ok_or_else(|| fail(missing(&walked, segment)))?;
     }
     let full = format!("{walked}/{}", written(&last));
     match target {
         Value::Object(map) => {
+            resolved.push('/');
+            resolved.push_str(&escaped(&last.text));
             map.insert(last.text, value);
-            Ok(())
+            Ok(resolved)
         }
         Value::Array(items) => {
             let i = array_index(items, &last).ok_or_else(|| fail(missing(&full, &last)))?;
             items[i] = value;
-            Ok(())
+            Ok(format!("{resolved}/{i}"))
         }
         _ => Err(fail(format!(
             "{walked} is a single value, so {full} does not exist in the scenario"
         ))),
+    }
+}
+
+/// A key escaped for an RFC 6901 pointer (`~` as `~0`, `/` as `~1`).
+fn escaped(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// `segment` of a pointer into `v` as RFC 6901 writes it: an array's item by its index
+/// (a partner addressed by name), an object's key escaped. A segment that finds nothing
+/// is written as given (the caller then reports it missing).
+fn resolved_segment(v: &Value, segment: &Segment) -> String {
+    match v {
+        Value::Array(items) => {
+            array_index(items, segment).map_or_else(|| escaped(&segment.text), |i| i.to_string())
+        }
+        _ => escaped(&segment.text),
     }
 }
 
@@ -191,7 +217,7 @@ fn written(segment: &Segment) -> String {
     if segment.quoted {
         serde_json::to_string(&segment.text).expect("a string serialises")
     } else {
-        segment.text.replace('~', "~0").replace('/', "~1")
+        escaped(&segment.text)
     }
 }
 
@@ -273,8 +299,20 @@ mod tests {
         let mut v =
             json!({"service": {"efficiency": 0.1}, "partners": [{"name": "A"}, {"name": "B"}]});
         apply_set(&mut v, "/service/efficiency={\"uniform\":[0.1,0.2]}").unwrap();
-        apply_set(&mut v, "/partners/B/exit_fee=5").unwrap();
-        apply_set(&mut v, "/service/cost_sharing=equal").unwrap();
+        // What was set, as a JSON Pointer with partners by index.
+        assert_eq!(
+            apply_set(&mut v, "/partners/B/exit_fee=5").unwrap(),
+            "/partners/1/exit_fee"
+        );
+        assert_eq!(
+            apply_set(&mut v, "/service/cost_sharing=equal").unwrap(),
+            "/service/cost_sharing"
+        );
+        assert_eq!(apply_set(&mut v, "/partners/0=7").unwrap(), "/partners/0");
+        v["partners"][0] = json!({"name": "a/b~c"});
+        let at = apply_set(&mut v, "/partners/\"a/b~c\"/x~1y=1").unwrap();
+        assert_eq!(at, "/partners/0/x~1y");
+        assert_eq!(v.pointer(&at), Some(&json!(1)));
         assert_eq!(v["service"]["efficiency"], json!({"uniform": [0.1, 0.2]}));
         assert_eq!(v["partners"][1]["exit_fee"], json!(5));
         assert_eq!(v["service"]["cost_sharing"], json!("equal"));

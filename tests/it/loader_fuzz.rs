@@ -1877,10 +1877,12 @@ fn check_set((v, specs): &(Value, Vec<String>)) -> Result<(), TestCaseError> {
         let before = v.clone();
         let target = split_spec(spec).and_then(|(p, _)| locate(&v, p));
         match scenario::apply_set(&mut v, spec) {
-            Ok(()) => {
+            Ok(set) => {
                 let raw = split_spec(spec).expect("an applied spec has '='").1;
                 let expected = scenario::overrides::parse_value(raw);
                 let target = target.expect("an applied spec names a place");
+                // What `apply_set` says it set is where this test finds the place.
+                prop_assert_eq!(&set, &target, "--set {} reports the wrong place", spec);
                 prop_assert_eq!(
                     v.pointer(&target),
                     Some(&expected),

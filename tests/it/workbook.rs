@@ -369,6 +369,23 @@ fn a_formula_saved_without_its_value_is_refused_at_its_cell() {
     ]);
     out.ok();
     assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    // Nor when `--set` gives the same 0 (the user's value now), for the field or a
+    // partner addressed by name; another formula's 0 is still told.
+    let out = sim(&[
+        "validate",
+        path.to_str().unwrap(),
+        "--set",
+        "/service/efficiency=0",
+    ]);
+    out.ok();
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    let out = sim(&[
+        "validate",
+        path.to_str().unwrap(),
+        "--set",
+        "/service/efficiency_noise_sd=0",
+    ]);
+    out.ok().stderr_has(warning);
     let unread = rewrite(&kept, sheet, |x| {
         x.replace(
             "<f>0.05*2</f><v>0</v>",

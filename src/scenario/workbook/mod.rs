@@ -212,10 +212,20 @@ impl Places {
 
     /// A warning for each formula whose saved value, 0, is read into `now` (the JSON as
     /// validated) unchanged: the field's pointer, its cell and what to do. A formula in
-    /// a cell that is not read, or whose value `--set` replaced, is not mentioned. Past
+    /// a cell that is not read, or whose value `--set` replaced (`set`: the pointers
+    /// `--set` wrote, as [`crate::scenario::apply_set`] returns them, even with the same
+    /// value), is not mentioned. Past
     /// [`MOST_ZERO_FORMULAS`], one more line counts the rest, so that a workbook of
     /// thousands of such cells does not bury everything else.
-    pub fn zero_formulas(&self, now: &Value) -> Vec<String> {
+    pub fn zero_formulas(&self, now: &Value, set: &[String]) -> Vec<String> {
+        // A pointer at or under one that was set holds the user's value.
+        let replaced = |pointer: &str| {
+            set.iter().any(|s| {
+                pointer
+                    .strip_prefix(s.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+        };
         // Each cell's pointer: the first in the pointers' order (a cell read as a field
         // and as its `fixed` weights is named by the field).
         let mut pointers: HashMap<&str, &str> = HashMap::new();
@@ -238,7 +248,8 @@ impl Places {
                 return None;
             }
             let read = self.read.pointer(pointer);
-            (read.is_some() && read == now.pointer(pointer)).then_some((cell, pointer, formula))
+            (read.is_some() && read == now.pointer(pointer) && !replaced(pointer))
+                .then_some((cell, pointer, formula))
         });
         let mut warnings: Vec<String> = found
             .by_ref()

@@ -800,7 +800,7 @@ impl Walk {
     /// each at its place.
     fn with_loaders(mut self, value: Value, origin: &str) -> ScenarioError {
         // Told with the error: a formula's saved 0 may be what the loader refuses.
-        let warnings = self.places.zero_formulas(&value);
+        let warnings = self.places.zero_formulas(&value, &[]);
         if let Err(ScenarioError::Invalid { problems, .. }) = from_value(&value, origin) {
             let refused = |p: &Problem| {
                 self.refused
