@@ -258,7 +258,7 @@ class Scenario:
 
     def __init__(
         self,
-        _spec: Tuple[Optional[str], Optional[str], str, List[str]],
+        _spec: Tuple[Optional[bytes], Optional[str], str, List[str]],
         _told: FrozenSet[Tuple[str, str]] = frozenset(),
     ):
         # What loading a file tells is led by the file's name (as the command line's
@@ -288,7 +288,9 @@ class Scenario:
         """Reads a scenario file (JSON, or a workbook made by `init --xlsx` or `convert`),
         named in messages as given."""
         path = _path("path", path)
-        return cls((path, None, path, []))
+        # Read once and kept: what runs is what was loaded, even if the file changes
+        # or the working folder does, and a pickled copy runs in any process.
+        return cls((_native.read_file(path), None, path, []))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], name: str = "the scenario") -> "Scenario":

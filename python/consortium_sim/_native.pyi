@@ -9,7 +9,7 @@ import numpy.typing as npt
 from ._problem import Problem
 
 # A scenario: (path, JSON text, name, overrides), a file or text.
-_Spec = Tuple[Optional[str], Optional[str], str, List[str]]
+_Spec = Tuple[Optional[bytes], Optional[str], str, List[str]]
 _Notices = List[Tuple[str, str]]
 _Progress = Optional[Callable[[int, int], None]]
 _Size = Union[int, str, None]
@@ -39,6 +39,7 @@ class Run:
     @staticmethod
     def formats() -> List[str]: ...
 
+def read_file(path: str) -> bytes: ...
 def load(spec: _Spec) -> Tuple[str, str, List[str], _Notices]: ...
 def run_scenario(
     spec: _Spec,

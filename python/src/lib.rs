@@ -30,6 +30,7 @@ use numpy::PyArray1;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyKeyboardInterrupt};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use serde_json::Value;
 
@@ -55,15 +56,20 @@ create_exception!(
 /// How often the waiting thread checks for signals and reports progress.
 const TICK: Duration = Duration::from_millis(50);
 
-/// A scenario as the Python package passes it: a file, or JSON text with the name
-/// messages give it, and its `--set` overrides.
-type Spec = (Option<PathBuf>, Option<String>, String, Vec<String>);
+/// A scenario as the Python package passes it: a file's bytes as `Scenario.load` read
+/// them once (see [`read_file`]), or JSON text, with the name messages give it, and its
+/// `--set` overrides.
+type Spec = (Option<PyBackedBytes>, Option<String>, String, Vec<String>);
 
-/// The run API's source of `spec`, its JSON text parsed as the loader would.
+/// The run API's source of `spec`, its JSON text parsed as the loader would. A file's
+/// bytes are read, hashed and named exactly as the file would be.
 fn source(spec: &Spec) -> Result<Source, Error_> {
-    let (path, json, name, _) = spec;
-    match (path, json) {
-        (Some(path), _) => Ok(Source::Path(path.clone())),
+    let (bytes, json, name, _) = spec;
+    match (bytes, json) {
+        (Some(bytes), _) => Ok(Source::Bytes {
+            bytes: bytes.to_vec(),
+            name: name.clone(),
+        }),
         (None, Some(text)) => {
             // Parsed as a file's text is: a byte-order mark skipped, a key given twice
             // refused, an empty text said to be empty.
@@ -278,6 +284,17 @@ fn options(
 /// Prepares `options`, keeping the notices.
 fn prepare(options: &RunOptions, told: &mut Vec<Notice>) -> Result<Prepared, Error_> {
     Ok(run::prepare(options, told)?)
+}
+
+/// A scenario file's bytes, read once by `Scenario.load` and kept: a later run (or a
+/// pickled copy in another process or folder) uses what was loaded, whatever has since
+/// become of the file. Refused as the command line refuses an unreadable or too large
+/// file.
+#[pyfunction]
+fn read_file(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyBytes>> {
+    let bytes = consortium_sim::scenario::load::read_bytes(&path)
+        .map_err(|e| Error_(LibError::Scenario(e)).into_py(py))?;
+    Ok(PyBytes::new(py, &bytes))
 }
 
 /// Reads, overrides and validates a scenario: its JSON as run, the one-paragraph summary
@@ -827,6 +844,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         consortium_sim::summary::RunInfo::new(0, 0.0, 0).engine_version,
     )?;
     m.add_class::<Run>()?;
+    m.add_function(wrap_pyfunction!(read_file, m)?)?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(run_scenario, m)?)?;
     m.add_function(wrap_pyfunction!(run_shard, m)?)?;

@@ -1,6 +1,7 @@
 """Scenarios from files, dicts and JSON; overrides as `--set`; errors as the CLI's."""
 
 import json
+import os
 import pickle
 import re
 import shutil
@@ -125,6 +126,39 @@ def test_scenarios_pickle_for_worker_processes():
     s = cs.Scenario.load(FOUR).with_values({"/service/efficiency": 0.1})
     back = pickle.loads(pickle.dumps(s))
     assert back.to_dict() == s.to_dict() and back.overrides == s.overrides
+
+
+def test_a_loaded_scenario_is_what_runs_whatever_becomes_of_its_file(tmp_path, monkeypatch):
+    """`load` reads the file once: editing or deleting it, or changing folder, changes
+    nothing, and a pickled copy runs elsewhere with the file's name and hash."""
+    four = os.path.abspath(FOUR)
+    path = tmp_path / "q.json"
+    shutil.copy(four, path)
+    monkeypatch.chdir(tmp_path)
+    s = cs.Scenario.load("q.json")
+    before = cs.run(s, trials=300, seed=1)
+    edited = json.loads(path.read_text())
+    edited["service"]["efficiency"] = 0.01
+    path.write_text(json.dumps(edited))
+    after = cs.run(s, trials=300, seed=1)
+    assert after.report["consortium"] == before.report["consortium"]
+    assert after.report["provenance"] == before.report["provenance"]
+    path.unlink()
+    monkeypatch.chdir("/")
+    back = pickle.loads(pickle.dumps(s))
+    shard = cs.run_shard(back, 0, 2, trials=300, seed=1)
+    assert shard is not None
+    assert cs.trace(back, trial=1, trials=100) is not None
+    # The command line's run of the same file gives the same figures.
+    shutil.copy(four, path)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "cli.json"
+    cli("run", path, "--trials", "300", "--seed", "1", "--out", out)
+    assert read_json(out)["consortium"] == before.report["consortium"]
+    assert read_json(out)["partners"] == before.report["partners"]
+    # An unreadable file is refused at load, as the command line refuses it.
+    with pytest.raises(cs.ScenarioError, match="nope.json"):
+        cs.Scenario.load("nope.json")
 
 
 def edited_workbook(tmp_path, edits):
