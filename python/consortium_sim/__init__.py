@@ -480,9 +480,9 @@ class Run:
         percentiles), one row per year from 0."""
         import pandas as pd
 
-        frame = pd.DataFrame(self.report["consortium"]["by_year"])
-        frame.index.name = "year"
-        return frame
+        # The year is the index, not also a column: pandas refuses a name that is both
+        # (in `sort_values("year")`, `groupby`, `merge`, `reset_index`).
+        return pd.DataFrame(self.report["consortium"]["by_year"]).set_index("year")
 
     @cached_property
     def partners(self) -> "pandas.DataFrame":

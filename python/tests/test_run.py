@@ -82,7 +82,13 @@ def test_by_year_and_partners_are_the_reports_tables():
     bands = r.report["consortium"]["by_year"]
     assert len(r.by_year) == r.report["horizon_years"] == len(bands)
     assert r.by_year.index.name == "year"
-    assert r.by_year.iloc[-1].to_dict() == bands[-1]
+    last = r.by_year.iloc[-1].to_dict()
+    assert {"year": r.by_year.index[-1], **last} == bands[-1]
+    assert list(r.by_year.index) == list(range(len(bands)))
+    # The year is only the index, so pandas can sort, group and reset by it.
+    assert "year" not in r.by_year.columns
+    assert list(r.by_year.reset_index()["year"]) == list(range(len(bands)))
+    assert r.by_year.sort_values("year").equals(r.by_year)
     assert list(r.partners.index) == [p["name"] for p in r.report["partners"]]
     first = r.report["partners"][0]
     assert r.partners.iloc[0]["npv_mean"] == first["npv"]["mean"]
