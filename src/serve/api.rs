@@ -8,6 +8,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
@@ -719,25 +720,34 @@ async fn cancel(State(app): Shared, Path(id): Path<u64>) -> Response {
 /// How often a job's progress is sent.
 const TICK: Duration = Duration::from_millis(200);
 
-/// Cancels its job when dropped unfinished: when the page that follows the job's
-/// events goes away.
+/// One page following a job's events. Dropped unfinished (the page went away), it
+/// cancels the job if it was the last one following: another tab may still watch it.
 struct Follower(Arc<Job>);
+
+impl Follower {
+    fn new(job: Arc<Job>) -> Follower {
+        job.followers.fetch_add(1, Ordering::SeqCst);
+        Follower(job)
+    }
+}
 
 impl Drop for Follower {
     fn drop(&mut self) {
-        if !self.0.state().finished() {
+        let last = self.0.followers.fetch_sub(1, Ordering::SeqCst) == 1;
+        if last && !self.0.state().finished() {
             self.0.cancel();
         }
     }
 }
 
 /// The job's progress as server-sent events (`progress` while it waits or runs, then
-/// one `end` with its final state); a client that goes away cancels the job.
+/// one `end` with its final state); the last client following it that goes away
+/// cancels the job.
 async fn events(State(app): Shared, Path(id): Path<u64>) -> Response {
     let Some(job) = app.queue.get(id) else {
         return no_job(&app.queue, id);
     };
-    Sse::new(stream(Follower(job)))
+    Sse::new(stream(Follower::new(job)))
         .keep_alive(KeepAlive::default())
         .into_response()
 }

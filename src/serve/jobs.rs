@@ -5,7 +5,7 @@
 //! while it waits never runs.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Bytes;
@@ -62,6 +62,9 @@ pub struct Job {
     /// What the run API told on the way (a repaired correlation matrix, a value
     /// probably meant as a fraction), set when the job ends, failed or not.
     told: OnceLock<Vec<Told>>,
+    /// The pages following its events now: the job is cancelled when the last goes
+    /// away, not when one of several does (a second tab on the same job).
+    pub followers: AtomicUsize,
 }
 
 /// A notice of the run API, as the page shows it.
@@ -213,6 +216,7 @@ impl Queue {
             page: Mutex::new(None),
             released: OnceLock::new(),
             told: OnceLock::new(),
+            followers: AtomicUsize::new(0),
         });
         {
             let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
@@ -343,6 +347,7 @@ mod tests {
             page: Mutex::new(Some(Arc::new(page))),
             released: OnceLock::new(),
             told: OnceLock::new(),
+            followers: AtomicUsize::new(0),
         })
     }
 

@@ -377,6 +377,21 @@ fn cancel_stops_a_run_and_a_queued_run_never_starts() {
         "queued"
     );
 
+    // One of two tabs following the second goes away: the other still follows it,
+    // so it is not cancelled.
+    let mut staying = Events::open(&s, second);
+    drop(Events::open(&s, second));
+    let (_, seen) = staying.next().unwrap();
+    // (The server sees a page gone when it next writes to it, every 200 ms.)
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let (_, seen_later) = staying.next().unwrap();
+    assert_eq!(seen["state"], "queued", "{seen}");
+    assert_eq!(seen_later["state"], "queued", "{seen_later}");
+    assert_eq!(
+        s.get(&format!("/api/jobs/{second}")).json()["state"],
+        "queued"
+    );
+
     // The third's follower goes away while it waits: it is cancelled.
     drop(Events::open(&s, third));
     await_state(&s, third, "cancelled");
