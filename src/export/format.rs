@@ -266,24 +266,22 @@ impl Shown {
     /// nine). Counting characters instead put a table's columns out of line after a
     /// Japanese or accented name.
     pub fn columns(self, text: &str) -> usize {
-        let text = match self {
-            Shown::Escaped => printable(text),
-            Shown::AsGiven => Cow::Borrowed(text),
-        };
-        unicode_width::UnicodeWidthStr::width(text.as_ref())
+        display_width(&self.text(text))
     }
 
     /// `text` as shown, followed by spaces up to `width` columns: `{:<width$}` counts
     /// characters.
     pub fn left(self, text: &str, width: usize) -> String {
-        let pad = width.saturating_sub(self.columns(text));
-        format!("{}{}", self.text(text), " ".repeat(pad))
+        let shown = self.text(text);
+        let pad = width.saturating_sub(display_width(&shown));
+        format!("{shown}{}", " ".repeat(pad))
     }
 
     /// `text` as shown, after spaces up to `width` columns.
     pub fn right(self, text: &str, width: usize) -> String {
-        let pad = width.saturating_sub(self.columns(text));
-        format!("{}{}", " ".repeat(pad), self.text(text))
+        let shown = self.text(text);
+        let pad = width.saturating_sub(display_width(&shown));
+        format!("{}{shown}", " ".repeat(pad))
     }
 
     /// The width of a text column of `names` shown so, at least `at_least`.
@@ -301,6 +299,11 @@ impl Shown {
             Shown::AsGiven => Cow::Borrowed(text),
         }
     }
+}
+
+/// The columns `text` takes exactly as written (the `unicode-width` crate).
+fn display_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
 }
 
 /// [`Shown::columns`] on a terminal: the terminal tables and the analysis tables are
