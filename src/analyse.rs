@@ -24,11 +24,12 @@ use consortium_sim::run::{self, Error, Notice, Result, Source};
 fn publish(
     table: &str,
     subject: Subject,
-    flags: &[(Format, &Option<PathBuf>)],
+    flags: &[Flag],
     export: &[(Format, PathBuf)],
     monitor: &Monitor,
 ) -> Result<()> {
-    let files = files(flags, export);
+    let formats: Vec<_> = flags.iter().map(|&(_, f, path)| (f, path)).collect();
+    let files = files(&formats, export);
     let aside = files.iter().any(|(_, p)| output::writes_stdout(p));
     let mut wrote = Vec::new();
     export::write_all(&files, &subject, monitor, |_, path| {
@@ -40,17 +41,35 @@ fn publish(
     Ok(())
 }
 
+/// An output flag of an analysis: its name, the format it writes, the path given.
+type Flag<'a> = (&'static str, Format, &'a Option<PathBuf>);
+
+/// [`check_outputs`] for an analysis's flags and `--export`s.
+fn check(
+    inputs: &[(String, &std::path::Path)],
+    flags: &[Flag],
+    export: &[(Format, PathBuf)],
+    kind: Kind,
+) -> Result<()> {
+    let flags: Vec<_> = flags
+        .iter()
+        .map(|&(flag, format, path)| (flag, Some(format), path))
+        .collect();
+    check_outputs(inputs, &flags, export, kind)
+}
+
 /// `sweep`: every point validated first, then run, printed and written.
 pub fn sweep(args: SweepArgs, monitor: &Monitor) -> Result<()> {
     let params = run::sweep_params(&args.params)?;
-    check_outputs(
+    let flags = [
+        ("--out", json::FORMAT, &args.out),
+        ("--csv", csv::FORMAT, &args.csv),
+        ("--html", html::FORMAT, &args.html),
+        ("--xlsx", xlsx::FORMAT, &args.xlsx),
+    ];
+    check(
         &scenario_input(&args.sim.scenario),
-        &[
-            ("--out", &args.out),
-            ("--csv", &args.csv),
-            ("--html", &args.html),
-            ("--xlsx", &args.xlsx),
-        ],
+        &flags,
         &args.export,
         Kind::Sweep,
     )?;
@@ -65,12 +84,7 @@ pub fn sweep(args: SweepArgs, monitor: &Monitor) -> Result<()> {
     publish(
         &terminal::sweep(&result, currency),
         Subject::Sweep(&result, currency),
-        &[
-            (json::FORMAT, &args.out),
-            (csv::FORMAT, &args.csv),
-            (html::FORMAT, &args.html),
-            (xlsx::FORMAT, &args.xlsx),
-        ],
+        &flags,
         &args.export,
         monitor,
     )
@@ -88,17 +102,13 @@ pub fn agreement(args: AgreementArgs, monitor: &Monitor) -> Result<bool> {
     if let Some(file) = &args.terms_file {
         inputs.push(("the terms file".to_string(), file.as_path()));
     }
-    check_outputs(
-        &inputs,
-        &[
-            ("--out", &args.out),
-            ("--csv", &args.csv),
-            ("--html", &args.html),
-            ("--xlsx", &args.xlsx),
-        ],
-        &args.export,
-        Kind::Agreement,
-    )?;
+    let flags = [
+        ("--out", json::FORMAT, &args.out),
+        ("--csv", csv::FORMAT, &args.csv),
+        ("--html", html::FORMAT, &args.html),
+        ("--xlsx", xlsx::FORMAT, &args.xlsx),
+    ];
+    check(&inputs, &flags, &args.export, Kind::Agreement)?;
     let prepared = prepare(&args.sim.options())?;
     let mut notices = Vec::new();
     let result = progress::while_running(monitor, !args.sim.quiet, || {
@@ -110,12 +120,7 @@ pub fn agreement(args: AgreementArgs, monitor: &Monitor) -> Result<bool> {
     publish(
         &terminal::agreement(&result, currency),
         Subject::Agreement(&result, currency),
-        &[
-            (json::FORMAT, &args.out),
-            (csv::FORMAT, &args.csv),
-            (html::FORMAT, &args.html),
-            (xlsx::FORMAT, &args.xlsx),
-        ],
+        &flags,
         &args.export,
         monitor,
     )?;
@@ -124,13 +129,14 @@ pub fn agreement(args: AgreementArgs, monitor: &Monitor) -> Result<bool> {
 
 /// `sensitivity`: `--switch` pointers resolved before the first run.
 pub fn sensitivity(args: SensitivityArgs, monitor: &Monitor) -> Result<()> {
-    check_outputs(
+    let flags = [
+        ("--out", json::FORMAT, &args.out),
+        ("--html", html::FORMAT, &args.html),
+        ("--xlsx", xlsx::FORMAT, &args.xlsx),
+    ];
+    check(
         &scenario_input(&args.sim.scenario),
-        &[
-            ("--out", &args.out),
-            ("--html", &args.html),
-            ("--xlsx", &args.xlsx),
-        ],
+        &flags,
         &args.export,
         Kind::Sensitivity,
     )?;
@@ -145,11 +151,7 @@ pub fn sensitivity(args: SensitivityArgs, monitor: &Monitor) -> Result<()> {
     publish(
         &terminal::sensitivity(&result, currency),
         Subject::Sensitivity(&result, currency),
-        &[
-            (json::FORMAT, &args.out),
-            (html::FORMAT, &args.html),
-            (xlsx::FORMAT, &args.xlsx),
-        ],
+        &flags,
         &args.export,
         monitor,
     )
@@ -177,16 +179,12 @@ pub fn compare(args: CompareArgs, monitor: &Monitor) -> Result<()> {
             .iter()
             .map(|p| ("the scenario".to_string(), p.as_path())),
     );
-    check_outputs(
-        &inputs,
-        &[
-            ("--out", &args.out),
-            ("--html", &args.html),
-            ("--xlsx", &args.xlsx),
-        ],
-        &args.export,
-        Kind::Compare,
-    )?;
+    let flags = [
+        ("--out", json::FORMAT, &args.out),
+        ("--html", html::FORMAT, &args.html),
+        ("--xlsx", xlsx::FORMAT, &args.xlsx),
+    ];
+    check(&inputs, &flags, &args.export, Kind::Compare)?;
     let options = args.sim.options();
     let prepared = if args.more.is_empty() {
         prepare(&options)?
@@ -219,11 +217,7 @@ pub fn compare(args: CompareArgs, monitor: &Monitor) -> Result<()> {
     publish(
         &terminal::compare(&result, currency),
         Subject::Compare(&result, currency),
-        &[
-            (json::FORMAT, &args.out),
-            (html::FORMAT, &args.html),
-            (xlsx::FORMAT, &args.xlsx),
-        ],
+        &flags,
         &args.export,
         monitor,
     )

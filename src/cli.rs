@@ -396,34 +396,48 @@ impl OutputArgs {
             .any(|(format, _)| *format == export::html::FORMAT)
     }
 
-    /// Every file asked for: `--out`, `--html`, `--trials-csv`, `--xlsx`, `--cashflow-csv`,
-    /// then `--export`s.
-    pub fn paths(&self) -> impl Iterator<Item = &PathBuf> {
+    /// Every output flag: its name, the format it writes and the path given (if any),
+    /// in the order they are checked (which decides the error shown when several are
+    /// wrong).
+    pub fn flags(&self) -> [(&'static str, Format, &Option<PathBuf>); 5] {
         [
-            &self.out,
-            &self.html,
-            &self.trials_csv,
-            &self.xlsx,
-            &self.cashflow_csv,
+            ("--out", export::json::FORMAT, &self.out),
+            ("--html", export::html::FORMAT, &self.html),
+            ("--trials-csv", export::csv::FORMAT, &self.trials_csv),
+            ("--xlsx", export::xlsx::FORMAT, &self.xlsx),
+            (
+                "--cashflow-csv",
+                export::cashflow::FORMAT,
+                &self.cashflow_csv,
+            ),
         ]
-        .into_iter()
-        .flatten()
-        .chain(self.export.iter().map(|(_, path)| path))
     }
 
-    /// Every file asked for, with its format: the trial table, the page, the workbook,
-    /// the JSON report (in the order they are written), then `--export`s.
+    /// Every file asked for, in the order of [`OutputArgs::flags`], then `--export`s.
+    pub fn paths(&self) -> impl Iterator<Item = &PathBuf> {
+        self.flags()
+            .into_iter()
+            .filter_map(|(_, _, path)| path.as_ref())
+            .chain(self.export.iter().map(|(_, path)| path))
+    }
+
+    /// Every file asked for, with its format, in the order they are written: the trial
+    /// table, the cash flows, the page, the workbook, the JSON report, then `--export`s.
     pub fn files(&self) -> Vec<(Format, PathBuf)> {
-        files(
-            &[
-                (export::csv::FORMAT, &self.trials_csv),
-                (export::cashflow::FORMAT, &self.cashflow_csv),
-                (export::html::FORMAT, &self.html),
-                (export::xlsx::FORMAT, &self.xlsx),
-                (export::json::FORMAT, &self.out),
-            ],
-            &self.export,
-        )
+        const WRITTEN: [&str; 5] = [
+            "--trials-csv",
+            "--cashflow-csv",
+            "--html",
+            "--xlsx",
+            "--out",
+        ];
+        let flags = self.flags();
+        let ordered: Vec<(Format, &Option<PathBuf>)> = WRITTEN
+            .iter()
+            .filter_map(|name| flags.iter().find(|(flag, ..)| flag == name))
+            .map(|&(_, format, path)| (format, path))
+            .collect();
+        files(&ordered, &self.export)
     }
 }
 

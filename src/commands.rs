@@ -78,7 +78,7 @@ pub fn run(args: RunArgs, monitor: &Monitor) -> Result<bool> {
     }
     check_outputs(
         &scenario_input(&args.sim.scenario),
-        &[("--partial", &args.partial)],
+        &[("--partial", None, &args.partial)],
         &[],
         Kind::Run,
     )?;
@@ -134,7 +134,7 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
     let scenario_file = [("the scenario".to_string(), args.sim.scenario.as_path())];
     check_outputs(
         &scenario_file,
-        &[("--html", &args.html)],
+        &[("--html", Some(export::html::FORMAT), &args.html)],
         &[],
         export::Kind::Run,
     )?;
@@ -221,6 +221,7 @@ pub fn init(xlsx: Option<PathBuf>) -> Result<()> {
     let Some(path) = xlsx else {
         return print_all(consortium_sim::TEMPLATE.as_bytes());
     };
+    export::xlsx::FORMAT.check_name("--xlsx", &path)?;
     output::check_writable(&path)?;
     let value: Value =
         serde_json::from_str(consortium_sim::TEMPLATE).expect("the template is JSON");
@@ -364,28 +365,39 @@ pub fn scenario_input(path: &Path) -> Vec<(String, &Path)> {
     vec![("the scenario".to_string(), path)]
 }
 
-/// Checks, before anything runs, that no output (each given with its flag) is one of
-/// the `inputs` or another output of the command, compared by the file each names;
-/// that every output path can be written (in the order given, which decides the error
-/// shown when several cannot); and that every `--export` format can render results of
-/// `kind`. Every command that writes a file calls it.
+/// Checks, before anything runs, that no output (each given with its flag and, where
+/// it has one, the format it writes) is one of the `inputs` or another output of the
+/// command, compared by the file each names; that no output's name ends in another
+/// format's extension (see [`Format::check_name`]); that every output path can be
+/// written (in the order given, which decides the error shown when several cannot);
+/// and that every `--export` format can render results of `kind`. Every command that
+/// writes a file calls it.
 pub fn check_outputs(
     inputs: &[(String, &Path)],
-    flags: &[(&str, &Option<PathBuf>)],
+    flags: &[(&str, Option<Format>, &Option<PathBuf>)],
     export: &[(Format, PathBuf)],
     kind: Kind,
 ) -> Result<()> {
-    let outputs: Vec<(String, &Path)> = flags
+    let outputs: Vec<(String, Option<Format>, &Path)> = flags
         .iter()
-        .filter_map(|(flag, path)| Some((flag.to_string(), path.as_deref()?)))
+        .filter_map(|(flag, format, path)| Some((flag.to_string(), *format, path.as_deref()?)))
         .chain(
             export
                 .iter()
-                .map(|(f, path)| (format!("--export {}", f.name()), path.as_path())),
+                .map(|(f, path)| (format!("--export {}", f.name()), Some(*f), path.as_path())),
         )
         .collect();
-    output::check_distinct(inputs, &outputs)?;
-    for (_, path) in &outputs {
+    let named: Vec<(String, &Path)> = outputs
+        .iter()
+        .map(|(flag, _, path)| (flag.clone(), *path))
+        .collect();
+    output::check_distinct(inputs, &named)?;
+    for (flag, format, path) in &outputs {
+        if let Some(format) = format {
+            format.check_name(flag, path)?;
+        }
+    }
+    for (_, _, path) in &outputs {
         output::check_writable(path)?;
     }
     export::check_all(export, kind)?;
@@ -394,18 +406,12 @@ pub fn check_outputs(
 
 /// [`check_outputs`] for a run's or a merge's outputs.
 fn check_run_outputs(inputs: &[(String, &Path)], o: &OutputArgs) -> Result<()> {
-    check_outputs(
-        inputs,
-        &[
-            ("--out", &o.out),
-            ("--html", &o.html),
-            ("--trials-csv", &o.trials_csv),
-            ("--xlsx", &o.xlsx),
-            ("--cashflow-csv", &o.cashflow_csv),
-        ],
-        &o.export,
-        Kind::Run,
-    )
+    let flags: Vec<_> = o
+        .flags()
+        .into_iter()
+        .map(|(flag, format, path)| (flag, Some(format), path))
+        .collect();
+    check_outputs(inputs, &flags, &o.export, Kind::Run)
 }
 
 /// Prints `text` on stdout, or on stderr when an output goes to stdout (`--out -`), so

@@ -260,6 +260,7 @@ class Scenario:
         self,
         _spec: Tuple[Optional[bytes], Optional[str], str, List[str]],
         _told: FrozenSet[Tuple[str, str]] = frozenset(),
+        _file: Optional[str] = None,
     ):
         # What loading a file tells is led by the file's name (as the command line's
         # compare leads each file's): files loaded in a loop often warn alike, and
@@ -277,6 +278,10 @@ class Scenario:
                 raise e from w
             raise
         self._spec = _spec
+        # The absolute path of the file it was loaded from: no result of it may be
+        # written over that file (as the command line refuses an output that is an
+        # input), wherever the working folder has moved since.
+        self._file = _file
         self._value = value
         self._summary = summary
         self._warnings = list(plausibility)
@@ -290,7 +295,7 @@ class Scenario:
         path = _path("path", path)
         # Read once and kept: what runs is what was loaded, even if the file changes
         # or the working folder does, and a pickled copy runs in any process.
-        return cls((_native.read_file(path), None, path, []))
+        return cls((_native.read_file(path), None, path, []), _file=os.path.abspath(path))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], name: str = "the scenario") -> "Scenario":
@@ -322,7 +327,7 @@ class Scenario:
             f"{_pointer('values', pointer)}={_json_value(v, f'`values` {pointer}')}"
             for pointer, v in values.items()
         ]
-        return Scenario((path, text, name, overrides + added), self._told)
+        return Scenario((path, text, name, overrides + added), self._told, self._file)
 
     def validate(self) -> str:
         """The one-paragraph summary `consortium-sim validate` prints after `ok` (the
@@ -377,6 +382,11 @@ def _path(name: str, value: Any) -> str:
 
 
 ScenarioLike = Union[Scenario, PathLike, Mapping[str, Any]]
+
+
+def _inputs(s: Scenario) -> List[Tuple[str, str]]:
+    """The file a scenario was loaded from, as an input its results may not replace."""
+    return [("the scenario", s._file)] if s._file is not None else []
 
 
 def _scenario(s: ScenarioLike, name: str = "`scenario`", hint: str = "") -> Scenario:
@@ -441,8 +451,15 @@ class Run:
     fan chart.
     """
 
-    def __init__(self, native: "_native.Run", _told: FrozenSet[Tuple[str, str]] = frozenset()):
+    def __init__(
+        self,
+        native: "_native.Run",
+        _told: FrozenSet[Tuple[str, str]] = frozenset(),
+        _inputs: Sequence[Tuple[str, str]] = (),
+    ):
         self._native = native
+        # The files it was read from (see `_inputs`), which its exports may not replace.
+        self._inputs = list(_inputs)
         _tell(native.notices, _told)
 
     @cached_property
@@ -525,7 +542,7 @@ class Run:
         """Writes the run in a format the library registers (`formats()`: json, html,
         csv, and any added later), atomically; Ctrl-C leaves nothing."""
         _text("format", format, f"a format's name ({', '.join(formats())})")
-        self._native.export(format, _path("path", path))
+        self._native.export(format, _path("path", path), self._inputs)
 
     def write_json(self, path: PathLike) -> None:
         """The JSON report, as `--out` writes it."""
@@ -585,7 +602,7 @@ def run(
     s = _scenario(scenario)
     with _Progress(progress) as bar:
         native = _native.run_scenario(s._spec, **settings, **target, progress=bar.callback())
-    return Run(native, s._told)
+    return Run(native, s._told, _inputs(s))
 
 
 def run_shard(
@@ -649,7 +666,13 @@ def merge(parts: Sequence[Union[bytes, PathLike]], max_memory: Union[int, str, N
                 text = text.replace(path, name)
             e.args = (text,)
             raise
-    return Run(native)
+    # The files among the parts, which its exports may not replace.
+    inputs = [
+        ("the partial result", os.path.abspath(os.fspath(part)))
+        for part in items
+        if isinstance(part, (str, os.PathLike))
+    ]
+    return Run(native, _inputs=inputs)
 
 
 def _table(csv_text: str) -> "pandas.DataFrame":
@@ -744,21 +767,26 @@ class Trace:
     """A replayed trial: `.table` has one row per year and partner, `.story` the text
     `consortium-sim trace` prints, `.trial` its index; `write_html` writes its page."""
 
-    def __init__(self, trial: int, story: str, page: str, rows: List[Dict[str, Any]]):
+    def __init__(
+        self,
+        trial: int,
+        story: str,
+        page: str,
+        rows: List[Dict[str, Any]],
+        _inputs: Sequence[Tuple[str, str]] = (),
+    ):
         import pandas as pd
 
+        self._inputs = list(_inputs)
         self.trial = trial
         self.story = story
         self._page = page
         self.table = pd.DataFrame(rows)
 
     def write_html(self, path: PathLike) -> None:
-        """The trial's page, as `trace --html` writes it."""
-        path = _path("path", path)
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(self._page)
-        os.replace(tmp, path)
+        """The trial's page, as `trace --html` writes it: atomically, and never over the
+        scenario file it replays."""
+        _native.write_page(_path("path", path), self._page, self._inputs)
 
     def __str__(self) -> str:
         return self.story
@@ -1003,4 +1031,4 @@ def trace(
             s._spec, trial=trial, percentile=percentile, partner=partner, **settings,
             progress=bar.callback(),
         )
-    return Trace(k, story, page, rows)
+    return Trace(k, story, page, rows, _inputs(s))

@@ -13,7 +13,7 @@
 //! cancelled through its [`Monitor`] and joined, so nothing is left half-written) and
 //! reports progress to an optional Python callback.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -22,6 +22,7 @@ use consortium_sim::engine::outcomes::NO_YEAR_U8;
 use consortium_sim::engine::{Column, Monitor, Outcomes, TrialEvents};
 use consortium_sim::export::{self, Format, RunResult, Subject};
 use consortium_sim::lhs::Sampling;
+use consortium_sim::output;
 use consortium_sim::run::{self, Error as LibError, Notice, Prepared, RunOptions, Source, Target};
 use consortium_sim::scenario::{Scenario, ScenarioError as LibScenarioError};
 use consortium_sim::shard::Shard;
@@ -297,6 +298,38 @@ fn read_file(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyBytes>> {
     Ok(PyBytes::new(py, &bytes))
 }
 
+/// Checks, before anything is written, that `path` (the argument `path`) is none of
+/// `inputs` and does not end in another format's extension than `format`'s.
+fn check_output(
+    py: Python<'_>,
+    format: Format,
+    path: &Path,
+    inputs: &[(String, PathBuf)],
+) -> PyResult<()> {
+    let inputs: Vec<(String, &Path)> = inputs
+        .iter()
+        .map(|(name, p)| (name.clone(), p.as_path()))
+        .collect();
+    output::check_distinct(&inputs, &[("`path`".to_string(), path)])
+        .map_err(LibError::Output)
+        .and_then(|()| Ok(format.check_name("`path`", path)?))
+        .map_err(|e| Error_(e).into_py(py))
+}
+
+/// Writes a trial's page (made by `trace`) to `path` as the command line's
+/// `trace --html` does: atomically, through symlinks, never over `inputs`.
+#[pyfunction]
+fn write_page(
+    py: Python<'_>,
+    path: PathBuf,
+    page: &str,
+    inputs: Vec<(String, PathBuf)>,
+) -> PyResult<()> {
+    check_output(py, export::html::FORMAT, &path, &inputs)?;
+    output::write_atomically(&path, page.as_bytes())
+        .map_err(|e| Error_(LibError::Output(e)).into_py(py))
+}
+
 /// Reads, overrides and validates a scenario: its JSON as run, the one-paragraph summary
 /// `validate` prints, the values probably meant as fractions, and the notices.
 #[pyfunction]
@@ -454,8 +487,16 @@ impl Run {
     }
 
     /// Writes the run in `format` (a name the library registers: json, html, csv, ...)
-    /// to `path`, atomically, interruptible by Ctrl-C.
-    fn export(&self, py: Python<'_>, format: &str, path: PathBuf) -> PyResult<()> {
+    /// to `path`, atomically, interruptible by Ctrl-C. Refused, as the command line
+    /// refuses it, when `path` is one of the files the run was read from (`inputs`, each
+    /// with how messages name it) or ends in another format's extension.
+    fn export(
+        &self,
+        py: Python<'_>,
+        format: &str,
+        path: PathBuf,
+        inputs: Vec<(String, PathBuf)>,
+    ) -> PyResult<()> {
         let format = Format::named(format).ok_or_else(|| {
             let names: Vec<&str> = export::FORMATS.iter().map(Format::name).collect();
             RequestError::new_err(format!(
@@ -463,6 +504,7 @@ impl Run {
                 names.join(", ")
             ))
         })?;
+        check_output(py, format, &path, &inputs)?;
         let files = [(format, path)];
         watched(py, None, |monitor| {
             export::write_all(&files, &self.subject(), monitor, |_, _| {})
@@ -845,6 +887,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add_class::<Run>()?;
     m.add_function(wrap_pyfunction!(read_file, m)?)?;
+    m.add_function(wrap_pyfunction!(write_page, m)?)?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(run_scenario, m)?)?;
     m.add_function(wrap_pyfunction!(run_shard, m)?)?;

@@ -169,3 +169,61 @@ def test_the_notebook_view_shows_the_headline_and_the_fan_chart():
     style = html.split("<style>")[1].split("</style>")[0]
     rules = [line.split("{")[0].strip() for line in style.splitlines() if "{" in line]
     assert rules and all(rule.startswith(".consortium-sim") for rule in rules), rules
+
+
+def test_no_result_is_written_over_the_file_it_was_read_from(tmp_path, monkeypatch):
+    """As the command line refuses an output that is an input: a run's exports, a
+    trace's page and a merged run's exports leave the scenario and the parts alone,
+    however the path is spelled and wherever the working folder has moved."""
+    import shutil
+
+    scenario = tmp_path / "s.json"
+    shutil.copy("scenarios/four_districts_back_office.json", scenario)
+    before = scenario.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    s = cs.Scenario.load("s.json")
+    r = cs.run(s.with_values({"/service/efficiency": 0.1}), trials=200, progress=False)
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    for write in (r.write_json, lambda p: r.export("json", p)):
+        with pytest.raises(cs.RequestError, match=r"^`path` \.\./s\.json would replace the scenario .*s\.json"):
+            write("../s.json")
+    t = cs.trace(s, trial=3, trials=200, progress=False)
+    (tmp_path / "page.json").symlink_to(scenario)
+    with pytest.raises(cs.RequestError, match="would replace the scenario"):
+        t.write_html(tmp_path / "page.json")
+    assert scenario.read_bytes() == before
+    # A part given by its path is an input of the merge.
+    part = tmp_path / "p0.bin"
+    part.write_bytes(cs.run_shard(s, 0, 1, trials=200))
+    merged = cs.merge([part])
+    with pytest.raises(cs.RequestError, match="would replace the partial result"):
+        merged.export("cashflow", part)
+    assert part.read_bytes()[:4] == cs.run_shard(s, 0, 1, trials=200)[:4]
+    # Elsewhere both write, the page atomically and with no file left beside it.
+    r.write_json(tmp_path / "r.json")
+    t.write_html(tmp_path / "t.html")
+    assert "trial 3" in (tmp_path / "t.html").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "p0.bin", "page.json", "r.json", "s.json", "sub", "t.html"
+    ]
+
+
+@pytest.mark.parametrize(
+    "write, name, says",
+    [
+        (lambda r, p: r.write_json(p), "r.xlsx", "JSON would be written under a name ending in .xlsx, the extension of an Excel workbook; give it a name ending in .json"),
+        (lambda r, p: r.export("xlsx", p), "r.JSON", "an Excel workbook would be written under a name ending in .json, the extension of JSON; give it a name ending in .xlsx"),
+        (lambda r, p: r.write_trials_csv(p), "r.htm", "CSV would be written under a name ending in .htm, the extension of an HTML page; give it a name ending in .csv"),
+        (lambda r, p: r.write_html(p), "r.csv", "an HTML page would be written under a name ending in .csv"),
+    ],
+)
+def test_an_export_named_as_another_format_is_refused(tmp_path, write, name, says):
+    r = cs.run("scenarios/four_districts_back_office.json", trials=100, progress=False)
+    with pytest.raises(cs.RequestError, match=f"^`path` .*{re.escape(name)}: {re.escape(says)}"):
+        write(r, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+    # A name no format claims, or none, is the user's choice.
+    write(r, tmp_path / "r.txt")
+    write(r, tmp_path / "r")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r", "r.txt"]

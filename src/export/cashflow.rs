@@ -17,7 +17,7 @@ use super::{Exporter, Format, Kind, Subject};
 use crate::summary::{Report, Spread};
 
 /// The cash-flow CSV of a run.
-pub const FORMAT: Format = Format::new("cashflow", &Cashflow);
+pub const FORMAT: Format = Format::new("cashflow", "CSV", &["csv"], &Cashflow);
 
 struct Cashflow;
 

@@ -43,7 +43,7 @@ use crate::engine::{Column, Outcomes};
 use crate::scenario::Scenario;
 
 /// CSV: the trial table of a run, the points of a sweep, the sets of an agreement.
-pub const FORMAT: Format = Format::new("csv", &Csv);
+pub const FORMAT: Format = Format::new("csv", "CSV", &["csv"], &Csv);
 
 struct Csv;
 

@@ -24,7 +24,7 @@ use crate::scenario::Scenario;
 use crate::summary::{PartnerReport, Provenance, Report};
 
 /// HTML: a self-contained page with charts, for a run or an analysis.
-pub const FORMAT: Format = Format::new("html", &Html);
+pub const FORMAT: Format = Format::new("html", "an HTML page", &["html", "htm"], &Html);
 
 struct Html;
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Exporter, Format, Kind, Subject};
 
 /// JSON: the report of a run, or the whole of an analysis.
-pub const FORMAT: Format = Format::new("json", &Json);
+pub const FORMAT: Format = Format::new("json", "JSON", &["json"], &Json);
 
 struct Json;
 

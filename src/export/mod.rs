@@ -119,16 +119,32 @@ pub trait Exporter: Sync {
     fn write(&self, subject: &Subject, w: &mut dyn Write) -> io::Result<()>;
 }
 
-/// A file format: its name and its exporter.
+/// A file format: its name, what a reader calls what it writes, the file name
+/// extensions that say so, and its exporter.
 #[derive(Clone, Copy)]
 pub struct Format {
     name: &'static str,
+    noun: &'static str,
+    extensions: &'static [&'static str],
     exporter: &'static dyn Exporter,
 }
 
 impl Format {
-    pub const fn new(name: &'static str, exporter: &'static dyn Exporter) -> Format {
-        Format { name, exporter }
+    /// A format named `name`, whose files a reader calls `noun` ("an Excel workbook")
+    /// and names with one of `extensions` (lower case, without the dot; the first is the
+    /// one suggested).
+    pub const fn new(
+        name: &'static str,
+        noun: &'static str,
+        extensions: &'static [&'static str],
+        exporter: &'static dyn Exporter,
+    ) -> Format {
+        Format {
+            name,
+            noun,
+            extensions,
+            exporter,
+        }
     }
 
     /// The format's name: "json", "html", "csv".
@@ -163,6 +179,35 @@ impl Format {
             return Err(format!("{name}= needs a file name"));
         }
         Ok((format, PathBuf::from(path)))
+    }
+
+    /// Fails when `path` (given as `what`, a flag or an argument's name) ends in another
+    /// format's extension and none of this one's: a JSON report named `report.xlsx`
+    /// would be taken for a workbook by whoever opens it, and Excel would call it
+    /// corrupt. A name with no extension, or one no format claims (`.txt`, `.out`), is
+    /// the user's choice and passes; so do `-` and devices such as `/dev/null`.
+    pub fn check_name(&self, what: &str, path: &Path) -> Result<(), ExportError> {
+        let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+            return Ok(());
+        };
+        let ext = ext.to_ascii_lowercase();
+        if self.extensions.contains(&ext.as_str()) {
+            return Ok(());
+        }
+        let Some(other) = FORMATS
+            .iter()
+            .find(|f| f.extensions.contains(&ext.as_str()))
+        else {
+            return Ok(());
+        };
+        Err(ExportError::Misnamed {
+            what: what.to_string(),
+            path: path.to_path_buf(),
+            noun: self.noun,
+            ext,
+            other: other.noun,
+            want: self.extensions[0],
+        })
     }
 
     /// Fails unless this format can render results of `kind`.
@@ -207,6 +252,18 @@ pub enum ExportError {
     /// A format asked for a kind of result it has no rendering of.
     #[error("the {0} format has no rendering of {1}")]
     Unsupported(&'static str, &'static str),
+    /// An output's name ends in another format's extension (see [`Format::check_name`]).
+    #[error(
+        "{what} {path}: {noun} would be written under a name ending in .{ext}, the extension of {other}; give it a name ending in .{want}"
+    )]
+    Misnamed {
+        what: String,
+        path: PathBuf,
+        noun: &'static str,
+        ext: String,
+        other: &'static str,
+        want: &'static str,
+    },
 }
 
 /// Checks, before a long run starts, that every format can render results of `kind`

@@ -77,7 +77,9 @@ impl From<ExportError> for Error {
         match e {
             ExportError::Output(e) => Error::Output(e),
             ExportError::Interrupted(e) => Error::Interrupted(e),
-            e @ ExportError::Unsupported(..) => Error::request(e.to_string()),
+            e @ (ExportError::Unsupported(..) | ExportError::Misnamed { .. }) => {
+                Error::request(e.to_string())
+            }
         }
     }
 }

@@ -94,7 +94,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/runs/{id}/{piece}", get(run_piece))
         .fallback(|| async { failure(StatusCode::NOT_FOUND, "no such page") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::map_response(too_large))
+        .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             guard::check,
@@ -102,20 +102,46 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// A body over [`MAX_BODY_BYTES`] is refused by axum's extractors in plain text
-/// ("Failed to buffer the request body"), which the page would show as it stands: the
-/// refusal is said here in JSON, with the limit, like every other error.
-async fn too_large(response: Response) -> Response {
-    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+/// Every error the API gives is `{"error": message}`, but axum's extractors refuse a
+/// request in plain text before a handler runs: a body over [`MAX_BODY_BYTES`] ("Failed
+/// to buffer the request body"), a path or query that does not parse ("Invalid URL:
+/// Cannot parse `abc` to a `i64`"), a method a route does not take (no text at all).
+/// A client that reads every error as JSON would fail on those, so they are said here
+/// in JSON with the same status: the body too large with the limit, the others with
+/// axum's own text (or the status's reason where there is none).
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
-    failure(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        &format!(
-            "the file is larger than this server takes ({} MiB): a scenario's JSON or workbook is far smaller; is it a results workbook, or another file?",
-            MAX_BODY_BYTES >> 20
-        ),
-    )
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return failure(
+            status,
+            &format!(
+                "the file is larger than this server takes ({} MiB): a scenario's JSON or workbook is far smaller; is it a results workbook, or another file?",
+                MAX_BODY_BYTES >> 20
+            ),
+        );
+    }
+    // A rejection's text is a line or two; more than this is not one.
+    const MOST: usize = 64 * 1024;
+    let text = match axum::body::to_bytes(response.into_body(), MOST).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let text = if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("refused")
+            .to_lowercase()
+    } else {
+        text
+    };
+    failure(status, &text)
 }
 
 /// A JSON error response.
@@ -566,7 +592,7 @@ impl App {
     /// Checks a job's request and queues its work.
     fn start(&self, r: JobRequest) -> Result<Arc<Job>, Error> {
         if let Some(n) = r.trials {
-            tasks::over_limit(n, self.config.max_trials)?;
+            tasks::check_trials(n, self.config.max_trials)?;
         }
         let history = self.history.clone();
         let sampling = match r.sampling.as_deref() {

@@ -74,7 +74,7 @@ struct Ready {
 /// to `told`.
 fn prepare(request: Request, page: bool, told: &mut Vec<Notice>) -> Result<Ready> {
     if let Some(n) = request.trials {
-        over_limit(n, request.max_trials)?;
+        check_trials(n, request.max_trials)?;
     }
     let (source, bytes, name) = request.scenario.source();
     let mut options = RunOptions::new(source.clone());
@@ -84,7 +84,7 @@ fn prepare(request: Request, page: bool, told: &mut Vec<Notice>) -> Result<Ready
     options.max_memory = request.max_memory;
     options.page = page;
     let prepared = run::prepare(&options, told)?;
-    over_limit(prepared.total_trials, request.max_trials)?;
+    check_trials(prepared.total_trials, request.max_trials)?;
     Ok(Ready {
         prepared,
         source,
@@ -93,9 +93,13 @@ fn prepare(request: Request, page: bool, told: &mut Vec<Notice>) -> Result<Ready
     })
 }
 
-/// Refuses more trials than the server runs (checked when a job is asked for, and
-/// again once the scenario's own `trials` is known).
-pub fn over_limit(trials: u64, max: u64) -> Result<()> {
+/// Refuses no trials, or more than the server runs (checked when a job is asked for,
+/// so that `trials: 0` is refused at once rather than by the job, and again once the
+/// scenario's own `trials` is known).
+pub fn check_trials(trials: u64, max: u64) -> Result<()> {
+    if trials == 0 {
+        return Err(Error::request("`trials` must be at least 1"));
+    }
     if trials > max {
         return Err(Error::request(format!(
             "`trials` {trials} is more than this server runs at once ({max}, its --max-trials): ask for fewer"

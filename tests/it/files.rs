@@ -376,3 +376,137 @@ fn two_outputs_naming_one_file_are_refused() {
     // /dev/null is the one file any number of outputs may share.
     run(&["--out", "/dev/null", "--html", "/dev/null"]).ok();
 }
+
+#[test]
+fn an_output_named_as_another_format_is_refused_before_the_run() {
+    let d = Dir::new();
+    let scenario = shipped(SCENARIO);
+    let at = |name: &str| arg(&d.path(name));
+    let said = |flag: &str, name: &str, noun: &str, ext: &str, other: &str, want: &str| {
+        format!(
+            "{flag} {}: {noun} would be written under a name ending in .{ext}, the extension of {other}; give it a name ending in .{want}",
+            at(name)
+        )
+    };
+    for (flag, name, message) in [
+        (
+            "--out",
+            "r.xlsx",
+            said(
+                "--out",
+                "r.xlsx",
+                "JSON",
+                "xlsx",
+                "an Excel workbook",
+                "json",
+            ),
+        ),
+        (
+            "--html",
+            "r.XLSX",
+            said(
+                "--html",
+                "r.XLSX",
+                "an HTML page",
+                "xlsx",
+                "an Excel workbook",
+                "html",
+            ),
+        ),
+        (
+            "--xlsx",
+            "r.json",
+            said(
+                "--xlsx",
+                "r.json",
+                "an Excel workbook",
+                "json",
+                "JSON",
+                "xlsx",
+            ),
+        ),
+        (
+            "--trials-csv",
+            "r.htm",
+            said("--trials-csv", "r.htm", "CSV", "htm", "an HTML page", "csv"),
+        ),
+        (
+            "--cashflow-csv",
+            "r.json",
+            said("--cashflow-csv", "r.json", "CSV", "json", "JSON", "csv"),
+        ),
+    ] {
+        let path = at(name);
+        refused(&d, &["run", &scenario, flag, &path], &message, &[]);
+    }
+    refused(
+        &d,
+        &[
+            "run",
+            &scenario,
+            "--export",
+            &format!("xlsx={}", at("r.csv")),
+        ],
+        &said(
+            "--export xlsx",
+            "r.csv",
+            "an Excel workbook",
+            "csv",
+            "CSV",
+            "xlsx",
+        ),
+        &[],
+    );
+    refused(
+        &d,
+        &[
+            "sweep",
+            &scenario,
+            "--param",
+            "/service/efficiency=0.1,0.2",
+            "--csv",
+            &at("s.json"),
+        ],
+        &said("--csv", "s.json", "CSV", "json", "JSON", "csv"),
+        &[],
+    );
+    refused(
+        &d,
+        &["trace", &scenario, "--trial", "1", "--html", &at("t.csv")],
+        &said("--html", "t.csv", "an HTML page", "csv", "CSV", "html"),
+        &[],
+    );
+    refused(
+        &d,
+        &["init", "--xlsx", &at("s.json")],
+        &said(
+            "--xlsx",
+            "s.json",
+            "an Excel workbook",
+            "json",
+            "JSON",
+            "xlsx",
+        ),
+        &[],
+    );
+    // The cash flows are CSV too, an .htm page is a page, and a name no format claims
+    // (or none) is the user's choice.
+    let (cash, page, text, bare) = (at("c.csv"), at("p.htm"), at("r.txt"), at("r"));
+    run(&[
+        "--cashflow-csv",
+        &cash,
+        "--html",
+        &page,
+        "--out",
+        &text,
+        "--trials-csv",
+        &bare,
+    ])
+    .ok();
+    assert!(is_report(&fs::read_to_string(&text).unwrap()));
+    assert!(
+        fs::read_to_string(&page)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
+}

@@ -634,6 +634,44 @@ fn a_bad_scenarios_problems_are_located() {
     );
 }
 
+/// A path or query that does not parse, or a method a route does not take, is refused
+/// before any handler runs: said in JSON with its status, as every error is, not in
+/// axum's plain text (or an empty body) that a page reading `error` would fail on.
+#[test]
+fn malformed_requests_are_refused_in_json() {
+    let s = start(|_| {});
+    // axum's own words (its exact phrasing may change with its version), each naming
+    // what did not parse.
+    for (method, path, status, says) in [
+        ("GET", "/api/runs/abc/report.json", 400, "`abc` to a `i64`"),
+        ("GET", "/api/jobs/-1", 400, "`-1` to a `u64`"),
+        (
+            "POST",
+            "/api/upload/x.json?replace=yes",
+            400,
+            "replace: invalid digit",
+        ),
+        ("DELETE", "/api/info", 405, "method not allowed"),
+    ] {
+        let reply = s.send(method, path, &[], b"{}");
+        assert_eq!(reply.status, status, "{method} {path}: {}", reply.text());
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        let error = reply.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(error.contains(says), "{method} {path}: {error}");
+    }
+    // Pages and answers that are not errors pass untouched.
+    let reply = s.get("/api/info");
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply.json()["engine_version"].is_string(),
+        "{}",
+        reply.text()
+    );
+}
+
 /// Requests over the limits are refused: a body over 1 MiB (413), more trials than
 /// `max_trials` (400, saying so), a job of no known kind.
 #[test]
@@ -664,6 +702,13 @@ fn limits_are_kept() {
         reply.json()["error"],
         "`trials` 50001 is more than this server runs at once (50000, its --max-trials): ask for fewer"
     );
+    // No trials is refused when the job is asked for, not by the job it would start.
+    let reply = s.post(
+        "/api/jobs",
+        &run_of(json!({ "file": "four_districts_back_office.json" }), 0, 1),
+    );
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["error"], "`trials` must be at least 1");
     // The scenario's own trials (100,000) are over the limit too.
     let end = s.finish(
         json!({ "kind": "run", "scenario": { "file": "four_districts_back_office.json" } }),

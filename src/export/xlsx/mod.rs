@@ -33,7 +33,7 @@ use super::{Exporter, Format, Kind, Subject};
 use crate::summary::Provenance;
 
 /// Excel's workbook: one file with sheets and native charts, for a run or an analysis.
-pub const FORMAT: Format = Format::new("xlsx", &Xlsx);
+pub const FORMAT: Format = Format::new("xlsx", "an Excel workbook", &["xlsx"], &Xlsx);
 
 struct Xlsx;
 
