@@ -16,6 +16,7 @@ library's exporters.
 from __future__ import annotations
 
 import io
+import math
 import json
 import numbers
 import operator
@@ -134,6 +135,12 @@ def _whole(name: str, value: Any, least: int = 0, most: Optional[int] = None) ->
         else:
             if n < least or (most is not None and n > most):
                 raise RequestValueError(f"`{name}` must be {wanted}, not {n}")
+            if n > _SEED_MAX:
+                # The engine counts in 64 bits: past that, pyo3 would say only "int
+                # too big to convert".
+                raise RequestValueError(
+                    f"`{name}` {n} is more than the engine can count: at most {_SEED_MAX}"
+                )
             return n
     hint = ""
     if isinstance(value, float) and value.is_integer():
@@ -361,10 +368,38 @@ def _plain(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+def _non_finite(v: Any, at: str = "") -> Optional[Tuple[str, Any]]:
+    """The first NaN or infinity in `v` (lists and dicts searched in order) with its
+    JSON pointer, or None: JSON has no such numbers, and Python's `json` would write
+    them as `NaN`, which the scenario's reader refuses as not JSON at all."""
+    if isinstance(v, numbers.Real) and not _is_bool(v) and not math.isfinite(v):
+        return at, v
+    if isinstance(v, Mapping):
+        items: Iterable[Tuple[Any, Any]] = v.items()
+    elif isinstance(v, (list, tuple)) or type(v).__name__ == "ndarray":
+        items = enumerate(v)
+    else:
+        return None
+    for key, item in items:
+        escaped = str(key).replace("~", "~0").replace("/", "~1")
+        found = _non_finite(item, f"{at}/{escaped}")
+        if found is not None:
+            return found
+    return None
+
+
 def _json_value(v: Any, what: str = "a value") -> str:
     """`v` as JSON text; `what` names it in the error if it is not a JSON value."""
+    bad = _non_finite(v)
+    if bad is not None:
+        at, number = bad
+        where = f" at {at}" if at else ""
+        raise RequestValueError(
+            f"{what}{where}: {_shown(number)} is not a number a scenario can hold: "
+            "JSON has no NaN or infinity; give a finite number"
+        )
     try:
-        return json.dumps(v, separators=(",", ":"), default=_plain)
+        return json.dumps(v, separators=(",", ":"), default=_plain, allow_nan=False)
     except (TypeError, ValueError):
         raise RequestTypeError(
             f"{what}: {_shown(v)} is not a JSON value (a number, a string, a bool, None, "
@@ -378,6 +413,8 @@ def _path(name: str, value: Any) -> str:
         value = os.fspath(value)
     if not isinstance(value, str):
         raise RequestTypeError(f"`{name}` must be a path (a str or a pathlib.Path), not {_shown(value)}")
+    if not value:
+        raise RequestValueError(f"`{name}` is empty: name a file")
     return value
 
 

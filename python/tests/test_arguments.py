@@ -37,6 +37,13 @@ SEED = "`seed` must be a whole number from 0 to 18446744073709551615, not "
     (dict(max_memory=1.5), TypeError,
      '`max_memory` must be a whole number of bytes or a size such as "4G", not 1.5 (a float)'),
     (dict(sampling=1), TypeError, '`sampling` must be "plain" or "lhs", not 1 (an int)'),
+    # Past 64 bits: said, not pyo3's bare OverflowError ("int too big to convert").
+    (dict(trials=2**64), ValueError,
+     "`trials` 18446744073709551616 is more than the engine can count: at most 18446744073709551615"),
+    (dict(threads=2**64), ValueError,
+     "`threads` 18446744073709551616 is more than the engine can count: at most 18446744073709551615"),
+    (dict(max_trials=2**70, target_se=1e5), ValueError,
+     "`max_trials` 1180591620717411303424 is more than the engine can count: at most 18446744073709551615"),
 ])
 def test_a_runs_settings_are_refused_naming_the_keyword(given, error, message):
     if np.lib.NumpyVersion(np.__version__) < "2.0.0" and "np.float64" in message:
@@ -137,3 +144,34 @@ def test_numpy_arrays_and_numbers_are_lists_and_numbers(tmp_path):
     assert array.csv == listed.csv
     s = cs.Scenario.load(FOUR).with_values({"/partners/0/exit_fee": np.int64(250000)})
     assert s.to_dict()["partners"][0]["exit_fee"] == 250000
+
+
+NOT_JSON = "is not a number a scenario can hold: JSON has no NaN or infinity; give a finite number"
+
+
+def test_nan_and_infinity_are_refused_where_they_are_given():
+    """JSON has no NaN: Python's json writes one as `NaN`, which the scenario's reader
+    would call a string, or the whole scenario not JSON. Each is said at its place."""
+    s = cs.Scenario.load(FOUR)
+    with pytest.raises(ValueError, match=re.escape(f"`values` /service/efficiency: nan (a float) {NOT_JSON}")):
+        s.with_values({"/service/efficiency": float("nan")})
+    with pytest.raises(ValueError, match=re.escape(f"`values` /service/efficiency at /pert/2: inf (a float) {NOT_JSON}")):
+        s.with_values({"/service/efficiency": {"pert": [0.1, 0.2, float("inf")]}})
+    d = s.to_dict()
+    d["partners"][1]["exit_fee"] = np.float64("-inf")
+    shown = repr(np.float64("-inf"))  # np.float64(-inf) from numpy 2, -inf before
+    with pytest.raises(ValueError, match=re.escape(f"`d` at /partners/1/exit_fee: {shown} (a float64) {NOT_JSON}")):
+        cs.Scenario.from_dict(d)
+    with pytest.raises(ValueError, match=re.escape(f"`params` /service/efficiency: nan (a float) {NOT_JSON}")):
+        cs.sweep(FOUR, {"/service/efficiency": [0.1, float("nan")]}, trials=100, progress=False)
+    # Finite numbers, numpy's among them, pass.
+    d["partners"][1]["exit_fee"] = np.float64(250000.0)
+    assert cs.Scenario.from_dict(d).to_dict()["partners"][1]["exit_fee"] == 250000.0
+
+
+def test_an_empty_path_is_refused_naming_it():
+    r = cs.run(FOUR, trials=100, progress=False)
+    with pytest.raises(ValueError, match="^`path` is empty: name a file$"):
+        r.write_json("")
+    with pytest.raises(ValueError, match="^`path` is empty: name a file$"):
+        cs.Scenario.load("")
