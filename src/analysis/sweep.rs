@@ -109,10 +109,15 @@ fn range(raw: &str) -> Result<Option<Vec<Value>>, String> {
     }
     let values = (0..steps)
         .map(|i| {
+            let t = i as f64 / (steps - 1) as f64;
             let x = if i + 1 == steps {
                 stop
+            } else if (stop - start).is_finite() {
+                start + (stop - start) * t
             } else {
-                start + (stop - start) * i as f64 / (steps - 1) as f64
+                // The span overflows (-1e308 to 1e308): weigh the ends instead, which
+                // stays finite wherever both ends are.
+                start * (1.0 - t) + stop * t
             };
             number(tidy(x))
         })
@@ -285,6 +290,15 @@ mod tests {
         );
         let p = Param::parse("/x=3:1:3").unwrap();
         assert_eq!(p.values, vec![json!(3.0), json!(2.0), json!(1.0)]);
+        // A span past the largest number (stop - start overflows) still gives numbers,
+        // not nulls that the scenario's check would report as "found null".
+        let p = Param::parse("/x=1e308:-1e308:3").unwrap();
+        assert_eq!(p.values, vec![json!(1e308), json!(0.0), json!(-1e308)]);
+        let p = Param::parse("/x=-1.5e308:1.5e308:4").unwrap();
+        assert_eq!(
+            p.values,
+            vec![json!(-1.5e308), json!(-5e307), json!(5e307), json!(1.5e308)]
+        );
     }
 
     #[test]

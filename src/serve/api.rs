@@ -594,6 +594,7 @@ impl App {
         if let Some(n) = r.trials {
             tasks::check_trials(n, self.config.max_trials)?;
         }
+        check_label(&r.label)?;
         let history = self.history.clone();
         let sampling = match r.sampling.as_deref() {
             None => Sampling::Plain,
@@ -888,11 +889,36 @@ struct Label {
     label: String,
 }
 
+/// The most characters a run's label may have: a label is a line in the history's
+/// table, not a document.
+const MAX_LABEL_CHARS: usize = 200;
+
+/// Refuses a label the history's table could not show as one line: too long, or
+/// holding a line break or control character (which would also break the label's
+/// line in a summary copied out).
+fn check_label(label: &str) -> Result<(), Error> {
+    let chars = label.chars().count();
+    if chars > MAX_LABEL_CHARS {
+        return Err(Error::request(format!(
+            "`label` has {chars} characters; a label may have at most {MAX_LABEL_CHARS}"
+        )));
+    }
+    if let Some(why) = crate::scenario::breaks_the_line(label) {
+        return Err(Error::request(format!(
+            "`label` {why}: a label is one line"
+        )));
+    }
+    Ok(())
+}
+
 async fn label_run(State(app): Shared, Path(id): Path<i64>, body: Bytes) -> Response {
     let label: Label = match request_body(&body) {
         Ok(l) => l,
         Err(message) => return failure(StatusCode::BAD_REQUEST, &message),
     };
+    if let Err(e) = check_label(&label.label) {
+        return error(e);
+    }
     match app.history.label(id, &label.label) {
         Ok(()) => axum::Json(json!({ "id": id, "label": label.label })).into_response(),
         Err(e) => error(e),

@@ -137,9 +137,14 @@ pub fn run(
     };
     let report_json = text(export::json::FORMAT)?;
     let report_html = text(export::html::FORMAT)?;
-    let why = format!(
-        " (the 1st-percentile consortium NPV of {} trials, seed {})",
-        prepared.total_trials, prepared.seed
+    // Said as `trace --worst` says it (thousands separated, the sampling named).
+    let why = export::story::why(
+        &prepared.scenario,
+        run::Pick::CONSORTIUM_WORST.percentile,
+        None,
+        prepared.total_trials,
+        prepared.seed,
+        prepared.plan.sampling,
     );
     let trace_html = export::story::page(&prepared.scenario, &prepared.replay(worst)?, &why);
     run::interrupted(monitor)?;

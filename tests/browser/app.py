@@ -327,6 +327,22 @@ try:
     labels = [r.find_element(By.CSS_SELECTOR, "input[type=text]").get_property("value") for r in rows]
     assert labels == ["as shipped", "efficiency min 0.1, exit fee 900k"], labels
     shot("history")
+    # A label is changed in place and kept; one the server refuses (a control character,
+    # set here by script as a paste could; a text box drops line breaks itself) is put
+    # back as kept, with the refusal shown.
+    check_console()
+    box = rows[0].find_element(By.CSS_SELECTOR, "input[type=text]")
+    box.clear()
+    box.send_keys("as shipped, relabelled", Keys.TAB)
+    wait.until(lambda d: json.loads(fetch(f"/api/runs/{unchanged}"))["label"] == "as shipped, relabelled")
+    driver.execute_script(
+        "arguments[0].value = 'two\\u001blines'; arguments[0].dispatchEvent(new Event('change'))", box)
+    said = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#label-said .error"))
+    assert said.text == "Error: `label` holds the control character (U+001B) at character 4: a label is one line", said.text
+    assert box.get_property("value") == "as shipped, relabelled"
+    assert json.loads(fetch(f"/api/runs/{unchanged}"))["label"] == "as shipped, relabelled"
+    check_console(expected=[f"/api/runs/{unchanged}"])
+    shot("history-label-refused")
     rows[1].find_element(By.LINK_TEXT, "Open").click()
     wait.until(lambda d: d.current_url.endswith(f"#/results/{edited}"))
     assert css("#mean-npv").text == page_mean

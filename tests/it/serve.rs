@@ -306,6 +306,24 @@ fn a_kept_report_is_the_command_lines() {
     // The scenario as run is the file's bytes.
     let as_run = s.get(&format!("/api/runs/{id}/scenario.json")).text();
     assert_eq!(as_run, text);
+    // The worst trial's page is `trace --worst --html`'s, byte for byte (it once said
+    // "3000 trials" where the command line says "3,000").
+    let page = s.dir.path("trace.html");
+    util::sim(&[
+        "trace",
+        file.to_str().unwrap(),
+        "--trials",
+        "3000",
+        "--seed",
+        "11",
+        "--worst",
+        "--html",
+        page.to_str().unwrap(),
+    ])
+    .ok();
+    let kept = s.get(&format!("/api/runs/{id}/trace.html")).text();
+    assert!(kept.contains("of 3,000 trials, seed 11)"));
+    assert_eq!(kept, std::fs::read_to_string(page).unwrap());
 }
 
 /// A shipped scenario runs under the name the command line gives it from the project's
@@ -877,6 +895,38 @@ fn history_compare_and_analyses() {
     assert_eq!(runs["runs"][0]["id"], b);
     assert_eq!(runs["runs"][0]["label"], "exit fee 900k");
     assert_eq!(runs["runs"][1]["id"], a);
+    // A label is one line of the history's table: a line break, a control character
+    // or a document's length is refused, on a kept run and on a new one, and the label
+    // kept stays.
+    let long = "x".repeat(201);
+    for (label, says) in [
+        (
+            "fee\n900k",
+            "`label` holds a line break (U+000A) at character 4: a label is one line",
+        ),
+        (
+            "fee\u{1b}[2J",
+            "`label` holds the control character (U+001B) at character 4: a label is one line",
+        ),
+        (
+            long.as_str(),
+            "`label` has 201 characters; a label may have at most 200",
+        ),
+    ] {
+        let body = json!({ "label": label }).to_string();
+        let reply = s.send("PATCH", &format!("/api/runs/{b}"), &[], body.as_bytes());
+        assert_eq!(reply.status, 400, "{}", reply.text());
+        assert_eq!(reply.json()["error"], says);
+        let mut request = run_of(base.clone(), 100, 5);
+        request["label"] = json!(label);
+        let reply = s.post("/api/jobs", &request);
+        assert_eq!(reply.status, 400, "{}", reply.text());
+        assert_eq!(reply.json()["error"], says);
+    }
+    assert_eq!(
+        s.get("/api/runs").json()["runs"][0]["label"],
+        "exit fee 900k"
+    );
 
     let end = s.finish(json!({ "kind": "compare", "runs": [a, b] }));
     assert_eq!(end["state"], "shown", "{end}");

@@ -668,7 +668,7 @@ async function runView(file) {
   }
   const trials = h("input", { type: "number", id: "trials", min: 1, value: defaults.trials || 100000 });
   const seed = h("input", { type: "number", id: "seed", min: 0, value: defaults.seed === undefined ? 1 : defaults.seed });
-  const label = h("input", { type: "text", id: "label", placeholder: "e.g. exit fee doubled" });
+  const label = h("input", { type: "text", id: "label", placeholder: "e.g. exit fee doubled", maxlength: "200" });
   const sampling = samplingPicker();
   const bar = h("progress", { id: "progress", value: 0, max: 1 });
   const status = h("p", { class: "status", id: "run-status" });
@@ -761,20 +761,34 @@ async function resultsView(id) {
 async function historyView() {
   const { runs } = await api("GET", "/api/runs");
   const picked = new Set();
+  const said = h("div", { id: "label-said" });
   const compare = h("button", { type: "button", id: "compare", disabled: true, onclick: () => { const [a, b] = [...picked]; location.hash = `#/compare/${a}/${b}`; } }, "Compare the two ticked");
   const rowsOf = runs.map((r) => h("tr", { "data-run": r.id },
     h("td", {}, h("input", { type: "checkbox", "aria-label": "pick run " + r.id, onchange: (e) => { if (e.target.checked) picked.add(r.id); else picked.delete(r.id); compare.disabled = picked.size !== 2; } })),
     h("td", { class: "num" }, r.id), h("td", { title: r.created }, when(r.created)), h("td", {}, r.title, h("div", { class: "note" }, r.file)),
-    h("td", {}, h("input", { type: "text", value: r.label, placeholder: "label", onchange: (e) => api("PATCH", "/api/runs/" + r.id, { label: e.target.value }) })),
+    h("td", {}, h("input", { type: "text", value: r.label, placeholder: "label", maxlength: "200", "data-kept": r.label || "", onchange: (e) => relabel(r.id, e.target, said) })),
     h("td", { class: "num" }, r.trials.toLocaleString("en-GB"), r.sampling === "lhs" ? h("div", { class: "note" }, "Latin hypercube") : null), h("td", { class: "num" }, r.seed),
     h("td", { class: "num" }, money(r.mean_npv, r.currency)), h("td", { class: "num" }, percent(r.prob_loss)),
     h("td", {}, h("a", { class: "button", href: "#/results/" + r.id }, "Open"), " ",
       h("button", { type: "button", onclick: async () => { if (confirm("Delete run " + r.id + "?")) { await api("DELETE", "/api/runs/" + r.id); historyView(); } } }, "Delete"))));
   show(h("h1", {}, "History"),
     h("p", { class: "note" }, "Every finished run, as it was: scenario, seed, trials, engine version and report."),
-    h("div", { class: "row" }, compare),
+    h("div", { class: "row" }, compare), said,
     runs.length ? h("table", { id: "history" }, h("thead", {}, h("tr", {}, ["", "run", "when", "scenario", "label", "trials", "seed", "mean NPV", "P(loss)", ""].map((t) => h("th", {}, t)))), h("tbody", {}, rowsOf))
       : h("p", {}, "No runs yet: run a scenario and it appears here."));
+}
+
+// Keeps a run's new label; one the server refuses (a line break, too long) is put back
+// as it was kept, and the refusal shown in `said`.
+async function relabel(id, box, said) {
+  said.replaceChildren();
+  try {
+    await api("PATCH", "/api/runs/" + id, { label: box.value });
+    box.dataset.kept = box.value;
+  } catch (e) {
+    box.value = box.dataset.kept;
+    said.replaceChildren(failed(e));
+  }
 }
 
 async function compareView(a, b) {
