@@ -82,6 +82,9 @@ pub fn run(args: RunArgs, monitor: &Monitor) -> Result<bool> {
         &[],
         Kind::Run,
     )?;
+    // A partial result is the engine's own binary file, not any format's (judged after
+    // the check that it is no input, as every output's name is).
+    export::check_file_name("--partial", partial, "a partial result", &["bin"])?;
     let mut options = args.sim.options();
     options.shard = Some(shard);
     // Its partial carries the yearly savings for the merged report's cash by year.
@@ -365,13 +368,13 @@ pub fn scenario_input(path: &Path) -> Vec<(String, &Path)> {
     vec![("the scenario".to_string(), path)]
 }
 
-/// Checks, before anything runs, that no output (each given with its flag and, where
-/// it has one, the format it writes) is one of the `inputs` or another output of the
-/// command, compared by the file each names; that no output's name ends in another
-/// format's extension (see [`Format::check_name`]); that every output path can be
-/// written (in the order given, which decides the error shown when several cannot);
-/// and that every `--export` format can render results of `kind`. Every command that
-/// writes a file calls it.
+/// Checks, before anything runs, every output (each given with its flag and, where it
+/// has one, the format it writes), in this order, which decides the error shown when
+/// several are wrong: that every `--export` format can render results of `kind`; that
+/// no output is one of the `inputs` or another output of the command, compared by the
+/// file each names (a missing directory is said here); that no output's name ends in
+/// another format's extension (see [`Format::check_name`]); and that every output path
+/// can be written. Every command that writes a file calls it.
 pub fn check_outputs(
     inputs: &[(String, &Path)],
     flags: &[(&str, Option<Format>, &Option<PathBuf>)],
@@ -387,6 +390,11 @@ pub fn check_outputs(
                 .map(|(f, path)| (format!("--export {}", f.name()), Some(*f), path.as_path())),
         )
         .collect();
+    // What the formats can render does not depend on the paths: said first, so that a
+    // name fixed for the format is not then refused for the format.
+    for (format, _) in export {
+        format.check_for(kind)?;
+    }
     let named: Vec<(String, &Path)> = outputs
         .iter()
         .map(|(flag, _, path)| (flag.clone(), *path))
@@ -400,7 +408,6 @@ pub fn check_outputs(
     for (_, _, path) in &outputs {
         output::check_writable(path)?;
     }
-    export::check_all(export, kind)?;
     Ok(())
 }
 

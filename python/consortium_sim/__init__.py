@@ -157,6 +157,10 @@ def _number(name: str, value: Any) -> Optional[float]:
         return None
     if _is_bool(value) or not isinstance(value, numbers.Real):
         raise RequestTypeError(f"`{name}` must be a number, not {_shown(value)}")
+    if isinstance(value, numbers.Integral) and not _finite(value):
+        # An int past the largest double; NaN and infinity are judged by the library,
+        # as the command line's are.
+        raise RequestValueError(f"`{name}` {_shown(value)} {_NOT_FINITE}")
     return float(value)
 
 
@@ -368,11 +372,29 @@ def _plain(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+def _finite(v: Any) -> bool:
+    """Whether the real number `v` is a finite double: not NaN or infinity, and not an
+    int past the largest double (about 1.8e308), which `math.isfinite` and `float`
+    would meet with a bare OverflowError."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
+# Why a number is not one a scenario can hold, as the messages say it.
+_NOT_FINITE = (
+    "is not a number a scenario can hold: JSON has no NaN or infinity, and no number "
+    "past about 1.8e308; give a finite number"
+)
+
+
 def _non_finite(v: Any, at: str = "") -> Optional[Tuple[str, Any]]:
-    """The first NaN or infinity in `v` (lists and dicts searched in order) with its
-    JSON pointer, or None: JSON has no such numbers, and Python's `json` would write
-    them as `NaN`, which the scenario's reader refuses as not JSON at all."""
-    if isinstance(v, numbers.Real) and not _is_bool(v) and not math.isfinite(v):
+    """The first NaN, infinity or too large a number in `v` (lists and dicts searched in
+    order) with its JSON pointer, or None: JSON has no such numbers, and Python's `json`
+    would write them as `NaN` (or 400 digits), which the scenario's reader refuses as
+    not JSON at all."""
+    if isinstance(v, numbers.Real) and not _is_bool(v) and not _finite(v):
         return at, v
     if isinstance(v, Mapping):
         items: Iterable[Tuple[Any, Any]] = v.items()
@@ -394,10 +416,7 @@ def _json_value(v: Any, what: str = "a value") -> str:
     if bad is not None:
         at, number = bad
         where = f" at {at}" if at else ""
-        raise RequestValueError(
-            f"{what}{where}: {_shown(number)} is not a number a scenario can hold: "
-            "JSON has no NaN or infinity; give a finite number"
-        )
+        raise RequestValueError(f"{what}{where}: {_shown(number)} {_NOT_FINITE}")
     try:
         return json.dumps(v, separators=(",", ":"), default=_plain, allow_nan=False)
     except (TypeError, ValueError):
@@ -416,6 +435,14 @@ def _path(name: str, value: Any) -> str:
     if not value:
         raise RequestValueError(f"`{name}` is empty: name a file")
     return value
+
+
+def _output(name: str, value: Any) -> str:
+    """A path to write, as `_path`; `-` is a file of that name, as Python's `open` has
+    it, not standard output as on the command line (in Jupyter, whatever goes there is
+    lost)."""
+    path = _path(name, value)
+    return os.path.join(".", path) if path == "-" else path
 
 
 ScenarioLike = Union[Scenario, PathLike, Mapping[str, Any]]
@@ -579,7 +606,7 @@ class Run:
         """Writes the run in a format the library registers (`formats()`: json, html,
         csv, and any added later), atomically; Ctrl-C leaves nothing."""
         _text("format", format, f"a format's name ({', '.join(formats())})")
-        self._native.export(format, _path("path", path), self._inputs)
+        self._native.export(format, _output("path", path), self._inputs)
 
     def write_json(self, path: PathLike) -> None:
         """The JSON report, as `--out` writes it."""
@@ -823,7 +850,7 @@ class Trace:
     def write_html(self, path: PathLike) -> None:
         """The trial's page, as `trace --html` writes it: atomically, and never over the
         scenario file it replays."""
-        _native.write_page(_path("path", path), self._page, self._inputs)
+        _native.write_page(_output("path", path), self._page, self._inputs)
 
     def __str__(self) -> str:
         return self.story

@@ -146,7 +146,8 @@ def test_numpy_arrays_and_numbers_are_lists_and_numbers(tmp_path):
     assert s.to_dict()["partners"][0]["exit_fee"] == 250000
 
 
-NOT_JSON = "is not a number a scenario can hold: JSON has no NaN or infinity; give a finite number"
+NOT_JSON = ("is not a number a scenario can hold: JSON has no NaN or infinity, and no number past "
+            "about 1.8e308; give a finite number")
 
 
 def test_nan_and_infinity_are_refused_where_they_are_given():
@@ -164,6 +165,18 @@ def test_nan_and_infinity_are_refused_where_they_are_given():
         cs.Scenario.from_dict(d)
     with pytest.raises(ValueError, match=re.escape(f"`params` /service/efficiency: nan (a float) {NOT_JSON}")):
         cs.sweep(FOUR, {"/service/efficiency": [0.1, float("nan")]}, trials=100, progress=False)
+    # An int past the largest double is said so too, where a bare OverflowError was.
+    huge = 10**400
+    shown = f"{str(huge)[:57]}... (an int)"
+    with pytest.raises(ValueError, match=re.escape(f"`values` /service/delay_years: {shown} {NOT_JSON}")):
+        s.with_values({"/service/delay_years": huge})
+    with pytest.raises(ValueError, match=re.escape(f"`d` at /trials: {shown} {NOT_JSON}")):
+        cs.Scenario.from_dict({**s.to_dict(), "trials": huge})
+    negative = f"-{str(huge)[:56]}... (an int)"
+    with pytest.raises(ValueError, match=re.escape(f"`variants` 'v' /service/delay_years: {negative} {NOT_JSON}")):
+        cs.compare(s, variants={"v": {"/service/delay_years": -huge}}, trials=10, progress=False)
+    with pytest.raises(ValueError, match=re.escape(f"`target_se` {shown} {NOT_JSON}")):
+        cs.run(s, target_se=huge, progress=False)
     # Finite numbers, numpy's among them, pass.
     d["partners"][1]["exit_fee"] = np.float64(250000.0)
     assert cs.Scenario.from_dict(d).to_dict()["partners"][1]["exit_fee"] == 250000.0

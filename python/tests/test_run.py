@@ -1,6 +1,7 @@
 """A run from Python is the command line's run: report, summary, trial table, files."""
 
 import json
+import os
 import re
 
 import numpy as np
@@ -223,7 +224,15 @@ def test_an_export_named_as_another_format_is_refused(tmp_path, write, name, say
     with pytest.raises(cs.RequestError, match=f"^`path` .*{re.escape(name)}: {re.escape(says)}"):
         write(r, tmp_path / name)
     assert list(tmp_path.iterdir()) == []
-    # A name no format claims, or none, is the user's choice.
+    # A name no format claims, or none, is the user's choice; `-` is a file of that name
+    # (as Python's open has it), not standard output.
     write(r, tmp_path / "r.txt")
     write(r, tmp_path / "r")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["r", "r.txt"]
+    cwd = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        write(r, "-")
+    finally:
+        os.chdir(cwd)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["-", "r", "r.txt"]
+    assert (tmp_path / "-").read_bytes() == (tmp_path / "r").read_bytes()

@@ -182,32 +182,9 @@ impl Format {
     }
 
     /// Fails when `path` (given as `what`, a flag or an argument's name) ends in another
-    /// format's extension and none of this one's: a JSON report named `report.xlsx`
-    /// would be taken for a workbook by whoever opens it, and Excel would call it
-    /// corrupt. A name with no extension, or one no format claims (`.txt`, `.out`), is
-    /// the user's choice and passes; so do `-` and devices such as `/dev/null`.
+    /// format's extension and none of this one's: see [`check_file_name`].
     pub fn check_name(&self, what: &str, path: &Path) -> Result<(), ExportError> {
-        let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
-            return Ok(());
-        };
-        let ext = ext.to_ascii_lowercase();
-        if self.extensions.contains(&ext.as_str()) {
-            return Ok(());
-        }
-        let Some(other) = FORMATS
-            .iter()
-            .find(|f| f.extensions.contains(&ext.as_str()))
-        else {
-            return Ok(());
-        };
-        Err(ExportError::Misnamed {
-            what: what.to_string(),
-            path: path.to_path_buf(),
-            noun: self.noun,
-            ext,
-            other: other.noun,
-            want: self.extensions[0],
-        })
+        check_file_name(what, path, self.noun, self.extensions)
     }
 
     /// Fails unless this format can render results of `kind`.
@@ -266,14 +243,39 @@ pub enum ExportError {
     },
 }
 
-/// Checks, before a long run starts, that every format can render results of `kind`
-/// and every output path could be written.
-pub fn check_all(outputs: &[(Format, PathBuf)], kind: Kind) -> Result<(), ExportError> {
-    for (format, path) in outputs {
-        format.check_for(kind)?;
-        output::check_writable(path)?;
+/// Fails when `path` (given as `what`) is to hold `noun`, whose files are named with
+/// one of `extensions` (the first suggested), but ends in another format's extension: a
+/// JSON report named `report.xlsx` would be taken for a workbook by whoever opens it,
+/// and Excel would call it corrupt. A name with no extension, or one no format claims
+/// (`.txt`, `.out`), is the user's choice and passes; so do `-` and devices such as
+/// `/dev/null`. Case is ignored (`R.JSON` is JSON).
+pub fn check_file_name(
+    what: &str,
+    path: &Path,
+    noun: &'static str,
+    extensions: &'static [&'static str],
+) -> Result<(), ExportError> {
+    let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+        return Ok(());
+    };
+    let ext = ext.to_ascii_lowercase();
+    if extensions.contains(&ext.as_str()) {
+        return Ok(());
     }
-    Ok(())
+    let Some(other) = FORMATS
+        .iter()
+        .find(|f| f.extensions.contains(&ext.as_str()))
+    else {
+        return Ok(());
+    };
+    Err(ExportError::Misnamed {
+        what: what.to_string(),
+        path: path.to_path_buf(),
+        noun,
+        ext,
+        other: other.noun,
+        want: extensions[0],
+    })
 }
 
 /// Writes `subject` in each (format, path) of `outputs`, then calls `wrote` for each.

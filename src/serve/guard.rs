@@ -52,6 +52,8 @@ pub fn own_hosts(address: std::net::SocketAddr, named: &[String]) -> Vec<String>
 /// The middleware: refuses a request that fails a check (403, saying which), sets the
 /// token's cookie on a first visit with `?token=`, and adds the security headers.
 pub async fn check(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let refuse = |why: &str| refuse(api, why);
     let headers = request.headers();
     let host = headers
         .get(header::HOST)
@@ -66,7 +68,7 @@ pub async fn check(State(app): State<Arc<App>>, request: Request, next: Next) ->
     } else {
         match &app.config.token {
             None => next.run(request).await,
-            Some(token) => with_token(token, request, next).await,
+            Some(token) => with_token(token, api, request, next).await,
         }
     };
     secure(response.headers_mut());
@@ -75,7 +77,7 @@ pub async fn check(State(app): State<Arc<App>>, request: Request, next: Next) ->
 
 /// Lets the request through if it carries `token` in the cookie; a first visit with
 /// `?token=` gets the cookie and is sent on to the page without the token in its URL.
-async fn with_token(token: &str, request: Request, next: Next) -> Response {
+async fn with_token(token: &str, api: bool, request: Request, next: Next) -> Response {
     if cookie(request.headers(), COOKIE).is_some_and(|c| same(c, token)) {
         return next.run(request).await;
     }
@@ -96,11 +98,26 @@ async fn with_token(token: &str, request: Request, next: Next) -> Response {
         }
         return response;
     }
-    refuse("this server needs its token: open the address it printed at start, with ?token=")
+    refuse(
+        api,
+        "this server needs its token: open the address it printed at start, with ?token=",
+    )
 }
 
-fn refuse(why: &str) -> Response {
-    (StatusCode::FORBIDDEN, format!("refused: {why}\n")).into_response()
+/// A refusal (403), saying why: under `/api/` as `{"error": ...}` as every error of the
+/// API is (a program reads it), elsewhere as a line of text (a person reads it in the
+/// browser).
+fn refuse(api: bool, why: &str) -> Response {
+    let text = format!("refused: {why}");
+    if api {
+        (
+            StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({ "error": text })),
+        )
+            .into_response()
+    } else {
+        (StatusCode::FORBIDDEN, format!("{text}\n")).into_response()
+    }
 }
 
 fn origin_is_own(origin: &HeaderValue, hosts: &[String]) -> bool {

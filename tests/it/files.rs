@@ -489,6 +489,42 @@ fn an_output_named_as_another_format_is_refused_before_the_run() {
         ),
         &[],
     );
+    // A partial result is the engine's own file, named as no format is.
+    refused(
+        &d,
+        &[
+            "run",
+            &scenario,
+            "--shard",
+            "0/2",
+            "--partial",
+            &at("p.json"),
+        ],
+        &said(
+            "--partial",
+            "p.json",
+            "a partial result",
+            "json",
+            "JSON",
+            "bin",
+        ),
+        &[],
+    );
+    // A format that cannot render the result is said before its name is judged, so that
+    // renaming the file does not meet a second refusal.
+    refused(
+        &d,
+        &[
+            "sweep",
+            &scenario,
+            "--param",
+            "/service/efficiency=0.1,0.2",
+            "--export",
+            &format!("cashflow={}", at("c.json")),
+        ],
+        "the cashflow format has no rendering of a sweep",
+        &[],
+    );
     // The cash flows are CSV too, an .htm page is a page, and a name no format claims
     // (or none) is the user's choice.
     let (cash, page, text, bare) = (at("c.csv"), at("p.htm"), at("r.txt"), at("r"));

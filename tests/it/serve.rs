@@ -789,7 +789,17 @@ fn foreign_hosts_and_origins_are_refused() {
         b"",
     );
     assert_eq!(evil.status, 403);
-    assert!(evil.text().contains("(Host)"));
+    // Said in JSON under /api/, as every error of the API is; as text on a page.
+    assert_eq!(
+        evil.json()["error"],
+        "refused: this server answers only requests addressed to it by its own address (Host)"
+    );
+    let page = s.send("GET", "/", &[("Host", "evil.example:8300")], b"");
+    assert_eq!(page.status, 403);
+    assert_eq!(
+        page.text(),
+        "refused: this server answers only requests addressed to it by its own address (Host)\n"
+    );
     let port = s.address.port().to_string();
     let localhost = format!("localhost:{port}");
     let ok = s.send("GET", "/api/scenarios", &[("Host", &localhost)], b"");
@@ -801,7 +811,11 @@ fn foreign_hosts_and_origins_are_refused() {
         b"{}",
     );
     assert_eq!(cross.status, 403);
-    assert!(cross.text().contains("(Origin)"));
+    assert!(
+        cross.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("(Origin)"))
+    );
     let own = format!("http://{}", s.host());
     let same = s.send("POST", "/api/validate", &[("Origin", &own)], b"{}");
     assert_eq!(same.status, 200);
@@ -829,7 +843,12 @@ fn foreign_hosts_and_origins_are_refused() {
 fn a_token_is_needed_when_the_server_has_one() {
     let s = start(|c| c.token = Some("s3cret".into()));
     assert_eq!(s.get("/").status, 403);
-    assert_eq!(s.get("/api/scenarios").status, 403);
+    let refused = s.get("/api/scenarios");
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        refused.json()["error"],
+        "refused: this server needs its token: open the address it printed at start, with ?token="
+    );
     assert_eq!(s.get("/?token=wrong").status, 403);
     let first = s.get("/?token=s3cret");
     assert_eq!(first.status, 303);

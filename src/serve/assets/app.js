@@ -736,7 +736,9 @@ async function resultsView(id) {
     h("div", { class: "value", id }, value), note ? h("div", { class: "note" }, note) : null);
   show(
     h("h1", {}, "Results: ", run.title),
-    h("p", { class: "note", id: "run-facts" }, `Run ${run.id}${run.label ? " (" + run.label + ")" : ""}: ${run.trials.toLocaleString("en-GB")} trials, seed ${run.seed}${run.sampling === "lhs" ? ", Latin hypercube sampling" : ""}, engine ${run.engine_version}, ${when(run.created)}.`),
+    // The label in <bdi>: its own direction (a right-to-left label, or an override
+    // left open in it) stays inside it and cannot reverse the rest of the sentence.
+    h("p", { class: "note", id: "run-facts" }, `Run ${run.id}`, run.label ? [" (", h("bdi", {}, run.label), ")"] : null, `: ${run.trials.toLocaleString("en-GB")} trials, seed ${run.seed}${run.sampling === "lhs" ? ", Latin hypercube sampling" : ""}, engine ${run.engine_version}, ${when(run.created)}.`),
     toldList(TOLD.get(run.id) || (report.warnings || []).map((w) => ({ kind: "warning", text: `${w.pointer} ${w.message}` })), "run-notices"),
     h("div", { class: "cards" },
       card("Mean NPV", money(c.npv.mean, run.currency), "mean-npv", "saving against every partner going it alone"),
