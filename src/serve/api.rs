@@ -1,9 +1,9 @@
 //! The routes: the page and its assets, and a JSON API under `/api/` that the page
 //! calls (and tests drive). Each handler checks its request, then hands the work to a
 //! job ([`super::jobs`]) or reads the library of scenarios or the history; errors come
-//! back as `{"error": message}` with 400 for the user's input, 409 for a cancelled run
-//! and 500 for a fault (422 with the problems, each at its field, for a scenario the
-//! validator refuses).
+//! back as `{"error": message}` with 400 for the user's input, 404 for a job or kept
+//! run that is not there, 409 for a cancelled run and 500 for a fault (422 with the
+//! problems, each at its field, for a scenario the validator refuses).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -869,17 +869,29 @@ async fn list_runs(State(app): Shared) -> Response {
     }
 }
 
+/// The response for an error about run `id`: 404 if the history has no such run (as
+/// for an unknown job), else as [`error`] says.
+fn run_error(app: &App, id: i64, e: Error) -> Response {
+    // A missing run is the only refusal of `get` that is the user's.
+    let missing = matches!(app.history.get(id), Err(g) if g.is_user_input());
+    if missing {
+        failure(StatusCode::NOT_FOUND, &e.to_string())
+    } else {
+        error(e)
+    }
+}
+
 async fn get_run(State(app): Shared, Path(id): Path<i64>) -> Response {
     match app.history.get(id) {
         Ok(run) => axum::Json(run).into_response(),
-        Err(e) => error(e),
+        Err(e) => run_error(&app, id, e),
     }
 }
 
 async fn delete_run(State(app): Shared, Path(id): Path<i64>) -> Response {
     match app.history.delete(id) {
         Ok(()) => axum::Json(json!({ "deleted": id })).into_response(),
-        Err(e) => error(e),
+        Err(e) => run_error(&app, id, e),
     }
 }
 
@@ -921,7 +933,7 @@ async fn label_run(State(app): Shared, Path(id): Path<i64>, body: Bytes) -> Resp
     }
     match app.history.label(id, &label.label) {
         Ok(()) => axum::Json(json!({ "id": id, "label": label.label })).into_response(),
-        Err(e) => error(e),
+        Err(e) => run_error(&app, id, e),
     }
 }
 
@@ -937,6 +949,6 @@ async fn run_piece(State(app): Shared, Path((id, piece)): Path<(i64, String)>) -
     };
     match app.history.piece(id, piece) {
         Ok(bytes) => typed(kind, bytes),
-        Err(e) => error(e),
+        Err(e) => run_error(&app, id, e),
     }
 }

@@ -1040,10 +1040,22 @@ fn history_compare_and_analyses() {
         s.send("DELETE", &format!("/api/runs/{a}"), &[], b"").status,
         200
     );
-    assert_eq!(s.get(&format!("/api/runs/{a}")).status, 400);
+    // A deleted run is not there: 404, as an unknown job is.
+    assert_eq!(s.get(&format!("/api/runs/{a}")).status, 404);
     assert_eq!(
         s.send("DELETE", &format!("/api/runs/{a}"), &[], b"").status,
-        400
+        404
+    );
+    let relabel = s.send(
+        "PATCH",
+        &format!("/api/runs/{a}"),
+        &[],
+        br#"{"label": "x"}"#,
+    );
+    assert_eq!(relabel.status, 404);
+    assert_eq!(
+        relabel.json()["error"],
+        format!("there is no run {a} in the history")
     );
     // b and the LHS run are left.
     assert_eq!(
@@ -1256,7 +1268,7 @@ fn schema_template_and_info() {
     assert_eq!(s.get("/api/jobs/99/page.html").status, 404);
     assert_eq!(s.post("/api/jobs/99/cancel", &json!({})).status, 404);
     let missing = s.get("/api/runs/7/report.json");
-    assert_eq!(missing.status, 400);
+    assert_eq!(missing.status, 404);
     assert_eq!(missing.json()["error"], "there is no run 7 in the history");
     assert_eq!(s.get("/api/runs/7/secrets.txt").status, 404);
     let script = s.get("/app.js");
