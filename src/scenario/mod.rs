@@ -541,6 +541,28 @@ mod tests {
     use super::inputs::{self, Section};
     use serde_json::{Map, Value, json};
 
+    /// A number past the 1e15 limit is shown as typed when short, in exponent form when
+    /// its digits would run to hundreds.
+    #[test]
+    fn a_number_too_large_is_shown_short() {
+        let template: Value = serde_json::from_str(crate::TEMPLATE).unwrap();
+        for (x, shown) in [
+            (2e15, "2000000000000000"),
+            (1e300, "1e300"),
+            (-1.5e308, "-1.5e308"),
+        ] {
+            let mut v = template.clone();
+            v["partners"][0]["exit_fee"] = json!(x);
+            let e = super::from_value(&v, "t").unwrap_err().to_string();
+            assert!(
+                e.contains(&format!(
+                    "/partners/0/exit_fee: {shown} is too large: numbers are limited to 1e15"
+                )),
+                "{e}"
+            );
+        }
+    }
+
     /// What breaks a line is named with its code point and 1-based position (counted in
     /// characters, not bytes); marks a right-to-left name needs are kept.
     #[test]

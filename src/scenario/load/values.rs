@@ -100,9 +100,15 @@ impl Checker {
             return None;
         }
         if x.abs() > MAX_MAGNITUDE {
+            // 1e300 in exponent form, not as its 301 digits.
+            let shown = if x.abs() < 1e21 {
+                x.to_string()
+            } else {
+                format!("{x:e}")
+            };
             self.err(
                 path,
-                format!("{x} is too large: numbers are limited to 1e15 in magnitude (a typo?)"),
+                format!("{shown} is too large: numbers are limited to 1e15 in magnitude (a typo?)"),
             );
             return None;
         }
