@@ -338,7 +338,7 @@ class Scenario:
             f"{_pointer('values', pointer)}={_json_value(v, f'`values` {pointer}')}"
             for pointer, v in values.items()
         ]
-        return Scenario((path, text, name, overrides + added), self._told, self._file)
+        return Scenario((path, text, name, overrides + added), self._told, getattr(self, "_file", None))
 
     def validate(self) -> str:
         """The one-paragraph summary `consortium-sim validate` prints after `ok` (the
@@ -450,7 +450,9 @@ ScenarioLike = Union[Scenario, PathLike, Mapping[str, Any]]
 
 def _inputs(s: Scenario) -> List[Tuple[str, str]]:
     """The file a scenario was loaded from, as an input its results may not replace."""
-    return [("the scenario", s._file)] if s._file is not None else []
+    # getattr: a Scenario pickled by an earlier version has no `_file`.
+    file = getattr(s, "_file", None)
+    return [("the scenario", file)] if file is not None else []
 
 
 def _scenario(s: ScenarioLike, name: str = "`scenario`", hint: str = "") -> Scenario:
