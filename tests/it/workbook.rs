@@ -753,6 +753,57 @@ fn part(workbook: &[u8], name: &str) -> String {
     text
 }
 
+/// A formula that gave empty text (Excel saves `=IF(..., "", ...)`'s result as an empty
+/// `t="str"` value) reads as a blank cell, so its field takes its default: said, by cell
+/// and field, unless `--set` gave the field; a required field left blank so is refused,
+/// with the warning saying why it is missing.
+#[test]
+fn a_formula_that_gave_empty_text_is_read_as_blank_and_said() {
+    let dir = Dir::new();
+    let (_, written) = four_districts_workbook(&dir);
+    let blank = |column: &str, formula: &str| {
+        let cell = regex::Regex::new(&format!(r#"<c r="{column}2"( s="\d+")?( t="\w+")?>(<v>[^<]*</v>|<is>.*?</is>)</c>"#)).unwrap();
+        let bytes = rewrite(&written, "xl/worksheets/sheet3.xml", |x| {
+            cell.replace(x, format!(r#"<c r="{column}2"$1 t="str"><f>{formula}</f><v></v></c>"#).as_str())
+                .into_owned()
+        });
+        // As Excel saves a workbook it calculated: no request to calculate on opening.
+        rewrite(&bytes, "xl/workbook.xml", |x| x.replace(" fullCalcOnLoad=\"1\"", ""))
+    };
+    let path = dir.path("blank.xlsx");
+    let p = path.to_str().unwrap();
+    std::fs::write(&path, blank("J", "IF(I2&gt;0,\"\",5)")).unwrap();
+    let said = "warning: Partners!J2 (/partners/0/exit_fee) is blank: its formula =IF(I2>0,\"\",5) gave empty text, which reads as an empty cell, so the field takes its default (or is missing). If a value is meant, make the formula give it\n";
+    let out = sim(&["validate", p]);
+    out.ok().stderr_has(said);
+    // The run's figures are the default's (no exit fee): what the warning says.
+    let mut v = read_json(Path::new(&shipped("four_districts_back_office.json")));
+    v["partners"][0].as_object_mut().unwrap().remove("exit_fee");
+    let json = dir.path("no-fee.json");
+    std::fs::write(&json, v.to_string()).unwrap();
+    let mean = |file: &str| {
+        let out = sim(&["run", file, "--trials", "2000"]);
+        out.ok();
+        out.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("mean "))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(mean(p), mean(json.to_str().unwrap()));
+    // A field --set gave is the user's: nothing to say.
+    let out = sim(&["validate", p, "--set", "/partners/0/exit_fee=5"]);
+    out.ok();
+    assert!(!out.stderr.contains("is blank"), "{}", out.stderr);
+    // A required field (the name, column A) left blank so is refused; the warning
+    // comes first and says why.
+    std::fs::write(&path, blank("A", "\"\"")).unwrap();
+    let out = sim(&["validate", p]);
+    out.bad_input().stderr_has(
+        "warning: Partners!A2 (/partners/0/name) is blank: its formula =\"\" gave empty text",
+    );
+}
+
 /// A copy of a workbook's zip, each part's name and bytes passed through `change`.
 fn rezip(workbook: &[u8], change: impl Fn(String, Vec<u8>) -> (String, Vec<u8>)) -> Vec<u8> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(workbook)).unwrap();

@@ -188,19 +188,23 @@ pub struct Places {
     /// but a program that wrote it without calculating saves 0 too, and once
     /// LibreOffice has saved such a workbook (unless told to recalculate everything)
     /// nothing in the file tells the two apart: so they are warned about, not refused.
+    /// Those whose saved value is empty text are kept too: they read as blank cells.
     zero_formulas: Vec<ZeroFormula>,
 }
 
-/// A formula whose saved value is 0, with the cells that read it: its own, the merged
-/// area it heads (kept as an area, so that one formula over a long merge is one entry
-/// until its cells are matched with the fields read), or the cells of its array area
-/// that saved 0.
+/// A formula whose saved value is 0 (or, with `empty_text`, empty text), with the
+/// cells that read it: its own, the merged area it heads (kept as an area, so that one
+/// formula over a long merge is one entry until its cells are matched with the fields
+/// read), or the cells of its array area that saved such a value.
 #[derive(Debug, Clone)]
 struct ZeroFormula {
     sheet: std::sync::Arc<str>,
     /// Areas of cells, each as its rows and columns.
     cells: Vec<(RangeInclusive<u32>, RangeInclusive<u32>)>,
     formula: std::sync::Arc<str>,
+    /// The saved value is empty text, not 0: the cells read as blank, so their fields
+    /// take their defaults (or are missing).
+    empty_text: bool,
 }
 
 impl Places {
@@ -211,12 +215,13 @@ impl Places {
     }
 
     /// A warning for each formula whose saved value, 0, is read into `now` (the JSON as
-    /// validated) unchanged: the field's pointer, its cell and what to do. A formula in
-    /// a cell that is not read, or whose value `--set` replaced (`set`: the pointers
-    /// `--set` wrote, as [`crate::scenario::apply_set`] returns them, even with the same
-    /// value), is not mentioned. Past
-    /// [`MOST_ZERO_FORMULAS`], one more line counts the rest, so that a workbook of
-    /// thousands of such cells does not bury everything else.
+    /// validated) unchanged: the field's pointer, its cell and what to do; then one for
+    /// each formula that gave empty text, read as a blank cell (the field's default, or
+    /// a missing field) and still absent from `now`. A formula in a cell that is not
+    /// read, or whose value `--set` replaced (`set`: the pointers `--set` wrote, as
+    /// [`crate::scenario::apply_set`] returns them, even with the same value), is not
+    /// mentioned. Past [`MOST_ZERO_FORMULAS`] of a kind, one more line counts the rest,
+    /// so that a workbook of thousands of such cells does not bury everything else.
     pub fn zero_formulas(&self, now: &Value, set: &[String]) -> Vec<String> {
         // A pointer at or under one that was set holds the user's value.
         let replaced = |pointer: &str| {
@@ -232,41 +237,61 @@ impl Places {
         for (pointer, place) in &self.at {
             pointers.entry(place.as_str()).or_insert(pointer.as_str());
         }
-        let cells = self.zero_formulas.iter().flat_map(|z| {
-            z.cells.iter().flat_map(move |(rows, cols)| {
-                rows.clone().flat_map(move |row| {
-                    cols.clone()
-                        .map(move |col| (cell_name(&z.sheet, row, col), &z.formula))
-                })
-            })
-        });
-        // A cell under two array formulas (a damaged file) is told once.
-        let mut seen = HashSet::new();
-        let mut found = cells.filter_map(|(cell, formula)| {
-            let pointer = *pointers.get(cell.as_str())?;
-            if !seen.insert(cell.clone()) {
-                return None;
-            }
-            let read = self.read.pointer(pointer);
-            (read.is_some() && read == now.pointer(pointer) && !replaced(pointer))
-                .then_some((cell, pointer, formula))
-        });
-        let mut warnings: Vec<String> = found
-            .by_ref()
-            .take(MOST_ZERO_FORMULAS)
-            .map(|(cell, pointer, formula)| {
-                format!(
-                    "{cell} ({pointer}) is 0, the saved value of its formula {}: a workbook written by a program and never calculated saves 0 for every formula, and LibreOffice keeps saved values unless Data > Calculate > Recalculate Hard is chosen before saving. If 0 is not meant, recalculate and save the workbook; if it is, type 0 in place of the formula",
-                    shown_formula(formula)
-                )
-            })
-            .collect();
-        let rest: Vec<String> = found.map(|(cell, ..)| cell).collect();
-        if let (Some(first), Some(last)) = (rest.first(), rest.last()) {
-            warnings.push(format!(
-                "{} more cells, from {first} to {last}, hold formulas read as their saved 0, as above",
-                rest.len()
+        let mut warnings = Vec::new();
+        for empty in [false, true] {
+            let cells = self
+                .zero_formulas
+                .iter()
+                .filter(|z| z.empty_text == empty)
+                .flat_map(|z| {
+                    z.cells.iter().flat_map(move |(rows, cols)| {
+                        rows.clone().flat_map(move |row| {
+                            cols.clone()
+                                .map(move |col| (cell_name(&z.sheet, row, col), &z.formula))
+                        })
+                    })
+                });
+            // A cell under two array formulas (a damaged file) is told once.
+            let mut seen = HashSet::new();
+            let mut found = cells.filter_map(|(cell, formula)| {
+                let pointer = *pointers.get(cell.as_str())?;
+                if !seen.insert(cell.clone()) {
+                    return None;
+                }
+                let read = self.read.pointer(pointer);
+                let kept = if empty {
+                    read.is_none() && now.pointer(pointer).is_none()
+                } else {
+                    read.is_some() && read == now.pointer(pointer)
+                };
+                (kept && !replaced(pointer)).then_some((cell, pointer, formula))
+            });
+            warnings.extend(found.by_ref().take(MOST_ZERO_FORMULAS).map(
+                |(cell, pointer, formula)| {
+                    let formula = shown_formula(formula);
+                    if empty {
+                        format!(
+                            "{cell} ({pointer}) is blank: its formula {formula} gave empty text, which reads as an empty cell, so the field takes its default (or is missing). If a value is meant, make the formula give it"
+                        )
+                    } else {
+                        format!(
+                            "{cell} ({pointer}) is 0, the saved value of its formula {formula}: a workbook written by a program and never calculated saves 0 for every formula, and LibreOffice keeps saved values unless Data > Calculate > Recalculate Hard is chosen before saving. If 0 is not meant, recalculate and save the workbook; if it is, type 0 in place of the formula"
+                        )
+                    }
+                },
             ));
+            let rest: Vec<String> = found.map(|(cell, ..)| cell).collect();
+            if let (Some(first), Some(last)) = (rest.first(), rest.last()) {
+                let what = if empty {
+                    "formulas that gave empty text, read as blank"
+                } else {
+                    "formulas read as their saved 0"
+                };
+                warnings.push(format!(
+                    "{} more cells, from {first} to {last}, hold {what}, as above",
+                    rest.len()
+                ));
+            }
         }
         warnings
     }

@@ -656,6 +656,10 @@ impl Walk {
             Some(Data::String(t)) => t.trim().parse::<f64>().is_ok_and(|x| x == 0.0),
             _ => false,
         };
+        // A formula that gave empty text (Excel saves `=IF(..., "", ...)`'s "" so) reads
+        // as a blank cell: the field's default, which is worth a warning too.
+        let empty_text =
+            |at| matches!(values.get_value(at), Some(Data::String(t)) if t.trim().is_empty());
         let sheet_name: Arc<str> = Arc::from(sheet);
         // The cells all array areas span, added up: overlapping areas (which no
         // spreadsheet writes) would otherwise cost the square of the sheet's size.
@@ -683,11 +687,12 @@ impl Walk {
                 if !saved(at) || recalculated {
                     let unsaved = (!saved(at)).then_some(at);
                     self.refuse_formula(sheet, at, merged.area_of(at), None, unsaved, &formula);
-                } else if zero(at) && kept.insert(at) {
+                } else if (zero(at) || empty_text(at)) && kept.insert(at) {
                     self.places.zero_formulas.push(ZeroFormula {
                         sheet: sheet_name.clone(),
                         cells: vec![merged.area_of(at)],
                         formula,
+                        empty_text: empty_text(at),
                     });
                 }
                 continue;
@@ -722,16 +727,21 @@ impl Walk {
                 self.refuse_formula(sheet, at, clipped, Some(whole), unsaved, &formula);
                 continue;
             }
-            let zeros: Vec<Area> = cells()
-                .filter(|&at| zero(at) && kept.insert(at))
-                .map(|at| merged.area_of(at))
-                .collect();
-            if !zeros.is_empty() {
-                self.places.zero_formulas.push(ZeroFormula {
-                    sheet: sheet_name.clone(),
-                    cells: zeros,
-                    formula,
-                });
+            for empty in [false, true] {
+                let found: Vec<Area> = cells()
+                    .filter(|&at| {
+                        (if empty { empty_text(at) } else { zero(at) }) && kept.insert(at)
+                    })
+                    .map(|at| merged.area_of(at))
+                    .collect();
+                if !found.is_empty() {
+                    self.places.zero_formulas.push(ZeroFormula {
+                        sheet: sheet_name.clone(),
+                        cells: found,
+                        formula: formula.clone(),
+                        empty_text: empty,
+                    });
+                }
             }
         }
     }
