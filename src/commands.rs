@@ -12,7 +12,7 @@ use crate::cli::{MergeArgs, OutputArgs, RunArgs, TraceArgs, flag};
 use crate::progress;
 use consortium_sim::engine::{Monitor, Outcomes};
 use consortium_sim::export::format::printable;
-use consortium_sim::export::{self, Format, Kind, RunResult, Subject, format};
+use consortium_sim::export::{self, FileType, Format, Kind, RunResult, Subject, format};
 use consortium_sim::output;
 use consortium_sim::run::{self, Error, Notice, Prepared, Result, RunOptions, Source, Target};
 use consortium_sim::scenario::Scenario;
@@ -78,13 +78,14 @@ pub fn run(args: RunArgs, monitor: &Monitor) -> Result<bool> {
     }
     check_outputs(
         &scenario_input(&args.sim.scenario),
-        &[("--partial", None, &args.partial)],
+        &[(
+            "--partial",
+            Some(consortium_sim::shard::PARTIAL_FILE),
+            &args.partial,
+        )],
         &[],
         Kind::Run,
     )?;
-    // A partial result is the engine's own binary file, not any format's (judged after
-    // the check that it is no input, as every output's name is).
-    export::check_file_name("--partial", partial, "a partial result", &["bin"])?;
     let mut options = args.sim.options();
     options.shard = Some(shard);
     // Its partial carries the yearly savings for the merged report's cash by year.
@@ -137,7 +138,7 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
     let scenario_file = [("the scenario".to_string(), args.sim.scenario.as_path())];
     check_outputs(
         &scenario_file,
-        &[("--html", Some(export::html::FORMAT), &args.html)],
+        &[("--html", Some(export::html::FORMAT.file_type()), &args.html)],
         &[],
         export::Kind::Run,
     )?;
@@ -377,18 +378,20 @@ pub fn scenario_input(path: &Path) -> Vec<(String, &Path)> {
 /// can be written. Every command that writes a file calls it.
 pub fn check_outputs(
     inputs: &[(String, &Path)],
-    flags: &[(&str, Option<Format>, &Option<PathBuf>)],
+    flags: &[(&str, Option<FileType>, &Option<PathBuf>)],
     export: &[(Format, PathBuf)],
     kind: Kind,
 ) -> Result<()> {
-    let outputs: Vec<(String, Option<Format>, &Path)> = flags
+    let outputs: Vec<(String, Option<FileType>, &Path)> = flags
         .iter()
-        .filter_map(|(flag, format, path)| Some((flag.to_string(), *format, path.as_deref()?)))
-        .chain(
-            export
-                .iter()
-                .map(|(f, path)| (format!("--export {}", f.name()), Some(*f), path.as_path())),
-        )
+        .filter_map(|(flag, file, path)| Some((flag.to_string(), *file, path.as_deref()?)))
+        .chain(export.iter().map(|(f, path)| {
+            (
+                format!("--export {}", f.name()),
+                Some(f.file_type()),
+                path.as_path(),
+            )
+        }))
         .collect();
     // What the formats can render does not depend on the paths: said first, so that a
     // name fixed for the format is not then refused for the format.
@@ -400,9 +403,9 @@ pub fn check_outputs(
         .map(|(flag, _, path)| (flag.clone(), *path))
         .collect();
     output::check_distinct(inputs, &named)?;
-    for (flag, format, path) in &outputs {
-        if let Some(format) = format {
-            format.check_name(flag, path)?;
+    for (flag, file, path) in &outputs {
+        if let Some(file) = file {
+            file.check_name(flag, path)?;
         }
     }
     for (_, _, path) in &outputs {
@@ -416,7 +419,7 @@ fn check_run_outputs(inputs: &[(String, &Path)], o: &OutputArgs) -> Result<()> {
     let flags: Vec<_> = o
         .flags()
         .into_iter()
-        .map(|(flag, format, path)| (flag, Some(format), path))
+        .map(|(flag, format, path)| (flag, Some(format.file_type()), path))
         .collect();
     check_outputs(inputs, &flags, &o.export, Kind::Run)
 }

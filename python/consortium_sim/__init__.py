@@ -157,11 +157,14 @@ def _number(name: str, value: Any) -> Optional[float]:
         return None
     if _is_bool(value) or not isinstance(value, numbers.Real):
         raise RequestTypeError(f"`{name}` must be a number, not {_shown(value)}")
-    if isinstance(value, numbers.Integral) and not _finite(value):
-        # An int past the largest double; NaN and infinity are judged by the library,
-        # as the command line's are.
-        raise RequestValueError(f"`{name}` {_shown(value)} {_NOT_FINITE}")
-    return float(value)
+    # A number past the largest double (an int, a Fraction); NaN and infinity are
+    # judged by the library, as the command line's are.
+    try:
+        return float(value)
+    except OverflowError:
+        raise RequestValueError(
+            f"`{name}` {_shown(value)} is past the largest number there is here (about 1.8e308)"
+        ) from None
 
 
 def _text(name: str, value: Any, accepted: str) -> Any:
@@ -396,9 +399,13 @@ def _non_finite(v: Any, at: str = "") -> Optional[Tuple[str, Any]]:
     not JSON at all."""
     if isinstance(v, numbers.Real) and not _is_bool(v) and not _finite(v):
         return at, v
+    if type(v).__module__ == "numpy" and hasattr(v, "tolist"):
+        # An array of any shape (a 0-d array is a number, a matrix a list of lists), as
+        # `_plain` writes it; a numpy number is a Real, above.
+        return _non_finite(v.tolist(), at)
     if isinstance(v, Mapping):
         items: Iterable[Tuple[Any, Any]] = v.items()
-    elif isinstance(v, (list, tuple)) or type(v).__name__ == "ndarray":
+    elif isinstance(v, (list, tuple)):
         items = enumerate(v)
     else:
         return None
@@ -412,7 +419,11 @@ def _non_finite(v: Any, at: str = "") -> Optional[Tuple[str, Any]]:
 
 def _json_value(v: Any, what: str = "a value") -> str:
     """`v` as JSON text; `what` names it in the error if it is not a JSON value."""
-    bad = _non_finite(v)
+    try:
+        bad = _non_finite(v)
+    except RecursionError:
+        # A list that holds itself: json.dumps below says it is no JSON value.
+        bad = None
     if bad is not None:
         at, number = bad
         where = f" at {at}" if at else ""

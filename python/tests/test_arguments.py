@@ -175,8 +175,20 @@ def test_nan_and_infinity_are_refused_where_they_are_given():
     negative = f"-{str(huge)[:56]}... (an int)"
     with pytest.raises(ValueError, match=re.escape(f"`variants` 'v' /service/delay_years: {negative} {NOT_JSON}")):
         cs.compare(s, variants={"v": {"/service/delay_years": -huge}}, trials=10, progress=False)
-    with pytest.raises(ValueError, match=re.escape(f"`target_se` {shown} {NOT_JSON}")):
+    with pytest.raises(ValueError, match=re.escape(f"`target_se` {shown} is past the largest number there is here (about 1.8e308)")):
         cs.run(s, target_se=huge, progress=False)
+    from fractions import Fraction
+    with pytest.raises(ValueError, match="^`target_prob_ci` Fraction.* is past the largest number"):
+        cs.run(s, target_prob_ci=Fraction(huge), progress=False)
+    # numpy arrays of any shape are lists and numbers, searched alike.
+    with pytest.raises(ValueError, match=re.escape("`values` /service/efficiency at /1/0: nan (a float)")):
+        s.with_values({"/service/efficiency": np.array([[0.1], [np.nan]])})
+    assert s.with_values({"/service/efficiency": np.array(0.12)}).to_dict()["service"]["efficiency"] == 0.12
+    # A list that holds itself is no JSON value, said as such.
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(TypeError, match="is not a JSON value"):
+        s.with_values({"/service/efficiency": loop})
     # Finite numbers, numpy's among them, pass.
     d["partners"][1]["exit_fee"] = np.float64(250000.0)
     assert cs.Scenario.from_dict(d).to_dict()["partners"][1]["exit_fee"] == 250000.0

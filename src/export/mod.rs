@@ -181,10 +181,18 @@ impl Format {
         Ok((format, PathBuf::from(path)))
     }
 
+    /// What its files hold, as their names should say: see [`FileType`].
+    pub fn file_type(&self) -> FileType {
+        FileType {
+            noun: self.noun,
+            extensions: self.extensions,
+        }
+    }
+
     /// Fails when `path` (given as `what`, a flag or an argument's name) ends in another
-    /// format's extension and none of this one's: see [`check_file_name`].
+    /// format's extension and none of this one's: see [`FileType::check_name`].
     pub fn check_name(&self, what: &str, path: &Path) -> Result<(), ExportError> {
-        check_file_name(what, path, self.noun, self.extensions)
+        self.file_type().check_name(what, path)
     }
 
     /// Fails unless this format can render results of `kind`.
@@ -229,7 +237,7 @@ pub enum ExportError {
     /// A format asked for a kind of result it has no rendering of.
     #[error("the {0} format has no rendering of {1}")]
     Unsupported(&'static str, &'static str),
-    /// An output's name ends in another format's extension (see [`Format::check_name`]).
+    /// An output's name ends in another format's extension (see [`FileType::check_name`]).
     #[error(
         "{what} {path}: {noun} would be written under a name ending in .{ext}, the extension of {other}; give it a name ending in .{want}"
     )]
@@ -243,39 +251,45 @@ pub enum ExportError {
     },
 }
 
-/// Fails when `path` (given as `what`) is to hold `noun`, whose files are named with
-/// one of `extensions` (the first suggested), but ends in another format's extension: a
-/// JSON report named `report.xlsx` would be taken for a workbook by whoever opens it,
-/// and Excel would call it corrupt. A name with no extension, or one no format claims
-/// (`.txt`, `.out`), is the user's choice and passes; so do `-` and devices such as
-/// `/dev/null`. Case is ignored (`R.JSON` is JSON).
-pub fn check_file_name(
-    what: &str,
-    path: &Path,
-    noun: &'static str,
-    extensions: &'static [&'static str],
-) -> Result<(), ExportError> {
-    let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
-        return Ok(());
-    };
-    let ext = ext.to_ascii_lowercase();
-    if extensions.contains(&ext.as_str()) {
-        return Ok(());
+/// What an output file holds, as its name should say: what a reader calls it ("an
+/// Excel workbook") and the extensions that name it (lower case, without the dot; the
+/// first is the one suggested). Every [`Format`] has one, and so does a file no format
+/// writes (a partial result: [`crate::shard::PARTIAL_FILE`]).
+#[derive(Clone, Copy, Debug)]
+pub struct FileType {
+    pub noun: &'static str,
+    pub extensions: &'static [&'static str],
+}
+
+impl FileType {
+    /// Fails when `path` (given as `what`) ends in another format's extension and none of
+    /// this type's: a JSON report named `report.xlsx` would be taken for a workbook by
+    /// whoever opens it, and Excel would call it corrupt. A name with no extension, or
+    /// one no format claims (`.txt`, `.out`), is the user's choice and passes; so do `-`
+    /// and devices such as `/dev/null`. Case is ignored (`R.JSON` is JSON).
+    pub fn check_name(&self, what: &str, path: &Path) -> Result<(), ExportError> {
+        let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+            return Ok(());
+        };
+        let ext = ext.to_ascii_lowercase();
+        if self.extensions.contains(&ext.as_str()) {
+            return Ok(());
+        }
+        let Some(other) = FORMATS
+            .iter()
+            .find(|f| f.extensions.contains(&ext.as_str()))
+        else {
+            return Ok(());
+        };
+        Err(ExportError::Misnamed {
+            what: what.to_string(),
+            path: path.to_path_buf(),
+            noun: self.noun,
+            ext,
+            other: other.noun,
+            want: self.extensions[0],
+        })
     }
-    let Some(other) = FORMATS
-        .iter()
-        .find(|f| f.extensions.contains(&ext.as_str()))
-    else {
-        return Ok(());
-    };
-    Err(ExportError::Misnamed {
-        what: what.to_string(),
-        path: path.to_path_buf(),
-        noun,
-        ext,
-        other: other.noun,
-        want: extensions[0],
-    })
 }
 
 /// Writes `subject` in each (format, path) of `outputs`, then calls `wrote` for each.

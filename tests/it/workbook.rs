@@ -762,13 +762,21 @@ fn a_formula_that_gave_empty_text_is_read_as_blank_and_said() {
     let dir = Dir::new();
     let (_, written) = four_districts_workbook(&dir);
     let blank = |column: &str, formula: &str| {
-        let cell = regex::Regex::new(&format!(r#"<c r="{column}2"( s="\d+")?( t="\w+")?>(<v>[^<]*</v>|<is>.*?</is>)</c>"#)).unwrap();
+        let cell = regex::Regex::new(&format!(
+            r#"<c r="{column}2"( s="\d+")?( t="\w+")?>(<v>[^<]*</v>|<is>.*?</is>)</c>"#
+        ))
+        .unwrap();
         let bytes = rewrite(&written, "xl/worksheets/sheet3.xml", |x| {
-            cell.replace(x, format!(r#"<c r="{column}2"$1 t="str"><f>{formula}</f><v></v></c>"#).as_str())
-                .into_owned()
+            cell.replace(
+                x,
+                format!(r#"<c r="{column}2"$1 t="str"><f>{formula}</f><v></v></c>"#).as_str(),
+            )
+            .into_owned()
         });
         // As Excel saves a workbook it calculated: no request to calculate on opening.
-        rewrite(&bytes, "xl/workbook.xml", |x| x.replace(" fullCalcOnLoad=\"1\"", ""))
+        rewrite(&bytes, "xl/workbook.xml", |x| {
+            x.replace(" fullCalcOnLoad=\"1\"", "")
+        })
     };
     let path = dir.path("blank.xlsx");
     let p = path.to_str().unwrap();
@@ -799,9 +807,71 @@ fn a_formula_that_gave_empty_text_is_read_as_blank_and_said() {
     // comes first and says why.
     std::fs::write(&path, blank("A", "\"\"")).unwrap();
     let out = sim(&["validate", p]);
-    out.bad_input().stderr_has(
-        "warning: Partners!A2 (/partners/0/name) is blank: its formula =\"\" gave empty text",
+    out.bad_input();
+    let warned = out
+        .stderr
+        .find("warning: Partners!A2 (/partners/0/name) is blank: its formula =\"\" gave empty text")
+        .expect("the warning");
+    assert!(
+        warned < out.stderr.find("error:").unwrap(),
+        "{}",
+        out.stderr
     );
+    // The weight column (N, empty here) is no field: blank there without fixed cost
+    // sharing is what it should be, and nothing is said of a
+    // `/partners/0/cost_sharing_weight`.
+    let last = regex::Regex::new(r#"(<c r="M2"[^>]*>.*?</c>)"#).unwrap();
+    let bytes = rewrite(&written, "xl/worksheets/sheet3.xml", |x| {
+        last.replace(x, r#"$1<c r="N2" t="str"><f>""</f><v></v></c>"#)
+            .into_owned()
+    });
+    let bytes = rewrite(&bytes, "xl/workbook.xml", |x| {
+        x.replace(" fullCalcOnLoad=\"1\"", "")
+    });
+    std::fs::write(&path, bytes).unwrap();
+    let out = sim(&["validate", p]);
+    out.ok();
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
+/// A weight read as a formula's saved 0 under fixed cost sharing is named by the
+/// pointer its value is read into, `/service/cost_sharing/fixed/NAME`, not by the
+/// weight column's own name, which is no field.
+#[test]
+fn a_weight_read_as_a_saved_0_is_named_by_its_fixed_pointer() {
+    let dir = Dir::new();
+    let mut v = read_json(Path::new(&shipped("four_districts_back_office.json")));
+    let names: Vec<String> = v["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    let weights: serde_json::Map<String, Value> = names
+        .iter()
+        .map(|n| (n.clone(), serde_json::json!(1.0)))
+        .collect();
+    v["service"]["cost_sharing"] = serde_json::json!({ "fixed": weights });
+    let json = dir.path("fixed.json");
+    std::fs::write(&json, v.to_string()).unwrap();
+    let book = dir.path("fixed.xlsx");
+    sim(&["convert", json.to_str().unwrap(), book.to_str().unwrap()]).ok();
+    let written = std::fs::read(&book).unwrap();
+    let weight = regex::Regex::new(r#"<c r="N2"( s="\d+")?><v>[^<]*</v></c>"#).unwrap();
+    let bytes = rewrite(&written, "xl/worksheets/sheet3.xml", |x| {
+        weight
+            .replace(x, r#"<c r="N2"$1><f>M2*0</f><v>0</v></c>"#)
+            .into_owned()
+    });
+    let bytes = rewrite(&bytes, "xl/workbook.xml", |x| {
+        x.replace(" fullCalcOnLoad=\"1\"", "")
+    });
+    std::fs::write(&book, bytes).unwrap();
+    let out = sim(&["validate", book.to_str().unwrap()]);
+    out.stderr_has(&format!(
+        "warning: Partners!N2 (/service/cost_sharing/fixed/{}) is 0, the saved value of its formula =M2*0",
+        names[0]
+    ));
 }
 
 /// A copy of a workbook's zip, each part's name and bytes passed through `change`.

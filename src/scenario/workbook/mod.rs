@@ -231,11 +231,16 @@ impl Places {
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
             })
         };
-        // Each cell's pointer: the first in the pointers' order (a cell read as a field
-        // and as its `fixed` weights is named by the field).
+        // Each cell's pointer: the first in the pointers' order. The weight column's own
+        // pointer (`/partners/N/cost_sharing_weight`) is no field of the format: its
+        // value lives at `/service/cost_sharing/fixed/NAME` when cost sharing is fixed,
+        // and nowhere otherwise, so that column is named by that pointer or not at all.
+        let own_weight = format!("/{WEIGHT}");
         let mut pointers: HashMap<&str, &str> = HashMap::new();
         for (pointer, place) in &self.at {
-            pointers.entry(place.as_str()).or_insert(pointer.as_str());
+            if !pointer.ends_with(&own_weight) {
+                pointers.entry(place.as_str()).or_insert(pointer.as_str());
+            }
         }
         let mut warnings = Vec::new();
         for empty in [false, true] {
