@@ -235,10 +235,15 @@ impl Places {
         // pointer (`/partners/N/cost_sharing_weight`) is no field of the format: its
         // value lives at `/service/cost_sharing/fixed/NAME` when cost sharing is fixed,
         // and nowhere otherwise, so that column is named by that pointer or not at all.
-        let own_weight = format!("/{WEIGHT}");
+        let own_weight = |pointer: &str| {
+            pointer
+                .strip_prefix("/partners/")
+                .and_then(|rest| rest.split_once('/'))
+                .is_some_and(|(_, field)| field == WEIGHT)
+        };
         let mut pointers: HashMap<&str, &str> = HashMap::new();
         for (pointer, place) in &self.at {
-            if !pointer.ends_with(&own_weight) {
+            if !own_weight(pointer) {
                 pointers.entry(place.as_str()).or_insert(pointer.as_str());
             }
         }
