@@ -78,11 +78,7 @@ pub fn run(args: RunArgs, monitor: &Monitor) -> Result<bool> {
     }
     check_outputs(
         &scenario_input(&args.sim.scenario),
-        &[(
-            "--partial",
-            Some(consortium_sim::shard::PARTIAL_FILE),
-            &args.partial,
-        )],
+        &[("--partial", Some(PARTIAL_FILE), &args.partial)],
         &[],
         Kind::Run,
     )?;
@@ -363,6 +359,13 @@ fn convergence_line(report: &Report, c: &Convergence, currency: &str) -> String 
         )
     }
 }
+
+/// How `--partial`'s file is named: the engine's own binary, no format's (a name ending
+/// in `.json` or `.xlsx` is refused; `.bin` in the examples).
+const PARTIAL_FILE: FileType = FileType {
+    noun: "a partial result",
+    extensions: &["bin"],
+};
 
 /// The input of a command that reads one scenario file, named as messages name it.
 pub fn scenario_input(path: &Path) -> Vec<(String, &Path)> {

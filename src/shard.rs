@@ -26,13 +26,6 @@ use crate::scenario::Scenario;
 use crate::scenario::origin::Origin;
 
 /// First bytes of every partial-result file.
-/// How a partial result's file is named: the engine's own binary, no format's (a name
-/// ending in `.json` or `.xlsx` is refused; `.bin` in the examples).
-pub const PARTIAL_FILE: crate::export::FileType = crate::export::FileType {
-    noun: "a partial result",
-    extensions: &["bin"],
-};
-
 const MAGIC: &[u8] = b"consortium-sim partial\n";
 /// The layout written here for a plain run; a reader refuses any but this and
 /// [`LHS_FORMAT_VERSION`]. Version 2 added the partners' yearly savings of the run's

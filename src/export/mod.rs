@@ -254,7 +254,7 @@ pub enum ExportError {
 /// What an output file holds, as its name should say: what a reader calls it ("an
 /// Excel workbook") and the extensions that name it (lower case, without the dot; the
 /// first is the one suggested). Every [`Format`] has one, and so does a file no format
-/// writes (a partial result: [`crate::shard::PARTIAL_FILE`]).
+/// writes (the command line's partial results, say).
 #[derive(Clone, Copy, Debug)]
 pub struct FileType {
     pub noun: &'static str,
