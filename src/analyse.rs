@@ -53,7 +53,7 @@ fn check(
 ) -> Result<()> {
     let flags: Vec<_> = flags
         .iter()
-        .map(|&(flag, format, path)| (flag, Some(format.file_type()), path))
+        .map(|&(flag, format, path)| (flag, format.file_type(), path))
         .collect();
     check_outputs(inputs, &flags, export, kind)
 }

@@ -78,7 +78,7 @@ pub fn run(args: RunArgs, monitor: &Monitor) -> Result<bool> {
     }
     check_outputs(
         &scenario_input(&args.sim.scenario),
-        &[("--partial", Some(PARTIAL_FILE), &args.partial)],
+        &[("--partial", PARTIAL_FILE, &args.partial)],
         &[],
         Kind::Run,
     )?;
@@ -134,7 +134,7 @@ pub fn trace(args: TraceArgs, monitor: &Monitor) -> Result<()> {
     let scenario_file = [("the scenario".to_string(), args.sim.scenario.as_path())];
     check_outputs(
         &scenario_file,
-        &[("--html", Some(export::html::FORMAT.file_type()), &args.html)],
+        &[("--html", export::html::FORMAT.file_type(), &args.html)],
         &[],
         export::Kind::Run,
     )?;
@@ -372,26 +372,26 @@ pub fn scenario_input(path: &Path) -> Vec<(String, &Path)> {
     vec![("the scenario".to_string(), path)]
 }
 
-/// Checks, before anything runs, every output (each given with its flag and, where it
-/// has one, the format it writes), in this order, which decides the error shown when
+/// Checks, before anything runs, every output (each given with its flag and the type
+/// of file it writes), in this order, which decides the error shown when
 /// several are wrong: that every `--export` format can render results of `kind`; that
 /// no output is one of the `inputs` or another output of the command, compared by the
 /// file each names (a missing directory is said here); that no output's name ends in
-/// another format's extension (see [`Format::check_name`]); and that every output path
+/// another format's extension (see [`FileType::check_name`]); and that every output path
 /// can be written. Every command that writes a file calls it.
 pub fn check_outputs(
     inputs: &[(String, &Path)],
-    flags: &[(&str, Option<FileType>, &Option<PathBuf>)],
+    flags: &[(&str, FileType, &Option<PathBuf>)],
     export: &[(Format, PathBuf)],
     kind: Kind,
 ) -> Result<()> {
-    let outputs: Vec<(String, Option<FileType>, &Path)> = flags
+    let outputs: Vec<(String, FileType, &Path)> = flags
         .iter()
         .filter_map(|(flag, file, path)| Some((flag.to_string(), *file, path.as_deref()?)))
         .chain(export.iter().map(|(f, path)| {
             (
                 format!("--export {}", f.name()),
-                Some(f.file_type()),
+                f.file_type(),
                 path.as_path(),
             )
         }))
@@ -407,9 +407,7 @@ pub fn check_outputs(
         .collect();
     output::check_distinct(inputs, &named)?;
     for (flag, file, path) in &outputs {
-        if let Some(file) = file {
-            file.check_name(flag, path)?;
-        }
+        file.check_name(flag, path)?;
     }
     for (_, _, path) in &outputs {
         output::check_writable(path)?;
@@ -422,7 +420,7 @@ fn check_run_outputs(inputs: &[(String, &Path)], o: &OutputArgs) -> Result<()> {
     let flags: Vec<_> = o
         .flags()
         .into_iter()
-        .map(|(flag, format, path)| (flag, Some(format.file_type()), path))
+        .map(|(flag, format, path)| (flag, format.file_type(), path))
         .collect();
     check_outputs(inputs, &flags, &o.export, Kind::Run)
 }
