@@ -279,6 +279,16 @@ class Scenario:
         # What loading a file tells is led by the file's name (as the command line's
         # compare leads each file's): files loaded in a loop often warn alike, and
         # Python tells a warning's text once per line of code.
+        if not isinstance(_spec, tuple):
+            # A user's first guess, Scenario("my.json"), would otherwise fail deep in
+            # the native layer with a message about tuples.
+            if isinstance(_spec, (str, os.PathLike)):
+                how = "Scenario.load(path)"
+            elif isinstance(_spec, Mapping):
+                how = "Scenario.from_dict(d)"
+            else:
+                how = "Scenario.load(path), Scenario.from_dict(d) or Scenario.from_json(text)"
+            raise RequestTypeError(f"a Scenario is made by {how}, not by calling Scenario() with {_shown(_spec)}")
         lead = f"{_spec[2]}: " if _spec[0] is not None else ""
         try:
             value, summary, plausibility, notices = _native.load(_spec)

@@ -310,3 +310,13 @@ def test_a_json_scenarios_problems_have_no_sheet_or_cell():
 def test_every_form_of_a_workbook_place_is_read(place, where):
     p = cs.Problem("/partners/1", "a problem", place)
     assert (p.sheet, p.cell, p.row) == where
+
+
+def test_calling_scenario_directly_says_which_constructor_to_use():
+    # Scenario("my.json") is a user's first guess; it must not fail on a private tuple.
+    with pytest.raises(cs.RequestTypeError, match=r"^a Scenario is made by Scenario\.load\(path\), not by calling Scenario\(\) with 'x\.json' \(a str\)$"):
+        cs.Scenario("x.json")
+    with pytest.raises(cs.RequestTypeError, match=r"made by Scenario\.from_dict\(d\), not by calling Scenario\(\) with \{\} \(a dict\)$"):
+        cs.Scenario({})
+    with pytest.raises(TypeError, match=r"Scenario\.from_json\(text\), not by calling Scenario\(\) with 3 \(an int\)$"):
+        cs.Scenario(3)
