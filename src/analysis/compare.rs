@@ -70,7 +70,18 @@ pub fn variant(spec: &str, base: &Value, origin: &str) -> Result<Entrant, Analys
             let (pointer, raw) = split_assignment(e)
                 .map_err(|m| fail(&m))?
                 .ok_or_else(|| fail(&format!("\"{e}\" is not POINTER=VALUE")))?;
-            Ok(Edit::new(pointer.trim(), parse_value(raw)))
+            let pointer = pointer.trim();
+            if matches!(pointer, "/seed" | "/trials") {
+                // The comparison runs every scenario under one seed and trial count
+                // (common random numbers): the edit would be dropped without a word.
+                return Err(fail(&format!(
+                    "every scenario of a comparison runs with the same seed and number of \
+                     trials (common random numbers), so a variant's {pointer} would be \
+                     ignored; set the comparison's {} instead",
+                    &pointer[1..]
+                )));
+            }
+            Ok(Edit::new(pointer, parse_value(raw)))
         })
         .collect::<Result<Vec<_>, AnalysisError>>()?;
     if edits.is_empty() {
@@ -245,6 +256,24 @@ mod tests {
             let e = variant(spec, &base(), "t.json").unwrap_err().to_string();
             assert!(e.starts_with(&format!("`variant` {spec}: ")), "{e}");
             assert!(e.contains(needle), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_variant_may_not_change_the_seed_or_the_trials() {
+        for (spec, field) in [
+            ("s:/seed=5", "seed"),
+            ("t:/service/efficiency=0.2; /trials=50", "trials"),
+        ] {
+            let e = variant(spec, &base(), "t.json").unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "`variant` {spec}: every scenario of a comparison runs with the same \
+                     seed and number of trials (common random numbers), so a variant's \
+                     /{field} would be ignored; set the comparison's {field} instead"
+                )
+            );
         }
     }
 

@@ -374,6 +374,19 @@ impl Prepared {
 
     /// Compares `entrants` trial by trial, each with the first.
     pub fn compare(&self, entrants: &[Entrant], monitor: &Monitor) -> Result<Comparison> {
+        // Each column is shown in one currency and the differences subtract one's figures
+        // from the first's: in two currencies both would be wrong.
+        if let [first, rest @ ..] = entrants
+            && let Some(other) = rest
+                .iter()
+                .find(|e| e.scenario.currency != first.scenario.currency)
+        {
+            return Err(Error::request(format!(
+                "{} is in {} and {} in {}: a comparison subtracts each scenario's figures \
+                 from the first's, so every scenario must be in one currency",
+                other.source, other.scenario.currency, first.source, first.scenario.currency
+            )));
+        }
         let mut footprint = self.run_footprint();
         footprint.report = 0;
         let runs = entrants.len() as u64;

@@ -191,3 +191,49 @@ fn variant_names_must_be_distinct_and_not_base() {
         .bad_input()
         .stderr_has("\"base\" names the scenario as written");
 }
+
+/// A comparison subtracts one scenario's figures from another's and shows each column in
+/// one currency: scenarios in two currencies are refused, whether from files or from a
+/// variant that changes the currency, and a variant's seed or trial count, which the
+/// comparison's common random numbers would silently override, is refused as `sweep`
+/// refuses it.
+#[test]
+fn currencies_must_agree_and_variants_keep_the_seed_and_trials() {
+    let dir = tempfile::tempdir().unwrap();
+    let four = shipped("four_districts_back_office.json");
+    let mut euro: Value = serde_json::from_str(&std::fs::read_to_string(&four).unwrap()).unwrap();
+    euro["currency"] = json!("€");
+    let euro_path = dir.path().join("euro.json");
+    std::fs::write(&euro_path, euro.to_string()).unwrap();
+    let euro_s = euro_path.display().to_string();
+    let out = dir.path().join("c.json");
+    let out_s = out.display().to_string();
+    sim(&[
+        "compare", &four, &euro_s, "--trials", "100", "--out", &out_s,
+    ])
+    .bad_input()
+    .stderr_has(&format!(
+        "{euro_s} is in € and {four} in £: a comparison subtracts each scenario's \
+             figures from the first's, so every scenario must be in one currency"
+    ));
+    assert!(!out.exists(), "nothing is written for a refused comparison");
+    sim(&[
+        "compare",
+        &four,
+        "--variant",
+        "eu:/currency=€",
+        "--trials",
+        "100",
+    ])
+    .bad_input()
+    .stderr_has("four_districts_back_office.json with /currency=€ is in € and ");
+    for (variant, field) in [("s:/seed=5", "seed"), ("t:/trials=50", "trials")] {
+        sim(&["compare", &four, "--variant", variant, "--trials", "100"])
+            .bad_input()
+            .stderr_has(&format!(
+                "--variant {variant}: every scenario of a comparison runs with the same \
+                 seed and number of trials (common random numbers), so a variant's \
+                 /{field} would be ignored; set the comparison's {field} instead"
+            ));
+    }
+}
