@@ -701,9 +701,31 @@ pub fn searchable(
             ..searchable(x, lo as f64, hi as f64, range_basis)
         });
     }
+    // A field whose values must lie strictly above a bound (a plain baseline or fixed
+    // weight above 0, a discount rate above -0.99) cannot be run at the bound, where the
+    // search would start: its range then starts a millionth of the way from the bound
+    // to the value, as near the bound as makes no difference to a switching value.
+    let exclusive_floor = match segments.as_slice() {
+        [p, _, f] if p == "partners" && f == "baseline_cost" => Some(0.0),
+        [s, c, f, _] if s == "service" && c == "cost_sharing" && f == "fixed" => Some(0.0),
+        [f] if f == "discount_rate" => Some(-0.99),
+        _ => None,
+    };
     let up_to_three_times = |x: f64| {
         let (a, b) = (0.0f64.min(3.0 * x), 0.0f64.max(3.0 * x));
-        searchable(x, a, b, "0 to 3 x the value")
+        match exclusive_floor {
+            Some(floor) if a <= floor => searchable(
+                x,
+                floor + (x - floor) * 1e-6,
+                b,
+                if floor == 0.0 {
+                    "just above 0 to 3 x the value"
+                } else {
+                    "just above -0.99 to 0"
+                },
+            ),
+            _ => searchable(x, a, b, "0 to 3 x the value"),
+        }
     };
     if let Some(i) = plan.input_labels.iter().position(|l| *l == label_of) {
         let input = &plan.inputs[i];

@@ -380,3 +380,52 @@ fn progress_ends_at_its_total() {
     assert_eq!(done, runs as u64 * 300, "every run's trials counted once");
     assert_eq!(total, done);
 }
+
+/// A field that must lie strictly above a bound cannot be run at the bound: a plain
+/// baseline or fixed weight (> 0) is searched from a millionth of its value, and a
+/// negative discount rate from just above -0.99, where the search used to start at 0
+/// (or 3 x the rate) and the whole analysis was refused with a value the user never
+/// typed.
+#[test]
+fn a_field_that_must_be_above_a_bound_is_searched_from_just_above_it() {
+    // The mean NPV of `linear` is linear in a plain baseline (no withdrawals, no economies
+    // of scale), so the crossing is where the straight line through the two ends meets 0.
+    let s = analyse(
+        &linear(),
+        200,
+        &["/partners/District A/baseline_cost"],
+        None,
+    );
+    let sw = &s.switching_values[0];
+    assert_eq!(sw.searched, [2.0, 6_000_000.0]);
+    assert_eq!(sw.range_basis, "just above 0 to 3 x the value");
+    assert_eq!(sw.result, "found");
+    let [m_lo, m_hi] = sw.at_ends;
+    let line = sw.searched[0] + (sw.searched[1] - sw.searched[0]) * m_lo / (m_lo - m_hi);
+    let found = sw.value.expect("a crossing");
+    assert!(
+        (found - line).abs() <= 1e-6 * line,
+        "switching baseline {found} vs the straight line's {line}"
+    );
+
+    // A fixed weight, also > 0: the search runs, from a millionth of the weight.
+    let mut v = linear();
+    v["service"]["cost_sharing"] = json!({"fixed": {"District A": 0.7, "District B": 0.3}});
+    let s = analyse(&v, 200, &["/service/cost_sharing/fixed/District A"], None);
+    let sw = &s.switching_values[0];
+    assert_eq!(sw.searched, [0.7 * 1e-6, 3.0 * 0.7]);
+    assert_eq!(sw.range_basis, "just above 0 to 3 x the value");
+
+    // A negative discount rate three times over would be below -0.99.
+    let mut v = linear();
+    v["discount_rate"] = json!(-0.5);
+    let s = analyse(&v, 200, &["/discount_rate"], None);
+    let sw = &s.switching_values[0];
+    assert_eq!(sw.searched, [-0.99 + (-0.5 + 0.99) * 1e-6, 0.0]);
+    assert_eq!(sw.range_basis, "just above -0.99 to 0");
+    // A small negative rate keeps its plain range, 3 x the value to 0.
+    v["discount_rate"] = json!(-0.1);
+    let s = analyse(&v, 200, &["/discount_rate"], None);
+    assert_eq!(s.switching_values[0].searched, [3.0 * -0.1, 0.0]);
+    assert_eq!(s.switching_values[0].range_basis, "0 to 3 x the value");
+}
