@@ -988,6 +988,35 @@ fn convert_refuses_to_replace_its_input_and_an_unknown_extension() {
     assert!(!text.exists());
 }
 
+/// A text longer than a cell holds is named by its field, as a scenario that cannot be
+/// written as a workbook (it used to be called "not a readable Excel workbook", of a
+/// JSON file that was never meant to be one); nothing is written.
+#[test]
+fn a_text_too_long_for_a_cell_is_named_by_its_field() {
+    let dir = Dir::new();
+    let mut v = read_json(Path::new(&shipped("four_districts_back_office.json")));
+    v["description"] = Value::String("x".repeat(40_000));
+    let json = dir.write("long.json", &v.to_string());
+    let xlsx = dir.path("long.xlsx");
+    sim(&["convert", &json, xlsx.to_str().unwrap()])
+        .bad_input()
+        .stderr_has(&format!(
+            "error: {json} cannot be written as a workbook: /description is a text of 40000 \
+             characters, longer than the 32767 an Excel cell holds"
+        ));
+    assert!(!xlsx.exists());
+    // A partner's name is found where it is first written.
+    let mut v = read_json(Path::new(&shipped("four_districts_back_office.json")));
+    v["partners"][2]["name"] = Value::String("n".repeat(33_000));
+    let json = dir.write("named.json", &v.to_string());
+    sim(&["convert", &json, xlsx.to_str().unwrap()])
+        .bad_input()
+        .stderr_has(
+            "cannot be written as a workbook: /partners/2/name is a text of 33000 characters",
+        );
+    assert!(!xlsx.exists());
+}
+
 #[test]
 fn a_damaged_workbook_is_refused_as_bad_input() {
     let dir = Dir::new();

@@ -31,10 +31,14 @@ pub fn write(value: &Value, origin: &str) -> Result<Vec<u8>, ScenarioError> {
         origin: origin.to_string(),
         message,
     };
-    if let Some(long) = longest_text(value).filter(|n| *n > MAX_CELL_TEXT) {
-        return Err(failed(format!(
-            "a text of {long} characters is longer than the {MAX_CELL_TEXT} an Excel cell holds"
-        )));
+    if let Some((long, at)) = longest_text(value, "").filter(|(n, _)| *n > MAX_CELL_TEXT) {
+        return Err(ScenarioError::Unwritable {
+            origin: origin.to_string(),
+            message: format!(
+                "{} is a text of {} characters, longer than the {} an Excel cell holds",
+                at, long, MAX_CELL_TEXT
+            ),
+        });
     }
     book(value).map_err(|e| failed(e.to_string()))
 }
@@ -515,16 +519,39 @@ fn print_setup(ws: &mut Worksheet) {
     let _ = ws.set_repeat_rows(0, 0);
 }
 
-/// The longest string anywhere in a JSON value, in characters.
-fn longest_text(v: &Value) -> Option<usize> {
+/// The longest string anywhere in a JSON value (`at`, a JSON pointer, names it), in
+/// characters, and where it is: its pointer, or for a key "a name in" its object's.
+fn pointer_or_root(at: &str) -> &str {
+    if at.is_empty() { "/" } else { at }
+}
+
+fn longest_text(v: &Value, at: &str) -> Option<(usize, String)> {
+    let longer = |a: Option<(usize, String)>, b: Option<(usize, String)>| match (a, b) {
+        (Some(a), Some(b)) => Some(if b.0 > a.0 { b } else { a }),
+        (a, b) => a.or(b),
+    };
     match v {
-        Value::String(s) => Some(s.chars().count()),
-        Value::Array(items) => items.iter().filter_map(longest_text).max(),
+        Value::String(s) => Some((s.chars().count(), pointer_or_root(at).to_string())),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| longest_text(item, &format!("{at}/{i}")))
+            .fold(None, longer),
         Value::Object(map) => map
             .iter()
-            .flat_map(|(k, v)| [Some(k.chars().count()), longest_text(v)])
-            .flatten()
-            .max(),
+            .map(|(k, v)| {
+                // A key is itself a text a cell holds (a partner's name in fixed weights),
+                // named by where it is rather than by itself.
+                let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                longer(
+                    Some((
+                        k.chars().count(),
+                        format!("a name in {}", pointer_or_root(at)),
+                    )),
+                    longest_text(v, &here),
+                )
+            })
+            .fold(None, longer),
         _ => None,
     }
 }
