@@ -6,12 +6,15 @@
 //! round-trip form. The partner's name is the only text cell, and it is made safe to
 //! open in a spreadsheet: a name beginning with `=`, `+`, `-`, `@`, a tab or a carriage
 //! return is written after an apostrophe, so Excel or LibreOffice shows it as text
-//! instead of running it as a formula.
+//! instead of running it as a formula; so is one that begins with an apostrophe, so
+//! that no two partners' names meet.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use csv::{Terminator, WriterBuilder};
 
+use super::csv::neutral;
 use super::format::plain;
 use super::{Exporter, Format, Kind, Subject};
 use crate::summary::{Report, Spread};
@@ -59,7 +62,7 @@ pub fn write_cashflow(w: &mut (impl Write + ?Sized), r: &Report) -> io::Result<(
     }
     out.write_record(&header)?;
     for p in &r.partners {
-        let name = safe_text(&p.name);
+        let name = partner_cell(&p.name).into_owned();
         for y in &p.by_year {
             let mut row = vec![name.clone(), y.year.to_string()];
             for spread in [&y.cash, &y.cumulative_cash, &y.discounted, &y.cumulative_discounted] {
@@ -75,27 +78,36 @@ fn statistics(s: &Spread) -> [f64; 6] {
     [s.mean, s.p05, s.p25, s.p50, s.p75, s.p95]
 }
 
-/// `text` as a spreadsheet shows it without taking it for a formula: after an apostrophe
-/// if it begins with a character that starts one (OWASP's advice for CSV files).
-pub fn safe_text(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_string(),
+/// A partner's name as its cell: after an apostrophe if a spreadsheet would take it for
+/// a formula ([`neutral`]), and also if it starts with an apostrophe itself, so that the
+/// names `=A` and `'=A` stay two cells (`'=A` and `''=A`) rather than one.
+pub fn partner_cell(name: &str) -> Cow<'_, str> {
+    if name.starts_with('\'') {
+        Cow::Owned(format!("'{name}"))
+    } else {
+        neutral(name)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::safe_text;
+    use super::partner_cell;
 
     #[test]
     fn text_that_a_spreadsheet_would_run_is_kept_as_text() {
-        assert_eq!(safe_text("Otterby District Council"), "Otterby District Council");
-        assert_eq!(safe_text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(safe_text("+1"), "'+1");
-        assert_eq!(safe_text("-2"), "'-2");
-        assert_eq!(safe_text("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(safe_text("\tx"), "'\tx");
-        assert_eq!(safe_text(""), "");
+        assert_eq!(partner_cell("Otterby District Council"), "Otterby District Council");
+        assert_eq!(partner_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(partner_cell("+1"), "'+1");
+        assert_eq!(partner_cell("-2"), "'-2");
+        assert_eq!(partner_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(partner_cell("\tx"), "'\tx");
+        assert_eq!(partner_cell(""), "");
+    }
+
+    #[test]
+    fn a_name_that_starts_with_a_quote_is_not_met_by_a_quoted_one() {
+        assert_eq!(partner_cell("=A"), "'=A");
+        assert_eq!(partner_cell("'=A"), "''=A");
+        assert_eq!(partner_cell("'plain"), "''plain");
     }
 }

@@ -268,6 +268,8 @@ fn the_cashflow_csv_holds_the_reports_figures_with_names_made_safe() {
         "--quiet",
         "--set",
         "/partners/1/name=\"=HYPERLINK(1)\"",
+        "--set",
+        "/partners/2/name=\"'=HYPERLINK(1)\"",
         "--out",
         json.to_str().unwrap(),
         "--cashflow-csv",
@@ -288,10 +290,12 @@ fn the_cashflow_csv_holds_the_reports_figures_with_names_made_safe() {
         let cells: Vec<&str> = line.split(',').collect();
         let partner = &r["partners"][i];
         let name = partner["name"].as_str().unwrap();
-        let shown = if i == 1 {
-            format!("'{name}")
-        } else {
-            name.to_string()
+        // The second's name, quoted, would be the third's as written: the third's own
+        // quote is quoted too, so the two stay apart.
+        let shown = match i {
+            1 => "'=HYPERLINK(1)".to_string(),
+            2 => "''=HYPERLINK(1)".to_string(),
+            _ => name.to_string(),
         };
         assert_eq!(cells[0], shown);
         assert_eq!(cells[1], t.to_string());
