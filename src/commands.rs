@@ -505,14 +505,23 @@ fn partner_named(scenario: &consortium_sim::scenario::Scenario, who: &str) -> Re
     if let Some(i) = names().position(|n| n == who) {
         return Ok(i);
     }
-    match who.parse::<usize>() {
-        Ok(i) if i < scenario.partners.len() && who == i.to_string() => Ok(i),
-        _ => Err(Error::Request(
+    let count = scenario.partners.len();
+    let why = match who.parse::<usize>() {
+        Ok(i) if who == i.to_string() => {
+            if i < count {
+                return Ok(i);
+            }
+            // A number is read as an index: say that it is past the last one.
             format!(
-                "--worst-for {who}: there is no partner of that name (partners: {})",
+                "there is no partner {i}: partners are numbered from 0 to {} (or named: {})",
+                count - 1,
                 consortium_sim::scenario::some_names(names())
             )
-            .into(),
-        )),
-    }
+        }
+        _ => format!(
+            "there is no partner of that name (partners: {})",
+            consortium_sim::scenario::some_names(names())
+        ),
+    };
+    Err(Error::Request(format!("--worst-for {who}: {why}").into()))
 }

@@ -101,6 +101,16 @@ fn bad_picks_are_refused_with_a_message() {
         ),
         "{err}"
     );
+    // A number is an index: one past the last is said as such, not as a name.
+    let (code, err) = run(&["--worst-for", "7"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains(
+            "--worst-for 7: there is no partner 7: partners are numbered from 0 to 3 (or \
+             named: Brackenfield"
+        ),
+        "{err}"
+    );
     let (code, err) = run(&["--percentile", "101"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("expected a percentile from 0 to 100"), "{err}");
