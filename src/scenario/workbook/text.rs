@@ -44,7 +44,29 @@ const BANDS: &str = "bands";
 /// A distribution-valued cell's text as JSON: a plain number, or a distribution in its
 /// one-cell form.
 pub fn dist(text: &str) -> Result<Value, String> {
-    let text = text.trim();
+    dist_form(text.trim()).map_err(|e| e + &decimal_comma(text))
+}
+
+/// What to add to a message about `text` if it looks written with a decimal comma (a
+/// spreadsheet set to a continental locale writes `0,15` and separates with `;`), which
+/// is otherwise read as a wrong count of numbers.
+fn decimal_comma(text: &str) -> String {
+    // `pert(1,2)` is a count mistake, not a decimal comma: only a lone `0,15` is taken
+    // for one.
+    let lone_decimal_comma = text
+        .trim()
+        .split_once(',')
+        .is_some_and(|(whole, part)| number(whole).is_ok() && number(part).is_ok());
+    if text.contains(';') || lone_decimal_comma {
+        " (numbers here are written with a decimal point and separated by commas, such as \
+         pert(0.08, 0.15, 0.22); a comma in a number or a ';' between them reads otherwise)"
+            .into()
+    } else {
+        String::new()
+    }
+}
+
+fn dist_form(text: &str) -> Result<Value, String> {
     if let Ok(x) = number(text) {
         return Ok(x);
     }
@@ -83,9 +105,12 @@ pub fn dist(text: &str) -> Result<Value, String> {
 
 /// A list cell's text as JSON: numbers separated by commas.
 pub fn list(text: &str) -> Result<Value, String> {
-    numbers(&split(text.trim()))
-        .map(Value::Array)
-        .map_err(|e| format!("expected numbers separated by commas, such as 0.3, 0.7, 1: {e}"))
+    numbers(&split(text.trim())).map(Value::Array).map_err(|e| {
+        format!(
+            "expected numbers separated by commas, such as 0.3, 0.7, 1: {e}{}",
+            decimal_comma(text)
+        )
+    })
 }
 
 /// A discount-rate cell's text as JSON: a number, a schedule's name, or
@@ -360,6 +385,33 @@ mod tests {
         assert_eq!(
             e("about 5"),
             "expected a number or a distribution such as pert(0.08, 0.15, 0.22), found the text \"about 5\""
+        );
+        // A spreadsheet set to a decimal comma: said as such.
+        let hint = " (numbers here are written with a decimal point and separated by commas, \
+                    such as pert(0.08, 0.15, 0.22); a comma in a number or a ';' between them \
+                    reads otherwise)";
+        assert_eq!(
+            e("pert(0,08; 0,15; 0,22)"),
+            format!("pert takes 3 numbers (min, mode, max), found 4{hint}")
+        );
+        assert_eq!(
+            e("0,15"),
+            format!(
+                "expected a number or a distribution such as pert(0.08, 0.15, 0.22), found the \
+                 text \"0,15\"{hint}"
+            )
+        );
+        assert_eq!(
+            list("0,3; 0,7; 1").unwrap_err(),
+            format!(
+                "expected numbers separated by commas, such as 0.3, 0.7, 1: \"3; 0\" is not a \
+                 number{hint}"
+            )
+        );
+        // Numbers typed without spaces are a count mistake, not a decimal comma.
+        assert_eq!(
+            e("pert(1,2)"),
+            "pert takes 3 numbers (min, mode, max), found 2"
         );
     }
 
