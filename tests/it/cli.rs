@@ -468,6 +468,25 @@ fn duplicate_partner_names_are_rejected() {
     );
 }
 
+/// Names that differ only by spaces at their ends would look alike in every table.
+#[test]
+fn partner_names_that_differ_only_by_spaces_at_their_ends_are_rejected() {
+    let mut v = base();
+    set(&mut v, "/partners/1/name", json!(" District A  "));
+    assert_problems(
+        &v,
+        &[(
+            "/partners/1/name",
+            "partner name \" District A  \" differs from \"District A\" (at /partners/0) only \
+             by spaces at its ends, so the two would look alike in every table; give them \
+             different names",
+        )],
+    );
+    // Spaces inside a name make another name.
+    set(&mut v, "/partners/1/name", json!("District  A"));
+    validate_json(&v).ok();
+}
+
 #[test]
 fn duplicate_partner_name_is_found_even_when_that_partner_has_other_problems() {
     let mut v = base();

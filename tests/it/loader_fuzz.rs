@@ -348,7 +348,9 @@ fn check_valid(s: &Scenario) -> Result<(), TestCaseError> {
     for (i, p) in s.partners.iter().enumerate() {
         prop_assert!(!p.name.is_empty(), "partner {i} has an empty name");
         prop_assert!(
-            s.partners[..i].iter().all(|q| q.name != p.name),
+            s.partners[..i]
+                .iter()
+                .all(|q| q.name.trim() != p.name.trim()),
             "duplicate partner name {}",
             p.name
         );

@@ -162,16 +162,24 @@ impl Checker {
             .iter()
             .map(|p| p.get("name").and_then(Value::as_str))
             .collect();
+        // Names that differ only by spaces at their ends look alike in every table: they
+        // are found as duplicates too.
         let mut first_at: std::collections::HashMap<&str, usize> = Default::default();
         for (i, name) in names.iter().enumerate() {
             let Some(name) = name else { continue };
-            let j = *first_at.entry(name).or_insert(i);
-            if j != i {
-                self.err(
-                    &format!("/partners/{i}/name"),
-                    format!("duplicate partner name \"{name}\" (also at /partners/{j})"),
-                );
+            let j = *first_at.entry(name.trim()).or_insert(i);
+            if j == i {
+                continue;
             }
+            let message = match names[j] {
+                Some(first) if first != *name => format!(
+                    "partner name \"{name}\" differs from \"{first}\" (at /partners/{j}) only \
+                     by spaces at its ends, so the two would look alike in every table; give \
+                     them different names"
+                ),
+                _ => format!("duplicate partner name \"{name}\" (also at /partners/{j})"),
+            };
+            self.err(&format!("/partners/{i}/name"), message);
         }
         if self.problems.len() > before {
             return None;
