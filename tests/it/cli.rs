@@ -1975,7 +1975,7 @@ fn tables_line_up_for_wide_and_combining_characters() {
         "compare",
         &file,
         "--variant",
-        "東京:/seed=3",
+        "東京:/service/fixed_cost=300000",
         "--trials",
         "200",
     ]);
