@@ -71,14 +71,13 @@ pub fn variant(spec: &str, base: &Value, origin: &str) -> Result<Entrant, Analys
                 .map_err(|m| fail(&m))?
                 .ok_or_else(|| fail(&format!("\"{e}\" is not POINTER=VALUE")))?;
             let pointer = pointer.trim();
-            if matches!(pointer, "/seed" | "/trials") {
+            if let Some(field) = super::shared_setting(pointer) {
                 // The comparison runs every scenario under one seed and trial count
                 // (common random numbers): the edit would be dropped without a word.
                 return Err(fail(&format!(
                     "every scenario of a comparison runs with the same seed and number of \
-                     trials (common random numbers), so a variant's {pointer} would be \
-                     ignored; set the comparison's {} instead",
-                    &pointer[1..]
+                     trials (common random numbers), so a variant's /{field} would be \
+                     ignored; set the comparison's {field} instead"
                 )));
             }
             Ok(Edit::new(pointer, parse_value(raw)))
@@ -264,6 +263,7 @@ mod tests {
         for (spec, field) in [
             ("s:/seed=5", "seed"),
             ("t:/service/efficiency=0.2; /trials=50", "trials"),
+            ("q:/\"seed\"=5", "seed"),
         ] {
             let e = variant(spec, &base(), "t.json").unwrap_err().to_string();
             assert_eq!(

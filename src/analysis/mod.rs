@@ -18,6 +18,18 @@ pub mod sweep;
 use crate::engine::Interrupted;
 use crate::scenario::ScenarioError;
 
+/// `seed` or `trials` if `pointer` names the top-level field of that name, however it is
+/// written (`/seed`, `/"seed"`): every run of an analysis shares them (common random
+/// numbers), so an edit of either would be overridden without a word.
+pub(crate) fn shared_setting(pointer: &str) -> Option<&'static str> {
+    let segments = crate::scenario::overrides::parse_pointer(pointer).ok()?;
+    match segments.as_slice() {
+        [one] if one.text == "seed" => Some("seed"),
+        [one] if one.text == "trials" => Some("trials"),
+        _ => None,
+    }
+}
+
 /// Which part of an analysis's request an [`AnalysisError::Spec`] is about. Each front
 /// end names it its own way (the command line as its flag, `--param`); the library's own
 /// messages use [`Input::name`].

@@ -709,11 +709,23 @@ pub fn searchable(
         [p, _, f] if p == "partners" && f == "baseline_cost" => Some(0.0),
         [s, c, f, _] if s == "service" && c == "cost_sharing" && f == "fixed" => Some(0.0),
         [f] if f == "discount_rate" => Some(-0.99),
+        [f, _, r] if f == "discount_rate" && r == "rate" => Some(-0.99),
         _ => None,
     };
     let up_to_three_times = |x: f64| {
+        if x == 0.0 {
+            // Three times nothing is no range: the search would run every trial twice
+            // at 0 and report that the input does not move the figure.
+            return Err(fail(
+                "its value is 0, and a plain number is searched from 0 to three times its \
+                 value, so there is no range to search; give it a value first (with --set \
+                 or in the scenario), or make it a distribution, searched between its P1 \
+                 and P99"
+                    .into(),
+            ));
+        }
         let (a, b) = (0.0f64.min(3.0 * x), 0.0f64.max(3.0 * x));
-        match exclusive_floor {
+        Ok(match exclusive_floor {
             Some(floor) if a <= floor => searchable(
                 x,
                 floor + (x - floor) * 1e-6,
@@ -725,7 +737,7 @@ pub fn searchable(
                 },
             ),
             _ => searchable(x, a, b, "0 to 3 x the value"),
-        }
+        })
     };
     if let Some(i) = plan.input_labels.iter().position(|l| *l == label_of) {
         let input = &plan.inputs[i];
@@ -737,7 +749,7 @@ pub fn searchable(
             {
                 searchable(x, 0.0, 1.0, "0 to 1")
             }
-            Some(x) => up_to_three_times(x),
+            Some(x) => up_to_three_times(x)?,
             None => {
                 let mean = dist_at(scenario, &label_of).map_or(f64::NAN, Dist::mean);
                 searchable(
@@ -760,7 +772,7 @@ pub fn searchable(
             };
             Ok(searchable(x, 0.0, 1.0, "0 to 1"))
         }
-        Some(v) if v.is_number() => Ok(up_to_three_times(v.as_f64().unwrap_or(0.0))),
+        Some(v) if v.is_number() => up_to_three_times(v.as_f64().unwrap_or(0.0)),
         Some(_) => Err(fail(
             "the value there is not a number; a switching value is searched for a number \
              or a distribution-valued input"

@@ -55,12 +55,11 @@ impl Param {
             ));
         };
         parse_pointer(pointer).map_err(&fail)?;
-        if matches!(pointer, "/seed" | "/trials") {
+        if let Some(field) = super::shared_setting(pointer) {
             return Err(fail(format!(
                 "every point of a sweep runs with the same seed and number of trials (common \
-                 random numbers), so sweeping {pointer} would give the same figures at every \
-                 point; set the run's {} instead",
-                &pointer[1..]
+                 random numbers), so sweeping /{field} would give the same figures at every \
+                 point; set the run's {field} instead"
             )));
         }
         let values = match range(raw).map_err(&fail)? {

@@ -423,7 +423,24 @@ fn a_field_that_must_be_above_a_bound_is_searched_from_just_above_it() {
     let sw = &s.switching_values[0];
     assert_eq!(sw.searched, [-0.99 + (-0.5 + 0.99) * 1e-6, 0.0]);
     assert_eq!(sw.range_basis, "just above -0.99 to 0");
+    // So is a negative rate in discount bands.
+    let mut v = linear();
+    v["discount_rate"] = json!([{"from_year": 0, "rate": -0.5}]);
+    let s = analyse(&v, 200, &["/discount_rate/0/rate"], None);
+    let sw = &s.switching_values[0];
+    assert_eq!(sw.searched, [-0.99 + (-0.5 + 0.99) * 1e-6, 0.0]);
+    // A plain 0 gives no range to search: refused, not searched from 0 to 0.
+    let mut v = linear();
+    v["discount_rate"] = json!(0);
+    let study = Study::new(&v, "test", &["/discount_rate".to_string()], None);
+    let e = study.err().expect("refused").to_string();
+    assert!(
+        e.starts_with("`switch` /discount_rate: its value is 0, and a plain number is searched from 0 to three times its value, so there is no range to search"),
+        "{e}"
+    );
     // A small negative rate keeps its plain range, 3 x the value to 0.
+    let mut v = linear();
+    v["discount_rate"] = json!(-0.5);
     v["discount_rate"] = json!(-0.1);
     let s = analyse(&v, 200, &["/discount_rate"], None);
     assert_eq!(s.switching_values[0].searched, [3.0 * -0.1, 0.0]);

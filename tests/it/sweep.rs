@@ -335,12 +335,18 @@ fn sweeps_that_cannot_differ_or_repeat_a_parameter_are_refused() {
     ])
     .bad_input()
     .stderr_has("/service/efficiency is swept twice: a grid needs two different parameters");
-    for pointer in ["/seed", "/trials"] {
+    // However the pointer is written: a quoted segment names the same field.
+    for (pointer, field) in [
+        ("/seed", "seed"),
+        ("/trials", "trials"),
+        ("/\"seed\"", "seed"),
+        ("/\"trials\"", "trials"),
+    ] {
         let spec = format!("{pointer}=1000,2000");
         sim(&["sweep", &s, "--param", &spec])
             .bad_input()
             .stderr_has(&format!(
-                "so sweeping {pointer} would give the same figures at every point"
+                "so sweeping /{field} would give the same figures at every point"
             ));
     }
 }
