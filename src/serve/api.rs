@@ -549,7 +549,8 @@ impl App {
     /// Refuses to compare kept runs `a` and `b` trial by trial unless they share a seed,
     /// a trial count, a sampling method and this engine: a comparison runs both again
     /// with the first's, so any difference would show `b` with figures that are not its
-    /// own. (The page shows such runs' summaries side by side instead.)
+    /// own; and a currency, since a comparison subtracts one's figures from the other's.
+    /// (The page shows such runs' summaries side by side instead.)
     fn comparable(&self, a: i64, b: i64) -> Result<(), Error> {
         let (first, second) = (self.history.get(a)?, self.history.get(b)?);
         let engine = env!("CARGO_PKG_VERSION");
@@ -562,6 +563,12 @@ impl App {
                 "trials ({} and {})",
                 thousands(first.trials),
                 thousands(second.trials)
+            ));
+        }
+        if first.currency != second.currency {
+            differ.push(format!(
+                "currency (\"{}\" and \"{}\")",
+                first.currency, second.currency
             ));
         }
         if first.sampling != second.sampling {
@@ -584,7 +591,8 @@ impl App {
         Err(Error::request(format!(
             "runs {a} and {b} cannot be compared trial by trial: they differ in {}; a \
              comparison runs both with one seed, trial count and sampling on this engine \
-             (common random numbers)",
+             (common random numbers) and takes one's figures from the other's, in one \
+             currency",
             differ.join(", ")
         )))
     }

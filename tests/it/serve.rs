@@ -967,8 +967,36 @@ fn history_compare_and_analyses() {
         format!(
             "runs {a} and {lhs} cannot be compared trial by trial: they differ in seed (5 and \
              7), trials (2,000 and 2,048), sampling (plain and lhs); a comparison runs both \
-             with one seed, trial count and sampling on this engine (common random numbers)"
+             with one seed, trial count and sampling on this engine (common random numbers) \
+             and takes one's figures from the other's, in one currency"
         )
+    );
+    // Nor runs in another currency, whose figures cannot be taken from the first's.
+    let mut euro = util::shipped_json("four_districts_back_office.json");
+    euro["currency"] = json!("€");
+    let euro = s.finish(run_of(json!({ "json": euro, "name": "euro" }), 2000, 5))["run"]
+        .as_i64()
+        .unwrap();
+    let refused = s.post(
+        "/api/jobs",
+        &json!({ "kind": "compare", "runs": [a, euro] }),
+    );
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(&format!(
+                "runs {a} and {euro} cannot be compared trial by trial: they differ in \
+                 currency (\"£\" and \"€\");"
+            )),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(
+        s.send("DELETE", &format!("/api/runs/{euro}"), &[], b"")
+            .status,
+        200
     );
 
     let sweep = s.finish(json!({

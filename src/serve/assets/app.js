@@ -795,14 +795,17 @@ async function relabel(id, box, said) {
 
 async function compareView(a, b) {
   const [ra, rb] = await Promise.all([api("GET", "/api/runs/" + a), api("GET", "/api/runs/" + b)]);
-  const paired = ra.seed === rb.seed && ra.trials === rb.trials && ra.sampling === rb.sampling && ra.engine_version === rb.engine_version && ra.engine_version === ENGINE;
+  const currencies = ra.currency === rb.currency;
+  const paired = currencies && ra.seed === rb.seed && ra.trials === rb.trials && ra.sampling === rb.sampling && ra.engine_version === rb.engine_version && ra.engine_version === ENGINE;
   const status = h("p", { class: "status" });
   const bar = h("progress", { value: 0, max: 1 });
   const body = h("div");
   show(h("h1", {}, `Compare run ${a} with run ${b}`),
     h("p", { class: "note" }, paired
       ? "Both runs used the same seed, trials and sampling with this engine: they are run again together under common random numbers, so the differences are the scenarios', not chance's."
-      : "The runs differ in seed, trials, sampling or engine version, so they are shown side by side as they were kept (differences include chance)."),
+      : currencies
+        ? "The runs differ in seed, trials, sampling or engine version, so they are shown side by side as they were kept (differences include chance)."
+        : `The runs are in different currencies (${ra.currency} and ${rb.currency}), so one's figures cannot be taken from the other's: they are shown side by side as they were kept.`),
     paired ? h("div", { class: "row" }, bar) : null, status, body);
   if (paired) {
     const { job } = await api("POST", "/api/jobs", { kind: "compare", runs: [Number(a), Number(b)] });
