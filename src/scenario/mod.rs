@@ -318,12 +318,11 @@ pub enum ScenarioError {
     /// A `--set` override could not be applied.
     #[error("--set {spec}: {message}")]
     Override { spec: String, message: String },
-    /// The file is not an Excel workbook that can be read (damaged, not an .xlsx), or the
-    /// writer of one failed.
+    /// The file is not an Excel workbook that can be read (damaged, not an .xlsx).
     #[error("{origin} is not a readable Excel workbook (.xlsx): {message}")]
     Workbook { origin: String, message: String },
-    /// The scenario cannot be written as a workbook (a text longer than a cell holds);
-    /// the message says where.
+    /// The scenario cannot be written as a workbook (a text longer than a cell holds, the
+    /// message says where; or the writer failed).
     #[error("{origin} cannot be written as a workbook: {message}")]
     Unwritable { origin: String, message: String },
     /// The JSON was read but some values are wrong; every problem is listed.

@@ -1015,6 +1015,32 @@ fn a_text_too_long_for_a_cell_is_named_by_its_field() {
             "cannot be written as a workbook: /partners/2/name is a text of 33000 characters",
         );
     assert!(!xlsx.exists());
+    // The same name as a fixed weight's key (read before the partners) is still named by
+    // the partner's own field, the cell it is written in.
+    let weights: serde_json::Map<String, Value> = v["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap().to_string(), Value::from(1.0)))
+        .collect();
+    v["service"]["cost_sharing"] = serde_json::json!({ "fixed": weights });
+    let json = dir.write("weighted.json", &v.to_string());
+    sim(&["convert", &json, xlsx.to_str().unwrap()])
+        .bad_input()
+        .stderr_has(
+            "cannot be written as a workbook: /partners/2/name is a text of 33000 characters",
+        );
+    // Numbers written as one cell of text (a ramp, a distribution) count as that text.
+    let mut v = read_json(Path::new(&shipped("four_districts_back_office.json")));
+    v["service"]["ramp"] = Value::Array(vec![Value::from(0.123456789); 6000]);
+    let json = dir.write("ramp.json", &v.to_string());
+    sim(&["convert", &json, xlsx.to_str().unwrap()])
+        .bad_input()
+        .stderr_has(&format!(
+            "error: {json} cannot be written as a workbook: /service/ramp is a text of 77998 \
+             characters, longer than the 32767 an Excel cell holds"
+        ));
+    assert!(!xlsx.exists());
 }
 
 #[test]

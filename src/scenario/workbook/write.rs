@@ -27,20 +27,18 @@ const MAX_CELL_TEXT: usize = 32_767;
 /// A scenario's JSON (validated by the caller) as the bytes of a workbook; `origin`
 /// names it in messages.
 pub fn write(value: &Value, origin: &str) -> Result<Vec<u8>, ScenarioError> {
-    let failed = |message: String| ScenarioError::Workbook {
+    let unwritable = |message: String| ScenarioError::Unwritable {
         origin: origin.to_string(),
         message,
     };
-    if let Some((long, at)) = longest_text(value, "").filter(|(n, _)| *n > MAX_CELL_TEXT) {
-        return Err(ScenarioError::Unwritable {
-            origin: origin.to_string(),
-            message: format!(
-                "{} is a text of {} characters, longer than the {} an Excel cell holds",
-                at, long, MAX_CELL_TEXT
-            ),
-        });
+    if let Some(long) = longest_text(value, "").filter(|l| l.chars > MAX_CELL_TEXT) {
+        return Err(unwritable(format!(
+            "{} is a text of {} characters, longer than the {MAX_CELL_TEXT} an Excel cell \
+             holds",
+            long.at, long.chars
+        )));
     }
-    book(value).map_err(|e| failed(e.to_string()))
+    book(value).map_err(|e| unwritable(e.to_string()))
 }
 
 fn book(value: &Value) -> Result<Vec<u8>, XlsxError> {
@@ -519,39 +517,78 @@ fn print_setup(ws: &mut Worksheet) {
     let _ = ws.set_repeat_rows(0, 0);
 }
 
-/// The longest string anywhere in a JSON value (`at`, a JSON pointer, names it), in
-/// characters, and where it is: its pointer, or for a key "a name in" its object's.
-fn pointer_or_root(at: &str) -> &str {
-    if at.is_empty() { "/" } else { at }
-}
-
-fn longest_text(v: &Value, at: &str) -> Option<(usize, String)> {
-    let longer = |a: Option<(usize, String)>, b: Option<(usize, String)>| match (a, b) {
-        (Some(a), Some(b)) => Some(if b.0 > a.0 { b } else { a }),
-        (a, b) => a.or(b),
+/// The longest text a cell of the workbook would hold, in characters, and where it comes
+/// from (`at`, a JSON pointer, names `v`): a string's pointer, a distribution's, a list's
+/// or discount bands' (each one cell of text, however many numbers it holds), or for a
+/// key "a name in" its object's. A value wins a tie with a key: a partner's name is its
+/// own field's cell, and a fixed weight's key only repeats it.
+fn longest_text(v: &Value, at: &str) -> Option<Long> {
+    // A correlation matrix is a grid of number cells, not one cell a row.
+    let one_cell = if at.starts_with("/correlations") {
+        None
+    } else {
+        text::format_dist(v)
+            .or_else(|| text::format_list(v))
+            .or_else(|| text::format_bands(v))
     };
+    if let Some(cell) = one_cell {
+        return Some(Long::value(cell.chars().count(), at));
+    }
     match v {
-        Value::String(s) => Some((s.chars().count(), pointer_or_root(at).to_string())),
+        Value::String(s) => Some(Long::value(s.chars().count(), at)),
         Value::Array(items) => items
             .iter()
             .enumerate()
             .map(|(i, item)| longest_text(item, &format!("{at}/{i}")))
-            .fold(None, longer),
+            .fold(None, Long::longer),
         Value::Object(map) => map
             .iter()
             .map(|(k, v)| {
-                // A key is itself a text a cell holds (a partner's name in fixed weights),
-                // named by where it is rather than by itself.
                 let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
-                longer(
-                    Some((
-                        k.chars().count(),
-                        format!("a name in {}", pointer_or_root(at)),
-                    )),
-                    longest_text(v, &here),
-                )
+                let key = Long {
+                    chars: k.chars().count(),
+                    key: true,
+                    at: format!("a name in {}", pointer_or_root(at)),
+                };
+                Long::longer(Some(key), longest_text(v, &here))
             })
-            .fold(None, longer),
+            .fold(None, Long::longer),
         _ => None,
     }
+}
+
+/// A text found by [`longest_text`].
+struct Long {
+    chars: usize,
+    /// An object's key rather than a value.
+    key: bool,
+    /// Where it is, as a message says it.
+    at: String,
+}
+
+impl Long {
+    fn value(chars: usize, at: &str) -> Long {
+        Long {
+            chars,
+            key: false,
+            at: pointer_or_root(at).to_string(),
+        }
+    }
+
+    /// The longer of two, a value before a key of the same length.
+    fn longer(a: Option<Long>, b: Option<Long>) -> Option<Long> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if (b.chars, !b.key) > (a.chars, !a.key) {
+                b
+            } else {
+                a
+            }),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// A JSON pointer as a message shows it: the whole document's, "", as "/".
+fn pointer_or_root(at: &str) -> &str {
+    if at.is_empty() { "/" } else { at }
 }
