@@ -433,7 +433,7 @@ fn a_field_that_must_be_above_a_bound_is_searched_from_just_above_it() {
     let mut v = linear();
     v["discount_rate"] = json!(0);
     let study = Study::new(&v, "test", &["/discount_rate".to_string()], None);
-    let e = study.err().expect("refused").to_string();
+    let e = study.expect_err("refused").to_string();
     assert!(
         e.starts_with("`switch` /discount_rate: its value is 0, and a plain number is searched from 0 to three times its value, so there is no range to search"),
         "{e}"
