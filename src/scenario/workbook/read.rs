@@ -1227,9 +1227,12 @@ fn text_value(s: &str, expect: Expect) -> Result<Value, String> {
     }
     match expect {
         Expect::Text => Ok(Value::String(s.to_string())),
-        Expect::Number => {
-            text::number(t).map_err(|_| format!("expected a number, found the text \"{t}\""))
-        }
+        Expect::Number => text::number(t).map_err(|_| {
+            format!(
+                "expected a number, found the text \"{t}\"{}",
+                text::decimal_comma(t)
+            )
+        }),
         Expect::Dist => text::dist(t),
         Expect::List => text::list(t),
         Expect::Discount => text::discount(t),

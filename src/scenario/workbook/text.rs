@@ -50,7 +50,7 @@ pub fn dist(text: &str) -> Result<Value, String> {
 /// What to add to a message about `text` if it looks written with a decimal comma (a
 /// spreadsheet set to a continental locale writes `0,15` and separates with `;`), which
 /// is otherwise read as a wrong count of numbers.
-fn decimal_comma(text: &str) -> String {
+pub(super) fn decimal_comma(text: &str) -> String {
     // `pert(1,2)` is a count mistake, not a decimal comma: only a lone `0,15` is taken
     // for one.
     let lone_decimal_comma = text
