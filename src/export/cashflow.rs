@@ -9,12 +9,11 @@
 //! instead of running it as a formula; so is one that begins with an apostrophe, so
 //! that no two partners' names meet.
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 
 use csv::{Terminator, WriterBuilder};
 
-use super::csv::neutral;
+use super::csv::text_cell;
 use super::format::plain;
 use super::{Exporter, Format, Kind, Subject};
 use crate::summary::{Report, Spread};
@@ -62,7 +61,7 @@ pub fn write_cashflow(w: &mut (impl Write + ?Sized), r: &Report) -> io::Result<(
     }
     out.write_record(&header)?;
     for p in &r.partners {
-        let name = partner_cell(&p.name).into_owned();
+        let name = text_cell(&p.name).into_owned();
         for y in &p.by_year {
             let mut row = vec![name.clone(), y.year.to_string()];
             for spread in [&y.cash, &y.cumulative_cash, &y.discounted, &y.cumulative_discounted] {
@@ -78,20 +77,9 @@ fn statistics(s: &Spread) -> [f64; 6] {
     [s.mean, s.p05, s.p25, s.p50, s.p75, s.p95]
 }
 
-/// A partner's name as its cell: after an apostrophe if a spreadsheet would take it for
-/// a formula ([`neutral`]), and also if it starts with an apostrophe itself, so that the
-/// names `=A` and `'=A` stay two cells (`'=A` and `''=A`) rather than one.
-pub fn partner_cell(name: &str) -> Cow<'_, str> {
-    if name.starts_with('\'') {
-        Cow::Owned(format!("'{name}"))
-    } else {
-        neutral(name)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::partner_cell;
+    use super::text_cell as partner_cell;
 
     #[test]
     fn text_that_a_spreadsheet_would_run_is_kept_as_text() {

@@ -123,6 +123,18 @@ pub fn neutral(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// A text value's cell (a partner's name, a swept value): [`neutral`], and after an
+/// apostrophe also if it starts with one, so that `=A` and `'=A` stay two cells (`'=A`
+/// and `''=A`) rather than one. (Headers need no such rule: [`partner_column`] keeps
+/// them apart.)
+pub fn text_cell(text: &str) -> Cow<'_, str> {
+    if text.starts_with('\'') {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        neutral(text)
+    }
+}
+
 /// The csv crate's buffer for the trial table: large, since it is written in one go.
 const TRIALS_BUFFER: usize = 1 << 16;
 
@@ -278,7 +290,7 @@ pub fn write_sweep(w: &mut (impl Write + ?Sized), s: &Sweep) -> io::Result<()> {
 /// or a list as its JSON (which starts with a digit, a sign of a number, `{` or `[`).
 fn swept_value(v: &Value) -> String {
     match v {
-        Value::String(text) => neutral(text).into_owned(),
+        Value::String(text) => text_cell(text).into_owned(),
         other => value_text(other),
     }
 }
@@ -331,7 +343,7 @@ pub fn write_agreement(w: &mut (impl Write + ?Sized), a: &Agreement) -> io::Resu
             ]
             .map(plain),
         );
-        row.push(neutral(&s.worst_partner).into_owned());
+        row.push(text_cell(&s.worst_partner).into_owned());
         row.push(plain(s.worst_prob_worse_off));
         for p in &f.partners {
             row.push(plain(p.mean_npv));
