@@ -382,8 +382,8 @@ impl Prepared {
                 .find(|e| e.scenario.currency != first.scenario.currency)
         {
             return Err(Error::request(format!(
-                "{} is in {} and {} in {}: a comparison subtracts each scenario's figures \
-                 from the first's, so every scenario must be in one currency",
+                "{} is in \"{}\" and {} in \"{}\": a comparison subtracts each scenario's \
+                 figures from the first's, so every scenario must be in one currency",
                 other.source, other.scenario.currency, first.source, first.scenario.currency
             )));
         }

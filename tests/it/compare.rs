@@ -213,8 +213,8 @@ fn currencies_must_agree_and_variants_keep_the_seed_and_trials() {
     ])
     .bad_input()
     .stderr_has(&format!(
-        "{euro_s} is in € and {four} in £: a comparison subtracts each scenario's \
-             figures from the first's, so every scenario must be in one currency"
+        "{euro_s} is in \"€\" and {four} in \"£\": a comparison subtracts each \
+         scenario's figures from the first's, so every scenario must be in one currency"
     ));
     assert!(!out.exists(), "nothing is written for a refused comparison");
     sim(&[
@@ -226,7 +226,7 @@ fn currencies_must_agree_and_variants_keep_the_seed_and_trials() {
         "100",
     ])
     .bad_input()
-    .stderr_has("four_districts_back_office.json with /currency=€ is in € and ");
+    .stderr_has("four_districts_back_office.json with /currency=€ is in \"€\" and ");
     for (variant, field) in [("s:/seed=5", "seed"), ("t:/trials=50", "trials")] {
         sim(&["compare", &four, "--variant", variant, "--trials", "100"])
             .bad_input()
