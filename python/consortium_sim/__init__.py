@@ -476,6 +476,13 @@ def _inputs(s: Scenario) -> List[Tuple[str, str]]:
     return [("the scenario", file)] if file is not None else []
 
 
+def _some_names(names: Sequence[str]) -> str:
+    """Names as a message lists them: the first few, then how many more (as the command
+    line's messages do)."""
+    shown = ", ".join(names[:10])
+    return shown if len(names) <= 10 else f"{shown} and {len(names) - 10} more"
+
+
 def _scenario(s: ScenarioLike, name: str = "`scenario`", hint: str = "") -> Scenario:
     """A Scenario from what a function was given (`name`, as its messages call it)."""
     if isinstance(s, Scenario):
@@ -1108,9 +1115,15 @@ def trace(
             partner = names.index(worst_for)
         elif isinstance(worst_for, int) and 0 <= worst_for < len(names):
             partner = worst_for
+        elif isinstance(worst_for, int):
+            # An index: say that it is past the ends, as the command line does.
+            raise RequestValueError(
+                f"`worst_for` {worst_for}: there is no partner {worst_for}: partners are "
+                f"numbered from 0 to {len(names) - 1} (or named: {_some_names(names)})"
+            )
         else:
             raise RequestValueError(
-                f"`worst_for` {worst_for}: there is no partner of that name (partners: {', '.join(names)})"
+                f"`worst_for` {worst_for}: there is no partner of that name (partners: {_some_names(names)})"
             )
         percentile = 1.0 if percentile is None else percentile
     with _Progress(progress) as bar:

@@ -105,6 +105,10 @@ def test_a_trace_tells_the_command_lines_story(how, flags, tmp_path):
     ({"percentile": "50"}, "^`percentile` '50': expected a percentile"),
     ({"trial": 1, "percentile": 50}, "^`trial` names the trial to replay: give it, or `percentile`"),
     ({"trial": 5, "worst_for": 0}, "^`trial` names the trial to replay"),
+    # An index past the last partner is said as one, as `trace --worst-for 7` says it.
+    ({"worst_for": 7}, r"^`worst_for` 7: there is no partner 7: partners are numbered from 0 to 3 \(or named: Brackenfield"),
+    ({"worst_for": -1}, r"^`worst_for` -1: there is no partner -1: partners are numbered from 0 to 3"),
+    ({"worst_for": "Nobody"}, r"^`worst_for` Nobody: there is no partner of that name \(partners: Brackenfield"),
 ])
 def test_a_trace_refuses_what_the_command_line_refuses(how, message):
     # As `trace --percentile 101` and `--trial` with `--percentile` are refused.
