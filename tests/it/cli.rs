@@ -482,6 +482,24 @@ fn partner_names_that_differ_only_by_spaces_at_their_ends_are_rejected() {
              different names",
         )],
     );
+    // So do characters that do not show, and spaces other than a plain one: named.
+    set(&mut v, "/partners/1/name", json!("District A\u{200b}"));
+    assert_problems(
+        &v,
+        &[(
+            "/partners/1/name",
+            "only by spaces at its ends or characters that do not show (U+200B), so the two \
+             would look alike",
+        )],
+    );
+    set(&mut v, "/partners/1/name", json!("\u{a0}District A"));
+    assert_problems(
+        &v,
+        &[(
+            "/partners/1/name",
+            "only by spaces at its ends or characters that do not show (U+00A0), so",
+        )],
+    );
     // Spaces inside a name make another name.
     set(&mut v, "/partners/1/name", json!("District  A"));
     validate_json(&v).ok();

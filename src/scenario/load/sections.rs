@@ -162,21 +162,49 @@ impl Checker {
             .iter()
             .map(|p| p.get("name").and_then(Value::as_str))
             .collect();
-        // Names that differ only by spaces at their ends look alike in every table: they
-        // are found as duplicates too.
-        let mut first_at: std::collections::HashMap<&str, usize> = Default::default();
+        // Names that differ only by spaces at their ends, or by characters that do not
+        // show (a zero-width space), look alike in every table and page: they are found
+        // as duplicates too.
+        let alike = |name: &str| -> String {
+            let shown: String = name
+                .chars()
+                .filter(|c| !crate::scenario::hidden(*c))
+                .collect();
+            shown.trim().to_string()
+        };
+        let mut first_at: std::collections::HashMap<String, usize> = Default::default();
         for (i, name) in names.iter().enumerate() {
             let Some(name) = name else { continue };
-            let j = *first_at.entry(name.trim()).or_insert(i);
+            let j = *first_at.entry(alike(name)).or_insert(i);
             if j == i {
                 continue;
             }
             let message = match names[j] {
-                Some(first) if first != *name => format!(
-                    "partner name \"{name}\" differs from \"{first}\" (at /partners/{j}) only \
-                     by spaces at its ends, so the two would look alike in every table; give \
-                     them different names"
-                ),
+                Some(first) if first != *name => {
+                    // Name what a reader cannot see: the characters that do not show
+                    // and the spaces other than a plain one.
+                    let mut unseen: Vec<String> = Vec::new();
+                    for c in first.chars().chain(name.chars()) {
+                        let code = format!("U+{:04X}", u32::from(c));
+                        let odd = crate::scenario::hidden(c) || (c.is_whitespace() && c != ' ');
+                        if odd && !unseen.contains(&code) {
+                            unseen.push(code);
+                        }
+                    }
+                    let how = if unseen.is_empty() {
+                        "by spaces at its ends".to_string()
+                    } else {
+                        format!(
+                            "by spaces at its ends or characters that do not show ({})",
+                            unseen.join(", ")
+                        )
+                    };
+                    format!(
+                        "partner name \"{name}\" differs from \"{first}\" (at /partners/{j}) \
+                         only {how}, so the two would look alike in every table; give them \
+                         different names"
+                    )
+                }
                 _ => format!("duplicate partner name \"{name}\" (also at /partners/{j})"),
             };
             self.err(&format!("/partners/{i}/name"), message);
