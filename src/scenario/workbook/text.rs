@@ -48,22 +48,33 @@ pub fn dist(text: &str) -> Result<Value, String> {
 }
 
 /// What to add to a message about `text` if it looks written with a decimal comma (a
-/// spreadsheet set to a continental locale writes `0,15` and separates with `;`), which
-/// is otherwise read as a wrong count of numbers.
+/// spreadsheet set to a continental locale writes `0,15` and separates with `;`) or a
+/// thousands separator (`250,000`), which is otherwise read as a wrong count of numbers.
 pub(super) fn decimal_comma(text: &str) -> String {
     // `pert(1,2)` is a count mistake, not a decimal comma: only a lone `0,15` is taken
     // for one.
-    let lone_decimal_comma = text
-        .trim()
-        .split_once(',')
-        .is_some_and(|(whole, part)| number(whole).is_ok() && number(part).is_ok());
+    let lone_decimal_comma = text.trim().split_once(',').is_some_and(|(whole, part)| {
+        number(whole).is_ok() && !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())
+    });
     if text.contains(';') || lone_decimal_comma {
-        " (numbers here are written with a decimal point and separated by commas, such as \
-         pert(0.08, 0.15, 0.22); a comma in a number or a ';' between them reads otherwise)"
+        " (a number here is written with a decimal point and no thousands separator, such \
+         as 0.15 or 250000, and numbers are separated by commas, not ';')"
             .into()
     } else {
         String::new()
     }
+}
+
+/// Whether a list cell's `text` has a comma between two digits and no decimal point
+/// anywhere: `0,5` is read as the two numbers 0 and 5, but was almost surely typed as a
+/// half in a spreadsheet set to a decimal comma, so it is refused rather than read
+/// silently. (`0.3,0.7,1` has points, so its commas separate; `0, 5` has a space.)
+fn list_with_decimal_comma(text: &str) -> bool {
+    !text.contains('.')
+        && text
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0].is_ascii_digit() && w[1] == b',' && w[2].is_ascii_digit())
 }
 
 fn dist_form(text: &str) -> Result<Value, String> {
@@ -105,6 +116,14 @@ fn dist_form(text: &str) -> Result<Value, String> {
 
 /// A list cell's text as JSON: numbers separated by commas.
 pub fn list(text: &str) -> Result<Value, String> {
+    if list_with_decimal_comma(text) {
+        return Err(format!(
+            "\"{}\" would be read as separate whole numbers, but it looks written with a \
+             decimal comma: write decimals with a point (0.5 rather than 0,5), and separate \
+             numbers with a comma and a space (0, 5)",
+            text.trim()
+        ));
+    }
     numbers(&split(text.trim())).map(Value::Array).map_err(|e| {
         format!(
             "expected numbers separated by commas, such as 0.3, 0.7, 1: {e}{}",
@@ -127,7 +146,10 @@ pub fn discount(text: &str) -> Result<Value, String> {
                 .iter()
                 .map(|p| {
                     let (from, rate) = pair(p).ok_or_else(|| {
-                        format!("bands take from_year: rate pairs, such as bands(0: 0.035, 31: 0.03), found \"{p}\"")
+                        format!(
+                            "bands take from_year: rate pairs, such as bands(0: 0.035, 31: 0.03), found \"{p}\"{}",
+                            decimal_comma(text)
+                        )
                     })?;
                     Ok(Value::Object(Map::from_iter([
                         ("from_year".to_string(), from),
@@ -137,6 +159,11 @@ pub fn discount(text: &str) -> Result<Value, String> {
                 .collect::<Result<Vec<_>, String>>()?;
             Ok(Value::Array(bands))
         }
+        // A rate typed with a decimal comma is no schedule's name.
+        _ if !decimal_comma(text).is_empty() => Err(format!(
+            "expected a rate, a schedule's name or bands(...), found the text \"{text}\"{}",
+            decimal_comma(text)
+        )),
         // A schedule's name, checked (with its hint) by the loader.
         _ => Ok(Value::String(text.to_string())),
     }
@@ -387,9 +414,9 @@ mod tests {
             "expected a number or a distribution such as pert(0.08, 0.15, 0.22), found the text \"about 5\""
         );
         // A spreadsheet set to a decimal comma: said as such.
-        let hint = " (numbers here are written with a decimal point and separated by commas, \
-                    such as pert(0.08, 0.15, 0.22); a comma in a number or a ';' between them \
-                    reads otherwise)";
+        let hint = " (a number here is written with a decimal point and no thousands \
+                    separator, such as 0.15 or 250000, and numbers are separated by commas, \
+                    not ';')";
         assert_eq!(
             e("pert(0,08; 0,15; 0,22)"),
             format!("pert takes 3 numbers (min, mode, max), found 4{hint}")
@@ -402,10 +429,10 @@ mod tests {
             )
         );
         assert_eq!(
-            list("0,3; 0,7; 1").unwrap_err(),
+            list("0.3; 0.7; 1").unwrap_err(),
             format!(
-                "expected numbers separated by commas, such as 0.3, 0.7, 1: \"3; 0\" is not a \
-                 number{hint}"
+                "expected numbers separated by commas, such as 0.3, 0.7, 1: \"0.3; 0.7; 1\" is \
+                 not a number{hint}"
             )
         );
         // Numbers typed without spaces are a count mistake, not a decimal comma.
@@ -413,6 +440,30 @@ mod tests {
             e("pert(1,2)"),
             "pert takes 3 numbers (min, mode, max), found 2"
         );
+        // A list cell that would be read as whole numbers split at a decimal comma is
+        // refused; with a point or a space its commas separate.
+        let refused = "would be read as separate whole numbers, but it looks written with a \
+                       decimal comma: write decimals with a point (0.5 rather than 0,5), and \
+                       separate numbers with a comma and a space (0, 5)";
+        assert_eq!(list("0,5").unwrap_err(), format!("\"0,5\" {refused}"));
+        assert_eq!(
+            list(" 0,3; 0,7; 1").unwrap_err(),
+            format!("\"0,3; 0,7; 1\" {refused}")
+        );
+        assert_eq!(list("0, 5").unwrap(), json!([0, 5]));
+        assert_eq!(list("0.3,0.7,1").unwrap(), json!([0.3, 0.7, 1]));
+        assert_eq!(
+            discount("0,035").unwrap_err(),
+            format!(
+                "expected a rate, a schedule's name or bands(...), found the text \"0,035\"{hint}"
+            )
+        );
+        assert!(
+            discount("bands(0: 0,035; 5: 0,03)")
+                .unwrap_err()
+                .ends_with(hint)
+        );
+        assert_eq!(discount("green_book").unwrap(), json!("green_book"));
     }
 
     #[test]
