@@ -76,26 +76,3 @@ pub fn write_cashflow(w: &mut (impl Write + ?Sized), r: &Report) -> io::Result<(
 fn statistics(s: &Spread) -> [f64; 6] {
     [s.mean, s.p05, s.p25, s.p50, s.p75, s.p95]
 }
-
-#[cfg(test)]
-mod tests {
-    use super::text_cell as partner_cell;
-
-    #[test]
-    fn text_that_a_spreadsheet_would_run_is_kept_as_text() {
-        assert_eq!(partner_cell("Otterby District Council"), "Otterby District Council");
-        assert_eq!(partner_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(partner_cell("+1"), "'+1");
-        assert_eq!(partner_cell("-2"), "'-2");
-        assert_eq!(partner_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(partner_cell("\tx"), "'\tx");
-        assert_eq!(partner_cell(""), "");
-    }
-
-    #[test]
-    fn a_name_that_starts_with_a_quote_is_not_met_by_a_quoted_one() {
-        assert_eq!(partner_cell("=A"), "'=A");
-        assert_eq!(partner_cell("'=A"), "''=A");
-        assert_eq!(partner_cell("'plain"), "''plain");
-    }
-}

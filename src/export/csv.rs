@@ -396,6 +396,21 @@ mod tests {
     }
 
     #[test]
+    fn a_text_value_is_kept_as_text_and_one_that_starts_with_a_quote_is_not_met() {
+        assert_eq!(text_cell("Otterby District Council"), "Otterby District Council");
+        assert_eq!(text_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(text_cell("+1"), "'+1");
+        assert_eq!(text_cell("-2"), "'-2");
+        assert_eq!(text_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(text_cell("\tx"), "'\tx");
+        assert_eq!(text_cell(""), "");
+        // `=A` and `'=A` stay two cells.
+        assert_eq!(text_cell("=A"), "'=A");
+        assert_eq!(text_cell("'=A"), "''=A");
+        assert_eq!(text_cell("'plain"), "''plain");
+    }
+
+    #[test]
     fn a_partner_named_like_a_fixed_column_gets_a_column_of_its_own() {
         assert_eq!(partner_column("Otterby"), "Otterby");
         assert_eq!(partner_column("npv"), "npv[npv]");

@@ -139,6 +139,7 @@ pub fn discount(text: &str) -> Result<Value, String> {
     if let Ok(x) = number(text) {
         return Ok(x);
     }
+    let hint = decimal_comma(text);
     match call(text) {
         Some((word, inner)) if word == BANDS => {
             let parts = split(inner);
@@ -147,8 +148,7 @@ pub fn discount(text: &str) -> Result<Value, String> {
                 .map(|p| {
                     let (from, rate) = pair(p).ok_or_else(|| {
                         format!(
-                            "bands take from_year: rate pairs, such as bands(0: 0.035, 31: 0.03), found \"{p}\"{}",
-                            decimal_comma(text)
+                            "bands take from_year: rate pairs, such as bands(0: 0.035, 31: 0.03), found \"{p}\"{hint}"
                         )
                     })?;
                     Ok(Value::Object(Map::from_iter([
@@ -160,9 +160,8 @@ pub fn discount(text: &str) -> Result<Value, String> {
             Ok(Value::Array(bands))
         }
         // A rate typed with a decimal comma is no schedule's name.
-        _ if !decimal_comma(text).is_empty() => Err(format!(
-            "expected a rate, a schedule's name or bands(...), found the text \"{text}\"{}",
-            decimal_comma(text)
+        _ if !hint.is_empty() => Err(format!(
+            "expected a rate, a schedule's name or bands(...), found the text \"{text}\"{hint}"
         )),
         // A schedule's name, checked (with its hint) by the loader.
         _ => Ok(Value::String(text.to_string())),
